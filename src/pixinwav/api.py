@@ -1,0 +1,160 @@
+"""The Python API: ``load_model(name_or_path)``, then ``model.hide(image, audio, sample_rate)`` and
+``model.reveal(audio, sample_rate)``.
+
+Audio arrays are ``[T]`` or ``[T, channels]`` floats in [-1, 1] at any rate. The stego audio keeps the cover's
+rate, channel count and length: only the model's window (``clip_seconds`` from ``offset``) changes, by one
+difference signal added to every channel.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from . import metrics
+from .checkpoint import load_model_file, sha256
+from .data.audio import resample
+from .data.images import MIN_SIDE, prepare_image
+from .errors import PixinwavError
+from .models import StegoModel
+
+DEFAULT_MODEL = "pixinwav-small-v0"
+
+
+def registry() -> dict[str, dict]:
+    """Models shipped inside the package: name -> {file, sha256, summary}."""
+    text = resources.files("pixinwav").joinpath("weights/registry.json").read_text()
+    return json.loads(text)
+
+
+def resolve_model(name_or_path: str | Path | None) -> tuple[Path, str | None]:
+    """A registered name or a file path -> (file, expected sha256 or None)."""
+    name_or_path = str(name_or_path or DEFAULT_MODEL)
+    models = registry()
+    if name_or_path in models:
+        entry = models[name_or_path]
+        path = Path(str(resources.files("pixinwav").joinpath("weights", entry["file"])))
+        return path, entry["sha256"]
+    path = Path(name_or_path)
+    if not path.exists():
+        raise PixinwavError(f"no model file {path} and no shipped model of that name (shipped: {', '.join(models)})")
+    return path, None
+
+
+@dataclass
+class HideReport:
+    snr_db: float  # stego vs cover over the hidden window (all channels)
+    snr_file_db: float  # stego vs cover over the whole file
+    window: tuple[float, float]  # seconds in the cover where the image lives
+
+
+class Stego:
+    """A loaded model with the user-level operations. ``model`` is the underlying StegoModel."""
+
+    def __init__(self, model: StegoModel, card: dict | None = None, source: str = ""):
+        self.model = model.eval()
+        self.card = card or {}
+        self.source = source
+        self.cfg = model.cfg
+
+    @property
+    def clip_seconds(self) -> float:
+        return self.cfg.clip_samples / self.cfg.sample_rate
+
+    # --- inputs -----------------------------------------------------------------------------------------
+    def prepare_image(self, image) -> torch.Tensor:
+        """Path, Pillow image, ``[H, W(, C)]`` array (uint8 or float in [0, 1]) or ``[C, H, W]`` tensor ->
+        ``[C, size, size]`` model input."""
+        if isinstance(image, (str, Path)):
+            from .data.images import open_image
+            image = open_image(image)
+        if isinstance(image, torch.Tensor):
+            image = image.detach().cpu().permute(1, 2, 0).numpy() if image.dim() == 3 else image.cpu().numpy()
+        if isinstance(image, np.ndarray):
+            arr = image
+            if arr.dtype != np.uint8:
+                arr = (np.clip(arr, 0, 1) * 255).round().astype(np.uint8)
+            image = Image.fromarray(arr[..., 0] if arr.ndim == 3 and arr.shape[2] == 1 else arr)
+        if not isinstance(image, Image.Image):
+            raise PixinwavError(f"cannot use {type(image).__name__} as an image")
+        if min(image.size) < MIN_SIDE:
+            raise PixinwavError(f"image is {image.size[0]} x {image.size[1]} pixels; need at least {MIN_SIDE} x {MIN_SIDE}")
+        return prepare_image(image, self.cfg.image_size, self.cfg.image_channels)
+
+    def _window(self, audio: np.ndarray, sample_rate: int, offset: float) -> tuple[np.ndarray, int]:
+        """Mono cover resampled to the model rate, and the first sample of the model window in it."""
+        audio = np.asarray(audio, dtype=np.float32)
+        audio = audio[:, None] if audio.ndim == 1 else audio
+        if audio.ndim != 2 or audio.shape[0] == 0:
+            raise PixinwavError("audio must be a non-empty [T] or [T, channels] array")
+        if not sample_rate or sample_rate <= 0:
+            raise PixinwavError(f"invalid sample rate {sample_rate}")
+        if offset < 0:
+            raise PixinwavError(f"offset must be >= 0 seconds, got {offset}")
+        duration = audio.shape[0] / sample_rate
+        if offset + self.clip_seconds > duration + 1e-9:
+            raise PixinwavError(
+                f"audio is {duration:.3f} s long; the model needs {self.clip_seconds:.3f} s starting at {offset:g} s "
+                f"(shorter covers are refused, not padded, so the file keeps its length)")
+        mono = resample(audio.mean(axis=1), sample_rate, self.cfg.sample_rate)
+        start = int(round(offset * self.cfg.sample_rate))
+        start = min(start, len(mono) - self.cfg.clip_samples)
+        if start < 0:
+            raise PixinwavError(f"audio is too short after resampling to {self.cfg.sample_rate} Hz")
+        return mono, start
+
+    # --- operations ---------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def hide(self, image, audio: np.ndarray, sample_rate: int, offset: float = 0.0) -> tuple[np.ndarray, HideReport]:
+        """Hide ``image`` in ``audio``; returns (stego ``[T, channels]`` float32, report)."""
+        secret = self.prepare_image(image)
+        cover = np.asarray(audio, dtype=np.float32)
+        cover = cover[:, None] if cover.ndim == 1 else cover
+        mono, start = self._window(cover, sample_rate, offset)
+        segment = mono[start:start + self.cfg.clip_samples]
+        if not np.any(segment):
+            raise PixinwavError(f"the cover is silent from {offset:g} s for {self.clip_seconds:.3f} s; "
+                                "an image hidden in silence would be plainly audible")
+        wave = torch.from_numpy(segment)[None]
+        container = self.model.embed(secret[None], wave)["container"][0].numpy()
+        delta = (container - segment).astype(np.float64)
+        stego = cover.astype(np.float64)
+        if sample_rate == self.cfg.sample_rate:
+            at = start
+        else:  # take the difference back to the cover's rate, with a margin for the resampler's filter
+            margin = self.cfg.sample_rate // 10
+            delta = resample(np.pad(delta, margin), self.cfg.sample_rate, sample_rate).astype(np.float64)
+            at = int(round((start - margin) * sample_rate / self.cfg.sample_rate))
+        lo, hi = max(at, 0), min(at + len(delta), cover.shape[0])
+        stego[lo:hi] += delta[lo - at:hi - at, None]
+        stego = np.clip(stego, -1.0, 32767 / 32768).astype(np.float32)
+        window_start = start / self.cfg.sample_rate
+        seg = slice(int(window_start * sample_rate), int((window_start + self.clip_seconds) * sample_rate))
+        report = HideReport(metrics.snr(cover[seg], stego[seg]), metrics.snr(cover, stego),
+                            (window_start, window_start + self.clip_seconds))
+        return stego, report
+
+    @torch.no_grad()
+    def reveal(self, audio: np.ndarray, sample_rate: int, offset: float = 0.0) -> torch.Tensor:
+        """Reveal the image hidden at ``offset`` seconds; returns ``[C, H, W]`` in [0, 1]."""
+        mono, start = self._window(audio, sample_rate, offset)
+        wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
+        return self.model.extract(wave)[0].clamp(0, 1)
+
+
+def load_model(name_or_path: str | Path | None = None) -> Stego:
+    """A shipped model by name (default: the package's default model) or a model / checkpoint file."""
+    path, expected = resolve_model(name_or_path)
+    if expected is not None:
+        if not path.is_file():
+            raise PixinwavError(f"shipped model file is missing from the installation: {path}")
+        actual = sha256(path)
+        if actual != expected:
+            raise PixinwavError(f"shipped model {path.name} is corrupt (sha256 {actual[:12]}..., expected {expected[:12]}...)")
+    model, card = load_model_file(path)
+    return Stego(model, card, str(path))

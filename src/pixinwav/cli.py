@@ -1,0 +1,160 @@
+"""``pixinwav`` command line: a thin layer over the library. Errors print one line and exit with 1."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import PixinwavError
+
+
+def _model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="shipped model name or a .safetensors file (default: the shipped default)")
+    p.add_argument("--offset", type=float, default=0.0, help="where in the audio the image lives, in seconds (default 0)")
+    p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+
+
+def cmd_hide(args) -> None:
+    from .api import load_model
+    from .data.audio import read_audio, write_audio
+    from .data.images import open_image
+
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise PixinwavError(f"{out} exists; pass --force to overwrite it")
+    for src in (args.image, args.cover):
+        if Path(src).exists() and out.resolve() == Path(src).resolve():
+            raise PixinwavError(f"output {out} is one of the inputs; choose another path")
+    model = load_model(args.model)
+    image = open_image(args.image)
+    cover = read_audio(args.cover)
+    stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset)
+    write_audio(out, stego, cover.sample_rate, force=args.force, fmt=args.format)
+    a, b = report.window
+    print(f"hid {args.image} in {args.cover} [{a:.3f}-{b:.3f} s] -> {out} "
+          f"({cover.sample_rate} Hz, {cover.channels} ch, {cover.duration:.2f} s, 16-bit)")
+    print(f"container SNR vs cover: {report.snr_db:.2f} dB over the hidden window, {report.snr_file_db:.2f} dB over the file")
+
+
+def cmd_reveal(args) -> None:
+    from .api import load_model
+    from .data.audio import read_audio
+    from .data.images import save_image
+
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise PixinwavError(f"{out} exists; pass --force to overwrite it")
+    model = load_model(args.model)
+    audio = read_audio(args.stego)
+    image = model.reveal(audio.samples, audio.sample_rate, args.offset)
+    save_image(out, image, force=args.force)
+    print(f"revealed {tuple(image.shape[1:])} image from {args.stego} -> {out}")
+
+
+def cmd_train(args) -> None:
+    from .config import load_config
+    from .train import fit
+
+    cfg = load_config(args.config, args.overrides)
+    world = int(os.environ.get("WORLD_SIZE", "1"))  # set by torchrun
+    rank = int(os.environ.get("RANK", "0"))
+    device = None
+    if world > 1:
+        import torch
+        import torch.distributed as dist
+
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        use_cuda = cfg.train.device.startswith("cuda")
+        if use_cuda:
+            torch.cuda.set_device(local)
+            device = f"cuda:{local}"
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+    try:
+        summary = fit(cfg, resume=args.resume, rank=rank, world=world, progress=not args.quiet, device=device)
+    finally:
+        if world > 1:
+            import torch.distributed as dist
+            dist.destroy_process_group()
+    if rank == 0:
+        print(f"trained to step {summary['step']}; run folder {cfg.train.out_dir}; "
+              f"last loss {summary['last'].get('loss', float('nan')):.5f}")
+
+
+def cmd_info(args) -> None:
+    path = Path(args.path)
+    from .api import registry, resolve_model
+
+    if args.path in registry() or path.suffix == ".safetensors":
+        from .checkpoint import read_file
+
+        file, _ = resolve_model(args.path)
+        tensors, meta = read_file(file)
+        params = sum(t.numel() for k, t in tensors.items() if k.startswith("model/") and t.is_floating_point())
+        print(json.dumps({"file": str(file), "kind": meta.get("kind"), "parameters": params,
+                          "config": meta.get("config"), "card": meta.get("card"),
+                          **({"state": {k: v for k, v in meta["state"].items() if k != "param_groups"}}
+                             if "state" in meta else {})}, indent=2))
+        return
+    from .data.audio import read_audio
+
+    audio = read_audio(path)
+    import soundfile as sf
+
+    info = sf.info(str(path))
+    peak = float(abs(audio.samples).max())
+    print(json.dumps({"file": str(path), "format": info.format, "subtype": info.subtype,
+                      "sample_rate": audio.sample_rate, "channels": audio.channels,
+                      "frames": int(audio.samples.shape[0]), "seconds": round(audio.duration, 3),
+                      "peak": round(peak, 5), "silent": peak == 0.0}, indent=2))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pixinwav", description="Hide images inside real audio files and reveal them again.")
+    parser.add_argument("--version", action="version", version=f"pixinwav {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("hide", help="hide an image in an audio file, writing a 16-bit stego file")
+    p.add_argument("--image", required=True, help="secret image (any format Pillow reads)")
+    p.add_argument("--cover", required=True, help="cover audio (WAV, FLAC, OGG, Opus, MP3; any rate and channels)")
+    p.add_argument("-o", "--output", required=True, help="stego file to write (.wav, or .flac)")
+    p.add_argument("--format", choices=["wav", "flac"], default=None, help="output format (default: from the extension)")
+    _model_arg(p)
+    p.set_defaults(func=cmd_hide)
+
+    p = sub.add_parser("reveal", help="reveal the image hidden in a stego audio file")
+    p.add_argument("stego", help="stego audio file")
+    p.add_argument("-o", "--output", required=True, help="image to write (.png)")
+    _model_arg(p)
+    p.set_defaults(func=cmd_reveal)
+
+    p = sub.add_parser("train", help="train a model (torchrun for several processes)")
+    p.add_argument("--config", default=None, help="YAML config (see configs/)")
+    p.add_argument("--resume", default=None, help="checkpoint to resume from, or 'auto' for the run folder's latest")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("overrides", nargs="*", help="section.key=value overrides, e.g. train.lr=1e-4 model.preset=tiny-rgb")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("info", help="show a model's card and config, or an audio file's facts")
+    p.add_argument("path", help="model name, .safetensors file or audio file")
+    p.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except PixinwavError as exc:
+        print(f"pixinwav: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("pixinwav: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

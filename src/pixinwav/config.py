@@ -1,0 +1,191 @@
+"""Configuration: dataclasses, model presets, YAML files and ``key=value`` overrides.
+
+A config is plain data; ``to_dict`` / ``from_dict`` round-trip it through JSON (stored in every checkpoint)
+and YAML (the experiment files in ``configs/``).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import PixinwavError
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model. The defaults are the paper's best RGB model (``paper-rgb``)."""
+
+    preset: str = "paper-rgb"
+    image_size: int = 256
+    image_channels: int = 3  # 3: RGB, padded with a zero channel and pixel-shuffled; 1: greyscale
+    pixel_shuffle: bool = True
+    sample_rate: int = 44100
+    transform: str = "stdct"  # "stdct" or "stft"
+    frame: int = 4096  # STDCT frame length, or STFT n_fft
+    hop: int = 62
+    window: str = "hamming"
+    synthesis: str = "paper"  # STDCT inverse: "paper" or "least_squares"
+    stft_part: str = "magnitude"  # STFT only: hide in "magnitude" or "phase"
+    frames: int = 1024  # container frames N; the clip length follows from frame, hop and frames
+    widths: list[int] = field(default_factory=lambda: [64, 128])
+    leaky_slope: float = 0.8
+    batchnorm: bool = True
+    embedding: str = "residual"  # "residual": U-Net output (paper resindep); "scaled": learned scalar x image
+    cover_aware: bool = False  # the hiding net also sees the cover container (paper's "resdep")
+    # What the reveal net sees. "wav16" (default): the container written as a 16-bit waveform and
+    # transformed again, i.e. a real file. "float": the same without quantisation. "spectrogram": the
+    # container array itself, as in the papers (no audio ever exists; for reproducing them only).
+    channel: str = "wav16"
+    # When set, the hidden signal is scaled per clip to exactly this audio SNR (dB) against the cover, so
+    # the audio quality is fixed by construction and training spends itself on the image. None: the
+    # paper's unscaled residual, whose loudness the loss has to keep down.
+    snr_db: float | None = None
+
+    @property
+    def clip_samples(self) -> int:
+        if self.transform == "stdct":
+            return self.frame + (self.frames - 1) * self.hop
+        # centred STFT (padding n_fft // 2 each side): frames = 1 + (T + 2 (n_fft // 2) - n_fft) // hop
+        return (self.frames - 1) * self.hop + self.frame - 2 * (self.frame // 2)
+
+    @property
+    def container_shape(self) -> tuple[int, int]:
+        bins = self.frame if self.transform == "stdct" else self.frame // 2 + 1
+        return bins, self.frames
+
+    @property
+    def plane_size(self) -> int:
+        """Side of the square image plane the nets work on (512 for the paper's pixel-shuffled 256 image)."""
+        return self.image_size * 2 if self.pixel_shuffle else self.image_size
+
+
+MODEL_PRESETS: dict[str, dict[str, Any]] = {
+    # PixInWav 1's best model: RGB, pixel shuffle, residual-independent, STDCT 4096 x 1024.
+    "paper-rgb": {},
+    # Greyscale: the image is stretched x(16, 4) straight to the container, no pixel shuffle.
+    "paper-gray": {"image_channels": 1, "pixel_shuffle": False},
+    # PixInWav 2's STFT-magnitude container (n_fft 2047, hop 132 -> 1024 x 512).
+    "paper2-stft": {"transform": "stft", "frame": 2047, "hop": 132, "window": "hann", "frames": 512},
+    # A CPU-trainable model: 64 x 64 RGB in 16,834 samples (0.38 s), narrow nets.
+    "small-rgb": {"image_size": 64, "frame": 1024, "frames": 256, "widths": [16, 32],
+                  "synthesis": "least_squares", "snr_db": 25.0},
+    # A toy model for tests: 32 x 32 RGB in 2,288 samples, 256 x 128 container.
+    "tiny-rgb": {"image_size": 32, "frame": 256, "hop": 16, "frames": 128, "widths": [8, 16],
+                 "synthesis": "least_squares", "snr_db": 20.0},
+}
+
+
+def model_config(preset: str = "paper-rgb", **overrides: Any) -> ModelConfig:
+    if preset not in MODEL_PRESETS:
+        raise PixinwavError(f"unknown model preset {preset!r}; choose one of {', '.join(MODEL_PRESETS)}")
+    return ModelConfig(**{"preset": preset, **MODEL_PRESETS[preset], **overrides})
+
+
+@dataclass
+class DataConfig:
+    train_images: str = ""
+    train_audio: str = ""
+    val_images: str = ""  # empty: a held-out part of train_images is not used; validation is skipped
+    val_audio: str = ""
+    val_pairs: int = 8
+    crop_scale: list[float] = field(default_factory=lambda: [0.5, 1.0])  # random crop side / short side
+    num_workers: int = 0
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 10000
+    batch_size: int = 1
+    lr: float = 1e-3
+    beta: float = 0.25  # image weight: (1 - beta) * spectrogram MSE + beta * image L1
+    wave_weight: float = 0.0  # lambda for the waveform term
+    wave_loss: str = "l1"  # "l1" (PixInWav 2) or "sse" (what PixInWav 1's "soft-DTW" computed)
+    sdtw_weight: float = 0.0  # genuine soft-DTW over frame sequences of the waveform
+    sdtw_frame: int = 512
+    sdtw_gamma: float = 1.0
+    seed: int = 0
+    val_every: int = 200
+    ckpt_every: int = 200
+    log_every: int = 10
+    out_dir: str = "runs/default"
+    tensorboard: bool = True
+    wandb: bool = False
+    wandb_mode: str = "offline"
+    wandb_project: str = "pixinwav"
+    device: str = "cpu"
+    threads: int = 0  # 0: torch's default
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def to_dict(obj) -> dict[str, Any]:
+    return dataclasses.asdict(obj)
+
+
+def _build(cls, values: dict[str, Any], where: str):
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise PixinwavError(f"unknown config key(s) in {where}: {', '.join(sorted(unknown))}")
+    return cls(**values)
+
+
+def model_config_from_dict(values: dict[str, Any]) -> ModelConfig:
+    values = dict(values)
+    preset = values.pop("preset", "paper-rgb")
+    base = to_dict(model_config(preset))
+    base.update(values)
+    return _build(ModelConfig, base, "model")
+
+
+def config_from_dict(values: dict[str, Any]) -> Config:
+    unknown = set(values) - {"model", "data", "train"}
+    if unknown:
+        raise PixinwavError(f"unknown config section(s): {', '.join(sorted(unknown))}")
+    return Config(
+        model=model_config_from_dict(values.get("model") or {}),
+        data=_build(DataConfig, values.get("data") or {}, "data"),
+        train=_build(TrainConfig, values.get("train") or {}, "train"),
+    )
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``["train.lr=1e-4", "model.widths=[8,16]"]`` -> nested dict; values are parsed as YAML."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise PixinwavError(f"override {pair!r} is not key=value")
+        key, raw = pair.split("=", 1)
+        parts = key.strip().split(".")
+        if len(parts) != 2:
+            raise PixinwavError(f"override key {key!r} must be section.name, e.g. train.lr")
+        out.setdefault(parts[0], {})[parts[1]] = yaml.safe_load(raw)
+    return out
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values = yaml.safe_load(Path(path).read_text()) or {}
+        except FileNotFoundError:
+            raise PixinwavError(f"config file not found: {path}") from None
+        except yaml.YAMLError as exc:
+            raise PixinwavError(f"config file {path} is not valid YAML: {exc}".splitlines()[0]) from None
+        if not isinstance(values, dict):
+            raise PixinwavError(f"config file {path} must hold a mapping of sections")
+    for section, items in parse_overrides(overrides or []).items():
+        values.setdefault(section, {})
+        if values[section] is None:
+            values[section] = {}
+        values[section].update(items)
+    return config_from_dict(values)

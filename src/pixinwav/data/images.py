@@ -1,0 +1,96 @@
+"""Images in and out. Any Pillow mode (RGB, RGBA, L, P, 16-bit, ...) and size is brought to the model's
+square size by a centred square crop of the short side followed by a Lanczos resize (the paper cropped
+31/32 of the short side; we keep the whole short side so nothing of a square image is lost).
+Tensors are ``[C, H, W]`` float32 in [0, 1]."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import PixinwavError
+from .audio import atomic_write
+
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
+MAX_PIXELS = 100_000_000  # refuse decompression bombs (a 10,000 x 10,000 photo is the largest accepted)
+MIN_SIDE = 8
+
+
+def open_image(path: str | Path) -> Image.Image:
+    path = Path(path)
+    if not path.exists():
+        raise PixinwavError(f"image file not found: {path}")
+    if path.is_dir():
+        raise PixinwavError(f"expected an image file, got a folder: {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+            img = Image.open(path)
+            w, h = img.size
+            if w * h > MAX_PIXELS:
+                raise PixinwavError(f"{path} is {w} x {h} pixels, above the {MAX_PIXELS:,}-pixel limit")
+            img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PixinwavError(f"{path} is too large (over {MAX_PIXELS:,} pixels; possible decompression bomb)") from None
+    except UnidentifiedImageError:
+        raise PixinwavError(f"{path} is not an image Pillow can read") from None
+    except OSError as exc:
+        raise PixinwavError(f"{path} is a corrupt or truncated image ({exc})") from None
+    if min(img.size) < MIN_SIDE:
+        raise PixinwavError(f"{path} is {img.size[0]} x {img.size[1]} pixels; need at least {MIN_SIDE} x {MIN_SIDE}")
+    return img
+
+
+def to_array(img: Image.Image, channels: int) -> np.ndarray:
+    """Any mode -> ``[H, W, channels]`` float32 in [0, 1]. 16- and 32-bit modes are scaled by their range;
+    transparency is composited on white."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        grey = np.clip(arr / top, 0, 1).astype(np.float32)
+        return np.repeat(grey[..., None], channels, axis=2) if channels == 3 else grey[..., None]
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+    arr = np.asarray(img.convert("RGB" if channels == 3 else "L"), dtype=np.float32) / 255.0
+    return arr if arr.ndim == 3 else arr[..., None]
+
+
+def crop_square(img: Image.Image, box_side: int | None = None, left: int | None = None, top: int | None = None) -> Image.Image:
+    """Square crop: centred and as large as possible unless a side and corner are given."""
+    w, h = img.size
+    side = box_side or min(w, h)
+    left = (w - side) // 2 if left is None else left
+    top = (h - side) // 2 if top is None else top
+    return img.crop((left, top, left + side, top + side))
+
+
+def prepare_image(img: Image.Image, size: int, channels: int) -> torch.Tensor:
+    """Pillow image -> model input ``[C, size, size]`` (centred square crop, Lanczos resize)."""
+    img = crop_square(img)
+    if img.mode not in ("RGB", "L", "RGBA", "LA", "P", "PA"):
+        arr = to_array(img, channels)  # high bit depth: scale first, resize in float
+        t = torch.from_numpy(arr).permute(2, 0, 1)[None]
+        return torch.nn.functional.interpolate(t, size=(size, size), mode="bicubic", antialias=True,
+                                               align_corners=False)[0].clamp(0, 1)
+    img = img.resize((size, size), Image.Resampling.LANCZOS)
+    return torch.from_numpy(to_array(img, channels)).permute(2, 0, 1).contiguous()
+
+
+def load_image(path: str | Path, size: int, channels: int) -> torch.Tensor:
+    return prepare_image(open_image(path), size, channels)
+
+
+def save_image(path: str | Path, image: torch.Tensor, force: bool = False) -> Path:
+    """``[C, H, W]`` in [0, 1] -> 8-bit PNG (or any Pillow format by extension), atomically."""
+    arr = (image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
+    pil = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)
+    fmt = Image.registered_extensions().get(Path(path).suffix.lower())
+    if fmt is None:
+        raise PixinwavError(f"cannot tell the image format from {path}; use .png")
+    return atomic_write(Path(path), lambda tmp: pil.save(tmp, format=fmt), force)

@@ -1,0 +1,47 @@
+"""Figures: secret | revealed | cover and container log-spectrograms, saved as PNG."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from .transforms import STDCT  # noqa: E402
+
+
+def log_spectrogram(wave: torch.Tensor, frame: int = 1024, hop: int = 256) -> np.ndarray:
+    spec = STDCT(frame, hop)(wave[None].float())[0]
+    return (20 * torch.log10(spec.abs() + 1e-7)).numpy()
+
+
+def example_figure(path: str | Path, secret: torch.Tensor, revealed: torch.Tensor, cover: torch.Tensor,
+                   container: torch.Tensor, sample_rate: int, title: str = "") -> Path:
+    """``secret``/``revealed`` ``[C, H, W]``; ``cover``/``container`` ``[T]`` waveforms."""
+    frame = min(1024, 2 ** int(np.log2(cover.shape[-1] // 4)))
+    specs = [log_spectrogram(cover, frame, frame // 4), log_spectrogram(container, frame, frame // 4)]
+    diff = log_spectrogram(container - cover, frame, frame // 4)
+    fig, axes = plt.subplots(1, 5, figsize=(20, 4))
+    for ax, img, name in zip(axes[:2], (secret, revealed), ("secret", "revealed")):
+        arr = img.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+        ax.imshow(arr[..., 0] if arr.shape[2] == 1 else arr, cmap="gray" if arr.shape[2] == 1 else None)
+        ax.set_title(name)
+        ax.axis("off")
+    duration = cover.shape[-1] / sample_rate
+    extent = [0, duration, 0, sample_rate / 2000]
+    vmax = max(s.max() for s in specs)
+    for ax, spec, name in zip(axes[2:], (*specs, diff), ("cover", "stego (from file)", "stego - cover")):
+        im = ax.imshow(spec, origin="lower", aspect="auto", extent=extent, vmin=vmax - 100, vmax=vmax, cmap="magma")
+        ax.set_title(f"{name} (dB)")
+        ax.set_xlabel("s")
+        ax.set_ylabel("kHz")
+    fig.colorbar(im, ax=axes[2:], shrink=0.8)
+    if title:
+        fig.suptitle(title)
+    path = Path(path)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path

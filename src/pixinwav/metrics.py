@@ -1,0 +1,89 @@
+"""Image and audio quality metrics. Images ``[B, C, H, W]`` in [0, 1]; audio ``[..., T]``.
+
+SSIM follows the PixInWav / scikit-image convention (11 x 11 Gaussian window, sigma 1.5, data range 1,
+population covariance) and, like scikit-image, averages only where the window fits inside the image.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def _gaussian_kernel(size: int = 11, sigma: float = 1.5, dtype=torch.float32) -> torch.Tensor:
+    x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    return (g / g.sum()).to(dtype)
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor, size: int = 11, sigma: float = 1.5, data_range: float = 1.0) -> torch.Tensor:
+    """Per-image SSIM ``[B]`` (mean over channels and valid window positions)."""
+    if a.shape != b.shape or a.dim() != 4:
+        raise ValueError(f"ssim needs two [B, C, H, W] tensors of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if min(a.shape[-2:]) < size:
+        raise ValueError(f"ssim needs images of at least {size} x {size} pixels")
+    c = a.shape[1]
+    g = _gaussian_kernel(size, sigma, a.dtype).to(a.device)
+    def blur(x):  # separable Gaussian, valid region only
+        x = F.conv2d(x, g.view(1, 1, 1, -1).expand(c, 1, 1, size), groups=c)
+        return F.conv2d(x, g.view(1, 1, -1, 1).expand(c, 1, size, 1), groups=c)
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mu_a, mu_b = blur(a), blur(b)
+    var_a = blur(a * a) - mu_a**2
+    var_b = blur(b * b) - mu_b**2
+    cov = blur(a * b) - mu_a * mu_b
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    return s.mean(dim=(1, 2, 3))
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """Per-image PSNR in dB ``[B]``."""
+    mse = (a - b).pow(2).flatten(1).mean(1)
+    return 10 * torch.log10(data_range**2 / mse.clamp_min(1e-12))
+
+
+def snr(reference, test) -> float:
+    """10 log10(sum ref^2 / sum (test - ref)^2) over the whole clip, in dB (inf when identical)."""
+    ref, tst = np.asarray(reference, dtype=np.float64), np.asarray(test, dtype=np.float64)
+    noise = np.sum((tst - ref) ** 2)
+    signal = np.sum(ref**2)
+    if noise == 0:
+        return math.inf
+    if signal == 0:
+        return -math.inf
+    return float(10 * np.log10(signal / noise))
+
+
+def segmental_snr(reference, test, frame: int = 1024, floor: float = -10.0, ceil: float = 35.0) -> float:
+    """Mean per-frame SNR, each frame clamped to [floor, ceil] dB (the usual speech-coding convention);
+    frames where the reference is silent are skipped."""
+    ref, tst = np.asarray(reference, dtype=np.float64), np.asarray(test, dtype=np.float64)
+    n = ref.shape[-1] // frame
+    if n == 0:
+        raise ValueError(f"segmental SNR needs at least one frame of {frame} samples")
+    r = ref[..., : n * frame].reshape(-1, frame)
+    e = (tst[..., : n * frame] - ref[..., : n * frame]).reshape(-1, frame)
+    sig, noise = np.sum(r**2, axis=1), np.sum(e**2, axis=1)
+    keep = sig > 0
+    if not keep.any():
+        return -math.inf
+    with np.errstate(divide="ignore"):
+        values = 10 * np.log10(sig[keep] / np.maximum(noise[keep], 1e-20))
+    return float(np.mean(np.clip(values, floor, ceil)))
+
+
+def speech_quality(reference, test, sample_rate: int) -> dict[str, float]:
+    """PESQ (8 kHz narrow-band / 16 kHz wide-band) and STOI, only where they are defined: speech at 8 or
+    16 kHz. Returns an empty dict otherwise (they mean nothing on music or at 44.1 kHz)."""
+    if sample_rate not in (8000, 16000):
+        return {}
+    from pesq import pesq  # optional dependency: pip install 'pixinwav[speech]'
+    from pystoi import stoi
+
+    ref, tst = np.asarray(reference, dtype=np.float64), np.asarray(test, dtype=np.float64)
+    if not np.any(ref):
+        return {}
+    mode = "wb" if sample_rate == 16000 else "nb"
+    return {"pesq": float(pesq(sample_rate, ref, tst, mode)), "stoi": float(stoi(ref, tst, sample_rate))}

@@ -1,0 +1,133 @@
+"""The stego model: image -> residual added to the cover's container -> (audio channel) -> revealed image.
+
+Shapes: images ``[B, C, H, W]`` in [0, 1]; waveforms ``[B, T]``; containers ``[B, F, N]``; the nets work on an
+image plane ``[B, 1, P, P]`` (P = 2H with pixel shuffle) stretched to ``[B, 1, F, N]`` for hiding.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..channel import quantise_pcm16
+from ..config import ModelConfig
+from ..errors import PixinwavError
+from ..transforms import STDCT, STFTContainer
+from .unet import UNet
+
+CHANNELS = ("wav16", "float", "spectrogram")
+EMBEDDINGS = ("residual", "scaled")
+
+
+def build_transform(cfg: ModelConfig) -> nn.Module:
+    if cfg.transform == "stdct":
+        return STDCT(cfg.frame, cfg.hop, cfg.window, cfg.synthesis)
+    if cfg.transform == "stft":
+        return STFTContainer(cfg.frame, cfg.hop, cfg.window, cfg.stft_part)
+    raise PixinwavError(f"unknown transform {cfg.transform!r}; choose 'stdct' or 'stft'")
+
+
+class StegoModel(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self._check(cfg)
+        self.cfg = cfg
+        self.transform = build_transform(cfg)
+        unet = dict(widths=cfg.widths, slope=cfg.leaky_slope, batchnorm=cfg.batchnorm)
+        if cfg.embedding == "residual":
+            self.hide_net = UNet(2 if cfg.cover_aware else 1, 1, **unet)
+        else:  # the paper's "resscale": the stretched image times one learned scalar
+            self.hide_scale = nn.Parameter(torch.tensor(0.01))
+        self.reveal_net = UNet(1, 1, **unet)
+
+    @staticmethod
+    def _check(cfg: ModelConfig) -> None:
+        if cfg.channel not in CHANNELS:
+            raise PixinwavError(f"unknown channel {cfg.channel!r}; choose one of {', '.join(CHANNELS)}")
+        if cfg.embedding not in EMBEDDINGS:
+            raise PixinwavError(f"unknown embedding {cfg.embedding!r}; choose one of {', '.join(EMBEDDINGS)}")
+        if cfg.embedding == "scaled" and cfg.cover_aware:
+            raise PixinwavError("embedding 'scaled' cannot be cover_aware")
+        if cfg.pixel_shuffle and cfg.image_channels > 4:
+            raise PixinwavError("pixel shuffle packs at most 4 image channels")
+        multiple = 8 ** len(cfg.widths)
+        bins, frames = cfg.container_shape
+        for name, size in (("container bins", bins), ("container frames", frames), ("image plane", cfg.plane_size)):
+            if size % multiple:
+                raise PixinwavError(f"{name} ({size}) must be divisible by {multiple} for a {len(cfg.widths)}-level U-Net")
+
+    # --- image <-> plane --------------------------------------------------------------------------------
+    def image_to_plane(self, image: torch.Tensor) -> torch.Tensor:
+        """``[B, C, H, W] -> [B, 1, P, P]``: pad to 4 channels with zeros and pixel-shuffle (paper)."""
+        if not self.cfg.pixel_shuffle:
+            return image
+        pad = 4 - image.shape[1]
+        if pad:
+            image = torch.cat([image, image.new_zeros(image.shape[0], pad, *image.shape[2:])], dim=1)
+        return F.pixel_shuffle(image, 2)
+
+    def plane_to_image(self, plane: torch.Tensor) -> torch.Tensor:
+        if not self.cfg.pixel_shuffle:
+            return plane
+        return F.pixel_unshuffle(plane, 2)[:, : self.cfg.image_channels]
+
+    # --- hiding -----------------------------------------------------------------------------------------
+    def residual(self, image: torch.Tensor, cover_spec: torch.Tensor | None = None) -> torch.Tensor:
+        """``[B, C, H, W] -> [B, F, N]``: what is added to the cover container."""
+        plane = self.image_to_plane(image)
+        stretched = F.interpolate(plane, size=cover_spec.shape[-2:] if cover_spec is not None
+                                  else self.cfg.container_shape, mode="bilinear", align_corners=True)
+        if self.cfg.embedding == "scaled":
+            return (self.hide_scale * stretched)[:, 0]
+        net_in = stretched if not self.cfg.cover_aware else torch.cat([stretched, cover_spec[:, None]], dim=1)
+        return self.hide_net(net_in)[:, 0]
+
+    def embed(self, image: torch.Tensor, cover: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Hide ``image`` in the cover waveform ``[B, T]``. Returns the cover and container spectrograms and
+        the container waveform (not yet quantised)."""
+        if cover.shape[-1] != self.cfg.clip_samples:
+            raise PixinwavError(f"cover has {cover.shape[-1]} samples, the model needs {self.cfg.clip_samples}")
+        cover_spec, aux = self.transform.analyse(cover)
+        residual = self.residual(image, cover_spec if self.cfg.cover_aware else None)
+        container = self.transform.synthesise(cover_spec + residual, aux, cover.shape[-1])
+        if self.cfg.snr_db is not None:
+            container, gain = self.at_snr(cover, container)
+            residual = residual * gain[:, None, None]
+        return {"cover_spec": cover_spec, "container_spec": cover_spec + residual, "container": container}
+
+    def at_snr(self, cover: torch.Tensor, container: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scale the hidden signal (container - cover) to exactly ``snr_db`` against the cover, per clip."""
+        hidden = container - cover
+        ratio = 10 ** (self.cfg.snr_db / 20)
+        gain = cover.norm(dim=-1) / (hidden.norm(dim=-1) * ratio + 1e-12)
+        return cover + gain[:, None] * hidden, gain
+
+    def receive(self, hidden: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The container spectrogram the receiver gets through the configured channel."""
+        if self.cfg.channel == "spectrogram":
+            return hidden["container_spec"]
+        wave = hidden["container"]
+        if self.cfg.channel == "wav16":
+            wave = quantise_pcm16(wave)
+        return self.transform.analyse(wave)[0]
+
+    # --- revealing --------------------------------------------------------------------------------------
+    def reveal_spec(self, spec: torch.Tensor) -> torch.Tensor:
+        """``[B, F, N] -> [B, C, H, W]``: nearest-resize the container to the plane, run the reveal net."""
+        size = self.cfg.plane_size
+        plane = F.interpolate(spec[:, None], size=(size, size), mode="nearest")
+        return self.plane_to_image(self.reveal_net(plane))
+
+    def extract(self, wave: torch.Tensor) -> torch.Tensor:
+        """Reveal from a received waveform ``[B, T]`` (already read from a file)."""
+        return self.reveal_spec(self.transform.analyse(wave)[0])
+
+    def forward(self, image: torch.Tensor, cover: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = self.embed(image, cover)
+        out["received_spec"] = self.receive(out)
+        out["revealed"] = self.reveal_spec(out["received_spec"])
+        return out
+
+
+def build_model(cfg: ModelConfig) -> StegoModel:
+    return StegoModel(cfg)
