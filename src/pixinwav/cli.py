@@ -88,11 +88,11 @@ def cmd_info(args) -> None:
     from .api import registry, resolve_model
 
     if args.path in registry() or path.suffix == ".safetensors":
-        from .checkpoint import read_file
+        from .checkpoint import load_model_file, read_file
 
         file, _ = resolve_model(args.path)
-        tensors, meta = read_file(file)
-        params = sum(t.numel() for k, t in tensors.items() if k.startswith("model/") and t.is_floating_point())
+        _, meta = read_file(file)
+        params = sum(p.numel() for p in load_model_file(file)[0].parameters())
         print(json.dumps({"file": str(file), "kind": meta.get("kind"), "parameters": params,
                           "config": meta.get("config"), "card": meta.get("card"),
                           **({"state": {k: v for k, v in meta["state"].items() if k != "param_groups"}}

@@ -174,7 +174,10 @@ def fit(cfg: Config, resume: str | Path | None = None, rank: int = 0, world: int
         if step % t.ckpt_every == 0 or step == t.steps:
             checkpoint.save_training(out / "latest.safetensors", cfg, model, optimizer, step, best)
     bar.close()
+    if world > 1:  # DDP syncs BatchNorm buffers from rank 0 before each forward; the last step's update is not
+        for buffer in model.buffers():
+            torch.distributed.broadcast(buffer, src=0)
     if rank == 0:
         checkpoint.save_model(out / "model.safetensors", model)
         loggers.close()
-    return {"step": t.steps, "last": last, "best": best}
+    return {"step": t.steps, "last": last, "best": best, "model": model}

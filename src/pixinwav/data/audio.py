@@ -91,9 +91,10 @@ def atomic_write(path: Path, write, force: bool) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise PixinwavError(f"output folder does not exist: {folder}")
-    if not os.access(folder, os.W_OK):
-        raise PixinwavError(f"output folder is not writable: {folder}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise PixinwavError(f"output folder is not writable: {folder} ({exc.strerror})") from None
     os.close(fd)
     try:
         write(tmp)

@@ -1,0 +1,147 @@
+"""The commands end to end on real files, and every bad input: a one-line error, exit code 1, inputs intact."""
+import hashlib
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+from safetensors.torch import save_file
+
+from conftest import music, photo
+from pixinwav.cli import main
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "pixinwav", *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture()
+def files(tmp_path):
+    Image.fromarray(photo("chelsea")).save(tmp_path / "cat.png")
+    sf.write(tmp_path / "cover.wav", music(3.0, 48000, seed=5, channels=2), 48000, subtype="PCM_16")
+    return tmp_path
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_hide_reveal_round_trip_keeps_the_cover_format(files, tiny_model_file):
+    before = {p.name: digest(p) for p in files.iterdir()}
+    r = run("hide", "--image", files / "cat.png", "--cover", files / "cover.wav", "-o", files / "stego.wav",
+            "--model", tiny_model_file, "--offset", "1.0")
+    assert r.returncode == 0, r.stderr
+    assert "SNR" in r.stdout
+    cover, stego = sf.read(files / "cover.wav"), sf.read(files / "stego.wav")
+    assert stego[1] == 48000 and stego[0].shape == cover[0].shape and sf.info(files / "stego.wav").subtype == "PCM_16"
+    changed = np.flatnonzero(np.any(stego[0] != cover[0], axis=1))
+    assert changed.min() >= int(0.9 * 48000) and changed.max() <= int(1.2 * 48000)  # 2,288 samples at 1.0 s (+ resampler tail)
+    r = run("reveal", files / "stego.wav", "-o", files / "out.png", "--model", tiny_model_file, "--offset", "1.0")
+    assert r.returncode == 0, r.stderr
+    assert Image.open(files / "out.png").size == (32, 32)
+    assert {p.name: digest(p) for p in files.iterdir() if p.name in before} == before
+
+
+def test_flac_output_and_info(files, tiny_model_file, capsys):
+    assert main(["hide", "--image", str(files / "cat.png"), "--cover", str(files / "cover.wav"),
+                 "-o", str(files / "s.flac"), "--model", str(tiny_model_file)]) == 0
+    assert sf.info(files / "s.flac").format == "FLAC"
+    capsys.readouterr()
+    assert main(["info", str(files / "s.flac")]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert facts["sample_rate"] == 48000 and facts["channels"] == 2
+    assert main(["info", str(tiny_model_file)]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["config"]["preset"] == "tiny-rgb" and card["parameters"] == 15768
+
+
+def bad_cases(d, model):
+    """(description, argv, expected words in the error)."""
+    Image.fromarray(photo("chelsea")).save(d / "cat.png")
+    sf.write(d / "cover.wav", music(2.0, 44100, seed=1), 44100)
+    (d / "corrupt.wav").write_bytes(b"RIFF\x00\x01\x00\x00WAVEjunkjunkjunk" * 10)
+    (d / "empty.wav").write_bytes(b"")
+    sf.write(d / "noframes.wav", np.zeros((0, 1), np.float32), 44100)
+    sf.write(d / "silent.wav", np.zeros(44100, np.float32), 44100)
+    sf.write(d / "short.wav", music(0.02, 44100, seed=2), 44100)
+    (d / "text.png").write_text("hello")
+    Image.new("RGB", (1, 1)).save(d / "dot.png")
+    Image.new("1", (12000, 12000)).save(d / "bomb.png")
+    (d / "corrupt.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}" + b"0" * 100)
+    import torch
+    save_file({"model/x": torch.zeros(3)}, str(d / "foreign.safetensors"))
+    save_file({"model/x": torch.zeros(3)}, str(d / "future.safetensors"), metadata={"format": "pixinwav", "format_version": "99"})
+    from pixinwav.checkpoint import read_file
+    tensors, meta = read_file(model)
+    tensors["model/reveal_net.downs.0.conv.0.weight"] = torch.zeros(5, 1, 3, 3)
+    save_file(tensors, str(d / "mismatch.safetensors"),
+              metadata={"format": "pixinwav", "format_version": "1", **{k: json.dumps(v) for k, v in meta.items()}})
+    (d / "exists.wav").write_bytes(b"mine")
+    (d / "afile").write_text("x")
+    hide = lambda **kw: ["hide", "--image", kw.get("image", d / "cat.png"), "--cover", kw.get("cover", d / "cover.wav"),
+                         "-o", kw.get("out", d / "o.wav"), "--model", kw.get("model", model)]
+    return [
+        ("corrupt audio", hide(cover=d / "corrupt.wav"), "not a readable audio file"),
+        ("empty audio", hide(cover=d / "empty.wav"), "not a readable audio file"),
+        ("no samples", hide(cover=d / "noframes.wav"), "no audio samples"),
+        ("silent cover", hide(cover=d / "silent.wav"), "silent"),
+        ("short cover", hide(cover=d / "short.wav"), "long; the model needs"),
+        ("negative offset", hide() + ["--offset", "-1"], "offset"),
+        ("offset past the end", hide() + ["--offset", "1.99"], "starting at 1.99"),
+        ("non-image", hide(image=d / "text.png"), "not an image"),
+        ("1 x 1 image", hide(image=d / "dot.png"), "1 x 1 pixels"),
+        ("huge image", hide(image=d / "bomb.png"), "pixel"),
+        ("audio as image", hide(image=d / "cover.wav"), "not an image"),
+        ("image as audio", hide(cover=d / "cat.png"), "an image, not audio"),
+        ("missing model", hide(model=d / "nope.safetensors"), "no model file"),
+        ("corrupt model", hide(model=d / "corrupt.safetensors"), "not a readable model file"),
+        ("foreign model", hide(model=d / "foreign.safetensors"), "not a pixinwav model"),
+        ("future model", hide(model=d / "future.safetensors"), "format version 99"),
+        ("mismatched model", hide(model=d / "mismatch.safetensors"), "has shape"),
+        ("existing output", hide(out=d / "exists.wav"), "exists; pass --force"),
+        ("missing folder", hide(out=d / "nowhere" / "o.wav"), "output folder does not exist"),
+        ("folder is a file", hide(out=d / "afile" / "o.wav"), "output folder does not exist"),
+        ("unwritable folder", hide(out="/proc/o.wav"), "not writable"),
+        ("missing image", hide(image=d / "none.png"), "image file not found"),
+        ("reveal from image", ["reveal", d / "cat.png", "-o", d / "r.png", "--model", model], "an image, not audio"),
+        ("reveal existing", ["reveal", d / "cover.wav", "-o", d / "cat.png", "--model", model], "exists; pass --force"),
+        ("info of nonsense", ["info", d / "text.png"], "not a readable audio file"),
+        ("bad config key", ["train", "train.nonsense=1"], "unknown config key"),
+    ]
+
+
+def test_bad_inputs_one_line_errors(tmp_path, tiny_model_file, capsys):
+    cases = bad_cases(tmp_path, tiny_model_file)
+    before = {p.name: digest(p) for p in tmp_path.iterdir() if p.is_file()}
+    for name, argv, words in cases:
+        code = main([str(a) for a in argv])
+        err = capsys.readouterr().err
+        assert code == 1, name
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("pixinwav: error:"), (name, err)
+        assert words in lines[0], (name, lines[0])
+    # through the installed console entry point too: the exit status reaches the shell
+    for name, argv, words in cases[:3]:
+        r = run(*argv)
+        assert r.returncode == 1 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, (name, r.stderr)
+    after = {p.name: digest(p) for p in tmp_path.iterdir() if p.is_file() and p.name in before}
+    assert after == before  # no input was modified, no existing output overwritten
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_force_overwrites(files, tiny_model_file):
+    (files / "out.wav").write_bytes(b"old")
+    r = run("hide", "--image", files / "cat.png", "--cover", files / "cover.wav", "-o", files / "out.wav",
+            "--model", tiny_model_file, "--force")
+    assert r.returncode == 0, r.stderr
+    assert sf.info(files / "out.wav").frames == 3 * 48000
+
+
+def test_help_lists_commands():
+    r = run("--help")
+    assert r.returncode == 0
+    for verb in ("hide", "reveal", "train", "info"):
+        assert verb in r.stdout

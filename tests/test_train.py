@@ -1,0 +1,144 @@
+"""The trainer on a tiny config: exact resume after a real kill, DDP replicas, BatchNorm modes, configs."""
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from pixinwav import checkpoint
+from pixinwav.config import Config, load_config, parse_overrides
+from pixinwav.data.datasets import TrainBatches
+from pixinwav.errors import PixinwavError
+from pixinwav.models import build_model
+from pixinwav.train import fit
+
+ROOT = Path(__file__).parents[1]
+
+
+def tiny(tmp_path, image_dir, audio_dir, *extra):
+    return [f"data.train_images={image_dir}", f"data.train_audio={audio_dir}", f"train.out_dir={tmp_path}",
+            "train.tensorboard=false", "train.log_every=1", "train.batch_size=2", "train.threads=1", *extra]
+
+
+def losses(run_dir):
+    with open(Path(run_dir) / "train.csv") as f:
+        return {int(r["step"]): float(r["loss"]) for r in csv.DictReader(f)}
+
+
+def test_config_yaml_and_overrides(tmp_path):
+    (tmp_path / "c.yaml").write_text("model:\n  preset: tiny-rgb\ntrain:\n  lr: 0.01\n")
+    cfg = load_config(tmp_path / "c.yaml", ["train.lr=1e-4", "model.widths=[4, 8]", "data.crop_scale=[0.9,1.0]"])
+    assert cfg.train.lr == 1e-4 and cfg.model.widths == [4, 8] and cfg.model.image_size == 32
+    assert cfg.data.crop_scale == [0.9, 1.0]
+    assert parse_overrides(["train.wandb=true"]) == {"train": {"wandb": True}}
+    for bad in (["lr=1"], ["train.lr"], ["model.nonsense=1"], ["train.steps=ten"], ["train.steps=1.5"]):
+        with pytest.raises(PixinwavError):
+            load_config(None, bad)
+
+
+def test_batches_are_a_function_of_step(image_dir, audio_dir):
+    cfg = load_config(None, ["model.preset=tiny-rgb", f"data.train_images={image_dir}", f"data.train_audio={audio_dir}"])
+    a = TrainBatches(cfg.model, cfg.data, 2, seed=0, rank=0)
+    b = TrainBatches(cfg.model, cfg.data, 2, seed=0, rank=0)
+    other_rank = TrainBatches(cfg.model, cfg.data, 2, seed=0, rank=1)
+    assert torch.equal(a[7][0], b[7][0]) and torch.equal(a[7][1], b[7][1])
+    assert not torch.equal(a[7][0], a[8][0]) and not torch.equal(a[7][1], other_rank[7][1])
+    images, covers = a[3]
+    assert images.shape == (2, 3, 32, 32) and covers.shape == (2, cfg.model.clip_samples)
+    assert covers.abs().max() > 0.01  # near-silent windows are redrawn
+
+
+def test_batchnorm_in_train_mode_while_training(tmp_path, image_dir, audio_dir):
+    cfg = load_config(ROOT / "configs/tiny.yaml", tiny(tmp_path, image_dir, audio_dir, "train.steps=4",
+                      f"data.val_images={image_dir}", f"data.val_audio={audio_dir}", "data.val_pairs=2", "train.val_every=2"))
+    seen = []
+    model_cls = build_model(cfg.model).__class__
+    original = model_cls.forward
+
+    def spy(self, *args):
+        seen.append(all(m.training for m in self.modules() if isinstance(m, torch.nn.BatchNorm2d)))
+        return original(self, *args)
+
+    model_cls.forward = spy
+    try:
+        fit(cfg, progress=False)
+    finally:
+        model_cls.forward = original
+    # training steps saw train mode, also after the validation at step 2 (which uses eval mode)
+    assert seen.count(True) == 4
+    with open(tmp_path / "val.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == [2, 4] and all(0 < float(r["image/ssim"]) < 1 for r in rows)
+    assert (tmp_path / "val_0000002.png").stat().st_size > 10_000
+    assert {"latest.safetensors", "best.safetensors", "model.safetensors"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_resume_after_kill_matches_uninterrupted(tmp_path, image_dir, audio_dir):
+    steps = 40
+    args = lambda d: tiny(d, image_dir, audio_dir, f"train.steps={steps}", "train.ckpt_every=3")
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    fit(load_config(ROOT / "configs/tiny.yaml", args(straight)), progress=False)
+
+    cmd = [sys.executable, "-m", "pixinwav", "train", "--config", str(ROOT / "configs/tiny.yaml"), "--quiet", *args(killed)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (killed / "latest.safetensors").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    state = checkpoint.read_file(killed / "latest.safetensors")[1]["state"]
+    assert 3 <= state["step"] < steps, "the run was not interrupted"
+
+    r = subprocess.run([*cmd, "--resume", "auto"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    a, b = losses(straight), losses(killed)
+    assert sorted(a) == sorted(b) == list(range(1, steps + 1))
+    for step in a:
+        assert a[step] == pytest.approx(b[step], rel=1e-6, abs=1e-9), step
+    wa, wb = load_file(straight / "model.safetensors"), load_file(killed / "model.safetensors")
+    for k in wa:
+        torch.testing.assert_close(wa[k], wb[k], rtol=1e-5, atol=1e-6)
+
+
+def test_training_checkpoint_round_trip(tmp_path):
+    cfg = Config()
+    cfg.model = load_config(None, ["model.preset=tiny-rgb"]).model
+    model = build_model(cfg.model)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    model(torch.rand(1, 3, 32, 32), torch.randn(1, 2288) * 0.1)["revealed"].mean().backward()
+    opt.step()
+    checkpoint.save_training(tmp_path / "c.safetensors", cfg, model, opt, step=1, best=0.5)
+    model2 = build_model(cfg.model)
+    opt2 = torch.optim.Adam(model2.parameters(), lr=0.5)
+    state = checkpoint.load_training(tmp_path / "c.safetensors", model2, opt2)
+    assert state["step"] == 1 and state["best"] == 0.5 and opt2.param_groups[0]["lr"] == 0.01
+    for p, q in zip(model.parameters(), model2.parameters()):
+        torch.testing.assert_close(opt.state[p]["exp_avg_sq"], opt2.state[q]["exp_avg_sq"])
+        torch.testing.assert_close(opt.state[p]["step"], opt2.state[q]["step"])
+    loaded, _ = checkpoint.load_model_file(tmp_path / "c.safetensors")  # a checkpoint also serves as a model
+    for (k, v), (k2, v2) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        torch.testing.assert_close(v, v2)
+
+
+def test_ddp_two_processes_keep_replicas_identical(tmp_path, image_dir, audio_dir):
+    script = Path(__file__).parent / "ddp_worker.py"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517", str(script),
+           str(ROOT / "configs/tiny.yaml"), str(tmp_path), *tiny(tmp_path, image_dir, audio_dir, "train.steps=6",
+                                                                 "train.threads=1")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    w0, w1 = load_file(tmp_path / "rank0.safetensors"), load_file(tmp_path / "rank1.safetensors")
+    start = build_model(load_config(ROOT / "configs/tiny.yaml").model).state_dict()
+    moved = 0
+    for k in w0:
+        assert torch.equal(w0[k], w1[k]), k  # parameters and BatchNorm buffers identical on both ranks
+        moved += not torch.equal(w0[k], start[k].to(w0[k].dtype)) if w0[k].is_floating_point() else 0
+    assert moved > 0  # they trained
+    assert len(losses(tmp_path)) == 6  # only rank 0 logs
