@@ -145,3 +145,15 @@ def test_help_lists_commands():
     assert r.returncode == 0
     for verb in ("hide", "reveal", "train", "info"):
         assert verb in r.stdout
+
+
+def test_eval_writes_rows_and_summary(tmp_path, image_dir, audio_dir, tiny_model_file, capsys):
+    out = tmp_path / "rows.csv"
+    assert main(["eval", "--model", str(tiny_model_file), "--images", str(image_dir), "--audio", str(audio_dir),
+                 "--n", "3", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| image/ssim |" in text and "| audio/snr |" in text
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("pair,image/ssim") and len(lines) == 4
+    assert main(["eval", "--model", str(tiny_model_file), "--images", str(image_dir), "--audio", str(audio_dir),
+                 "--n", "3", "-o", str(out)]) == 1  # no overwrite without --force

@@ -83,6 +83,35 @@ def cmd_train(args) -> None:
               f"last loss {summary['last'].get('loss', float('nan')):.5f}")
 
 
+def cmd_eval(args) -> None:
+    import csv
+
+    from .api import load_model
+    from .config import DataConfig
+    from .data.datasets import validation_pairs
+    from .evaluate import summarise, through_wav
+
+    model = load_model(args.model)
+    data = DataConfig(val_images=args.images, val_audio=args.audio, val_pairs=args.n)
+    images, covers = validation_pairs(model.cfg, data, args.seed)
+    rows, _ = through_wav(model.model, images, covers)
+    if args.output:
+        from .data.audio import atomic_write
+
+        def write(tmp):
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, ["pair", *rows[0]])
+                w.writeheader()
+                w.writerows({"pair": i, **r} for i, r in enumerate(rows))
+
+        atomic_write(Path(args.output), write, args.force)
+    summary = summarise(rows, ("mean", "median", "p10"))
+    print(f"{len(rows)} image/cover pairs (seed {args.seed}), each through a 16-bit WAV file; model {model.source}")
+    print("| metric | mean | median | 10th percentile |\n|---|---|---|---|")
+    for key in rows[0]:
+        print(f"| {key} | {summary[key]:.4f} | {summary[key + '/median']:.4f} | {summary[key + '/p10']:.4f} |")
+
+
 def cmd_info(args) -> None:
     path = Path(args.path)
     from .api import registry, resolve_model
@@ -136,6 +165,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("overrides", nargs="*", help="section.key=value overrides, e.g. train.lr=1e-4 model.preset=tiny-rgb")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="metrics over seeded image/cover pairs, each through a real 16-bit WAV")
+    p.add_argument("--model", default=None, help="shipped model name or a .safetensors file")
+    p.add_argument("--images", required=True, help="folder of images (searched recursively)")
+    p.add_argument("--audio", required=True, help="folder of cover audio (searched recursively)")
+    p.add_argument("--n", type=int, default=16, help="number of pairs (at most one per image; default 16)")
+    p.add_argument("--seed", type=int, default=0, help="pairing and window seed (default 0)")
+    p.add_argument("-o", "--output", default=None, help="CSV with one row per pair")
+    p.add_argument("--force", action="store_true", help="overwrite the CSV if it exists")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("info", help="show a model's card and config, or an audio file's facts")
     p.add_argument("path", help="model name, .safetensors file or audio file")

@@ -77,7 +77,7 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
                   "synthesis": "least_squares", "snr_db": 25.0, "batchnorm": False},
     # A toy model for tests: 32 x 32 RGB in 2,288 samples, 256 x 128 container.
     "tiny-rgb": {"image_size": 32, "frame": 256, "hop": 16, "frames": 128, "widths": [8, 16],
-                 "synthesis": "least_squares", "snr_db": 20.0},
+                 "synthesis": "least_squares", "snr_db": 20.0, "batchnorm": False},
 }
 
 

@@ -45,11 +45,20 @@ def through_wav(model: StegoModel, images: torch.Tensor, covers: torch.Tensor) -
     return rows, first
 
 
-def summarise(rows: list[dict]) -> dict[str, float]:
-    """Mean of each metric over the rows (infinite SNRs of untouched covers are left out)."""
+def summarise(rows: list[dict], stats=("mean",)) -> dict[str, float]:
+    """Per metric: ``mean`` (key as is), ``median`` and ``p10`` (keys suffixed); infinite values are left out."""
     out = {}
     for key in rows[0]:
         values = np.array([r[key] for r in rows], dtype=np.float64)
         values = values[np.isfinite(values)]
-        out[key] = float(values.mean()) if len(values) else float("nan")
+        for stat in stats:
+            name = key if stat == "mean" else f"{key}/{stat}"
+            if not len(values):
+                out[name] = float("nan")
+            elif stat == "mean":
+                out[name] = float(values.mean())
+            elif stat == "median":
+                out[name] = float(np.median(values))
+            else:
+                out[name] = float(np.percentile(values, 10))
     return out
