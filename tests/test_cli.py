@@ -55,7 +55,7 @@ def test_flac_output_and_info(files, tiny_model_file, capsys):
     assert facts["sample_rate"] == 48000 and facts["channels"] == 2
     assert main(["info", str(tiny_model_file)]) == 0
     card = json.loads(capsys.readouterr().out)
-    assert card["config"]["preset"] == "tiny-rgb" and card["parameters"] == 15768
+    assert card["config"]["preset"] == "tiny-rgb" and card["parameters"] == 15_504 and card["card"]["name"] == "untrained tiny"
 
 
 def bad_cases(d, model):
