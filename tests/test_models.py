@@ -38,6 +38,7 @@ def test_unet_shapes_and_divisibility():
 @pytest.mark.parametrize("overrides", [
     {}, {"embedding": "scaled"}, {"cover_aware": True}, {"channel": "spectrogram"}, {"channel": "float"},
     {"snr_db": None}, {"image_channels": 1, "pixel_shuffle": False, "image_size": 64},
+    {"band": [0.5, 1.0]}, {"band": [0.25, 1.0], "cover_aware": True}, {"reveal_resize": "area"}, {"reveal_norm": "none"},
     {"transform": "stft", "frame": 511, "hop": 16, "window": "hann", "frames": 128},
 ])
 def test_variants_forward_and_backward(overrides):
@@ -83,6 +84,20 @@ def test_wav16_channel_quantises_and_spectrogram_channel_does_not():
     torch.testing.assert_close(wave * 32768, torch.round(wave * 32768), atol=0.05, rtol=0)  # on the int16 grid
 
 
+def test_band_confines_the_residual():
+    model = build_model(model_config("tiny-rgb", band=[0.5, 1.0], snr_db=None)).eval()
+    residual = model.residual(torch.rand(2, 3, 32, 32))
+    assert residual.shape == (2, 256, 128)
+    assert residual[:, :128].abs().max() == 0 and residual[:, 128:].abs().max() > 0
+
+
+def test_row_norm_makes_reveal_independent_of_loudness():
+    """Whitening each frequency row: the reveal net sees the same input for a container at any volume."""
+    model = build_model(model_config("tiny-rgb")).eval()
+    spec = torch.randn(1, 256, 128)
+    torch.testing.assert_close(model.reveal_spec(spec), model.reveal_spec(spec * 7.0), rtol=1e-4, atol=1e-5)
+
+
 def test_bad_configs_are_refused():
     with pytest.raises(PixinwavError, match="channel"):
         build_model(model_config("tiny-rgb", channel="air"))
@@ -90,6 +105,10 @@ def test_bad_configs_are_refused():
         build_model(model_config("tiny-rgb", frames=100))
     with pytest.raises(PixinwavError, match="preset"):
         model_config("paper-rgbx")
+    with pytest.raises(PixinwavError, match="band"):
+        build_model(model_config("tiny-rgb", band=[0.6, 0.5]))
+    with pytest.raises(PixinwavError, match="reveal_norm"):
+        build_model(model_config("tiny-rgb", reveal_norm="log"))
 
 
 def test_library_has_no_cuda_calls():

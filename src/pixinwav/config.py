@@ -44,6 +44,23 @@ class ModelConfig:
     # the audio quality is fixed by construction and training spends itself on the image. None: the
     # paper's unscaled residual, whose loudness the loss has to keep down.
     snr_db: float | None = None
+    # The part of the container's frequency axis the image occupies, as fractions of the Nyquist band.
+    # The paper uses all of it ([0, 1]); music is nearly empty above 11 kHz, so a blind residual placed
+    # there competes with far less cover energy (reference section 8).
+    band: list[float] = field(default_factory=lambda: [0.0, 1.0])
+    # How the reveal net's input is shrunk from the container to the image plane: "nearest" (paper: reads
+    # every 8th bin and every 2nd frame, 1/16 of the container) or "area" (averages each cell, the matched
+    # filter of the bilinear stretch: all of the hidden energy reaches the net).
+    reveal_resize: str = "nearest"
+    # "row": divide each frequency row of the received container by its RMS over the clip before the reveal
+    # net (whitening: rows where the cover is loud are turned down, quiet rows where the hidden signal
+    # dominates are turned up, as a per-bin LMMSE receiver would). "none": the paper's raw container.
+    reveal_norm: str = "none"
+
+    @property
+    def band_rows(self) -> tuple[int, int]:
+        bins = self.container_shape[0]
+        return round(self.band[0] * bins), round(self.band[1] * bins)
 
     @property
     def clip_samples(self) -> int:
@@ -74,10 +91,10 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
     # BatchNorm off: trained at batch 1 it normalises per clip, and eval mode's running averages then
     # disagree (validation L1 twice the training L1 in a BatchNorm run); PixInWav 2 dropped it too.
     "small-rgb": {"image_size": 64, "frame": 1024, "frames": 256, "widths": [16, 32],
-                  "synthesis": "least_squares", "snr_db": 25.0, "batchnorm": False},
+                  "synthesis": "least_squares", "snr_db": 25.0, "batchnorm": False, "reveal_norm": "row"},
     # A toy model for tests: 32 x 32 RGB in 2,288 samples, 256 x 128 container.
     "tiny-rgb": {"image_size": 32, "frame": 256, "hop": 16, "frames": 128, "widths": [8, 16],
-                 "synthesis": "least_squares", "snr_db": 20.0, "batchnorm": False},
+                 "synthesis": "least_squares", "snr_db": 20.0, "batchnorm": False, "reveal_norm": "row"},
 }
 
 

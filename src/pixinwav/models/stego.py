@@ -46,12 +46,19 @@ class StegoModel(nn.Module):
             raise PixinwavError(f"unknown channel {cfg.channel!r}; choose one of {', '.join(CHANNELS)}")
         if cfg.embedding not in EMBEDDINGS:
             raise PixinwavError(f"unknown embedding {cfg.embedding!r}; choose one of {', '.join(EMBEDDINGS)}")
+        if cfg.reveal_norm not in ("none", "row"):
+            raise PixinwavError(f"reveal_norm must be 'none' or 'row', got {cfg.reveal_norm!r}")
+        if cfg.reveal_resize not in ("nearest", "area"):
+            raise PixinwavError(f"reveal_resize must be 'nearest' or 'area', got {cfg.reveal_resize!r}")
         if cfg.embedding == "scaled" and cfg.cover_aware:
             raise PixinwavError("embedding 'scaled' cannot be cover_aware")
         if cfg.pixel_shuffle and cfg.image_channels > 4:
             raise PixinwavError("pixel shuffle packs at most 4 image channels")
         multiple = 8 ** len(cfg.widths)
-        bins, frames = cfg.container_shape
+        lo, hi = cfg.band_rows
+        if not 0 <= lo < hi <= cfg.container_shape[0]:
+            raise PixinwavError(f"band {cfg.band} must satisfy 0 <= low < high <= 1")
+        bins, frames = hi - lo, cfg.container_shape[1]
         for name, size in (("container bins", bins), ("container frames", frames), ("image plane", cfg.plane_size)):
             if size % multiple:
                 raise PixinwavError(f"{name} ({size}) must be divisible by {multiple} for a {len(cfg.widths)}-level U-Net")
@@ -73,14 +80,18 @@ class StegoModel(nn.Module):
 
     # --- hiding -----------------------------------------------------------------------------------------
     def residual(self, image: torch.Tensor, cover_spec: torch.Tensor | None = None) -> torch.Tensor:
-        """``[B, C, H, W] -> [B, F, N]``: what is added to the cover container."""
+        """``[B, C, H, W] -> [B, F, N]``: what is added to the cover container (zero outside the band)."""
+        lo, hi = self.cfg.band_rows
         plane = self.image_to_plane(image)
-        stretched = F.interpolate(plane, size=cover_spec.shape[-2:] if cover_spec is not None
-                                  else self.cfg.container_shape, mode="bilinear", align_corners=True)
+        stretched = F.interpolate(plane, size=(hi - lo, self.cfg.container_shape[1]), mode="bilinear",
+                                  align_corners=True)
         if self.cfg.embedding == "scaled":
-            return (self.hide_scale * stretched)[:, 0]
-        net_in = stretched if not self.cfg.cover_aware else torch.cat([stretched, cover_spec[:, None]], dim=1)
-        return self.hide_net(net_in)[:, 0]
+            band = (self.hide_scale * stretched)[:, 0]
+        elif self.cfg.cover_aware:
+            band = self.hide_net(torch.cat([stretched, cover_spec[:, None, lo:hi]], dim=1))[:, 0]
+        else:
+            band = self.hide_net(stretched)[:, 0]
+        return F.pad(band, (0, 0, lo, self.cfg.container_shape[0] - hi))
 
     def embed(self, image: torch.Tensor, cover: torch.Tensor) -> dict[str, torch.Tensor]:
         """Hide ``image`` in the cover waveform ``[B, T]``. Returns the cover and container spectrograms and
@@ -115,7 +126,11 @@ class StegoModel(nn.Module):
     def reveal_spec(self, spec: torch.Tensor) -> torch.Tensor:
         """``[B, F, N] -> [B, C, H, W]``: nearest-resize the container to the plane, run the reveal net."""
         size = self.cfg.plane_size
-        plane = F.interpolate(spec[:, None], size=(size, size), mode="nearest")
+        lo, hi = self.cfg.band_rows
+        spec = spec[:, lo:hi]
+        if self.cfg.reveal_norm == "row":
+            spec = spec / (spec.pow(2).mean(dim=-1, keepdim=True) + 1e-10).sqrt()
+        plane = F.interpolate(spec[:, None], size=(size, size), mode=self.cfg.reveal_resize)
         return self.plane_to_image(self.reveal_net(plane))
 
     def extract(self, wave: torch.Tensor) -> torch.Tensor:

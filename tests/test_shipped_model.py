@@ -1,0 +1,44 @@
+"""The model that ships in the package: it loads by name, its file is hash-checked, and on the bundled
+sample it reveals the photo through a real 16-bit WAV at the quality its card reports."""
+import json
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from pixinwav import PixinwavError, api, load_model, metrics
+from pixinwav.data.audio import read_audio
+from pixinwav.data.images import load_image
+
+ASSETS = Path(str(resources.files("pixinwav") / "assets"))
+# Measured on this project's CPU (scripts/demo.py prints the same numbers); margins cover platform
+# differences in float rounding, not a failing model.
+MIN_SSIM, MIN_PSNR, SNR_DB = 0.30, 12.0, 25.0  # measured: SSIM 0.333, PSNR 12.96 dB, SNR 25.14 dB
+
+
+def test_default_model_is_registered_and_loads():
+    assert api.DEFAULT_MODEL in api.registry()
+    model = load_model()
+    assert model.card["name"] == api.DEFAULT_MODEL and model.cfg.channel == "wav16"
+
+
+def test_corrupt_shipped_file_is_refused(monkeypatch):
+    entry = dict(api.registry()[api.DEFAULT_MODEL], sha256="0" * 64)
+    monkeypatch.setattr(api, "registry", lambda: {api.DEFAULT_MODEL: entry})
+    with pytest.raises(PixinwavError, match="corrupt"):
+        load_model()
+
+
+def test_quality_on_the_bundled_sample(tmp_path):
+    model = load_model()
+    cover = read_audio(ASSETS / "drascula-track2-3s.ogg")
+    stego, report = model.hide(ASSETS / "astronaut.jpg", cover.samples, cover.sample_rate, offset=1.0)
+    sf.write(tmp_path / "stego.wav", stego, cover.sample_rate, subtype="PCM_16")
+    back = read_audio(tmp_path / "stego.wav")
+    revealed = model.reveal(back.samples, back.sample_rate, offset=1.0)[None]
+    secret = load_image(ASSETS / "astronaut.jpg", model.cfg.image_size, model.cfg.image_channels)[None]
+    ssim, psnr = float(metrics.ssim(revealed, secret)[0]), float(metrics.psnr(revealed, secret)[0])
+    print(f"bundled sample through a WAV: SSIM {ssim:.3f}, PSNR {psnr:.2f} dB, SNR {report.snr_db:.2f} dB")
+    assert ssim >= MIN_SSIM and psnr >= MIN_PSNR
+    assert report.snr_db == pytest.approx(SNR_DB, abs=0.5)
