@@ -10,7 +10,6 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from pixinwav import PixinwavError, load_model, metrics

@@ -1,6 +1,5 @@
 """The model that ships in the package: it loads by name, its file is hash-checked, and on the bundled
 sample it reveals the photo through a real 16-bit WAV at the quality its card reports."""
-import json
 from importlib import resources
 from pathlib import Path
 

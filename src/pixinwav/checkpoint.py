@@ -16,7 +16,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from .config import Config, ModelConfig, config_from_dict, model_config_from_dict, to_dict
+from .config import Config, config_from_dict, model_config_from_dict, to_dict
 from .data.audio import atomic_write
 from .errors import PixinwavError
 from .models import StegoModel, build_model
@@ -127,11 +127,3 @@ def load_training(path: str | Path, model: StegoModel, optimizer: torch.optim.Op
     torch.set_rng_state(tensors["rng/torch"])
     return state
 
-
-def training_config(path: str | Path) -> Config:
-    return config_from_dict(read_file(path)[1]["config"])
-
-
-def model_config_of(path: str | Path) -> ModelConfig:
-    tensors, meta = read_file(path)
-    return config_from_dict(meta["config"]).model if meta.get("kind") == "train" else model_config_from_dict(meta["config"])

@@ -77,8 +77,8 @@ class Loggers:
 
     def log(self, kind: str, step: int, values: dict[str, float]) -> None:
         (self.train_csv if kind == "train" else self.val_csv).write({"step": step, **values})
-        for key, value in values.items():
-            if self.tb:
+        if self.tb:
+            for key, value in values.items():
                 self.tb.add_scalar(f"{kind}/{key}", value, step)
         if self.wandb:
             self.wandb.log({f"{kind}/{k}": v for k, v in values.items()}, step=step)
