@@ -55,7 +55,7 @@ def test_batches_are_a_function_of_step(image_dir, audio_dir):
 
 
 def test_batchnorm_in_train_mode_while_training(tmp_path, image_dir, audio_dir):
-    cfg = load_config(ROOT / "configs/tiny.yaml", tiny(tmp_path, image_dir, audio_dir, "train.steps=4", "model.batchnorm=true",
+    cfg = load_config(ROOT / "configs/tiny.yaml", tiny(tmp_path, image_dir, audio_dir, "train.steps=4", "model.batchnorm=true", "train.tensorboard=true",
                       f"data.val_images={image_dir}", f"data.val_audio={audio_dir}", "data.val_pairs=2", "train.val_every=2"))
     seen = []
     model_cls = build_model(cfg.model).__class__
@@ -77,6 +77,9 @@ def test_batchnorm_in_train_mode_while_training(tmp_path, image_dir, audio_dir):
     assert [int(r["step"]) for r in rows] == [2, 4] and all(0 < float(r["image/ssim"]) < 1 for r in rows)
     assert (tmp_path / "val_0000002.png").stat().st_size > 10_000
     assert {"latest.safetensors", "best.safetensors", "model.safetensors"} <= {p.name for p in tmp_path.iterdir()}
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(tmp_path / "tb")).Reload()
+    assert {"train/loss", "val/image/ssim"} <= set(events.Tags()["scalars"])
 
 
 def test_resume_after_kill_matches_uninterrupted(tmp_path, image_dir, audio_dir):
