@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench bench-quality bench-commands venv clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,14 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
+
+# paper-rgb vs fast-rgb at equal training (needs scripts/fetch_demo_data.sh; about 7 minutes)
+bench-quality: $(STAMP)
+	$(BIN)/python benchmarks/compare_quality.py --steps 1500
+
+# wall time of `pixinwav hide` / `reveal` on a 3-minute stereo file
+bench-commands: $(STAMP)
+	$(BIN)/python benchmarks/bench_commands.py
 
 clean:
 	rm -rf $(VENV) demo_out runs

@@ -1,10 +1,13 @@
-"""Core speed and memory on this machine: STDCT / inverse STDCT at paper geometry, and for each model preset
-the hide + reveal forward time and one training step (time and peak memory) at batch 1.
+"""Speed and memory on this machine, every ratio against `paper-rgb` measured in the same run.
 
-Prints a Markdown table and writes benchmarks/results/core.json. Each measurement runs in its own
-process, so peak memory (max RSS) belongs to that measurement alone. Benchmarks print; they never assert.
+For the STDCT at paper geometry: forward / inverse time against a dense per-frame DCT matrix. For each model
+preset: parameters; GFLOP of hide (cover STDCT + hiding net + inverse STDCT) and of reveal (STDCT + reveal
+net), counted by torch.utils.flop_counter; median latency of hide and of reveal at batch 1 and 8; one
+training step (through the 16-bit channel) time and peak memory at batch 1 and 8; achieved GFLOP/s.
+Each measurement runs in its own process, so peak memory (max RSS) belongs to it alone. Measurements whose
+estimated memory exceeds --max-gib are skipped and say so. Benchmarks print; they never assert.
 
-    python benchmarks/bench_core.py [--presets paper-rgb small-rgb] [--repeats 3] [--threads N]
+    python benchmarks/bench_core.py [--presets paper-rgb fast-rgb] [--batches 1 8] [--repeats 3]
 """
 from __future__ import annotations
 
@@ -18,6 +21,10 @@ import time
 from pathlib import Path
 
 import torch
+
+# This 2-core CPU's measured ceilings (the issue's figures): a large fp32 matrix product, a 64-channel 3x3 conv.
+CEILING_MATMUL, CEILING_CONV = 360.0, 180.0
+PAPER_PRESETS = ["paper-rgb", "paper-gray", "paper2-stft", "fast-rgb"]
 
 
 def _rss_gib() -> float:
@@ -41,49 +48,64 @@ def measure_stdct(repeats: int, threads: int) -> dict:
     t = STDCT()
     wave = torch.randn(1, 67522)
     spec = t(wave)
-    # the baseline the FFT route replaces: one dense 4096 x 4096 DCT matrix applied to every frame
-    n = torch.arange(t.frame, dtype=torch.float64)
+    n = torch.arange(t.frame, dtype=torch.float64)  # the dense baseline: one 4096 x 4096 DCT matrix per frame
     basis = torch.cos(torch.pi * n[:, None] * (2 * n[None, :] + 1) / (2 * t.frame)) * (2 / t.frame) ** 0.5
     basis[0] /= 2**0.5
     basis = basis.float()
     dense = lambda: basis @ (wave.unfold(-1, t.frame, t.hop) * t.window).transpose(-1, -2)
     with torch.no_grad():
         return {"stdct_s": _timed(lambda: t(wave), repeats), "istdct_s": _timed(lambda: t.inverse(spec), repeats),
-                "dense_stdct_s": _timed(dense, repeats),
-                "dense_max_diff": float((dense() - spec).abs().max()),
+                "dense_stdct_s": _timed(dense, repeats), "dense_max_diff": float((dense() - spec).abs().max()),
                 "round_trip_max_err": float((t.inverse(spec) - wave).abs().max())}
 
 
-def measure_model(preset: str, mode: str, repeats: int, threads: int) -> dict:
+def _setup(preset: str, batch: int, threads: int):
     from pixinwav.config import model_config
-    from pixinwav.losses import StegoLoss
     from pixinwav.models import build_model
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     cfg = model_config(preset)
     model = build_model(cfg)
-    image = torch.rand(1, cfg.image_channels, cfg.image_size, cfg.image_size)
-    cover = 0.1 * torch.randn(1, cfg.clip_samples)
-    base = _rss_gib()
-    if mode == "forward":
-        model.eval()
-        with torch.no_grad():
-            seconds = _timed(lambda: model(image, cover), repeats)
-    else:
-        model.train()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        loss_fn = StegoLoss()
+    image = torch.rand(batch, cfg.image_channels, cfg.image_size, cfg.image_size)
+    cover = 0.1 * torch.randn(batch, cfg.clip_samples)
+    return model, image, cover
 
-        def step():
-            terms = loss_fn(model(image, cover), image, cover)
-            opt.zero_grad()
-            terms["loss"].backward()
-            opt.step()
 
-        seconds = _timed(step, repeats)
-    return {"seconds": seconds, "peak_gib": _rss_gib(), "peak_above_model_gib": _rss_gib() - base,
-            "params": sum(p.numel() for p in model.parameters())}
+def measure_inference(preset: str, batch: int, repeats: int, threads: int) -> dict:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model, image, cover = _setup(preset, batch, threads)
+    model.eval()
+    with torch.no_grad():
+        container = model.embed(image, cover)["container"]
+        flops = {}
+        for name, fn in (("hide", lambda: model.embed(image, cover)), ("reveal", lambda: model.extract(container))):
+            counter = FlopCounterMode(display=False)
+            with counter:
+                fn()
+            flops[name] = counter.get_total_flops() / 1e9 / batch
+        hide_s = _timed(lambda: model.embed(image, cover), repeats)
+        reveal_s = _timed(lambda: model.extract(container), repeats)
+    return {"params": sum(p.numel() for p in model.parameters()), "hide_gflop": flops["hide"],
+            "reveal_gflop": flops["reveal"], "hide_s": hide_s, "reveal_s": reveal_s, "peak_gib": _rss_gib()}
+
+
+def measure_train(preset: str, batch: int, repeats: int, threads: int) -> dict:
+    from pixinwav.losses import StegoLoss
+
+    model, image, cover = _setup(preset, batch, threads)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = StegoLoss()
+
+    def step():
+        terms = loss_fn(model(image, cover), image, cover)
+        opt.zero_grad()
+        terms["loss"].backward()
+        opt.step()
+
+    return {"step_s": _timed(step, repeats), "peak_gib": _rss_gib()}
 
 
 def in_child(fn, *args):
@@ -91,39 +113,78 @@ def in_child(fn, *args):
         return pool.apply(fn, args)
 
 
+def fmt(x, spec=".3f", unit=""):
+    return "skipped" if x is None else format(x, spec) + unit
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--presets", nargs="+", default=["paper-rgb", "small-rgb", "tiny-rgb"])
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--presets", nargs="+", default=PAPER_PRESETS)
+    p.add_argument("--batches", nargs="+", type=int, default=[1, 8])
+    p.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up (batch > 1: at most 2)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
+    p.add_argument("--max-gib", type=float, default=20.0, help="skip measurements estimated to need more memory")
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "core.json"))
     args = p.parse_args()
+    if "paper-rgb" in args.presets:  # the baseline first, so every ratio comes from this run
+        args.presets = ["paper-rgb"] + [x for x in args.presets if x != "paper-rgb"]
 
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                platform.processor())
-    print(f"CPU: {cpu}; torch {torch.__version__}; {args.threads} threads; median of {args.repeats} after warm-up\n")
+    print(f"CPU: {cpu}; torch {torch.__version__}; {args.threads} threads; median of {args.repeats} after a warm-up; "
+          f"ceilings {CEILING_MATMUL:.0f} GFLOP/s (matmul), {CEILING_CONV:.0f} GFLOP/s (64-ch 3x3 conv)\n")
     stdct = in_child(measure_stdct, args.repeats, args.threads)
     print("| transform (67,522 samples -> 4096 x 1024) | ms |\n|---|---|")
     print(f"| STDCT (FFT-based DCT) | {stdct['stdct_s'] * 1e3:.1f} |\n| inverse STDCT | {stdct['istdct_s'] * 1e3:.1f} |")
     print(f"| STDCT as a dense per-frame matrix product (baseline) | {stdct['dense_stdct_s'] * 1e3:.1f} |")
     print(f"\nround-trip max error {stdct['round_trip_max_err']:.2e}; FFT vs dense max difference "
-          f"{stdct['dense_max_diff']:.2e}; FFT route {stdct['dense_stdct_s'] / stdct['stdct_s']:.1f}x faster\n")
+          f"{stdct['dense_max_diff']:.2e}; FFT route {stdct['dense_stdct_s'] / stdct['stdct_s']:.1f}x faster\n", flush=True)
 
-    rows = {}
-    print("| preset | params | hide + reveal forward, s | training step, s | peak memory training, GiB | vs paper-rgb (step time) |")
-    print("|---|---|---|---|---|---|")
+    results: dict = {}
     for preset in args.presets:
-        fwd = in_child(measure_model, preset, "forward", args.repeats, args.threads)
-        step = in_child(measure_model, preset, "train", args.repeats, args.threads)
-        rows[preset] = {"forward": fwd, "train_step": step}
-        ratio = (rows["paper-rgb"]["train_step"]["seconds"] / step["seconds"]) if "paper-rgb" in rows else float("nan")
-        print(f"| {preset} | {fwd['params']:,} | {fwd['seconds']:.3f} | {step['seconds']:.3f} | "
-              f"{step['peak_gib']:.2f} | {ratio:.1f}x faster |", flush=True)
+        results[preset] = {}
+        for batch in args.batches:
+            repeats = args.repeats if batch == 1 else min(args.repeats, 2)
+            one = results[preset].get(1)
+            row = {}
+            if one and one["inference"]["peak_gib"] * batch > args.max_gib:
+                row["inference"] = None
+            else:
+                row["inference"] = in_child(measure_inference, preset, batch, repeats, args.threads)
+            if one and one["train"] and one["train"]["peak_gib"] * batch > args.max_gib:
+                row["train"] = None
+            else:
+                row["train"] = in_child(measure_train, preset, batch, repeats, args.threads)
+            results[preset][batch] = row
+            print(f"  measured {preset} batch {batch}", flush=True)
+
+    base = results.get("paper-rgb", {}).get(1)
+    print("\n| preset | params | hide GFLOP | reveal GFLOP | batch | hide s | reveal s | hide+reveal GFLOP/s "
+          "| train step s | train peak GiB | hide+reveal vs paper-rgb | train step vs paper-rgb |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for preset, rows in results.items():
+        for batch, row in rows.items():
+            inf, tr = row["inference"], row["train"]
+            per_image = (inf["hide_s"] + inf["reveal_s"]) / batch if inf else None
+            rate = (inf["hide_gflop"] + inf["reveal_gflop"]) / per_image if inf else None
+            ref = results.get("paper-rgb", {}).get(batch) or {}
+            ref_inf, ref_tr = ref.get("inference"), ref.get("train")
+            speed = (ref_inf["hide_s"] + ref_inf["reveal_s"]) / (inf["hide_s"] + inf["reveal_s"]) if inf and ref_inf else None
+            tspeed = ref_tr["step_s"] / tr["step_s"] if tr and ref_tr else None
+            info = inf or (rows.get(1) or {}).get("inference") or {}
+            print(f"| {preset} | {info.get('params', 0):,} | {fmt(info.get('hide_gflop'), '.1f')} | "
+                  f"{fmt(info.get('reveal_gflop'), '.1f')} | {batch} | {fmt(inf and inf['hide_s'])} | "
+                  f"{fmt(inf and inf['reveal_s'])} | {fmt(rate, '.1f')} | {fmt(tr and tr['step_s'])} | "
+                  f"{fmt(tr and tr['peak_gib'], '.2f')} | {fmt(speed, '.1f', 'x')} | {fmt(tspeed, '.1f', 'x')} |")
+    if base is None:
+        print("\n(paper-rgb not measured: no ratios)")
+    print("\n'skipped': estimated memory above --max-gib; ratios compare the same batch size; "
+          "GFLOP/s = counted GFLOP per image / (hide + reveal seconds per image).")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"cpu": cpu, "threads": args.threads, "torch": torch.__version__, "stdct": stdct,
-                               "models": rows}, indent=2))
-    print(f"\nwrote {out}")
+                               "models": {k: {str(b): r for b, r in v.items()} for k, v in results.items()}}, indent=2))
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

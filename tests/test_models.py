@@ -38,7 +38,8 @@ def test_unet_shapes_and_divisibility():
 @pytest.mark.parametrize("overrides", [
     {}, {"embedding": "scaled"}, {"cover_aware": True}, {"channel": "spectrogram"}, {"channel": "float"},
     {"snr_db": None}, {"image_channels": 1, "pixel_shuffle": False, "image_size": 64},
-    {"band": [0.5, 1.0]}, {"band": [0.25, 1.0], "cover_aware": True}, {"reveal_resize": "area"}, {"reveal_norm": "none"},
+    {"band": [0.5, 1.0]}, {"band": [0.25, 1.0], "cover_aware": True}, {"hide_at": "plane"},
+    {"hide_at": "plane", "cover_aware": True, "reveal_resize": "area"}, {"reveal_resize": "area"}, {"reveal_norm": "none"},
     {"transform": "stft", "frame": 511, "hop": 16, "window": "hann", "frames": 128},
 ])
 def test_variants_forward_and_backward(overrides):
@@ -82,6 +83,19 @@ def test_wav16_channel_quantises_and_spectrogram_channel_does_not():
     out = real(image, cover)
     wave = real.transform.inverse(out["received_spec"])
     torch.testing.assert_close(wave * 32768, torch.round(wave * 32768), atol=0.05, rtol=0)  # on the int16 grid
+
+
+def test_fast_preset_runs_at_plane_resolution():
+    cfg = model_config("fast-rgb")
+    assert cfg.clip_samples == 67_522 and cfg.container_shape == (4096, 1024)
+    model = build_model(cfg)
+    assert n_params(model) < n_params(build_model(model_config("paper-rgb"))) / 10
+    # the hiding net sees the 512 x 512 plane, not the 4096 x 1024 container
+    seen = []
+    model.hide_net.register_forward_hook(lambda m, i, o: seen.append(tuple(i[0].shape)))
+    with torch.no_grad():
+        model.residual(torch.rand(1, 3, 256, 256))
+    assert seen == [(1, 1, 512, 512)]
 
 
 def test_band_confines_the_residual():

@@ -34,14 +34,17 @@ def dct2(x: torch.Tensor) -> torch.Tensor:
 
 
 def idct2(X: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`dct2` (orthonormal DCT-III) over the last dimension."""
+    """Inverse of :func:`dct2` (orthonormal DCT-III) over the last dimension, with one real inverse FFT."""
     n = X.shape[-1]
     scale = torch.full((n,), math.sqrt(n / 2.0), device=X.device, dtype=X.dtype)
     scale[0] = math.sqrt(float(n))
     c = X * scale  # c[k] = sum_m x[m] cos(pi k (2m + 1) / 2n)
-    c_rev = torch.cat([torch.zeros_like(c[..., :1]), c[..., 1:].flip(-1)], dim=-1)  # c[n - k], c[n] = 0
-    spec = torch.complex(c, -c_rev) * _twiddle(n, X.device, X.dtype).conj()
-    v = torch.fft.ifft(spec, dim=-1).real
+    h = n // 2 + 1  # the reordered signal is real: half of its spectrum is enough
+    c_rev = torch.cat([torch.zeros_like(c[..., :1]), c[..., 1:].flip(-1)], dim=-1)[..., :h]  # c[n - k], c[n] = 0
+    spec = torch.complex(c[..., :h], -c_rev) * _twiddle(n, X.device, X.dtype)[:h].conj()
+    v = torch.fft.irfft(spec, n, dim=-1)
+    if n % 2 == 0:  # undo the even/odd reordering by interleaving the two halves
+        return torch.stack([v[..., : n // 2], v[..., n // 2 :].flip(-1)], dim=-1).reshape(v.shape)
     half = (n + 1) // 2
     x = torch.empty_like(v)
     x[..., ::2] = v[..., :half]

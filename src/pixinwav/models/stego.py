@@ -58,8 +58,12 @@ class StegoModel(nn.Module):
         lo, hi = cfg.band_rows
         if not 0 <= lo < hi <= cfg.container_shape[0]:
             raise PixinwavError(f"band {cfg.band} must satisfy 0 <= low < high <= 1")
-        bins, frames = hi - lo, cfg.container_shape[1]
-        for name, size in (("container bins", bins), ("container frames", frames), ("image plane", cfg.plane_size)):
+        if cfg.hide_at not in ("container", "plane"):
+            raise PixinwavError(f"hide_at must be 'container' or 'plane', got {cfg.hide_at!r}")
+        sizes = [("image plane", cfg.plane_size)]
+        if cfg.hide_at == "container" and cfg.embedding == "residual":
+            sizes += [("container bins", hi - lo), ("container frames", cfg.container_shape[1])]
+        for name, size in sizes:
             if size % multiple:
                 raise PixinwavError(f"{name} ({size}) must be divisible by {multiple} for a {len(cfg.widths)}-level U-Net")
 
@@ -82,16 +86,22 @@ class StegoModel(nn.Module):
     def residual(self, image: torch.Tensor, cover_spec: torch.Tensor | None = None) -> torch.Tensor:
         """``[B, C, H, W] -> [B, F, N]``: what is added to the cover container (zero outside the band)."""
         lo, hi = self.cfg.band_rows
+        size = (hi - lo, self.cfg.container_shape[1])
+        stretch = lambda x: F.interpolate(x, size=size, mode="bilinear", align_corners=True)
         plane = self.image_to_plane(image)
-        stretched = F.interpolate(plane, size=(hi - lo, self.cfg.container_shape[1]), mode="bilinear",
-                                  align_corners=True)
         if self.cfg.embedding == "scaled":
-            band = (self.hide_scale * stretched)[:, 0]
-        elif self.cfg.cover_aware:
-            band = self.hide_net(torch.cat([stretched, cover_spec[:, None, lo:hi]], dim=1))[:, 0]
-        else:
-            band = self.hide_net(stretched)[:, 0]
-        return F.pad(band, (0, 0, lo, self.cfg.container_shape[0] - hi))
+            band = self.hide_scale * stretch(plane)
+        elif self.cfg.hide_at == "container":  # paper: the net runs on the stretched image
+            net_in = stretch(plane)
+            if self.cfg.cover_aware:
+                net_in = torch.cat([net_in, cover_spec[:, None, lo:hi]], dim=1)
+            band = self.hide_net(net_in)
+        else:  # the net runs at image-plane resolution and its output is stretched
+            if self.cfg.cover_aware:
+                cover = F.adaptive_avg_pool2d(cover_spec[:, None, lo:hi], plane.shape[-2:])
+                plane = torch.cat([plane, cover], dim=1)
+            band = stretch(self.hide_net(plane))
+        return F.pad(band[:, 0], (0, 0, lo, self.cfg.container_shape[0] - hi))
 
     def embed(self, image: torch.Tensor, cover: torch.Tensor) -> dict[str, torch.Tensor]:
         """Hide ``image`` in the cover waveform ``[B, T]``. Returns the cover and container spectrograms and
