@@ -112,6 +112,21 @@ def cmd_eval(args) -> None:
         print(f"| {key} | {summary[key]:.4f} | {summary[key + '/median']:.4f} | {summary[key + '/p10']:.4f} |")
 
 
+def cmd_data_fetch(args) -> None:
+    import csv
+
+    from .data.fetch import fetch
+
+    manifest = fetch(args.dest, args.cache, args.debs, args.only, progress=not args.quiet)
+    with open(manifest, newline="") as f:
+        rows = list(csv.DictReader(f))
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[f"{r['split']} {r['kind']}"] = counts.get(f"{r['split']} {r['kind']}", 0) + 1
+    print(f"{len(rows)} files under {args.dest} ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}); "
+          f"manifest {manifest}")
+
+
 def cmd_info(args) -> None:
     path = Path(args.path)
     from .api import registry, resolve_model
@@ -175,6 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, help="CSV with one row per pair")
     p.add_argument("--force", action="store_true", help="overwrite the CSV if it exists")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("data", help="training data: 'data fetch' builds splits from Debian packages")
+    data_sub = p.add_subparsers(dest="data_command", required=True)
+    p = data_sub.add_parser("fetch", help="download pinned Debian packages and build train / val splits + manifest")
+    p.add_argument("--dest", default="data/debian", help="where the splits and manifest.csv go (default data/debian)")
+    p.add_argument("--cache", default=None, help="where .deb files are kept and unpacked (default DEST/.cache)")
+    p.add_argument("--debs", default=None, help="take .deb files from this folder instead of apt-get download")
+    p.add_argument("--only", nargs="+", default=None, help="fetch only these packages")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_data_fetch)
 
     p = sub.add_parser("info", help="show a model's card and config, or an audio file's facts")
     p.add_argument("path", help="model name, .safetensors file or audio file")
