@@ -81,3 +81,13 @@ def test_speech_metrics_only_where_valid():
     assert metrics.speech_quality(speechlike, degraded, 44100) == {}
     scores = metrics.speech_quality(speechlike, degraded, 16000)
     assert set(scores) == {"pesq", "stoi"} and 1.0 <= scores["pesq"] <= 4.7 and 0 <= scores["stoi"] <= 1
+
+
+def test_visqol_orders_degradations():
+    clean = music(1.6, 44100, seed=8)
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=clean.shape)
+    noisy = lambda db: clean + noise * np.sqrt(np.sum(clean**2) / np.sum(noise**2)) / 10 ** (db / 20)
+    same, at50, at20 = (metrics.visqol_mos(clean, x, 44100) for x in (clean, noisy(50), noisy(20)))
+    assert same > 4.5 and same > at50 > at20 >= 1.0
+    assert math.isnan(metrics.visqol_mos(clean[:20000], clean[:20000], 44100))  # under a second

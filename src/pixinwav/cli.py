@@ -94,7 +94,10 @@ def cmd_eval(args) -> None:
     model = load_model(args.model)
     data = DataConfig(val_images=args.images, val_audio=args.audio, val_pairs=args.n)
     images, covers = validation_pairs(model.cfg, data, args.seed)
-    rows, _ = through_wav(model.model, images, covers)
+    rows, _ = through_wav(model.model, images, covers, visqol=args.visqol)
+    if args.visqol and model.clip_seconds < 1.0:
+        print(f"note: ViSQOL needs at least 1 s of audio; this model's window is {model.clip_seconds:.2f} s, "
+              "so audio/visqol is NaN")
     if args.output:
         from .data.audio import atomic_write
 
@@ -188,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=16, help="number of pairs (at most one per image; default 16)")
     p.add_argument("--seed", type=int, default=0, help="pairing and window seed (default 0)")
     p.add_argument("-o", "--output", default=None, help="CSV with one row per pair")
+    p.add_argument("--no-visqol", dest="visqol", action="store_false",
+                   help="skip ViSQOL MOS-LQO (it costs about 10 s once, then under a second per pair)")
     p.add_argument("--force", action="store_true", help="overwrite the CSV if it exists")
     p.set_defaults(func=cmd_eval)
 

@@ -14,11 +14,12 @@ from .models import StegoModel
 
 
 @torch.no_grad()
-def through_wav(model: StegoModel, images: torch.Tensor, covers: torch.Tensor) -> tuple[list[dict], dict]:
+def through_wav(model: StegoModel, images: torch.Tensor, covers: torch.Tensor,
+                visqol: bool = False) -> tuple[list[dict], dict]:
     """Hide each image in its cover, write the container as a 16-bit WAV, read it back and reveal.
 
     ``images [V, C, H, W]``, ``covers [V, T]``. Returns (one metrics row per pair, tensors of the first pair
-    for figures). The model is used in eval mode and put back in the mode it was in.
+    for figures). ``visqol`` adds ViSQOL MOS-LQO of stego against cover (NaN for clips under a second). The model is used in eval mode and put back in the mode it was in.
     """
     was_training = model.training
     model.eval()
@@ -38,6 +39,8 @@ def through_wav(model: StegoModel, images: torch.Tensor, covers: torch.Tensor) -
                 "audio/snr": metrics.snr(cover[0].numpy(), received),
                 "audio/seg_snr": metrics.segmental_snr(cover[0].numpy(), received),
             })
+            if visqol:
+                rows[-1]["audio/visqol"] = metrics.visqol_mos(cover[0].numpy(), received, rate)
             if i == 0:
                 first = {"secret": image[0], "revealed": revealed[0], "cover": cover[0],
                          "container": torch.from_numpy(received)}
