@@ -19,12 +19,11 @@ def _model_arg(p: argparse.ArgumentParser) -> None:
 
 def cmd_hide(args) -> None:
     from .api import load_model
-    from .data.audio import read_audio, write_audio
+    from .data.audio import read_audio, refuse_existing, write_audio
     from .data.images import open_image
 
     out = Path(args.output)
-    if out.exists() and not args.force:
-        raise PixinwavError(f"{out} exists; pass --force to overwrite it")
+    refuse_existing(out, args.force)  # before the slow work, not only at the write
     for src in (args.image, args.cover):
         if Path(src).exists() and out.resolve() == Path(src).resolve():
             raise PixinwavError(f"output {out} is one of the inputs; choose another path")
@@ -41,12 +40,11 @@ def cmd_hide(args) -> None:
 
 def cmd_reveal(args) -> None:
     from .api import load_model
-    from .data.audio import read_audio
+    from .data.audio import read_audio, refuse_existing
     from .data.images import save_image
 
     out = Path(args.output)
-    if out.exists() and not args.force:
-        raise PixinwavError(f"{out} exists; pass --force to overwrite it")
+    refuse_existing(out, args.force)
     model = load_model(args.model)
     audio = read_audio(args.stego)
     image = model.reveal(audio.samples, audio.sample_rate, args.offset)

@@ -81,11 +81,15 @@ def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int, force: 
     return atomic_write(path, write, force)
 
 
+def refuse_existing(path: str | Path, force: bool) -> None:
+    if Path(path).exists() and not force:
+        raise PixinwavError(f"{path} exists; pass --force to overwrite it")
+
+
 def atomic_write(path: Path, write, force: bool) -> Path:
     """Call ``write(tmp_path)`` then rename onto ``path``: a crash never leaves a half-written output."""
     path = Path(path)
-    if path.exists() and not force:
-        raise PixinwavError(f"{path} exists; pass --force to overwrite it")
+    refuse_existing(path, force)
     if path.is_dir():
         raise PixinwavError(f"{path} is a folder, not a file path")
     folder = path.parent if str(path.parent) else Path(".")
