@@ -27,7 +27,8 @@ import sys
 from pathlib import Path
 import skimage.data as d
 from PIL import Image
-for name in ["astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "retina"]:
+from pixinwav.data.fetch import SKIMAGE_PHOTOS
+for name in SKIMAGE_PHOTOS:
     out = Path(sys.argv[1]) / f"{name}.png"
     if not out.exists():
         Image.fromarray(getattr(d, name)()).convert("RGB").save(out)

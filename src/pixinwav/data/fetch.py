@@ -80,7 +80,7 @@ def deb_file(source: Source, cache: Path, debs: Path | None) -> Path:
     run = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)
     if run.returncode != 0:
         raise PixinwavError(f"apt-get download {source.package}={source.version} failed "
-                            f"(run 'apt-get update' first?): {run.stderr.strip().splitlines()[-1:]}")
+                            f"(run 'apt-get update' first?): {(run.stderr.strip().splitlines() or [''])[-1]}")
     return sorted(folder.glob(f"{source.package}_*.deb"))[0]
 
 
@@ -99,12 +99,11 @@ def unpack(source: Source, cache: Path, debs: Path | None) -> Path:
 
 def select(source: Source, root: Path) -> list[Path]:
     files = sorted({Path(p) for pattern in source.patterns for p in glob.glob(str(root / pattern), recursive=True)})
-    if source.one_per_folder:  # the largest rendition of each wallpaper
-        best: dict[Path, Path] = {}
+    if source.one_per_folder:  # the largest rendition of each wallpaper (<name>/contents/images/<size>.jpg)
+        by_wallpaper: dict[Path, list[Path]] = {}
         for f in files:
-            if f.parent.parent.parent not in best or f.stat().st_size > best[f.parent.parent.parent].stat().st_size:
-                best[f.parent.parent.parent] = f
-        files = sorted(best.values())
+            by_wallpaper.setdefault(f.parents[2], []).append(f)
+        files = sorted(max(group, key=lambda f: f.stat().st_size) for group in by_wallpaper.values())
     return files
 
 

@@ -15,8 +15,14 @@ from ..errors import PixinwavError
 from ..transforms import STDCT, STFTContainer
 from .unet import UNet
 
-CHANNELS = ("wav16", "float", "spectrogram")
-EMBEDDINGS = ("residual", "scaled")
+# The allowed values of the model's string options.
+CHOICES = {
+    "channel": ("wav16", "float", "spectrogram"),
+    "embedding": ("residual", "scaled"),
+    "hide_at": ("container", "plane"),
+    "reveal_norm": ("none", "row"),
+    "reveal_resize": ("nearest", "area"),
+}
 
 
 def build_transform(cfg: ModelConfig) -> nn.Module:
@@ -42,14 +48,9 @@ class StegoModel(nn.Module):
 
     @staticmethod
     def _check(cfg: ModelConfig) -> None:
-        if cfg.channel not in CHANNELS:
-            raise PixinwavError(f"unknown channel {cfg.channel!r}; choose one of {', '.join(CHANNELS)}")
-        if cfg.embedding not in EMBEDDINGS:
-            raise PixinwavError(f"unknown embedding {cfg.embedding!r}; choose one of {', '.join(EMBEDDINGS)}")
-        if cfg.reveal_norm not in ("none", "row"):
-            raise PixinwavError(f"reveal_norm must be 'none' or 'row', got {cfg.reveal_norm!r}")
-        if cfg.reveal_resize not in ("nearest", "area"):
-            raise PixinwavError(f"reveal_resize must be 'nearest' or 'area', got {cfg.reveal_resize!r}")
+        for key, allowed in CHOICES.items():
+            if getattr(cfg, key) not in allowed:
+                raise PixinwavError(f"unknown {key} {getattr(cfg, key)!r}; choose one of {', '.join(allowed)}")
         if cfg.embedding == "scaled" and cfg.cover_aware:
             raise PixinwavError("embedding 'scaled' cannot be cover_aware")
         if cfg.pixel_shuffle and cfg.image_channels > 4:
@@ -58,8 +59,6 @@ class StegoModel(nn.Module):
         lo, hi = cfg.band_rows
         if not 0 <= lo < hi <= cfg.container_shape[0]:
             raise PixinwavError(f"band {cfg.band} must satisfy 0 <= low < high <= 1")
-        if cfg.hide_at not in ("container", "plane"):
-            raise PixinwavError(f"hide_at must be 'container' or 'plane', got {cfg.hide_at!r}")
         sizes = [("image plane", cfg.plane_size)]
         if cfg.hide_at == "container" and cfg.embedding == "residual":
             sizes += [("container bins", hi - lo), ("container frames", cfg.container_shape[1])]
@@ -134,7 +133,8 @@ class StegoModel(nn.Module):
 
     # --- revealing --------------------------------------------------------------------------------------
     def reveal_spec(self, spec: torch.Tensor) -> torch.Tensor:
-        """``[B, F, N] -> [B, C, H, W]``: nearest-resize the container to the plane, run the reveal net."""
+        """``[B, F, N] -> [B, C, H, W]``: take the band, optionally whiten its rows, shrink it to the plane
+        (nearest or area), run the reveal net."""
         size = self.cfg.plane_size
         lo, hi = self.cfg.band_rows
         spec = spec[:, lo:hi]
