@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-quality bench-commands venv clean
+.PHONY: demo test bench bench-quality bench-commands bench-curve bench-robustness venv clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,14 @@ bench-quality: $(STAMP)
 # wall time of `pixinwav hide` / `reveal` on a 3-minute stereo file
 bench-commands: $(STAMP)
 	$(BIN)/python benchmarks/bench_commands.py
+
+# the default model's image quality against audio quality, and what its stego files survive
+# (need `pixinwav data fetch --dest data/debian`; under a minute each)
+bench-curve: $(STAMP)
+	$(BIN)/python benchmarks/modulo_curve.py
+
+bench-robustness: $(STAMP)
+	$(BIN)/python benchmarks/robustness.py
 
 clean:
 	rm -rf $(VENV) demo_out runs

@@ -24,7 +24,7 @@ import torch
 
 # This 2-core CPU's measured ceilings (the issue's figures): a large fp32 matrix product, a 64-channel 3x3 conv.
 CEILING_MATMUL, CEILING_CONV = 360.0, 180.0
-PAPER_PRESETS = ["paper-rgb", "paper-gray", "paper2-stft", "fast-rgb"]
+PAPER_PRESETS = ["paper-rgb", "paper-gray", "paper2-stft", "fast-rgb", "modulo-rgb"]
 
 
 def _rss_gib() -> float:
@@ -95,6 +95,8 @@ def measure_train(preset: str, batch: int, repeats: int, threads: int) -> dict:
     from pixinwav.losses import StegoLoss
 
     model, image, cover = _setup(preset, batch, threads)
+    if not any(True for _ in model.parameters()):  # modulo-rgb: nothing to train by gradient
+        return None
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = StegoLoss()
@@ -178,7 +180,7 @@ def main() -> None:
                   f"{fmt(tr and tr['peak_gib'], '.2f')} | {fmt(speed, '.1f', 'x')} | {fmt(tspeed, '.1f', 'x')} |")
     if base is None:
         print("\n(paper-rgb not measured: no ratios)")
-    print("\n'skipped': estimated memory above --max-gib; ratios compare the same batch size; "
+    print("\n'skipped': estimated memory above --max-gib, or no trainable parameters; ratios compare the same batch size; "
           "GFLOP/s = counted GFLOP per image / (hide + reveal seconds per image).")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

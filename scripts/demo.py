@@ -46,8 +46,9 @@ def run(args) -> None:
     psnr = float(metrics.psnr(shown[None], secret[None])[0])
     snr = metrics.snr(a.samples[lo:hi], b.samples[lo:hi])
     seg = metrics.segmental_snr(a.mono()[lo:hi], b.mono()[lo:hi], frame=1024)
+    mos = metrics.visqol_mos(a.mono()[lo:hi], b.mono()[lo:hi], a.sample_rate)  # NaN for windows under 1 s
     print(f"\nthrough {stego} (16-bit WAV): image SSIM {ssim:.3f}, PSNR {psnr:.2f} dB; "
-          f"audio SNR {snr:.2f} dB, segmental SNR {seg:.2f} dB (hidden window)")
+          f"audio SNR {snr:.2f} dB, segmental SNR {seg:.2f} dB, ViSQOL MOS-LQO {mos:.2f} of 4.73 (hidden window)")
     figure = example_figure(out / "demo.png", secret, shown, torch.from_numpy(a.mono()[lo:hi].copy()),
                             torch.from_numpy(b.mono()[lo:hi].copy()), a.sample_rate,
                             title=f"SSIM {ssim:.3f}, PSNR {psnr:.1f} dB, SNR {snr:.1f} dB (through a 16-bit WAV)")

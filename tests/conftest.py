@@ -59,3 +59,17 @@ def tiny_model_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     save_model(path, build_model(model_config("tiny-rgb")).eval(), card={"name": "untrained tiny"})
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_modulo_file(tmp_path_factory):
+    """A 32 x 32 modulo model (2,288 samples) with statistics fitted on the test photos and music; refiner untrained."""
+    from pixinwav.data.images import prepare_image
+
+    model = build_model(model_config("modulo-rgb", image_size=32, frame=256, hop=16, frames=128, widths=[8, 8]))
+    images = torch.stack([prepare_image(Image.fromarray(photo(p)), 32, 3) for p in PHOTOS])
+    covers = torch.stack([torch.from_numpy(music(0.2, 44100, seed=100 + i)[:2288]) for i in range(16)])
+    model.fit_statistics(images, covers)
+    path = tmp_path_factory.mktemp("model") / "tiny-modulo.safetensors"
+    save_model(path, model.eval(), card={"name": "tiny modulo"})
+    return path

@@ -150,10 +150,36 @@ def test_help_lists_commands():
 def test_eval_writes_rows_and_summary(tmp_path, image_dir, audio_dir, tiny_model_file, capsys):
     out = tmp_path / "rows.csv"
     assert main(["eval", "--model", str(tiny_model_file), "--images", str(image_dir), "--audio", str(audio_dir),
-                 "--n", "3", "-o", str(out)]) == 0
+                 "--n", "3", "-o", str(out), "--figure", str(tmp_path / "pairs.png")]) == 0
+    assert Image.open(tmp_path / "pairs.png").format == "PNG"
     text = capsys.readouterr().out
     assert "| image/ssim |" in text and "| audio/snr |" in text
     lines = out.read_text().splitlines()
     assert lines[0].startswith("pair,image/ssim") and len(lines) == 4
     assert main(["eval", "--model", str(tiny_model_file), "--images", str(image_dir), "--audio", str(audio_dir),
                  "--n", "3", "-o", str(out)]) == 1  # no overwrite without --force
+
+
+def test_modulo_model_through_the_commands_and_its_warnings(files, tiny_modulo_file, capsys):
+    """A stereo 48 kHz cover: hide, reveal from the written file, compare; then a quiet, a clipping and a
+    narrow-band cover each warn (and still write the file)."""
+    from pixinwav import metrics
+    from pixinwav.data.images import load_image
+
+    model = ["--model", str(tiny_modulo_file), "--offset", "1.0"]
+    assert main(["hide", "--image", str(files / "cat.png"), "--cover", str(files / "cover.wav"), "-o", str(files / "s.wav"), *model]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(["reveal", str(files / "s.wav"), "-o", str(files / "out.png"), *model]) == 0
+    secret, revealed = (load_image(files / name, 32, 3)[None] for name in ("cat.png", "out.png"))
+    assert float(metrics.psnr(revealed, secret)[0]) > 20.0  # measured 24.7 dB (283 of 3,072 coefficients fit)
+
+    loud = music(3.0, 44100, seed=6)
+    sf.write(files / "quiet.wav", loud * 10 ** (-50 / 20), 44100, subtype="PCM_16")
+    sf.write(files / "loud.wav", np.clip(loud * 8, -1, 32767 / 32768), 44100, subtype="PCM_16")  # brick-walled
+    sf.write(files / "narrow.wav", music(3.0, 8000, seed=7), 8000, subtype="PCM_16")  # keeps < 4 kHz; codes go to 4.5
+    for name, says in (("quiet", "quiet"), ("loud", "clipped"), ("narrow", "sample rate")):
+        capsys.readouterr()
+        assert main(["hide", "--image", str(files / "cat.png"), "--cover", str(files / f"{name}.wav"),
+                     "-o", str(files / f"s_{name}.wav"), *model]) == 0
+        out = capsys.readouterr()
+        assert out.err.startswith("pixinwav: warning:") and says in out.err, out.out

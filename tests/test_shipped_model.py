@@ -13,13 +13,19 @@ from pixinwav.data.images import load_image
 ASSETS = Path(str(resources.files("pixinwav") / "assets"))
 # Measured on this project's CPU (scripts/demo.py prints the same numbers); margins cover platform
 # differences in float rounding, not a failing model.
-MIN_SSIM, MIN_PSNR, SNR_DB = 0.30, 12.0, 25.0  # measured: SSIM 0.333, PSNR 12.96 dB, SNR 25.14 dB
+MIN_SSIM, MIN_PSNR, SNR_DB, MIN_VISQOL = 0.90, 30.0, 43.8, 4.6  # measured here: SSIM 0.940, PSNR 32.7 dB, SNR 43.8 dB, ViSQOL 4.73
 
 
 def test_default_model_is_registered_and_loads():
     assert api.DEFAULT_MODEL in api.registry()
     model = load_model()
     assert model.card["name"] == api.DEFAULT_MODEL and model.cfg.channel == "wav16"
+
+
+@pytest.mark.parametrize("name", sorted(api.registry()))
+def test_every_shipped_model_loads_with_its_card(name):
+    model = load_model(name)
+    assert model.card["name"] == name and (Path(__file__).parents[1] / model.card["card"]).is_file()
 
 
 def test_corrupt_shipped_file_is_refused(monkeypatch):
@@ -38,6 +44,9 @@ def test_quality_on_the_bundled_sample(tmp_path):
     revealed = model.reveal(back.samples, back.sample_rate, offset=1.0)[None]
     secret = load_image(ASSETS / "astronaut.jpg", model.cfg.image_size, model.cfg.image_channels)[None]
     ssim, psnr = float(metrics.ssim(revealed, secret)[0]), float(metrics.psnr(revealed, secret)[0])
-    print(f"bundled sample through a WAV: SSIM {ssim:.3f}, PSNR {psnr:.2f} dB, SNR {report.snr_db:.2f} dB")
+    window = slice(cover.sample_rate, cover.sample_rate + int(model.clip_seconds * cover.sample_rate))
+    mos = metrics.visqol_mos(cover.mono()[window], back.mono()[window], cover.sample_rate)
+    print(f"bundled sample through a WAV: SSIM {ssim:.3f}, PSNR {psnr:.2f} dB, SNR {report.snr_db:.2f} dB, ViSQOL {mos:.3f}")
     assert ssim >= MIN_SSIM and psnr >= MIN_PSNR
     assert report.snr_db == pytest.approx(SNR_DB, abs=0.5)
+    assert mos >= MIN_VISQOL and not report.warnings()

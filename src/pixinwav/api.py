@@ -23,7 +23,8 @@ from .data.images import MIN_SIDE, prepare_image
 from .errors import PixinwavError
 from .models import StegoModel
 
-DEFAULT_MODEL = "pixinwav-small-v0"
+DEFAULT_MODEL = "pixinwav-modulo-v1"
+AUDIBLE_SNR_DB = 25.0  # below this, hide warns (white noise at 30 dB SNR already scores ViSQOL 3.6 on music)
 
 
 def registry() -> dict[str, dict]:
@@ -51,6 +52,22 @@ class HideReport:
     snr_db: float  # stego vs cover over the hidden window (all channels)
     snr_file_db: float  # stego vs cover over the whole file
     window: tuple[float, float]  # seconds in the cover where the image lives
+    clipped: int = 0  # stego samples (all channels) that had to be clipped to the 16-bit range
+    lost_above_hz: float | None = None  # the cover's Nyquist frequency, when the model hides above it
+
+    def warnings(self) -> list[str]:
+        """What a user should know about this stego file."""
+        out = []
+        if self.snr_db < AUDIBLE_SNR_DB:
+            out.append(f"the cover is quiet in this window (SNR {self.snr_db:.1f} dB): the hidden image may be audible; "
+                       "choose a louder passage with --offset")
+        if self.lost_above_hz:
+            out.append(f"the cover's sample rate keeps only frequencies under {self.lost_above_hz:.0f} Hz but the model "
+                       "hides above that: the revealed image will be degraded; use a cover at 44.1 kHz or more")
+        if self.clipped:
+            out.append(f"{self.clipped} samples hit full scale and were clipped: the revealed image may show errors; "
+                       "lower the cover's volume")
+        return out
 
 
 class Stego:
@@ -132,11 +149,13 @@ class Stego:
             at = int(round((start - margin) * sample_rate / self.cfg.sample_rate))
         lo, hi = max(at, 0), min(at + len(delta), cover.shape[0])
         stego[lo:hi] += delta[lo - at:hi - at, None]
+        clipped = int(np.count_nonzero((stego < -1.0) | (stego > 32767 / 32768)))
         stego = np.clip(stego, -1.0, 32767 / 32768).astype(np.float32)
         window_start = start / self.cfg.sample_rate
         seg = slice(int(window_start * sample_rate), int((window_start + self.clip_seconds) * sample_rate))
         report = HideReport(metrics.snr(cover[seg], stego[seg]), metrics.snr(cover, stego),
-                            (window_start, window_start + self.clip_seconds))
+                            (window_start, window_start + self.clip_seconds), clipped,
+                            sample_rate / 2 if sample_rate / 2 < self.model.top_frequency else None)
         return stego, report
 
     @torch.no_grad()

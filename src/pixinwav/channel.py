@@ -16,3 +16,12 @@ def quantise_pcm16(wave: torch.Tensor) -> torch.Tensor:
     """What a 16-bit file gives back, with a straight-through gradient (identity) for training."""
     q = torch.clamp(torch.round(wave * PCM16_SCALE), -32768, 32767) / PCM16_SCALE
     return wave + (q - wave).detach()
+
+
+def received_wave(hidden: dict[str, torch.Tensor], channel: str) -> torch.Tensor | None:
+    """The container waveform as the receiver gets it through ``channel`` ("wav16": a 16-bit file, "float":
+    unquantised); None for "spectrogram", the papers' path where the receiver gets the container array itself."""
+    if channel == "spectrogram":
+        return None
+    wave = hidden["container"]
+    return quantise_pcm16(wave) if channel == "wav16" else wave

@@ -36,6 +36,8 @@ def cmd_hide(args) -> None:
     print(f"hid {args.image} in {args.cover} [{a:.3f}-{b:.3f} s] -> {out} "
           f"({cover.sample_rate} Hz, {cover.channels} ch, {cover.duration:.2f} s, 16-bit)")
     print(f"container SNR vs cover: {report.snr_db:.2f} dB over the hidden window, {report.snr_file_db:.2f} dB over the file")
+    for warning in report.warnings():
+        print(f"pixinwav: warning: {warning}", file=sys.stderr)
 
 
 def cmd_reveal(args) -> None:
@@ -76,7 +78,9 @@ def cmd_train(args) -> None:
         if world > 1:
             import torch.distributed as dist
             dist.destroy_process_group()
-    if rank == 0:
+    if rank == 0 and summary.get("statistics_only"):
+        print(f"nothing to train by gradient: measured the model's statistics; run folder {cfg.train.out_dir}")
+    elif rank == 0:
         print(f"trained to step {summary['step']}; run folder {cfg.train.out_dir}; "
               f"last loss {summary['last'].get('loss', float('nan')):.5f}")
 
@@ -87,12 +91,15 @@ def cmd_eval(args) -> None:
     from .api import load_model
     from .config import DataConfig
     from .data.datasets import validation_pairs
+    from .data.audio import refuse_existing
     from .evaluate import summarise, through_wav
 
     model = load_model(args.model)
     data = DataConfig(val_images=args.images, val_audio=args.audio, val_pairs=args.n)
     images, covers = validation_pairs(model.cfg, data, args.seed)
-    rows, _ = through_wav(model.model, images, covers, visqol=args.visqol)
+    if args.figure:
+        refuse_existing(args.figure, args.force)
+    rows, extras = through_wav(model.model, images, covers, visqol=args.visqol)
     if args.visqol and model.clip_seconds < 1.0:
         print(f"note: ViSQOL needs at least 1 s of audio; this model's window is {model.clip_seconds:.2f} s, "
               "so audio/visqol is NaN")
@@ -106,6 +113,13 @@ def cmd_eval(args) -> None:
                 w.writerows({"pair": i, **r} for i, r in enumerate(rows))
 
         atomic_write(Path(args.output), write, args.force)
+    if args.figure:
+        from .data.audio import atomic_write
+        from .figures import pairs_figure
+
+        labels = [f"SSIM {r['image/ssim']:.3f}, {r['image/psnr']:.1f} dB" for r in rows]
+        title = f"{model.card.get('name', model.source)}: each pair through a 16-bit WAV (seed {args.seed})"
+        atomic_write(Path(args.figure), lambda tmp: pairs_figure(tmp, images, extras["all_revealed"], labels, title), args.force)
     summary = summarise(rows, ("mean", "median", "p10"))
     print(f"{len(rows)} image/cover pairs (seed {args.seed}), each through a 16-bit WAV file; model {model.source}")
     print("| metric | mean | median | 10th percentile |\n|---|---|---|---|")
@@ -189,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=16, help="number of pairs (at most one per image; default 16)")
     p.add_argument("--seed", type=int, default=0, help="pairing and window seed (default 0)")
     p.add_argument("-o", "--output", default=None, help="CSV with one row per pair")
+    p.add_argument("--figure", default=None, help="PNG with every secret over its revealed image")
     p.add_argument("--no-visqol", dest="visqol", action="store_false",
                    help="skip ViSQOL MOS-LQO (it costs about 10 s once, then under a second per pair)")
     p.add_argument("--force", action="store_true", help="overwrite the CSV if it exists")

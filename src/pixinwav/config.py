@@ -20,6 +20,11 @@ class ModelConfig:
     """Everything needed to rebuild a model. The defaults are the paper's best RGB model (``paper-rgb``)."""
 
     preset: str = "paper-rgb"
+    # "unet": PixInWav's learned residual in the STDCT container (everything below applies).
+    # "modulo": informed modulo coding of the image's DCT into the cover's full-window DCT plus a conv refiner
+    # (models/modulo.py); of the fields below it uses image_size, image_channels, sample_rate, the clip length
+    # (frame, hop, frames), band, channel, widths (the refiner's layers) and the modulo fields at the end.
+    scheme: str = "unet"
     image_size: int = 256
     image_channels: int = 3  # 3: RGB, padded with a zero channel and pixel-shuffled; 1: greyscale
     pixel_shuffle: bool = True
@@ -60,6 +65,14 @@ class ModelConfig:
     # dominates are turned up, as a per-bin LMMSE receiver would). "none": the paper's raw container.
     reveal_norm: str = "none"
 
+    # scheme "modulo" only: each used bin's step is this far (dB) under the median music spectrum ...
+    bin_snr_db: float = 30.0
+    # ... kept within these limits, in 16-bit LSBs (bins whose step would be under the minimum are not used:
+    # the file's rounding, 0.29 LSB RMS, would drown their codes).
+    min_step_lsb: float = 4.0
+    max_step_lsb: float = 512.0
+    code_range: float = 5.0  # image coefficients are sent within +- this many training deviations
+
     @property
     def band_rows(self) -> tuple[int, int]:
         bins = self.container_shape[0]
@@ -99,6 +112,10 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
     # the row-whitening receiver with matched (area) pooling, exact 25 dB SNR.
     "fast-rgb": {"hide_at": "plane", "widths": [16, 32], "batchnorm": False, "reveal_norm": "row",
                  "reveal_resize": "area", "synthesis": "least_squares", "snr_db": 25.0},
+    # Informed modulo coding at the paper's geometry (256 x 256 RGB in 67,522 samples), the shipped default.
+    # No refiner: a 6 x 32 conv refiner (model.widths=[32,32,32,32,32,32]) trained through the channel left
+    # validation SSIM where the training-free decoder has it (benchmarks/results/modulo_refiner_val.csv).
+    "modulo-rgb": {"scheme": "modulo", "widths": [], "batchnorm": False},
     # A toy model for tests: 32 x 32 RGB in 2,288 samples, 256 x 128 container.
     "tiny-rgb": {"image_size": 32, "frame": 256, "hop": 16, "frames": 128, "widths": [8, 16],
                  "synthesis": "least_squares", "snr_db": 20.0, "batchnorm": False, "reveal_norm": "row"},

@@ -19,12 +19,12 @@ def through_wav(model: StegoModel, images: torch.Tensor, covers: torch.Tensor,
     """Hide each image in its cover, write the container as a 16-bit WAV, read it back and reveal.
 
     ``images [V, C, H, W]``, ``covers [V, T]``. Returns (one metrics row per pair, tensors of the first pair
-    for figures). ``visqol`` adds ViSQOL MOS-LQO of stego against cover (NaN for clips under a second).
+    for figures, plus ``all_revealed [V, C, H, W]``). ``visqol`` adds ViSQOL MOS-LQO of stego against cover (NaN for clips under a second).
     The model is used in eval mode and put back in the mode it was in.
     """
     was_training = model.training
     model.eval()
-    rows, first = [], {}
+    rows, first, revealed_all = [], {}, []
     rate = model.cfg.sample_rate
     with tempfile.TemporaryDirectory(prefix="pixinwav-val-") as tmp:
         for i in range(images.shape[0]):
@@ -34,6 +34,7 @@ def through_wav(model: StegoModel, images: torch.Tensor, covers: torch.Tensor,
             sf.write(path, to_pcm16(hidden["container"][0].numpy()), rate, subtype="PCM_16")
             received, _ = sf.read(path, dtype="float32")
             revealed = model.extract(torch.from_numpy(received)[None]).clamp(0, 1)
+            revealed_all.append(revealed[0])
             rows.append({
                 "image/ssim": float(metrics.ssim(revealed, image)[0]),
                 "image/psnr": float(metrics.psnr(revealed, image)[0]),
@@ -46,6 +47,7 @@ def through_wav(model: StegoModel, images: torch.Tensor, covers: torch.Tensor,
                 first = {"secret": image[0], "revealed": revealed[0], "cover": cover[0],
                          "container": torch.from_numpy(received)}
     model.train(was_training)
+    first["all_revealed"] = torch.stack(revealed_all)
     return rows, first
 
 

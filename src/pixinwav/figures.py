@@ -45,3 +45,26 @@ def example_figure(path: str | Path, secret: torch.Tensor, revealed: torch.Tenso
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return path
+
+
+def pairs_figure(path: str | Path, secrets: torch.Tensor, revealed: torch.Tensor, labels: list[str], title: str = "") -> Path:
+    """Secrets (top row) over revealed images (bottom row, each with its label), ``[V, C, H, W]`` each."""
+    count = secrets.shape[0]
+    fig, axes = plt.subplots(2, count, figsize=(2.2 * count, 4.9), squeeze=False)
+    for i in range(count):
+        for row, img in enumerate((secrets[i], revealed[i])):
+            arr = img.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+            ax = axes[row, i]
+            ax.imshow(arr[..., 0] if arr.shape[2] == 1 else arr, cmap="gray" if arr.shape[2] == 1 else None)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[1, i].set_xlabel(labels[i], fontsize=8)
+    axes[0, 0].set_ylabel("secret")
+    axes[1, 0].set_ylabel("revealed from file")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=90, format="png")  # the path may be an atomic-write temporary without .png
+    plt.close(fig)
+    return path

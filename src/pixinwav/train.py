@@ -19,12 +19,14 @@ from tqdm import tqdm
 
 from . import checkpoint
 from .config import Config, to_dict
-from .data.datasets import TrainBatches, validation_pairs
+from .data.datasets import TrainBatches, statistics_sample, validation_pairs
 from .errors import PixinwavError
 from .evaluate import summarise, through_wav
 from .figures import example_figure
 from .losses import StegoLoss
 from .models import StegoModel, build_model
+
+STATISTICS_SAMPLE = 256  # training crops and covers measured by models with fit_statistics
 
 
 class CsvLog:
@@ -113,6 +115,23 @@ def validate(model: StegoModel, loss_fn: StegoLoss, images: torch.Tensor, covers
     return values
 
 
+def fit_statistics_only(cfg: Config, model, out: Path, rank: int, device) -> dict[str, Any]:
+    """A model with nothing to train by gradient: measuring its statistics is the whole training. Validates
+    once (step 0) and writes the release file."""
+    model.fit_statistics(*(x.to(device) for x in statistics_sample(cfg.model, cfg.data, STATISTICS_SAMPLE, cfg.train.seed)))
+    best = math.inf
+    if rank == 0:
+        loggers = Loggers(cfg, out, None)
+        if cfg.data.val_images:
+            images, covers = validation_pairs(cfg.model, cfg.data, cfg.train.seed)
+            values = validate(model, make_loss(cfg), images.to(device), covers.to(device), out / "val_0000000.png")
+            loggers.log("val", 0, values)
+            best = values["loss"]
+        checkpoint.save_model(out / "model.safetensors", model)
+        loggers.close()
+    return {"step": 0, "last": {}, "best": best, "model": model, "statistics_only": True}
+
+
 def fit(cfg: Config, resume: str | Path | None = None, rank: int = 0, world: int = 1,
         progress: bool = True, device: str | None = None) -> dict[str, Any]:
     """Train ``cfg``; ``resume`` is a checkpoint path or "auto" (the run folder's latest, if any).
@@ -128,6 +147,8 @@ def fit(cfg: Config, resume: str | Path | None = None, rank: int = 0, world: int
 
     torch.manual_seed(t.seed)  # identical initial weights on every rank
     model = build_model(cfg.model).to(device)
+    if not any(p.requires_grad for p in model.parameters()):  # e.g. the modulo scheme without a refiner
+        return fit_statistics_only(cfg, model, out, rank, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
     loss_fn = make_loss(cfg)
 
@@ -137,6 +158,8 @@ def fit(cfg: Config, resume: str | Path | None = None, rank: int = 0, world: int
     if resume:
         state = checkpoint.load_training(resume, model, optimizer)
         start, best = state["step"], state["best"] if state["best"] is not None else math.inf
+    if not resume and hasattr(model, "fit_statistics"):  # the modulo scheme's coefficient and spectrum statistics
+        model.fit_statistics(*(x.to(device) for x in statistics_sample(cfg.model, cfg.data, STATISTICS_SAMPLE, t.seed)))
     loggers = Loggers(cfg, out, start if resume else None) if rank == 0 else None
 
     net: torch.nn.Module = model

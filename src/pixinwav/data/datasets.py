@@ -128,3 +128,11 @@ def validation_pairs(model: ModelConfig, data: DataConfig, seed: int) -> tuple[t
     imgs = [prepare_image(images.get(int(i)), model.image_size, model.image_channels) for i in picks]
     covers = [torch.from_numpy(audio.window(rng)) for _ in picks]
     return torch.stack(imgs), torch.stack(covers)
+
+
+def statistics_sample(model: ModelConfig, data: DataConfig, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` training crops and cover windows (a stream of its own, not the training batches) for models that
+    measure data statistics before training. Returns (images ``[n, C, H, W]``, covers ``[n, T]``)."""
+    batches = TrainBatches(model, data, 1, seed=seed + 7919)
+    pairs = [batches[i] for i in range(n)]
+    return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..channel import quantise_pcm16
+from ..channel import received_wave
 from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..transforms import STDCT, STFTContainer
@@ -17,6 +17,7 @@ from .unet import UNet
 
 # The allowed values of the model's string options.
 CHOICES = {
+    "scheme": ("unet", "modulo"),
     "channel": ("wav16", "float", "spectrogram"),
     "embedding": ("residual", "scaled"),
     "hide_at": ("container", "plane"),
@@ -65,6 +66,11 @@ class StegoModel(nn.Module):
         for name, size in sizes:
             if size % multiple:
                 raise PixinwavError(f"{name} ({size}) must be divisible by {multiple} for a {len(cfg.widths)}-level U-Net")
+
+    @property
+    def top_frequency(self) -> float:
+        """Hz of the top of the band the residual occupies: a cover sampled below twice this loses part of it."""
+        return self.cfg.band[1] * self.cfg.sample_rate / 2
 
     # --- image <-> plane --------------------------------------------------------------------------------
     def image_to_plane(self, image: torch.Tensor) -> torch.Tensor:
@@ -124,12 +130,8 @@ class StegoModel(nn.Module):
 
     def receive(self, hidden: dict[str, torch.Tensor]) -> torch.Tensor:
         """The container spectrogram the receiver gets through the configured channel."""
-        if self.cfg.channel == "spectrogram":
-            return hidden["container_spec"]
-        wave = hidden["container"]
-        if self.cfg.channel == "wav16":
-            wave = quantise_pcm16(wave)
-        return self.transform.analyse(wave)[0]
+        wave = received_wave(hidden, self.cfg.channel)
+        return hidden["container_spec"] if wave is None else self.transform.analyse(wave)[0]
 
     # --- revealing --------------------------------------------------------------------------------------
     def reveal_spec(self, spec: torch.Tensor) -> torch.Tensor:
@@ -154,5 +156,11 @@ class StegoModel(nn.Module):
         return out
 
 
-def build_model(cfg: ModelConfig) -> StegoModel:
+def build_model(cfg: ModelConfig) -> nn.Module:
+    """The model a config describes: :class:`StegoModel` or, for ``scheme: modulo``, :class:`ModuloStego`."""
+    if cfg.scheme not in CHOICES["scheme"]:
+        raise PixinwavError(f"unknown scheme {cfg.scheme!r}; choose one of {', '.join(CHOICES['scheme'])}")
+    if cfg.scheme == "modulo":
+        from .modulo import ModuloStego
+        return ModuloStego(cfg)
     return StegoModel(cfg)

@@ -1,0 +1,92 @@
+"""What a stego file survives: hide with a model (through the public API, as `pixinwav hide` does), pass the
+stego audio through one everyday transformation, reveal, and report image SSIM / PSNR per transformation.
+
+Transformations: the 16-bit WAV the CLI writes (reference), FLAC, the float stego written by soundfile
+(libsndfile floors instead of rounding: -0.5 LSB on every sample), a writer scaling by 32767 instead of 32768,
+a 48 kHz round trip (soxr), a -1 dB gain, white noise at -90 dBFS (1 LSB RMS), and MP3 at the highest bitrate
+(libsndfile's LAME). Prints a Markdown table and writes JSON.
+
+    pixinwav data fetch --dest data/debian
+    python benchmarks/robustness.py [--model pixinwav-modulo-v1] [--n 8]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from pixinwav import metrics
+from pixinwav.api import load_model
+from pixinwav.channel import to_pcm16
+from pixinwav.data.audio import resample
+from pixinwav.data.datasets import AudioPool, ImagePool
+
+RATE = 44100
+
+
+def through(fmt: str, subtype: str | None, audio: np.ndarray, rate: int, **kw) -> np.ndarray:
+    buffer = io.BytesIO()
+    sf.write(buffer, audio, rate, format=fmt, subtype=subtype, **kw)
+    buffer.seek(0)
+    return sf.read(buffer, dtype="float32")[0]
+
+
+def pcm16(x: np.ndarray) -> np.ndarray:
+    return to_pcm16(x).astype(np.float32) / 32768
+
+
+TRANSFORMS = {
+    "16-bit WAV (pixinwav's writer)": lambda x: pcm16(x),
+    "16-bit FLAC": lambda x: through("FLAC", "PCM_16", to_pcm16(x), RATE),
+    "float stego saved by soundfile (libsndfile floors)": lambda x: through("WAV", "PCM_16", x, RATE),
+    "int16 by x 32767 instead of 32768": lambda x: np.round(x * 32767).astype(np.float32) / 32768,
+    "48 kHz round trip (soxr HQ)": lambda x: pcm16(resample(pcm16(resample(x, RATE, 48000)), 48000, RATE)),
+    "-1 dB gain": lambda x: pcm16(x * 10 ** (-1 / 20)),
+    "white noise at -90 dBFS": lambda x: pcm16(x + np.random.default_rng(0).normal(0, 10 ** (-90 / 20), x.shape)),
+    "MP3 (LAME, highest bitrate)": lambda x: through("MP3", "MPEG_LAYER_III", pcm16(x), RATE, compression_level=0.0)[: len(x)],
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=None, help="shipped model name or file (default: the package default)")
+    p.add_argument("--data", default="data/debian", help="folder with val_images and val_audio")
+    p.add_argument("--n", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", default=str(Path(__file__).parent / "results" / "robustness.json"))
+    args = p.parse_args()
+
+    model = load_model(args.model)
+    images = ImagePool(f"{args.data}/val_images")
+    audio = AudioPool(f"{args.data}/val_audio", RATE, int(model.clip_seconds * RATE) + RATE)
+    rng = np.random.default_rng([args.seed, 4242])
+    pairs = [(images.files[i], audio.window(rng)) for i in rng.permutation(len(images.files))[: args.n]]
+    results = {name: [] for name in TRANSFORMS}
+    for path, cover in pairs:
+        secret = model.prepare_image(path)[None]
+        stego, _ = model.hide(path, cover, RATE, offset=0.5)
+        for name, transform in TRANSFORMS.items():
+            received = transform(stego[:, 0])
+            revealed = model.reveal(received, RATE, offset=0.5)[None]
+            results[name].append((float(metrics.ssim(revealed, secret)[0]), float(metrics.psnr(revealed, secret)[0])))
+    name = model.card.get("name", args.model)
+    print(f"\n{name}: {len(pairs)} validation photos in Drascula windows, stego written as 16-bit then transformed\n")
+    print("| transformation | image SSIM | image PSNR dB |")
+    print("|---|---|---|")
+    summary = {}
+    for key, rows in results.items():
+        ssim, psnr = np.mean(rows, axis=0)
+        summary[key] = {"ssim": ssim, "psnr": psnr}
+        print(f"| {key} | {ssim:.3f} | {psnr:.2f} |")
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"model": name, "pairs": len(pairs), "results": summary}, indent=2))
+
+
+if __name__ == "__main__":
+    torch.set_grad_enabled(False)
+    main()
