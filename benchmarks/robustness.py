@@ -3,8 +3,8 @@ stego audio through one everyday transformation, reveal, and report image SSIM /
 
 Transformations: the 16-bit WAV the CLI writes (reference), FLAC, the float stego written by soundfile
 (libsndfile floors instead of rounding: -0.5 LSB on every sample), a writer scaling by 32767 instead of 32768,
-a 48 kHz round trip (soxr), a -1 dB gain, white noise at -90 dBFS (1 LSB RMS), and MP3 at the highest bitrate
-(libsndfile's LAME). Prints a Markdown table and writes JSON.
+a 48 kHz round trip (soxr), -1 and -6 dB gains, white noise at -90 and -80 dBFS, and MP3 at the highest
+bitrate (libsndfile's LAME). Prints a Markdown table and writes JSON.
 
     pixinwav data fetch --dest data/debian
     python benchmarks/robustness.py [--model pixinwav-modulo-v1] [--n 8]
@@ -47,7 +47,9 @@ TRANSFORMS = {
     "int16 by x 32767 instead of 32768": lambda x: np.round(x * 32767).astype(np.float32) / 32768,
     "48 kHz round trip (soxr HQ)": lambda x: pcm16(resample(pcm16(resample(x, RATE, 48000)), 48000, RATE)),
     "-1 dB gain": lambda x: pcm16(x * 10 ** (-1 / 20)),
-    "white noise at -90 dBFS": lambda x: pcm16(x + np.random.default_rng(0).normal(0, 10 ** (-90 / 20), x.shape)),
+    "-6 dB gain": lambda x: pcm16(x * 10 ** (-6 / 20)),
+    "white noise at -90 dBFS (1 LSB RMS)": lambda x: pcm16(x + np.random.default_rng(0).normal(0, 10 ** (-90 / 20), x.shape)),
+    "white noise at -80 dBFS": lambda x: pcm16(x + np.random.default_rng(0).normal(0, 10 ** (-80 / 20), x.shape)),
     "MP3 (LAME, highest bitrate)": lambda x: through("MP3", "MPEG_LAYER_III", pcm16(x), RATE, compression_level=0.0)[: len(x)],
 }
 

@@ -13,7 +13,7 @@ from pixinwav.data.images import load_image
 ASSETS = Path(str(resources.files("pixinwav") / "assets"))
 # Measured on this project's CPU (scripts/demo.py prints the same numbers); margins cover platform
 # differences in float rounding, not a failing model.
-MIN_SSIM, MIN_PSNR, SNR_DB, MIN_VISQOL = 0.90, 30.0, 43.8, 4.6  # measured here: SSIM 0.940, PSNR 32.7 dB, SNR 43.8 dB, ViSQOL 4.73
+MIN_SSIM, MIN_PSNR, SNR_DB, MIN_VISQOL = 0.90, 30.0, 43.8, 4.6  # measured here: SSIM 0.934, PSNR 32.8 dB, SNR 43.8 dB, ViSQOL 4.73
 
 
 def test_default_model_is_registered_and_loads():

@@ -1,5 +1,5 @@
 """Informed modulo coding: the image's colour-DCT coefficients written as analog values into the position of the
-cover's full-window DCT coefficients within a step, then a small CNN that cleans the decoded image.
+cover's full-window DCT coefficients within a step; optionally a small CNN on the decoded image (``widths``).
 
 Why not the paper's residual: a receiver that does not know the cover hears it as noise many times louder than
 the hidden signal, which is why blind residuals stall near SSIM 0.3-0.7 (reference section 8). The encoder,
@@ -13,12 +13,17 @@ change sits under the cover's own energy where music masks it (measured: ViSQOL 
 bin); bins where the step would fall under ``min_step_lsb`` (the high band music leaves empty) are not used.
 The most important image coefficients (largest variance in the training photos) go to the largest steps.
 
+One used bin in 64 (at most 512) is a pilot carrying a known code: from them the receiver measures the file's
+gain (a volume change scales every coefficient and scrambles the codes of the loud bins) and the noise the
+channel added, which sets how much each code is trusted.
+
 Everything the receiver needs is in three stored buffers (identical bits at both ends, so the layout derived
 from them is identical): the per-coefficient image mean and deviation, and the per-bin steps.
 """
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -32,9 +37,25 @@ from .stego import CHOICES, StegoModel
 LSB = 1.0 / PCM16_SCALE
 ROUNDING_RMS_LSB = 1 / math.sqrt(12)  # 16-bit rounding noise per orthonormal-DCT coefficient, in LSB
 GOLDEN = (math.sqrt(5) - 1) / 2
+MAX_PILOTS = 512  # bins with a known code, for the receiver to measure gain and noise (1 % of the capacity)
+PILOT_CODE = 0.5
+NOISE_PILOT_STEP_LSB = 32.0  # noise is measured on pilots with steps at least this large
 # JPEG's YCbCr (full range). Errors in Y, Cb, Cr reach RGB with these squared gains, which rank coefficients.
 YCBCR = torch.tensor([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
 YCBCR_MEAN = torch.tensor([0.0, 0.5, 0.5])
+
+
+class Layout(NamedTuple):
+    """Where everything goes; derived from the model's buffers, so identical at both ends."""
+
+    bins: torch.Tensor  # audio DCT bins carrying image codes, largest step first
+    step: torch.Tensor  # their steps (waveform units, float64)
+    dither: torch.Tensor  # their fixed offsets in [0, 1)
+    margin: torch.Tensor  # their guard margins (codes stay in [margin, 1 - margin])
+    coefs: torch.Tensor  # the image coefficient (flat colour-DCT index) each bin carries
+    pilots: torch.Tensor  # bins carrying the known code PILOT_CODE
+    pilot_step: torch.Tensor
+    pilot_dither: torch.Tensor
 
 
 def dct_2d(x: torch.Tensor) -> torch.Tensor:
@@ -122,32 +143,36 @@ class ModuloStego(nn.Module):
         self.steps.copy_(self.steps_from_envelope(smooth.exp()))
 
     # --- layout (derived from the buffers; deterministic) ---------------------------------------------------
-    def layout(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(audio bins, their steps, their dither, their guard margin, image coefficient indices), best first."""
+    def layout(self) -> Layout:
+        """Which bins carry which image coefficients (largest steps to the most important coefficients), and
+        which carry pilots: one bin in 64 (at most 512), spread over all step sizes."""
         steps = self.steps
-        bins = torch.sort(steps, descending=True, stable=True).indices
-        bins = bins[: int((steps > 0).sum())]
+        used = torch.sort(steps, descending=True, stable=True).indices[: int((steps > 0).sum())]
+        dither = torch.remainder(torch.arange(len(used), dtype=torch.float64) * GOLDEN, 1.0)
+        count = min(MAX_PILOTS, len(used) // 64)
+        is_pilot = torch.zeros(len(used), dtype=torch.bool)
+        if count:
+            is_pilot[torch.linspace(0, len(used) - 1, count).round().long()] = True
         weight = torch.linalg.inv(YCBCR).pow(2).sum(0) if self.cfg.image_channels == 3 else torch.ones(1)
         importance = (self.coef_std.double().pow(2) * weight.double()[:, None, None]).flatten()
         coefs = torch.sort(importance, descending=True, stable=True).indices
-        k = min(len(bins), len(coefs))
-        bins, coefs = bins[:k], coefs[:k]
-        step = steps[bins]
-        dither = torch.remainder(torch.arange(k, dtype=torch.float64) * GOLDEN, 1.0)
+        data = torch.nonzero(~is_pilot)[:, 0][: len(coefs)]
+        step = steps[used[data]]
         # Keep codes 4 rounding-noise deviations away from the wrap point, so noise never flips an end value.
         margin = (4 * ROUNDING_RMS_LSB * LSB / step).clamp(max=0.2)
-        return bins, step, dither, margin, coefs
+        return Layout(used[data], step, dither[data], margin, coefs[: len(data)],
+                      used[is_pilot], steps[used[is_pilot]], dither[is_pilot])
 
     @property
     def top_frequency(self) -> float:
         """Hz of the highest audio bin that carries a code: a cover sampled below twice this loses codes."""
-        bins = self.layout()[0]
+        bins = torch.cat([self.layout().bins, self.layout().pilots])
         return (float(bins.max()) + 0.5) * self.cfg.sample_rate / (2 * self.cfg.clip_samples) if len(bins) else 0.0
 
     @property
     def capacity(self) -> int:
         """How many image coefficients the audio carries."""
-        return len(self.layout()[0])
+        return len(self.layout().bins)
 
     # --- image <-> codes ----------------------------------------------------------------------------------
     def to_colour(self, image: torch.Tensor) -> torch.Tensor:
@@ -161,25 +186,26 @@ class ModuloStego(nn.Module):
         colour = colour - YCBCR_MEAN.to(colour)[:, None, None] + 0.5
         return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(YCBCR).to(colour), colour)
 
-    def codes(self, image: torch.Tensor, layout) -> torch.Tensor:
+    def codes(self, image: torch.Tensor, layout: Layout) -> torch.Tensor:
         """``[B, C, H, W] -> [B, K]`` codes in [margin, 1 - margin]."""
-        _, _, _, margin, coefs = layout
-        z = ((dct_2d(self.to_colour(image)) - self.coef_mean) / self.coef_std).flatten(1)[:, coefs].double()
+        z = ((dct_2d(self.to_colour(image)) - self.coef_mean) / self.coef_std).flatten(1)[:, layout.coefs].double()
         unit = 0.5 + 0.5 * torch.clamp(z / self.cfg.code_range, -1.0, 1.0)
-        return margin + (1 - 2 * margin) * unit
+        return layout.margin + (1 - 2 * layout.margin) * unit
 
-    def decode(self, codes: torch.Tensor, layout) -> torch.Tensor:
+    def decode(self, codes: torch.Tensor, layout: Layout, noise_lsb: torch.Tensor | float = ROUNDING_RMS_LSB) -> torch.Tensor:
         """Codes ``[B, K]`` -> image ``[B, C, H, W]`` before the refiner (unsent coefficients at their mean).
 
-        Each coefficient is the linear least-squares (Wiener) estimate from its code: the file's rounding adds
-        noise of known deviation ``noise`` (in training deviations) to a coefficient of unit deviation, so the
-        estimate is the reading times ``1 / (1 + noise^2)``. The smallest steps carry codes about as noisy as the
-        coefficients themselves; shrinking them raised validation SSIM from 0.896 to 0.918."""
-        _, step, _, margin, coefs = layout
+        Each coefficient is the linear least-squares (Wiener) estimate from its code: noise of deviation
+        ``noise_lsb`` per bin (the file's rounding, or what the pilots measured, ``[B]``) becomes ``noise``
+        training deviations on a coefficient of unit deviation, so the estimate is the reading times
+        ``1 / (1 + noise^2)``. The smallest steps carry codes about as noisy as the coefficients themselves;
+        shrinking them raised validation SSIM from 0.896 to 0.918."""
+        margin = layout.margin
         unit = ((codes.clamp(margin, 1 - margin) - margin) / (1 - 2 * margin)).float()
-        noise = (2 * self.cfg.code_range * ROUNDING_RMS_LSB * LSB / (step * (1 - 2 * margin))).float()
+        noise_lsb = torch.as_tensor(noise_lsb, dtype=torch.float64).reshape(-1, 1)
+        noise = (2 * self.cfg.code_range * noise_lsb * LSB / (layout.step * (1 - 2 * margin))).float()
         z = torch.zeros(codes.shape[0], self.coef_std.numel(), device=codes.device)
-        z[:, coefs] = (2 * unit - 1) * self.cfg.code_range / (1 + noise.pow(2))
+        z[:, layout.coefs] = (2 * unit - 1) * self.cfg.code_range / (1 + noise.pow(2))
         coef = z.view(-1, *self.coef_std.shape) * self.coef_std + self.coef_mean
         return self.from_colour(idct_2d(coef))
 
@@ -188,12 +214,13 @@ class ModuloStego(nn.Module):
         if cover.shape[-1] != self.cfg.clip_samples:
             raise PixinwavError(f"cover has {cover.shape[-1]} samples, the model needs {self.cfg.clip_samples}")
         layout = self.layout()
-        bins, step, dither = layout[:3]
         spec = dct2(cover.double())
-        target = self.codes(image, layout) + dither
-        offset = torch.remainder(target - spec[:, bins] / step + 0.5, 1.0) - 0.5  # in steps, within +-1/2
         container_spec = spec.clone()
-        container_spec[:, bins] += offset * step
+        pilots = torch.full((len(cover), len(layout.pilots)), PILOT_CODE, dtype=torch.float64)
+        for bins, step, target in ((layout.bins, layout.step, self.codes(image, layout) + layout.dither),
+                                   (layout.pilots, layout.pilot_step, pilots + layout.pilot_dither)):
+            offset = torch.remainder(target - spec[:, bins] / step + 0.5, 1.0) - 0.5  # in steps, within +-1/2
+            container_spec[:, bins] += offset * step
         # Spectra stay float64: a float32 coefficient of a loud bin is only good to about 0.3 LSB.
         return {"cover_spec": spec, "container_spec": container_spec, "container": idct2(container_spec).to(cover.dtype)}
 
@@ -201,14 +228,59 @@ class ModuloStego(nn.Module):
         wave = received_wave(hidden, self.cfg.channel)
         return hidden["container_spec"] if wave is None else dct2(wave.double())
 
-    def read_codes(self, spec: torch.Tensor, layout) -> torch.Tensor:
-        """Container spectrum ``[B, T]`` -> codes ``[B, K]``: each used bin's place inside its step."""
-        bins, step, dither = layout[:3]
-        return torch.remainder(spec.double()[:, bins] / step - dither, 1.0)
+    def read_codes(self, spec: torch.Tensor, layout: Layout) -> tuple[torch.Tensor, torch.Tensor]:
+        """Container spectrum ``[B, T]`` -> (codes ``[B, K]``, noise per bin in LSB ``[B]``).
+
+        The pilots carry the known code 1/2. If the file's gain was changed they stop agreeing, and the gain
+        that makes them agree again is searched (within +-6 dB); their remaining spread is the noise the
+        channel added, which sets how much the decoder trusts each code."""
+        codes, noises = [], []
+        for row in spec.double():
+            gain = self.find_gain(row, layout)
+            error = torch.remainder(gain * row[layout.pilots] / layout.pilot_step - layout.pilot_dither - PILOT_CODE + 0.5, 1.0) - 0.5
+            coarse = layout.pilot_step >= NOISE_PILOT_STEP_LSB * LSB  # small steps saturate under loud noise
+            error_lsb = (error * layout.pilot_step / LSB)[coarse if coarse.sum() >= 16 else slice(None)]
+            noise = 1.4826 * error_lsb.abs().median() if len(error_lsb) else torch.tensor(ROUNDING_RMS_LSB)
+            noises.append(noise.clamp_min(0.5 * ROUNDING_RMS_LSB))
+            codes.append(torch.remainder(gain * row[layout.bins] / layout.step - layout.dither, 1.0))
+        return torch.stack(codes), torch.stack(noises)
+
+    @staticmethod
+    def find_gain(row: torch.Tensor, layout: Layout) -> float:
+        """The gain (within +-6 dB; 1.0 for an untouched file) that re-aligns the pilots.
+
+        Near the right gain each pilot's error (in steps) grows linearly with its ratio ``X / step``, so a
+        weighted least-squares line through the errors gives the correction; weights favour pilots with large
+        steps, whose rounding noise is the smallest fraction of a step. Starting at 1 this finds the 30 ppm of
+        a writer scaling by 32767 instead of 32768; if the pilots still disagree afterwards, a grid over +-6 dB
+        finds the neighbourhood first."""
+        ratio, phase = row[layout.pilots] / layout.pilot_step, layout.pilot_dither + PILOT_CODE
+        if not len(ratio):
+            return 1.0
+        weight = (layout.pilot_step / LSB).pow(2)
+        error = lambda gain: torch.remainder(gain * ratio - phase + 0.5, 1.0) - 0.5
+        agreement = lambda gains: torch.cos(2 * math.pi * (gains[:, None] * ratio - phase)).mean(dim=1)
+
+        def refine(gain: float) -> float:
+            for _ in range(3):
+                gain -= float((weight * error(gain) * ratio).sum() / (weight * ratio.pow(2)).sum())
+            return gain
+
+        gain = refine(1.0)
+        if agreement(torch.tensor([gain], dtype=torch.float64))[0] > 0.9:
+            return gain
+        best, score = 1.0, -1.0
+        for chunk in torch.exp(torch.arange(-0.6908, 0.6908, 2e-5, dtype=torch.float64)).split(8192):
+            values = agreement(chunk)  # the loudest pilots' peaks are a few 1e-5 wide: a 2e-5 grid lands on them
+            if values.max() > score:
+                score, best = float(values.max()), float(chunk[values.argmax()])
+        gain = refine(best)
+        return gain if agreement(torch.tensor([gain], dtype=torch.float64))[0] > 0.5 else 1.0
 
     def reveal_spec(self, spec: torch.Tensor) -> torch.Tensor:
         layout = self.layout()
-        rough = self.decode(self.read_codes(spec, layout), layout)
+        codes, noise = self.read_codes(spec, layout)
+        rough = self.decode(codes, layout, noise)
         return rough if self.refiner is None else rough + self.refiner(rough)
 
     def extract(self, wave: torch.Tensor) -> torch.Tensor:
