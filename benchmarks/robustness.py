@@ -3,8 +3,10 @@ stego audio through one everyday transformation, reveal, and report image SSIM /
 
 Transformations: the 16-bit WAV the CLI writes (reference), FLAC, the float stego written by soundfile
 (libsndfile floors instead of rounding: -0.5 LSB on every sample), a writer scaling by 32767 instead of 32768,
-a 48 kHz round trip (soxr), -1 and -6 dB gains, white noise at -90 and -80 dBFS, and MP3 at the highest
-bitrate (libsndfile's LAME). Prints a Markdown table and writes JSON.
+a 48 kHz round trip (soxr), -1 and -6 dB gains, white noise at -90 and -80 dBFS, MP3 at the highest bitrate
+(libsndfile's LAME); and two windows with no image, to show what the reveal check sees: the stego trimmed by
+one sample, and the plain cover. Prints a Markdown table (image quality without the check, and the pilot
+agreement the check uses) and writes JSON.
 
     pixinwav data fetch --dest data/debian
     python benchmarks/robustness.py [--model pixinwav-modulo-v1] [--n 8]
@@ -41,16 +43,18 @@ def pcm16(x: np.ndarray) -> np.ndarray:
 
 
 TRANSFORMS = {
-    "16-bit WAV (pixinwav's writer)": lambda x: pcm16(x),
-    "16-bit FLAC": lambda x: through("FLAC", "PCM_16", to_pcm16(x), RATE),
-    "float stego saved by soundfile (libsndfile floors)": lambda x: through("WAV", "PCM_16", x, RATE),
-    "int16 by x 32767 instead of 32768": lambda x: np.round(x * 32767).astype(np.float32) / 32768,
-    "48 kHz round trip (soxr HQ)": lambda x: pcm16(resample(pcm16(resample(x, RATE, 48000)), 48000, RATE)),
-    "-1 dB gain": lambda x: pcm16(x * 10 ** (-1 / 20)),
-    "-6 dB gain": lambda x: pcm16(x * 10 ** (-6 / 20)),
-    "white noise at -90 dBFS (1 LSB RMS)": lambda x: pcm16(x + np.random.default_rng(0).normal(0, 10 ** (-90 / 20), x.shape)),
-    "white noise at -80 dBFS": lambda x: pcm16(x + np.random.default_rng(0).normal(0, 10 ** (-80 / 20), x.shape)),
-    "MP3 (LAME, highest bitrate)": lambda x: through("MP3", "MPEG_LAYER_III", pcm16(x), RATE, compression_level=0.0)[: len(x)],
+    "16-bit WAV (pixinwav's writer)": lambda x, cover: pcm16(x),
+    "16-bit FLAC": lambda x, cover: through("FLAC", "PCM_16", to_pcm16(x), RATE),
+    "float stego saved by soundfile (libsndfile floors)": lambda x, cover: through("WAV", "PCM_16", x, RATE),
+    "int16 by x 32767 instead of 32768": lambda x, cover: np.round(x * 32767).astype(np.float32) / 32768,
+    "48 kHz round trip (soxr HQ)": lambda x, cover: pcm16(resample(pcm16(resample(x, RATE, 48000)), 48000, RATE)),
+    "-1 dB gain": lambda x, cover: pcm16(x * 10 ** (-1 / 20)),
+    "-6 dB gain": lambda x, cover: pcm16(x * 10 ** (-6 / 20)),
+    "white noise at -90 dBFS (1 LSB RMS)": lambda x, cover: pcm16(x + np.random.default_rng(0).normal(0, 10 ** (-90 / 20), x.shape)),
+    "white noise at -80 dBFS": lambda x, cover: pcm16(x + np.random.default_rng(0).normal(0, 10 ** (-80 / 20), x.shape)),
+    "MP3 (LAME, highest bitrate)": lambda x, cover: through("MP3", "MPEG_LAYER_III", pcm16(x), RATE, compression_level=0.0)[: len(x)],
+    "one sample trimmed from the start (window off by one)": lambda x, cover: pcm16(x[1:]),
+    "the cover itself (no image hidden)": lambda x, cover: pcm16(cover),
 }
 
 
@@ -73,18 +77,24 @@ def main() -> None:
         secret = model.prepare_image(path)[None]
         stego, _ = model.hide(path, cover, RATE, offset=0.5)
         for name, transform in TRANSFORMS.items():
-            received = transform(stego[:, 0])
-            revealed = model.reveal(received, RATE, offset=0.5)[None]
-            results[name].append((float(metrics.ssim(revealed, secret)[0]), float(metrics.psnr(revealed, secret)[0])))
+            received = transform(stego[:, 0], cover)
+            revealed = model.reveal(received, RATE, offset=0.5, check=False)[None]
+            start = int(0.5 * RATE)
+            window = torch.from_numpy(np.ascontiguousarray(received[start:start + model.cfg.clip_samples]))
+            presence = model.model.presence(window) if hasattr(model.model, "presence") else None
+            results[name].append((float(metrics.ssim(revealed, secret)[0]), float(metrics.psnr(revealed, secret)[0]),
+                                  np.nan if presence is None else presence))
     name = model.card.get("name", args.model)
     print(f"\n{name}: {len(pairs)} validation photos in Drascula windows, stego written as 16-bit then transformed\n")
-    print("| transformation | image SSIM | image PSNR dB |")
-    print("|---|---|---|")
+    print("| transformation | image SSIM | image PSNR dB | pilot agreement (min - max) |")
+    print("|---|---|---|---|")
     summary = {}
     for key, rows in results.items():
-        ssim, psnr = np.mean(rows, axis=0)
-        summary[key] = {"ssim": ssim, "psnr": psnr}
-        print(f"| {key} | {ssim:.3f} | {psnr:.2f} |")
+        rows = np.array(rows)
+        ssim, psnr = rows[:, :2].mean(axis=0)
+        summary[key] = {"ssim": ssim, "psnr": psnr, "presence_min": rows[:, 2].min(), "presence_max": rows[:, 2].max()}
+        print(f"| {key} | {ssim:.3f} | {psnr:.2f} | {rows[:, 2].min():.2f} - {rows[:, 2].max():.2f} |")
+    print("\npilot agreement: what `pixinwav reveal` checks (below 0.25 it reports that no image is hidden there)")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps({"model": name, "pairs": len(pairs), "results": summary}, indent=2))
 

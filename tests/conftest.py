@@ -73,3 +73,11 @@ def tiny_modulo_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "tiny-modulo.safetensors"
     save_model(path, model.eval(), card={"name": "tiny modulo"})
     return path
+
+
+@pytest.fixture(scope="session")
+def paper_modulo_file(tmp_path_factory):
+    """The shipped geometry (256 x 256 in 67,522 samples, 512 pilots) with prior statistics: fast to build."""
+    path = tmp_path_factory.mktemp("model") / "paper-modulo.safetensors"
+    save_model(path, build_model(model_config("modulo-rgb")).eval(), card={"name": "modulo, prior statistics"})
+    return path

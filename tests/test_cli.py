@@ -183,3 +183,19 @@ def test_modulo_model_through_the_commands_and_its_warnings(files, tiny_modulo_f
                      "-o", str(files / f"s_{name}.wav"), *model]) == 0
         out = capsys.readouterr()
         assert out.err.startswith("pixinwav: warning:") and says in out.err, out.out
+
+
+def test_reveal_refuses_audio_without_an_image_there(files, paper_modulo_file, capsys):
+    """The modulo model's pilots tell a stego window from a plain cover or a wrong offset: one-line error,
+    exit 1, nothing written; --no-check writes whatever comes out."""
+    model = ["--model", str(paper_modulo_file)]
+    assert main(["hide", "--image", str(files / "cat.png"), "--cover", str(files / "cover.wav"), "-o", str(files / "s.wav"),
+                 "--offset", "1.0", *model]) == 0
+    for audio, offset in ((files / "cover.wav", "1.0"), (files / "s.wav", "0.5")):
+        capsys.readouterr()
+        assert main(["reveal", str(audio), "-o", str(files / "x.png"), "--offset", offset, *model]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("pixinwav: error: no hidden image found") and "\n" not in err
+        assert not (files / "x.png").exists()
+    assert main(["reveal", str(files / "s.wav"), "-o", str(files / "x.png"), "--offset", "1.0", *model]) == 0
+    assert main(["reveal", str(files / "cover.wav"), "-o", str(files / "y.png"), "--offset", "1.0", "--no-check", *model]) == 0

@@ -49,7 +49,7 @@ def cmd_reveal(args) -> None:
     refuse_existing(out, args.force)
     model = load_model(args.model)
     audio = read_audio(args.stego)
-    image = model.reveal(audio.samples, audio.sample_rate, args.offset)
+    image = model.reveal(audio.samples, audio.sample_rate, args.offset, check=args.check)
     save_image(out, image, force=args.force)
     print(f"revealed {tuple(image.shape[1:])} image from {args.stego} -> {out}")
 
@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reveal", help="reveal the image hidden in a stego audio file")
     p.add_argument("stego", help="stego audio file")
     p.add_argument("-o", "--output", required=True, help="image to write (.png)")
+    p.add_argument("--no-check", dest="check", action="store_false",
+                   help="write the image even when the model's pilots say none is hidden at this offset")
     _model_arg(p)
     p.set_defaults(func=cmd_reveal)
 

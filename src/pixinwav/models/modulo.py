@@ -39,6 +39,7 @@ ROUNDING_RMS_LSB = 1 / math.sqrt(12)  # 16-bit rounding noise per orthonormal-DC
 GOLDEN = (math.sqrt(5) - 1) / 2
 MAX_PILOTS = 512  # bins with a known code, for the receiver to measure gain and noise (1 % of the capacity)
 PILOT_CODE = 0.5
+MIN_PILOTS_TO_TELL = 128  # with fewer, a gain search can align random phases by chance
 NOISE_PILOT_STEP_LSB = 32.0  # noise is measured on pilots with steps at least this large
 # JPEG's YCbCr (full range). Errors in Y, Cb, Cr reach RGB with these squared gains, which rank coefficients.
 YCBCR = torch.tensor([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
@@ -246,6 +247,23 @@ class ModuloStego(nn.Module):
         return torch.stack(codes), torch.stack(noises)
 
     @staticmethod
+    def agreement(row: torch.Tensor, layout: Layout, gains: torch.Tensor) -> torch.Tensor:
+        """Mean cosine of the pilots' phase errors at each gain ``[G]``: 1 when all sit on their code, about 0
+        for audio that carries no pilots."""
+        ratio, phase = row[layout.pilots] / layout.pilot_step, layout.pilot_dither + PILOT_CODE
+        return torch.cos(2 * math.pi * (gains[:, None] * ratio - phase)).mean(dim=1)
+
+    def presence(self, wave: torch.Tensor) -> float | None:
+        """How well the pilots of a received window ``[T]`` agree at the gain the receiver finds: near 1 for a
+        stego window, near 0 for audio without an image here (another offset, a lossy copy, an ordinary file).
+        None when the model has too few pilots to tell (tiny test geometries)."""
+        row, layout = dct2(wave.double()), self.layout()
+        if len(layout.pilots) < MIN_PILOTS_TO_TELL:
+            return None
+        gain = torch.tensor([self.find_gain(row, layout)], dtype=torch.float64)
+        return float(self.agreement(row, layout, gain)[0])
+
+    @staticmethod
     def find_gain(row: torch.Tensor, layout: Layout) -> float:
         """The gain (within +-6 dB; 1.0 for an untouched file) that re-aligns the pilots.
 
@@ -259,7 +277,7 @@ class ModuloStego(nn.Module):
             return 1.0
         weight = (layout.pilot_step / LSB).pow(2)
         error = lambda gain: torch.remainder(gain * ratio - phase + 0.5, 1.0) - 0.5
-        agreement = lambda gains: torch.cos(2 * math.pi * (gains[:, None] * ratio - phase)).mean(dim=1)
+        agreement = lambda gains: ModuloStego.agreement(row, layout, gains)
 
         def refine(gain: float) -> float:
             for _ in range(3):
