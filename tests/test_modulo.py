@@ -225,3 +225,14 @@ def test_pilots_undo_a_volume_change_and_measure_added_noise():
         assert 1.6 < float(noise[0]) < 2.6
         assumed = model.decode(codes, model.layout(), ROUNDING_RMS_LSB).clamp(0, 1)
         assert quality(noisy) > float(metrics.psnr(assumed, image)) + 1.0
+
+
+def test_greyscale_images_round_trip(tmp_path):
+    model = tiny(image_channels=1)
+    grey = photos().mean(dim=1, keepdim=True)
+    model.fit_statistics(grey, covers(16, model.cfg.clip_samples, seed=100))
+    revealed, _ = through_file(model, grey[4:5], covers(1, model.cfg.clip_samples, seed=21), tmp_path)
+    assert revealed.shape == (1, 1, 32, 32)
+    sent = model.decode(model.codes(grey[4:5], model.layout()), model.layout()).clamp(0, 1)
+    assert float(metrics.psnr(revealed.clamp(0, 1), grey[4:5])) > float(metrics.psnr(sent, grey[4:5])) - 3.0
+    assert float(metrics.psnr(revealed.clamp(0, 1), grey[4:5])) > 20.0
