@@ -238,7 +238,8 @@ class ModuloStego(nn.Module):
         codes, noises = [], []
         for row in spec.double():
             gain = self.find_gain(row, layout)
-            error = torch.remainder(gain * row[layout.pilots] / layout.pilot_step - layout.pilot_dither - PILOT_CODE + 0.5, 1.0) - 0.5
+            phase = gain * row[layout.pilots] / layout.pilot_step - layout.pilot_dither - PILOT_CODE
+            error = torch.remainder(phase + 0.5, 1.0) - 0.5  # in steps
             coarse = layout.pilot_step >= NOISE_PILOT_STEP_LSB * LSB  # small steps saturate under loud noise
             error_lsb = (error * layout.pilot_step / LSB)[coarse if coarse.sum() >= 16 else slice(None)]
             noise = 1.4826 * error_lsb.abs().median() if len(error_lsb) else torch.tensor(ROUNDING_RMS_LSB)
