@@ -199,3 +199,32 @@ def test_reveal_refuses_audio_without_an_image_there(files, paper_modulo_file, c
         assert not (files / "x.png").exists()
     assert main(["reveal", str(files / "s.wav"), "-o", str(files / "x.png"), "--offset", "1.0", *model]) == 0
     assert main(["reveal", str(files / "cover.wav"), "-o", str(files / "y.png"), "--offset", "1.0", "--no-check", *model]) == 0
+
+
+def test_offset_auto_hides_in_the_loudest_window_and_finds_it_again(tmp_path, paper_modulo_file, tiny_model_file, capsys):
+    """A 6 s cover, quiet except for 2-4.5 s: auto picks a window inside the loud part (on the 0.5 s grid), and
+    reveal --offset auto finds it; a UNet model (no pilots) reveals at 0."""
+    Image.fromarray(photo("coffee")).save(tmp_path / "coffee.png")
+    loud = music(6.0, 44100, seed=8)
+    loud[: 2 * 44100] *= 0.01
+    loud[int(4.5 * 44100):] *= 0.01
+    sf.write(tmp_path / "cover.wav", loud, 44100, subtype="PCM_16")
+    model = ["--model", str(paper_modulo_file), "--offset", "auto"]
+    assert main(["hide", "--image", str(tmp_path / "coffee.png"), "--cover", str(tmp_path / "cover.wav"),
+                 "-o", str(tmp_path / "s.wav"), *model]) == 0
+    chosen = float(capsys.readouterr().out.split("--offset auto chose ")[1].split(" s")[0])
+    assert 2.0 <= chosen <= 3.0 and chosen * 2 == int(chosen * 2)  # the 1.53 s window fits in 2-4.5 s
+    stego, _ = sf.read(tmp_path / "s.wav")
+    changed = np.flatnonzero(stego != sf.read(tmp_path / "cover.wav")[0])
+    assert changed.min() >= chosen * 44100 and changed.max() < (chosen + 1.54) * 44100
+    assert main(["reveal", str(tmp_path / "s.wav"), "-o", str(tmp_path / "auto.png"), *model]) == 0
+    assert main(["reveal", str(tmp_path / "s.wav"), "-o", str(tmp_path / "fixed.png"), "--model", str(paper_modulo_file),
+                 "--offset", str(chosen)]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "auto.png")), np.asarray(Image.open(tmp_path / "fixed.png")))
+    assert main(["reveal", str(tmp_path / "cover.wav"), "-o", str(tmp_path / "none.png"), *model]) == 1
+    assert "any multiple of 0.5 s" in capsys.readouterr().err
+    assert main(["reveal", str(tmp_path / "cover.wav"), "-o", str(tmp_path / "unet.png"), "--offset", "auto",
+                 "--model", str(tiny_model_file)]) == 0  # no pilots: reads at 0
+    with pytest.raises(SystemExit) as stop:  # argparse: usage and a one-line error
+        main(["reveal", str(tmp_path / "s.wav"), "-o", str(tmp_path / "bad.png"), "--offset", "soon"])
+    assert stop.value.code == 2 and "expected seconds or 'auto'" in capsys.readouterr().err

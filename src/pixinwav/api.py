@@ -28,6 +28,7 @@ DEFAULT_MODEL = "pixinwav-modulo-v1"
 # 0.91-0.98 (0.45 under noise at -80 dBFS, where SSIM is still 0.68); MP3 copies, plain covers and windows one
 # sample off at most 0.12.
 PRESENCE_MIN = 0.25
+OFFSET_GRID_S = 0.5  # "--offset auto" hides at, and searches, multiples of this
 AUDIBLE_SNR_DB = 25.0  # below this, hide warns (white noise at 30 dB SNR already scores ViSQOL 3.6 on music)
 
 
@@ -129,11 +130,50 @@ class Stego:
             raise PixinwavError(f"audio is too short after resampling to {self.cfg.sample_rate} Hz")
         return mono, start
 
+    # --- where the image lives ---------------------------------------------------------------------------
+    def _grid(self, mono: np.ndarray) -> list[int]:
+        """First samples (model rate) of the windows that start on the OFFSET_GRID_S grid and fit in ``mono``."""
+        step = int(round(OFFSET_GRID_S * self.cfg.sample_rate))
+        return list(range(0, len(mono) - self.cfg.clip_samples + 1, step))
+
+    def loudest_offset(self, audio: np.ndarray, sample_rate: int) -> float:
+        """The grid offset (seconds) of the loudest window that does not come near full scale: the louder the
+        cover, the better it masks the image (the modulo scheme's change has a fixed level)."""
+        mono, _ = self._window(audio, sample_rate, 0.0)
+        windows = [mono[s:s + self.cfg.clip_samples] for s in self._grid(mono)]
+        rms = np.array([np.sqrt(np.mean(np.square(w, dtype=np.float64))) for w in windows])
+        headroom = np.array([np.abs(w).max() < 0.95 for w in windows])
+        best = int(np.argmax(np.where(headroom, rms, -1.0) if headroom.any() else rms))
+        return best * OFFSET_GRID_S
+
+    def find_offset(self, audio: np.ndarray, sample_rate: int) -> float:
+        """The grid offset (seconds) whose window the model's pilots recognise; 0 for models without pilots."""
+        mono, _ = self._window(audio, sample_rate, 0.0)
+        if not hasattr(self.model, "presence"):
+            return 0.0
+        layout = self.model.layout()
+        scores = []
+        for start in self._grid(mono):
+            wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))
+            scores.append(self.model.presence(wave, search=False, layout=layout))
+            if scores[-1] is None:
+                return 0.0
+            if scores[-1] > 0.9:  # an untouched stego window: no need to look further
+                break
+        best = int(np.argmax(scores))
+        if scores[best] < PRESENCE_MIN:
+            raise PixinwavError(f"no hidden image found at any multiple of {OFFSET_GRID_S:g} s (best pilot agreement "
+                                f"{scores[best]:.2f}); pass the --offset used to hide it")
+        return best * OFFSET_GRID_S
+
     # --- operations ---------------------------------------------------------------------------------------
     @torch.no_grad()
-    def hide(self, image, audio: np.ndarray, sample_rate: int, offset: float = 0.0) -> tuple[np.ndarray, HideReport]:
-        """Hide ``image`` in ``audio``; returns (stego ``[T, channels]`` float32, report)."""
+    def hide(self, image, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0) -> tuple[np.ndarray, HideReport]:
+        """Hide ``image`` in ``audio`` at ``offset`` seconds ("auto": the loudest window on the 0.5 s grid);
+        returns (stego ``[T, channels]`` float32, report)."""
         secret = self.prepare_image(image)
+        if offset == "auto":
+            offset = self.loudest_offset(audio, sample_rate)
         cover = np.asarray(audio, dtype=np.float32)
         cover = cover[:, None] if cover.ndim == 1 else cover
         mono, start = self._window(cover, sample_rate, offset)
@@ -163,16 +203,19 @@ class Stego:
         return stego, report
 
     @torch.no_grad()
-    def reveal(self, audio: np.ndarray, sample_rate: int, offset: float = 0.0, check: bool = True) -> torch.Tensor:
-        """Reveal the image hidden at ``offset`` seconds; returns ``[C, H, W]`` in [0, 1]. With ``check``, a model
+    def reveal(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True) -> torch.Tensor:
+        """Reveal the image hidden at ``offset`` seconds ("auto": the window the model's pilots recognise on the
+        0.5 s grid, or 0 for models without pilots); returns ``[C, H, W]`` in [0, 1]. With ``check``, a model
         that can tell (the modulo scheme's pilots) refuses audio where no image is hidden at that offset."""
+        if offset == "auto":
+            offset = self.find_offset(audio, sample_rate)
         mono, start = self._window(audio, sample_rate, offset)
         wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
         score = self.model.presence(wave[0]) if check and hasattr(self.model, "presence") else None
         if score is not None and score < PRESENCE_MIN:
             raise PixinwavError(
                 f"no hidden image found at {offset:g} s (pilot agreement {score:.2f}; a stego window scores about "
-                "0.98): was it hidden at another --offset, or has the file been through a lossy codec?")
+                "0.98): was it hidden at another --offset (try --offset auto), or has the file been through a lossy codec?")
         return self.model.extract(wave)[0].clamp(0, 1)
 
 

@@ -11,9 +11,18 @@ from . import __version__
 from .errors import PixinwavError
 
 
-def _model_arg(p: argparse.ArgumentParser) -> None:
+def _offset(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds or 'auto', got {text!r}") from None
+
+
+def _model_arg(p: argparse.ArgumentParser, offset_help: str) -> None:
     p.add_argument("--model", default=None, help="shipped model name or a .safetensors file (default: the shipped default)")
-    p.add_argument("--offset", type=float, default=0.0, help="where in the audio the image lives, in seconds (default 0)")
+    p.add_argument("--offset", type=_offset, default=0.0, help=offset_help)
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
 
 
@@ -36,6 +45,8 @@ def cmd_hide(args) -> None:
     print(f"hid {args.image} in {args.cover} [{a:.3f}-{b:.3f} s] -> {out} "
           f"({cover.sample_rate} Hz, {cover.channels} ch, {cover.duration:.2f} s, 16-bit)")
     print(f"container SNR vs cover: {report.snr_db:.2f} dB over the hidden window, {report.snr_file_db:.2f} dB over the file")
+    if args.offset == "auto":
+        print(f"--offset auto chose {a:g} s (the loudest window); reveal with --offset {a:g} or --offset auto")
     for warning in report.warnings():
         print(f"pixinwav: warning: {warning}", file=sys.stderr)
 
@@ -180,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cover", required=True, help="cover audio (WAV, FLAC, OGG, Opus, MP3; any rate and channels)")
     p.add_argument("-o", "--output", required=True, help="stego file to write (.wav, or .flac)")
     p.add_argument("--format", choices=["wav", "flac"], default=None, help="output format (default: from the extension)")
-    _model_arg(p)
+    _model_arg(p, "where the image goes, in seconds (default 0), or 'auto': the loudest window on the 0.5 s grid")
     p.set_defaults(func=cmd_hide)
 
     p = sub.add_parser("reveal", help="reveal the image hidden in a stego audio file")
@@ -188,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="image to write (.png)")
     p.add_argument("--no-check", dest="check", action="store_false",
                    help="write the image even when the model's pilots say none is hidden at this offset")
-    _model_arg(p)
+    _model_arg(p, "where the image lives, in seconds (default 0), or 'auto': the window the model's pilots "
+                  "recognise on the 0.5 s grid (models without pilots read at 0)")
     p.set_defaults(func=cmd_reveal)
 
     p = sub.add_parser("train", help="train a model (torchrun for several processes)")

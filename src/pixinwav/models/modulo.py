@@ -254,25 +254,26 @@ class ModuloStego(nn.Module):
         ratio, phase = row[layout.pilots] / layout.pilot_step, layout.pilot_dither + PILOT_CODE
         return torch.cos(2 * math.pi * (gains[:, None] * ratio - phase)).mean(dim=1)
 
-    def presence(self, wave: torch.Tensor) -> float | None:
+    def presence(self, wave: torch.Tensor, search: bool = True, layout: Layout | None = None) -> float | None:
         """How well the pilots of a received window ``[T]`` agree at the gain the receiver finds: near 1 for a
         stego window, near 0 for audio without an image here (another offset, a lossy copy, an ordinary file).
-        None when the model has too few pilots to tell (tiny test geometries)."""
-        row, layout = dct2(wave.double()), self.layout()
+        ``search=False`` skips the +-6 dB grid (fast, for scanning many windows of a file whose volume was not
+        changed). None when the model has too few pilots to tell (tiny test geometries)."""
+        row, layout = dct2(wave.double()), layout or self.layout()
         if len(layout.pilots) < MIN_PILOTS_TO_TELL:
             return None
-        gain = torch.tensor([self.find_gain(row, layout)], dtype=torch.float64)
+        gain = torch.tensor([self.find_gain(row, layout, search)], dtype=torch.float64)
         return float(self.agreement(row, layout, gain)[0])
 
     @staticmethod
-    def find_gain(row: torch.Tensor, layout: Layout) -> float:
+    def find_gain(row: torch.Tensor, layout: Layout, search: bool = True) -> float:
         """The gain (within +-6 dB; 1.0 for an untouched file) that re-aligns the pilots.
 
         Near the right gain each pilot's error (in steps) grows linearly with its ratio ``X / step``, so a
         weighted least-squares line through the errors gives the correction; weights favour pilots with large
         steps, whose rounding noise is the smallest fraction of a step. Starting at 1 this finds the 30 ppm of
-        a writer scaling by 32767 instead of 32768; if the pilots still disagree afterwards, a grid over +-6 dB
-        finds the neighbourhood first."""
+        a writer scaling by 32767 instead of 32768; if the pilots still disagree afterwards (and ``search``), a
+        grid over +-6 dB finds the neighbourhood first."""
         ratio, phase = row[layout.pilots] / layout.pilot_step, layout.pilot_dither + PILOT_CODE
         if not len(ratio):
             return 1.0
@@ -286,7 +287,7 @@ class ModuloStego(nn.Module):
             return gain
 
         gain = refine(1.0)
-        if agreement(torch.tensor([gain], dtype=torch.float64))[0] > 0.9:
+        if not search or agreement(torch.tensor([gain], dtype=torch.float64))[0] > 0.9:
             return gain
         best, score = 1.0, -1.0
         for chunk in torch.exp(torch.arange(-0.6908, 0.6908, 2e-5, dtype=torch.float64)).split(8192):
