@@ -228,3 +228,18 @@ def test_offset_auto_hides_in_the_loudest_window_and_finds_it_again(tmp_path, pa
     with pytest.raises(SystemExit) as stop:  # argparse: usage and a one-line error
         main(["reveal", str(tmp_path / "s.wav"), "-o", str(tmp_path / "bad.png"), "--offset", "soon"])
     assert stop.value.code == 2 and "expected seconds or 'auto'" in capsys.readouterr().err
+
+
+def test_key_on_the_command_line_or_in_the_environment(files, paper_modulo_file, tiny_model_file, monkeypatch, capsys):
+    model = ["--model", str(paper_modulo_file)]
+    assert main(["hide", "--image", str(files / "cat.png"), "--cover", str(files / "cover.wav"), "-o", str(files / "s.wav"),
+                 "--key", "s3cret", *model]) == 0
+    assert main(["reveal", str(files / "s.wav"), "-o", str(files / "a.png"), *model]) == 1
+    assert "another --key" in capsys.readouterr().err
+    monkeypatch.setenv("PIXINWAV_KEY", "s3cret")
+    assert main(["reveal", str(files / "s.wav"), "-o", str(files / "b.png"), *model]) == 0
+    assert main(["reveal", str(files / "s.wav"), "-o", str(files / "c.png"), "--key", "other", *model]) == 1
+    capsys.readouterr()
+    assert main(["hide", "--image", str(files / "cat.png"), "--cover", str(files / "cover.wav"), "-o", str(files / "u.wav"),
+                 "--model", str(tiny_model_file)]) == 1  # PIXINWAV_KEY is set and the UNet model takes none
+    assert "takes no key" in capsys.readouterr().err

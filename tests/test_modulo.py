@@ -236,3 +236,27 @@ def test_greyscale_images_round_trip(tmp_path):
     sent = model.decode(model.codes(grey[4:5], model.layout()), model.layout()).clamp(0, 1)
     assert float(metrics.psnr(revealed.clamp(0, 1), grey[4:5])) > float(metrics.psnr(sent, grey[4:5])) - 3.0
     assert float(metrics.psnr(revealed.clamp(0, 1), grey[4:5])) > 20.0
+
+
+def test_a_key_hides_the_image_and_the_fact_that_there_is_one():
+    """Hidden with a key: revealed with it as well as an image hidden without a key; with no key or the wrong key, the
+    pilots see nothing (the API refuses) and forcing a reveal gives nothing like the secret."""
+    from PIL import Image
+
+    from pixinwav.api import Stego
+    from pixinwav.models.modulo import keyed_dither
+
+    assert torch.equal(keyed_dither("k", 5), keyed_dither("k", 5)) and not torch.equal(keyed_dither("k", 5), keyed_dither("K", 5))
+    stego = Stego(build_model(model_config("modulo-rgb")))  # shipped geometry: enough pilots to tell
+    secret = prepare_image(Image.fromarray(photo("rocket")), 256, 3)[None]
+    cover = music(2.0, 44100, seed=4)
+    audio, _ = stego.hide(photo("rocket"), cover, 44100, key="correct horse")
+    audio = to_pcm16(audio).astype(np.float32) / 32768
+    quality = lambda image: float(metrics.psnr(image[None], secret))
+    keyed = quality(stego.reveal(audio, 44100, key="correct horse"))
+    public, _ = stego.hide(photo("rocket"), cover, 44100)
+    assert keyed > quality(stego.reveal(to_pcm16(public).astype(np.float32) / 32768, 44100)) - 1.0  # a key costs nothing
+    for wrong in (None, "correct horse "):
+        with pytest.raises(PixinwavError, match="no hidden image"):
+            stego.reveal(audio, 44100, key=wrong)
+        assert quality(stego.reveal(audio, 44100, key=wrong, check=False)) < keyed - 10.0

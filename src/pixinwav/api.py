@@ -146,12 +146,12 @@ class Stego:
         best = int(np.argmax(np.where(headroom, rms, -1.0) if headroom.any() else rms))
         return best * OFFSET_GRID_S
 
-    def find_offset(self, audio: np.ndarray, sample_rate: int) -> float:
+    def find_offset(self, audio: np.ndarray, sample_rate: int, key: str | None = None) -> float:
         """The grid offset (seconds) whose window the model's pilots recognise; 0 for models without pilots."""
         mono, _ = self._window(audio, sample_rate, 0.0)
         if not hasattr(self.model, "presence"):
             return 0.0
-        layout = self.model.layout()
+        layout = self.model.layout(key)
         scores = []
         for start in self._grid(mono):
             wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))
@@ -167,10 +167,22 @@ class Stego:
         return best * OFFSET_GRID_S
 
     # --- operations ---------------------------------------------------------------------------------------
+    def _keyed(self, key: str | None) -> dict:
+        if key is None:
+            return {}
+        if not hasattr(self.model, "layout"):
+            raise PixinwavError("this model takes no key (only the modulo scheme, e.g. pixinwav-modulo-v1, does)")
+        if not key:
+            raise PixinwavError("the key is empty")
+        return {"key": key}
+
     @torch.no_grad()
-    def hide(self, image, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0) -> tuple[np.ndarray, HideReport]:
+    def hide(self, image, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0,
+             key: str | None = None) -> tuple[np.ndarray, HideReport]:
         """Hide ``image`` in ``audio`` at ``offset`` seconds ("auto": the loudest window on the 0.5 s grid);
-        returns (stego ``[T, channels]`` float32, report)."""
+        with ``key``, only a receiver with the same key can reveal it, or tell it is there. Returns (stego
+        ``[T, channels]`` float32, report)."""
+        keyed = self._keyed(key)
         secret = self.prepare_image(image)
         if offset == "auto":
             offset = self.loudest_offset(audio, sample_rate)
@@ -182,7 +194,7 @@ class Stego:
             raise PixinwavError(f"the cover is silent from {offset:g} s for {self.clip_seconds:.3f} s; "
                                 "an image hidden in silence would be plainly audible")
         wave = torch.from_numpy(segment)[None]
-        container = self.model.embed(secret[None], wave)["container"][0].numpy()
+        container = self.model.embed(secret[None], wave, **keyed)["container"][0].numpy()
         delta = (container - segment).astype(np.float64)
         stego = cover.astype(np.float64)
         if sample_rate == self.cfg.sample_rate:
@@ -203,20 +215,24 @@ class Stego:
         return stego, report
 
     @torch.no_grad()
-    def reveal(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True) -> torch.Tensor:
+    def reveal(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
+               key: str | None = None) -> torch.Tensor:
         """Reveal the image hidden at ``offset`` seconds ("auto": the window the model's pilots recognise on the
-        0.5 s grid, or 0 for models without pilots); returns ``[C, H, W]`` in [0, 1]. With ``check``, a model
-        that can tell (the modulo scheme's pilots) refuses audio where no image is hidden at that offset."""
+        0.5 s grid, or 0 for models without pilots) with the ``key`` it was hidden with, if any; returns
+        ``[C, H, W]`` in [0, 1]. With ``check``, a model that can tell (the modulo scheme's pilots) refuses
+        audio where no image is hidden at that offset (or not with that key)."""
+        keyed = self._keyed(key)
         if offset == "auto":
-            offset = self.find_offset(audio, sample_rate)
+            offset = self.find_offset(audio, sample_rate, key)
         mono, start = self._window(audio, sample_rate, offset)
         wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
-        score = self.model.presence(wave[0]) if check and hasattr(self.model, "presence") else None
+        score = self.model.presence(wave[0], layout=self.model.layout(key)) if check and hasattr(self.model, "presence") else None
         if score is not None and score < PRESENCE_MIN:
             raise PixinwavError(
                 f"no hidden image found at {offset:g} s (pilot agreement {score:.2f}; a stego window scores about "
-                "0.98): was it hidden at another --offset (try --offset auto), or has the file been through a lossy codec?")
-        return self.model.extract(wave)[0].clamp(0, 1)
+                "0.98): was it hidden at another --offset (try --offset auto) or with another --key, or has the file "
+                "been through a lossy codec?")
+        return self.model.extract(wave, **keyed)[0].clamp(0, 1)
 
 
 def load_model(name_or_path: str | Path | None = None) -> Stego:

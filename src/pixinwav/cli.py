@@ -20,9 +20,16 @@ def _offset(text: str) -> float | str:
         raise argparse.ArgumentTypeError(f"expected seconds or 'auto', got {text!r}") from None
 
 
+def _key(args) -> str | None:
+    """--key, else the PIXINWAV_KEY environment variable (keeps the key out of the process list), else none."""
+    return args.key if args.key is not None else os.environ.get("PIXINWAV_KEY")
+
+
 def _model_arg(p: argparse.ArgumentParser, offset_help: str) -> None:
     p.add_argument("--model", default=None, help="shipped model name or a .safetensors file (default: the shipped default)")
     p.add_argument("--offset", type=_offset, default=0.0, help=offset_help)
+    p.add_argument("--key", default=None, help="secret: without it the image cannot be revealed or even detected "
+                   "(default: $PIXINWAV_KEY if set, else no key); modulo models only")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
 
 
@@ -39,7 +46,7 @@ def cmd_hide(args) -> None:
     model = load_model(args.model)
     image = open_image(args.image)
     cover = read_audio(args.cover)
-    stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset)
+    stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args))
     write_audio(out, stego, cover.sample_rate, force=args.force, fmt=args.format)
     a, b = report.window
     print(f"hid {args.image} in {args.cover} [{a:.3f}-{b:.3f} s] -> {out} "
@@ -60,7 +67,7 @@ def cmd_reveal(args) -> None:
     refuse_existing(out, args.force)
     model = load_model(args.model)
     audio = read_audio(args.stego)
-    image = model.reveal(audio.samples, audio.sample_rate, args.offset, check=args.check)
+    image = model.reveal(audio.samples, audio.sample_rate, args.offset, check=args.check, key=_key(args))
     save_image(out, image, force=args.force)
     print(f"revealed {tuple(image.shape[1:])} image from {args.stego} -> {out}")
 

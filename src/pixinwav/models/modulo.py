@@ -22,9 +22,11 @@ from them is identical): the per-coefficient image mean and deviation, and the p
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -44,6 +46,15 @@ NOISE_PILOT_STEP_LSB = 32.0  # noise is measured on pilots with steps at least t
 # JPEG's YCbCr (full range). Errors in Y, Cb, Cr reach RGB with these squared gains, which rank coefficients.
 YCBCR = torch.tensor([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
 YCBCR_MEAN = torch.tensor([0.0, 0.5, 0.5])
+
+
+def keyed_dither(key: str, count: int) -> torch.Tensor:
+    """``count`` offsets in [0, 1) from SHAKE-256 of the key: the same on every machine, unpredictable without
+    the key. A code plus an unknown uniform offset (mod 1) says nothing about the code, so without the key the
+    audio gives away neither the image nor (the pilots being offset too) that an image is there."""
+    raw = hashlib.shake_256(b"pixinwav-modulo:" + key.encode("utf-8")).digest(8 * count)
+    words = np.frombuffer(raw, dtype="<u8") >> np.uint64(11)  # 53 bits: exact in float64, on any byte order
+    return torch.from_numpy(words.astype(np.float64) / 2.0**53)
 
 
 class Layout(NamedTuple):
@@ -144,12 +155,16 @@ class ModuloStego(nn.Module):
         self.steps.copy_(self.steps_from_envelope(smooth.exp()))
 
     # --- layout (derived from the buffers; deterministic) ---------------------------------------------------
-    def layout(self) -> Layout:
+    def layout(self, key: str | None = None) -> Layout:
         """Which bins carry which image coefficients (largest steps to the most important coefficients), and
-        which carry pilots: one bin in 64 (at most 512), spread over all step sizes."""
+        which carry pilots: one bin in 64 (at most 512), spread over all step sizes. The offsets added to every
+        code are a fixed public sequence, or with ``key`` a secret one (see :func:`keyed_dither`)."""
         steps = self.steps
         used = torch.sort(steps, descending=True, stable=True).indices[: int((steps > 0).sum())]
-        dither = torch.remainder(torch.arange(len(used), dtype=torch.float64) * GOLDEN, 1.0)
+        if key is None:
+            dither = torch.remainder(torch.arange(len(used), dtype=torch.float64) * GOLDEN, 1.0)
+        else:
+            dither = keyed_dither(key, len(used))
         count = min(MAX_PILOTS, len(used) // 64)
         is_pilot = torch.zeros(len(used), dtype=torch.bool)
         if count:
@@ -211,10 +226,10 @@ class ModuloStego(nn.Module):
         return self.from_colour(idct_2d(coef))
 
     # --- the StegoModel interface --------------------------------------------------------------------------
-    def embed(self, image: torch.Tensor, cover: torch.Tensor) -> dict[str, torch.Tensor]:
+    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None) -> dict[str, torch.Tensor]:
         if cover.shape[-1] != self.cfg.clip_samples:
             raise PixinwavError(f"cover has {cover.shape[-1]} samples, the model needs {self.cfg.clip_samples}")
-        layout = self.layout()
+        layout = self.layout(key)
         spec = dct2(cover.double())
         container_spec = spec.clone()
         pilots = torch.full((len(cover), len(layout.pilots)), PILOT_CODE, dtype=torch.float64)
@@ -297,13 +312,13 @@ class ModuloStego(nn.Module):
         gain = refine(best)
         return gain if agreement(torch.tensor([gain], dtype=torch.float64))[0] > 0.5 else 1.0
 
-    def reveal_spec(self, spec: torch.Tensor) -> torch.Tensor:
-        layout = self.layout()
+    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
+        layout = self.layout(key)
         codes, noise = self.read_codes(spec, layout)
         rough = self.decode(codes, layout, noise)
         return rough if self.refiner is None else rough + self.refiner(rough)
 
-    def extract(self, wave: torch.Tensor) -> torch.Tensor:
-        return self.reveal_spec(dct2(wave.double()))
+    def extract(self, wave: torch.Tensor, key: str | None = None) -> torch.Tensor:
+        return self.reveal_spec(dct2(wave.double()), key)
 
     forward = StegoModel.forward  # embed, receive, reveal_spec: the same pipeline
