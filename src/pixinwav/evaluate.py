@@ -19,7 +19,8 @@ def through_wav(model: StegoModel, images: torch.Tensor, covers: torch.Tensor,
     """Hide each image in its cover, write the container as a 16-bit WAV, read it back and reveal.
 
     ``images [V, C, H, W]``, ``covers [V, T]``. Returns (one metrics row per pair, tensors of the first pair
-    for figures, plus ``all_revealed [V, C, H, W]``). ``visqol`` adds ViSQOL MOS-LQO of stego against cover (NaN for clips under a second).
+    for figures plus ``all_revealed [V, C, H, W]``). ``visqol`` adds ViSQOL MOS-LQO of stego against cover
+    (NaN for clips under a second).
     The model is used in eval mode and put back in the mode it was in.
     """
     was_training = model.training

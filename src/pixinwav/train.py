@@ -115,10 +115,15 @@ def validate(model: StegoModel, loss_fn: StegoLoss, images: torch.Tensor, covers
     return values
 
 
+def measure_statistics(cfg: Config, model, device) -> None:
+    """For models that fit data statistics before training (the modulo scheme's coefficients and spectrum)."""
+    model.fit_statistics(*(x.to(device) for x in statistics_sample(cfg.model, cfg.data, STATISTICS_SAMPLE, cfg.train.seed)))
+
+
 def fit_statistics_only(cfg: Config, model, out: Path, rank: int, device) -> dict[str, Any]:
     """A model with nothing to train by gradient: measuring its statistics is the whole training. Validates
     once (step 0) and writes the release file."""
-    model.fit_statistics(*(x.to(device) for x in statistics_sample(cfg.model, cfg.data, STATISTICS_SAMPLE, cfg.train.seed)))
+    measure_statistics(cfg, model, device)
     best = math.inf
     if rank == 0:
         loggers = Loggers(cfg, out, None)
@@ -158,8 +163,8 @@ def fit(cfg: Config, resume: str | Path | None = None, rank: int = 0, world: int
     if resume:
         state = checkpoint.load_training(resume, model, optimizer)
         start, best = state["step"], state["best"] if state["best"] is not None else math.inf
-    if not resume and hasattr(model, "fit_statistics"):  # the modulo scheme's coefficient and spectrum statistics
-        model.fit_statistics(*(x.to(device) for x in statistics_sample(cfg.model, cfg.data, STATISTICS_SAMPLE, t.seed)))
+    if not resume and hasattr(model, "fit_statistics"):
+        measure_statistics(cfg, model, device)
     loggers = Loggers(cfg, out, start if resume else None) if rank == 0 else None
 
     net: torch.nn.Module = model
