@@ -56,6 +56,7 @@ def test_flac_output_and_info(files, tiny_model_file, capsys):
     assert main(["info", str(tiny_model_file)]) == 0
     card = json.loads(capsys.readouterr().out)
     assert card["config"]["preset"] == "tiny-rgb" and card["parameters"] == 15_504 and card["card"]["name"] == "untrained tiny"
+    assert card["carries"] == {"image": "32 x 32 x 3", "audio_seconds": 0.0519, "sample_rate": 44100, "top_frequency_hz": 22050}
 
 
 def bad_cases(d, model):
@@ -170,6 +171,12 @@ def test_modulo_model_through_the_commands_and_its_warnings(files, tiny_modulo_f
     assert main(["hide", "--image", str(files / "cat.png"), "--cover", str(files / "cover.wav"), "-o", str(files / "s.wav"), *model]) == 0
     assert "warning" not in capsys.readouterr().err
     assert main(["reveal", str(files / "s.wav"), "-o", str(files / "out.png"), *model]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tiny_modulo_file)]) == 0
+    carries = json.loads(capsys.readouterr().out)["carries"]
+    used = carries["coefficients_sent"] + carries["pilots"]
+    assert 300 < carries["coefficients_sent"] < 600 and carries["pilots"] == used // 64  # measured 431 + 6 pilots
+    assert 0 < carries["top_frequency_hz"] < 8000
     secret, revealed = (load_image(files / name, 32, 3)[None] for name in ("cat.png", "out.png"))
     assert float(metrics.psnr(revealed, secret)[0]) > 20.0  # measured 26.3 dB (431 of 3,072 coefficients fit)
 

@@ -169,8 +169,15 @@ def cmd_info(args) -> None:
 
         file, _ = resolve_model(args.path)
         _, meta = read_file(file)
-        params = sum(p.numel() for p in load_model_file(file)[0].parameters())
-        print(json.dumps({"file": str(file), "kind": meta.get("kind"), "parameters": params,
+        model = load_model_file(file)[0]
+        params = sum(p.numel() for p in model.parameters())
+        window = {"image": f"{model.cfg.image_size} x {model.cfg.image_size} x {model.cfg.image_channels}",
+                  "audio_seconds": round(model.cfg.clip_samples / model.cfg.sample_rate, 4),
+                  "sample_rate": model.cfg.sample_rate, "top_frequency_hz": round(model.top_frequency)}
+        if hasattr(model, "layout"):  # modulo: what the audio carries
+            layout = model.layout()
+            window.update(coefficients_sent=len(layout.bins), pilots=len(layout.pilots))
+        print(json.dumps({"file": str(file), "kind": meta.get("kind"), "parameters": params, "carries": window,
                           "config": meta.get("config"), "card": meta.get("card"),
                           **({"state": {k: v for k, v in meta["state"].items() if k != "param_groups"}}
                              if "state" in meta else {})}, indent=2))
