@@ -166,7 +166,7 @@ def test_training_fits_statistics_then_trains_the_refiner_from_the_identity(tmp_
         identity.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("refiner.")}, strict=False)
         for images, covers_ in batches[:1]:
             out = identity(images, covers_)
-            codes, noise = identity.read_codes(out["received_spec"], identity.layout())
+            codes, noise, _ = identity.read_codes(out["received_spec"], identity.layout())
             rough = identity.decode(codes, identity.layout(), noise)
             assert torch.equal(out["revealed"], rough)
         l1 = lambda m: sum(float((m(i, c)["revealed"] - i).abs().mean()) for i, c in batches)
@@ -221,7 +221,7 @@ def test_pilots_undo_a_volume_change_and_measure_added_noise():
         exact = quality(pcm(container))
         assert quality(pcm(container * 10 ** (-1 / 20))) > exact - 1.0
         noisy = pcm(container + np.random.default_rng(0).normal(0, 2 / 32768, container.shape))  # 2 LSB RMS
-        codes, noise = model.read_codes(dct2(torch.from_numpy(noisy).double()), model.layout())
+        codes, noise, _ = model.read_codes(dct2(torch.from_numpy(noisy).double()), model.layout())
         assert 1.6 < float(noise[0]) < 2.6
         assumed = model.decode(codes, model.layout(), ROUNDING_RMS_LSB).clamp(0, 1)
         assert quality(noisy) > float(metrics.psnr(assumed, image)) + 1.0

@@ -226,13 +226,15 @@ class Stego:
             offset = self.find_offset(audio, sample_rate, key)
         mono, start = self._window(audio, sample_rate, offset)
         wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
-        score = self.model.presence(wave[0], layout=self.model.layout(key)) if check and hasattr(self.model, "presence") else None
-        if score is not None and score < PRESENCE_MIN:
+        if not hasattr(self.model, "extract_with_presence"):
+            return self.model.extract(wave)[0].clamp(0, 1)
+        image, presence = self.model.extract_with_presence(wave, **keyed)
+        if check and presence is not None and (score := float(presence[0])) < PRESENCE_MIN:
             raise PixinwavError(
                 f"no hidden image found at {offset:g} s (pilot agreement {score:.2f}; a stego window scores about "
                 "0.98): was it hidden at another --offset (try --offset auto) or with another --key, or has the file "
                 "been through a lossy codec?")
-        return self.model.extract(wave, **keyed)[0].clamp(0, 1)
+        return image[0].clamp(0, 1)
 
 
 def load_model(name_or_path: str | Path | None = None) -> Stego:

@@ -108,8 +108,8 @@ def cmd_eval(args) -> None:
 
     from .api import load_model
     from .config import DataConfig
+    from .data.audio import atomic_write, refuse_existing
     from .data.datasets import validation_pairs
-    from .data.audio import refuse_existing
     from .evaluate import summarise, through_wav
 
     model = load_model(args.model)
@@ -122,8 +122,6 @@ def cmd_eval(args) -> None:
         print(f"note: ViSQOL needs at least 1 s of audio; this model's window is {model.clip_seconds:.2f} s, "
               "so audio/visqol is NaN")
     if args.output:
-        from .data.audio import atomic_write
-
         def write(tmp):
             with open(tmp, "w", newline="") as f:
                 w = csv.DictWriter(f, ["pair", *rows[0]])
@@ -132,7 +130,6 @@ def cmd_eval(args) -> None:
 
         atomic_write(Path(args.output), write, args.force)
     if args.figure:
-        from .data.audio import atomic_write
         from .figures import pairs_figure
 
         labels = [f"SSIM {r['image/ssim']:.3f}, {r['image/psnr']:.1f} dB" for r in rows]

@@ -21,7 +21,7 @@ class ModelConfig:
 
     preset: str = "paper-rgb"
     # "unet": PixInWav's learned residual in the STDCT container (everything below applies).
-    # "modulo": informed modulo coding of the image's DCT into the cover's full-window DCT plus a conv refiner
+    # "modulo": informed modulo coding of the image's DCT into the cover's full-window DCT, optionally a conv refiner
     # (models/modulo.py); of the fields below it uses image_size, image_channels, sample_rate, the clip length
     # (frame, hop, frames), band, channel, widths (the refiner's layers) and the modulo fields at the end.
     scheme: str = "unet"

@@ -70,6 +70,11 @@ class Layout(NamedTuple):
     pilot_dither: torch.Tensor
 
 
+def wrap(steps: torch.Tensor) -> torch.Tensor:
+    """Distances in steps folded to the nearest lattice point: into [-1/2, 1/2)."""
+    return torch.remainder(steps + 0.5, 1.0) - 0.5
+
+
 def dct_2d(x: torch.Tensor) -> torch.Tensor:
     return dct2(dct2(x).transpose(-1, -2)).transpose(-1, -2)
 
@@ -182,7 +187,8 @@ class ModuloStego(nn.Module):
     @property
     def top_frequency(self) -> float:
         """Hz of the highest audio bin that carries a code: a cover sampled below twice this loses codes."""
-        bins = torch.cat([self.layout().bins, self.layout().pilots])
+        layout = self.layout()
+        bins = torch.cat([layout.bins, layout.pilots])
         return (float(bins.max()) + 0.5) * self.cfg.sample_rate / (2 * self.cfg.clip_samples) if len(bins) else 0.0
 
     @property
@@ -235,7 +241,7 @@ class ModuloStego(nn.Module):
         pilots = torch.full((len(cover), len(layout.pilots)), PILOT_CODE, dtype=torch.float64)
         for bins, step, target in ((layout.bins, layout.step, self.codes(image, layout) + layout.dither),
                                    (layout.pilots, layout.pilot_step, pilots + layout.pilot_dither)):
-            offset = torch.remainder(target - spec[:, bins] / step + 0.5, 1.0) - 0.5  # in steps, within +-1/2
+            offset = wrap(target - spec[:, bins] / step)  # in steps, within +-1/2
             container_spec[:, bins] += offset * step
         # Spectra stay float64: a float32 coefficient of a loud bin is only good to about 0.3 LSB.
         return {"cover_spec": spec, "container_spec": container_spec, "container": idct2(container_spec).to(cover.dtype)}
@@ -244,30 +250,36 @@ class ModuloStego(nn.Module):
         wave = received_wave(hidden, self.cfg.channel)
         return hidden["container_spec"] if wave is None else dct2(wave.double())
 
-    def read_codes(self, spec: torch.Tensor, layout: Layout) -> tuple[torch.Tensor, torch.Tensor]:
-        """Container spectrum ``[B, T]`` -> (codes ``[B, K]``, noise per bin in LSB ``[B]``).
+    def read_codes(self, spec: torch.Tensor, layout: Layout) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Container spectrum ``[B, T]`` -> (codes ``[B, K]``, noise per bin in LSB ``[B]``, pilot agreement ``[B]``).
 
         The pilots carry the known code 1/2. If the file's gain was changed they stop agreeing, and the gain
         that makes them agree again is searched (within +-6 dB); their remaining spread is the noise the
         channel added, which sets how much the decoder trusts each code."""
-        codes, noises = [], []
+        codes, noises, agreements = [], [], []
         for row in spec.double():
             gain = self.find_gain(row, layout)
-            phase = gain * row[layout.pilots] / layout.pilot_step - layout.pilot_dither - PILOT_CODE
-            error = torch.remainder(phase + 0.5, 1.0) - 0.5  # in steps
+            error = self.pilot_error(row, layout, torch.tensor([gain], dtype=torch.float64))[0]
+            agreements.append(torch.cos(2 * math.pi * error).mean() if len(error) else torch.tensor(1.0))
             coarse = layout.pilot_step >= NOISE_PILOT_STEP_LSB * LSB  # small steps saturate under loud noise
             error_lsb = (error * layout.pilot_step / LSB)[coarse if coarse.sum() >= 16 else slice(None)]
             noise = 1.4826 * error_lsb.abs().median() if len(error_lsb) else torch.tensor(ROUNDING_RMS_LSB)
             noises.append(noise.clamp_min(0.5 * ROUNDING_RMS_LSB))
             codes.append(torch.remainder(gain * row[layout.bins] / layout.step - layout.dither, 1.0))
-        return torch.stack(codes), torch.stack(noises)
+        return torch.stack(codes), torch.stack(noises), torch.stack(agreements)
+
+    @staticmethod
+    def pilot_error(row: torch.Tensor, layout: Layout, gains: torch.Tensor) -> torch.Tensor:
+        """``[G, P]``: how far (in steps, within +-1/2) each pilot of a spectrum ``row`` read at each gain sits
+        from its code."""
+        ratio, phase = row[layout.pilots] / layout.pilot_step, layout.pilot_dither + PILOT_CODE
+        return wrap(gains[:, None] * ratio - phase)
 
     @staticmethod
     def agreement(row: torch.Tensor, layout: Layout, gains: torch.Tensor) -> torch.Tensor:
-        """Mean cosine of the pilots' phase errors at each gain ``[G]``: 1 when all sit on their code, about 0
-        for audio that carries no pilots."""
-        ratio, phase = row[layout.pilots] / layout.pilot_step, layout.pilot_dither + PILOT_CODE
-        return torch.cos(2 * math.pi * (gains[:, None] * ratio - phase)).mean(dim=1)
+        """Mean cosine of the pilots' errors at each gain ``[G]``: 1 when all sit on their code, about 0 for
+        audio that carries no pilots."""
+        return torch.cos(2 * math.pi * ModuloStego.pilot_error(row, layout, gains)).mean(dim=1)
 
     def presence(self, wave: torch.Tensor, search: bool = True, layout: Layout | None = None) -> float | None:
         """How well the pilots of a received window ``[T]`` agree at the gain the receiver finds: near 1 for a
@@ -289,11 +301,10 @@ class ModuloStego(nn.Module):
         steps, whose rounding noise is the smallest fraction of a step. Starting at 1 this finds the 30 ppm of
         a writer scaling by 32767 instead of 32768; if the pilots still disagree afterwards (and ``search``), a
         grid over +-6 dB finds the neighbourhood first."""
-        ratio, phase = row[layout.pilots] / layout.pilot_step, layout.pilot_dither + PILOT_CODE
-        if not len(ratio):
+        if not len(layout.pilots):
             return 1.0
-        weight = (layout.pilot_step / LSB).pow(2)
-        error = lambda gain: torch.remainder(gain * ratio - phase + 0.5, 1.0) - 0.5
+        ratio, weight = row[layout.pilots] / layout.pilot_step, (layout.pilot_step / LSB).pow(2)
+        error = lambda gain: ModuloStego.pilot_error(row, layout, torch.tensor([gain], dtype=torch.float64))[0]
         agreement = lambda gains: ModuloStego.agreement(row, layout, gains)
 
         def refine(gain: float) -> float:
@@ -312,13 +323,21 @@ class ModuloStego(nn.Module):
         gain = refine(best)
         return gain if agreement(torch.tensor([gain], dtype=torch.float64))[0] > 0.5 else 1.0
 
-    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
-        layout = self.layout(key)
-        codes, noise = self.read_codes(spec, layout)
+    def _reveal(self, spec: torch.Tensor, layout: Layout) -> tuple[torch.Tensor, torch.Tensor | None]:
+        codes, noise, agreement = self.read_codes(spec, layout)
         rough = self.decode(codes, layout, noise)
-        return rough if self.refiner is None else rough + self.refiner(rough)
+        image = rough if self.refiner is None else rough + self.refiner(rough)
+        return image, (agreement if len(layout.pilots) >= MIN_PILOTS_TO_TELL else None)
+
+    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
+        return self._reveal(spec, self.layout(key))[0]
 
     def extract(self, wave: torch.Tensor, key: str | None = None) -> torch.Tensor:
-        return self.reveal_spec(dct2(wave.double()), key)
+        return self.extract_with_presence(wave, key)[0]
+
+    def extract_with_presence(self, wave: torch.Tensor, key: str | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(revealed image ``[B, C, H, W]``, pilot agreement ``[B]``, or None with too few pilots to tell; see
+        :meth:`presence`) from one read of the received waveform ``[B, T]``."""
+        return self._reveal(dct2(wave.double()), self.layout(key))
 
     forward = StegoModel.forward  # embed, receive, reveal_spec: the same pipeline
