@@ -6,6 +6,7 @@ a PNG plot of image SSIM against ViSQOL and SNR.
 
     pixinwav data fetch --dest data/debian
     python benchmarks/modulo_curve.py [--data data/debian] [--n 8] [--snrs 20 25 30 35 40 45]
+    python benchmarks/modulo_curve.py --snrs 30 --set min_step_lsb=8 code_range=6 --model ''   # other settings
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from pixinwav.api import load_model  # noqa: E402
-from pixinwav.config import DataConfig, model_config  # noqa: E402
+from pixinwav.config import DataConfig, model_config, model_config_from_dict, parse_overrides  # noqa: E402
 from pixinwav.data.datasets import statistics_sample, validation_pairs  # noqa: E402
 from pixinwav.evaluate import summarise, through_wav  # noqa: E402
 from pixinwav.models import build_model  # noqa: E402
@@ -36,6 +37,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=8, help="validation pairs (one per image)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--snrs", nargs="+", type=float, default=[20, 25, 30, 35, 40, 45])
+    p.add_argument("--set", nargs="*", default=[], help="other model.key=value settings for every row, e.g. min_step_lsb=8")
     p.add_argument("--model", default="pixinwav-modulo-v1", help="shipped model to add as its own row ('' for none)")
     p.add_argument("--json", default=str(RESULTS / "modulo_curve.json"))
     p.add_argument("--plot", default=str(RESULTS / "modulo_curve.png"))
@@ -44,11 +46,12 @@ def main() -> None:
     data = DataConfig(**{split: f"{args.data}/{split}" for split in ("train_images", "train_audio", "val_images", "val_audio")},
                       val_pairs=args.n)
     base = model_config("modulo-rgb")
+    settings = parse_overrides([f"model.{pair}" for pair in args.set]).get("model", {})
     sample = statistics_sample(base, data, STATISTICS_SAMPLE, seed=0)  # the same sample training measures
     images, covers = validation_pairs(base, data, args.seed)
     rows = []
     for snr in args.snrs:
-        model = build_model(model_config("modulo-rgb", bin_snr_db=snr))
+        model = build_model(model_config_from_dict({**settings, "preset": "modulo-rgb", "bin_snr_db": snr}))
         model.fit_statistics(*sample)
         summary = summarise(through_wav(model, images, covers, visqol=True)[0])
         rows.append({"decoder": "training-free", "bin_snr_db": snr, "capacity": model.capacity, **summary})
@@ -59,7 +62,8 @@ def main() -> None:
         rows.append({"decoder": f"{args.model} (shipped)", "bin_snr_db": shipped.cfg.bin_snr_db,
                      "capacity": shipped.capacity, **summary})
 
-    print(f"\n{len(images)} validation pairs from {args.data}, each through a 16-bit WAV (seed {args.seed})\n")
+    print(f"\n{len(images)} validation pairs from {args.data}, each through a 16-bit WAV (seed {args.seed})"
+          + (f"; settings {' '.join(args.set)}" if args.set else "") + "\n")
     print("| decoder | bin SNR dB | coefficients sent | image SSIM | image PSNR dB | audio SNR dB | seg-SNR dB | ViSQOL MOS-LQO |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:

@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figure", default=None, help="PNG with every secret over its revealed image")
     p.add_argument("--no-visqol", dest="visqol", action="store_false",
                    help="skip ViSQOL MOS-LQO (it costs about 10 s once, then under a second per pair)")
-    p.add_argument("--force", action="store_true", help="overwrite the CSV if it exists")
+    p.add_argument("--force", action="store_true", help="overwrite the CSV and the figure if they exist")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("data", help="training data: 'data fetch' builds splits from Debian packages")
