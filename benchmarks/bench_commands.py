@@ -19,7 +19,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from pixinwav.api import DEFAULT_MODEL, registry
+from pixinwav.loader import DEFAULT_MODEL, registry
 from pixinwav.checkpoint import save_model
 from pixinwav.config import model_config
 from pixinwav.models import build_model

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-# This 2-core CPU's measured ceilings (the figures): a large fp32 matrix product, a 64-channel 3x3 conv.
+# This 2-core CPU's measured ceilings: a large fp32 matrix product, a 64-channel 3x3 conv.
 CEILING_MATMUL, CEILING_CONV = 360.0, 180.0
 PAPER_PRESETS = ["paper-rgb", "paper-gray", "paper2-stft", "fast-rgb", "modulo-rgb"]
 
@@ -78,7 +78,7 @@ def measure_inference(preset: str, batch: int, repeats: int, threads: int) -> di
     model, image, cover = _setup(preset, batch, threads)
     model.eval()
     with torch.no_grad():
-        container = model.embed(image, cover)["container"]
+        container = model.embed(image, cover).container
         flops = {}
         for name, fn in (("hide", lambda: model.embed(image, cover)), ("reveal", lambda: model.extract(container))):
             counter = FlopCounterMode(display=False)

@@ -64,7 +64,8 @@ def main() -> None:
 
     print(f"\n{len(images)} validation pairs from {args.data}, each through a 16-bit WAV (seed {args.seed})"
           + (f"; settings {' '.join(args.set)}" if args.set else "") + "\n")
-    print("| decoder | bin SNR dB | coefficients sent | image SSIM | image PSNR dB | audio SNR dB | seg-SNR dB | ViSQOL MOS-LQO |")
+    print("| decoder | bin SNR dB | coefficients sent | image SSIM | image PSNR dB | audio SNR dB | seg-SNR dB "
+          "| ViSQOL MOS-LQO |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['decoder']} | {r['bin_snr_db']:g} | {r['capacity']:,} | " + " | ".join(

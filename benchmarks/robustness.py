@@ -24,7 +24,7 @@ import torch
 
 from pixinwav import metrics
 from pixinwav.api import load_model
-from pixinwav.channel import to_pcm16
+from pixinwav.channel import pcm16_round_trip as pcm16, to_pcm16
 from pixinwav.data.audio import resample
 from pixinwav.data.datasets import AudioPool, ImagePool
 
@@ -38,8 +38,8 @@ def through(fmt: str, subtype: str | None, audio: np.ndarray, rate: int, **kw) -
     return sf.read(buffer, dtype="float32")[0]
 
 
-def pcm16(x: np.ndarray) -> np.ndarray:
-    return to_pcm16(x).astype(np.float32) / 32768
+def noise(x: np.ndarray, dbfs: float) -> np.ndarray:
+    return np.random.default_rng(0).normal(0, 10 ** (dbfs / 20), x.shape)
 
 
 TRANSFORMS = {
@@ -50,9 +50,10 @@ TRANSFORMS = {
     "48 kHz round trip (soxr HQ)": lambda x, cover: pcm16(resample(pcm16(resample(x, RATE, 48000)), 48000, RATE)),
     "-1 dB gain": lambda x, cover: pcm16(x * 10 ** (-1 / 20)),
     "-6 dB gain": lambda x, cover: pcm16(x * 10 ** (-6 / 20)),
-    "white noise at -90 dBFS (1 LSB RMS)": lambda x, cover: pcm16(x + np.random.default_rng(0).normal(0, 10 ** (-90 / 20), x.shape)),
-    "white noise at -80 dBFS": lambda x, cover: pcm16(x + np.random.default_rng(0).normal(0, 10 ** (-80 / 20), x.shape)),
-    "MP3 (LAME, highest bitrate)": lambda x, cover: through("MP3", "MPEG_LAYER_III", pcm16(x), RATE, compression_level=0.0)[: len(x)],
+    "white noise at -90 dBFS (1 LSB RMS)": lambda x, cover: pcm16(x + noise(x, -90)),
+    "white noise at -80 dBFS": lambda x, cover: pcm16(x + noise(x, -80)),
+    "MP3 (LAME, highest bitrate)":
+        lambda x, cover: through("MP3", "MPEG_LAYER_III", pcm16(x), RATE, compression_level=0.0)[: len(x)],
     "one sample trimmed from the start (window off by one)": lambda x, cover: pcm16(x[1:]),
     "the cover itself (no image hidden)": lambda x, cover: pcm16(cover),
 }
@@ -81,7 +82,7 @@ def main() -> None:
             revealed = model.reveal(received, RATE, offset=0.5, check=False)[None]
             start = int(0.5 * RATE)
             window = torch.from_numpy(np.ascontiguousarray(received[start:start + model.cfg.clip_samples]))
-            presence = model.model.presence(window) if hasattr(model.model, "presence") else None
+            presence = model.model.presence(window) if model.model.has_presence else None
             results[name].append((float(metrics.ssim(revealed, secret)[0]), float(metrics.psnr(revealed, secret)[0]),
                                   np.nan if presence is None else presence))
     name = model.card.get("name", args.model)

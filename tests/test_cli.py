@@ -10,7 +10,7 @@ import soundfile as sf
 from PIL import Image
 from safetensors.torch import save_file
 
-from conftest import music, photo
+from helpers import music, photo
 from pixinwav.cli import main
 
 
@@ -168,7 +168,8 @@ def test_modulo_model_through_the_commands_and_its_warnings(files, tiny_modulo_f
     from pixinwav.data.images import load_image
 
     model = ["--model", str(tiny_modulo_file), "--offset", "1.0"]
-    assert main(["hide", "--image", str(files / "cat.png"), "--cover", str(files / "cover.wav"), "-o", str(files / "s.wav"), *model]) == 0
+    hide = ["hide", "--image", str(files / "cat.png"), "--cover", str(files / "cover.wav"), "-o", str(files / "s.wav")]
+    assert main([*hide, *model]) == 0
     assert "warning" not in capsys.readouterr().err
     assert main(["reveal", str(files / "s.wav"), "-o", str(files / "out.png"), *model]) == 0
     capsys.readouterr()

@@ -3,18 +3,21 @@ must be clearly closer to its own secret than to the other secrets (so the file 
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 import torch
 
-from conftest import PHOTOS, music, photo
+from helpers import PHOTOS, music, photo
 from pixinwav import metrics
 from pixinwav.api import load_model
+from pixinwav.data.audio import write_audio
 from pixinwav.config import load_config
 from pixinwav.train import fit
 
 ROOT = Path(__file__).parents[1]
 
 
+@pytest.mark.slow
 def test_tiny_model_carries_images_through_wav_files(tmp_path, image_dir, audio_dir):
     run = tmp_path / "run"
     cfg = load_config(ROOT / "configs/tiny.yaml", [
@@ -28,7 +31,7 @@ def test_tiny_model_carries_images_through_wav_files(tmp_path, image_dir, audio_
         cover = music(1.0, 44100, seed=100 + i)  # covers never seen in training
         stego, report = model.hide(photo(name), cover, 44100, offset=0.25)
         path = tmp_path / f"{name}.wav"
-        sf.write(path, stego, 44100, subtype="PCM_16")
+        write_audio(path, stego, 44100)  # the writer `pixinwav hide` uses
         back, rate = sf.read(path, dtype="float32")
         revealed.append(model.reveal(back, rate, offset=0.25))
         secrets.append(model.prepare_image(photo(name)))

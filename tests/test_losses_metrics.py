@@ -6,7 +6,7 @@ import pytest
 import torch
 from skimage.metrics import structural_similarity
 
-from conftest import PHOTOS, music, photo
+from helpers import PHOTOS, music, photo
 from pixinwav import metrics
 from pixinwav.config import model_config
 from pixinwav.losses import StegoLoss, frames_of, soft_dtw
@@ -44,7 +44,7 @@ def test_stego_loss_terms():
     expected = (0.75 * terms["audio/spec_mse"] + 0.25 * terms["image/l1"] + 0.5 * terms["audio/wave_sse"]
                 + 1e-3 * terms["audio/soft_dtw"])
     torch.testing.assert_close(terms["loss"], expected)
-    torch.testing.assert_close(terms["audio/wave_sse"], (out["container"] - cover).pow(2).sum())
+    torch.testing.assert_close(terms["audio/wave_sse"], (out.container - cover).pow(2).sum())
 
 
 @pytest.mark.parametrize("name", PHOTOS[:4])

@@ -4,33 +4,33 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-import soundfile as sf
 
-from pixinwav import PixinwavError, api, load_model, metrics
-from pixinwav.data.audio import read_audio
+from pixinwav import PixinwavError, loader, load_model, metrics
+from pixinwav.data.audio import read_audio, write_audio
 from pixinwav.data.images import load_image
 
 ASSETS = Path(str(resources.files("pixinwav") / "assets"))
 # Measured on this project's CPU (scripts/demo.py prints the same numbers); margins cover platform
 # differences in float rounding, not a failing model.
-MIN_SSIM, MIN_PSNR, SNR_DB, MIN_VISQOL = 0.90, 30.0, 43.8, 4.6  # measured here: SSIM 0.934, PSNR 32.8 dB, SNR 43.8 dB, ViSQOL 4.73
+# Measured here: SSIM 0.934, PSNR 32.8 dB, SNR 43.8 dB, ViSQOL 4.73.
+MIN_SSIM, MIN_PSNR, SNR_DB, MIN_VISQOL = 0.90, 30.0, 43.8, 4.6
 
 
 def test_default_model_is_registered_and_loads():
-    assert api.DEFAULT_MODEL in api.registry()
+    assert loader.DEFAULT_MODEL in loader.registry()
     model = load_model()
-    assert model.card["name"] == api.DEFAULT_MODEL and model.cfg.channel == "wav16"
+    assert model.card["name"] == loader.DEFAULT_MODEL and model.cfg.channel == "wav16"
 
 
-@pytest.mark.parametrize("name", sorted(api.registry()))
+@pytest.mark.parametrize("name", sorted(loader.registry()))
 def test_every_shipped_model_loads_with_its_card(name):
     model = load_model(name)
     assert model.card["name"] == name and (Path(__file__).parents[1] / model.card["card"]).is_file()
 
 
 def test_corrupt_shipped_file_is_refused(monkeypatch):
-    entry = dict(api.registry()[api.DEFAULT_MODEL], sha256="0" * 64)
-    monkeypatch.setattr(api, "registry", lambda: {api.DEFAULT_MODEL: entry})
+    entry = dict(loader.registry()[loader.DEFAULT_MODEL], sha256="0" * 64)
+    monkeypatch.setattr(loader, "registry", lambda: {loader.DEFAULT_MODEL: entry})
     with pytest.raises(PixinwavError, match="corrupt"):
         load_model()
 
@@ -39,7 +39,7 @@ def test_quality_on_the_bundled_sample(tmp_path):
     model = load_model()
     cover = read_audio(ASSETS / "drascula-track2-3s.ogg")
     stego, report = model.hide(ASSETS / "astronaut.jpg", cover.samples, cover.sample_rate, offset=1.0)
-    sf.write(tmp_path / "stego.wav", stego, cover.sample_rate, subtype="PCM_16")
+    write_audio(tmp_path / "stego.wav", stego, cover.sample_rate)  # the writer `pixinwav hide` uses
     back = read_audio(tmp_path / "stego.wav")
     revealed = model.reveal(back.samples, back.sample_rate, offset=1.0)[None]
     secret = load_image(ASSETS / "astronaut.jpg", model.cfg.image_size, model.cfg.image_channels)[None]

@@ -7,9 +7,7 @@ difference signal added to every channel.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -17,39 +15,19 @@ import torch
 from PIL import Image
 
 from . import metrics
-from .checkpoint import load_model_file, sha256
 from .data.audio import resample
 from .data.images import MIN_SIDE, prepare_image
 from .errors import PixinwavError
-from .models import StegoModel
+from .loader import DEFAULT_MODEL, load_scheme
+from .models import StegoScheme
 
-DEFAULT_MODEL = "pixinwav-modulo-v1"
+__all__ = ["DEFAULT_MODEL", "HideReport", "Stego", "load_model"]
 # Pilot agreement below which reveal says no image is there. Measured by benchmarks/robustness.py: stego windows
 # 0.91-0.98 (0.45 under noise at -80 dBFS, where SSIM is still 0.68); MP3 copies, plain covers and windows one
 # sample off at most 0.12.
 PRESENCE_MIN = 0.25
 OFFSET_GRID_S = 0.5  # "--offset auto" hides at, and searches, multiples of this
 AUDIBLE_SNR_DB = 25.0  # below this, hide warns (white noise at 30 dB SNR already scores ViSQOL 3.6 on music)
-
-
-def registry() -> dict[str, dict]:
-    """Models shipped inside the package: name -> {file, sha256, summary}."""
-    text = resources.files("pixinwav").joinpath("weights/registry.json").read_text()
-    return json.loads(text)
-
-
-def resolve_model(name_or_path: str | Path | None) -> tuple[Path, str | None]:
-    """A registered name or a file path -> (file, expected sha256 or None)."""
-    name_or_path = str(name_or_path or DEFAULT_MODEL)
-    models = registry()
-    if name_or_path in models:
-        entry = models[name_or_path]
-        path = Path(str(resources.files("pixinwav").joinpath("weights", entry["file"])))
-        return path, entry["sha256"]
-    path = Path(name_or_path)
-    if not path.exists():
-        raise PixinwavError(f"no model file {path} and no shipped model of that name (shipped: {', '.join(models)})")
-    return path, None
 
 
 @dataclass
@@ -76,9 +54,9 @@ class HideReport:
 
 
 class Stego:
-    """A loaded model with the user-level operations. ``model`` is the underlying StegoModel."""
+    """A loaded model with the user-level operations. ``model`` is the underlying :class:`StegoScheme`."""
 
-    def __init__(self, model: StegoModel, card: dict | None = None, source: str = ""):
+    def __init__(self, model: StegoScheme, card: dict | None = None, source: str = ""):
         self.model = model.eval()
         self.card = card or {}
         self.source = source
@@ -108,27 +86,30 @@ class Stego:
             raise PixinwavError(f"image is {image.size[0]} x {image.size[1]} pixels; need at least {MIN_SIDE} x {MIN_SIDE}")
         return prepare_image(image, self.cfg.image_size, self.cfg.image_channels)
 
-    def _window(self, audio: np.ndarray, sample_rate: int, offset: float) -> tuple[np.ndarray, int]:
-        """Mono cover resampled to the model rate, and the first sample of the model window in it."""
+    def _mono(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """The cover downmixed and resampled to the model rate (done once per call)."""
         audio = np.asarray(audio, dtype=np.float32)
         audio = audio[:, None] if audio.ndim == 1 else audio
         if audio.ndim != 2 or audio.shape[0] == 0:
             raise PixinwavError("audio must be a non-empty [T] or [T, channels] array")
         if not sample_rate or sample_rate <= 0:
             raise PixinwavError(f"invalid sample rate {sample_rate}")
+        duration = audio.shape[0] / sample_rate
+        if self.clip_seconds > duration + 1e-9:
+            raise PixinwavError(f"audio is {duration:.3f} s long; the model needs {self.clip_seconds:.3f} s "
+                                "(shorter covers are refused, not padded, so the file keeps its length)")
+        return resample(audio.mean(axis=1), sample_rate, self.cfg.sample_rate)
+
+    def _start(self, mono: np.ndarray, offset: float) -> int:
+        """The first sample (model rate) of the window at ``offset`` seconds."""
         if offset < 0:
             raise PixinwavError(f"offset must be >= 0 seconds, got {offset}")
-        duration = audio.shape[0] / sample_rate
-        if offset + self.clip_seconds > duration + 1e-9:
+        duration = len(mono) / self.cfg.sample_rate
+        if offset + self.clip_seconds > duration + 1e-6:
             raise PixinwavError(
                 f"audio is {duration:.3f} s long; the model needs {self.clip_seconds:.3f} s starting at {offset:g} s "
                 f"(shorter covers are refused, not padded, so the file keeps its length)")
-        mono = resample(audio.mean(axis=1), sample_rate, self.cfg.sample_rate)
-        start = int(round(offset * self.cfg.sample_rate))
-        start = min(start, len(mono) - self.cfg.clip_samples)
-        if start < 0:
-            raise PixinwavError(f"audio is too short after resampling to {self.cfg.sample_rate} Hz")
-        return mono, start
+        return max(0, min(int(round(offset * self.cfg.sample_rate)), len(mono) - self.cfg.clip_samples))
 
     # --- where the image lives ---------------------------------------------------------------------------
     def _grid(self, mono: np.ndarray) -> list[int]:
@@ -136,20 +117,19 @@ class Stego:
         step = int(round(OFFSET_GRID_S * self.cfg.sample_rate))
         return list(range(0, len(mono) - self.cfg.clip_samples + 1, step))
 
-    def loudest_offset(self, audio: np.ndarray, sample_rate: int) -> float:
-        """The grid offset (seconds) of the loudest window that does not come near full scale: the louder the
-        cover, the better it masks the image (the modulo scheme's change has a fixed level)."""
-        mono, _ = self._window(audio, sample_rate, 0.0)
+    def loudest_offset(self, mono: np.ndarray) -> float:
+        """The grid offset (seconds) of the loudest window of ``mono`` (model rate) that does not come near full
+        scale: the louder the cover, the better it masks the image (the modulo scheme's change has a fixed level)."""
         windows = [mono[s:s + self.cfg.clip_samples] for s in self._grid(mono)]
         rms = np.array([np.sqrt(np.mean(np.square(w, dtype=np.float64))) for w in windows])
         headroom = np.array([np.abs(w).max() < 0.95 for w in windows])
         best = int(np.argmax(np.where(headroom, rms, -1.0) if headroom.any() else rms))
         return best * OFFSET_GRID_S
 
-    def find_offset(self, audio: np.ndarray, sample_rate: int, key: str | None = None) -> float:
-        """The grid offset (seconds) whose window the model's pilots recognise; 0 for models without pilots."""
-        mono, _ = self._window(audio, sample_rate, 0.0)
-        if not hasattr(self.model, "presence"):
+    def find_offset(self, mono: np.ndarray, key: str | None = None) -> float:
+        """The grid offset (seconds) whose window of ``mono`` (model rate) the model's pilots recognise; 0 for
+        models that cannot tell."""
+        if not self.model.has_presence:
             return 0.0
         layout = self.model.layout(key)
         scores = []
@@ -170,8 +150,8 @@ class Stego:
     def _keyed(self, key: str | None) -> dict:
         if key is None:
             return {}
-        if not hasattr(self.model, "layout"):
-            raise PixinwavError("this model takes no key (only the modulo scheme, e.g. pixinwav-modulo-v1, does)")
+        if not self.model.takes_key:
+            raise PixinwavError("this model takes no key (the modulo and robust schemes do)")
         if not key:
             raise PixinwavError("the key is empty")
         return {"key": key}
@@ -184,17 +164,18 @@ class Stego:
         ``[T, channels]`` float32, report)."""
         keyed = self._keyed(key)
         secret = self.prepare_image(image)
-        if offset == "auto":
-            offset = self.loudest_offset(audio, sample_rate)
         cover = np.asarray(audio, dtype=np.float32)
         cover = cover[:, None] if cover.ndim == 1 else cover
-        mono, start = self._window(cover, sample_rate, offset)
+        mono = self._mono(cover, sample_rate)
+        if offset == "auto":
+            offset = self.loudest_offset(mono)
+        start = self._start(mono, offset)
         segment = mono[start:start + self.cfg.clip_samples]
         if not np.any(segment):
             raise PixinwavError(f"the cover is silent from {offset:g} s for {self.clip_seconds:.3f} s; "
                                 "an image hidden in silence would be plainly audible")
         wave = torch.from_numpy(segment)[None]
-        container = self.model.embed(secret[None], wave, **keyed)["container"][0].numpy()
+        container = self.model.embed(secret[None], wave, **keyed).container[0].numpy()
         delta = (container - segment).astype(np.float64)
         stego = cover.astype(np.float64)
         if sample_rate == self.cfg.sample_rate:
@@ -222,13 +203,12 @@ class Stego:
         ``[C, H, W]`` in [0, 1]. With ``check``, a model that can tell (the modulo scheme's pilots) refuses
         audio where no image is hidden at that offset (or not with that key)."""
         keyed = self._keyed(key)
+        mono = self._mono(audio, sample_rate)
         if offset == "auto":
-            offset = self.find_offset(audio, sample_rate, key)
-        mono, start = self._window(audio, sample_rate, offset)
+            offset = self.find_offset(mono, key)
+        start = self._start(mono, offset)
         wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
-        if not hasattr(self.model, "extract_with_presence"):
-            return self.model.extract(wave)[0].clamp(0, 1)
-        image, presence = self.model.extract_with_presence(wave, **keyed)
+        image, presence = self.model.extract(wave, **keyed)
         if check and presence is not None and (score := float(presence[0])) < PRESENCE_MIN:
             raise PixinwavError(
                 f"no hidden image found at {offset:g} s (pilot agreement {score:.2f}; a stego window scores about "
@@ -238,13 +218,6 @@ class Stego:
 
 
 def load_model(name_or_path: str | Path | None = None) -> Stego:
-    """A shipped model by name (default: the package's default model) or a model / checkpoint file."""
-    path, expected = resolve_model(name_or_path)
-    if expected is not None:
-        if not path.is_file():
-            raise PixinwavError(f"shipped model file is missing from the installation: {path}")
-        actual = sha256(path)
-        if actual != expected:
-            raise PixinwavError(f"shipped model {path.name} is corrupt (sha256 {actual[:12]}..., expected {expected[:12]}...)")
-    model, card = load_model_file(path)
+    """A shipped model by name (default: the package's default model, hash-checked) or a model / checkpoint file."""
+    model, card, path = load_scheme(name_or_path)
     return Stego(model, card, str(path))

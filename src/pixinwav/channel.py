@@ -18,10 +18,6 @@ def quantise_pcm16(wave: torch.Tensor) -> torch.Tensor:
     return wave + (q - wave).detach()
 
 
-def received_wave(hidden: dict[str, torch.Tensor], channel: str) -> torch.Tensor | None:
-    """The container waveform as the receiver gets it through ``channel`` ("wav16": a 16-bit file, "float":
-    unquantised); None for "spectrogram", the papers' path where the receiver gets the container array itself."""
-    if channel == "spectrogram":
-        return None
-    wave = hidden["container"]
-    return quantise_pcm16(wave) if channel == "wav16" else wave
+def pcm16_round_trip(wave: np.ndarray) -> np.ndarray:
+    """Float32 samples exactly as ``pixinwav hide`` writes them to a 16-bit file and soundfile reads them back."""
+    return to_pcm16(wave).astype(np.float32) / np.float32(PCM16_SCALE)

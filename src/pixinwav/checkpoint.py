@@ -17,9 +17,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .config import Config, config_from_dict, model_config_from_dict, to_dict
-from .data.audio import atomic_write
+from .files import atomic_write
 from .errors import PixinwavError
-from .models import StegoModel, build_model
+from .models import StegoScheme, build_model
 
 FORMAT = "pixinwav"
 FORMAT_VERSION = 1
@@ -62,13 +62,13 @@ def read_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]
     return tensors, meta
 
 
-def save_model(path: str | Path, model: StegoModel, card: dict[str, Any] | None = None) -> Path:
+def save_model(path: str | Path, model: StegoScheme, card: dict[str, Any] | None = None) -> Path:
     """A release file: weights and the model config (and an optional card) only."""
     tensors = {f"model/{k}": v for k, v in model.state_dict().items()}
     return _write(Path(path), tensors, {"kind": "model", "config": to_dict(model.cfg), "card": card or {}})
 
 
-def _load_weights(model: StegoModel, tensors: dict[str, torch.Tensor], path: Path) -> None:
+def _load_weights(model: StegoScheme, tensors: dict[str, torch.Tensor], path: Path) -> None:
     state = {k[len("model/"):]: v for k, v in tensors.items() if k.startswith("model/")}
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
@@ -81,7 +81,7 @@ def _load_weights(model: StegoModel, tensors: dict[str, torch.Tensor], path: Pat
     model.load_state_dict(state)
 
 
-def load_model_file(path: str | Path) -> tuple[StegoModel, dict[str, Any]]:
+def load_model_file(path: str | Path) -> tuple[StegoScheme, dict[str, Any]]:
     """Rebuild a model from a release file or a training checkpoint. Returns (model in eval mode, card)."""
     path = Path(path)
     tensors, meta = read_file(path)
@@ -98,7 +98,7 @@ def load_model_file(path: str | Path) -> tuple[StegoModel, dict[str, Any]]:
 
 
 # --- training checkpoints --------------------------------------------------------------------------------
-def save_training(path: str | Path, cfg: Config, model: StegoModel, optimizer: torch.optim.Optimizer,
+def save_training(path: str | Path, cfg: Config, model: StegoScheme, optimizer: torch.optim.Optimizer,
                   step: int, best: float | None, extra: dict[str, Any] | None = None) -> Path:
     tensors = {f"model/{k}": v for k, v in model.state_dict().items()}
     opt = optimizer.state_dict()
@@ -110,7 +110,7 @@ def save_training(path: str | Path, cfg: Config, model: StegoModel, optimizer: t
     return _write(Path(path), tensors, {"kind": "train", "config": to_dict(cfg), "state": state})
 
 
-def load_training(path: str | Path, model: StegoModel, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+def load_training(path: str | Path, model: StegoScheme, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
     """Restore model, optimizer and torch RNG in place; returns the JSON state (step, best, ...)."""
     path = Path(path)
     tensors, meta = read_file(path)

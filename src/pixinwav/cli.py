@@ -35,8 +35,9 @@ def _model_arg(p: argparse.ArgumentParser, offset_help: str) -> None:
 
 def cmd_hide(args) -> None:
     from .api import load_model
-    from .data.audio import read_audio, refuse_existing, write_audio
+    from .data.audio import read_audio, write_audio
     from .data.images import open_image
+    from .files import refuse_existing
 
     out = Path(args.output)
     refuse_existing(out, args.force)  # before the slow work, not only at the write
@@ -60,8 +61,9 @@ def cmd_hide(args) -> None:
 
 def cmd_reveal(args) -> None:
     from .api import load_model
-    from .data.audio import read_audio, refuse_existing
+    from .data.audio import read_audio
     from .data.images import save_image
+    from .files import refuse_existing
 
     out = Path(args.output)
     refuse_existing(out, args.force)
@@ -108,9 +110,9 @@ def cmd_eval(args) -> None:
 
     from .api import load_model
     from .config import DataConfig
-    from .data.audio import atomic_write, refuse_existing
     from .data.datasets import validation_pairs
     from .evaluate import summarise, through_wav
+    from .files import atomic_write, refuse_existing
 
     model = load_model(args.model)
     data = DataConfig(val_images=args.images, val_audio=args.audio, val_pairs=args.n)
@@ -159,19 +161,19 @@ def cmd_data_fetch(args) -> None:
 
 def cmd_info(args) -> None:
     path = Path(args.path)
-    from .api import registry, resolve_model
+    from .loader import load_scheme, registry
 
     if args.path in registry() or path.suffix == ".safetensors":
-        from .checkpoint import load_model_file, read_file
+        from .checkpoint import read_file
+        from .models import ModuloStego
 
-        file, _ = resolve_model(args.path)
+        model, _, file = load_scheme(args.path)  # hash-checked for shipped models
         _, meta = read_file(file)
-        model = load_model_file(file)[0]
         params = sum(p.numel() for p in model.parameters())
         window = {"image": f"{model.cfg.image_size} x {model.cfg.image_size} x {model.cfg.image_channels}",
                   "audio_seconds": round(model.cfg.clip_samples / model.cfg.sample_rate, 4),
                   "sample_rate": model.cfg.sample_rate, "top_frequency_hz": round(model.top_frequency)}
-        if hasattr(model, "layout"):  # modulo: what the audio carries
+        if isinstance(model, ModuloStego):  # what the audio carries
             layout = model.layout()
             window.update(coefficients_sent=len(layout.bins), pilots=len(layout.pilots))
         print(json.dumps({"file": str(file), "kind": meta.get("kind"), "parameters": params, "carries": window,

@@ -5,16 +5,20 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import torch
 
 from . import metrics
-from .channel import to_pcm16
-from .models import StegoModel
+from .data.audio import read_audio, write_audio
+from .models import StegoScheme
+
+
+def to_numpy(x: torch.Tensor) -> np.ndarray:
+    """The one way tensors leave for numpy and files: detached, on the CPU."""
+    return x.detach().cpu().numpy()
 
 
 @torch.no_grad()
-def through_wav(model: StegoModel, images: torch.Tensor, covers: torch.Tensor,
+def through_wav(model: StegoScheme, images: torch.Tensor, covers: torch.Tensor,
                 visqol: bool = False) -> tuple[list[dict], dict]:
     """Hide each image in its cover, write the container as a 16-bit WAV, read it back and reveal.
 
@@ -31,24 +35,26 @@ def through_wav(model: StegoModel, images: torch.Tensor, covers: torch.Tensor,
         for i in range(images.shape[0]):
             image, cover = images[i : i + 1], covers[i : i + 1]
             hidden = model.embed(image, cover)
-            path = Path(tmp) / f"{i}.wav"
-            sf.write(path, to_pcm16(hidden["container"][0].numpy()), rate, subtype="PCM_16")
-            received, _ = sf.read(path, dtype="float32")
-            revealed = model.extract(torch.from_numpy(received)[None]).clamp(0, 1)
+            path = write_audio(Path(tmp) / f"{i}.wav", to_numpy(hidden.container[0]), rate)  # as `pixinwav hide` writes
+            received = read_audio(path).samples[:, 0]
+            wave = torch.from_numpy(received)[None].to(cover.device)
+            revealed = model.extract(wave).image.clamp(0, 1)
             revealed_all.append(revealed[0])
+            clean = to_numpy(cover[0])
             rows.append({
                 "image/ssim": float(metrics.ssim(revealed, image)[0]),
                 "image/psnr": float(metrics.psnr(revealed, image)[0]),
-                "audio/snr": metrics.snr(cover[0].numpy(), received),
-                "audio/seg_snr": metrics.segmental_snr(cover[0].numpy(), received),
+                "audio/snr": metrics.snr(clean, received),
+                "audio/seg_snr": metrics.segmental_snr(clean, received),
             })
             if visqol:
-                rows[-1]["audio/visqol"] = metrics.visqol_mos(cover[0].numpy(), received, rate)
+                rows[-1]["audio/visqol"] = metrics.visqol_mos(clean, received, rate)
             if i == 0:
                 first = {"secret": image[0], "revealed": revealed[0], "cover": cover[0],
                          "container": torch.from_numpy(received)}
     model.train(was_training)
-    first["all_revealed"] = torch.stack(revealed_all)
+    first = {k: v.cpu() for k, v in first.items()}
+    first["all_revealed"] = torch.stack(revealed_all).cpu()
     return rows, first
 
 

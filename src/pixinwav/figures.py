@@ -3,14 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import torch
+from matplotlib.figure import Figure  # not pyplot: drawing a file never touches the caller's backend
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from .transforms import STDCT  # noqa: E402
+from .transforms import STDCT
 
 
 def log_spectrogram(wave: torch.Tensor, frame: int = 1024, hop: int = 256) -> np.ndarray:
@@ -24,7 +21,8 @@ def example_figure(path: str | Path, secret: torch.Tensor, revealed: torch.Tenso
     frame = min(1024, 2 ** int(np.log2(cover.shape[-1] // 4)))
     specs = [log_spectrogram(cover, frame, frame // 4), log_spectrogram(container, frame, frame // 4)]
     diff = log_spectrogram(container - cover, frame, frame // 4)
-    fig, axes = plt.subplots(1, 5, figsize=(20, 4))
+    fig = Figure(figsize=(20, 4))
+    axes = fig.subplots(1, 5)
     for ax, img, name in zip(axes[:2], (secret, revealed), ("secret", "revealed")):
         arr = img.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
         ax.imshow(arr[..., 0] if arr.shape[2] == 1 else arr, cmap="gray" if arr.shape[2] == 1 else None)
@@ -43,14 +41,14 @@ def example_figure(path: str | Path, secret: torch.Tensor, revealed: torch.Tenso
         fig.suptitle(title)
     path = Path(path)
     fig.savefig(path, dpi=80)
-    plt.close(fig)
     return path
 
 
 def pairs_figure(path: str | Path, secrets: torch.Tensor, revealed: torch.Tensor, labels: list[str], title: str = "") -> Path:
     """Secrets (top row) over revealed images (bottom row, each with its label), ``[V, C, H, W]`` each."""
     count = secrets.shape[0]
-    fig, axes = plt.subplots(2, count, figsize=(2.2 * count, 4.9), squeeze=False)
+    fig = Figure(figsize=(2.2 * count, 4.9))
+    axes = fig.subplots(2, count, squeeze=False)
     for i in range(count):
         for row, img in enumerate((secrets[i], revealed[i])):
             arr = img.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
@@ -66,5 +64,4 @@ def pairs_figure(path: str | Path, secrets: torch.Tensor, revealed: torch.Tensor
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=90, format="png")  # the path may be an atomic-write temporary without .png
-    plt.close(fig)
     return path

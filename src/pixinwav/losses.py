@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .models.base import Hidden
+
 BIG = 1e10  # stands in for +inf in the soft-DTW recursion: finite, so no NaN gradients
 
 
@@ -44,23 +46,21 @@ class StegoLoss(torch.nn.Module):
     def __init__(self, beta: float = 0.25, wave_weight: float = 0.0, wave_loss: str = "l1",
                  sdtw_weight: float = 0.0, sdtw_frame: int = 512, sdtw_gamma: float = 1.0):
         super().__init__()
-        if wave_loss not in ("l1", "sse"):
-            raise ValueError(f"wave_loss must be 'l1' or 'sse', got {wave_loss!r}")
         self.beta, self.wave_weight, self.wave_loss = beta, wave_weight, wave_loss
         self.sdtw_weight, self.sdtw_frame, self.sdtw_gamma = sdtw_weight, sdtw_frame, sdtw_gamma
 
-    def forward(self, out: dict[str, torch.Tensor], secret: torch.Tensor, cover: torch.Tensor) -> dict[str, torch.Tensor]:
-        """``out`` is StegoModel.forward's dict; ``secret [B, C, H, W]``, ``cover [B, T]``."""
+    def forward(self, out: Hidden, secret: torch.Tensor, cover: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``out`` is what a scheme's ``forward`` returns; ``secret [B, C, H, W]``, ``cover [B, T]``."""
         terms = {
-            "audio/spec_mse": F.mse_loss(out["received_spec"], out["cover_spec"]),
-            "image/l1": F.l1_loss(out["revealed"], secret),
+            "audio/spec_mse": F.mse_loss(out.received_spec, out.cover_spec),
+            "image/l1": F.l1_loss(out.revealed, secret),
         }
-        diff = out["container"] - cover
+        diff = out.container - cover
         terms["audio/wave_" + self.wave_loss] = diff.abs().mean() if self.wave_loss == "l1" else diff.pow(2).sum()
         total = (1 - self.beta) * terms["audio/spec_mse"] + self.beta * terms["image/l1"]
         total = total + self.wave_weight * terms["audio/wave_" + self.wave_loss]
         if self.sdtw_weight:
-            terms["audio/soft_dtw"] = soft_dtw(frames_of(out["container"], self.sdtw_frame),
+            terms["audio/soft_dtw"] = soft_dtw(frames_of(out.container, self.sdtw_frame),
                                                frames_of(cover, self.sdtw_frame), self.sdtw_gamma).mean()
             total = total + self.sdtw_weight * terms["audio/soft_dtw"]
         terms["loss"] = total

@@ -24,7 +24,7 @@ from .errors import PixinwavError
 from .evaluate import summarise, through_wav
 from .figures import example_figure
 from .losses import StegoLoss
-from .models import StegoModel, build_model
+from .models import StegoScheme, build_model
 
 STATISTICS_SAMPLE = 256  # training crops and covers measured by models with fit_statistics
 
@@ -98,7 +98,7 @@ def make_loss(cfg: Config) -> StegoLoss:
 
 
 @torch.no_grad()
-def validate(model: StegoModel, loss_fn: StegoLoss, images: torch.Tensor, covers: torch.Tensor,
+def validate(model: StegoScheme, loss_fn: StegoLoss, images: torch.Tensor, covers: torch.Tensor,
              figure: Path | None) -> dict[str, float]:
     """Metrics through real WAV files plus the training loss on the same pairs (eval mode)."""
     rows, first = through_wav(model, images, covers)
@@ -163,7 +163,7 @@ def fit(cfg: Config, resume: str | Path | None = None, rank: int = 0, world: int
     if resume:
         state = checkpoint.load_training(resume, model, optimizer)
         start, best = state["step"], state["best"] if state["best"] is not None else math.inf
-    if not resume and hasattr(model, "fit_statistics"):
+    if not resume and model.measures_statistics:
         measure_statistics(cfg, model, device)
     loggers = Loggers(cfg, out, start if resume else None) if rank == 0 else None
 

@@ -2,8 +2,6 @@
 channel count; resampling with soxr. Arrays are float32 ``[T, channels]`` as soundfile gives them."""
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import soxr
 
 from ..channel import to_pcm16
 from ..errors import PixinwavError
+from ..files import atomic_write
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif"}
 OUTPUT_FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16")}
@@ -79,31 +78,3 @@ def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int, force: 
         sf.write(tmp, pcm, sample_rate, format=container, subtype=subtype)
 
     return atomic_write(path, write, force)
-
-
-def refuse_existing(path: str | Path, force: bool) -> None:
-    if Path(path).exists() and not force:
-        raise PixinwavError(f"{path} exists; pass --force to overwrite it")
-
-
-def atomic_write(path: Path, write, force: bool) -> Path:
-    """Call ``write(tmp_path)`` then rename onto ``path``: a crash never leaves a half-written output."""
-    path = Path(path)
-    refuse_existing(path, force)
-    if path.is_dir():
-        raise PixinwavError(f"{path} is a folder, not a file path")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise PixinwavError(f"output folder does not exist: {folder}")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise PixinwavError(f"output folder is not writable: {folder} ({exc.strerror})") from None
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path

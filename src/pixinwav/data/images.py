@@ -12,7 +12,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import PixinwavError
-from .audio import atomic_write
+from ..files import atomic_write
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 MAX_PIXELS = 100_000_000  # refuse decompression bombs (a 10,000 x 10,000 photo is the largest accepted)

@@ -1,4 +1,17 @@
-from .stego import StegoModel, build_model
+"""The stego schemes behind one interface (:class:`StegoScheme`), and the table that builds them from a config."""
+from ..config import ModelConfig
+from .base import Extracted, Hidden, StegoScheme
+from .modulo import ModuloStego
 from .unet import UNet
+from .unet_stego import UNetStego
 
-__all__ = ["StegoModel", "UNet", "build_model"]
+# config ``model.scheme`` -> the class that implements it
+SCHEMES: dict[str, type[StegoScheme]] = {"unet": UNetStego, "modulo": ModuloStego}
+
+
+def build_model(cfg: ModelConfig) -> StegoScheme:
+    """The model a (validated) config describes."""
+    return SCHEMES[cfg.scheme](cfg)
+
+
+__all__ = ["SCHEMES", "Extracted", "Hidden", "ModuloStego", "StegoScheme", "UNet", "UNetStego", "build_model"]

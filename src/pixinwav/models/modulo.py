@@ -2,7 +2,7 @@
 cover's full-window DCT coefficients within a step; optionally a small CNN on the decoded image (``widths``).
 
 Why not the paper's residual: a receiver that does not know the cover hears it as noise many times louder than
-the hidden signal, which is why blind residuals stall near SSIM 0.3-0.7 (reference section 8). The encoder,
+the hidden signal, which is why blind residuals stall near SSIM 0.3-0.7 through a real file. The encoder,
 however, knows the cover. So each used audio coefficient ``X_k`` is moved by less than half a step ``s_k`` to
 the nearest value whose place inside its step equals the code: ``(X_k + r_k) / s_k = c_k + d_k (mod 1)``. The
 receiver reads ``c_k`` back from the file alone; its only noise is the 16-bit rounding (0.29 LSB RMS per
@@ -30,11 +30,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..channel import PCM16_SCALE, received_wave
+from ..channel import PCM16_SCALE
 from ..config import ModelConfig
-from ..errors import PixinwavError
 from ..transforms import dct2, idct2
-from .stego import CHOICES, StegoModel
+from .base import Extracted, Hidden, StegoScheme
 
 LSB = 1.0 / PCM16_SCALE
 ROUNDING_RMS_LSB = 1 / math.sqrt(12)  # 16-bit rounding noise per orthonormal-DCT coefficient, in LSB
@@ -106,21 +105,17 @@ class Refiner(nn.Sequential):
         super().__init__(*layers)
 
 
-class ModuloStego(nn.Module):
-    """Same interface as :class:`StegoModel` (``embed``, ``receive``, ``reveal_spec``, ``extract``, ``forward``);
-    the container "spectrogram" is the full-window DCT ``[B, T]``."""
+class ModuloStego(StegoScheme):
+    """The container "spectrogram" is the full-window DCT ``[B, T]``. Takes a key, measures statistics, tells
+    whether an image is present (its pilots)."""
+
+    takes_key = True
+    measures_statistics = True
+    has_presence = True
 
     def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        if cfg.channel not in CHOICES["channel"]:
-            raise PixinwavError(f"unknown channel {cfg.channel!r}; choose one of {', '.join(CHOICES['channel'])}")
-        if cfg.snr_db is not None:
-            raise PixinwavError("scheme 'modulo' sets its loudness with bin_snr_db; snr_db must be null")
-        if cfg.image_channels not in (1, 3):
-            raise PixinwavError("scheme 'modulo' hides greyscale (1) or RGB (3) images")
-        if not 0 < cfg.min_step_lsb <= cfg.max_step_lsb:
-            raise PixinwavError("min_step_lsb must be positive and at most max_step_lsb")
-        self.cfg = cfg
+        super().__init__(cfg)
+        self._layouts: dict[tuple, Layout] = {}
         c, n, t = cfg.image_channels, cfg.image_size, cfg.clip_samples
         # Priors until fit_statistics: image spectra fall as 1 / frequency, music as the envelope above.
         u = torch.arange(n, dtype=torch.float32)
@@ -163,8 +158,16 @@ class ModuloStego(nn.Module):
     def layout(self, key: str | None = None) -> Layout:
         """Which bins carry which image coefficients (largest steps to the most important coefficients), and
         which carry pilots: one bin in 64 (at most 512), spread over all step sizes. The offsets added to every
-        code are a fixed public sequence, or with ``key`` a secret one (see :func:`keyed_dither`)."""
-        steps = self.steps
+        code are a fixed public sequence, or with ``key`` a secret one (see :func:`keyed_dither`). Cached per
+        key until the buffers change (``_version`` counts their in-place updates, ``load_state_dict`` included)."""
+        cache = (key, self.steps.device, self.steps._version, self.coef_std._version)
+        if cache not in self._layouts:
+            self._layouts = {cache: self._make_layout(key)}  # one entry: a key is used for a file or two at a time
+        return self._layouts[cache]
+
+    def _make_layout(self, key: str | None) -> Layout:
+        """Built on the CPU (the dither and the colour weights are CPU tensors), moved to the buffers' device."""
+        steps = self.steps.cpu()
         used = torch.sort(steps, descending=True, stable=True).indices[: int((steps > 0).sum())]
         if key is None:
             dither = torch.remainder(torch.arange(len(used), dtype=torch.float64) * GOLDEN, 1.0)
@@ -175,14 +178,15 @@ class ModuloStego(nn.Module):
         if count:
             is_pilot[torch.linspace(0, len(used) - 1, count).round().long()] = True
         weight = torch.linalg.inv(YCBCR).pow(2).sum(0) if self.cfg.image_channels == 3 else torch.ones(1)
-        importance = (self.coef_std.double().pow(2) * weight.double()[:, None, None]).flatten()
+        importance = (self.coef_std.cpu().double().pow(2) * weight.double()[:, None, None]).flatten()
         coefs = torch.sort(importance, descending=True, stable=True).indices
         data = torch.nonzero(~is_pilot)[:, 0][: len(coefs)]
         step = steps[used[data]]
         # Keep codes 4 rounding-noise deviations away from the wrap point, so noise never flips an end value.
         margin = (4 * ROUNDING_RMS_LSB * LSB / step).clamp(max=0.2)
-        return Layout(used[data], step, dither[data], margin, coefs[: len(data)],
-                      used[is_pilot], steps[used[is_pilot]], dither[is_pilot])
+        layout = Layout(used[data], step, dither[data], margin, coefs[: len(data)],
+                        used[is_pilot], steps[used[is_pilot]], dither[is_pilot])
+        return Layout(*(t.to(self.steps.device) for t in layout))
 
     @property
     def top_frequency(self) -> float:
@@ -231,24 +235,22 @@ class ModuloStego(nn.Module):
         coef = z.view(-1, *self.coef_std.shape) * self.coef_std + self.coef_mean
         return self.from_colour(idct_2d(coef))
 
-    # --- the StegoModel interface --------------------------------------------------------------------------
-    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None) -> dict[str, torch.Tensor]:
-        if cover.shape[-1] != self.cfg.clip_samples:
-            raise PixinwavError(f"cover has {cover.shape[-1]} samples, the model needs {self.cfg.clip_samples}")
+    # --- the scheme interface -----------------------------------------------------------------------------
+    def analyse(self, wave: torch.Tensor) -> torch.Tensor:
+        return dct2(wave.double())
+
+    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None) -> Hidden:
+        self.check_cover(cover)
         layout = self.layout(key)
-        spec = dct2(cover.double())
+        spec = self.analyse(cover)
         container_spec = spec.clone()
-        pilots = torch.full((len(cover), len(layout.pilots)), PILOT_CODE, dtype=torch.float64)
+        pilots = torch.full((len(cover), len(layout.pilots)), PILOT_CODE, dtype=torch.float64, device=spec.device)
         for bins, step, target in ((layout.bins, layout.step, self.codes(image, layout) + layout.dither),
                                    (layout.pilots, layout.pilot_step, pilots + layout.pilot_dither)):
             offset = wrap(target - spec[:, bins] / step)  # in steps, within +-1/2
             container_spec[:, bins] += offset * step
         # Spectra stay float64: a float32 coefficient of a loud bin is only good to about 0.3 LSB.
-        return {"cover_spec": spec, "container_spec": container_spec, "container": idct2(container_spec).to(cover.dtype)}
-
-    def receive(self, hidden: dict[str, torch.Tensor]) -> torch.Tensor:
-        wave = received_wave(hidden, self.cfg.channel)
-        return hidden["container_spec"] if wave is None else dct2(wave.double())
+        return Hidden(spec, container_spec, idct2(container_spec).to(cover.dtype))
 
     def read_codes(self, spec: torch.Tensor, layout: Layout) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Container spectrum ``[B, T]`` -> (codes ``[B, K]``, noise per bin in LSB ``[B]``, pilot agreement ``[B]``).
@@ -257,6 +259,7 @@ class ModuloStego(nn.Module):
         that makes them agree again is searched (within +-6 dB); their remaining spread is the noise the
         channel added, which sets how much the decoder trusts each code."""
         codes, noises, agreements = [], [], []
+        layout = Layout(*(t.to(spec.device) for t in layout))
         for row in spec.double():
             gain = self.find_gain(row, layout)
             error = self.pilot_error(row, layout, torch.tensor([gain], dtype=torch.float64))[0]
@@ -286,7 +289,7 @@ class ModuloStego(nn.Module):
         stego window, near 0 for audio without an image here (another offset, a lossy copy, an ordinary file).
         ``search=False`` skips the +-6 dB grid (fast, for scanning many windows of a file whose volume was not
         changed). None when the model has too few pilots to tell (tiny test geometries)."""
-        row, layout = dct2(wave.double()), layout or self.layout()
+        row, layout = self.analyse(wave), layout or self.layout()
         if len(layout.pilots) < MIN_PILOTS_TO_TELL:
             return None
         gain = torch.tensor([self.find_gain(row, layout, search)], dtype=torch.float64)
@@ -323,21 +326,16 @@ class ModuloStego(nn.Module):
         gain = refine(best)
         return gain if agreement(torch.tensor([gain], dtype=torch.float64))[0] > 0.5 else 1.0
 
-    def _reveal(self, spec: torch.Tensor, layout: Layout) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def _reveal(self, spec: torch.Tensor, layout: Layout) -> Extracted:
         codes, noise, agreement = self.read_codes(spec, layout)
         rough = self.decode(codes, layout, noise)
         image = rough if self.refiner is None else rough + self.refiner(rough)
-        return image, (agreement if len(layout.pilots) >= MIN_PILOTS_TO_TELL else None)
+        return Extracted(image, agreement if len(layout.pilots) >= MIN_PILOTS_TO_TELL else None)
 
     def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
-        return self._reveal(spec, self.layout(key))[0]
+        return self._reveal(spec, self.layout(key)).image
 
-    def extract(self, wave: torch.Tensor, key: str | None = None) -> torch.Tensor:
-        return self.extract_with_presence(wave, key)[0]
-
-    def extract_with_presence(self, wave: torch.Tensor, key: str | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
         """(revealed image ``[B, C, H, W]``, pilot agreement ``[B]``, or None with too few pilots to tell; see
         :meth:`presence`) from one read of the received waveform ``[B, T]``."""
-        return self._reveal(dct2(wave.double()), self.layout(key))
-
-    forward = StegoModel.forward  # embed, receive, reveal_spec: the same pipeline
+        return self._reveal(self.analyse(wave), self.layout(key))

@@ -1,4 +1,4 @@
-"""The stego model: image -> residual added to the cover's container -> (audio channel) -> revealed image.
+"""PixInWav's scheme: image -> learned residual added to the cover's container -> (audio channel) -> revealed image.
 
 Shapes: images ``[B, C, H, W]`` in [0, 1]; waveforms ``[B, T]``; containers ``[B, F, N]``; the nets work on an
 image plane ``[B, 1, P, P]`` (P = 2H with pixel shuffle) stretched to ``[B, 1, F, N]`` for hiding.
@@ -9,36 +9,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..channel import received_wave
 from ..config import ModelConfig
-from ..errors import PixinwavError
 from ..transforms import STDCT, STFTContainer
+from .base import Extracted, Hidden, StegoScheme
 from .unet import UNet
-
-# The allowed values of the model's string options.
-CHOICES = {
-    "scheme": ("unet", "modulo"),
-    "channel": ("wav16", "float", "spectrogram"),
-    "embedding": ("residual", "scaled"),
-    "hide_at": ("container", "plane"),
-    "reveal_norm": ("none", "row"),
-    "reveal_resize": ("nearest", "area"),
-}
 
 
 def build_transform(cfg: ModelConfig) -> nn.Module:
     if cfg.transform == "stdct":
         return STDCT(cfg.frame, cfg.hop, cfg.window, cfg.synthesis)
-    if cfg.transform == "stft":
-        return STFTContainer(cfg.frame, cfg.hop, cfg.window, cfg.stft_part)
-    raise PixinwavError(f"unknown transform {cfg.transform!r}; choose 'stdct' or 'stft'")
+    return STFTContainer(cfg.frame, cfg.hop, cfg.window, cfg.stft_part)
 
 
-class StegoModel(nn.Module):
+class UNetStego(StegoScheme):
+    """PixInWav: a hiding U-Net makes a residual from the image, a reveal U-Net reads it back from the container.
+    The config's values and their combinations are checked when the config is built (``config.py``)."""
+
     def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        self._check(cfg)
-        self.cfg = cfg
+        super().__init__(cfg)
         self.transform = build_transform(cfg)
         unet = dict(widths=cfg.widths, slope=cfg.leaky_slope, batchnorm=cfg.batchnorm)
         if cfg.embedding == "residual":
@@ -46,26 +34,6 @@ class StegoModel(nn.Module):
         else:  # the paper's "resscale": the stretched image times one learned scalar
             self.hide_scale = nn.Parameter(torch.tensor(0.01))
         self.reveal_net = UNet(1, 1, **unet)
-
-    @staticmethod
-    def _check(cfg: ModelConfig) -> None:
-        for key, allowed in CHOICES.items():
-            if getattr(cfg, key) not in allowed:
-                raise PixinwavError(f"unknown {key} {getattr(cfg, key)!r}; choose one of {', '.join(allowed)}")
-        if cfg.embedding == "scaled" and cfg.cover_aware:
-            raise PixinwavError("embedding 'scaled' cannot be cover_aware")
-        if cfg.pixel_shuffle and cfg.image_channels > 4:
-            raise PixinwavError("pixel shuffle packs at most 4 image channels")
-        multiple = 8 ** len(cfg.widths)
-        lo, hi = cfg.band_rows
-        if not 0 <= lo < hi <= cfg.container_shape[0]:
-            raise PixinwavError(f"band {cfg.band} must satisfy 0 <= low < high <= 1")
-        sizes = [("image plane", cfg.plane_size)]
-        if cfg.hide_at == "container" and cfg.embedding == "residual":
-            sizes += [("container bins", hi - lo), ("container frames", cfg.container_shape[1])]
-        for name, size in sizes:
-            if size % multiple:
-                raise PixinwavError(f"{name} ({size}) must be divisible by {multiple} for a {len(cfg.widths)}-level U-Net")
 
     @property
     def top_frequency(self) -> float:
@@ -108,18 +76,20 @@ class StegoModel(nn.Module):
             band = stretch(self.hide_net(plane))
         return F.pad(band[:, 0], (0, 0, lo, self.cfg.container_shape[0] - hi))
 
-    def embed(self, image: torch.Tensor, cover: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Hide ``image`` in the cover waveform ``[B, T]``. Returns the cover and container spectrograms and
-        the container waveform (not yet quantised)."""
-        if cover.shape[-1] != self.cfg.clip_samples:
-            raise PixinwavError(f"cover has {cover.shape[-1]} samples, the model needs {self.cfg.clip_samples}")
+    def analyse(self, wave: torch.Tensor) -> torch.Tensor:
+        return self.transform.analyse(wave)[0]
+
+    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None) -> Hidden:
+        """Hide ``image`` in the cover waveform ``[B, T]``: the cover and container spectrograms and the
+        container waveform (not yet quantised). ``key`` is not supported (``takes_key`` is False)."""
+        self.check_cover(cover)
         cover_spec, aux = self.transform.analyse(cover)
         residual = self.residual(image, cover_spec if self.cfg.cover_aware else None)
         container = self.transform.synthesise(cover_spec + residual, aux, cover.shape[-1])
         if self.cfg.snr_db is not None:
             container, gain = self.at_snr(cover, container)
             residual = residual * gain[:, None, None]
-        return {"cover_spec": cover_spec, "container_spec": cover_spec + residual, "container": container}
+        return Hidden(cover_spec, cover_spec + residual, container)
 
     def at_snr(self, cover: torch.Tensor, container: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Scale the hidden signal (container - cover) to exactly ``snr_db`` against the cover, per clip."""
@@ -128,13 +98,8 @@ class StegoModel(nn.Module):
         gain = cover.norm(dim=-1) / (hidden.norm(dim=-1) * ratio + 1e-12)
         return cover + gain[:, None] * hidden, gain
 
-    def receive(self, hidden: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The container spectrogram the receiver gets through the configured channel."""
-        wave = received_wave(hidden, self.cfg.channel)
-        return hidden["container_spec"] if wave is None else self.transform.analyse(wave)[0]
-
     # --- revealing --------------------------------------------------------------------------------------
-    def reveal_spec(self, spec: torch.Tensor) -> torch.Tensor:
+    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
         """``[B, F, N] -> [B, C, H, W]``: take the band, optionally whiten its rows, shrink it to the plane
         (nearest or area), run the reveal net."""
         size = self.cfg.plane_size
@@ -145,22 +110,5 @@ class StegoModel(nn.Module):
         plane = F.interpolate(spec[:, None], size=(size, size), mode=self.cfg.reveal_resize)
         return self.plane_to_image(self.reveal_net(plane))
 
-    def extract(self, wave: torch.Tensor) -> torch.Tensor:
-        """Reveal from a received waveform ``[B, T]`` (already read from a file)."""
-        return self.reveal_spec(self.transform.analyse(wave)[0])
-
-    def forward(self, image: torch.Tensor, cover: torch.Tensor) -> dict[str, torch.Tensor]:
-        out = self.embed(image, cover)
-        out["received_spec"] = self.receive(out)
-        out["revealed"] = self.reveal_spec(out["received_spec"])
-        return out
-
-
-def build_model(cfg: ModelConfig) -> nn.Module:
-    """The model a config describes: :class:`StegoModel` or, for ``scheme: modulo``, :class:`ModuloStego`."""
-    if cfg.scheme not in CHOICES["scheme"]:
-        raise PixinwavError(f"unknown scheme {cfg.scheme!r}; choose one of {', '.join(CHOICES['scheme'])}")
-    if cfg.scheme == "modulo":
-        from .modulo import ModuloStego
-        return ModuloStego(cfg)
-    return StegoModel(cfg)
+    def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
+        return Extracted(self.reveal_spec(self.analyse(wave)), None)

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from conftest import music, photo
+from helpers import music, photo
 from pixinwav.cli import main
 from pixinwav.data.fetch import SOURCES, fetch
 

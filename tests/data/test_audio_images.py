@@ -4,7 +4,7 @@ import soundfile as sf
 import torch
 from PIL import Image
 
-from conftest import music, photo
+from helpers import music, photo
 from pixinwav.channel import quantise_pcm16, to_pcm16
 from pixinwav.data.audio import read_audio, resample, write_audio
 from pixinwav.data.images import load_image, open_image, save_image
@@ -12,7 +12,8 @@ from pixinwav.errors import PixinwavError
 
 
 @pytest.mark.parametrize("fmt,subtype,ext", [("WAV", "PCM_16", "wav"), ("WAV", "FLOAT", "wav"), ("FLAC", "PCM_24", "flac"),
-                                              ("OGG", "VORBIS", "ogg"), ("OGG", "OPUS", "opus"), ("MP3", "MPEG_LAYER_III", "mp3")])
+                                             ("OGG", "VORBIS", "ogg"), ("OGG", "OPUS", "opus"),
+                                             ("MP3", "MPEG_LAYER_III", "mp3")])
 def test_reads_every_format(tmp_path, fmt, subtype, ext):
     rate = 48000 if subtype == "OPUS" else 44100
     x = music(1.0, rate, seed=1, channels=2)

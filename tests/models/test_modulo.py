@@ -2,14 +2,13 @@
 change stays where and as loud as configured, statistics fit, checkpoints keep everything, training trains."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 
-from conftest import PHOTOS, music, photo
+from helpers import PHOTOS, music, photo
 from pixinwav import metrics
 from pixinwav.channel import to_pcm16
 from pixinwav.checkpoint import load_model_file, save_model
@@ -49,10 +48,10 @@ def fitted() -> ModuloStego:
 def through_file(model, image, cover, tmp_path) -> tuple[torch.Tensor, np.ndarray]:
     """Hide, write a real 16-bit WAV, read it back, reveal: (revealed image, received waveform)."""
     with torch.no_grad():
-        wave = model.embed(image, cover)["container"][0].numpy()
+        wave = model.embed(image, cover).container[0].numpy()
         sf.write(tmp_path / "c.wav", to_pcm16(wave), 44100, subtype="PCM_16")
         received, _ = sf.read(tmp_path / "c.wav", dtype="float32")
-        return model.extract(torch.from_numpy(received)[None]), received
+        return model.extract(torch.from_numpy(received)[None]).image, received
 
 
 def test_codes_come_back_from_a_16_bit_file_within_the_rounding_noise(tmp_path):
@@ -77,7 +76,7 @@ def test_receiver_does_not_need_the_cover(tmp_path):
     exact = tiny(channel="float")
     exact.load_state_dict(model.state_dict())
     with torch.no_grad():
-        assert (exact(image, one)["revealed"] - exact(image, other)["revealed"]).abs().max() < 1e-3  # float32 rounding
+        assert (exact(image, one).revealed - exact(image, other).revealed).abs().max() < 1e-3  # float32 rounding
     truncated = model.decode(model.codes(image, model.layout()), model.layout()).clamp(0, 1)
     quality = [float(metrics.psnr(through_file(model, image, cover, tmp_path)[0].clamp(0, 1), image)) for cover in (one, other)]
     assert abs(quality[0] - quality[1]) < 1.0
@@ -93,7 +92,7 @@ def test_change_stays_in_the_used_bins_and_under_half_a_step():
     image, cover = photos()[:2], covers(2, model.cfg.clip_samples)
     with torch.no_grad():
         out = model.embed(image, cover)
-    change = out["container_spec"] - out["cover_spec"]
+    change = out.container_spec - out.cover_spec
     unused = torch.ones(change.shape[-1], dtype=torch.bool)
     unused[bins] = False
     assert change[:, unused].abs().max() == 0 and unused[0]  # nothing outside the used bins, never DC
@@ -166,10 +165,10 @@ def test_training_fits_statistics_then_trains_the_refiner_from_the_identity(tmp_
         identity.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("refiner.")}, strict=False)
         for images, covers_ in batches[:1]:
             out = identity(images, covers_)
-            codes, noise, _ = identity.read_codes(out["received_spec"], identity.layout())
+            codes, noise, _ = identity.read_codes(out.received_spec, identity.layout())
             rough = identity.decode(codes, identity.layout(), noise)
-            assert torch.equal(out["revealed"], rough)
-        l1 = lambda m: sum(float((m(i, c)["revealed"] - i).abs().mean()) for i, c in batches)
+            assert torch.equal(out.revealed, rough)
+        l1 = lambda m: sum(float((m(i, c).revealed - i).abs().mean()) for i, c in batches)
         assert l1(model) < l1(identity)
 
 
@@ -195,14 +194,14 @@ def test_files_written_by_other_tools_still_reveal(tmp_path, writer):
     image, cover = photos()[2:3], covers(1, model.cfg.clip_samples, seed=11)
     exact, _ = through_file(model, image, cover, tmp_path)
     with torch.no_grad():
-        container = model.embed(image, cover)["container"][0].numpy().astype(np.float64)
+        container = model.embed(image, cover).container[0].numpy().astype(np.float64)
     if writer == "floor":
         sf.write(tmp_path / "other.wav", container, 44100, subtype="PCM_16")
     else:
         sf.write(tmp_path / "other.wav", np.round(container * 32767).astype(np.int16), 44100, subtype="PCM_16")
     received = torch.from_numpy(sf.read(tmp_path / "other.wav", dtype="float32")[0])[None]
     with torch.no_grad():
-        rescued = model.extract(received)
+        rescued = model.extract(received).image
     assert float(metrics.psnr(rescued.clamp(0, 1), image)) > float(metrics.psnr(exact.clamp(0, 1), image)) - 0.5
 
 
@@ -215,8 +214,8 @@ def test_pilots_undo_a_volume_change_and_measure_added_noise():
     image = prepare_image(Image.fromarray(photo("astronaut")), 256, 3)[None]
     cover = torch.from_numpy(music(1.6, 44100, seed=3)[: model.cfg.clip_samples])[None]
     with torch.no_grad():
-        container = model.embed(image, cover)["container"].numpy()
-        quality = lambda wave: float(metrics.psnr(model.extract(torch.from_numpy(wave)).clamp(0, 1), image))
+        container = model.embed(image, cover).container.numpy()
+        quality = lambda wave: float(metrics.psnr(model.extract(torch.from_numpy(wave)).image.clamp(0, 1), image))
         pcm = lambda wave: (to_pcm16(wave).astype(np.float32) / 32768)
         exact = quality(pcm(container))
         assert quality(pcm(container * 10 ** (-1 / 20))) > exact - 1.0

@@ -1,0 +1,46 @@
+"""Finding and loading models: the registry of shipped models, names or paths, the sha256 check."""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .checkpoint import load_model_file, sha256
+from .errors import PixinwavError
+from .models import StegoScheme
+
+DEFAULT_MODEL = "pixinwav-modulo-v1"
+
+
+def registry() -> dict[str, dict]:
+    """Models shipped inside the package: name -> {file, sha256, summary}."""
+    text = resources.files("pixinwav").joinpath("weights/registry.json").read_text()
+    return json.loads(text)
+
+
+def resolve_model(name_or_path: str | Path | None) -> tuple[Path, str | None]:
+    """A registered name or a file path -> (file, expected sha256 or None)."""
+    name_or_path = str(name_or_path or DEFAULT_MODEL)
+    models = registry()
+    if name_or_path in models:
+        entry = models[name_or_path]
+        path = Path(str(resources.files("pixinwav").joinpath("weights", entry["file"])))
+        return path, entry["sha256"]
+    path = Path(name_or_path)
+    if not path.exists():
+        raise PixinwavError(f"no model file {path} and no shipped model of that name (shipped: {', '.join(models)})")
+    return path, None
+
+
+def load_scheme(name_or_path: str | Path | None = None) -> tuple[StegoScheme, dict[str, Any], Path]:
+    """(model in eval mode, card, file) for a shipped name (hash-checked) or a model / checkpoint file."""
+    path, expected = resolve_model(name_or_path)
+    if expected is not None:
+        if not path.is_file():
+            raise PixinwavError(f"shipped model file is missing from the installation: {path}")
+        actual = sha256(path)
+        if actual != expected:
+            raise PixinwavError(f"shipped model {path.name} is corrupt (sha256 {actual[:12]}..., expected {expected[:12]}...)")
+    model, card = load_model_file(path)
+    return model, card, path

@@ -1,0 +1,109 @@
+"""The interface every stego scheme implements, and the typed result of hiding.
+
+A scheme turns an image ``[B, C, H, W]`` in [0, 1] and a cover waveform ``[B, T]`` (mono, the model's rate) into
+a container waveform, and reads an image back from a received waveform. The pipeline around it (the channel,
+the loss, the API, the CLI) only calls what is declared here and asks the declared capabilities, never
+``hasattr``:
+
+- ``takes_key``: ``embed`` / ``extract`` accept a secret ``key``.
+- ``measures_statistics``: ``fit_statistics(images, covers)`` is part of training (data statistics, no gradient).
+- ``has_presence``: ``extract`` returns a presence score that tells "an image is here" from "nothing is here".
+- ``whole_file``: the scheme takes a cover of any length of at least ``min_cover_samples`` (the payload is spread
+  over all of it) instead of a window of exactly ``cfg.clip_samples``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from ..channel import quantise_pcm16
+from ..config import ModelConfig
+from ..errors import PixinwavError
+
+
+@dataclass
+class Hidden:
+    """What :meth:`StegoScheme.forward` returns (``embed`` fills the first three fields).
+
+    ``cover_spec`` / ``container_spec`` / ``received_spec`` are the scheme's own transform of the cover, of the
+    container and of what the receiver got: ``[B, F, N]`` (STDCT or STFT) for ``unet``, ``[B, T]`` (the
+    full-window DCT) for ``modulo``, ``[B, T]`` waveforms for ``robust``. ``container`` is the container
+    waveform ``[B, T]`` before quantisation; ``revealed`` the image ``[B, C, H, W]``."""
+
+    cover_spec: torch.Tensor
+    container_spec: torch.Tensor
+    container: torch.Tensor
+    received_spec: torch.Tensor | None = None
+    revealed: torch.Tensor | None = None
+
+
+class Extracted(NamedTuple):
+    image: torch.Tensor  # [B, C, H, W] in about [0, 1] (not clamped)
+    presence: torch.Tensor | None  # [B] in [0, 1] where the scheme can tell (has_presence), else None
+
+
+class StegoScheme(nn.Module):
+    """Base class of the schemes. Subclasses set the capability flags and implement ``analyse``, ``embed``,
+    ``reveal_spec``, ``extract`` and ``top_frequency``."""
+
+    takes_key = False
+    measures_statistics = False
+    has_presence = False
+    whole_file = False
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+
+    # --- shared ---------------------------------------------------------------------------------------------
+    @property
+    def min_cover_samples(self) -> int:
+        return self.cfg.clip_samples
+
+    def check_cover(self, cover: torch.Tensor) -> None:
+        """Refuse a cover the scheme cannot use (a window of the wrong length, or too short a file)."""
+        n = cover.shape[-1]
+        if self.whole_file and n < self.min_cover_samples:
+            raise PixinwavError(f"cover has {n} samples, the model needs at least {self.min_cover_samples}")
+        if not self.whole_file and n != self.cfg.clip_samples:
+            raise PixinwavError(f"cover has {n} samples, the model needs {self.cfg.clip_samples}")
+
+    def receive(self, hidden: Hidden) -> torch.Tensor:
+        """The container's transform as the receiver gets it through ``cfg.channel``: "wav16" (a 16-bit file,
+        straight-through gradient), "float" (no quantisation) or "spectrogram" (the papers' path: the receiver
+        gets the container array itself and no audio ever exists)."""
+        if self.cfg.channel == "spectrogram":
+            return hidden.container_spec
+        wave = quantise_pcm16(hidden.container) if self.cfg.channel == "wav16" else hidden.container
+        return self.analyse(wave)
+
+    def forward(self, image: torch.Tensor, cover: torch.Tensor) -> Hidden:
+        """Hide, pass through the channel, reveal: the training pipeline."""
+        hidden = self.embed(image, cover)
+        hidden.received_spec = self.receive(hidden)
+        hidden.revealed = self.reveal_spec(hidden.received_spec)
+        return hidden
+
+    # --- per scheme -----------------------------------------------------------------------------------------
+    def analyse(self, wave: torch.Tensor) -> torch.Tensor:
+        """Waveform ``[B, T]`` -> the scheme's transform (see :class:`Hidden`)."""
+        raise NotImplementedError
+
+    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None) -> Hidden:
+        raise NotImplementedError
+
+    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
+        """The received transform -> image ``[B, C, H, W]``."""
+        raise NotImplementedError
+
+    def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
+        """Reveal from a received waveform ``[B, T]`` (already read from a file)."""
+        raise NotImplementedError
+
+    @property
+    def top_frequency(self) -> float:
+        """Hz of the top of the band the scheme writes to: a cover sampled below twice this loses part of it."""
+        raise NotImplementedError

@@ -1,0 +1,70 @@
+"""The package's imports form no circle (lazy imports inside functions count too: a lazy import back is still a
+circle between two modules), and importing the CLI leaves matplotlib's backend alone."""
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pixinwav
+
+PACKAGE = Path(pixinwav.__file__).parent
+
+
+def module_name(path: Path) -> str:
+    parts = ["pixinwav", *path.relative_to(PACKAGE).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path, name: str) -> set[str]:
+    """Modules of the package that ``path`` imports, anywhere in it. Importing a name from a package (``from .
+    import metrics``) is an edge to the submodule when there is one; ancestors of ``name`` are left out (a
+    package's ``__init__`` importing its own submodules is how packages work)."""
+    is_package = path.name == "__init__.py"
+    here = name.split(".") if is_package else name.split(".")[:-1]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = here[: len(here) - node.level + 1] if node.level else []
+            target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            if node.level or target.startswith("pixinwav"):
+                out.add(target)
+                out.update(f"{target}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("pixinwav"))
+    return {m for m in out if not name.startswith(m + ".") and m != "pixinwav"}
+
+
+def test_no_import_circle():
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {name: {m for m in imports(path, name) if m in modules and m != name} for name, path in modules.items()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                raise AssertionError("import circle: " + " -> ".join(stack[stack.index(nxt):] + [nxt]))
+            if nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    assert "pixinwav.models.base" in graph and graph["pixinwav.models.modulo"] >= {"pixinwav.models.base"}
+
+
+def test_edges_include_lazy_and_relative_imports(tmp_path):
+    (tmp_path / "a.py").write_text("from .b import x\n\ndef f():\n    from .models import c\n")
+    assert imports(tmp_path / "a.py", "pixinwav.a") == {"pixinwav.b", "pixinwav.b.x", "pixinwav.models",
+                                                         "pixinwav.models.c"}
+
+
+def test_importing_the_cli_keeps_the_matplotlib_backend():
+    code = ("import matplotlib; before = matplotlib.get_backend(); import pixinwav.cli, pixinwav.figures; "
+            "print(before == matplotlib.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
