@@ -1,13 +1,15 @@
-"""Wall time of the user commands on a long file: `pixinwav hide` and `pixinwav reveal` on a 3-minute
-44.1 kHz stereo cover (load, resample, hide, write / load, resample, reveal, write), plus a 48 kHz copy that
-needs resampling. Models: the shipped default and an untrained `fast-rgb` / `paper-rgb` at paper geometry
-(speed does not depend on the weights). Median of --repeats runs; prints a Markdown table.
+"""Wall time and peak memory of the user commands on a long file: `pixinwav hide` and `pixinwav reveal` on a
+3-minute 44.1 kHz stereo cover (load, resample, hide, write / load, resample, reveal, write), plus a 48 kHz
+copy that needs resampling; window models also `reveal --offset auto` (the scan), the robust model no offset
+at all. Models: the shipped default, the robust model and an untrained `fast-rgb` at paper geometry (speed does
+not depend on the weights). Median of --repeats runs; peak RSS of the command's process; a Markdown table.
 
-    python benchmarks/bench_commands.py [--seconds 180] [--repeats 3] [--models pixinwav-small-v0 fast-rgb]
+    python benchmarks/bench_commands.py [--seconds 180] [--repeats 3] [--models pixinwav-robust-v1 fast-rgb]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -37,22 +39,25 @@ def cover(seconds: float, rate: int) -> np.ndarray:
     return np.tile(clip, (reps, 1))[: int(seconds * rate)]
 
 
-def timed(cmd: list[str], repeats: int) -> float:
-    times = []
+def timed(cmd: list[str], repeats: int) -> tuple[float, float]:
+    """(median wall seconds, largest peak RSS in MiB) of ``cmd`` run ``repeats`` times."""
+    times, peaks = [], []
     for _ in range(repeats):
         t = time.perf_counter()
-        r = subprocess.run(cmd, capture_output=True, text=True)
+        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
         times.append(time.perf_counter() - t)
-        if r.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
-    return statistics.median(times)
+        peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
+        if status != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed: {child.stderr.read().strip()}")
+    return statistics.median(times), max(peaks)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=180.0)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--models", nargs="+", default=[DEFAULT_MODEL, "fast-rgb"])
+    p.add_argument("--models", nargs="+", default=[DEFAULT_MODEL, "pixinwav-robust-v1", "fast-rgb"])
     args = p.parse_args()
     exe = [sys.executable, "-m", "pixinwav"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,22 +66,30 @@ def main() -> None:
         for rate in (44100, 48000):
             files[rate] = tmp / f"cover{rate}.wav"
             sf.write(files[rate], cover(args.seconds, rate), rate, subtype="PCM_16")
-        startup = timed([*exe, "--version"], args.repeats)
+        startup, _ = timed([*exe, "--version"], args.repeats)
         print(f"{args.seconds:.0f} s stereo covers; median of {args.repeats}; Python + import start-up alone {startup:.2f} s\n")
-        print("| model | cover | hide s | reveal s |\n|---|---|---|---|")
+        print("| model | cover | hide s | hide peak MiB | reveal s | reveal peak MiB | reveal --offset auto s |")
+        print("|---|---|---|---|---|---|---|")
         for name in args.models:
             model = name
             if name not in registry():
                 torch.manual_seed(0)
                 model = str(tmp / f"{name}.safetensors")
                 save_model(model, build_model(model_config(name)).eval())
+            whole = name == "pixinwav-robust-v1"
+            where = [] if whole else ["--offset", str(args.seconds / 2)]
             for rate, path in files.items():
                 out, png = tmp / "stego.wav", tmp / "revealed.png"
-                hide = timed([*exe, "hide", "--image", str(ASSETS / "astronaut.jpg"), "--cover", str(path), "-o", str(out),
-                              "--model", model, "--offset", str(args.seconds / 2), "--force"], args.repeats)
-                reveal = timed([*exe, "reveal", str(out), "-o", str(png), "--model", model,
-                                "--offset", str(args.seconds / 2), "--force"], args.repeats)
-                print(f"| {name} | {rate} Hz | {hide:.2f} | {reveal:.2f} |", flush=True)
+                hide, hide_mib = timed([*exe, "hide", "--image", str(ASSETS / "astronaut.jpg"), "--cover", str(path),
+                                        "-o", str(out), "--model", model, *where, "--force"], args.repeats)
+                reveal, reveal_mib = timed([*exe, "reveal", str(out), "-o", str(png), "--model", model, *where, "--force"],
+                                           args.repeats)
+                auto = "-"
+                if not whole and name in registry():  # untrained U-Nets have no pilots: nothing to scan for
+                    scan = [*exe, "reveal", str(out), "-o", str(png), "--model", model, "--offset", "auto", "--force"]
+                    auto = f"{timed(scan, args.repeats)[0]:.2f}"
+                print(f"| {name} | {rate} Hz | {hide:.2f} | {hide_mib:.0f} | {reveal:.2f} | {reveal_mib:.0f} | {auto} |",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Each measurement runs in its own process, so peak memory (max RSS) belongs to it
 estimated memory exceeds --max-gib are skipped and say so. Benchmarks print; they never assert.
 
     python benchmarks/bench_core.py [--presets paper-rgb fast-rgb] [--batches 1 8] [--repeats 3]
+    python benchmarks/bench_core.py --device cuda --batches 1 16   # on a GPU: peak memory is the GPU's
 """
 from __future__ import annotations
 
@@ -27,16 +28,28 @@ CEILING_MATMUL, CEILING_CONV = 360.0, 180.0
 PAPER_PRESETS = ["paper-rgb", "paper-gray", "paper2-stft", "fast-rgb", "modulo-rgb"]
 
 
+DEVICE = "cpu"  # set in each child process from --device
+
+
 def _rss_gib() -> float:
+    if DEVICE.startswith("cuda"):
+        return torch.cuda.max_memory_allocated() / 2**30
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux reports KiB
+
+
+def _sync() -> None:
+    if DEVICE.startswith("cuda"):
+        torch.cuda.synchronize()
 
 
 def _timed(fn, repeats: int) -> float:
     fn()  # warm-up
+    _sync()
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
         fn()
+        _sync()  # GPU work is asynchronous: time until it is done
         times.append(time.perf_counter() - t)
     return statistics.median(times)
 
@@ -59,23 +72,25 @@ def measure_stdct(repeats: int, threads: int) -> dict:
                 "round_trip_max_err": float((t.inverse(spec) - wave).abs().max())}
 
 
-def _setup(preset: str, batch: int, threads: int):
+def _setup(preset: str, batch: int, threads: int, device: str):
     from pixinwav.config import model_config
     from pixinwav.models import build_model
 
+    global DEVICE
+    DEVICE = device
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     cfg = model_config(preset)
-    model = build_model(cfg)
-    image = torch.rand(batch, cfg.image_channels, cfg.image_size, cfg.image_size)
-    cover = 0.1 * torch.randn(batch, cfg.clip_samples)
+    model = build_model(cfg).to(device)
+    image = torch.rand(batch, cfg.image_channels, cfg.image_size, cfg.image_size, device=device)
+    cover = 0.1 * torch.randn(batch, cfg.clip_samples, device=device)
     return model, image, cover
 
 
-def measure_inference(preset: str, batch: int, repeats: int, threads: int) -> dict:
+def measure_inference(preset: str, batch: int, repeats: int, threads: int, device: str = "cpu") -> dict:
     from torch.utils.flop_counter import FlopCounterMode
 
-    model, image, cover = _setup(preset, batch, threads)
+    model, image, cover = _setup(preset, batch, threads, device)
     model.eval()
     with torch.no_grad():
         container = model.embed(image, cover).container
@@ -91,10 +106,10 @@ def measure_inference(preset: str, batch: int, repeats: int, threads: int) -> di
             "reveal_gflop": flops["reveal"], "hide_s": hide_s, "reveal_s": reveal_s, "peak_gib": _rss_gib()}
 
 
-def measure_train(preset: str, batch: int, repeats: int, threads: int) -> dict:
+def measure_train(preset: str, batch: int, repeats: int, threads: int, device: str = "cpu") -> dict:
     from pixinwav.losses import StegoLoss
 
-    model, image, cover = _setup(preset, batch, threads)
+    model, image, cover = _setup(preset, batch, threads, device)
     if not any(True for _ in model.parameters()):  # modulo-rgb: nothing to train by gradient
         return None
     model.train()
@@ -126,14 +141,18 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up (batch > 1: at most 2)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--max-gib", type=float, default=20.0, help="skip measurements estimated to need more memory")
-    p.add_argument("--out", default=str(Path(__file__).parent / "results" / "core.json"))
+    p.add_argument("--device", default="cpu", help="cpu or cuda (GPU timings synchronise; memory is GPU peak)")
+    p.add_argument("--out", default=None, help="JSON results (default results/core.json, or core_cuda.json)")
     args = p.parse_args()
+    args.out = args.out or str(Path(__file__).parent / "results" / ("core.json" if args.device == "cpu" else "core_cuda.json"))
     if "paper-rgb" in args.presets:  # the baseline first, so every ratio comes from this run
         args.presets = ["paper-rgb"] + [x for x in args.presets if x != "paper-rgb"]
 
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                platform.processor())
-    print(f"CPU: {cpu}; torch {torch.__version__}; {args.threads} threads; median of {args.repeats} after a warm-up; "
+    if args.device != "cpu":
+        cpu = f"{torch.cuda.get_device_name(0)} (host {cpu})"
+    print(f"device: {cpu}; torch {torch.__version__}; {args.threads} threads; median of {args.repeats} after a warm-up; "
           f"ceilings {CEILING_MATMUL:.0f} GFLOP/s (matmul), {CEILING_CONV:.0f} GFLOP/s (64-ch 3x3 conv)\n")
     stdct = in_child(measure_stdct, args.repeats, args.threads)
     print("| transform (67,522 samples -> 4096 x 1024) | ms |\n|---|---|")
@@ -152,11 +171,11 @@ def main() -> None:
             if one and one["inference"]["peak_gib"] * batch > args.max_gib:
                 row["inference"] = None
             else:
-                row["inference"] = in_child(measure_inference, preset, batch, repeats, args.threads)
+                row["inference"] = in_child(measure_inference, preset, batch, repeats, args.threads, args.device)
             if one and one["train"] and one["train"]["peak_gib"] * batch > args.max_gib:
                 row["train"] = None
             else:
-                row["train"] = in_child(measure_train, preset, batch, repeats, args.threads)
+                row["train"] = in_child(measure_train, preset, batch, repeats, args.threads, args.device)
             results[preset][batch] = row
             print(f"  measured {preset} batch {batch}", flush=True)
 

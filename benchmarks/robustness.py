@@ -5,8 +5,10 @@ Transformations: the 16-bit WAV the CLI writes (reference), FLAC, the float steg
 (libsndfile floors instead of rounding: -0.5 LSB on every sample), a writer scaling by 32767 instead of 32768,
 a 48 kHz round trip (soxr), -1 and -6 dB gains, white noise at -90 and -80 dBFS, MP3 at the highest bitrate
 (libsndfile's LAME); and two windows with no image, to show what the reveal check sees: the stego trimmed by
-one sample, and the plain cover. Prints a Markdown table (image quality without the check, and the pilot
-agreement the check uses) and writes JSON.
+one sample, and the plain cover; and two ways a window is damaged after hiding: a second image hidden over it
+half a second later, and a cover so loud that 14 % of the window's samples clip. Prints a Markdown table (image
+quality without the check, and the pilot agreement the check uses) and writes JSON: these ranges set the
+thresholds of `pixinwav reveal` (under PRESENCE_MIN: no image; under PRESENCE_INTACT: written with a warning).
 
     pixinwav data fetch --dest data/debian
     python benchmarks/robustness.py [--model pixinwav-modulo-v1] [--n 8]
@@ -23,7 +25,7 @@ import soundfile as sf
 import torch
 
 from pixinwav import metrics
-from pixinwav.api import load_model
+from pixinwav.api import PRESENCE_INTACT, PRESENCE_MIN, load_model
 from pixinwav.channel import pcm16_round_trip as pcm16, to_pcm16
 from pixinwav.data.audio import resample
 from pixinwav.data.datasets import AudioPool, ImagePool
@@ -57,6 +59,7 @@ TRANSFORMS = {
     "one sample trimmed from the start (window off by one)": lambda x, cover: pcm16(x[1:]),
     "the cover itself (no image hidden)": lambda x, cover: pcm16(cover),
 }
+DAMAGE = ("a second image hidden over it 0.5 s later", "a cover so loud that 14 % of the window clips")
 
 
 def main() -> None:
@@ -73,12 +76,16 @@ def main() -> None:
     audio = AudioPool(f"{args.data}/val_audio", RATE, int(model.clip_seconds * RATE) + RATE)
     rng = np.random.default_rng([args.seed, 4242])
     pairs = [(images.files[i], audio.window(rng)) for i in rng.permutation(len(images.files))[: args.n]]
-    results = {name: [] for name in TRANSFORMS}
-    for path, cover in pairs:
+    results = {name: [] for name in (*TRANSFORMS, *DAMAGE)}
+    for i, (path, cover) in enumerate(pairs):
         secret = model.prepare_image(path)[None]
         stego, _ = model.hide(path, cover, RATE, offset=0.5)
-        for name, transform in TRANSFORMS.items():
-            received = transform(stego[:, 0], cover)
+        other = pairs[(i + 1) % len(pairs)][0]
+        loud = cover * (1.0 / np.quantile(np.abs(cover), 0.86))  # 14 % of samples beyond full scale
+        damaged = {DAMAGE[0]: pcm16(model.hide(other, pcm16(stego[:, 0]), RATE, offset=1.0)[0][:, 0]),
+                   DAMAGE[1]: pcm16(model.hide(path, np.clip(loud, -1, 1), RATE, offset=0.5)[0][:, 0])}
+        for name in (*TRANSFORMS, *DAMAGE):
+            received = damaged[name] if name in damaged else TRANSFORMS[name](stego[:, 0], cover)
             revealed = model.reveal(received, RATE, offset=0.5, check=False)[None]
             start = int(0.5 * RATE)
             window = torch.from_numpy(np.ascontiguousarray(received[start:start + model.cfg.clip_samples]))
@@ -95,7 +102,8 @@ def main() -> None:
         ssim, psnr = rows[:, :2].mean(axis=0)
         summary[key] = {"ssim": ssim, "psnr": psnr, "presence_min": rows[:, 2].min(), "presence_max": rows[:, 2].max()}
         print(f"| {key} | {ssim:.3f} | {psnr:.2f} | {rows[:, 2].min():.2f} - {rows[:, 2].max():.2f} |")
-    print("\npilot agreement: what `pixinwav reveal` checks (below 0.25 it reports that no image is hidden there)")
+    print(f"\npilot agreement: what `pixinwav reveal` checks (below {PRESENCE_MIN} it reports that no image is hidden "
+          f"there; below {PRESENCE_INTACT} it writes the image with a warning that it is damaged)")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps({"model": name, "pairs": len(pairs), "results": summary}, indent=2))
 

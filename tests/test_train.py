@@ -136,3 +136,28 @@ def test_ddp_two_processes_keep_replicas_identical(tmp_path, image_dir, audio_di
         moved += not torch.equal(w0[k], start[k].to(w0[k].dtype)) if w0[k].is_floating_point() else 0
     assert moved > 0  # they trained
     assert len(losses(tmp_path)) == 6  # only rank 0 logs
+
+
+def test_bf16_autocast_runs_the_nets_only(tmp_path, image_dir, audio_dir):
+    """train.amp=bf16 (meant for GPUs; CPU autocast runs the same code): the nets run in bfloat16, while the
+    container, the 16-bit channel and the transforms stay float32, and training still lowers nothing to NaN."""
+    cfg = load_config(ROOT / "configs/tiny.yaml", tiny(tmp_path, image_dir, audio_dir, "train.steps=3", "train.amp=bf16"))
+    summary = fit(cfg, progress=False)
+    model = summary["model"]
+    assert model.net_dtype == torch.bfloat16 and all(torch.isfinite(torch.tensor(v)) for v in summary["last"].values())
+    seen = []
+    model.reveal_net.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
+    out = model(torch.rand(1, 3, 32, 32), torch.randn(1, cfg.model.clip_samples) * 0.1)
+    assert seen == [torch.bfloat16]
+    assert out.container.dtype == torch.float32 and out.received_spec.dtype == torch.float32
+    assert out.revealed.dtype == torch.float32
+
+
+def test_validation_returns_numpy_through_one_helper():
+    """CUDA tensors cannot become numpy arrays: the evaluation path converts only through evaluate.to_numpy."""
+    import inspect
+
+    from pixinwav import evaluate
+
+    source = inspect.getsource(evaluate)
+    assert source.count(".numpy()") == 1 and "return x.detach().cpu().numpy()" in source

@@ -7,6 +7,7 @@ difference signal added to every channel.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +23,15 @@ from .loader import DEFAULT_MODEL, load_scheme
 from .models import StegoScheme
 
 __all__ = ["DEFAULT_MODEL", "HideReport", "Stego", "load_model"]
-# Pilot agreement below which reveal says no image is there. Measured by benchmarks/robustness.py: stego windows
-# 0.91-0.98 (0.45 under noise at -80 dBFS, where SSIM is still 0.68); MP3 copies, plain covers and windows one
-# sample off at most 0.12.
-PRESENCE_MIN = 0.25
+# Pilot agreement thresholds of `reveal`, from the distributions benchmarks/robustness.py measures (8 validation
+# pairs): intact windows 0.96-0.98 (0.91 after -6 dB, 0.80 under 1 LSB of noise); under noise at -80 dBFS
+# 0.45-0.47 (SSIM 0.68: damaged but useful); clipped covers 0.30-0.58; a second image hidden over half the
+# window 0.22-0.33 (SSIM 0.16: nothing left); MP3 copies, plain covers and windows one sample off at most 0.12.
+PRESENCE_MIN = 0.35  # below: "no hidden image found"
+PRESENCE_INTACT = 0.8  # below: the image is written with a warning that it is damaged
+BAND_LIMIT_FRACTION = 0.9  # of a low-rate cover's Nyquist frequency: above it, resampling filters eat the change
 OFFSET_GRID_S = 0.5  # "--offset auto" hides at, and searches, multiples of this
+SCAN_BATCH = 32  # windows per batched DCT in the --offset auto scan (32 x 67,522 float64: 17 MB)
 AUDIBLE_SNR_DB = 25.0  # below this, hide warns (white noise at 30 dB SNR already scores ViSQOL 3.6 on music)
 
 
@@ -37,6 +42,10 @@ class HideReport:
     window: tuple[float, float]  # seconds in the cover where the image lives
     clipped: int = 0  # stego samples (all channels) that had to be clipped to the 16-bit range
     lost_above_hz: float | None = None  # the cover's Nyquist frequency, when the model hides above it
+    payload: dict | None = None  # whole-file models: image bytes, quality, seconds per copy, copies
+    cover_over_full_scale: int = 0  # samples of a float cover beyond [-1, 1]: any 16-bit file clips them
+    overwritten: float | None = None  # pilot agreement of an image that was already in the window (now lost)
+    band_limit_hz: float | None = None  # a low-rate cover: the image went into the band under this, with fewer codes
 
     def warnings(self) -> list[str]:
         """What a user should know about this stego file."""
@@ -50,6 +59,17 @@ class HideReport:
         if self.clipped:
             out.append(f"{self.clipped} samples hit full scale and were clipped: the revealed image may show errors; "
                        "lower the cover's volume")
+        if self.band_limit_hz is not None:
+            nyquist = self.band_limit_hz / BAND_LIMIT_FRACTION
+            out.append(f"the cover's sample rate keeps only frequencies under {nyquist:.0f} Hz: the image is hidden "
+                       f"under {self.band_limit_hz:.0f} Hz with fewer coefficients, so it comes back less sharp than "
+                       "from a 44.1 kHz cover")
+        if self.overwritten is not None:
+            out.append(f"this window already carried a hidden image (pilot agreement {self.overwritten:.2f}); the new "
+                       "image replaces it, and the old one can no longer be revealed")
+        if self.cover_over_full_scale:
+            out.append(f"the cover has {self.cover_over_full_scale} samples beyond full scale (a float file); the 16-bit "
+                       "output clips them there, as any 16-bit writer would; the hidden image is not affected")
         return out
 
 
@@ -63,8 +83,14 @@ class Stego:
         self.cfg = model.cfg
 
     @property
+    def whole_file(self) -> bool:
+        """The model fills the whole song and needs no offset (see :class:`StegoScheme`)."""
+        return self.model.whole_file
+
+    @property
     def clip_seconds(self) -> float:
-        return self.cfg.clip_samples / self.cfg.sample_rate
+        """The model's window, or for whole-file models the shortest cover they take."""
+        return self.model.min_cover_samples / self.cfg.sample_rate
 
     # --- inputs -----------------------------------------------------------------------------------------
     def prepare_image(self, image) -> torch.Tensor:
@@ -96,8 +122,10 @@ class Stego:
             raise PixinwavError(f"invalid sample rate {sample_rate}")
         duration = audio.shape[0] / sample_rate
         if self.clip_seconds > duration + 1e-9:
-            raise PixinwavError(f"audio is {duration:.3f} s long; the model needs {self.clip_seconds:.3f} s "
-                                "(shorter covers are refused, not padded, so the file keeps its length)")
+            need = int(np.ceil(self.clip_seconds * sample_rate))
+            raise PixinwavError(f"audio is {duration:.3f} s long ({audio.shape[0]:,} samples at {sample_rate} Hz); the "
+                                f"model needs {self.clip_seconds:.3f} s ({need:,} samples): shorter covers are refused, "
+                                "not padded, so the file keeps its length")
         return resample(audio.mean(axis=1), sample_rate, self.cfg.sample_rate)
 
     def _start(self, mono: np.ndarray, offset: float) -> int:
@@ -126,19 +154,20 @@ class Stego:
         best = int(np.argmax(np.where(headroom, rms, -1.0) if headroom.any() else rms))
         return best * OFFSET_GRID_S
 
-    def find_offset(self, mono: np.ndarray, key: str | None = None) -> float:
+    def find_offset(self, mono: np.ndarray, key: str | None = None, band_limit_hz: float | None = None) -> float:
         """The grid offset (seconds) whose window of ``mono`` (model rate) the model's pilots recognise; 0 for
         models that cannot tell."""
         if not self.model.has_presence:
             return 0.0
-        layout = self.model.layout(key)
+        starts = self._grid(mono)
         scores = []
-        for start in self._grid(mono):
-            wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))
-            scores.append(self.model.presence(wave, search=False, layout=layout))
-            if scores[-1] is None:
+        for chunk in range(0, len(starts), SCAN_BATCH):  # batched DCTs: a 10-minute file scans in a few seconds
+            batch = torch.from_numpy(np.stack([mono[s:s + self.cfg.clip_samples] for s in starts[chunk:chunk + SCAN_BATCH]]))
+            found = self.model.presence_many(batch, key, band_limit_hz)
+            if found is None:  # too few pilots to tell (tiny test geometries): read at 0
                 return 0.0
-            if scores[-1] > 0.9:  # an untouched stego window: no need to look further
+            scores += found.tolist()
+            if max(scores) > 0.9:  # an untouched stego window: no need to look further
                 break
         best = int(np.argmax(scores))
         if scores[best] < PRESENCE_MIN:
@@ -147,6 +176,12 @@ class Stego:
         return best * OFFSET_GRID_S
 
     # --- operations ---------------------------------------------------------------------------------------
+    def _band(self, sample_rate: int) -> dict:
+        """``band_limit_hz`` for schemes that follow the cover's band, when the cover's rate is too low for all of
+        the model's band (the receiver derives the same from the file's rate)."""
+        limit = BAND_LIMIT_FRACTION * sample_rate / 2
+        return {"band_limit_hz": limit} if self.model.follows_band_limit and limit < self.model.top_frequency else {}
+
     def _keyed(self, key: str | None) -> dict:
         if key is None:
             return {}
@@ -154,29 +189,56 @@ class Stego:
             raise PixinwavError("this model takes no key (the modulo and robust schemes do)")
         if not key:
             raise PixinwavError("the key is empty")
-        return {"key": key}
+        return {"key": unicodedata.normalize("NFC", key)}  # the same passphrase from any keyboard or file system
 
     @torch.no_grad()
     def hide(self, image, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0,
-             key: str | None = None) -> tuple[np.ndarray, HideReport]:
+             key: str | None = None, seconds: float | None = None, quality: int | None = None
+             ) -> tuple[np.ndarray, HideReport]:
         """Hide ``image`` in ``audio`` at ``offset`` seconds ("auto": the loudest window on the 0.5 s grid);
-        with ``key``, only a receiver with the same key can reveal it, or tell it is there. Returns (stego
+        with ``key``, only a receiver with the same key can reveal it, or tell it is there. Whole-file models
+        (``pixinwav-robust-v1``) take no offset: they fill the song, one copy of the payload per ``seconds`` of
+        music, the image compressed at the best quality that fits (or at ``quality``). Returns (stego
         ``[T, channels]`` float32, report)."""
         keyed = self._keyed(key)
         secret = self.prepare_image(image)
         cover = np.asarray(audio, dtype=np.float32)
         cover = cover[:, None] if cover.ndim == 1 else cover
         mono = self._mono(cover, sample_rate)
+        if self.model.whole_file:
+            if offset not in (0, 0.0):
+                raise PixinwavError("this model fills the whole song and finds the image anywhere: drop --offset")
+            return self._hide_whole(secret, cover, mono, sample_rate, keyed, seconds, quality)
+        if seconds is not None or quality is not None:
+            raise PixinwavError("--seconds and --quality apply to whole-file models (pixinwav-robust-v1) only")
         if offset == "auto":
             offset = self.loudest_offset(mono)
         start = self._start(mono, offset)
         segment = mono[start:start + self.cfg.clip_samples]
-        if not np.any(segment):
+        first = int(start * sample_rate / self.cfg.sample_rate)
+        if not np.any(cover[first:first + int(np.ceil(self.clip_seconds * sample_rate))]):  # every channel silent
             raise PixinwavError(f"the cover is silent from {offset:g} s for {self.clip_seconds:.3f} s; "
                                 "an image hidden in silence would be plainly audible")
         wave = torch.from_numpy(segment)[None]
-        container = self.model.embed(secret[None], wave, **keyed).container[0].numpy()
-        delta = (container - segment).astype(np.float64)
+        band = self._band(sample_rate)
+        existing = self.model.presence(wave[0], layout=self.model.layout(keyed.get("key"), **band)) \
+            if self.model.has_presence else None
+        container = self.model.embed(secret[None], wave, **keyed, **band).container[0].numpy()
+        stego, clipped = self._add(cover, container - segment, start, sample_rate)
+        window_start = start / self.cfg.sample_rate
+        seg = slice(int(window_start * sample_rate), int((window_start + self.clip_seconds) * sample_rate))
+        report = HideReport(metrics.snr(cover[seg], stego[seg]), metrics.snr(cover, stego),
+                            (window_start, window_start + self.clip_seconds), clipped,
+                            None if band or sample_rate / 2 >= self.model.top_frequency else sample_rate / 2,
+                            cover_over_full_scale=over_full_scale(cover),
+                            band_limit_hz=band.get("band_limit_hz"),
+                            overwritten=existing if existing is not None and existing >= PRESENCE_MIN else None)
+        return stego, report
+
+    def _add(self, cover: np.ndarray, delta: np.ndarray, start: int, sample_rate: int) -> tuple[np.ndarray, int]:
+        """The cover plus a difference signal made at the model's rate from sample ``start`` on, brought to the
+        cover's rate and added to every channel, clipped to 16 bits. Returns (stego, samples clipped)."""
+        delta = np.asarray(delta, dtype=np.float64)
         stego = cover.astype(np.float64)
         if sample_rate == self.cfg.sample_rate:
             at = start
@@ -186,35 +248,72 @@ class Stego:
             at = int(round((start - margin) * sample_rate / self.cfg.sample_rate))
         lo, hi = max(at, 0), min(at + len(delta), cover.shape[0])
         stego[lo:hi] += delta[lo - at:hi - at, None]
-        clipped = int(np.count_nonzero((stego < -1.0) | (stego > 32767 / 32768)))
-        stego = np.clip(stego, -1.0, 32767 / 32768).astype(np.float32)
-        window_start = start / self.cfg.sample_rate
-        seg = slice(int(window_start * sample_rate), int((window_start + self.clip_seconds) * sample_rate))
-        report = HideReport(metrics.snr(cover[seg], stego[seg]), metrics.snr(cover, stego),
-                            (window_start, window_start + self.clip_seconds), clipped,
-                            sample_rate / 2 if sample_rate / 2 < self.model.top_frequency else None)
-        return stego, report
+        # Only what the change pushed over full scale counts against the image; a float cover that is already
+        # beyond it is clipped by the 16-bit file as by any 16-bit writer (HideReport.cover_over_full_scale).
+        window, before = stego[lo:hi], cover[lo:hi]
+        clipped = int(np.count_nonzero(((window < -1.0) | (window > 32767 / 32768)) & (np.abs(before) <= 1.0)))
+        return np.clip(stego, -1.0, 32767 / 32768).astype(np.float32), clipped
+
+    def _hide_whole(self, secret: torch.Tensor, cover: np.ndarray, mono: np.ndarray, sample_rate: int, keyed: dict,
+                    seconds: float | None, quality: int | None) -> tuple[np.ndarray, HideReport]:
+        if not np.any(mono):
+            raise PixinwavError("the cover is silent; an image hidden in silence would be plainly audible")
+        hidden = self.model.embed(secret[None], torch.from_numpy(mono)[None], seconds=seconds, quality=quality, **keyed)
+        stego, clipped = self._add(cover, hidden.container[0].numpy() - mono, 0, sample_rate)
+        snr = metrics.snr(cover, stego)
+        duration = cover.shape[0] / sample_rate
+        return stego, HideReport(snr, snr, (0.0, duration), clipped,
+                                 sample_rate / 2 if sample_rate / 2 < self.model.top_frequency else None,
+                                 payload=hidden.info[0], cover_over_full_scale=over_full_scale(cover))
 
     @torch.no_grad()
     def reveal(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
                key: str | None = None) -> torch.Tensor:
         """Reveal the image hidden at ``offset`` seconds ("auto": the window the model's pilots recognise on the
-        0.5 s grid, or 0 for models without pilots) with the ``key`` it was hidden with, if any; returns
-        ``[C, H, W]`` in [0, 1]. With ``check``, a model that can tell (the modulo scheme's pilots) refuses
-        audio where no image is hidden at that offset (or not with that key)."""
+        0.5 s grid, or 0 for models without pilots; whole-file models need no offset) with the ``key`` it was
+        hidden with, if any; returns ``[C, H, W]`` in [0, 1]. With ``check``, a model that can tell refuses audio
+        where no image is hidden (at that offset, or with that key). See :meth:`reveal_with_report`."""
+        return self.reveal_with_report(audio, sample_rate, offset, check, key)[0]
+
+    @torch.no_grad()
+    def reveal_with_report(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
+                           key: str | None = None) -> tuple[torch.Tensor, str]:
+        """(image, one line on what was found: where, and how sure; it starts with "warning: " when the image
+        is written although the model says it is damaged)."""
         keyed = self._keyed(key)
         mono = self._mono(audio, sample_rate)
+        if self.model.whole_file:
+            if offset not in (0, 0.0, "auto"):
+                raise PixinwavError("this model finds the image anywhere in the file: drop --offset")
+            found = self.model.extract(torch.from_numpy(mono)[None], **keyed)
+            if float(found.presence[0]) < 1.0:  # no image that passes its CRC: there is nothing true to write
+                raise PixinwavError(found.detail)
+            return found.image[0].clamp(0, 1), found.detail
+        band = self._band(sample_rate)
         if offset == "auto":
-            offset = self.find_offset(mono, key)
+            offset = self.find_offset(mono, key, **band)
         start = self._start(mono, offset)
         wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
-        image, presence = self.model.extract(wave, **keyed)
-        if check and presence is not None and (score := float(presence[0])) < PRESENCE_MIN:
+        image, presence, _ = self.model.extract(wave, **keyed, **band)
+        where = f"window at {start / self.cfg.sample_rate:.6f} s"
+        if presence is None:
+            return image[0].clamp(0, 1), f"{where}; this model cannot tell whether an image is there"
+        score = float(presence[0])
+        if check and score < PRESENCE_MIN:
             raise PixinwavError(
                 f"no hidden image found at {offset:g} s (pilot agreement {score:.2f}; a stego window scores about "
                 "0.98): was it hidden at another --offset (try --offset auto) or with another --key, or has the file "
                 "been through a lossy codec?")
-        return image[0].clamp(0, 1)
+        if score < PRESENCE_INTACT:
+            return image[0].clamp(0, 1), (f"warning: {where}: pilot agreement {score:.2f} (an intact stego window scores "
+                                          f"over {PRESENCE_INTACT}): the image is damaged (the window was changed "
+                                          "after hiding: another image over it, clipping, noise or a codec)")
+        return image[0].clamp(0, 1), f"{where}, pilot agreement {score:.2f}"
+
+
+def over_full_scale(audio: np.ndarray) -> int:
+    """Samples beyond [-1, 1] (only float files can hold them)."""
+    return int(np.count_nonzero(np.abs(audio) > 1.0))
 
 
 def load_model(name_or_path: str | Path | None = None) -> Stego:

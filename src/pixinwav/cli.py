@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import signal
 import sys
+import unicodedata
 from pathlib import Path
 
 from . import __version__
@@ -15,14 +18,19 @@ def _offset(text: str) -> float | str:
     if text == "auto":
         return text
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds or 'auto', got {text!r}") from None
+        value = float("nan")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected seconds (a finite number) or 'auto', got {text!r}")
+    return value
 
 
 def _key(args) -> str | None:
-    """--key, else the PIXINWAV_KEY environment variable (keeps the key out of the process list), else none."""
-    return args.key if args.key is not None else os.environ.get("PIXINWAV_KEY")
+    """--key, else the PIXINWAV_KEY environment variable (keeps the key out of the process list; empty counts as
+    unset), else none. Normalised to Unicode NFC, so the same passphrase typed on any system is the same key."""
+    key = args.key if args.key is not None else (os.environ.get("PIXINWAV_KEY") or None)
+    return None if key is None else unicodedata.normalize("NFC", key)
 
 
 def _model_arg(p: argparse.ArgumentParser, offset_help: str) -> None:
@@ -35,26 +43,30 @@ def _model_arg(p: argparse.ArgumentParser, offset_help: str) -> None:
 
 def cmd_hide(args) -> None:
     from .api import load_model
-    from .data.audio import read_audio, write_audio
+    from .data.audio import output_format, read_audio, write_audio
     from .data.images import open_image
-    from .files import refuse_existing
+    from .files import check_output
 
-    out = Path(args.output)
-    refuse_existing(out, args.force)  # before the slow work, not only at the write
-    for src in (args.image, args.cover):
-        if Path(src).exists() and out.resolve() == Path(src).resolve():
-            raise PixinwavError(f"output {out} is one of the inputs; choose another path")
+    out = check_output(args.output, args.force, (args.image, args.cover))  # before the slow work
+    output_format(out, args.format)
     model = load_model(args.model)
-    image = open_image(args.image)
+    image = open_image(args.image, model.cfg.image_size)
     cover = read_audio(args.cover)
-    stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args))
-    write_audio(out, stego, cover.sample_rate, force=args.force, fmt=args.format)
+    stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args),
+                               seconds=args.seconds, quality=args.quality)
+    write_audio(out, stego, cover.sample_rate, force=args.force, fmt=args.format, tags=cover.tags)
     a, b = report.window
-    print(f"hid {args.image} in {args.cover} [{a:.3f}-{b:.3f} s] -> {out} "
+    print(f"hid {args.image} in {args.cover} [{a:.6f}-{b:.6f} s] -> {out} "
           f"({cover.sample_rate} Hz, {cover.channels} ch, {cover.duration:.2f} s, 16-bit)")
+    if report.payload:
+        p = report.payload
+        print(f"payload: {p['codec']} image, {p['image_bytes']} bytes (quality {p['quality']}), one copy per "
+              f"{p['copy_seconds']:.1f} s of music, {p['copies']:.1f} copies in {p['seconds_used']:.1f} s")
     print(f"container SNR vs cover: {report.snr_db:.2f} dB over the hidden window, {report.snr_file_db:.2f} dB over the file")
     if args.offset == "auto":
-        print(f"--offset auto chose {a:g} s (the loudest window); reveal with --offset {a:g} or --offset auto")
+        print(f"--offset auto chose {a:.6f} s (the loudest window); reveal with --offset {a:.6f} or --offset auto")
+    elif not model.model.whole_file and args.offset != a:
+        print(f"the window starts on the model's sample grid: reveal with --offset {a:.6f}")
     for warning in report.warnings():
         print(f"pixinwav: warning: {warning}", file=sys.stderr)
 
@@ -63,15 +75,17 @@ def cmd_reveal(args) -> None:
     from .api import load_model
     from .data.audio import read_audio
     from .data.images import save_image
-    from .files import refuse_existing
+    from .files import check_output
 
-    out = Path(args.output)
-    refuse_existing(out, args.force)
+    out = check_output(args.output, args.force, (args.stego,))
     model = load_model(args.model)
     audio = read_audio(args.stego)
-    image = model.reveal(audio.samples, audio.sample_rate, args.offset, check=args.check, key=_key(args))
+    image, found = model.reveal_with_report(audio.samples, audio.sample_rate, args.offset, check=args.check,
+                                            key=_key(args))
     save_image(out, image, force=args.force)
-    print(f"revealed {tuple(image.shape[1:])} image from {args.stego} -> {out}")
+    print(f"revealed {tuple(image.shape[1:])} image from {args.stego} -> {out} ({found})")
+    if found.startswith("warning: "):
+        print(f"pixinwav: {found}", file=sys.stderr)
 
 
 def cmd_train(args) -> None:
@@ -81,8 +95,9 @@ def cmd_train(args) -> None:
     cfg = load_config(args.config, args.overrides)
     world = int(os.environ.get("WORLD_SIZE", "1"))  # set by torchrun
     rank = int(os.environ.get("RANK", "0"))
+    distributed = "LOCAL_RANK" in os.environ  # launched by torchrun, even with one process
     device = None
-    if world > 1:
+    if distributed:
         import torch
         import torch.distributed as dist
 
@@ -95,34 +110,94 @@ def cmd_train(args) -> None:
     try:
         summary = fit(cfg, resume=args.resume, rank=rank, world=world, progress=not args.quiet, device=device)
     finally:
-        if world > 1:
+        if distributed:
             import torch.distributed as dist
             dist.destroy_process_group()
     if rank == 0 and summary.get("statistics_only"):
-        print(f"nothing to train by gradient: measured the model's statistics; run folder {cfg.train.out_dir}")
+        done = "measured the model's statistics" if summary["model"].measures_statistics else "nothing to learn"
+        print(f"nothing to train by gradient: {done}; wrote {cfg.train.out_dir}/model.safetensors")
     elif rank == 0:
         print(f"trained to step {summary['step']}; run folder {cfg.train.out_dir}; "
               f"last loss {summary['last'].get('loss', float('nan')):.5f}")
 
 
+def cmd_eval_attacks(args) -> None:
+    import csv
+
+    from . import evaluate_attacks as ea
+    from .api import load_model
+    from .baselines import BASELINES, Baseline
+    from .data.audio import AUDIO_EXTENSIONS
+    from .data.datasets import find_files
+    from .data.images import IMAGE_EXTENSIONS
+    from .evaluate import cover_clips
+    from .files import atomic_write, check_output
+
+    attacks = ea.parse_attacks(args.attacks)
+    for path in (args.output, args.figure, args.report):
+        if path:
+            check_output(path, args.force)
+    names = args.models.split(",")
+    models = {name: Baseline(name) if name in BASELINES else load_model(name) for name in names}
+    images = find_files(args.images, IMAGE_EXTENSIONS, "image")
+    covers = cover_clips(args.audio, args.n, args.seconds, args.seed)
+    images = [images[i % len(images)] for i in range(len(covers))]
+    rows = ea.run(models, images, covers, attacks, visqol=args.visqol, progress=not args.quiet,
+                  payload_seconds=args.payload_seconds)
+    table = ea.summary(rows)
+    lines = [f"{len(covers)} covers of {args.seconds:g} s (seed {args.seed}), each stego through a 16-bit WAV, then the "
+             "attack, then reveal as the CLI does", "", ea.markdown(table), "",
+             f"For scale: MP3 128 kbit/s's own coding noise is louder than the cover in "
+             f"{100 * ea.codec_louder_cells(covers):.1f} % of the same STFT cells."]
+    if args.clean:  # windows drawn at random from the tracks (no image in them)
+        clean = find_files(args.audio, AUDIO_EXTENSIONS, "audio")
+        lines.append("")
+        for name in names:
+            found, count = ea.clean_false_found(models[name], clean, args.clean, args.clean_seconds, args.seed,
+                                                not args.quiet)
+            lines.append(f"{name}: an image was \"found\" in {found} of {count} clean {args.clean_seconds:g} s windows "
+                         f"({100 * found / count:.1f} %)")
+    text = "\n".join(lines)
+    print(text)
+    if args.output:
+        def write(tmp):
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, list(rows[0]))
+                w.writeheader()
+                w.writerows(rows)
+        atomic_write(Path(args.output), write, args.force)
+    if args.report:
+        atomic_write(Path(args.report), lambda tmp: Path(tmp).write_text(text + "\n"), args.force)
+    if args.figure:
+        atomic_write(Path(args.figure), lambda tmp: ea.figure(tmp, table), args.force)
+
+
 def cmd_eval(args) -> None:
     import csv
 
-    from .api import load_model
-    from .config import DataConfig
-    from .data.datasets import validation_pairs
-    from .evaluate import summarise, through_wav
-    from .files import atomic_write, refuse_existing
+    import numpy as np
 
+    if args.attacks:
+        return cmd_eval_attacks(args)
+    if args.n < 1:
+        raise PixinwavError(f"--n must be at least 1, got {args.n}")
+
+    from .api import load_model
+    from .data.datasets import find_files
+    from .data.images import IMAGE_EXTENSIONS
+    from .evaluate import cover_clips, summarise, through_files
+    from .files import atomic_write, check_output
+
+    for path in (args.output, args.figure):
+        if path:
+            check_output(path, args.force)
     model = load_model(args.model)
-    data = DataConfig(val_images=args.images, val_audio=args.audio, val_pairs=args.n)
-    images, covers = validation_pairs(model.cfg, data, args.seed)
-    if args.figure:
-        refuse_existing(args.figure, args.force)
-    rows, extras = through_wav(model.model, images, covers, visqol=args.visqol)
-    if args.visqol and model.clip_seconds < 1.0:
-        print(f"note: ViSQOL needs at least 1 s of audio; this model's window is {model.clip_seconds:.2f} s, "
-              "so audio/visqol is NaN")
+    seconds = 30.0 if model.model.whole_file else model.clip_seconds + 1.0
+    covers = cover_clips(args.audio, args.n, seconds, args.seed)
+    images = find_files(args.images, IMAGE_EXTENSIONS, "image")
+    images = [images[i] for i in np.random.default_rng(args.seed).permutation(len(images))[: len(covers)]]
+    covers = covers[: len(images)]
+    rows, revealed = through_files(model, images, covers, visqol=args.visqol, progress=not args.quiet)
     if args.output:
         def write(tmp):
             with open(tmp, "w", newline="") as f:
@@ -132,15 +207,21 @@ def cmd_eval(args) -> None:
 
         atomic_write(Path(args.output), write, args.force)
     if args.figure:
+        import torch
+
         from .figures import pairs_figure
 
+        secrets = torch.stack([model.prepare_image(p) for p in images])
         labels = [f"SSIM {r['image/ssim']:.3f}, {r['image/psnr']:.1f} dB" for r in rows]
         title = f"{model.card.get('name', model.source)}: each pair through a 16-bit WAV (seed {args.seed})"
-        atomic_write(Path(args.figure), lambda tmp: pairs_figure(tmp, images, extras["all_revealed"], labels, title), args.force)
-    summary = summarise(rows, ("mean", "median", "p10"))
-    print(f"{len(rows)} image/cover pairs (seed {args.seed}), each through a 16-bit WAV file; model {model.source}")
+        atomic_write(Path(args.figure), lambda tmp: pairs_figure(tmp, secrets, torch.stack(revealed), labels, title),
+                     args.force)
+    metrics_only = [{k: v for k, v in r.items() if k.startswith(("image/", "audio/"))} for r in rows]
+    summary = summarise(metrics_only, ("mean", "median", "p10"))
+    print(f"{len(rows)} image/cover pairs (seed {args.seed}), each hidden and revealed as the CLI does (covers at their "
+          f"own rate, the stego through a 16-bit WAV file); model {model.source}")
     print("| metric | mean | median | 10th percentile |\n|---|---|---|---|")
-    for key in rows[0]:
+    for key in metrics_only[0]:
         print(f"| {key} | {summary[key]:.4f} | {summary[key + '/median']:.4f} | {summary[key + '/p10']:.4f} |")
 
 
@@ -204,7 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cover", required=True, help="cover audio (WAV, FLAC, OGG, Opus, MP3; any rate and channels)")
     p.add_argument("-o", "--output", required=True, help="stego file to write (.wav, or .flac)")
     p.add_argument("--format", choices=["wav", "flac"], default=None, help="output format (default: from the extension)")
-    _model_arg(p, "where the image goes, in seconds (default 0), or 'auto': the loudest window on the 0.5 s grid")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="robust models: music per copy of the payload (default 30); more seconds, better image")
+    p.add_argument("--quality", type=int, default=None,
+                   help="robust models: image codec quality 0-100 instead of the best that fits --seconds")
+    _model_arg(p, "where the image goes, in seconds (default 0), or 'auto': the loudest window on the 0.5 s grid "
+                  "(window models only; robust models fill the whole song)")
     p.set_defaults(func=cmd_hide)
 
     p = sub.add_parser("reveal", help="reveal the image hidden in a stego audio file")
@@ -234,6 +320,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-visqol", dest="visqol", action="store_false",
                    help="skip ViSQOL MOS-LQO (it costs about 10 s once, then under a second per pair)")
     p.add_argument("--force", action="store_true", help="overwrite the CSV and the figure if they exist")
+    p.add_argument("--attacks", default=None,
+                   help="robustness instead: 'all' or NAME[:STRENGTH],... (mp3, aac, opus, vorbis, white_noise, "
+                        "pink_noise, resample, gain, trim_start, append_silence, lowpass, mono, quantise, speed, "
+                        "over_the_air); covers are --seconds clips at their own rate")
+    p.add_argument("--models", default="pixinwav-robust-v1,pixinwav-modulo-v1,lsb1,lsb2,qim",
+                   help="with --attacks: models and baselines (lsb1, lsb2, qim) to compare in the same run")
+    p.add_argument("--seconds", type=float, default=30.0, help="with --attacks: length of each cover clip (default 30)")
+    p.add_argument("--clean", type=int, default=0,
+                   help="with --attacks: also reveal on this many clean windows of the audio folder's tracks and count "
+                        "false finds")
+    p.add_argument("--clean-seconds", type=float, default=30.0, help="with --clean: window length (default 30)")
+    p.add_argument("--payload-seconds", type=float, default=None,
+                   help="with --attacks: robust models' music per payload copy (their hide --seconds; default 30)")
+    p.add_argument("--report", default=None, help="with --attacks: write the printed Markdown here too")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("data", help="training data: 'data fetch' builds splits from Debian packages")
@@ -252,8 +353,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds through atomic_write's cleanup: no stray temporary file is left
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         args.func(args)
     except PixinwavError as exc:
@@ -262,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pixinwav: interrupted", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

@@ -74,6 +74,12 @@ class ModelConfig:
     max_step_lsb: float = 512.0
     code_range: float = 5.0  # image coefficients are sent within +- this many training deviations
 
+    # scheme "robust" only (models/robust.py; it also uses image_size, image_channels, sample_rate, hop and band):
+    spread: int = 20  # MDCT coefficients per coded bit (spread-transform dither modulation)
+    change_db: float = -12.0  # the change per coefficient, relative to the cover's local (masking) level
+    payload_seconds: float = 30.0  # default music for one copy of the payload; the image quality follows from it
+    image_codec: str = "avif"  # how the image is compressed: "avif" or "webp"
+
     @property
     def band_rows(self) -> tuple[int, int]:
         bins = self.container_shape[0]
@@ -110,8 +116,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "hide_at": ("container", "plane"),
     "reveal_norm": ("none", "row"),
     "reveal_resize": ("nearest", "area"),
+    "image_codec": ("avif", "webp"),
 }
-TRAIN_CHOICES: dict[str, tuple[str, ...]] = {"wave_loss": ("l1", "sse"), "wandb_mode": ("online", "offline", "disabled")}
+TRAIN_CHOICES: dict[str, tuple[str, ...]] = {"wave_loss": ("l1", "sse"), "wandb_mode": ("online", "offline", "disabled"),
+                                             "amp": ("none", "bf16")}
 
 
 def _choose(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> None:
@@ -141,8 +149,13 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
             raise PixinwavError("scheme 'modulo' hides greyscale (1) or RGB (3) images")
         if not 0 < cfg.min_step_lsb <= cfg.max_step_lsb:
             raise PixinwavError("model.min_step_lsb must be positive and at most model.max_step_lsb")
-    elif cfg.image_channels not in (1, 3):
-        raise PixinwavError("scheme 'robust' hides greyscale (1) or RGB (3) images")
+    else:
+        if cfg.image_channels not in (1, 3):
+            raise PixinwavError("scheme 'robust' hides greyscale (1) or RGB (3) images")
+        if cfg.spread < 1 or cfg.payload_seconds <= 0 or cfg.change_db >= 0:
+            raise PixinwavError("scheme 'robust' needs spread >= 1, payload_seconds > 0 and change_db < 0")
+        if round(cfg.band[0] * cfg.hop) + cfg.spread * 8 > round(cfg.band[1] * cfg.hop):
+            raise PixinwavError("scheme 'robust': model.band holds too few MDCT bins for 8 groups of model.spread")
     return cfg
 
 
@@ -197,6 +210,10 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
     # No refiner: a 6 x 32 conv refiner (model.widths=[32,32,32,32,32,32]) trained through the channel left
     # validation SSIM where the training-free decoder has it (benchmarks/results/modulo_refiner_val.csv).
     "modulo-rgb": {"scheme": "modulo", "widths": [], "batchnorm": False},
+    # The robust scheme: 256 x 256 RGB as AVIF, LDPC-coded, in the MDCT (hop 512 at 16 kHz) of 300 Hz-7 kHz
+    # of a whole song, 12 dB under its local level, about 0.9 kB in 30 s.
+    "robust-rgb": {"scheme": "robust", "sample_rate": 16000, "hop": 512, "frame": 1024, "frames": 96,
+                   "band": [0.0375, 0.875], "widths": [], "batchnorm": False},
     # A toy model for tests: 32 x 32 RGB in 2,288 samples, 256 x 128 container.
     "tiny-rgb": {"image_size": 32, "frame": 256, "hop": 16, "frames": 128, "widths": [8, 16],
                  "synthesis": "least_squares", "snr_db": 20.0, "batchnorm": False, "reveal_norm": "row"},
@@ -246,6 +263,7 @@ class TrainConfig:
     wandb_mode: str = "offline"
     wandb_project: str = "pixinwav"
     device: str = "cpu"
+    amp: str = "none"  # "bf16": the U-Nets in bfloat16 autocast (GPU); transforms and the 16-bit channel stay float32
     threads: int = 0  # 0: torch's default
 
 

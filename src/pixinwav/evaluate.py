@@ -8,7 +8,9 @@ import numpy as np
 import torch
 
 from . import metrics
+from .channel import to_pcm16
 from .data.audio import read_audio, write_audio
+from .errors import PixinwavError
 from .models import StegoScheme
 
 
@@ -56,6 +58,71 @@ def through_wav(model: StegoScheme, images: torch.Tensor, covers: torch.Tensor,
     first = {k: v.cpu() for k, v in first.items()}
     first["all_revealed"] = torch.stack(revealed_all).cpu()
     return rows, first
+
+
+def cover_clips(folder: str, count: int, seconds: float, seed: int) -> list:
+    """``count`` clips of ``seconds`` at each file's own rate and channels, one per file (files drawn without
+    repetition while they last), from a loud-enough part."""
+    import soundfile as sf
+
+    from .data.audio import AUDIO_EXTENSIONS
+    from .data.datasets import find_files
+
+    files = find_files(folder, AUDIO_EXTENSIONS, "audio")
+    rng = np.random.default_rng(seed)
+    long_enough = [f for f in files if sf.info(str(f)).duration >= seconds]
+    if not long_enough:
+        raise PixinwavError(f"no audio file under {folder} lasts {seconds:g} s")
+    out = []
+    for i, index in enumerate(rng.permutation(len(long_enough))[:count] if count <= len(long_enough)
+                              else rng.integers(0, len(long_enough), count)):
+        info = sf.info(str(long_enough[index]))
+        n = int(seconds * info.samplerate)
+        for _ in range(10):
+            start = int(rng.integers(0, info.frames - n + 1))
+            audio, rate = sf.read(str(long_enough[index]), start=start, frames=n, dtype="float32", always_2d=True)
+            if np.sqrt(np.mean(np.square(audio))) > 10 ** (-40 / 20):
+                break
+        out.append((audio, rate, f"{long_enough[index].name}@{start / rate:.1f}s"))
+    return out
+
+
+def changed_region(cover: np.ndarray, stego: np.ndarray) -> slice:
+    """The samples a model changed (as written to 16 bits): its window, or the whole file."""
+    changed = np.flatnonzero(np.any(to_pcm16(cover) != to_pcm16(stego), axis=1))
+    return slice(int(changed[0]), int(changed[-1]) + 1) if len(changed) else slice(0, len(cover))
+
+
+def through_files(model, images: list, covers: list, offset: float = 0.5, visqol: bool = True,
+                  progress: bool = True) -> tuple[list[dict], list[torch.Tensor]]:
+    """What ``pixinwav hide`` then ``pixinwav reveal`` give: each image hidden in its cover at the cover's own rate
+    (window models at ``offset`` seconds), written as a 16-bit WAV, read back and revealed. Audio metrics cover the
+    samples the model changed. Returns (one row per pair, revealed images)."""
+    from tqdm import tqdm
+
+    rows, revealed = [], []
+    where = {} if model.model.whole_file else {"offset": offset}
+    with tempfile.TemporaryDirectory(prefix="pixinwav-eval-") as tmp:
+        for i, (image, (cover, rate, label)) in enumerate(tqdm(list(zip(images, covers)), desc="eval", unit="pair",
+                                                               disable=not progress)):
+            stego, _ = model.hide(image, cover, rate, **where)
+            back = read_audio(write_audio(Path(tmp) / f"{i}.wav", stego, rate)).samples
+            secret = model.prepare_image(image)
+            try:
+                image_out = model.reveal(back, rate, **where)
+            except PixinwavError:
+                image_out = torch.zeros_like(secret)  # counted with SSIM of a blank image: a failure shows
+            revealed.append(image_out)
+            region = changed_region(cover, back)
+            clean, heard = cover[region].mean(axis=1), back[region].mean(axis=1)
+            row = {"cover": label, "image": Path(image).name,
+                   "image/ssim": float(metrics.ssim(image_out[None], secret[None])[0]),
+                   "image/psnr": float(metrics.psnr(image_out[None], secret[None])[0]),
+                   "audio/snr": metrics.snr(clean, heard), "audio/seg_snr": metrics.segmental_snr(clean, heard)}
+            if visqol:
+                row["audio/visqol"] = metrics.visqol_mos(clean, heard, rate)
+            rows.append(row)
+    return rows, revealed
 
 
 def summarise(rows: list[dict], stats=("mean",)) -> dict[str, float]:

@@ -112,3 +112,21 @@ def visqol_mos(reference, test, sample_rate: int) -> float:
 
         ref, tst = soxr.resample(ref, sample_rate, VISQOL_RATE), soxr.resample(tst, sample_rate, VISQOL_RATE)
     return float(_visqol_api.measure_from_arrays(ref, tst, VISQOL_RATE).moslqo)
+
+
+def louder_cells(cover: np.ndarray, stego: np.ndarray, sample_rate: int, band: tuple[float, float] = (300.0, 6000.0),
+                 nperseg: int = 1024) -> float:
+    """Fraction of STFT cells (``nperseg``-point Hann, in ``band``) where the change ``stego - cover`` is louder
+    than the cover itself: where the change is most likely heard. Cells where the cover is under -100 dBFS are
+    left out (nothing there to mask or to hear)."""
+    from scipy.signal import stft
+
+    cover = np.asarray(cover, dtype=np.float64)
+    change = np.asarray(stego, dtype=np.float64) - cover
+    cover, change = (x.mean(axis=1) if x.ndim == 2 else x for x in (cover, change))
+    freq, _, c = stft(cover, sample_rate, nperseg=nperseg)
+    _, _, d = stft(change, sample_rate, nperseg=nperseg)
+    rows = (freq >= band[0]) & (freq <= band[1])
+    c, d = np.abs(c[rows]), np.abs(d[rows])
+    live = c > 1e-5
+    return float(((d > c) & live).sum() / max(1, live.sum()))

@@ -123,11 +123,12 @@ def measure_statistics(cfg: Config, model, device) -> None:
 def fit_statistics_only(cfg: Config, model, out: Path, rank: int, device) -> dict[str, Any]:
     """A model with nothing to train by gradient: measuring its statistics is the whole training. Validates
     once (step 0) and writes the release file."""
-    measure_statistics(cfg, model, device)
+    if model.measures_statistics:
+        measure_statistics(cfg, model, device)
     best = math.inf
     if rank == 0:
         loggers = Loggers(cfg, out, None)
-        if cfg.data.val_images:
+        if cfg.data.val_images and not model.whole_file:  # whole-file schemes: `pixinwav eval --attacks` measures them
             images, covers = validation_pairs(cfg.model, cfg.data, cfg.train.seed)
             values = validate(model, make_loss(cfg), images.to(device), covers.to(device), out / "val_0000000.png")
             loggers.log("val", 0, values)
@@ -152,6 +153,7 @@ def fit(cfg: Config, resume: str | Path | None = None, rank: int = 0, world: int
 
     torch.manual_seed(t.seed)  # identical initial weights on every rank
     model = build_model(cfg.model).to(device)
+    model.net_dtype = torch.bfloat16 if t.amp == "bf16" else None
     if not any(p.requires_grad for p in model.parameters()):  # e.g. the modulo scheme without a refiner
         return fit_statistics_only(cfg, model, out, rank, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)

@@ -2,7 +2,8 @@
 channel count; resampling with soxr. Arrays are float32 ``[T, channels]`` as soundfile gives them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +18,14 @@ AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", "
 OUTPUT_FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16")}
 
 
+TAGS = ("title", "artist", "album", "date", "comment", "genre", "tracknumber", "copyright", "software")
+
+
 @dataclass
 class Audio:
     samples: np.ndarray  # [T, channels], float32 in [-1, 1]
     sample_rate: int
+    tags: dict[str, str] = field(default_factory=dict)  # title, artist, ... where the format carries them
 
     @property
     def duration(self) -> float:
@@ -41,16 +46,41 @@ def read_audio(path: str | Path) -> Audio:
     if path.is_dir():
         raise PixinwavError(f"expected an audio file, got a folder: {path}")
     try:
-        samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as f:
+            tags = {k: v for k, v in f.copy_metadata().items() if k in TAGS and v}
+            samples = f.read(dtype="float32", always_2d=True)
+            rate = f.samplerate
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         kind = "an image, not audio" if _looks_like_image(path) else "not a readable audio file"
         raise PixinwavError(f"{path} is {kind} ({str(exc).splitlines()[0]})") from None
+    _refuse_truncated_wav(path)
     if samples.shape[0] == 0:
         raise PixinwavError(f"{path} holds no audio samples (empty or truncated file)")
     if not np.all(np.isfinite(samples)):
         raise PixinwavError(f"{path} holds NaN or infinite samples")
-    return Audio(samples, int(rate))
+    return Audio(samples, int(rate), tags)
 
+
+def _refuse_truncated_wav(path: Path) -> None:
+    """A WAV whose data chunk is shorter than its header says was cut off (an interrupted copy or download):
+    libsndfile quietly reads what is there, and the stego would silently lose the rest of the song."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+            return
+        size = path.stat().st_size
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return
+            name, length = chunk[:4], struct.unpack("<I" if head[:4] == b"RIFF" else ">I", chunk[4:])[0]
+            if name == b"data":
+                if length != 0xFFFFFFFF and f.tell() + length > size:
+                    have = size - f.tell()
+                    raise PixinwavError(f"{path} is truncated: its header announces {length:,} bytes of audio, the "
+                                        f"file holds {have:,} ({100 * have / max(length, 1):.0f} %)")
+                return
+            f.seek(length + (length & 1), 1)
 
 def _looks_like_image(path: Path) -> bool:
     head = path.read_bytes()[:12]
@@ -64,17 +94,30 @@ def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     return soxr.resample(x, rate_in, rate_out, quality="HQ").astype(np.float32)
 
 
+def output_format(path: str | Path, fmt: str | None) -> str:
+    """The format to write: ``fmt`` or the extension; refuses unknown ones and a ``fmt`` that contradicts a
+    known audio extension (FLAC bytes in a file called .wav)."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    chosen = fmt or suffix or "wav"
+    if chosen not in OUTPUT_FORMATS:
+        raise PixinwavError(f"cannot write {chosen!r} audio; choose one of {', '.join(OUTPUT_FORMATS)}")
+    if fmt and suffix and suffix != fmt and f".{suffix}" in AUDIO_EXTENSIONS:
+        raise PixinwavError(f"--format {fmt} does not match the file name {Path(path).name}; name it .{fmt}")
+    return chosen
+
+
 def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int, force: bool = False,
-                fmt: str | None = None) -> Path:
-    """Write 16-bit PCM (WAV or FLAC by extension or ``fmt``) atomically; never overwrites without ``force``."""
+                fmt: str | None = None, tags: dict[str, str] | None = None) -> Path:
+    """Write 16-bit PCM (WAV or FLAC by extension or ``fmt``) atomically, with ``tags`` (title, artist, ...);
+    never overwrites without ``force``."""
     path = Path(path)
-    fmt = fmt or path.suffix.lower().lstrip(".") or "wav"
-    if fmt not in OUTPUT_FORMATS:
-        raise PixinwavError(f"cannot write {fmt!r} audio; choose one of {', '.join(OUTPUT_FORMATS)}")
-    container, subtype = OUTPUT_FORMATS[fmt]
+    container, subtype = OUTPUT_FORMATS[output_format(path, fmt)]
     pcm = to_pcm16(samples)
 
     def write(tmp: str) -> None:
-        sf.write(tmp, pcm, sample_rate, format=container, subtype=subtype)
+        with sf.SoundFile(tmp, "w", sample_rate, pcm.shape[1] if pcm.ndim == 2 else 1, subtype, format=container) as f:
+            for key, value in (tags or {}).items():
+                setattr(f, key, value)
+            f.write(pcm)
 
     return atomic_write(path, write, force)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import PixinwavError
 from ..files import atomic_write
@@ -19,7 +19,9 @@ MAX_PIXELS = 100_000_000  # refuse decompression bombs (a 10,000 x 10,000 photo 
 MIN_SIDE = 8
 
 
-def open_image(path: str | Path) -> Image.Image:
+def open_image(path: str | Path, size_hint: int | None = None) -> Image.Image:
+    """Open, upright (EXIF orientation applied: phone photos are stored sideways with a tag), decoded at no
+    more than needed: with ``size_hint``, JPEGs decode at a reduced scale still at least twice that size."""
     path = Path(path)
     if not path.exists():
         raise PixinwavError(f"image file not found: {path}")
@@ -33,7 +35,10 @@ def open_image(path: str | Path) -> Image.Image:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise PixinwavError(f"{path} is {w} x {h} pixels, above the {MAX_PIXELS:,}-pixel limit")
+            if size_hint and img.format == "JPEG":
+                img.draft(img.mode, (2 * size_hint, 2 * size_hint))
             img.load()
+            img = ImageOps.exif_transpose(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PixinwavError(f"{path} is too large (over {MAX_PIXELS:,} pixels; possible decompression bomb)") from None
     except UnidentifiedImageError:

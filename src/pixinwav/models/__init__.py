@@ -2,11 +2,12 @@
 from ..config import ModelConfig
 from .base import Extracted, Hidden, StegoScheme
 from .modulo import ModuloStego
+from .robust import RobustStego
 from .unet import UNet
 from .unet_stego import UNetStego
 
 # config ``model.scheme`` -> the class that implements it
-SCHEMES: dict[str, type[StegoScheme]] = {"unet": UNetStego, "modulo": ModuloStego}
+SCHEMES: dict[str, type[StegoScheme]] = {"unet": UNetStego, "modulo": ModuloStego, "robust": RobustStego}
 
 
 def build_model(cfg: ModelConfig) -> StegoScheme:
@@ -14,4 +15,4 @@ def build_model(cfg: ModelConfig) -> StegoScheme:
     return SCHEMES[cfg.scheme](cfg)
 
 
-__all__ = ["SCHEMES", "Extracted", "Hidden", "ModuloStego", "StegoScheme", "UNet", "UNetStego", "build_model"]
+__all__ = ["SCHEMES", "Extracted", "Hidden", "ModuloStego", "RobustStego", "StegoScheme", "UNet", "UNetStego", "build_model"]

@@ -8,8 +8,10 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
 - ``takes_key``: ``embed`` / ``extract`` accept a secret ``key``.
 - ``measures_statistics``: ``fit_statistics(images, covers)`` is part of training (data statistics, no gradient).
 - ``has_presence``: ``extract`` returns a presence score that tells "an image is here" from "nothing is here".
+- ``follows_band_limit``: ``embed`` / ``extract`` accept ``band_limit_hz`` and then write only under it (a cover
+  at a low sample rate cannot carry more; the receiver knows the limit from the file's rate).
 - ``whole_file``: the scheme takes a cover of any length of at least ``min_cover_samples`` (the payload is spread
-  over all of it) instead of a window of exactly ``cfg.clip_samples``.
+  over all of it and found again without an offset) instead of a window of exactly ``cfg.clip_samples``.
 """
 from __future__ import annotations
 
@@ -38,12 +40,13 @@ class Hidden:
     container: torch.Tensor
     received_spec: torch.Tensor | None = None
     revealed: torch.Tensor | None = None
+    info: list[dict] | None = None  # per item, what the scheme sent (the robust scheme: bytes, quality, seconds)
 
 
 class Extracted(NamedTuple):
     image: torch.Tensor  # [B, C, H, W] in about [0, 1] (not clamped)
     presence: torch.Tensor | None  # [B] in [0, 1] where the scheme can tell (has_presence), else None
-
+    detail: str | None = None  # one line on the first item: what was found, or why nothing was
 
 class StegoScheme(nn.Module):
     """Base class of the schemes. Subclasses set the capability flags and implement ``analyse``, ``embed``,
@@ -52,11 +55,22 @@ class StegoScheme(nn.Module):
     takes_key = False
     measures_statistics = False
     has_presence = False
+    follows_band_limit = False
     whole_file = False
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
+
+    # Mixed precision for the learned nets only (train.amp): transforms and the 16-bit channel stay float32/64,
+    # where bfloat16's 8-bit mantissa would be coarser than the quantisation being simulated.
+    net_dtype: torch.dtype | None = None
+
+    def run_net(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        if self.net_dtype is None:
+            return net(x)
+        with torch.autocast(x.device.type, dtype=self.net_dtype):
+            return net(x).float()
 
     # --- shared ---------------------------------------------------------------------------------------------
     @property
@@ -101,6 +115,12 @@ class StegoScheme(nn.Module):
 
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
         """Reveal from a received waveform ``[B, T]`` (already read from a file)."""
+        raise NotImplementedError
+
+    def presence_many(self, waves: torch.Tensor, key: str | None = None,
+                      band_limit_hz: float | None = None) -> torch.Tensor | None:
+        """Schemes with ``has_presence`` and a window: the presence score of each window ``[W, T]``, ``[W]``
+        (None where the geometry is too small to tell)."""
         raise NotImplementedError
 
     @property

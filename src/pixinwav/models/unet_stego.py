@@ -68,12 +68,12 @@ class UNetStego(StegoScheme):
             net_in = stretch(plane)
             if self.cfg.cover_aware:
                 net_in = torch.cat([net_in, cover_spec[:, None, lo:hi]], dim=1)
-            band = self.hide_net(net_in)
+            band = self.run_net(self.hide_net, net_in)
         else:  # the net runs at image-plane resolution and its output is stretched
             if self.cfg.cover_aware:
                 cover = F.adaptive_avg_pool2d(cover_spec[:, None, lo:hi], plane.shape[-2:])
                 plane = torch.cat([plane, cover], dim=1)
-            band = stretch(self.hide_net(plane))
+            band = stretch(self.run_net(self.hide_net, plane))
         return F.pad(band[:, 0], (0, 0, lo, self.cfg.container_shape[0] - hi))
 
     def analyse(self, wave: torch.Tensor) -> torch.Tensor:
@@ -108,7 +108,7 @@ class UNetStego(StegoScheme):
         if self.cfg.reveal_norm == "row":
             spec = spec / (spec.pow(2).mean(dim=-1, keepdim=True) + 1e-10).sqrt()
         plane = F.interpolate(spec[:, None], size=(size, size), mode=self.cfg.reveal_resize)
-        return self.plane_to_image(self.reveal_net(plane))
+        return self.plane_to_image(self.run_net(self.reveal_net, plane))
 
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
         return Extracted(self.reveal_spec(self.analyse(wave)), None)

@@ -1,0 +1,195 @@
+"""What happens to audio between the sender and the receiver: lossy codecs, noise, resampling, trimming, playback.
+
+Every attack has one signature, ``attack(audio, rate, strength, seed) -> (audio, rate)``: ``audio`` is float32
+``[T, channels]`` in [-1, 1]; the result may have another rate (Opus decodes at 48 kHz) or length (a codec's
+delay, a trimmed start). Codec delay is left in, as real decoders leave it: finding the payload is the
+receiver's job. ``ATTACKS`` maps each name to the attack, its strengths for ``pixinwav eval --attacks``, and
+what the strength means.
+
+Codecs run through PyAV (FFmpeg's encoders and decoders in a wheel): LAME MP3, FFmpeg's AAC, libopus and FFmpeg's
+Vorbis, in memory.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .channel import pcm16_round_trip
+from .data.audio import resample
+from .errors import PixinwavError
+
+Attack = Callable[[np.ndarray, int, float, int], tuple[np.ndarray, int]]
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    run: Attack
+    strengths: tuple[float, ...]  # what `eval --attacks NAME` tries
+    unit: str  # what the strength means
+
+
+def _codec(codec: str, container: str, audio: np.ndarray, rate: int, bitrate_kbps: float,
+           codec_rate: int | None = None) -> tuple[np.ndarray, int]:
+    import av
+
+    codec_rate = codec_rate or rate
+    if codec_rate != rate:
+        audio, rate = resample(audio, rate, codec_rate), codec_rate
+    layout = "mono" if audio.shape[1] == 1 else "stereo"
+    audio = audio if audio.shape[1] <= 2 else audio[:, :2]
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container) as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.bit_rate = int(bitrate_kbps * 1000)
+        stream.layout = layout
+        if codec == "vorbis":
+            stream.codec_context.options = {"strict": "-2"}  # FFmpeg marks its native Vorbis encoder experimental
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio.T, dtype=np.float32), format="fltp", layout=layout)
+        frame.rate = rate
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    buffer.seek(0)
+    chunks = []
+    with av.open(buffer) as inp:
+        stream = inp.streams.audio[0]
+        for decoded in inp.decode(stream):
+            chunks.append(decoded.to_ndarray().reshape(-1, decoded.samples) if decoded.format.is_planar
+                          else decoded.to_ndarray().reshape(decoded.samples, -1).T)
+        rate = stream.rate
+    return np.concatenate(chunks, axis=1).T.astype(np.float32), rate
+
+
+def mp3(audio, rate, kbps, seed):
+    return _codec("libmp3lame", "mp3", audio, rate, kbps, rate if rate in (32000, 44100, 48000) else 44100)
+
+
+def aac(audio, rate, kbps, seed):
+    return _codec("aac", "adts", audio, rate, kbps)
+
+
+def opus(audio, rate, kbps, seed):
+    return _codec("libopus", "ogg", audio, rate, kbps, 48000)
+
+
+def vorbis(audio, rate, kbps, seed):
+    return _codec("vorbis", "ogg", audio, rate, kbps)
+
+
+def _noise_at(audio: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    power = np.mean(np.square(audio, dtype=np.float64))
+    scale = np.sqrt(power / (np.mean(np.square(noise)) + 1e-30) / 10 ** (snr_db / 10))
+    return np.clip(audio + scale * noise, -1, 1).astype(np.float32)
+
+
+def white_noise(audio, rate, snr_db, seed):
+    return _noise_at(audio, np.random.default_rng(seed).normal(size=audio.shape), snr_db), rate
+
+
+def pink_noise(audio, rate, snr_db, seed):
+    """Noise whose power falls as 1 / frequency (shaped in the frequency domain)."""
+    white = np.random.default_rng(seed).normal(size=audio.shape)
+    spectrum = np.fft.rfft(white, axis=0)
+    freq = np.fft.rfftfreq(audio.shape[0], 1 / rate)
+    spectrum /= np.sqrt(np.maximum(freq, 20.0))[:, None]
+    return _noise_at(audio, np.fft.irfft(spectrum, n=audio.shape[0], axis=0), snr_db), rate
+
+
+def resample_round_trip(audio, rate, via_hz, seed):
+    return pcm16_round_trip(resample(pcm16_round_trip(resample(audio, rate, int(via_hz))), int(via_hz), rate)), rate
+
+
+def gain(audio, rate, db, seed):
+    return np.clip(audio * 10 ** (db / 20), -1, 32767 / 32768).astype(np.float32), rate
+
+
+def trim_start(audio, rate, max_seconds, seed):
+    """Cut a random number of samples (1 to ``max_seconds`` worth) from the start."""
+    cut = int(np.random.default_rng(seed).integers(1, max(2, int(max_seconds * rate) + 1)))
+    return audio[cut:], rate
+
+
+def append_silence(audio, rate, seconds, seed):
+    return np.concatenate([audio, np.zeros((int(seconds * rate), audio.shape[1]), np.float32)]), rate
+
+
+def lowpass(audio, rate, cutoff_hz, seed):
+    from scipy.signal import butter, sosfiltfilt
+
+    if cutoff_hz >= rate / 2:
+        return audio, rate
+    sos = butter(8, cutoff_hz, fs=rate, output="sos")
+    return sosfiltfilt(sos, audio, axis=0).astype(np.float32), rate
+
+
+def mono(audio, rate, strength, seed):
+    return audio.mean(axis=1, keepdims=True), rate
+
+
+def quantise(audio, rate, bits, seed):
+    levels = 2 ** (int(bits) - 1)
+    return (np.clip(np.round(audio * levels), -levels, levels - 1) / levels).astype(np.float32), rate
+
+
+def speed(audio, rate, percent, seed):
+    """Play faster (positive) or slower: tempo and pitch change together, as a turntable or tape would."""
+    factor = 1 + percent / 100
+    return resample(audio, int(round(rate * factor)), rate), rate
+
+
+def over_the_air(audio, rate, snr_db, seed):
+    """Playback in a small room: a loudspeaker band (150 Hz-8 kHz), the room's impulse response (image source
+    method, pyroomacoustics, RT60 about 0.3 s), a microphone 1.5 m away, and room noise at ``snr_db``."""
+    try:
+        import pyroomacoustics as pra
+    except ImportError:
+        raise PixinwavError("the over_the_air attack needs pyroomacoustics: pip install pyroomacoustics") from None
+    from scipy.signal import butter, fftconvolve, sosfiltfilt
+
+    x = audio.mean(axis=1)
+    x = sosfiltfilt(butter(4, [150, min(8000, rate / 2 - 1)], btype="band", fs=rate, output="sos"), x)
+    absorption, order = pra.inverse_sabine(0.3, [4.0, 3.5, 2.6])
+    room = pra.ShoeBox([4.0, 3.5, 2.6], fs=rate, materials=pra.Material(absorption), max_order=min(order, 12))
+    room.add_source([1.0, 1.2, 1.4])
+    room.add_microphone([2.4, 1.5, 1.2])
+    room.compute_rir()
+    rir = np.asarray(room.rir[0][0])
+    wet = fftconvolve(x, rir / np.abs(rir).max())[: len(x) + len(rir) // 4]
+    wet = wet / (np.abs(wet).max() + 1e-12) * np.abs(x).max()
+    out, _ = pink_noise(wet[:, None].astype(np.float32), rate, snr_db, seed)
+    return out, rate
+
+
+def identity(audio, rate, strength, seed):
+    return pcm16_round_trip(audio), rate
+
+
+ATTACKS: dict[str, AttackSpec] = {
+    "none": AttackSpec(identity, (0,), "16-bit WAV, nothing else"),
+    "mp3": AttackSpec(mp3, (320, 128, 64), "kbit/s"),
+    "aac": AttackSpec(aac, (128, 64), "kbit/s"),
+    "opus": AttackSpec(opus, (64, 32), "kbit/s"),
+    "vorbis": AttackSpec(vorbis, (128,), "kbit/s"),
+    "white_noise": AttackSpec(white_noise, (40, 30, 20), "dB SNR"),
+    "pink_noise": AttackSpec(pink_noise, (30, 20), "dB SNR"),
+    "resample": AttackSpec(resample_round_trip, (16000, 22050, 48000), "Hz, and back"),
+    "gain": AttackSpec(gain, (-6, 6), "dB"),
+    "trim_start": AttackSpec(trim_start, (1.0,), "s at most (a random number of samples)"),
+    "append_silence": AttackSpec(append_silence, (2.0,), "s"),
+    "lowpass": AttackSpec(lowpass, (8000,), "Hz"),
+    "mono": AttackSpec(mono, (0,), "downmix"),
+    "quantise": AttackSpec(quantise, (8,), "bits"),
+    "speed": AttackSpec(speed, (1.0, -1.0), "%"),
+    "over_the_air": AttackSpec(over_the_air, (30,), "dB SNR of room noise"),
+}
+
+
+def apply(name: str, audio: np.ndarray, rate: int, strength: float, seed: int = 0) -> tuple[np.ndarray, int]:
+    """Run attack ``name`` on ``[T]`` or ``[T, channels]`` audio; one-line error for an unknown name."""
+    if name not in ATTACKS:
+        raise PixinwavError(f"unknown attack {name!r}; choose from {', '.join(ATTACKS)}")
+    audio = np.asarray(audio, dtype=np.float32)
+    out, out_rate = ATTACKS[name].run(audio[:, None] if audio.ndim == 1 else audio, rate, strength, seed)
+    return np.ascontiguousarray(out, dtype=np.float32), out_rate

@@ -1,0 +1,174 @@
+"""What a stego file survives: every model hides in the same covers, each stego is written as a 16-bit WAV the
+way ``pixinwav hide`` writes it, read back, attacked (``attacks.py``) and revealed the way ``pixinwav reveal``
+reveals (window models search with ``--offset auto``; whole-file models need no offset). One row per model, pair,
+attack and strength; a failed reveal (the model says no intact image) is a row with ``recovered`` 0."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from . import metrics
+from .attacks import ATTACKS, apply
+from .data.audio import read_audio, write_audio
+from .data.images import load_image
+from .errors import PixinwavError
+
+VISQOL_SECONDS = 20.0  # ViSQOL on the first seconds of each stego (it is slow on long files)
+AUDIO_KEYS = ("audio/snr", "audio/louder_cells", "audio/visqol")
+
+
+def codec_louder_cells(covers: list[tuple[np.ndarray, int, str]], codec: str = "mp3", kbps: float = 128) -> float:
+    """Mean fraction of STFT cells where a codec's own coding noise is louder than the cover: the audibility
+    yardstick for the models' ``audio/louder_cells`` (FFmpeg's MP3 decoder removes the encoder delay)."""
+    fractions = []
+    for audio, rate, _ in covers:
+        coded, coded_rate = apply(codec, audio, rate, kbps)
+        n = min(len(coded), len(audio))
+        if coded_rate == rate:
+            fractions.append(metrics.louder_cells(audio[:n], coded[:n], rate))
+    return float(np.mean(fractions)) if fractions else float("nan")
+
+
+def parse_attacks(text: str) -> list[tuple[str, float]]:
+    """``all``, or ``NAME[:STRENGTH],...`` (a name without a strength runs all its strengths)."""
+    out = []
+    for item in (ATTACKS if text == "all" else text.split(",")):
+        name, _, strength = item.strip().partition(":")
+        if name not in ATTACKS:
+            raise PixinwavError(f"unknown attack {name!r}; choose from {', '.join(ATTACKS)} or 'all'")
+        out += [(name, float(strength))] if strength else [(name, s) for s in ATTACKS[name].strengths]
+    return out
+
+
+def is_window_model(model) -> bool:
+    return not model.whole_file  # it hides in a window and reveals with --offset auto
+
+
+def run(models: dict, images: list[Path], covers: list[tuple[np.ndarray, int, str]], attacks: list[tuple[str, float]],
+        visqol: bool = True, progress: bool = True, payload_seconds: float | None = None) -> list[dict]:
+    """``payload_seconds``: music per payload copy for whole-file models (their ``--seconds``)."""
+    rows = []
+    bar = tqdm(total=len(models) * len(covers) * len(attacks), desc="eval --attacks", unit="reveal", disable=not progress)
+    with tempfile.TemporaryDirectory(prefix="pixinwav-attacks-") as tmp:
+        for name, model in models.items():
+            for i, ((cover, rate, label), image) in enumerate(zip(covers, images)):
+                secret = load_image(image, 256, 3)
+                offset = {"offset": "auto"} if is_window_model(model) else {}
+                try:
+                    seconds = {"seconds": payload_seconds} if model.whole_file and payload_seconds else {}
+                    stego, report = model.hide(image, cover, rate, **offset, **seconds)
+                except PixinwavError as exc:  # e.g. the image does not fit the music: a failure on every attack
+                    failed = {"image/ssim": float("nan"), "image/psnr": float("nan"), "recovered": 0, "warned": 0,
+                              **dict.fromkeys(AUDIO_KEYS, float("nan")), "hide_error": str(exc)}
+                    rows += [{"model": name, "pair": i, "cover": label, "image": Path(image).name, "attack": attack,
+                              "strength": strength, **failed} for attack, strength in attacks]
+                    bar.update(len(attacks))
+                    continue
+                path = write_audio(Path(tmp) / f"{name}-{i}.wav", stego, rate, force=True)
+                stego = read_audio(path).samples
+                audio = {"audio/snr": metrics.snr(cover, stego),
+                         "audio/louder_cells": metrics.louder_cells(cover, stego, rate), "audio/visqol": float("nan")}
+                if visqol:
+                    n = int(VISQOL_SECONDS * rate)
+                    audio["audio/visqol"] = metrics.visqol_mos(cover[:n].mean(1), stego[:n].mean(1), rate)
+                for attack, strength in attacks:
+                    attacked, attacked_rate = apply(attack, stego, rate, strength, seed=i)
+                    try:
+                        revealed, found = model.reveal_with_report(attacked, attacked_rate, **offset)
+                        revealed = revealed.expand(3, -1, -1) if revealed.shape[0] == 1 else revealed
+                        revealed = torch.nn.functional.interpolate(revealed[None], size=secret.shape[1:], mode="area")[0]
+                        # an image written with a warning that it is damaged is not counted as recovered
+                        quality = {"image/ssim": float(metrics.ssim(revealed[None], secret[None])[0]),
+                                   "image/psnr": float(metrics.psnr(revealed[None], secret[None])[0]),
+                                   "recovered": int(not found.startswith("warning")), "warned": int(found.startswith("warning"))}
+                    except PixinwavError:
+                        quality = {"image/ssim": float("nan"), "image/psnr": float("nan"), "recovered": 0, "warned": 0}
+                    rows.append({"model": name, "pair": i, "cover": label, "image": Path(image).name, "attack": attack,
+                                 "strength": strength, **quality, **audio, "hide_error": ""})
+                    bar.update(1)
+    bar.close()
+    return rows
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    """Per model, attack and strength: recovered fraction, median SSIM counting failures as 0, mean PSNR of the
+    recovered images, and the stego's audio figures (the same for every attack)."""
+    keys = sorted({(r["model"], r["attack"], r["strength"]) for r in rows},
+                  key=lambda k: ([r["model"] for r in rows].index(k[0]), list(ATTACKS).index(k[1]), -abs(k[2])))
+    out = []
+    for model, attack, strength in keys:
+        group = [r for r in rows if (r["model"], r["attack"], r["strength"]) == (model, attack, strength)]
+        ssim = np.array([r["image/ssim"] if r["recovered"] else 0.0 for r in group])  # failed or damaged: 0
+        psnr = np.array([r["image/psnr"] for r in group if r["recovered"]])
+        out.append({"model": model, "attack": attack, "strength": strength, "files": len(group),
+                    "recovered": float(np.mean([r["recovered"] for r in group])),
+                    "warned": float(np.mean([r["warned"] for r in group])), "ssim_median": float(np.median(ssim)),
+                    "psnr_mean": float(psnr.mean()) if len(psnr) else float("nan"),
+                    **{k: float(np.nanmean([r.get(k, np.nan) for r in group])) for k in AUDIO_KEYS}})
+    return out
+
+
+def markdown(table: list[dict]) -> str:
+    lines = ["| model | attack | strength | recovered | written with a damage warning | median SSIM (failed = 0) "
+             "| mean PSNR dB (recovered) | audio SNR dB | ViSQOL | cells louder than cover |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in table:
+        unit = ATTACKS[r["attack"]].unit
+        lines.append(f"| {r['model']} | {r['attack']} | {r['strength']:g} {unit} | {r['recovered'] * 100:.0f} % | "
+                     f"{r['warned'] * 100:.0f} % | "
+                     f"{r['ssim_median']:.3f} | {r['psnr_mean']:.1f} | {r['audio/snr']:.1f} | "
+                     f"{r.get('audio/visqol', float('nan')):.2f} | {r['audio/louder_cells'] * 100:.1f} % |")
+    return "\n".join(lines)
+
+
+def clean_false_found(model, files: list[Path], count: int, seconds: float, seed: int = 0,
+                      progress: bool = True) -> tuple[int, int]:
+    """Reveal on ``count`` windows of ``seconds`` drawn at random from ``files`` (no image hidden in them): (times
+    an image was "found", windows tried). Files shorter than a window are skipped."""
+    import soundfile as sf
+
+    files = [f for f in files if sf.info(str(f)).duration >= seconds]
+    if not files:
+        raise PixinwavError(f"no audio file lasts {seconds:g} s: nothing to draw clean windows from")
+    rng = np.random.default_rng([seed, 7])
+    found = 0
+    offset = {"offset": "auto"} if is_window_model(model) else {}
+    for _ in tqdm(range(count), desc="clean windows", unit="window", disable=not progress):
+        path = files[int(rng.integers(len(files)))]
+        info = sf.info(str(path))
+        n = int(seconds * info.samplerate)
+        audio, rate = sf.read(str(path), start=int(rng.integers(0, info.frames - n + 1)), frames=n, dtype="float32",
+                              always_2d=True)
+        try:
+            model.reveal(audio, rate, **offset)
+            found += 1
+        except PixinwavError:
+            pass
+    return found, count
+
+
+def figure(path, table: list[dict]) -> None:
+    """SSIM (failures = 0) per attack and strength, one line per model."""
+    from matplotlib.figure import Figure
+
+    labels = []
+    for r in table:
+        label = f"{r['attack']} {r['strength']:g}"
+        if label not in labels:
+            labels.append(label)
+    fig = Figure(figsize=(max(8, 0.45 * len(labels)), 4.2))
+    ax = fig.subplots()
+    for model in dict.fromkeys(r["model"] for r in table):
+        values = {f"{r['attack']} {r['strength']:g}": r["ssim_median"] for r in table if r["model"] == model}
+        ax.plot(range(len(labels)), [values.get(k, np.nan) for k in labels], "o-", label=model, ms=4)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("median image SSIM (failed = 0)")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, format="png")

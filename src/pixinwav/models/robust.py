@@ -1,0 +1,277 @@
+"""The robust scheme: a compressed image, LDPC-coded, written by spread-transform dither modulation into the MDCT
+of the whole song, with steps that follow the song's own masking, and found again after codecs, noise,
+resampling, gain changes and cuts without any offset.
+
+Layout (mono, ``sample_rate`` 16 kHz, MDCT hop ``hop`` = 512 samples = 32 ms; ``band`` 300 Hz-7 kHz):
+every frame has ``groups`` groups of ``spread`` neighbouring bins, one bit each. Group ``PN_GROUP`` carries a
+keyed pseudo-random sequence that numbers the frames (so a cut start or a codec delay is found), group
+``HEADER_GROUP`` the 112-bit header over and over, the others the LDPC codewords of the image, interleaved over
+one copy of ``K`` frames. Copies repeat until the song ends, and the receiver adds up what every copy says.
+
+Finding the payload: the lattice points of all groups are the same in every frame, so the receiver can measure
+how well a candidate alignment puts projections on the union of both bits' lattices without knowing any bit:
+an integer-sample search over one hop on the low bins (which tolerate half a sample), then a fractional-sample
+search (a delay of 1024 samples at 44.1 kHz is 371.5 samples at 16 kHz), then the pseudo-random sequence gives
+the frame number.
+"""
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..config import ModelConfig
+from ..errors import PixinwavError
+from ..robust import code, mdct, payload
+from ..robust.stdm import TIME_RADIUS, Lattice, keyed_bits, keyed_permutation
+from .base import Extracted, Hidden, StegoScheme
+
+BLOCK_BITS = 1024  # LDPC message bits per codeword (2048 coded bits)
+MIN_BLOCKS = 4  # 3 of data (380 bytes: a quarter-size photo at the lowest AVIF quality takes 300-400) + parity
+PN_GROUP, HEADER_GROUP = 3, 4  # 1.2-1.9 kHz: loud in music, kept well by codecs
+PN_PERIOD = 1 << 15  # frames (17.5 minutes at 32 ms): the payload is written into at most this many
+FLOOR = 10 ** (-75 / 20)  # masking scale (per coefficient, full scale = 1) under which the cover counts as silent
+SYNC_FRAMES = 64  # frames per segment in the alignment search (2 s)
+SYNC_SEGMENTS = 3
+SYNC_LOW_GROUPS = 5  # groups under about 1.9 kHz (half a sample is 0.36 rad there): the integer search
+MIN_AGREEMENT = 0.04  # below this at the best alignment, there is no payload to read (see benchmarks/robust_presence)
+
+
+@dataclass
+class Reading:
+    """What the receiver found. ``image`` is None unless the header and the image's CRC-32 both hold."""
+
+    image: torch.Tensor | None
+    agreement: float  # how well the best alignment puts projections on the lattices (about 0 without a payload)
+    detail: str  # one line: what was found, or why there is no image
+    shift: float = 0.0  # samples (16 kHz) from the file's start to the first whole frame
+    first_frame: int = 0  # the payload frame number of that frame
+    failed_blocks: int = 0
+
+
+class RobustStego(StegoScheme):
+    takes_key = True
+    has_presence = True
+    whole_file = True
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__(cfg)
+        self.hop = cfg.hop
+        self.low, self.high = round(cfg.band[0] * cfg.hop), round(cfg.band[1] * cfg.hop)
+        self._lattices: dict[str, Lattice] = {}
+
+    # --- layout -------------------------------------------------------------------------------------------------
+    def lattice(self, key: str | None) -> Lattice:
+        key = key or ""
+        if key not in self._lattices:
+            self._lattices = {key: Lattice.make(key, self.low, self.high, self.cfg.spread, self.cfg.change_db, FLOOR)}
+        return self._lattices[key]
+
+    @property
+    def data_groups(self) -> list[int]:
+        groups = (self.high - self.low) // self.cfg.spread
+        return [g for g in range(groups) if g not in (PN_GROUP, HEADER_GROUP)]
+
+    def copy_frames(self, blocks: int) -> int:
+        return math.ceil(blocks * 2 * BLOCK_BITS / len(self.data_groups))
+
+    @property
+    def min_cover_samples(self) -> int:
+        return (self.copy_frames(MIN_BLOCKS) + 2) * self.hop
+
+    @property
+    def top_frequency(self) -> float:
+        return self.high * self.cfg.sample_rate / (2 * self.hop)
+
+    def frame_seconds(self, frames: int) -> float:
+        return frames * self.hop / self.cfg.sample_rate
+
+    # --- hiding --------------------------------------------------------------------------------------------------
+    def analyse(self, wave: torch.Tensor) -> torch.Tensor:
+        return wave
+
+    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
+              seconds: float | None = None, quality: int | None = None) -> Hidden:
+        """Hide ``image [B, C, H, W]`` in whole covers ``[B, T]``: one copy of the payload in ``seconds`` of music
+        (default ``cfg.payload_seconds``, at most the cover), repeated to the end. The image is compressed at the
+        best quality that fits (or at ``quality``). ``Hidden.info`` holds what was sent, per item."""
+        self.check_cover(cover)
+        containers, infos = [], []
+        for one_image, one_cover in zip(image, cover):
+            container, info = self._embed_one(one_image, one_cover.detach().cpu().double().numpy(), key,
+                                              seconds or self.cfg.payload_seconds, quality)
+            containers.append(torch.from_numpy(container).to(cover))
+            infos.append(info)
+        container = torch.stack(containers)
+        return Hidden(cover, container, container, info=infos)
+
+    def _embed_one(self, image: torch.Tensor, cover: np.ndarray, key: str | None, seconds: float,
+                   quality: int | None) -> tuple[np.ndarray, dict]:
+        lattice = self.lattice(key)
+        frames = min(mdct.frame_count(len(cover), self.hop), PN_PERIOD)
+        budget = min(frames, int(seconds * self.cfg.sample_rate / self.hop))
+        data_groups = self.data_groups
+        blocks = budget * len(data_groups) // (2 * BLOCK_BITS)
+        if blocks < MIN_BLOCKS:
+            raise PixinwavError(f"the cover is too short: one copy of the payload needs at least "
+                                f"{self.min_cover_samples / self.cfg.sample_rate:.1f} s of music")
+        capacity = (blocks - 1) * BLOCK_BITS // 8 - 4  # one block is the parity of the others
+        data, used_quality = payload.compress(image, capacity, self.cfg.image_codec.upper(), quality)
+        message = payload.bytes_to_bits(data + struct.pack(">I", zlib.crc32(data)))
+        blocks = math.ceil(len(message) / BLOCK_BITS)  # the fewest that hold it: the more copies fit
+        message = np.concatenate([message, np.zeros(blocks * BLOCK_BITS - len(message), np.uint8)]).reshape(blocks, -1)
+        # a parity block (the XOR of the others) rebuilds any one block that fails to decode
+        message = np.concatenate([message, np.bitwise_xor.reduce(message, axis=0)[None]])
+        blocks += 1
+        coded = np.concatenate([code.encode(b) for b in message])
+        k = self.copy_frames(blocks)
+        slots = keyed_bits(key or "", f"filler{k}", k * len(data_groups))  # slots the codewords leave free
+        slots[keyed_permutation(key or "", f"interleave{k}", k * len(data_groups))[: len(coded)]] = coded
+        header = payload.Header(self.cfg.image_codec.upper(), image.shape[2], image.shape[1], blocks, len(data))  # shown size
+        header_bits = header.to_bits()
+        pn = keyed_bits(key or "", "frames", PN_PERIOD)
+
+        index = np.arange(frames)
+        bits = np.zeros((frames, lattice.groups), np.uint8)
+        bits[:, PN_GROUP] = pn[index]
+        bits[:, HEADER_GROUP] = header_bits[index % len(header_bits)]
+        bits[:, data_groups] = slots.reshape(k, len(data_groups))[index % k]
+        coefs = mdct.analyse(cover, self.hop, frames)
+        change = mdct.synthesise(lattice.embed(coefs, bits) - coefs, self.hop)
+        container = cover.copy()
+        container[: len(change)] += change
+        info = {"image_bytes": len(data), "quality": used_quality, "codec": header.codec, "blocks": blocks,
+                "copy_seconds": self.frame_seconds(k), "copies": frames / k,
+                "seconds_used": self.frame_seconds(frames),
+                "compressed": payload.decompress(data, image.shape[0], image.shape[1:])}
+        return container, info
+
+    # --- revealing ------------------------------------------------------------------------------------------------
+    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
+        return self.extract(spec, key).image
+
+    def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
+        readings = [self.read(w.detach().cpu().double().numpy(), key) for w in wave]
+        size, channels = self.cfg.image_size, self.cfg.image_channels
+        images = [r.image if r.image is not None else torch.zeros(channels, size, size) for r in readings]
+        presence = torch.tensor([1.0 if r.image is not None else 0.0 for r in readings])
+        return Extracted(torch.stack(images)[:, None].flatten(0, 1), presence, readings[0].detail)
+
+    def read(self, wave: np.ndarray, key: str | None = None) -> Reading:
+        """Find and decode the payload in a mono waveform at the model's rate (any start, any length)."""
+        lattice = self.lattice(key)
+        if mdct.frame_count(len(wave), self.hop) < SYNC_FRAMES:
+            return Reading(None, 0.0, f"the audio is too short to hold a payload ({len(wave) / self.cfg.sample_rate:.1f} s)")
+        shift, agreement = self.align(wave, lattice)
+        if agreement < MIN_AGREEMENT:
+            return Reading(None, agreement, f"no hidden image found (alignment score {agreement:.3f}; a payload scores "
+                                            f"{MIN_AGREEMENT} or more): plain audio, another --key, or a change too strong")
+        aligned = fractional_shift(wave, shift)
+        whole = int(math.floor(shift))
+        coefs = mdct.analyse(aligned[whole:], self.hop)
+        llr, _, _ = lattice.soft(coefs)
+        first = self.frame_number(llr[:, PN_GROUP], key)
+        index = first + np.arange(len(llr))
+        header_llr = np.zeros(payload.HEADER_BITS)
+        np.add.at(header_llr, index % payload.HEADER_BITS, llr[:, HEADER_GROUP])
+        header = payload.Header.from_bits((header_llr < 0).astype(np.uint8))
+        if header is None:
+            return Reading(None, agreement, f"no hidden image found: a payload-like pattern (score {agreement:.3f}) "
+                                            "but no readable header", shift, first)
+        k, data_groups = self.copy_frames(header.blocks), self.data_groups
+        slot_llr = np.zeros((k, len(data_groups)))
+        np.add.at(slot_llr, index % k, llr[:, data_groups])
+        order = keyed_permutation(key or "", f"interleave{k}", k * len(data_groups))
+        coded = slot_llr.reshape(-1)[order[: header.blocks * 2 * BLOCK_BITS]].reshape(header.blocks, -1)
+        decoded = [code.decode(block) for block in coded]
+        failed = [i for i, (_, ok) in enumerate(decoded) if not ok]
+        messages = np.stack([m for m, _ in decoded])
+        if len(failed) == 1:  # the parity block restores it
+            others = np.delete(messages, failed[0], axis=0)
+            messages[failed[0]] = np.bitwise_xor.reduce(others, axis=0)
+        raw = payload.bits_to_bytes(messages[:-1].reshape(-1))
+        data, crc = raw[: header.length], raw[header.length: header.length + 4]
+        if len(crc) < 4 or struct.unpack(">I", crc)[0] != zlib.crc32(data):
+            return Reading(None, agreement, f"a hidden image was found but it is damaged beyond repair ({len(failed)} "
+                                            f"of {header.blocks} code blocks failed): the audio changed too much",
+                           shift, first, len(failed))
+        try:
+            image = payload.decompress(data, self.cfg.image_channels, (self.cfg.image_size, self.cfg.image_size))
+        except Exception as exc:  # a CRC-exact payload that Pillow cannot read: not something this scheme wrote
+            return Reading(None, agreement, f"a payload was found but its image does not decode ({exc})", shift, first)
+        return Reading(image, agreement, f"found a {header.width} x {header.height} {header.codec} image "
+                                         f"({header.length} bytes, alignment score {agreement:.3f})", shift, first)
+
+    # --- synchronisation -----------------------------------------------------------------------------------------
+    def align(self, wave: np.ndarray, lattice: Lattice) -> tuple[float, float]:
+        """(samples from the start of ``wave`` to the first whole frame, fractional; agreement there)."""
+        hop = self.hop
+        span = (SYNC_FRAMES + 3) * hop
+        starts = loudest_segments(wave, span, SYNC_SEGMENTS)
+        low_top = lattice.low + SYNC_LOW_GROUPS * lattice.spread
+        basis = mdct.basis(hop)[:, : low_top + 8].astype(np.float32)
+        low = Lattice(lattice.low, SYNC_LOW_GROUPS, lattice.spread, lattice.signs[:SYNC_LOW_GROUPS],
+                      lattice.dither[:SYNC_LOW_GROUPS], lattice.step, lattice.floor)
+        score = np.zeros(hop)
+        for start in starts:  # every integer shift at once: frames at start + s + j hop for s < hop
+            segment = wave[start:start + span].astype(np.float32)
+            view = np.lib.stride_tricks.sliding_window_view(segment, 2 * hop)[: (SYNC_FRAMES + 1) * hop]
+            coefs = (view @ basis).astype(np.float64).reshape(SYNC_FRAMES + 1, hop, -1).transpose(1, 0, 2)
+            scale = np.sqrt(np.maximum(_smooth(np.square(coefs)), FLOOR**2))
+            phase = low.project(coefs, scale)
+            score += np.cos(4 * np.pi * phase).mean(axis=(1, 2))
+        coarse = int(np.argmax(score))
+        best = (-1.0, 0.0)
+        start = starts[0]
+        segment = np.pad(wave[start:start + span + 2 * hop], (0, max(0, start + span + 2 * hop - len(wave))))
+        for delta in np.arange(-1.0, 1.0 + 1e-9, 1 / 16):  # fractional: on all groups of the loudest segment
+            total = (coarse + delta) % hop  # the frame grid repeats every hop
+            piece = fractional_shift(segment, total)
+            coefs = mdct.analyse(piece[int(math.floor(total)):], hop, SYNC_FRAMES)
+            _, agreement, usable = lattice.soft(coefs)
+            value = float(np.average(agreement, weights=usable.sum(0) + 1e-9))
+            if value > best[0]:
+                best = (value, total)
+        return best[1], best[0]  # segments start on multiples of hop: the same shift holds from the wave's start
+
+    def frame_number(self, pn_llr: np.ndarray, key: str | None) -> int:
+        """The payload frame number of the first received frame, from the keyed sequence in ``PN_GROUP``."""
+        pn = 1.0 - 2.0 * keyed_bits(key or "", "frames", PN_PERIOD)
+        folded = np.zeros(PN_PERIOD)
+        np.add.at(folded, np.arange(len(pn_llr)) % PN_PERIOD, pn_llr)
+        # score(f) = sum_j llr_j pn[(j + f) mod P]: circular cross-correlation
+        score = np.fft.irfft(np.conj(np.fft.rfft(folded)) * np.fft.rfft(pn), n=PN_PERIOD)
+        return int(np.argmax(score))
+
+
+def _smooth(power: np.ndarray) -> np.ndarray:
+    """The masking neighbourhood (``stdm``) over the last two axes of ``[shifts, frames, bins]``."""
+    from scipy.ndimage import uniform_filter
+
+    from ..robust.stdm import FREQ_RADIUS
+
+    return uniform_filter(power, size=(1, 2 * TIME_RADIUS + 1, 2 * FREQ_RADIUS + 1), mode="nearest")
+
+
+def fractional_shift(wave: np.ndarray, shift: float) -> np.ndarray:
+    """``wave`` advanced by the fractional part of ``shift`` samples (band-limited, by FFT phase); the integer
+    part is left to the caller's indexing."""
+    frac = shift - math.floor(shift)
+    if frac == 0:
+        return wave
+    n = len(wave)
+    spectrum = np.fft.rfft(wave, n)
+    return np.fft.irfft(spectrum * np.exp(2j * np.pi * np.fft.rfftfreq(n) * frac), n)
+
+
+def loudest_segments(wave: np.ndarray, span: int, count: int) -> list[int]:
+    """Starts of up to ``count`` non-overlapping segments of ``span`` samples with the most energy, loudest first."""
+    n = len(wave) // span
+    if n <= 1:
+        return [0]
+    energy = np.square(wave[: n * span]).reshape(n, span).sum(1)
+    return [int(i) * span for i in np.argsort(-energy, kind="stable")[:count]]

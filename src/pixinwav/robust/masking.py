@@ -1,0 +1,18 @@
+"""How loud a change may be, cell by cell: the cover's own time-frequency level, smoothed.
+
+The scale of a cell is the RMS of the coefficients around it (``time_radius`` frames and ``freq_radius`` bins
+each side). A change proportional to it is loud where the music is loud and busy and vanishes in its gaps and
+quiet passages (the principle of adaptive steganography: change where the cover is busy). The receiver computes
+the same scale from what it received; because the change sits well under the cover (-15 dB or less), the scale
+of the stego is within a few percent of the cover's, and the sender iterates to that fixed point.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import uniform_filter
+
+
+def masking_scale(coefs: np.ndarray, time_radius: int, freq_radius: int, floor: float) -> np.ndarray:
+    """``[frames, bins]`` coefficients -> ``[frames, bins]`` local RMS, at least ``floor``."""
+    power = uniform_filter(np.square(coefs), size=(2 * time_radius + 1, 2 * freq_radius + 1), mode="nearest")
+    return np.sqrt(np.maximum(power, floor**2))

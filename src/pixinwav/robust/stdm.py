@@ -1,0 +1,118 @@
+"""Spread-transform dither modulation (STDM) on masking-normalised MDCT coefficients: one bit per group of
+``spread`` neighbouring coefficients of a frame.
+
+Each coefficient is divided by its masking scale (``masking.py``), so every normalised coefficient has about unit
+size. A group's normalised coefficients are projected on a secret +-1 / sqrt(spread) pattern; the projection is
+moved to the nearest point of the lattice ``step (Z + dither + bit / 2)`` and the move is spread back over the
+group along the pattern (informed embedding: the cover's own projection is cancelled, not added to). A change of
+``change_db`` under the local level per coefficient sets ``step = 10^(change_db / 20) sqrt(12 spread)``.
+The receiver re-derives the scale from what it received, projects, and turns the distance to the two lattices
+into a log-likelihood ratio with the noise it measures per group.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from scipy.ndimage import uniform_filter
+
+from .masking import masking_scale
+
+# Masking neighbourhood: 3 frames (96 ms at 16 kHz, hop 512) x 5 bins (78 Hz): narrow enough in frequency to
+# follow a melody's harmonics instead of filling the gaps between them.
+TIME_RADIUS, FREQ_RADIUS = 1, 2
+FIXED_POINT_ROUNDS = 3  # the sender re-derives the scale from its own stego this often (the receiver's view)
+RELIABILITY_FRAMES, RELIABILITY_GROUPS = 12, 2  # the receiver measures noise over 25 frames (0.8 s) x 5 groups
+
+
+def keyed_stream(key: str, label: str, count: int) -> np.ndarray:
+    """``count`` uint64 words from SHAKE-256 of the key and a label: the same on every machine and NumPy version."""
+    raw = hashlib.shake_256(f"pixinwav-robust:{label}:{key}".encode("utf-8")).digest(8 * count)
+    return np.frombuffer(raw, dtype="<u8").copy()
+
+
+def keyed_uniform(key: str, label: str, count: int) -> np.ndarray:
+    return (keyed_stream(key, label, count) >> np.uint64(11)).astype(np.float64) / 2.0**53
+
+
+def keyed_bits(key: str, label: str, count: int) -> np.ndarray:
+    return (keyed_stream(key, label, count) & np.uint64(1)).astype(np.uint8)
+
+
+def keyed_permutation(key: str, label: str, count: int) -> np.ndarray:
+    return np.argsort(keyed_stream(key, label, count), kind="stable")
+
+
+@dataclass(frozen=True)
+class Lattice:
+    low: int  # first MDCT bin used
+    groups: int  # groups per frame; group g is bins low + g * spread ... + spread - 1
+    spread: int
+    signs: np.ndarray  # [groups, spread], +-1 / sqrt(spread)
+    dither: np.ndarray  # [groups] in [0, 1)
+    step: float
+    floor: float  # masking scale where the cover counts as silent
+
+    @classmethod
+    def make(cls, key: str, low: int, high: int, spread: int, change_db: float, floor: float) -> "Lattice":
+        groups = (high - low) // spread
+        signs = (1.0 - 2.0 * keyed_bits(key, "signs", groups * spread).reshape(groups, spread)) / math.sqrt(spread)
+        step = 10 ** (change_db / 20) * math.sqrt(12 * spread)
+        return cls(low, groups, spread, signs, keyed_uniform(key, "dither", groups), step, floor)
+
+    @property
+    def high(self) -> int:
+        return self.low + self.groups * self.spread
+
+    def normalised(self, coefs: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """``[..., frames, bins]`` -> ``[..., frames, groups, spread]`` coefficients over their scale."""
+        band = slice(self.low, self.high)
+        return (coefs[..., band] / scale[..., band]).reshape(*coefs.shape[:-1], self.groups, self.spread)
+
+    def project(self, coefs: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """``[..., frames, bins]`` -> ``[..., frames, groups]`` projections in steps, minus the dither, mod 1."""
+        y = (self.normalised(coefs, scale) * self.signs).sum(-1)
+        return np.mod(y / self.step - self.dither, 1.0)
+
+    def scale(self, coefs: np.ndarray) -> np.ndarray:
+        return masking_scale(coefs, TIME_RADIUS, FREQ_RADIUS, self.floor)
+
+    def embed(self, coefs: np.ndarray, bits: np.ndarray) -> np.ndarray:
+        """``coefs [frames, bins]``, ``bits [frames, groups]`` -> stego coefficients. The scale is taken from the
+        stego itself (a few fixed-point rounds), so the receiver, which only has the stego, derives the same."""
+        stego = coefs
+        target = 0.5 * bits  # project() already took the dither off
+        for _ in range(FIXED_POINT_ROUNDS):
+            scale = self.scale(stego)
+            phase = self.project(coefs, scale)
+            move = (target - phase + 0.5) % 1.0 - 0.5  # to the nearest point of the bit's lattice, in steps
+            change = (move * self.step)[..., None] * self.signs  # [frames, groups, spread], normalised units
+            stego = coefs.copy()
+            stego[:, self.low:self.high] += change.reshape(len(coefs), -1) * scale[:, self.low:self.high]
+        return stego
+
+    def soft(self, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Received ``coefs [frames, bins]`` -> (LLR ``[frames, groups]``, positive for bit 0; agreement per group
+        ``[groups]``, 1 for an exact stego and 0 for audio without one; usable ``[frames, groups]``).
+
+        The noise is measured locally (``RELIABILITY_FRAMES`` x ``RELIABILITY_GROUPS`` around each bit), not once
+        per file: noise at a fixed level drowns quiet passages and spares loud ones, and a codec spends its bits
+        unevenly, so a bit's confidence must follow its own neighbourhood."""
+        scale = self.scale(coefs)
+        phase = self.project(coefs, scale)
+        band = scale[:, self.low:self.high].reshape(len(coefs), self.groups, self.spread)
+        usable = (band > 2 * self.floor).mean(-1) > 0.5  # a group in near-silence carries nothing readable
+        closeness = np.cos(4 * np.pi * phase) * usable
+        agreement = closeness.sum(0) / np.maximum(usable.sum(0), 1)
+        size = (2 * RELIABILITY_FRAMES + 1, 2 * RELIABILITY_GROUPS + 1)
+        local = uniform_filter(closeness, size=size, mode="nearest") / np.maximum(
+            uniform_filter(usable.astype(np.float64), size=size, mode="nearest"), 1e-3)
+        # wrapped-Gaussian noise of deviation sigma (in steps) gives E cos(4 pi e) = exp(-8 pi^2 sigma^2)
+        sigma = np.sqrt(-np.log(np.clip(local, 1e-3, 0.999)) / (8 * np.pi**2))
+        d0 = np.minimum(phase, 1 - phase)
+        d1 = np.abs(phase - 0.5)
+        llr = (d1**2 - d0**2) / (2 * sigma**2) * usable
+        return np.clip(llr, -30, 30), agreement, usable

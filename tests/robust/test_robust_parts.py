@@ -1,0 +1,81 @@
+"""The robust scheme's parts: MDCT, LDPC code, STDM lattice, payload header and image codec."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from helpers import photo
+from pixinwav.data.images import prepare_image
+from pixinwav.errors import PixinwavError
+from pixinwav.robust import code, mdct, payload
+from pixinwav.robust.stdm import Lattice, keyed_permutation, keyed_uniform
+
+
+@pytest.mark.parametrize("hop", [64, 512])
+def test_mdct_reads_back_exactly_what_was_written(hop):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=hop * 20 + 7)
+    coefs = mdct.analyse(x, hop)
+    assert coefs.shape == (mdct.frame_count(len(x), hop), hop)
+    change = rng.normal(size=coefs.shape)
+    wave = mdct.synthesise(change, hop)
+    assert np.allclose(mdct.analyse(wave, hop, len(change)), change, atol=1e-10)
+    assert np.isclose(np.square(wave).sum(), np.square(change).sum())  # orthonormal: energy is kept
+
+
+def test_ldpc_corrects_noisy_soft_bits_and_says_when_it_cannot():
+    rng = np.random.default_rng(1)
+    message = rng.integers(0, 2, 1024).astype(np.uint8)
+    word = code.encode(message)
+    assert len(word) == 2048 and np.array_equal(word[:1024], message)
+    h = code.parity_checks(1024)[1]
+    assert not ((h @ word.astype(np.int64)) % 2).any()
+    sigma = 0.75  # about 9 % of the hard decisions are wrong
+    received = (1 - 2.0 * word) + sigma * rng.normal(size=word.shape)
+    assert 0.05 < ((received < 0) != word).mean() < 0.15
+    decoded, ok = code.decode(2 * received / sigma**2)
+    assert ok and np.array_equal(decoded, message)
+    _, ok = code.decode(rng.normal(size=2048))  # noise: the parity checks fail
+    assert not ok
+
+
+def test_keyed_values_are_fixed_by_the_key():
+    assert np.array_equal(keyed_uniform("a", "x", 5), keyed_uniform("a", "x", 5))
+    assert not np.array_equal(keyed_uniform("a", "x", 5), keyed_uniform("b", "x", 5))
+    assert sorted(keyed_permutation("a", "p", 50)) == list(range(50))
+    assert keyed_uniform("", "dither", 1)[0] == pytest.approx(0.8868829395053811, abs=1e-15)  # a file format: fixed forever
+
+
+def test_stdm_bits_come_back_and_the_change_follows_the_cover():
+    rng = np.random.default_rng(2)
+    loud = np.repeat([1.0, 0.01], 40)[:, None] * rng.normal(size=(80, 256))  # 40 loud frames, 40 quiet ones
+    lattice = Lattice.make("k", 16, 240, 16, -12.0, 1e-6)
+    bits = rng.integers(0, 2, (80, lattice.groups)).astype(np.uint8)
+    stego = lattice.embed(loud, bits)
+    llr, agreement, usable = lattice.soft(stego)
+    assert usable.all() and agreement.min() > 0.85 and agreement.mean() > 0.93  # the fixed point is near, not exact
+    assert np.array_equal((llr < 0).astype(np.uint8), bits)
+    power = np.square(stego - loud)[:, 16:240]
+    change = np.sqrt([power[:39].mean(), power[41:].mean()])  # away from the step, where the scale mixes both
+    assert change[1] < change[0] / 50  # the change drops with the cover (40 dB quieter)
+    ratio = change[0] / np.sqrt(np.mean(np.square(loud[:39, 16:240])))
+    assert 20 * np.log10(ratio) == pytest.approx(-12, abs=1.5)
+
+
+def test_header_round_trip_and_crc():
+    header = payload.Header("AVIF", 256, 256, 8, 1000)
+    bits = header.to_bits()
+    assert len(bits) == payload.HEADER_BITS and payload.Header.from_bits(bits) == header
+    bits[5] ^= 1
+    assert payload.Header.from_bits(bits) is None
+
+
+def test_compress_fits_the_budget_and_picks_the_best_look():
+    image = prepare_image(Image.fromarray(photo("astronaut")), 256, 3)
+    data, quality = payload.compress(image, 1000)
+    assert len(data) <= 1000
+    back = payload.decompress(data, 3, (256, 256))
+    assert back.shape == (3, 256, 256) and float((back - image).abs().mean()) < 0.1
+    with pytest.raises(PixinwavError, match="bytes"):
+        payload.compress(image, 100)
+    assert torch.equal(payload.decompress(payload.compress(image, 5000, quality=30)[0], 3), back) is False
