@@ -239,7 +239,6 @@ class Stego:
         """The cover plus a difference signal made at the model's rate from sample ``start`` on, brought to the
         cover's rate and added to every channel, clipped to 16 bits. Returns (stego, samples clipped)."""
         delta = np.asarray(delta, dtype=np.float64)
-        stego = cover.astype(np.float64)
         if sample_rate == self.cfg.sample_rate:
             at = start
         else:  # take the difference back to the cover's rate, with a margin for the resampler's filter
@@ -247,12 +246,15 @@ class Stego:
             delta = resample(np.pad(delta, margin), self.cfg.sample_rate, sample_rate).astype(np.float64)
             at = int(round((start - margin) * sample_rate / self.cfg.sample_rate))
         lo, hi = max(at, 0), min(at + len(delta), cover.shape[0])
-        stego[lo:hi] += delta[lo - at:hi - at, None]
+        # float64 only where the change goes: a 10-minute cover is not copied at double width
+        window = cover[lo:hi].astype(np.float64) + delta[lo - at:hi - at, None]
         # Only what the change pushed over full scale counts against the image; a float cover that is already
         # beyond it is clipped by the 16-bit file as by any 16-bit writer (HideReport.cover_over_full_scale).
-        window, before = stego[lo:hi], cover[lo:hi]
-        clipped = int(np.count_nonzero(((window < -1.0) | (window > 32767 / 32768)) & (np.abs(before) <= 1.0)))
-        return np.clip(stego, -1.0, 32767 / 32768).astype(np.float32), clipped
+        over = (window < -1.0) | (window > 32767 / 32768)
+        clipped = int(np.count_nonzero(over & (np.abs(cover[lo:hi]) <= 1.0)))
+        stego = cover.copy()
+        stego[lo:hi] = np.clip(window, -1.0, 32767 / 32768)
+        return stego, clipped
 
     def _hide_whole(self, secret: torch.Tensor, cover: np.ndarray, mono: np.ndarray, sample_rate: int, keyed: dict,
                     seconds: float | None, quality: int | None) -> tuple[np.ndarray, HideReport]:

@@ -37,7 +37,7 @@ def _model_arg(p: argparse.ArgumentParser, offset_help: str) -> None:
     p.add_argument("--model", default=None, help="shipped model name or a .safetensors file (default: the shipped default)")
     p.add_argument("--offset", type=_offset, default=0.0, help=offset_help)
     p.add_argument("--key", default=None, help="secret: without it the image cannot be revealed or even detected "
-                   "(default: $PIXINWAV_KEY if set, else no key); modulo models only")
+                   "(default: $PIXINWAV_KEY if set, else no key); modulo and robust models")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
 
 
@@ -254,6 +254,10 @@ def cmd_info(args) -> None:
         window = {"image": f"{model.cfg.image_size} x {model.cfg.image_size} x {model.cfg.image_channels}",
                   "audio_seconds": round(model.cfg.clip_samples / model.cfg.sample_rate, 4),
                   "sample_rate": model.cfg.sample_rate, "top_frequency_hz": round(model.top_frequency)}
+        if model.whole_file:  # no window: the whole song, one payload copy per payload_seconds
+            del window["audio_seconds"]
+            window.update(min_cover_seconds=round(model.min_cover_samples / model.cfg.sample_rate, 3),
+                          payload_seconds=model.cfg.payload_seconds)
         if isinstance(model, ModuloStego):  # what the audio carries
             layout = model.layout()
             window.update(coefficients_sent=len(layout.bins), pilots=len(layout.pilots))

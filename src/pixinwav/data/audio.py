@@ -16,6 +16,7 @@ from ..files import atomic_write
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif"}
 OUTPUT_FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16")}
+WRITE_BLOCK = 1 << 18  # frames converted to int16 at a time when writing
 
 
 TAGS = ("title", "artist", "album", "date", "comment", "genre", "tracknumber", "copyright", "software")
@@ -112,12 +113,13 @@ def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int, force: 
     never overwrites without ``force``."""
     path = Path(path)
     container, subtype = OUTPUT_FORMATS[output_format(path, fmt)]
-    pcm = to_pcm16(samples)
 
     def write(tmp: str) -> None:
-        with sf.SoundFile(tmp, "w", sample_rate, pcm.shape[1] if pcm.ndim == 2 else 1, subtype, format=container) as f:
+        with sf.SoundFile(tmp, "w", sample_rate, samples.shape[1] if samples.ndim == 2 else 1, subtype,
+                          format=container) as f:
             for key, value in (tags or {}).items():
                 setattr(f, key, value)
-            f.write(pcm)
+            for block in range(0, len(samples), WRITE_BLOCK):  # converted a block at a time: no full int copy
+                f.write(to_pcm16(samples[block:block + WRITE_BLOCK]))
 
     return atomic_write(path, write, force)
