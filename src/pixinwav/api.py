@@ -120,23 +120,24 @@ class Stego:
             raise PixinwavError("audio must be a non-empty [T] or [T, channels] array")
         if not sample_rate or sample_rate <= 0:
             raise PixinwavError(f"invalid sample rate {sample_rate}")
-        duration = audio.shape[0] / sample_rate
-        if self.clip_seconds > duration + 1e-9:
-            need = int(np.ceil(self.clip_seconds * sample_rate))
-            raise PixinwavError(f"audio is {duration:.3f} s long ({audio.shape[0]:,} samples at {sample_rate} Hz); the "
-                                f"model needs {self.clip_seconds:.3f} s ({need:,} samples): shorter covers are refused, "
-                                "not padded, so the file keeps its length")
+        self.check_length(audio.shape[0], sample_rate)
         return resample(audio.mean(axis=1), sample_rate, self.cfg.sample_rate)
+
+    def check_length(self, frames: int, sample_rate: int, offset: float = 0.0) -> None:
+        """Refuse audio too short for the model (from ``offset`` seconds on), in seconds and samples."""
+        duration = frames / sample_rate
+        if offset < 0:
+            raise PixinwavError(f"offset must be >= 0 seconds, got {offset}")
+        if offset + self.clip_seconds > duration + 1e-6:
+            need = int(np.ceil(self.clip_seconds * sample_rate))
+            start = f" starting at {offset:g} s" if offset else ""
+            raise PixinwavError(f"audio is {duration:.3f} s long ({frames:,} samples at {sample_rate} Hz); the model "
+                                f"needs {self.clip_seconds:.3f} s ({need:,} samples){start}: shorter covers are refused, "
+                                "not padded, so the file keeps its length")
 
     def _start(self, mono: np.ndarray, offset: float) -> int:
         """The first sample (model rate) of the window at ``offset`` seconds."""
-        if offset < 0:
-            raise PixinwavError(f"offset must be >= 0 seconds, got {offset}")
-        duration = len(mono) / self.cfg.sample_rate
-        if offset + self.clip_seconds > duration + 1e-6:
-            raise PixinwavError(
-                f"audio is {duration:.3f} s long; the model needs {self.clip_seconds:.3f} s starting at {offset:g} s "
-                f"(shorter covers are refused, not padded, so the file keeps its length)")
+        self.check_length(len(mono), self.cfg.sample_rate, offset)
         return max(0, min(int(round(offset * self.cfg.sample_rate)), len(mono) - self.cfg.clip_samples))
 
     # --- where the image lives ---------------------------------------------------------------------------
@@ -157,18 +158,27 @@ class Stego:
     def find_offset(self, mono: np.ndarray, key: str | None = None, band_limit_hz: float | None = None) -> float:
         """The grid offset (seconds) whose window of ``mono`` (model rate) the model's pilots recognise; 0 for
         models that cannot tell."""
+        starts = self._grid(mono)
+        batches = (np.stack([mono[s:s + self.cfg.clip_samples] for s in starts[chunk:chunk + SCAN_BATCH]])
+                   for chunk in range(0, len(starts), SCAN_BATCH))
+        return self.scan(batches, key, band_limit_hz)
+
+    def scan(self, batches, key: str | None = None, band_limit_hz: float | None = None) -> float:
+        """The grid offset (seconds) of the window the pilots recognise, from ``batches`` of consecutive grid
+        windows ``[W, T]`` (model rate; batched DCTs: a 10-minute file scans in seconds); 0 for models that
+        cannot tell."""
         if not self.model.has_presence:
             return 0.0
-        starts = self._grid(mono)
-        scores = []
-        for chunk in range(0, len(starts), SCAN_BATCH):  # batched DCTs: a 10-minute file scans in a few seconds
-            batch = torch.from_numpy(np.stack([mono[s:s + self.cfg.clip_samples] for s in starts[chunk:chunk + SCAN_BATCH]]))
-            found = self.model.presence_many(batch, key, band_limit_hz)
+        scores: list[float] = []
+        for batch in batches:
+            found = self.model.presence_many(torch.from_numpy(np.ascontiguousarray(batch)), key, band_limit_hz)
             if found is None:  # too few pilots to tell (tiny test geometries): read at 0
                 return 0.0
             scores += found.tolist()
             if max(scores) > 0.9:  # an untouched stego window: no need to look further
                 break
+        if not scores:
+            raise PixinwavError("the audio is too short for any window on the offset grid")
         best = int(np.argmax(scores))
         if scores[best] < PRESENCE_MIN:
             raise PixinwavError(f"no hidden image found at any multiple of {OFFSET_GRID_S:g} s (best pilot agreement "
@@ -279,9 +289,10 @@ class Stego:
 
     @torch.no_grad()
     def reveal_with_report(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
-                           key: str | None = None) -> tuple[torch.Tensor, str]:
+                           key: str | None = None, origin: float = 0.0) -> tuple[torch.Tensor, str]:
         """(image, one line on what was found: where, and how sure; it starts with "warning: " when the image
-        is written although the model says it is damaged)."""
+        is written although the model says it is damaged). ``origin``: where ``audio`` starts in its file
+        (seconds), for the report."""
         keyed = self._keyed(key)
         mono = self._mono(audio, sample_rate)
         if self.model.whole_file:
@@ -297,13 +308,13 @@ class Stego:
         start = self._start(mono, offset)
         wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
         image, presence, _ = self.model.extract(wave, **keyed, **band)
-        where = f"window at {start / self.cfg.sample_rate:.6f} s"
+        where = f"window at {origin + start / self.cfg.sample_rate:.6f} s"
         if presence is None:
             return image[0].clamp(0, 1), f"{where}; this model cannot tell whether an image is there"
         score = float(presence[0])
         if check and score < PRESENCE_MIN:
             raise PixinwavError(
-                f"no hidden image found at {offset:g} s (pilot agreement {score:.2f}; a stego window scores about "
+                f"no hidden image found at {origin + offset:g} s (pilot agreement {score:.2f}; a stego window scores about "
                 "0.98): was it hidden at another --offset (try --offset auto) or with another --key, or has the file "
                 "been through a lossy codec?")
         if score < PRESENCE_INTACT:

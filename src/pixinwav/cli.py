@@ -51,13 +51,21 @@ def cmd_hide(args) -> None:
     output_format(out, args.format)
     model = load_model(args.model)
     image = open_image(args.image, model.cfg.image_size)
-    cover = read_audio(args.cover)
-    stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args),
-                               seconds=args.seconds, quality=args.quality)
-    write_audio(out, stego, cover.sample_rate, force=args.force, fmt=args.format, tags=cover.tags)
+    if model.whole_file:  # the payload spans the song: read it whole
+        cover = read_audio(args.cover)
+        stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args),
+                                   seconds=args.seconds, quality=args.quality)
+        write_audio(out, stego, cover.sample_rate, force=args.force, fmt=args.format, tags=cover.tags)
+        facts = {"rate": cover.sample_rate, "channels": cover.channels, "seconds": cover.duration}
+    else:  # a window: read its region only, copy the rest block by block (any length in little memory)
+        from .streaming import hide_file
+
+        if args.seconds is not None or args.quality is not None:
+            raise PixinwavError("--seconds and --quality apply to whole-file models (pixinwav-robust-v1) only")
+        report, facts = hide_file(model, image, args.cover, out, args.offset, _key(args), args.force, args.format)
     a, b = report.window
     print(f"hid {args.image} in {args.cover} [{a:.6f}-{b:.6f} s] -> {out} "
-          f"({cover.sample_rate} Hz, {cover.channels} ch, {cover.duration:.2f} s, 16-bit)")
+          f"({facts['rate']} Hz, {facts['channels']} ch, {facts['seconds']:.2f} s, 16-bit)")
     if report.payload:
         p = report.payload
         print(f"payload: {p['codec']} image, {p['image_bytes']} bytes (quality {p['quality']}), one copy per "
@@ -65,7 +73,7 @@ def cmd_hide(args) -> None:
     print(f"container SNR vs cover: {report.snr_db:.2f} dB over the hidden window, {report.snr_file_db:.2f} dB over the file")
     if args.offset == "auto":
         print(f"--offset auto chose {a:.6f} s (the loudest window); reveal with --offset {a:.6f} or --offset auto")
-    elif not model.model.whole_file and args.offset != a:
+    elif not model.whole_file and args.offset != a:
         print(f"the window starts on the model's sample grid: reveal with --offset {a:.6f}")
     for warning in report.warnings():
         print(f"pixinwav: warning: {warning}", file=sys.stderr)
@@ -79,9 +87,14 @@ def cmd_reveal(args) -> None:
 
     out = check_output(args.output, args.force, (args.stego,))
     model = load_model(args.model)
-    audio = read_audio(args.stego)
-    image, found = model.reveal_with_report(audio.samples, audio.sample_rate, args.offset, check=args.check,
-                                            key=_key(args))
+    if model.whole_file:
+        audio = read_audio(args.stego)
+        image, found = model.reveal_with_report(audio.samples, audio.sample_rate, args.offset, check=args.check,
+                                                key=_key(args))
+    else:  # the window's region only
+        from .streaming import reveal_file
+
+        image, found = reveal_file(model, args.stego, args.offset, args.check, _key(args))
     save_image(out, image, force=args.force)
     print(f"revealed {tuple(image.shape[1:])} image from {args.stego} -> {out} ({found})")
     if found.startswith("warning: "):

@@ -54,7 +54,7 @@ def read_audio(path: str | Path) -> Audio:
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         kind = "an image, not audio" if _looks_like_image(path) else "not a readable audio file"
         raise PixinwavError(f"{path} is {kind} ({str(exc).splitlines()[0]})") from None
-    _refuse_truncated_wav(path)
+    refuse_truncated_wav(path)
     if samples.shape[0] == 0:
         raise PixinwavError(f"{path} holds no audio samples (empty or truncated file)")
     if not np.all(np.isfinite(samples)):
@@ -62,7 +62,7 @@ def read_audio(path: str | Path) -> Audio:
     return Audio(samples, int(rate), tags)
 
 
-def _refuse_truncated_wav(path: Path) -> None:
+def refuse_truncated_wav(path: Path) -> None:
     """A WAV whose data chunk is shorter than its header says was cut off (an interrupted copy or download):
     libsndfile quietly reads what is there, and the stego would silently lose the rest of the song."""
     with open(path, "rb") as f:
