@@ -40,3 +40,13 @@ def test_region_reads_refuse_what_the_whole_file_path_refuses(tmp_path, paper_mo
         reveal_file(model, tmp_path / "plain.wav", offset="auto")
     with pytest.raises(PixinwavError, match="starting at 4"):
         reveal_file(model, tmp_path / "plain.wav", offset=4.0)
+
+
+def test_scan_skips_silence_instead_of_choosing_it(paper_modulo_file):
+    """A silent window has no pilots (0 / 0 in the gain fit): it must score 0, not NaN, or argmax picks it."""
+    model = load_model(paper_modulo_file)
+    cover = music(4.0, 44100, seed=4)
+    stego, _ = model.hide(Image.fromarray(photo("rocket")), cover, 44100, offset=1.0)
+    padded = np.concatenate([stego[:, 0], np.zeros(3 * 44100, np.float32)])
+    image, found = model.reveal_with_report(padded, 44100, offset="auto")
+    assert "window at 1.000000 s" in found

@@ -318,7 +318,8 @@ class ModuloStego(StegoScheme):
         for _ in range(3):
             error = wrap(gain * ratio - phase)
             gain = gain - (weight * error * ratio).sum(1, keepdim=True) / (weight * ratio.pow(2)).sum(1, keepdim=True)
-        return torch.cos(2 * math.pi * wrap(gain * ratio - phase)).mean(dim=1)
+        # a silent window has no pilots to read (0 / 0 above): it scores 0, not NaN (which argmax would pick)
+        return torch.nan_to_num(torch.cos(2 * math.pi * wrap(gain * ratio - phase)).mean(dim=1), nan=0.0)
 
     @staticmethod
     def find_gain(row: torch.Tensor, layout: Layout, search: bool = True) -> float:

@@ -159,7 +159,7 @@ class RobustStego(StegoScheme):
         size, channels = self.cfg.image_size, self.cfg.image_channels
         images = [r.image if r.image is not None else torch.zeros(channels, size, size) for r in readings]
         presence = torch.tensor([1.0 if r.image is not None else 0.0 for r in readings])
-        return Extracted(torch.stack(images)[:, None].flatten(0, 1), presence, readings[0].detail)
+        return Extracted(torch.stack(images), presence, readings[0].detail)
 
     def read(self, wave: np.ndarray, key: str | None = None) -> Reading:
         """Find and decode the payload in a mono waveform at the model's rate (any start, any length)."""
