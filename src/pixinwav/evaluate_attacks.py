@@ -94,6 +94,12 @@ def run(models: dict, images: list[Path], covers: list[tuple[np.ndarray, int, st
     return rows
 
 
+def _finite_mean(values: list[float]) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if len(values) else float("nan")
+
+
 def summary(rows: list[dict]) -> list[dict]:
     """Per model, attack and strength: recovered fraction, median SSIM counting failures as 0, mean PSNR of the
     recovered images, and the stego's audio figures (the same for every attack)."""
@@ -108,7 +114,7 @@ def summary(rows: list[dict]) -> list[dict]:
                     "recovered": float(np.mean([r["recovered"] for r in group])),
                     "warned": float(np.mean([r["warned"] for r in group])), "ssim_median": float(np.median(ssim)),
                     "psnr_mean": float(psnr.mean()) if len(psnr) else float("nan"),
-                    **{k: float(np.nanmean([r.get(k, np.nan) for r in group])) for k in AUDIO_KEYS}})
+                    **{k: _finite_mean([r.get(k, np.nan) for r in group]) for k in AUDIO_KEYS}})
     return out
 
 
