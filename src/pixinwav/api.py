@@ -231,8 +231,8 @@ class Stego:
                                 "an image hidden in silence would be plainly audible")
         wave = torch.from_numpy(segment)[None]
         band = self._band(sample_rate)
-        existing = self.model.presence(wave[0], layout=self.model.layout(keyed.get("key"), **band)) \
-            if self.model.has_presence else None
+        found = self.model.presence_many(wave, keyed.get("key"), **band) if self.model.has_presence else None
+        existing = None if found is None else float(found[0])
         container = self.model.embed(secret[None], wave, **keyed, **band).container[0].numpy()
         stego, clipped = self._add(cover, container - segment, start, sample_rate)
         window_start = start / self.cfg.sample_rate
