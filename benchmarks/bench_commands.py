@@ -9,7 +9,6 @@ not depend on the weights). Median of --repeats runs; peak RSS of the command's 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pixinwav.config import model_config
 from pixinwav.models import build_model
 
 ASSETS = Path(__file__).parents[1] / "src" / "pixinwav" / "assets"
+TIME = "/usr/bin/time"  # GNU time (Debian package `time`) reports the command's own peak RSS
 
 
 def cover(seconds: float, rate: int) -> np.ndarray:
@@ -40,16 +40,17 @@ def cover(seconds: float, rate: int) -> np.ndarray:
 
 
 def timed(cmd: list[str], repeats: int) -> tuple[float, float]:
-    """(median wall seconds, largest peak RSS in MiB) of ``cmd`` run ``repeats`` times."""
+    """(median wall seconds, largest peak RSS in MiB) of ``cmd`` run ``repeats`` times. The peak comes from GNU
+    time wrapping the command: a child's own rusage would also count the pages it shared with this (large,
+    torch-importing) process between fork and exec."""
     times, peaks = [], []
     for _ in range(repeats):
         t = time.perf_counter()
-        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        _, status, usage = os.wait4(child.pid, 0)
+        r = subprocess.run([TIME, "-f", "%M", *cmd], capture_output=True, text=True)
         times.append(time.perf_counter() - t)
-        peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
-        if status != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed: {child.stderr.read().strip()}")
+        if r.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
+        peaks.append(int(r.stderr.strip().splitlines()[-1]) / 1024)  # KiB
     return statistics.median(times), max(peaks)
 
 
