@@ -17,7 +17,7 @@ import torch
 
 from . import metrics
 from .channel import PCM16_SCALE, to_pcm16
-from .data.images import prepare_image
+from .data.images import open_image, prepare_image
 from .errors import PixinwavError
 from .robust import payload
 
@@ -44,7 +44,7 @@ class Baseline:
 
         audio = np.asarray(audio, dtype=np.float32)
         audio = audio[:, None] if audio.ndim == 1 else audio
-        pil = image if isinstance(image, Image.Image) else Image.open(image)
+        pil = image if isinstance(image, Image.Image) else open_image(image, self.image_size)
         secret = prepare_image(pil, self.image_size, 3)
         room = self._capacity_bits(audio.shape[0]) // 8 - 8
         data, _ = payload.compress(secret, room, "WEBP")

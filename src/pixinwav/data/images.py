@@ -79,6 +79,8 @@ def prepare_image(img: Image.Image, size: int, channels: int) -> torch.Tensor:
     """Pillow image -> model input ``[C, size, size]`` (centred square crop, Lanczos resize)."""
     img = crop_square(img)
     if img.mode not in ("RGB", "L", "RGBA", "LA", "P", "PA"):
+        if img.width > 2 * size:  # box-average in Pillow first: a 10,000-pixel 16-bit photo never becomes floats
+            img = img.resize((2 * size, 2 * size), Image.Resampling.BOX)
         arr = to_array(img, channels)  # high bit depth: scale first, resize in float
         t = torch.from_numpy(arr).permute(2, 0, 1)[None]
         return torch.nn.functional.interpolate(t, size=(size, size), mode="bicubic", antialias=True,
