@@ -252,3 +252,18 @@ def test_key_on_the_command_line_or_in_the_environment(files, paper_modulo_file,
     assert main(["hide", "--image", str(files / "cat.png"), "--cover", str(files / "cover.wav"), "-o", str(files / "u.wav"),
                  "--model", str(tiny_model_file)]) == 1  # PIXINWAV_KEY is set and the UNet model takes none
     assert "takes no key" in capsys.readouterr().err
+
+
+def test_eval_attacks_writes_table_rows_figure_and_false_finds(tmp_path, image_dir, audio_dir, capsys):
+    out = tmp_path / "rows.csv"
+    argv = ["eval", "--attacks", "none,gain:-6", "--models", "lsb1,qim", "--images", str(image_dir), "--audio",
+            str(audio_dir), "--n", "2", "--seconds", "3", "--no-visqol", "--quiet", "-o", str(out), "--report",
+            str(tmp_path / "t.md"), "--figure", str(tmp_path / "f.png"), "--clean", "3", "--clean-seconds", "2"]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "| lsb1 | none | 0 16-bit WAV, nothing else | 100 % |" in text  # a bit-exact copy keeps LSBs
+    assert "| lsb1 | gain | -6 dB | 0 % |" in text  # any change destroys them
+    assert "an image was \"found\" in 0 of 3 clean 2 s windows" in text
+    assert len(out.read_text().splitlines()) == 1 + 2 * 2 * 2 and Image.open(tmp_path / "f.png").format == "PNG"
+    assert (tmp_path / "t.md").read_text().strip() == text.strip()
+    assert main([*argv, "--attacks", "vinyl"]) == 1 and "unknown attack" in capsys.readouterr().err

@@ -19,6 +19,12 @@ def to_numpy(x: torch.Tensor) -> np.ndarray:
     return x.detach().cpu().numpy()
 
 
+def through_file(samples: np.ndarray, rate: int, path: Path) -> np.ndarray:
+    """``[T]`` or ``[T, channels]`` audio written as `pixinwav hide` writes it (16-bit WAV) and read back
+    ``[T, channels]``: the channel every evaluation puts between hiding and revealing."""
+    return read_audio(write_audio(path, samples, rate, force=True)).samples
+
+
 @torch.no_grad()
 def through_wav(model: StegoScheme, images: torch.Tensor, covers: torch.Tensor,
                 visqol: bool = False) -> tuple[list[dict], dict]:
@@ -37,8 +43,7 @@ def through_wav(model: StegoScheme, images: torch.Tensor, covers: torch.Tensor,
         for i in range(images.shape[0]):
             image, cover = images[i : i + 1], covers[i : i + 1]
             hidden = model.embed(image, cover)
-            path = write_audio(Path(tmp) / f"{i}.wav", to_numpy(hidden.container[0]), rate)  # as `pixinwav hide` writes
-            received = read_audio(path).samples[:, 0]
+            received = through_file(to_numpy(hidden.container[0]), rate, Path(tmp) / f"{i}.wav")[:, 0]
             wave = torch.from_numpy(received)[None].to(cover.device)
             revealed = model.extract(wave).image.clamp(0, 1)
             revealed_all.append(revealed[0])
@@ -106,7 +111,7 @@ def through_files(model, images: list, covers: list, offset: float = 0.5, visqol
         for i, (image, (cover, rate, label)) in enumerate(tqdm(list(zip(images, covers)), desc="eval", unit="pair",
                                                                disable=not progress)):
             stego, _ = model.hide(image, cover, rate, **where)
-            back = read_audio(write_audio(Path(tmp) / f"{i}.wav", stego, rate)).samples
+            back = through_file(stego, rate, Path(tmp) / f"{i}.wav")
             secret = model.prepare_image(image)
             try:
                 image_out = model.reveal(back, rate, **where)

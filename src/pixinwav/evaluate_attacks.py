@@ -13,9 +13,9 @@ from tqdm import tqdm
 
 from . import metrics
 from .attacks import ATTACKS, apply
-from .data.audio import read_audio, write_audio
 from .data.images import load_image
 from .errors import PixinwavError
+from .evaluate import through_file
 
 VISQOL_SECONDS = 20.0  # ViSQOL on the first seconds of each stego (it is slow on long files)
 AUDIO_KEYS = ("audio/snr", "audio/louder_cells", "audio/visqol")
@@ -68,8 +68,7 @@ def run(models: dict, images: list[Path], covers: list[tuple[np.ndarray, int, st
                               "strength": strength, **failed} for attack, strength in attacks]
                     bar.update(len(attacks))
                     continue
-                path = write_audio(Path(tmp) / f"{name}-{i}.wav", stego, rate, force=True)
-                stego = read_audio(path).samples
+                stego = through_file(stego, rate, Path(tmp) / f"{name}-{i}.wav")
                 audio = {"audio/snr": metrics.snr(cover, stego),
                          "audio/louder_cells": metrics.louder_cells(cover, stego, rate), "audio/visqol": float("nan")}
                 if visqol:
