@@ -148,8 +148,9 @@ def test_hide_prints_the_offset_reveal_needs(paper_modulo_file, cover, tmp_path,
 
 
 def test_eval_refuses_no_pairs(tmp_path, capsys):
-    assert main(["eval", "--images", str(tmp_path), "--audio", str(tmp_path), "--n", "0"]) == 1
-    assert "--n must be at least 1" in capsys.readouterr().err
+    for extra in ([], ["--attacks", "all"]):
+        assert main(["eval", "--images", str(tmp_path), "--audio", str(tmp_path), "--n", "-3", *extra]) == 1
+        assert "--n must be at least 1" in capsys.readouterr().err
 
 
 def test_hiding_over_an_image_warns_and_revealing_it_says_damaged(paper_modulo_file):

@@ -190,10 +190,10 @@ def cmd_eval(args) -> None:
 
     import numpy as np
 
-    if args.attacks:
-        return cmd_eval_attacks(args)
     if args.n < 1:
         raise PixinwavError(f"--n must be at least 1, got {args.n}")
+    if args.attacks:
+        return cmd_eval_attacks(args)
 
     from .api import load_model
     from .data.datasets import find_files
