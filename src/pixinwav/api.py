@@ -270,6 +270,11 @@ class Stego:
                     seconds: float | None, quality: int | None) -> tuple[np.ndarray, HideReport]:
         if not np.any(mono):
             raise PixinwavError("the cover is silent; an image hidden in silence would be plainly audible")
+        if BAND_LIMIT_FRACTION * sample_rate / 2 < self.model.top_frequency:  # the payload would be cut off
+            need = int(np.ceil(2 * self.model.top_frequency / BAND_LIMIT_FRACTION / 1000))
+            raise PixinwavError(f"the cover's sample rate ({sample_rate} Hz) keeps only frequencies under "
+                                f"{sample_rate / 2:.0f} Hz; this model writes up to {self.model.top_frequency:.0f} Hz: "
+                                f"use a cover sampled at {need} kHz or more")
         hidden = self.model.embed(secret[None], torch.from_numpy(mono)[None], seconds=seconds, quality=quality, **keyed)
         stego, clipped = self._add(cover, hidden.container[0].numpy() - mono, 0, sample_rate)
         snr = metrics.snr(cover, stego)

@@ -75,3 +75,9 @@ def test_decoded_bits_are_checked_not_trusted():
     with pytest.raises(PixinwavError):
         model.reveal(noisy, 44100)
     assert torch.isfinite(torch.tensor(np.asarray(noisy))).all()
+
+
+def test_a_cover_too_narrow_for_the_band_is_refused():
+    model = load_model("pixinwav-robust-v1")
+    with pytest.raises(PixinwavError, match="8000 Hz.*16 kHz or more"):
+        model.hide(Image.fromarray(photo("rocket")), music(20.0, 8000, seed=7), 8000)
