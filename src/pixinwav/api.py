@@ -50,7 +50,7 @@ class HideReport:
     def warnings(self) -> list[str]:
         """What a user should know about this stego file."""
         out = []
-        if self.snr_db < AUDIBLE_SNR_DB:
+        if self.snr_db < AUDIBLE_SNR_DB and self.payload is None:  # whole-file models follow the music's masking
             out.append(f"the cover is quiet in this window (SNR {self.snr_db:.1f} dB): the hidden image may be audible; "
                        "choose a louder passage with --offset")
         if self.lost_above_hz:
