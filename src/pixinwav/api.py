@@ -268,6 +268,10 @@ class Stego:
 
     def _hide_whole(self, secret: torch.Tensor, cover: np.ndarray, mono: np.ndarray, sample_rate: int, keyed: dict,
                     seconds: float | None, quality: int | None) -> tuple[np.ndarray, HideReport]:
+        if seconds is not None and not (np.isfinite(seconds) and seconds > 0):
+            raise PixinwavError(f"--seconds must be a positive number of seconds, got {seconds}")
+        if quality is not None and not 0 <= quality <= 100:
+            raise PixinwavError(f"--quality must lie in 0-100, got {quality}")
         if not np.any(mono):
             raise PixinwavError("the cover is silent; an image hidden in silence would be plainly audible")
         if BAND_LIMIT_FRACTION * sample_rate / 2 < self.model.top_frequency:  # the payload would be cut off

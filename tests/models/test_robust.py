@@ -63,6 +63,10 @@ def test_offsets_are_refused_and_short_covers_explained():
     model = load_model("pixinwav-robust-v1")
     with pytest.raises(PixinwavError, match="drop --offset"):
         model.hide(Image.fromarray(photo("rocket")), music(20.0, 44100, seed=5), 44100, offset=1.0)
+    with pytest.raises(PixinwavError, match="--seconds must be a positive"):
+        model.hide(Image.fromarray(photo("rocket")), music(20.0, 44100, seed=5), 44100, seconds=-5)
+    with pytest.raises(PixinwavError, match="--quality must lie in 0-100"):
+        model.hide(Image.fromarray(photo("rocket")), music(20.0, 44100, seed=5), 44100, quality=101)
     with pytest.raises(PixinwavError, match="long"):
         model.hide(Image.fromarray(photo("rocket")), music(10.0, 44100, seed=5), 44100)
 

@@ -134,7 +134,8 @@ class RobustStego(StegoScheme):
         k = self.copy_frames(blocks)
         slots = keyed_bits(key or "", f"filler{k}", k * len(data_groups))  # slots the codewords leave free
         slots[keyed_permutation(key or "", f"interleave{k}", k * len(data_groups))[: len(coded)]] = coded
-        header = payload.Header(self.cfg.image_codec.upper(), image.shape[2], image.shape[1], blocks, len(data))  # shown size
+        # the header's size is the one to show the image at (the bytes may hold a smaller, scaled-down encoding)
+        header = payload.Header(self.cfg.image_codec.upper(), image.shape[2], image.shape[1], blocks, len(data))
         header_bits = header.to_bits()
         pn = keyed_bits(key or "", "frames", PN_PERIOD)
 
