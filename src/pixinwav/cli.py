@@ -314,9 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("stego", help="stego audio file")
     p.add_argument("-o", "--output", required=True, help="image to write (.png)")
     p.add_argument("--no-check", dest="check", action="store_false",
-                   help="write the image even when the model's pilots say none is hidden at this offset")
+                   help="window models: write the image even when the pilots say none is hidden at this offset "
+                        "(the robust model never writes an image that fails its CRC)")
     _model_arg(p, "where the image lives, in seconds (default 0), or 'auto': the window the model's pilots "
-                  "recognise on the 0.5 s grid (models without pilots read at 0)")
+                  "recognise on the 0.5 s grid (models without pilots read at 0); the robust model needs none")
     p.set_defaults(func=cmd_reveal)
 
     p = sub.add_parser("train", help="train a model (torchrun for several processes)")
