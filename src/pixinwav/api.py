@@ -151,9 +151,7 @@ class Stego:
         scale: the louder the cover, the better it masks the image (the modulo scheme's change has a fixed level)."""
         windows = [mono[s:s + self.cfg.clip_samples] for s in self._grid(mono)]
         rms = np.array([np.sqrt(np.mean(np.square(w, dtype=np.float64))) for w in windows])
-        headroom = np.array([np.abs(w).max() < 0.95 for w in windows])
-        best = int(np.argmax(np.where(headroom, rms, -1.0) if headroom.any() else rms))
-        return best * OFFSET_GRID_S
+        return loudest(rms, np.array([np.abs(w).max() for w in windows])) * OFFSET_GRID_S
 
     def find_offset(self, mono: np.ndarray, key: str | None = None, band_limit_hz: float | None = None) -> float:
         """The grid offset (seconds) whose window of ``mono`` (model rate) the model's pilots recognise; 0 for
@@ -331,6 +329,13 @@ class Stego:
                                           f"over {PRESENCE_INTACT}): the image is damaged (the window was changed "
                                           "after hiding: another image over it, clipping, noise or a codec)")
         return image[0].clamp(0, 1), f"{where}, pilot agreement {score:.2f}"
+
+
+def loudest(level: np.ndarray, peak: np.ndarray) -> int:
+    """Index of the loudest window whose peak stays under 0.95 (a change near full scale would clip), or of the
+    loudest of all when none does."""
+    headroom = peak < 0.95
+    return int(np.argmax(np.where(headroom, level, -1.0) if headroom.any() else level))
 
 
 def over_full_scale(audio: np.ndarray) -> int:

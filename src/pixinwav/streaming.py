@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .api import OFFSET_GRID_S, SCAN_BATCH, HideReport, Stego
+from .api import OFFSET_GRID_S, SCAN_BATCH, HideReport, Stego, loudest
 from .channel import to_pcm16
-from .data.audio import OUTPUT_FORMATS, output_format, read_audio, refuse_truncated_wav, resample
+from .data.audio import (OUTPUT_FORMATS, file_tags, output_format, read_audio, refuse_empty, refuse_non_finite,
+                         refuse_truncated_wav, resample)
 from .errors import PixinwavError
 from .files import atomic_write
 
@@ -68,9 +69,7 @@ def loudest_offset(stego: Stego, f: sf.SoundFile) -> float:
     if not len(starts):
         stego.check_length(f.frames, f.samplerate)
     window_energy = np.array([energy[s:s + width].sum() for s in starts])
-    headroom = np.array([peak[s:s + width].max() < 0.95 for s in starts])
-    best = int(np.argmax(np.where(headroom, window_energy, -1.0) if headroom.any() else window_energy))
-    return best * OFFSET_GRID_S
+    return loudest(window_energy, np.array([peak[s:s + width].max() for s in starts])) * OFFSET_GRID_S
 
 
 def find_offset(stego: Stego, f: sf.SoundFile, key: str | None) -> float:
@@ -94,25 +93,32 @@ def find_offset(stego: Stego, f: sf.SoundFile, key: str | None) -> float:
     return stego.scan(batches(), key, band.get("band_limit_hz"))
 
 
+def _window_region(stego: Stego, f: sf.SoundFile, path, offset: float | str, auto) -> tuple[float, int, np.ndarray]:
+    """Shared by hide and reveal: check the file, resolve ``offset`` ("auto": ``auto(f)``), read the window's region.
+    Returns (offset, first sample of the region, region ``[n, channels]``)."""
+    if stego.whole_file:
+        raise PixinwavError("streaming is for window models; whole-file models read the song whole")
+    refuse_empty(path, f.frames)
+    stego.check_length(f.frames, f.samplerate)
+    if offset == "auto":
+        offset = auto(f)
+    stego.check_length(f.frames, f.samplerate, offset)
+    a, b = _region(stego, f.samplerate, f.frames, offset)
+    region = _read(f, a, b)
+    refuse_non_finite(path, region)
+    return offset, a, region
+
+
 def hide_file(stego: Stego, image, cover: str | Path, out: str | Path, offset: float | str = 0.0,
               key: str | None = None, force: bool = False, fmt: str | None = None) -> tuple[HideReport, dict]:
     """Hide with a window model, reading the cover's window region only and writing the stego block by block
     (16-bit WAV or FLAC, the cover's rate, channels, length and tags)."""
-    if stego.whole_file:
-        raise PixinwavError("streaming is for window models; whole-file models read the song whole")
     refuse_truncated_wav(Path(cover))
     container, subtype = OUTPUT_FORMATS[output_format(out, fmt)]
     with _open(cover) as f:
-        rate, frames, channels = f.samplerate, f.frames, f.channels
-        tags = {k: v for k, v in f.copy_metadata().items() if v}
-        if frames == 0:
-            raise PixinwavError(f"{cover} holds no audio samples (empty or truncated file)")
-        stego.check_length(frames, rate)
-        if offset == "auto":
-            offset = loudest_offset(stego, f)
-        stego.check_length(frames, rate, offset)
-        a, b = _region(stego, rate, frames, offset)
-        region = _read(f, a, b)
+        rate, frames, channels, tags = f.samplerate, f.frames, f.channels, file_tags(f)
+        offset, a, region = _window_region(stego, f, cover, offset, lambda f: loudest_offset(stego, f))
+    b = a + len(region)
     changed, report = stego.hide(image, region, rate, offset=offset - a / rate, key=key)
     delta = changed - region
     report.window = (report.window[0] + a / rate, report.window[1] + a / rate)
@@ -124,8 +130,7 @@ def hide_file(stego: Stego, image, cover: str | Path, out: str | Path, offset: f
                 setattr(dst, name, value)
             position = 0
             for block in src.blocks(blocksize=BLOCK, dtype="float32", always_2d=True):
-                if not np.all(np.isfinite(block)):
-                    raise PixinwavError(f"{cover} holds NaN or infinite samples")
+                refuse_non_finite(cover, block)
                 totals["cover"] += float(np.square(block, dtype=np.float64).sum())
                 totals["over"] += int(np.count_nonzero(np.abs(block) > 1.0))
                 lo, hi = max(position, a), min(position + len(block), b)
@@ -146,20 +151,9 @@ def reveal_file(stego: Stego, path: str | Path, offset: float | str = 0.0, check
                 key: str | None = None):
     """Reveal with a window model, reading only the window's region (``--offset auto``: the grid block by
     block). Returns (image ``[C, H, W]``, one line on what was found)."""
-    if stego.whole_file:
-        raise PixinwavError("streaming is for window models; whole-file models read the song whole")
     refuse_truncated_wav(Path(path))
     with _open(path) as f:
-        rate, frames = f.samplerate, f.frames
-        if frames == 0:
-            raise PixinwavError(f"{path} holds no audio samples (empty or truncated file)")
-        stego.check_length(frames, rate)
-        if offset == "auto":
-            offset = find_offset(stego, f, key)
-        stego.check_length(frames, rate, offset)
-        a, b = _region(stego, rate, frames, offset)
-        region = _read(f, a, b)
-    if not np.all(np.isfinite(region)):
-        raise PixinwavError(f"{path} holds NaN or infinite samples")
+        rate = f.samplerate
+        offset, a, region = _window_region(stego, f, path, offset, lambda f: find_offset(stego, f, key))
     return stego.reveal_with_report(region, rate, offset - a / rate, check, key, origin=a / rate)
 

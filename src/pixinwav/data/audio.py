@@ -48,18 +48,31 @@ def read_audio(path: str | Path) -> Audio:
         raise PixinwavError(f"expected an audio file, got a folder: {path}")
     try:
         with sf.SoundFile(str(path)) as f:
-            tags = {k: v for k, v in f.copy_metadata().items() if k in TAGS and v}
+            tags = file_tags(f)
             samples = f.read(dtype="float32", always_2d=True)
             rate = f.samplerate
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         kind = "an image, not audio" if _looks_like_image(path) else "not a readable audio file"
         raise PixinwavError(f"{path} is {kind} ({str(exc).splitlines()[0]})") from None
     refuse_truncated_wav(path)
-    if samples.shape[0] == 0:
+    refuse_empty(path, samples.shape[0])
+    refuse_non_finite(path, samples)
+    return Audio(samples, int(rate), tags)
+
+
+def file_tags(f: sf.SoundFile) -> dict[str, str]:
+    """The text tags (title, artist, ...) an open file carries."""
+    return {k: v for k, v in f.copy_metadata().items() if k in TAGS and v}
+
+
+def refuse_empty(path: str | Path, frames: int) -> None:
+    if frames == 0:
         raise PixinwavError(f"{path} holds no audio samples (empty or truncated file)")
+
+
+def refuse_non_finite(path: str | Path, samples: np.ndarray) -> None:
     if not np.all(np.isfinite(samples)):
         raise PixinwavError(f"{path} holds NaN or infinite samples")
-    return Audio(samples, int(rate), tags)
 
 
 def refuse_truncated_wav(path: Path) -> None:
