@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -218,8 +218,8 @@ class RobustStego(StegoScheme):
         starts = loudest_segments(wave, span, SYNC_SEGMENTS)
         low_top = lattice.low + SYNC_LOW_GROUPS * lattice.spread
         basis = mdct.basis(hop)[:, : low_top + 8].astype(np.float32)
-        low = Lattice(lattice.low, SYNC_LOW_GROUPS, lattice.spread, lattice.signs[:SYNC_LOW_GROUPS],
-                      lattice.dither[:SYNC_LOW_GROUPS], lattice.step, lattice.floor)
+        low = replace(lattice, groups=SYNC_LOW_GROUPS, signs=lattice.signs[:SYNC_LOW_GROUPS],
+                      dither=lattice.dither[:SYNC_LOW_GROUPS])  # the same lattice, first groups only
         score = np.zeros(hop)
         for start in starts:  # every integer shift at once: frames at start + s + j hop for s < hop
             segment = wave[start:start + span].astype(np.float32)
