@@ -1,5 +1,7 @@
 """The trainer on a tiny config: exact resume after a real kill, DDP replicas, BatchNorm modes, configs."""
 import csv
+import json
+import math
 import os
 import signal
 import subprocess
@@ -138,19 +140,33 @@ def test_ddp_two_processes_keep_replicas_identical(tmp_path, image_dir, audio_di
     assert len(losses(tmp_path)) == 6  # only rank 0 logs
 
 
+BF16_RUN = """
+import json, sys, torch
+from pixinwav.config import load_config
+from pixinwav.train import fit
+cfg = load_config(sys.argv[1], sys.argv[2:])
+summary = fit(cfg, progress=False)
+model = summary["model"]
+seen = []
+model.reveal_net.register_forward_hook(lambda module, inputs, output: seen.append(str(output.dtype)))
+out = model(torch.rand(1, 3, 32, 32), torch.randn(1, cfg.model.clip_samples) * 0.1)
+print(json.dumps({"net_dtype": str(model.net_dtype), "last": summary["last"], "seen": seen,
+                  "dtypes": [str(out.container.dtype), str(out.received_spec.dtype), str(out.revealed.dtype)]}))
+"""
+
+
 def test_bf16_autocast_runs_the_nets_only(tmp_path, image_dir, audio_dir):
     """train.amp=bf16 (meant for GPUs; CPU autocast runs the same code): the nets run in bfloat16, while the
-    container, the 16-bit channel and the transforms stay float32, and training still lowers nothing to NaN."""
-    cfg = load_config(ROOT / "configs/tiny.yaml", tiny(tmp_path, image_dir, audio_dir, "train.steps=3", "train.amp=bf16"))
-    summary = fit(cfg, progress=False)
-    model = summary["model"]
-    assert model.net_dtype == torch.bfloat16 and all(torch.isfinite(torch.tensor(v)) for v in summary["last"].values())
-    seen = []
-    model.reveal_net.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
-    out = model(torch.rand(1, 3, 32, 32), torch.randn(1, cfg.model.clip_samples) * 0.1)
-    assert seen == [torch.bfloat16]
-    assert out.container.dtype == torch.float32 and out.received_spec.dtype == torch.float32
-    assert out.revealed.dtype == torch.float32
+    container, the 16-bit channel and the transforms stay float32, and training still lowers nothing to NaN.
+    Run in a fresh process, so no state left by earlier tests (threads, autocast caches) changes the numbers."""
+    args = tiny(tmp_path, image_dir, audio_dir, "train.steps=3", "train.amp=bf16")
+    run = subprocess.run([sys.executable, "-c", BF16_RUN, str(ROOT / "configs/tiny.yaml"), *args],
+                         capture_output=True, text=True, check=True)
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["net_dtype"] == "torch.bfloat16"
+    assert all(math.isfinite(v) for v in result["last"].values()), result["last"]
+    assert result["seen"] == ["torch.bfloat16"]
+    assert result["dtypes"] == ["torch.float32"] * 3
 
 
 def test_validation_returns_numpy_through_one_helper():
