@@ -32,6 +32,7 @@ PRESENCE_INTACT = 0.8  # below: the image is written with a warning that it is d
 BAND_LIMIT_FRACTION = 0.9  # of a low-rate cover's Nyquist frequency: above it, resampling filters eat the change
 OFFSET_GRID_S = 0.5  # "--offset auto" hides at, and searches, multiples of this
 SCAN_BATCH = 16  # windows per batched DCT in the --offset auto scan (16 x 67,522 float64: 9 MB, plus FFT buffers)
+POOR_SSIM = 0.6  # an adaptive model's hide warns when its own read-back of the stego is worse than this
 AUDIBLE_SNR_DB = 25.0  # below this, hide warns (white noise at 30 dB SNR already scores ViSQOL 3.6 on music)
 
 
@@ -46,11 +47,18 @@ class HideReport:
     cover_over_full_scale: int = 0  # samples of a float cover beyond [-1, 1]: any 16-bit file clips them
     overwritten: float | None = None  # pilot agreement of an image that was already in the window (now lost)
     band_limit_hz: float | None = None  # a low-rate cover: the image went into the band under this, with fewer codes
+    # cover-adaptive models: the SSIM the receiver will get (the sender reads its own stego); their change follows
+    # the cover's masking, so a low SNR is not a sign of audibility
+    expected_ssim: float | None = None
 
     def warnings(self) -> list[str]:
         """What a user should know about this stego file."""
         out = []
-        if self.snr_db < AUDIBLE_SNR_DB and self.payload is None:  # whole-file models follow the music's masking
+        if self.expected_ssim is not None and self.expected_ssim < POOR_SSIM:
+            out.append(f"the cover is too quiet in this window to carry the image: the receiver will get it at SSIM "
+                       f"{self.expected_ssim:.2f}; choose a louder passage (--offset auto) or the default model")
+        # whole-file and cover-adaptive models follow the music's masking: their SNR says nothing about audibility
+        if self.snr_db < AUDIBLE_SNR_DB and self.payload is None and self.expected_ssim is None:
             out.append(f"the cover is quiet in this window (SNR {self.snr_db:.1f} dB): the hidden image may be audible; "
                        "choose a louder passage with --offset")
         if self.lost_above_hz:
@@ -231,7 +239,8 @@ class Stego:
         band = self._band(sample_rate)
         found = self.model.presence_many(wave, keyed.get("key"), **band) if self.model.has_presence else None
         existing = None if found is None else float(found[0])
-        container = self.model.embed(secret[None], wave, **keyed, **band).container[0].numpy()
+        hidden = self.model.embed(secret[None], wave, **keyed, **band)
+        container = hidden.container[0].numpy()
         stego, clipped = self._add(cover, container - segment, start, sample_rate)
         window_start = start / self.cfg.sample_rate
         seg = slice(int(window_start * sample_rate), int((window_start + self.clip_seconds) * sample_rate))
@@ -240,7 +249,8 @@ class Stego:
                             None if band or sample_rate / 2 >= self.model.top_frequency else sample_rate / 2,
                             cover_over_full_scale=over_full_scale(cover),
                             band_limit_hz=band.get("band_limit_hz"),
-                            overwritten=existing if existing is not None and existing >= PRESENCE_MIN else None)
+                            overwritten=existing if existing is not None and existing >= PRESENCE_MIN else None,
+                            expected_ssim=(hidden.info or [{}])[0].get("expected_ssim"))
         return stego, report
 
     def _add(self, cover: np.ndarray, delta: np.ndarray, start: int, sample_rate: int) -> tuple[np.ndarray, int]:

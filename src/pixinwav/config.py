@@ -24,6 +24,8 @@ class ModelConfig:
     # "modulo": informed modulo coding of the image's DCT into the cover's full-window DCT, optionally a conv refiner
     # (models/modulo.py); of the fields below it uses image_size, image_channels, sample_rate, the clip length
     # (frame, hop, frames), band, channel, widths (the refiner's layers) and the modulo fields at the end.
+    # "adaptive": the same coding into 23 ms MDCT cells whose steps follow this cover's masking (models/adaptive.py).
+    # "robust": a compressed, LDPC-coded image spread over a whole song (models/robust.py).
     scheme: str = "unet"
     image_size: int = 256
     image_channels: int = 3  # 3: RGB, padded with a zero channel and pixel-shuffled; 1: greyscale
@@ -73,6 +75,10 @@ class ModelConfig:
     min_step_lsb: float = 4.0
     max_step_lsb: float = 512.0
     code_range: float = 5.0  # image coefficients are sent within +- this many training deviations
+    # scheme "adaptive" only (models/adaptive.py; also uses the modulo fields above except bin_snr_db):
+    masking_db: float = -18.0  # each cell's change (RMS) relative to the cover's local level around it
+    cell_hop: int = 512  # MDCT hop: frames of 2 x 512 samples (23 ms at 44.1 kHz)
+    sent_coefficients: int = 32000  # image coefficients sent; the remaining cells carry further copies
 
     # scheme "robust" only (models/robust.py; it also uses image_size, image_channels, sample_rate, hop and band):
     spread: int = 20  # MDCT coefficients per coded bit (spread-transform dither modulation)
@@ -106,7 +112,7 @@ class ModelConfig:
 # The allowed values of the string options, and the rules between fields: checked whenever a config is built
 # (load, overrides, a model file's stored config), so a bad value never gets as far as a run folder.
 CHOICES: dict[str, tuple[str, ...]] = {
-    "scheme": ("unet", "modulo", "robust"),
+    "scheme": ("unet", "modulo", "adaptive", "robust"),
     "transform": ("stdct", "stft"),
     "window": ("hamming", "hann", "rect"),
     "synthesis": ("paper", "least_squares"),
@@ -142,13 +148,17 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
             raise PixinwavError(f"model.{key} must be positive, got {getattr(cfg, key)}")
     if cfg.scheme == "unet":
         _validate_unet(cfg)
-    elif cfg.scheme == "modulo":
+    elif cfg.scheme in ("modulo", "adaptive"):
         if cfg.snr_db is not None:
-            raise PixinwavError("scheme 'modulo' sets its loudness with bin_snr_db; model.snr_db must be null")
+            raise PixinwavError(f"scheme {cfg.scheme!r} sets its own loudness; model.snr_db must be null")
         if cfg.image_channels not in (1, 3):
-            raise PixinwavError("scheme 'modulo' hides greyscale (1) or RGB (3) images")
+            raise PixinwavError(f"scheme {cfg.scheme!r} hides greyscale (1) or RGB (3) images")
         if not 0 < cfg.min_step_lsb <= cfg.max_step_lsb:
             raise PixinwavError("model.min_step_lsb must be positive and at most model.max_step_lsb")
+        if cfg.scheme == "adaptive" and not (cfg.masking_db < 0 and cfg.sent_coefficients >= 1
+                                             and 8 <= cfg.cell_hop <= cfg.clip_samples // 2):
+            raise PixinwavError("scheme 'adaptive' needs masking_db < 0, sent_coefficients >= 1 and "
+                                "8 <= cell_hop <= half the clip")
     else:
         if cfg.image_channels not in (1, 3):
             raise PixinwavError("scheme 'robust' hides greyscale (1) or RGB (3) images")
@@ -210,6 +220,10 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
     # No refiner: a 6 x 32 conv refiner (model.widths=[32,32,32,32,32,32]) trained through the channel left
     # validation SSIM where the training-free decoder has it (benchmarks/results/modulo_refiner_val.csv).
     "modulo-rgb": {"scheme": "modulo", "widths": [], "batchnorm": False},
+    # Cover-adaptive modulo coding at the same geometry: steps follow this cover's masking in 23 ms MDCT cells,
+    # 18 dB under the local level, under 14.3 kHz (lossy sources often stop at 16 kHz: a change near that edge shows
+    # in the band above it); 32,000 coefficients, the rest of the cells carry copies.
+    "adaptive-rgb": {"scheme": "adaptive", "widths": [], "batchnorm": False, "band": [0.0, 0.65]},
     # The robust scheme: 256 x 256 RGB as AVIF, LDPC-coded, in the MDCT (hop 512 at 16 kHz) of 300 Hz-7 kHz
     # of a whole song, 12 dB under its local level, about 0.9 kB in 30 s.
     "robust-rgb": {"scheme": "robust", "sample_rate": 16000, "hop": 512, "frame": 1024, "frames": 96,

@@ -1,5 +1,6 @@
 """The stego schemes behind one interface (:class:`StegoScheme`), and the table that builds them from a config."""
 from ..config import ModelConfig
+from .adaptive import AdaptiveStego
 from .base import Extracted, Hidden, StegoScheme
 from .modulo import ModuloStego
 from .robust import RobustStego
@@ -7,7 +8,8 @@ from .unet import UNet
 from .unet_stego import UNetStego
 
 # config ``model.scheme`` -> the class that implements it
-SCHEMES: dict[str, type[StegoScheme]] = {"unet": UNetStego, "modulo": ModuloStego, "robust": RobustStego}
+SCHEMES: dict[str, type[StegoScheme]] = {"unet": UNetStego, "modulo": ModuloStego, "adaptive": AdaptiveStego,
+                                         "robust": RobustStego}
 
 
 def build_model(cfg: ModelConfig) -> StegoScheme:
@@ -15,4 +17,5 @@ def build_model(cfg: ModelConfig) -> StegoScheme:
     return SCHEMES[cfg.scheme](cfg)
 
 
-__all__ = ["SCHEMES", "Extracted", "Hidden", "ModuloStego", "RobustStego", "StegoScheme", "UNet", "UNetStego", "build_model"]
+__all__ = ["SCHEMES", "AdaptiveStego", "Extracted",
+           "Hidden", "ModuloStego", "RobustStego", "StegoScheme", "UNet", "UNetStego", "build_model"]

@@ -32,7 +32,8 @@ class Hidden:
 
     ``cover_spec`` / ``container_spec`` / ``received_spec`` are the scheme's own transform of the cover, of the
     container and of what the receiver got: ``[B, F, N]`` (STDCT or STFT) for ``unet``, ``[B, T]`` (the
-    full-window DCT) for ``modulo``, ``[B, T]`` waveforms for ``robust``. ``container`` is the container
+    full-window DCT) for ``modulo``, ``[B, frames, hop]`` (the window's MDCT) for ``adaptive``, ``[B, T]`` waveforms
+    for ``robust``. ``container`` is the container
     waveform ``[B, T]`` before quantisation; ``revealed`` the image ``[B, C, H, W]``."""
 
     cover_spec: torch.Tensor
@@ -40,7 +41,9 @@ class Hidden:
     container: torch.Tensor
     received_spec: torch.Tensor | None = None
     revealed: torch.Tensor | None = None
-    info: list[dict] | None = None  # per item, what the scheme sent (the robust scheme: bytes, quality, seconds)
+    # per item, what the scheme sent (robust: bytes, quality, seconds; adaptive: cells used, the SSIM the receiver
+    # will get)
+    info: list[dict] | None = None
 
 
 class Extracted(NamedTuple):

@@ -1,0 +1,328 @@
+"""Cover-adaptive modulo coding: the image's colour-DCT coefficients written as analog codes into MDCT cells of
+the window (frames of 23 ms), each cell's step following this cover's own masking, re-derived by the receiver.
+
+Why: the default scheme's steps follow the median music spectrum over the whole window, so in a quiet bar, a
+cover without bass or a band a lossy source left empty the change is louder than the music and a simple detector
+finds it. Here each cell's step is ``masking_db`` under the cover's local level (``robust/masking.py``: the RMS of
+the 5 frames x 9 bins around the cell), so the change is loud where the music is loud and nothing where it is
+quiet (adaptive embedding, as HUGO / S-UNIWARD do for images). Cells whose step would be under ``min_step_lsb``
+are left alone.
+
+The receiver computes the same steps from the file: the change is far under the local level, so the stego's
+level is within a fraction of a decibel of the cover's; steps are quantised to an octave grid and the sender
+iterates until the steps it derives from its own 16-bit stego are the ones it wrote with. A cell whose step
+still comes out differently at the receiver (a level on a grid boundary) spoils one copy of one coefficient, not
+the layout: which cell carries which coefficient is fixed in advance (cells ranked by the training music's median
+level per bin, frames in a fixed shuffle), and the cells beyond the first ``sent_coefficients`` carry further
+copies, so a coefficient whose cell is silent in this cover usually has a copy in a loud one. The receiver
+combines the copies weighted by their steps (maximum-ratio combining) and makes the Wiener estimate.
+
+The change is rounded to whole 16-bit steps with noise shaping (error feedback), because plain rounding adds white
+noise at the 16-bit floor everywhere, and the empty band above a lossy source's cut-off shows that to any detector
+(a stego that only flips least significant bits is found at ROC AUC 1.0 that way; so is a floor raised by 0.03
+dB). Shaped, the rounding error aims 40 dB under the floor in such bands (a 32-pole filter reaches 12-26 dB) and sits
+flat under the music elsewhere; a filter per 23 ms follows a band into its quiet moments.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import scipy.linalg
+from scipy.ndimage import uniform_filter1d
+import torch
+
+from ..config import ModelConfig
+from ..metrics import ssim
+from ..robust import mdct
+from ..robust.masking import masking_scale
+from .base import Extracted, Hidden
+from .modulo import (GOLDEN, LSB, MIN_PILOTS_TO_TELL, PILOT_CODE, ROUNDING_RMS_LSB, YCBCR, ModuloStego, dct_2d, idct_2d,
+                     keyed_dither)
+
+PILOT_EVERY = 64  # one position in 64 carries the known code: presence, and the noise the channel added
+# Masking neighbourhood: 5 frames (70 ms) x 9 bins (390 Hz at 44.1 kHz): wide enough that the change itself moves
+# a cell's level by only a few hundredths of an octave (3 x 5 let whole clusters of cells cross a boundary).
+TIME_RADIUS, FREQ_RADIUS = 2, 4
+GRID = 1.0  # steps are 2^(GRID * n) LSB: an octave grid (a half-octave one gave 10x more disagreeing cells)
+# A cell whose level sits this close (in grid units) to a boundary may be read with the other step: the receiver
+# does not use it (8 % of the cells).
+AMBIGUOUS = 0.04
+FIXED_POINT_ROUNDS = 6
+SHAPING_ORDER = 32
+SHAPING_BLOCK = 1024  # a filter per 23 ms: in a quiet moment of a band the error leaves that band too
+# The rounding error's spectrum: flat where the cover is more than 30 dB above the 16-bit floor, down to 40 dB under
+# flat where the cover is at the floor (a detector trained on this sees +3 dB of floor in an empty band at once).
+NOTCH_DB, FLAT_ABOVE_FLOOR_DB = -40.0, 30.0
+NOISE_PILOT_STEP_LSB = 32.0
+SHAPED_NOISE_LSB = 2.0  # RMS of the shaped rounding error per MDCT coefficient in the bass, where it is loudest
+
+
+class CellLayout(NamedTuple):
+    """Which cell carries what; fixed in advance (derived from the model's buffers and the key)."""
+
+    cells: np.ndarray  # [P] flat cell index (frame * hop + bin) of each position
+    coef: np.ndarray  # [P] image coefficient index (into the importance order) carried, -1 for a pilot
+    dither: np.ndarray  # [P] offsets in [0, 1)
+    order: torch.Tensor  # [K] flat colour-DCT index of the k-th most important coefficient
+    frames: int
+
+
+def shaping_filter(wave: np.ndarray, block: int | None = None) -> np.ndarray:
+    """``[blocks, p]`` LPC coefficients ``a[1..p]``, one filter per ``block`` samples (None: one for the whole
+    window): the rounding error is shaped by ``1 / A(z)``, whose power follows a target that is flat where the
+    cover (``wave``, in LSB) stands well above the 16-bit floor around that moment and falls with it to
+    ``NOTCH_DB`` where the cover is at the floor (an empty band: a lossy source's cut-off, a quiet moment of a
+    band), since there the floor itself is all a detector sees. Zeros where the cover is silent."""
+    block = block or len(wave)
+    blocks = -(-len(wave) // block)
+    size = 2 * block if blocks > 1 else len(wave)
+    padded = np.pad(wave, (block // 2, blocks * block + size - len(wave))) if blocks > 1 else wave
+    n = 1 << int(np.ceil(np.log2(size)))
+    taper = np.hanning(size)
+    floor = np.sum(taper**2) / 12  # what 16-bit rounding alone leaves in a bin
+    out = np.zeros((blocks, SHAPING_ORDER))
+    for i in range(blocks):
+        power = np.abs(np.fft.rfft(padded[i * block: i * block + size] * taper, n)) ** 2
+        smooth = uniform_filter1d(power, max(1, n // 2048), mode="nearest")  # about 20 Hz
+        target = np.clip(smooth / (floor * 10 ** (FLAT_ABOVE_FLOOR_DB / 10)), 10 ** (NOTCH_DB / 10), 1.0)
+        r = np.fft.irfft(target)[: SHAPING_ORDER + 1]
+        r[0] *= 1 + 1e-6  # a little white noise keeps the predictor stable and its gain bounded
+        a = scipy.linalg.solve_toeplitz(r[:-1], -r[1:])
+        out[i] = a * 0.995 ** np.arange(1, SHAPING_ORDER + 1)  # bandwidth expansion: inside the unit circle
+    return out
+
+
+def shaped_round(change: np.ndarray, filters: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Integer samples (in LSB) close to ``change`` such that ``base + result`` stays in the 16-bit range, with
+    the rounding error shaped by ``1 / A(z)`` (error feedback; ``filters [blocks, p]``: one filter per equal block
+    of the signal). Where the change is zero and the feedback has died down, the result is exactly zero: a silent
+    stretch gets no rounding noise at all."""
+    blocks, p = filters.shape
+    block = -(-len(change) // blocks)
+    reverse = filters[:, ::-1].copy()
+    noise = np.zeros(len(change) + p)  # noise[n + p] = result[n] - change[n]
+    out = np.zeros(len(change))
+    low, high = np.ceil(-32768 - base), np.floor(32767 - base)
+    for n in range(len(change)):
+        v = change[n] - reverse[n // block] @ noise[n: n + p]
+        y = min(max(round(v), low[n]), high[n])
+        out[n] = y
+        noise[n + p] = y - change[n]
+    return out
+
+
+class AdaptiveStego(ModuloStego):
+    """The container transform is the MDCT of the window, ``[B, frames, hop]``. Takes a key, measures
+    statistics, tells whether an image is present (its pilots)."""
+
+    follows_band_limit = True
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__(cfg)
+        self.hop = cfg.cell_hop
+        self.frames = mdct.frame_count(cfg.clip_samples, self.hop)
+        # ``steps`` here: the training music's median level per MDCT bin, which only ranks the bins (the most
+        # important coefficients go to the bins music usually fills); the steps themselves come from the cover.
+        prior = torch.from_numpy(np.sqrt(np.arange(self.hop) + 0.5) ** -1.3)
+        self.steps = prior.double()
+
+    # --- statistics ---------------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def fit_statistics(self, images: torch.Tensor, covers: torch.Tensor) -> None:
+        coefs = dct_2d(self.to_colour(images))
+        self.coef_mean.copy_(coefs.mean(0))
+        self.coef_std.copy_(coefs.std(0).clamp_min(1e-4) if len(images) > 1 else coefs.abs()[0].clamp_min(1e-4))
+        levels = np.stack([np.abs(mdct.analyse(c, self.hop, self.frames)) for c in covers.double().cpu().numpy()])
+        self.steps.copy_(torch.from_numpy(np.median(levels.reshape(-1, self.hop), axis=0)))
+
+    # --- layout -------------------------------------------------------------------------------------------------
+    def layout(self, key: str | None = None, band_limit_hz: float | None = None) -> CellLayout:
+        cache = ("cells", key, band_limit_hz, self.steps._version, self.coef_std._version)
+        if cache not in self._layouts:
+            self._layouts = {cache: self._make_cells(key, band_limit_hz)}
+        return self._layouts[cache]
+
+    def _make_cells(self, key: str | None, band_limit_hz: float | None) -> CellLayout:
+        lo, hi = round(self.cfg.band[0] * self.hop), round(self.cfg.band[1] * self.hop)
+        if band_limit_hz is not None:
+            hi = min(hi, int(band_limit_hz / (self.cfg.sample_rate / 2) * self.hop))
+        lo = max(lo, 1)  # never the lowest bin: a constant offset (writers that floor) lands there
+        bins = lo + np.argsort(-self.steps.cpu().numpy()[lo:hi], kind="stable")
+        shuffle = np.argsort(keyed_dither("frames:" + (key or ""), self.frames).numpy(), kind="stable")
+        # bin-major; each bin visits the frames in a shuffled order, rotated per bin, so that the copies of a
+        # coefficient (``sent`` positions apart) land in different frames
+        cells = np.concatenate([np.roll(shuffle, 37 * i) * self.hop + b for i, b in enumerate(bins)])
+        positions = len(cells)
+        dither = (np.remainder(np.arange(positions) * GOLDEN, 1.0) if key is None
+                  else keyed_dither(key, positions).numpy())
+        pilot = np.arange(positions) % PILOT_EVERY == PILOT_EVERY // 2
+        coef = np.full(positions, -1)
+        sent = min(self.cfg.sent_coefficients, self.coef_std.numel(), int((~pilot).sum()))
+        coef[~pilot] = np.arange(int((~pilot).sum())) % max(sent, 1)
+        weight = torch.linalg.inv(YCBCR).pow(2).sum(0) if self.cfg.image_channels == 3 else torch.ones(1)
+        importance = (self.coef_std.cpu().double().pow(2) * weight.double()[:, None, None]).flatten()
+        order = torch.sort(importance, descending=True, stable=True).indices[:sent]
+        return CellLayout(cells, coef, dither, order, self.frames)
+
+    @property
+    def top_frequency(self) -> float:
+        return round(self.cfg.band[1] * self.hop) * self.cfg.sample_rate / (2 * self.hop)
+
+    @property
+    def capacity(self) -> int:
+        return len(self.layout().order)
+
+    # --- steps from the received audio --------------------------------------------------------------------------
+    def cell_steps(self, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``[frames, hop]`` MDCT coefficients -> (per-cell step in waveform units, 0 = cell not used, on the
+        half-octave grid; whether the cell's level is too close to a grid boundary to trust the step)."""
+        scale = masking_scale(coefs, TIME_RADIUS, FREQ_RADIUS, floor=LSB / 64)
+        ideal = 10 ** (self.cfg.masking_db / 20) * math.sqrt(12) * scale / LSB  # uniform change: RMS = step / sqrt 12
+        level = np.log2(ideal) / GRID
+        steps = np.minimum(2.0 ** (GRID * np.round(level)), self.cfg.max_step_lsb)
+        steps[steps < self.cfg.min_step_lsb] = 0.0
+        # near a boundary, unless both grid values on either side give the same step (both capped, both unused)
+        below, above = (np.clip(2.0 ** (GRID * (np.floor(level) + i)), 0, self.cfg.max_step_lsb) for i in (0, 1))
+        same = (below == above) | (above < self.cfg.min_step_lsb)
+        return steps * LSB, (np.abs(level - np.floor(level) - 0.5) < AMBIGUOUS) & ~same
+
+    def analyse(self, wave: torch.Tensor) -> torch.Tensor:
+        rows = wave.detach().double().cpu().numpy().reshape(-1, wave.shape[-1])
+        spec = np.stack([mdct.analyse(row, self.hop, self.frames) for row in rows])
+        return torch.from_numpy(spec).to(wave.device)
+
+    # --- image <-> codes ------------------------------------------------------------------------------------
+    def units(self, image: torch.Tensor, layout: CellLayout) -> np.ndarray:
+        """``[C, H, W]`` -> ``[K]`` values in [0, 1], most important coefficient first."""
+        z = ((dct_2d(self.to_colour(image[None])) - self.coef_mean) / self.coef_std).flatten(1)[0, layout.order]
+        return (0.5 + 0.5 * torch.clamp(z.double() / self.cfg.code_range, -1.0, 1.0)).cpu().numpy()
+
+    @staticmethod
+    def margin(step: np.ndarray) -> np.ndarray:
+        """Codes stay this far from the wrap point: 4 deviations of the shaped rounding noise where it is loudest
+        (the bass), at least 3 % and at most a quarter of the step."""
+        with np.errstate(divide="ignore"):
+            return np.clip(4 * SHAPED_NOISE_LSB * LSB / step, 0.03, 0.25)
+
+    def targets(self, units: np.ndarray, layout: CellLayout, step: np.ndarray) -> np.ndarray:
+        """Per position: the place inside its step (code plus dither, mod 1) it must carry."""
+        value = np.where(layout.coef >= 0, units[np.maximum(layout.coef, 0)], PILOT_CODE)
+        m = np.where(layout.coef >= 0, self.margin(np.maximum(step, LSB)), 0.0)
+        return m + (1 - 2 * m) * value + layout.dither
+
+    # --- hiding -------------------------------------------------------------------------------------------------
+    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
+              band_limit_hz: float | None = None) -> Hidden:
+        self.check_cover(cover)
+        layout = self.layout(key, band_limit_hz)
+        containers, infos = [], []
+        for one_image, one_cover in zip(image, cover):
+            container, info = self._embed_one(self.units(one_image, layout), one_cover.detach().cpu().double().numpy(),
+                                              layout)
+            containers.append(container)
+            infos.append(info)
+        container = torch.from_numpy(np.stack(containers)).to(cover)
+        received = self.analyse(container)
+        # The sender can read its own stego exactly as the receiver will: how well the image came through this
+        # cover (a quiet one leaves few cells) is known now, not after the file is sent.
+        if min(image.shape[-2:]) >= 11:  # SSIM's window
+            expected = ssim(self._reveal_waves(received, layout).image.clamp(0, 1).to(image), image)
+            for info, value in zip(infos, expected.tolist()):
+                info["expected_ssim"] = value
+        return Hidden(self.analyse(cover), received, container, info=infos)
+
+    def _embed_one(self, units: np.ndarray, cover: np.ndarray, layout: CellLayout) -> tuple[np.ndarray, dict]:
+        """The sender's fixed point: embed with the steps the receiver would derive from the previous stego,
+        until they agree (or ``FIXED_POINT_ROUNDS``)."""
+        # The change is a whole number of LSBs: added to a 16-bit cover (or to each channel of a stereo one) it is
+        # stored exactly, and the file gets no second rounding.
+        base = cover / LSB
+        span = (self.frames + 1) * self.hop
+        coefs = mdct.analyse(base * LSB, self.hop, self.frames)
+        shaping = shaping_filter(base[:span], SHAPING_BLOCK)
+        flat = coefs.reshape(-1)[layout.cells]
+        step = self.cell_steps(coefs)[0].reshape(-1)[layout.cells]
+        for round_ in range(FIXED_POINT_ROUNDS):
+            used = step > 0
+            move = np.zeros(len(layout.cells))
+            move[used] = (np.remainder(self.targets(units, layout, step)[used] - flat[used] / step[used] + 0.5, 1.0)
+                          - 0.5) * step[used]
+            change = np.zeros((self.frames, self.hop))
+            change.reshape(-1)[layout.cells] = move
+            stego = base.copy()
+            stego[:span] += shaped_round(mdct.synthesise(change, self.hop) / LSB, shaping, base[:span])
+            received = mdct.analyse(stego * LSB, self.hop, self.frames)
+            seen, unsure = (x.reshape(-1)[layout.cells] for x in self.cell_steps(received))
+            disagree = (seen != step) & ~unsure
+            if not disagree.any():
+                break
+            step = seen
+        info = {"cells_used": int((step > 0).sum()), "cells": len(step), "step_disagreements": int(disagree.sum()),
+                "rounds": round_ + 1}
+        return stego * LSB, info
+
+    # --- revealing ----------------------------------------------------------------------------------------------
+    def read(self, coefs: np.ndarray, layout: CellLayout) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """One received window's MDCT ``[frames, hop]`` -> (z estimate per sent coefficient ``[K]``, its weight
+        (inverse noise variance in training deviations, 0 = no copy arrived), pilot agreement, noise in LSB)."""
+        step, unsure = (x.reshape(-1)[layout.cells] for x in self.cell_steps(coefs))
+        flat = coefs.reshape(-1)[layout.cells]
+        used = (step > 0) & ~unsure
+        place = np.zeros(len(step))
+        place[used] = np.remainder(flat[used] / step[used] - layout.dither[used], 1.0)
+        pilots = used & (layout.coef < 0)
+        error = np.remainder(place[pilots] - PILOT_CODE + 0.5, 1.0) - 0.5
+        agreement = float(np.cos(2 * np.pi * error).mean()) if pilots.any() else 0.0
+        coarse = step[pilots] >= NOISE_PILOT_STEP_LSB * LSB
+        error_lsb = (error * step[pilots] / LSB)[coarse if coarse.sum() >= 16 else slice(None)]
+        noise = max(1.4826 * float(np.median(np.abs(error_lsb))) if len(error_lsb) else ROUNDING_RMS_LSB,
+                    0.5 * ROUNDING_RMS_LSB)
+        data = used & (layout.coef >= 0)
+        m = self.margin(step[data])
+        unit = np.clip((place[data] - m) / (1 - 2 * m), 0.0, 1.0)
+        span = 2 * self.cfg.code_range
+        z = (unit - 0.5) * span
+        # a code read with noise n (LSB) on a step s: z's noise is span * n / (s (1 - 2m)) deviations
+        weight = (step[data] * (1 - 2 * m) / (span * noise * LSB)) ** 2
+        k = len(layout.order)
+        total = np.bincount(layout.coef[data], weight, minlength=k)
+        estimate = np.bincount(layout.coef[data], weight * z, minlength=k) / np.maximum(total, 1e-12)
+        return estimate, total, agreement, noise
+
+    def _reveal_waves(self, spec: torch.Tensor, layout: CellLayout) -> Extracted:
+        images, agreements = [], []
+        for row in spec.detach().double().cpu().numpy():
+            estimate, weight, agreement, _ = self.read(row, layout)
+            # Wiener: a unit-deviation coefficient read with noise variance 1 / weight is shrunk by weight / (1 + weight)
+            z = torch.zeros(self.coef_std.numel(), dtype=torch.float64)
+            z[layout.order] = torch.from_numpy(estimate * weight / (1 + weight))
+            coef = z.float().to(self.coef_std.device).view(*self.coef_std.shape) * self.coef_std + self.coef_mean
+            images.append(self.from_colour(idct_2d(coef[None]))[0])
+            agreements.append(agreement)
+        image = torch.stack(images)
+        if self.refiner is not None:
+            image = image + self.run_net(self.refiner, image)
+        pilots = int((layout.coef < 0).sum())
+        presence = torch.tensor(agreements, dtype=torch.float32) if pilots >= MIN_PILOTS_TO_TELL else None
+        return Extracted(image, presence)
+
+    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
+        return self._reveal_waves(spec, self.layout(key)).image
+
+    def extract(self, wave: torch.Tensor, key: str | None = None, band_limit_hz: float | None = None) -> Extracted:
+        return self._reveal_waves(self.analyse(wave), self.layout(key, band_limit_hz))
+
+    def presence(self, wave: torch.Tensor, search: bool = True, layout: CellLayout | None = None) -> float | None:
+        layout = layout or self.layout()
+        if int((layout.coef < 0).sum()) < MIN_PILOTS_TO_TELL:
+            return None
+        return self.read(self.analyse(wave[None])[0].numpy(), layout)[2]
+
+    def presence_many(self, waves: torch.Tensor, key: str | None = None,
+                      band_limit_hz: float | None = None) -> torch.Tensor | None:
+        layout = self.layout(key, band_limit_hz)
+        if int((layout.coef < 0).sum()) < MIN_PILOTS_TO_TELL:
+            return None
+        return torch.tensor([self.read(row, layout)[2] for row in self.analyse(waves).numpy()], dtype=torch.float64)

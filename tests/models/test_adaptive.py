@@ -1,0 +1,112 @@
+"""The cover-adaptive modulo scheme (pixinwav-adaptive-v1): the image comes back through a real 16-bit file, the
+change follows the cover's level in time, the rounding leaves a band the cover does not use untouched, the
+receiver derives the sender's steps, and a cover too quiet to carry the image is said so at hide time."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.signal import butter, sosfiltfilt
+
+from pixinwav import metrics
+from pixinwav.api import load_model
+from pixinwav.channel import pcm16_round_trip
+from pixinwav.data.audio import read_audio, write_audio
+from pixinwav.data.images import load_image
+from pixinwav.errors import PixinwavError
+from pixinwav.models.adaptive import SHAPING_BLOCK, shaped_round, shaping_filter
+from pixinwav.robust import mdct
+
+from test_shipped_model import ASSETS
+
+NAME = "pixinwav-adaptive-v1"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(NAME)
+
+
+@pytest.fixture(scope="module")
+def cover():
+    return read_audio(ASSETS / "drascula-track2-3s.ogg")
+
+
+def presence(model, audio: np.ndarray, rate: int, key: str | None = None) -> float:
+    mono = model._mono(audio, rate)
+    window = torch.from_numpy(np.ascontiguousarray(mono[rate:rate + model.cfg.clip_samples]))[None]
+    return float(model.model.extract(window, key).presence[0])
+
+
+def test_photo_comes_back_through_a_wav_file(model, cover, tmp_path):
+    stego, report = model.hide(ASSETS / "astronaut.jpg", cover.samples, cover.sample_rate, offset=1.0)
+    write_audio(tmp_path / "stego.wav", stego, cover.sample_rate)
+    back = read_audio(tmp_path / "stego.wav")
+    revealed, line = model.reveal_with_report(back.samples, back.sample_rate, offset=1.0)
+    secret = load_image(ASSETS / "astronaut.jpg", 256, 3)[None]
+    ssim = float(metrics.ssim(revealed[None], secret)[0])
+    print(f"adaptive through a WAV: SSIM {ssim:.3f} (expected at hide time {report.expected_ssim:.3f}); {line}")
+    assert ssim >= 0.8 and ssim == pytest.approx(report.expected_ssim, abs=0.01)
+    assert presence(model, back.samples, back.sample_rate) >= 0.9 and not report.warnings()
+
+
+def test_change_is_whole_lsbs_and_follows_the_level_in_time(model):
+    """A cover whose second half is 30 dB quieter: the change there is at least 20 dB quieter too (the default
+    model's change keeps one level over the window)."""
+    rate, n = 44100, model.cfg.clip_samples
+    rng = np.random.default_rng(0)
+    noise = sosfiltfilt(butter(2, 4000, fs=rate, output="sos"), rng.normal(0, 0.1, n))
+    level = np.where(np.arange(n) < n // 2, 1.0, 10 ** (-30 / 20))
+    wave = pcm16_round_trip((noise * level).astype(np.float32))
+    stego, _ = model.hide(ASSETS / "astronaut.jpg", wave, rate)
+    change = (stego[:, 0].astype(np.float64) - wave) * 32768
+    assert np.array_equal(change, np.round(change))  # stored exactly by a 16-bit file: no second rounding
+    loud, quiet = (np.sqrt(np.mean(change[s] ** 2)) for s in (slice(2048, n // 2 - 4096), slice(n // 2 + 4096, n - 2048)))
+    assert 20 * np.log10(loud / quiet) >= 20
+
+
+def test_shaped_rounding_keeps_an_unused_band_empty(cover):
+    """A cover low-passed at 8 kHz: plain rounding of a change adds white noise at the 16-bit floor above it (which
+    a detector sees); the shaped rounding, as the model runs it (a filter per 23 ms), puts at least 10 dB less
+    there (12 dB measured here)."""
+    rate = cover.sample_rate
+    mono = sosfiltfilt(butter(8, 8000, fs=rate, output="sos"), cover.mono().astype(np.float64))[: 131 * 512] * 32768
+    mono = np.round(mono)
+    change = np.random.default_rng(1).normal(0, 20, len(mono))
+    change = sosfiltfilt(butter(8, 8000, fs=rate, output="sos"), change)
+
+    def high_band(error: np.ndarray) -> float:
+        spec = np.abs(np.fft.rfft(error)) ** 2
+        return float(spec[int(len(spec) * 12000 / (rate / 2)):].mean())
+
+    shaped = shaped_round(change, shaping_filter(mono, SHAPING_BLOCK), mono) - change
+    plain = np.round(change) - change
+    assert 10 * np.log10(high_band(plain) / high_band(shaped)) >= 10
+
+
+def test_receiver_derives_the_senders_steps(model, cover):
+    scheme = model.model
+    start = cover.sample_rate
+    window = torch.from_numpy(pcm16_round_trip(cover.mono()[start:start + scheme.cfg.clip_samples]))[None]  # a 16-bit file
+    image = load_image(ASSETS / "astronaut.jpg", 256, 3)[None]
+    hidden = scheme.embed(image, window)
+    info = hidden.info[0]
+    assert info["step_disagreements"] <= 0.001 * info["cells"] and info["cells_used"] >= 0.3 * info["cells"]
+    # the container is already what a 16-bit file stores: the receiver analyses exactly what the sender checked
+    received = mdct.analyse(pcm16_round_trip(hidden.container[0].numpy()).astype(np.float64), scheme.hop, scheme.frames)
+    assert np.allclose(received, hidden.container_spec[0].numpy(), atol=1e-9)
+
+
+def test_quiet_cover_is_said_to_carry_the_image_poorly(model, cover):
+    quiet = pcm16_round_trip(cover.samples * 10 ** (-66 / 20))
+    _, report = model.hide(ASSETS / "astronaut.jpg", quiet, cover.sample_rate, offset=1.0)
+    assert report.expected_ssim < 0.6
+    assert any("too quiet in this window to carry the image" in w for w in report.warnings())
+
+
+def test_key_is_needed(model, cover, tmp_path):
+    stego, _ = model.hide(ASSETS / "astronaut.jpg", cover.samples, cover.sample_rate, offset=1.0, key="k1")
+    assert presence(model, stego, cover.sample_rate, key="k1") >= 0.9
+    assert abs(presence(model, stego, cover.sample_rate, key="k2")) < 0.2
+    with pytest.raises(PixinwavError, match="no hidden image"):
+        model.reveal(stego, cover.sample_rate, offset=1.0, key="k2")
