@@ -71,6 +71,8 @@ def cmd_hide(args) -> None:
         print(f"payload: {p['codec']} image, {p['image_bytes']} bytes (quality {p['quality']}), one copy per "
               f"{p['copy_seconds']:.1f} s of music, {p['copies']:.1f} copies in {p['seconds_used']:.1f} s")
     print(f"container SNR vs cover: {report.snr_db:.2f} dB over the hidden window, {report.snr_file_db:.2f} dB over the file")
+    if report.expected_ssim is not None:  # the sender read its own stego as the receiver will
+        print(f"the receiver will reveal the image at SSIM {report.expected_ssim:.3f} (read back from the stego)")
     if args.offset == "auto":
         print(f"--offset auto chose {a:.6f} s (the loudest window); reveal with --offset {a:.6f} or --offset auto")
     elif not model.whole_file and args.offset != a:
@@ -259,8 +261,6 @@ def cmd_info(args) -> None:
 
     if args.path in registry() or path.suffix == ".safetensors":
         from .checkpoint import read_file
-        from .models import ModuloStego
-
         model, _, file = load_scheme(args.path)  # hash-checked for shipped models
         _, meta = read_file(file)
         params = sum(p.numel() for p in model.parameters())
@@ -271,9 +271,7 @@ def cmd_info(args) -> None:
             del window["audio_seconds"]
             window.update(min_cover_seconds=round(model.min_cover_samples / model.cfg.sample_rate, 3),
                           payload_seconds=model.cfg.payload_seconds)
-        if isinstance(model, ModuloStego):  # what the audio carries
-            layout = model.layout()
-            window.update(coefficients_sent=len(layout.bins), pilots=len(layout.pilots))
+        window.update(model.carries())
         print(json.dumps({"file": str(file), "kind": meta.get("kind"), "parameters": params, "carries": window,
                           "config": meta.get("config"), "card": meta.get("card"),
                           **({"state": {k: v for k, v in meta["state"].items() if k != "param_groups"}}

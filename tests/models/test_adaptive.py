@@ -110,3 +110,15 @@ def test_key_is_needed(model, cover, tmp_path):
     assert abs(presence(model, stego, cover.sample_rate, key="k2")) < 0.2
     with pytest.raises(PixinwavError, match="no hidden image"):
         model.reveal(stego, cover.sample_rate, offset=1.0, key="k2")
+
+
+def test_cli_says_what_the_receiver_will_get(cover, tmp_path, capsys):
+    from pixinwav.cli import main
+
+    stego = tmp_path / "stego.wav"
+    main(["hide", "--model", NAME, "--image", str(ASSETS / "astronaut.jpg"), "--cover", str(ASSETS / "drascula-track2-3s.ogg"),
+          "-o", str(stego), "--offset", "1.0"])
+    said = capsys.readouterr().out
+    assert "the receiver will reveal the image at SSIM 0.8" in said
+    main(["reveal", "--model", NAME, str(stego), "-o", str(tmp_path / "r.png"), "--offset", "auto"])
+    assert "window at 1.000000 s" in capsys.readouterr().out

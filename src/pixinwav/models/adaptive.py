@@ -174,6 +174,13 @@ class AdaptiveStego(ModuloStego):
     def capacity(self) -> int:
         return len(self.layout().order)
 
+    def carries(self) -> dict:
+        layout = self.layout()
+        pilots = int((layout.coef < 0).sum())
+        return {"coefficients_sent": len(layout.order), "cells": len(layout.cells), "pilots": pilots,
+                "copies_per_coefficient": round((len(layout.cells) - pilots) / max(len(layout.order), 1), 2),
+                "cells_used": "as many as this cover's masking allows (steps under min_step_lsb are left alone)"}
+
     # --- steps from the received audio --------------------------------------------------------------------------
     def cell_steps(self, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``[frames, hop]`` MDCT coefficients -> (per-cell step in waveform units, 0 = cell not used, on the

@@ -126,6 +126,10 @@ class StegoScheme(nn.Module):
         (None where the geometry is too small to tell)."""
         raise NotImplementedError
 
+    def carries(self) -> dict:
+        """What the audio carries, for ``pixinwav info`` (coefficients, pilots, ...); empty if nothing to say."""
+        return {}
+
     @property
     def top_frequency(self) -> float:
         """Hz of the top of the band the scheme writes to: a cover sampled below twice this loses part of it."""

@@ -206,6 +206,10 @@ class ModuloStego(StegoScheme):
         """How many image coefficients the audio carries."""
         return len(self.layout().bins)
 
+    def carries(self) -> dict:
+        layout = self.layout()
+        return {"coefficients_sent": len(layout.bins), "pilots": len(layout.pilots)}
+
     # --- image <-> codes ----------------------------------------------------------------------------------
     def to_colour(self, image: torch.Tensor) -> torch.Tensor:
         if self.cfg.image_channels == 1:
