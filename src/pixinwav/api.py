@@ -324,7 +324,7 @@ class Stego:
             offset = self.find_offset(mono, key, **band)
         start = self._start(mono, offset)
         wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
-        image, presence, _ = self.model.extract(wave, **keyed, **band)
+        image, presence, detail = self.model.extract(wave, **keyed, **band)
         where = f"window at {origin + start / self.cfg.sample_rate:.6f} s"
         if presence is None:
             return image[0].clamp(0, 1), f"{where}; this model cannot tell whether an image is there"
@@ -338,6 +338,8 @@ class Stego:
             return image[0].clamp(0, 1), (f"warning: {where}: pilot agreement {score:.2f} (an intact stego window scores "
                                           f"over {PRESENCE_INTACT}): the image is damaged (the window was changed "
                                           "after hiding: another image over it, clipping, noise or a codec)")
+        if detail is not None:  # a scheme's own reason to call the image damaged (the adaptive scheme's noise)
+            return image[0].clamp(0, 1), f"warning: {where}, pilot agreement {score:.2f}; {detail}"
         return image[0].clamp(0, 1), f"{where}, pilot agreement {score:.2f}"
 
 

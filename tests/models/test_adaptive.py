@@ -122,3 +122,13 @@ def test_cli_says_what_the_receiver_will_get(cover, tmp_path, capsys):
     assert "the receiver will reveal the image at SSIM 0.8" in said
     main(["reveal", "--model", NAME, str(stego), "-o", str(tmp_path / "r.png"), "--offset", "auto"])
     assert "window at 1.000000 s" in capsys.readouterr().out
+
+
+def test_volume_change_is_reported_as_damage(model, cover):
+    """0.1 dB quieter: the pilots still agree (about 0.9) but every code is a little off and the image is ruined
+    (SSIM about 0.25); the pilots' noise says so, and the image comes with a warning, never silently."""
+    stego, _ = model.hide(ASSETS / "astronaut.jpg", cover.samples, cover.sample_rate, offset=1.0)
+    _, intact = model.reveal_with_report(pcm16_round_trip(stego), cover.sample_rate, offset=1.0)
+    assert not intact.startswith("warning")
+    _, line = model.reveal_with_report(pcm16_round_trip(stego * 10 ** (-0.1 / 20)), cover.sample_rate, offset=1.0)
+    assert line.startswith("warning") and "LSB of noise" in line
