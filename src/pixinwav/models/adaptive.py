@@ -19,9 +19,10 @@ combines the copies weighted by their steps (maximum-ratio combining) and makes 
 
 The change is rounded to whole 16-bit steps with noise shaping (error feedback), because plain rounding adds white
 noise at the 16-bit floor everywhere, and the empty band above a lossy source's cut-off shows that to any detector
-(a stego that only flips least significant bits is found at ROC AUC 1.0 that way; so is a floor raised by 0.03
-dB). Shaped, the rounding error aims 40 dB under the floor in such bands (a 32-pole filter reaches 12-26 dB) and sits
-flat under the music elsewhere; a filter per 23 ms follows a band into its quiet moments.
+(a stego that only flips least significant bits is found at ROC AUC 1.0 that way; a floor raised by a few
+hundredths of a dB is still seen). Shaped, the rounding error aims 40 dB under the floor in such bands (a 32-pole
+filter reaches 10-16 dB) and sits flat under the music elsewhere; a filter per 23 ms follows a band into its quiet
+moments.
 """
 from __future__ import annotations
 
@@ -118,9 +119,7 @@ def shaped_round(change: np.ndarray, filters: np.ndarray, base: np.ndarray) -> n
 
 class AdaptiveStego(ModuloStego):
     """The container transform is the MDCT of the window, ``[B, frames, hop]``. Takes a key, measures
-    statistics, tells whether an image is present (its pilots)."""
-
-    follows_band_limit = True
+    statistics, tells whether an image is present (its pilots) and follows the cover's band limit."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
