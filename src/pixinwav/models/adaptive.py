@@ -39,8 +39,8 @@ from ..metrics import ssim
 from ..robust import mdct
 from ..robust.masking import masking_scale
 from .base import Extracted, Hidden
-from .modulo import (GOLDEN, LSB, MIN_PILOTS_TO_TELL, PILOT_CODE, ROUNDING_RMS_LSB, YCBCR, ModuloStego, dct_2d, idct_2d,
-                     keyed_dither)
+from .modulo import (GOLDEN, LSB, MIN_PILOTS_TO_TELL, PILOT_CODE, ROUNDING_RMS_LSB, ModuloStego, dct_2d, idct_2d,
+                     keyed_dither, wrap)
 
 PILOT_EVERY = 64  # one position in 64 carries the known code: presence, and the noise the channel added
 # Masking neighbourhood: 5 frames (70 ms) x 9 bins (390 Hz at 44.1 kHz): wide enough that the change itself moves
@@ -70,7 +70,6 @@ class CellLayout(NamedTuple):
     coef: np.ndarray  # [P] image coefficient index (into the importance order) carried, -1 for a pilot
     dither: np.ndarray  # [P] offsets in [0, 1)
     order: torch.Tensor  # [K] flat colour-DCT index of the k-th most important coefficient
-    frames: int
 
 
 def shaping_filter(wave: np.ndarray, block: int | None = None) -> np.ndarray:
@@ -133,9 +132,7 @@ class AdaptiveStego(ModuloStego):
     # --- statistics ---------------------------------------------------------------------------------------------
     @torch.no_grad()
     def fit_statistics(self, images: torch.Tensor, covers: torch.Tensor) -> None:
-        coefs = dct_2d(self.to_colour(images))
-        self.coef_mean.copy_(coefs.mean(0))
-        self.coef_std.copy_(coefs.std(0).clamp_min(1e-4) if len(images) > 1 else coefs.abs()[0].clamp_min(1e-4))
+        self.fit_image_statistics(images)
         levels = np.stack([np.abs(mdct.analyse(c, self.hop, self.frames)) for c in covers.double().cpu().numpy()])
         self.steps.copy_(torch.from_numpy(np.median(levels.reshape(-1, self.hop), axis=0)))
 
@@ -163,10 +160,7 @@ class AdaptiveStego(ModuloStego):
         coef = np.full(positions, -1)
         sent = min(self.cfg.sent_coefficients, self.coef_std.numel(), int((~pilot).sum()))
         coef[~pilot] = np.arange(int((~pilot).sum())) % max(sent, 1)
-        weight = torch.linalg.inv(YCBCR).pow(2).sum(0) if self.cfg.image_channels == 3 else torch.ones(1)
-        importance = (self.coef_std.cpu().double().pow(2) * weight.double()[:, None, None]).flatten()
-        order = torch.sort(importance, descending=True, stable=True).indices[:sent]
-        return CellLayout(cells, coef, dither, order, self.frames)
+        return CellLayout(cells, coef, dither, self.importance_order()[:sent])
 
     @property
     def top_frequency(self) -> float:
@@ -256,8 +250,7 @@ class AdaptiveStego(ModuloStego):
         for round_ in range(FIXED_POINT_ROUNDS):
             used = step > 0
             move = np.zeros(len(layout.cells))
-            move[used] = (np.remainder(self.targets(units, layout, step)[used] - flat[used] / step[used] + 0.5, 1.0)
-                          - 0.5) * step[used]
+            move[used] = wrap(self.targets(units, layout, step)[used] - flat[used] / step[used]) * step[used]
             change = np.zeros((self.frames, self.hop))
             change.reshape(-1)[layout.cells] = move
             stego = base.copy()
@@ -273,21 +266,32 @@ class AdaptiveStego(ModuloStego):
         return stego * LSB, info
 
     # --- revealing ----------------------------------------------------------------------------------------------
-    def read(self, coefs: np.ndarray, layout: CellLayout) -> tuple[np.ndarray, np.ndarray, float, float]:
-        """One received window's MDCT ``[frames, hop]`` -> (z estimate per sent coefficient ``[K]``, its weight
-        (inverse noise variance in training deviations, 0 = no copy arrived), pilot agreement, noise in LSB)."""
+    def places(self, coefs: np.ndarray, layout: CellLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One received window's MDCT ``[frames, hop]`` -> per position (step, whether it is used, its place inside
+        the step minus the dither)."""
         step, unsure = (x.reshape(-1)[layout.cells] for x in self.cell_steps(coefs))
-        flat = coefs.reshape(-1)[layout.cells]
         used = (step > 0) & ~unsure
         place = np.zeros(len(step))
-        place[used] = np.remainder(flat[used] / step[used] - layout.dither[used], 1.0)
+        place[used] = np.remainder(coefs.reshape(-1)[layout.cells][used] / step[used] - layout.dither[used], 1.0)
+        return step, used, place
+
+    @staticmethod
+    def pilots(step: np.ndarray, used: np.ndarray, place: np.ndarray, layout: CellLayout) -> tuple[float, float]:
+        """(pilot agreement, the noise the pilots read in LSB) from :meth:`places`."""
         pilots = used & (layout.coef < 0)
-        error = np.remainder(place[pilots] - PILOT_CODE + 0.5, 1.0) - 0.5
+        error = wrap(place[pilots] - PILOT_CODE)
         agreement = float(np.cos(2 * np.pi * error).mean()) if pilots.any() else 0.0
         coarse = step[pilots] >= NOISE_PILOT_STEP_LSB * LSB
         error_lsb = (error * step[pilots] / LSB)[coarse if coarse.sum() >= 16 else slice(None)]
         noise = max(1.4826 * float(np.median(np.abs(error_lsb))) if len(error_lsb) else ROUNDING_RMS_LSB,
                     0.5 * ROUNDING_RMS_LSB)
+        return agreement, noise
+
+    def read(self, coefs: np.ndarray, layout: CellLayout) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """One received window's MDCT ``[frames, hop]`` -> (z estimate per sent coefficient ``[K]``, its weight
+        (inverse noise variance in training deviations, 0 = no copy arrived), pilot agreement, noise in LSB)."""
+        step, used, place = self.places(coefs, layout)
+        agreement, noise = self.pilots(step, used, place, layout)
         data = used & (layout.coef >= 0)
         m = self.margin(step[data])
         unit = np.clip((place[data] - m) / (1 - 2 * m), 0.0, 1.0)
@@ -332,11 +336,12 @@ class AdaptiveStego(ModuloStego):
         layout = layout or self.layout()
         if int((layout.coef < 0).sum()) < MIN_PILOTS_TO_TELL:
             return None
-        return self.read(self.analyse(wave[None])[0].numpy(), layout)[2]
+        return self.pilots(*self.places(self.analyse(wave[None])[0].numpy(), layout), layout)[0]
 
     def presence_many(self, waves: torch.Tensor, key: str | None = None,
                       band_limit_hz: float | None = None) -> torch.Tensor | None:
         layout = self.layout(key, band_limit_hz)
         if int((layout.coef < 0).sum()) < MIN_PILOTS_TO_TELL:
             return None
-        return torch.tensor([self.read(row, layout)[2] for row in self.analyse(waves).numpy()], dtype=torch.float64)
+        return torch.tensor([self.pilots(*self.places(row, layout), layout)[0] for row in self.analyse(waves).numpy()],
+                            dtype=torch.float64)

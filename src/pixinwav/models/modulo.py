@@ -69,9 +69,9 @@ class Layout(NamedTuple):
     pilot_dither: torch.Tensor
 
 
-def wrap(steps: torch.Tensor) -> torch.Tensor:
-    """Distances in steps folded to the nearest lattice point: into [-1/2, 1/2)."""
-    return torch.remainder(steps + 0.5, 1.0) - 0.5
+def wrap(steps):
+    """Distances in steps folded to the nearest lattice point: into [-1/2, 1/2) (a tensor or a NumPy array)."""
+    return (steps + 0.5) % 1.0 - 0.5
 
 
 def dct_2d(x: torch.Tensor) -> torch.Tensor:
@@ -147,13 +147,24 @@ class ModuloStego(StegoScheme):
     def fit_statistics(self, images: torch.Tensor, covers: torch.Tensor) -> None:
         """Measure the image-coefficient statistics on training images ``[N, C, H, W]`` and the music envelope
         (median magnitude per bin, smoothed over about 130 Hz in the log domain) on training covers ``[N, T]``."""
-        coefs = dct_2d(self.to_colour(images))
-        self.coef_mean.copy_(coefs.mean(0))
-        self.coef_std.copy_(coefs.std(0).clamp_min(1e-4) if len(images) > 1 else coefs.abs()[0].clamp_min(1e-4))
+        self.fit_image_statistics(images)
         envelope = dct2(covers.double()).abs().median(0).values.clamp_min(1e-12).log()
         width = max(1, covers.shape[-1] // 168) | 1
         smooth = nn.functional.avg_pool1d(envelope[None, None], width, 1, width // 2, count_include_pad=False)[0, 0]
         self.steps.copy_(self.steps_from_envelope(smooth.exp()))
+
+    def fit_image_statistics(self, images: torch.Tensor) -> None:
+        """The mean and deviation of each colour-DCT coefficient over training images ``[N, C, H, W]``."""
+        coefs = dct_2d(self.to_colour(images))
+        self.coef_mean.copy_(coefs.mean(0))
+        self.coef_std.copy_(coefs.std(0).clamp_min(1e-4) if len(images) > 1 else coefs.abs()[0].clamp_min(1e-4))
+
+    def importance_order(self) -> torch.Tensor:
+        """Flat colour-DCT indices, most important first: training variance times the coefficient's gain into RGB
+        (CPU)."""
+        weight = torch.linalg.inv(YCBCR).pow(2).sum(0) if self.cfg.image_channels == 3 else torch.ones(1)
+        importance = (self.coef_std.cpu().double().pow(2) * weight.double()[:, None, None]).flatten()
+        return torch.sort(importance, descending=True, stable=True).indices
 
     # --- layout (derived from the buffers; deterministic) ---------------------------------------------------
     def layout(self, key: str | None = None, band_limit_hz: float | None = None) -> Layout:
@@ -183,9 +194,7 @@ class ModuloStego(StegoScheme):
         is_pilot = torch.zeros(len(used), dtype=torch.bool)
         if count:
             is_pilot[torch.linspace(0, len(used) - 1, count).round().long()] = True
-        weight = torch.linalg.inv(YCBCR).pow(2).sum(0) if self.cfg.image_channels == 3 else torch.ones(1)
-        importance = (self.coef_std.cpu().double().pow(2) * weight.double()[:, None, None]).flatten()
-        coefs = torch.sort(importance, descending=True, stable=True).indices
+        coefs = self.importance_order()
         data = torch.nonzero(~is_pilot)[:, 0][: len(coefs)]
         step = steps[used[data]]
         # Keep codes 4 rounding-noise deviations away from the wrap point, so noise never flips an end value.
