@@ -22,9 +22,10 @@ from tqdm import tqdm
 from pixinwav import metrics
 from pixinwav.api import load_model
 from pixinwav.channel import pcm16_round_trip
-from pixinwav.data.audio import AUDIO_EXTENSIONS, read_audio, write_audio
+from pixinwav.data.audio import AUDIO_EXTENSIONS, read_audio
 from pixinwav.data.datasets import find_files
 from pixinwav.data.images import IMAGE_EXTENSIONS
+from pixinwav.evaluate import through_file
 
 BANDS_HZ = [0, 250, 500, 1000, 2000, 4000, 8000, 12000, 16000, 22050]
 
@@ -62,13 +63,12 @@ def main() -> None:
             for i, track in enumerate(tqdm(tracks, desc=name, unit="track")):
                 cover = read_audio(track)
                 stego, _ = model.hide(images[i % len(images)], cover.samples, cover.sample_rate, offset=1.0)
-                write_audio(Path(tmp) / "stego.wav", stego, cover.sample_rate, force=True)
-                back = read_audio(Path(tmp) / "stego.wav")
+                back = through_file(stego, cover.sample_rate, Path(tmp) / "stego.wav")  # [T, channels]
                 rate = cover.sample_rate
                 window = slice(rate, rate + int(model.clip_seconds * rate))
                 plain = pcm16_round_trip(cover.samples).mean(axis=1)[window]  # the cover as a 16-bit file holds it
-                received = back.mono()[window]
-                revealed = model.reveal(back.samples, rate, offset=1.0, check=False)[None]
+                received = back.mean(axis=1)[window]
+                revealed = model.reveal(back, rate, offset=1.0, check=False)[None]
                 secret = model.prepare_image(images[i % len(images)])[None]
                 rows.append({"track": track.name, "ssim": float(metrics.ssim(revealed, secret)[0]),
                              "visqol": metrics.visqol_mos(plain, received, rate),

@@ -2,7 +2,8 @@
 CNN on log spectrograms, each with cross-validation grouped by track.
 
 Pairs come from the validation music: for each track, several clips at random offsets; each clip is taken
-clean and with a validation photo hidden (through the API, written as 16-bit as `pixinwav hide` writes it), and
+clean (as a 16-bit file holds it) and with a validation photo hidden (through the API, written to a 16-bit WAV
+file as `pixinwav hide` writes it and read back; SSIM: revealed from that file's samples), and
 the detector sees one analysis window per clip: the model's window for window models, the first
 `--window` seconds for whole-file models and baselines. Features: for each of 64 log-spaced bands (50 Hz to
 the Nyquist frequency) of a 1,024-point STFT of the window, the 5th percentile and the median over time of the
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,7 @@ from pixinwav.channel import pcm16_round_trip
 from pixinwav.data.audio import AUDIO_EXTENSIONS
 from pixinwav.data.datasets import find_files
 from pixinwav.data.images import IMAGE_EXTENSIONS
+from pixinwav.evaluate import through_file
 from pixinwav.models import build_model
 
 SETTINGS = {  # name -> (model, hide options)
@@ -65,6 +68,12 @@ def load(name: str, options: dict):
     variant = build_model(dataclasses.replace(shipped.cfg, masking_db=options["masking_db"]))
     variant.load_state_dict(shipped.state_dict())
     return Stego(variant.eval())
+
+
+def written(stego: np.ndarray, rate: int) -> np.ndarray:
+    """The stego as `pixinwav hide` writes it (a 16-bit WAV file) and a reader gets it back."""
+    with tempfile.TemporaryDirectory(prefix="pixinwav-steganalysis-") as folder:
+        return through_file(stego, rate, Path(folder) / "stego.wav")
 
 
 def features(mono: np.ndarray, rate: int, bands: int = 64) -> np.ndarray:
@@ -121,7 +130,7 @@ def main() -> None:
             if model is None:
                 stego = np.roll(audio, 1, axis=0)
             else:
-                stego = pcm16_round_trip(model.hide(images[i % len(images)], audio, rate, **hide_options)[0])
+                stego = written(model.hide(images[i % len(images)], audio, rate, **hide_options)[0], rate)
                 if "offset" in options:  # what the receiver gets from the 16-bit file (the path users take)
                     secret = model.prepare_image(images[i % len(images)])[None]
                     revealed = model.reveal(stego, rate, offset=options["offset"], check=False,
