@@ -5,6 +5,7 @@ at all. Models: the shipped default, the robust model and an untrained `fast-rgb
 not depend on the weights). Median of --repeats runs; peak RSS of the command's process; a Markdown table.
 
     python benchmarks/bench_commands.py [--seconds 180] [--repeats 3] [--models pixinwav-robust-v1 fast-rgb]
+    python benchmarks/bench_commands.py --photos     # `pixinwav hide` with photos at the 100-megapixel limit
 """
 from __future__ import annotations
 
@@ -39,6 +40,24 @@ def cover(seconds: float, rate: int) -> np.ndarray:
     return np.tile(clip, (reps, 1))[: int(seconds * rate)]
 
 
+def large_photos(folder: Path) -> dict[str, Path]:
+    """Photos at the 100-megapixel limit, as PNG (decoded whole by Pillow; a JPEG decodes at a reduced scale):
+    10,000 x 10,000 16-bit grey and 8-bit RGB, smooth content so the files stay small on disk."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None
+    y, x = np.mgrid[0:10000, 0:10000].astype(np.float32)
+    grey = ((np.sin(x / 300) + np.cos(y / 200) + 2) * 16000).astype(np.uint16)
+    photos = {"10000 x 10000 16-bit grey PNG": folder / "grey16.png", "10000 x 10000 RGB PNG": folder / "rgb.png",
+              "10000 x 10000 RGB JPEG": folder / "rgb.jpg"}
+    Image.fromarray(grey).save(photos["10000 x 10000 16-bit grey PNG"])
+    del grey
+    rgb = np.stack([(x // 40) % 256, (y // 40) % 256, ((x + y) // 80) % 256], -1).astype(np.uint8)
+    Image.fromarray(rgb).save(photos["10000 x 10000 RGB PNG"])
+    Image.fromarray(rgb).save(photos["10000 x 10000 RGB JPEG"], quality=90)
+    return photos
+
+
 def timed(cmd: list[str], repeats: int) -> tuple[float, float]:
     """(median wall seconds, largest peak RSS in MiB) of ``cmd`` run ``repeats`` times. The peak comes from GNU
     time wrapping the command: a child's own rusage would also count the pages it shared with this (large,
@@ -59,10 +78,23 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=180.0)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--models", nargs="+", default=[DEFAULT_MODEL, "pixinwav-robust-v1", "fast-rgb"])
+    p.add_argument("--photos", action="store_true", help="hide photos at the size limit instead (default model)")
     args = p.parse_args()
     exe = [sys.executable, "-m", "pixinwav"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        if args.photos:
+            cover_path = tmp / "cover.wav"
+            sf.write(cover_path, cover(10.0, 44100), 44100, subtype="PCM_16")
+            photos = {"the bundled 512 x 512 JPEG (baseline)": ASSETS / "astronaut.jpg", **large_photos(tmp)}
+            print(f"`pixinwav hide` ({DEFAULT_MODEL}, 10 s cover); median of {args.repeats}\n")
+            print("| photo | file MB | hide s | hide peak MiB |")
+            print("|---|---|---|---|")
+            for label, photo in photos.items():
+                seconds, mib = timed([*exe, "hide", "--image", str(photo), "--cover", str(cover_path), "-o",
+                                      str(tmp / "stego.wav"), "--force"], args.repeats)
+                print(f"| {label} | {photo.stat().st_size / 1e6:.2f} | {seconds:.2f} | {mib:.0f} |", flush=True)
+            return
         files = {}
         for rate in (44100, 48000):
             files[rate] = tmp / f"cover{rate}.wav"

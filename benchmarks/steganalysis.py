@@ -51,21 +51,26 @@ SETTINGS = {  # name -> (model, hide options)
     "unet-small": ("pixinwav-small-v0", {"offset": 1.0}),  # the shipped PixInWav-style U-Net (64 x 64 in 0.38 s)
     "lsb1": ("lsb1", {}),
     "null": (None, {}),  # control: the "stego" is the clean clip one sample later; a sound harness gives about 0.5
-    # the adaptive model with its change at another level under the cover's (the trade-off curve)
-    "adaptive-24dB": ("pixinwav-adaptive-v1", {"offset": 1.0, "masking_db": -24.0}),
-    "adaptive-12dB": ("pixinwav-adaptive-v1", {"offset": 1.0, "masking_db": -12.0}),
+    # the adaptive model with its change at another level under the cover's, or its rounding error shaped deeper
+    # and wider (the trade-off curves)
+    "adaptive-24dB": ("pixinwav-adaptive-v1", {"offset": 1.0, "config": {"masking_db": -24.0}}),
+    "adaptive-12dB": ("pixinwav-adaptive-v1", {"offset": 1.0, "config": {"masking_db": -12.0}}),
+    "adaptive-shaped-45": ("pixinwav-adaptive-v1",
+                           {"offset": 1.0, "config": {"notch_db": -60.0, "flat_above_floor_db": 45.0}}),
+    "adaptive-shaped-60": ("pixinwav-adaptive-v1",
+                           {"offset": 1.0, "config": {"notch_db": -60.0, "flat_above_floor_db": 60.0}}),
 }
 DEFAULT_SETTINGS = ["adaptive", "modulo", "robust", "lsb1", "null"]  # the others: --settings (each 3-5 min)
 
 
 def load(name: str, options: dict):
-    """The model of a setting; ``masking_db`` in the options: the shipped adaptive model at another level."""
+    """The model of a setting; ``config`` in the options: the shipped model with those config fields changed."""
     if name == "lsb1":
         return Baseline(name)
-    if "masking_db" not in options:
+    if "config" not in options:
         return load_model(name)
     shipped = load_model(name).model
-    variant = build_model(dataclasses.replace(shipped.cfg, masking_db=options["masking_db"]))
+    variant = build_model(dataclasses.replace(shipped.cfg, **options["config"]))
     variant.load_state_dict(shipped.state_dict())
     return Stego(variant.eval())
 
@@ -124,7 +129,7 @@ def main() -> None:
     for name in args.settings:
         model_name, options = SETTINGS[name]
         model = None if model_name is None else load(model_name, options)
-        hide_options = {k: v for k, v in options.items() if k != "masking_db"}
+        hide_options = {k: v for k, v in options.items() if k != "config"}
         rows, spectrograms, labels, groups, ssims = [], [], [], [], []
         for i, (group, audio, rate) in enumerate(tqdm(clips, desc=name, unit="clip")):
             if model is None:

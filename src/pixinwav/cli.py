@@ -42,15 +42,17 @@ def _model_arg(p: argparse.ArgumentParser, offset_help: str) -> None:
 
 
 def cmd_hide(args) -> None:
-    from .api import load_model
-    from .data.audio import output_format, read_audio, write_audio
     from .data.images import open_image
     from .files import check_output
 
     out = check_output(args.output, args.force, (args.image, args.cover))  # before the slow work
+    # The photo is decoded (and a large one reduced) before torch is imported: the two peaks never add up.
+    image = open_image(args.image)
+    from .api import load_model
+    from .data.audio import output_format, read_audio, write_audio
+
     output_format(out, args.format)
     model = load_model(args.model)
-    image = open_image(args.image, model.cfg.image_size)
     if model.whole_file:  # the payload spans the song: read it whole
         cover = read_audio(args.cover)
         stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args),

@@ -79,6 +79,11 @@ class ModelConfig:
     masking_db: float = -18.0  # each cell's change (RMS) relative to the cover's local level around it
     cell_hop: int = 512  # MDCT hop: frames of 2 x 512 samples (23 ms at 44.1 kHz)
     sent_coefficients: int = 32000  # image coefficients sent; the remaining cells carry further copies
+    # ... and the sender's noise-shaped rounding (a receiver reads any setting): the rounding error's spectrum goes
+    # down to notch_db under the 16-bit floor where the cover is at that floor, and stays flat where the cover is
+    # more than flat_above_floor_db over it (deeper and wider: harder to detect, more noise on the image's codes)
+    notch_db: float = -40.0
+    flat_above_floor_db: float = 30.0
 
     # scheme "robust" only (models/robust.py; it also uses image_size, image_channels, sample_rate, hop and band):
     spread: int = 20  # MDCT coefficients per coded bit (spread-transform dither modulation)
@@ -156,9 +161,10 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
         if not 0 < cfg.min_step_lsb <= cfg.max_step_lsb:
             raise PixinwavError("model.min_step_lsb must be positive and at most model.max_step_lsb")
         if cfg.scheme == "adaptive" and not (cfg.masking_db < 0 and cfg.sent_coefficients >= 1
-                                             and 8 <= cfg.cell_hop <= cfg.clip_samples // 2):
-            raise PixinwavError("scheme 'adaptive' needs masking_db < 0, sent_coefficients >= 1 and "
-                                "8 <= cell_hop <= half the clip")
+                                             and 8 <= cfg.cell_hop <= cfg.clip_samples // 2
+                                             and cfg.notch_db <= 0 <= cfg.flat_above_floor_db):
+            raise PixinwavError("scheme 'adaptive' needs masking_db < 0, sent_coefficients >= 1, "
+                                "8 <= cell_hop <= half the clip, notch_db <= 0 and flat_above_floor_db >= 0")
     else:
         if cfg.image_channels not in (1, 3):
             raise PixinwavError("scheme 'robust' hides greyscale (1) or RGB (3) images")

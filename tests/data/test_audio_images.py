@@ -100,3 +100,33 @@ def test_save_image_roundtrip(tmp_path):
     np.testing.assert_allclose(back, x.permute(1, 2, 0).numpy(), atol=1 / 255)
     with pytest.raises(PixinwavError, match="exists"):
         save_image(tmp_path / "x.png", x)
+
+
+def test_large_photo_is_reduced_when_decoded_and_keeps_its_orientation(tmp_path):
+    """A photo with a short side over 2048 pixels is box-averaged to 2048 right after decoding (the later
+    copies then cost megabytes, not the photo's size), the EXIF turn still applies, and what the model gets
+    matches a straight centre crop and resize of the full photo."""
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:2600, 0:3900]
+    grey = ((np.sin(x / 97) + np.cos(y / 53) + 2) * 16000 + rng.normal(0, 200, x.shape)).clip(0, 65535).astype(np.uint16)
+    Image.fromarray(grey).save(tmp_path / "big16.png")
+    img = open_image(tmp_path / "big16.png")
+    assert img.mode == "I;16" and img.size == (3072, 2048)
+    direct = torch.from_numpy(grey[:, 650:3250].astype(np.float32) / 65535)[None, None]
+    direct = torch.nn.functional.interpolate(direct, size=(64, 64), mode="area")[0, 0]
+    assert (load_image(tmp_path / "big16.png", 64, 1)[0] - direct).abs().max() < 0.02
+
+    wide = np.zeros((2600, 3900, 3), np.uint8)
+    wide[:, :1950] = 255  # left half white
+    exif = Image.new("RGB", (1, 1)).getexif()
+    exif[0x0112] = 6  # stored sideways: turn 90 degrees clockwise to view
+    Image.fromarray(wide).save(tmp_path / "sideways.png", exif=exif.tobytes())
+    upright = np.asarray(open_image(tmp_path / "sideways.png"))
+    assert upright.shape[:2] == (3072, 2048) and upright[0].min() == 255 and upright[-1].max() == 0
+
+    # the command line opens the photo before torch is imported, so their memory peaks do not add up
+    probe = "import sys, pixinwav.cli, pixinwav.data.images, pixinwav.files; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "False"

@@ -6,22 +6,29 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import PixinwavError
 from ..files import atomic_write
 
+if TYPE_CHECKING:
+    import torch
+
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 MAX_PIXELS = 100_000_000  # refuse decompression bombs (a 10,000 x 10,000 photo is the largest accepted)
 MIN_SIDE = 8
+# A larger photo is box-averaged to this short side as soon as it is decoded (before its copies: upright turn,
+# crop, float conversion), so a 10,000 x 10,000 16-bit PNG costs its decoded 200 MB once, briefly.
+REDUCE_TO_SIDE = 2048
 
 
 def open_image(path: str | Path, size_hint: int | None = None) -> Image.Image:
     """Open, upright (EXIF orientation applied: phone photos are stored sideways with a tag), decoded at no
-    more than needed: with ``size_hint``, JPEGs decode at a reduced scale still at least twice that size."""
+    more than needed: with ``size_hint``, JPEGs decode at a reduced scale still at least twice that size; any
+    photo with a short side over ``REDUCE_TO_SIDE`` is box-averaged to it (aspect kept)."""
     path = Path(path)
     if not path.exists():
         raise PixinwavError(f"image file not found: {path}")
@@ -35,9 +42,16 @@ def open_image(path: str | Path, size_hint: int | None = None) -> Image.Image:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise PixinwavError(f"{path} is {w} x {h} pixels, above the {MAX_PIXELS:,}-pixel limit")
-            if size_hint and img.format == "JPEG":
-                img.draft(img.mode, (2 * size_hint, 2 * size_hint))
+            if img.format == "JPEG":
+                side = min(2 * size_hint, REDUCE_TO_SIDE) if size_hint else REDUCE_TO_SIDE
+                img.draft(img.mode, (side, side))
             img.load()
+            if min(img.size) > REDUCE_TO_SIDE and img.mode not in ("1", "P"):  # (palette images resize by nearest)
+                scale = REDUCE_TO_SIDE / min(img.size)
+                reduced = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                                     Image.Resampling.BOX)
+                img.close()
+                img = reduced
             img = ImageOps.exif_transpose(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PixinwavError(f"{path} is too large (over {MAX_PIXELS:,} pixels; possible decompression bomb)") from None
@@ -77,9 +91,11 @@ def crop_square(img: Image.Image, box_side: int | None = None, left: int | None 
 
 def prepare_image(img: Image.Image, size: int, channels: int) -> torch.Tensor:
     """Pillow image -> model input ``[C, size, size]`` (centred square crop, Lanczos resize)."""
+    import torch  # here, not at the top: the command line opens the photo before torch is loaded
+
     img = crop_square(img)
     if img.mode not in ("RGB", "L", "RGBA", "LA", "P", "PA"):
-        if img.width > 2 * size:  # box-average in Pillow first: a 10,000-pixel 16-bit photo never becomes floats
+        if img.width > 2 * size:  # box-average in Pillow first: a 16-bit photo becomes floats only at twice the size
             img = img.resize((2 * size, 2 * size), Image.Resampling.BOX)
         arr = to_array(img, channels)  # high bit depth: scale first, resize in float
         t = torch.from_numpy(arr).permute(2, 0, 1)[None]

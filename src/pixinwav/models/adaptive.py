@@ -53,9 +53,6 @@ AMBIGUOUS = 0.04
 FIXED_POINT_ROUNDS = 6
 SHAPING_ORDER = 32
 SHAPING_BLOCK = 1024  # a filter per 23 ms: in a quiet moment of a band the error leaves that band too
-# The rounding error's spectrum: flat where the cover is more than 30 dB above the 16-bit floor, down to 40 dB under
-# flat where the cover is at the floor (a detector trained on this sees +3 dB of floor in an empty band at once).
-NOTCH_DB, FLAT_ABOVE_FLOOR_DB = -40.0, 30.0
 NOISE_PILOT_STEP_LSB = 32.0
 # An intact 16-bit stego's pilots read 0.5-0.8 LSB of noise (the shaped rounding); a volume change of 0.1 dB,
 # noise 60 dB under the music or a too quiet cover reads 1.9 LSB or more, and the image is then damaged.
@@ -72,11 +69,12 @@ class CellLayout(NamedTuple):
     order: torch.Tensor  # [K] flat colour-DCT index of the k-th most important coefficient
 
 
-def shaping_filter(wave: np.ndarray, block: int | None = None) -> np.ndarray:
+def shaping_filter(wave: np.ndarray, block: int | None = None, notch_db: float = -40.0,
+                   flat_above_floor_db: float = 30.0) -> np.ndarray:
     """``[blocks, p]`` LPC coefficients ``a[1..p]``, one filter per ``block`` samples (None: one for the whole
     window): the rounding error is shaped by ``1 / A(z)``, whose power follows a target that is flat where the
-    cover (``wave``, in LSB) stands well above the 16-bit floor around that moment and falls with it to
-    ``NOTCH_DB`` where the cover is at the floor (an empty band: a lossy source's cut-off, a quiet moment of a
+    cover (``wave``, in LSB) stands ``flat_above_floor_db`` above the 16-bit floor around that moment and falls
+    with it to ``notch_db`` where the cover is at the floor (an empty band: a lossy source's cut-off, a quiet moment of a
     band), since there the floor itself is all a detector sees. Zeros where the cover is silent."""
     block = block or len(wave)
     blocks = -(-len(wave) // block)
@@ -89,7 +87,7 @@ def shaping_filter(wave: np.ndarray, block: int | None = None) -> np.ndarray:
     for i in range(blocks):
         power = np.abs(np.fft.rfft(padded[i * block: i * block + size] * taper, n)) ** 2
         smooth = uniform_filter1d(power, max(1, n // 2048), mode="nearest")  # about 20 Hz
-        target = np.clip(smooth / (floor * 10 ** (FLAT_ABOVE_FLOOR_DB / 10)), 10 ** (NOTCH_DB / 10), 1.0)
+        target = np.clip(smooth / (floor * 10 ** (flat_above_floor_db / 10)), 10 ** (notch_db / 10), 1.0)
         r = np.fft.irfft(target)[: SHAPING_ORDER + 1]
         r[0] *= 1 + 1e-6  # a little white noise keeps the predictor stable and its gain bounded
         a = scipy.linalg.solve_toeplitz(r[:-1], -r[1:])
@@ -244,7 +242,7 @@ class AdaptiveStego(ModuloStego):
         base = cover / LSB
         span = (self.frames + 1) * self.hop
         coefs = mdct.analyse(base * LSB, self.hop, self.frames)
-        shaping = shaping_filter(base[:span], SHAPING_BLOCK)
+        shaping = shaping_filter(base[:span], SHAPING_BLOCK, self.cfg.notch_db, self.cfg.flat_above_floor_db)
         flat = coefs.reshape(-1)[layout.cells]
         step = self.cell_steps(coefs)[0].reshape(-1)[layout.cells]
         for round_ in range(FIXED_POINT_ROUNDS):
