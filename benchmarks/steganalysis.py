@@ -55,8 +55,8 @@ SETTINGS = {  # name -> (model, hide options)
     # and wider (the trade-off curves)
     "adaptive-24dB": ("pixinwav-adaptive-v1", {"offset": 1.0, "config": {"masking_db": -24.0}}),
     "adaptive-12dB": ("pixinwav-adaptive-v1", {"offset": 1.0, "config": {"masking_db": -12.0}}),
-    "adaptive-shaped-45": ("pixinwav-adaptive-v1",
-                           {"offset": 1.0, "config": {"notch_db": -60.0, "flat_above_floor_db": 45.0}}),
+    "adaptive-shaped-30": ("pixinwav-adaptive-v1",  # the rounding as the model was first released
+                           {"offset": 1.0, "config": {"notch_db": -40.0, "flat_above_floor_db": 30.0}}),
     "adaptive-shaped-60": ("pixinwav-adaptive-v1",
                            {"offset": 1.0, "config": {"notch_db": -60.0, "flat_above_floor_db": 60.0}}),
 }
