@@ -29,11 +29,15 @@ NAME = "pixinwav-adaptive-v1"
 def damages(stego: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Each a 16-bit file's samples: the stego as written, and after one everyday change."""
     level = np.sqrt(np.mean(np.square(stego)))
+
+    def noise(db: float) -> np.ndarray:
+        return rng.normal(0, level * 10 ** (db / 20), stego.shape).astype(np.float32)
+
     return {"intact 16-bit file": stego,
             "volume -0.1 dB": pcm16_round_trip(stego * 10 ** (-0.1 / 20)),
             "volume +0.05 dB": pcm16_round_trip(stego * 10 ** (0.05 / 20)),
-            "noise 60 dB under the music": pcm16_round_trip(stego + rng.normal(0, level * 1e-3, stego.shape).astype(np.float32)),
-            "noise 70 dB under the music": pcm16_round_trip(stego + rng.normal(0, level * 10 ** (-3.5), stego.shape).astype(np.float32))}
+            "noise 60 dB under the music": pcm16_round_trip(stego + noise(-60)),
+            "noise 70 dB under the music": pcm16_round_trip(stego + noise(-70))}
 
 
 def main() -> None:

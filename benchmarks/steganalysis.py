@@ -15,8 +15,9 @@ no track is in both the training and the test folds. 0.5 = the detector is guess
     pixinwav data fetch --dest data/debian
     pip install 'pixinwav[bench]'   # scikit-learn
     python benchmarks/steganalysis.py [--clips 3] [--pooled] [--settings adaptive modulo lsb1 null ...]
-    python benchmarks/steganalysis.py --settings adaptive modulo lsb1 null adaptive-24dB adaptive-12dB \
-        adaptive-key modulo-key robust      # the table in benchmarks/results/steganalysis.md (40 min here)
+    # default settings: benchmarks/results/steganalysis.md (5 min on a 2-core CPU); the trade-off curves:
+    python benchmarks/steganalysis.py --settings adaptive-shaped-30 adaptive-shaped-60 adaptive-24dB \
+        adaptive-12dB adaptive-key modulo-key --out benchmarks/results/steganalysis_curve
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ SETTINGS = {  # name -> (model, hide options)
     "adaptive-shaped-60": ("pixinwav-adaptive-v1",
                            {"offset": 1.0, "config": {"notch_db": -60.0, "flat_above_floor_db": 60.0}}),
 }
-DEFAULT_SETTINGS = ["adaptive", "modulo", "robust", "lsb1", "null"]  # the others: --settings (each 3-5 min)
+DEFAULT_SETTINGS = ["adaptive", "modulo", "robust", "lsb1", "null"]  # the others: --settings (each about 1 min)
 
 
 def load(name: str, options: dict):
