@@ -99,8 +99,9 @@ def main() -> None:
         for rate in (44100, 48000):
             files[rate] = tmp / f"cover{rate}.wav"
             sf.write(files[rate], cover(args.seconds, rate), rate, subtype="PCM_16")
-        startup, _ = timed([*exe, "--version"], args.repeats)
-        print(f"{args.seconds:.0f} s stereo covers; median of {args.repeats}; Python + import start-up alone {startup:.2f} s\n")
+        startup, _ = timed([sys.executable, "-c", "import pixinwav.api"], args.repeats)  # Python, torch, pixinwav
+        print(f"{args.seconds:.0f} s stereo covers; median of {args.repeats}; "
+              f"Python + torch + pixinwav import alone {startup:.2f} s\n")
         print("| model | cover | hide s | hide peak MiB | reveal s | reveal peak MiB | reveal --offset auto s |")
         print("|---|---|---|---|---|---|---|")
         for name in args.models:
