@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 from . import metrics
+from .channel import PCM16_SCALE
 from .data.audio import resample
 from .data.images import MIN_SIDE, prepare_image
 from .errors import PixinwavError
@@ -264,8 +265,13 @@ class Stego:
             delta = resample(np.pad(delta, margin), self.cfg.sample_rate, sample_rate).astype(np.float64)
             at = int(round((start - margin) * sample_rate / self.cfg.sample_rate))
         lo, hi = max(at, 0), min(at + len(delta), cover.shape[0])
+        part = delta[lo - at:hi - at]
+        if sample_rate != self.cfg.sample_rate:  # a scheme may round the resampled change its own way
+            mono = np.round(cover[lo:hi].astype(np.float64).mean(axis=1) * PCM16_SCALE)
+            steps = self.model.whole_steps(part * PCM16_SCALE, mono)
+            part = part if steps is None else steps / PCM16_SCALE
         # float64 only where the change goes: a 10-minute cover is not copied at double width
-        window = cover[lo:hi].astype(np.float64) + delta[lo - at:hi - at, None]
+        window = cover[lo:hi].astype(np.float64) + part[:, None]
         # Only what the change pushed over full scale counts against the image; a float cover that is already
         # beyond it is clipped by the 16-bit file as by any 16-bit writer (HideReport.cover_over_full_scale).
         over = (window < -1.0) | (window > 32767 / 32768)

@@ -180,6 +180,12 @@ class AdaptiveStego(ModuloStego):
                 "copies_per_coefficient": round((len(layout.cells) - pilots) / max(len(layout.order), 1), 2),
                 "cells_used": "as many as this cover's masking allows (steps under min_step_lsb are left alone)"}
 
+    def whole_steps(self, change: np.ndarray, cover: np.ndarray) -> np.ndarray:
+        """At another rate than the model's, the change is resampled after the sender's rounding; it is rounded
+        again here with the same noise shaping (else a 48 kHz file would get plain rounding noise on its floor)."""
+        filters = shaping_filter(cover, SHAPING_BLOCK, self.cfg.notch_db, self.cfg.flat_above_floor_db)
+        return shaped_round(change, filters, cover)
+
     # --- steps from the received audio --------------------------------------------------------------------------
     def cell_steps(self, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``[frames, hop]`` MDCT coefficients -> (per-cell step in waveform units, 0 = cell not used, on the

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -129,6 +130,11 @@ class StegoScheme(nn.Module):
     def carries(self) -> dict:
         """What the audio carries, for ``pixinwav info`` (coefficients, pilots, ...); empty if nothing to say."""
         return {}
+
+    def whole_steps(self, change: np.ndarray, cover: np.ndarray) -> np.ndarray | None:
+        """A change ``[T]`` (in 16-bit steps) brought to a cover's own rate, as whole steps rounded the scheme's
+        way for that mono cover ``[T]`` (in steps); None: the file's plain rounding is fine for this scheme."""
+        return None
 
     @property
     def top_frequency(self) -> float:
