@@ -7,6 +7,7 @@ difference signal added to every channel.
 """
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ import torch
 from PIL import Image
 
 from . import metrics
-from .channel import PCM16_SCALE
+from .channel import PCM16_SCALE, pcm16_round_trip
 from .data.audio import resample
 from .data.images import MIN_SIDE, prepare_image
 from .errors import PixinwavError
@@ -251,8 +252,23 @@ class Stego:
                             cover_over_full_scale=over_full_scale(cover),
                             band_limit_hz=band.get("band_limit_hz"),
                             overwritten=existing if existing is not None and existing >= PRESENCE_MIN else None,
-                            expected_ssim=(hidden.info or [{}])[0].get("expected_ssim"))
+                            expected_ssim=self._expected_ssim(hidden, secret, stego, sample_rate, window_start, keyed))
         return stego, report
+
+    def _expected_ssim(self, hidden, secret: torch.Tensor, stego: np.ndarray, sample_rate: int, window_start: float,
+                       keyed: dict) -> float | None:
+        """The SSIM the receiver will get, for schemes that read their own stego. Their reading assumes a file at
+        the model's rate; from a cover at another rate, the stego is read here as `pixinwav reveal` reads it (the
+        16-bit file brought back to the model's rate), from a region whose start maps onto a whole model sample."""
+        expected = (hidden.info or [{}])[0].get("expected_ssim")
+        if expected is None or sample_rate == self.cfg.sample_rate:
+            return expected
+        grid = sample_rate // math.gcd(sample_rate, self.cfg.sample_rate)
+        a = max(0, int((window_start - 0.5) * sample_rate)) // grid * grid
+        b = min(len(stego), int(np.ceil((window_start + self.clip_seconds + 0.5) * sample_rate)))
+        revealed = self.reveal(pcm16_round_trip(stego[a:b]), sample_rate, offset=window_start - a / sample_rate,
+                               check=False, **keyed)
+        return float(metrics.ssim(revealed[None], secret[None].to(revealed))[0])
 
     def _add(self, cover: np.ndarray, delta: np.ndarray, start: int, sample_rate: int) -> tuple[np.ndarray, int]:
         """The cover plus a difference signal made at the model's rate from sample ``start`` on, brought to the

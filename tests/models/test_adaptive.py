@@ -137,15 +137,20 @@ def test_volume_change_is_reported_as_damage(model, cover):
 def test_a_48_khz_cover_gets_the_same_shaped_rounding(model, cover, monkeypatch):
     """At 48 kHz the change is resampled after the sender's rounding and rounded again at the cover's rate, with
     the same noise shaping: in the empty band above a 6 kHz low-pass it adds at least 10 dB less noise than the
-    file's plain rounding of the resampled change would (11 dB measured here); the stego is on the 16-bit grid."""
+    file's plain rounding of the resampled change would (11 dB measured here); the stego is on the 16-bit grid, and
+    the SSIM `hide` reports is the one revealed from it."""
     from pixinwav.data.audio import resample
 
     rate = 48000
     music = resample(cover.samples, cover.sample_rate, rate)[:2 * rate]
     low = sosfiltfilt(butter(8, 6000, fs=rate, output="sos"), music.astype(np.float64), axis=0)
     wave = pcm16_round_trip(low.astype(np.float32))
-    stego, _ = model.hide(ASSETS / "astronaut.jpg", wave, rate, offset=0.1)
+    stego, report = model.hide(ASSETS / "astronaut.jpg", wave, rate, offset=0.1)
     assert np.array_equal(np.round(stego * 32768), stego * 32768)
+    # what hide says the receiver will get is what it gets from the 48 kHz file
+    revealed = model.reveal(stego, rate, offset=report.window[0], check=False)
+    secret = load_image(ASSETS / "astronaut.jpg", 256, 3)[None]
+    assert report.expected_ssim == pytest.approx(float(metrics.ssim(revealed[None], secret)[0]), abs=0.005)
     window = slice(int(0.15 * rate), int(1.6 * rate))
 
     def high_band(x: np.ndarray) -> float:
