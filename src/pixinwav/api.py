@@ -233,6 +233,9 @@ class Stego:
             offset = self.loudest_offset(mono)
         start = self._start(mono, offset)
         segment = mono[start:start + self.cfg.clip_samples]
+        on_grid = self.model.whole_step_changes and sample_rate == self.cfg.sample_rate
+        if on_grid:  # the window as the 16-bit file will hold it, downmixed as the receiver will downmix it
+            segment = pcm16_round_trip(cover[start:start + len(segment)]).mean(axis=1)
         first = int(start * sample_rate / self.cfg.sample_rate)
         if not np.any(cover[first:first + int(np.ceil(self.clip_seconds * sample_rate))]):  # every channel silent
             raise PixinwavError(f"the cover is silent from {offset:g} s for {self.clip_seconds:.3f} s; "
@@ -243,7 +246,7 @@ class Stego:
         existing = None if found is None else float(found[0])
         hidden = self.model.embed(secret[None], wave, **keyed, **band)
         container = hidden.container[0].numpy()
-        stego, clipped = self._add(cover, container - segment, start, sample_rate)
+        stego, clipped = self._add(cover, container - segment, start, sample_rate, on_grid)
         window_start = start / self.cfg.sample_rate
         seg = slice(int(window_start * sample_rate), int((window_start + self.clip_seconds) * sample_rate))
         report = HideReport(metrics.snr(cover[seg], stego[seg]), metrics.snr(cover, stego),
@@ -270,9 +273,11 @@ class Stego:
                                check=False, **keyed)
         return float(metrics.ssim(revealed[None], secret[None].to(revealed))[0])
 
-    def _add(self, cover: np.ndarray, delta: np.ndarray, start: int, sample_rate: int) -> tuple[np.ndarray, int]:
+    def _add(self, cover: np.ndarray, delta: np.ndarray, start: int, sample_rate: int,
+             on_grid: bool = False) -> tuple[np.ndarray, int]:
         """The cover plus a difference signal made at the model's rate from sample ``start`` on, brought to the
-        cover's rate and added to every channel, clipped to 16 bits. Returns (stego, samples clipped)."""
+        cover's rate and added to every channel, clipped to 16 bits; ``on_grid``: added to the cover's samples
+        as a 16-bit file holds them. Returns (stego, samples clipped)."""
         delta = np.asarray(delta, dtype=np.float64)
         if sample_rate == self.cfg.sample_rate:
             at = start
@@ -287,7 +292,7 @@ class Stego:
             steps = self.model.whole_steps(part * PCM16_SCALE, mono)
             part = part if steps is None else steps / PCM16_SCALE
         # float64 only where the change goes: a 10-minute cover is not copied at double width
-        window = cover[lo:hi].astype(np.float64) + part[:, None]
+        window = (pcm16_round_trip(cover[lo:hi]) if on_grid else cover[lo:hi]).astype(np.float64) + part[:, None]
         # Only what the change pushed over full scale counts against the image; a float cover that is already
         # beyond it is clipped by the 16-bit file as by any 16-bit writer (HideReport.cover_over_full_scale).
         over = (window < -1.0) | (window > 32767 / 32768)

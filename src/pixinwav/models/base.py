@@ -10,6 +10,8 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
 - ``has_presence``: ``extract`` returns a presence score that tells "an image is here" from "nothing is here".
 - ``follows_band_limit``: ``embed`` / ``extract`` accept ``band_limit_hz`` and then write only under it (a cover
   at a low sample rate cannot carry more; the receiver knows the limit from the file's rate).
+- ``whole_step_changes``: ``embed`` changes the cover by whole 16-bit steps, so it wants the cover as a 16-bit
+  file holds it (the API rounds a float cover's window first, then the file stores the change exactly).
 - ``whole_file``: the scheme takes a cover of any length of at least ``min_cover_samples`` (the payload is spread
   over all of it and found again without an offset) instead of a window of exactly ``cfg.clip_samples``.
 """
@@ -60,6 +62,7 @@ class StegoScheme(nn.Module):
     measures_statistics = False
     has_presence = False
     follows_band_limit = False
+    whole_step_changes = False
     whole_file = False
 
     def __init__(self, cfg: ModelConfig):
