@@ -287,10 +287,9 @@ class Stego:
             at = int(round((start - margin) * sample_rate / self.cfg.sample_rate))
         lo, hi = max(at, 0), min(at + len(delta), cover.shape[0])
         part = delta[lo - at:hi - at]
-        if sample_rate != self.cfg.sample_rate:  # a scheme may round the resampled change its own way
+        if sample_rate != self.cfg.sample_rate and self.model.whole_step_changes:  # rounded the scheme's way
             mono = np.round(cover[lo:hi].astype(np.float64).mean(axis=1) * PCM16_SCALE)
-            steps = self.model.whole_steps(part * PCM16_SCALE, mono)
-            part = part if steps is None else steps / PCM16_SCALE
+            part = self.model.whole_steps(part * PCM16_SCALE, mono) / PCM16_SCALE
         # float64 only where the change goes: a 10-minute cover is not copied at double width
         window = (pcm16_round_trip(cover[lo:hi]) if on_grid else cover[lo:hi]).astype(np.float64) + part[:, None]
         # Only what the change pushed over full scale counts against the image; a float cover that is already

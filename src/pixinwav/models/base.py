@@ -11,7 +11,8 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
 - ``follows_band_limit``: ``embed`` / ``extract`` accept ``band_limit_hz`` and then write only under it (a cover
   at a low sample rate cannot carry more; the receiver knows the limit from the file's rate).
 - ``whole_step_changes``: ``embed`` changes the cover by whole 16-bit steps, so it wants the cover as a 16-bit
-  file holds it (the API rounds a float cover's window first, then the file stores the change exactly).
+  file holds it (the API rounds a float cover's window first, then the file stores the change exactly), and
+  ``whole_steps`` rounds the change again, the scheme's way, after it is resampled to another cover rate.
 - ``whole_file``: the scheme takes a cover of any length of at least ``min_cover_samples`` (the payload is spread
   over all of it and found again without an offset) instead of a window of exactly ``cfg.clip_samples``.
 """
@@ -134,10 +135,10 @@ class StegoScheme(nn.Module):
         """What the audio carries, for ``pixinwav info`` (coefficients, pilots, ...); empty if nothing to say."""
         return {}
 
-    def whole_steps(self, change: np.ndarray, cover: np.ndarray) -> np.ndarray | None:
-        """A change ``[T]`` (in 16-bit steps) brought to a cover's own rate, as whole steps rounded the scheme's
-        way for that mono cover ``[T]`` (in steps); None: the file's plain rounding is fine for this scheme."""
-        return None
+    def whole_steps(self, change: np.ndarray, cover: np.ndarray) -> np.ndarray:
+        """Schemes with ``whole_step_changes``: a change ``[T]`` (in 16-bit steps) brought to a cover's own rate,
+        as whole steps rounded the scheme's way for that mono cover ``[T]`` (in steps)."""
+        raise NotImplementedError
 
     @property
     def top_frequency(self) -> float:
