@@ -1,6 +1,6 @@
 """How the adaptive model's receiver tells an intact stego from a damaged one: the pilots' error relative to the
-rounding noise expected in their cells (``AdaptiveStego.pilots``), on validation music, for intact 16-bit files
-and for everyday damage that leaves the pilots agreeing but every code a little off. The ranges set
+rounding noise expected in their cells (``AdaptiveStego.pilot_noise``), on validation music, for intact 16-bit
+WAV files and for everyday damage that leaves the pilots agreeing but every code a little off. The ranges set
 ``INTACT_NOISE_RATIO`` (above it, `pixinwav reveal` writes the image with a warning that it is damaged).
 
     pixinwav data fetch --dest data/debian
@@ -9,6 +9,8 @@ and for everyday damage that leaves the pilots agreeing but every code a little 
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -21,6 +23,7 @@ from pixinwav.channel import pcm16_round_trip
 from pixinwav.data.audio import AUDIO_EXTENSIONS
 from pixinwav.data.datasets import find_files
 from pixinwav.data.images import IMAGE_EXTENSIONS
+from pixinwav.evaluate import through_file
 from pixinwav.models.adaptive import INTACT_NOISE_RATIO
 
 NAME = "pixinwav-adaptive-v1"
@@ -58,7 +61,9 @@ def main() -> None:
         audio, rate = sf.read(str(track), start=int(rng.integers(0, info.frames - n + 1)), frames=n, dtype="float32",
                               always_2d=True)
         image = images[i % len(images)]
-        stego = pcm16_round_trip(model.hide(image, pcm16_round_trip(audio), rate, offset=1.0)[0])
+        with tempfile.TemporaryDirectory(prefix="pixinwav-damage-") as folder:  # the stego as a real 16-bit WAV
+            stego = through_file(model.hide(image, pcm16_round_trip(audio), rate, offset=1.0)[0], rate,
+                                 Path(folder) / "stego.wav")
         secret = model.prepare_image(image)[None]
         for name, received in damages(stego, rng).items():
             window = model._mono(received, rate)[rate:rate + scheme.cfg.clip_samples]
