@@ -32,6 +32,7 @@ import soundfile as sf
 from scipy.signal import stft
 from tqdm import tqdm
 
+from audibility import louder_cells
 from cnn_detector import cross_validated_scores, log_spectrogram
 from pixinwav import metrics
 from pixinwav.api import Stego, load_model
@@ -131,7 +132,7 @@ def main() -> None:
         model_name, options = SETTINGS[name]
         model = None if model_name is None else load(model_name, options)
         hide_options = {k: v for k, v in options.items() if k != "config"}
-        rows, spectrograms, labels, groups, ssims = [], [], [], [], []
+        rows, spectrograms, labels, groups, ssims, louder = [], [], [], [], [], []
         for i, (group, audio, rate) in enumerate(tqdm(clips, desc=name, unit="clip")):
             if model is None:
                 stego = np.roll(audio, 1, axis=0)
@@ -146,6 +147,9 @@ def main() -> None:
                 span = slice(int(options["offset"] * rate), int((options["offset"] + model.clip_seconds) * rate))
             else:
                 span = slice(0, int(args.window * rate))
+            if model is not None:  # audibility on the same pairs: the third target next to the two AUCs
+                louder.append(louder_cells(audio[span].mean(axis=1).astype(np.float64),
+                                           stego[span].mean(axis=1).astype(np.float64), rate))
             for label, x in ((0, audio), (1, stego)):
                 rows.append(features(x[span].mean(axis=1), rate))
                 spectrograms.append(log_spectrogram(x[span].mean(axis=1)))
@@ -159,7 +163,8 @@ def main() -> None:
             scores[test] = detector.predict_proba(x[test])[:, 1]
         results[name] = {"auc": float(roc_auc_score(y, scores)), "pairs": int(len(y) // 2), "tracks": len(set(groups)),
                          "ssim_median": float(np.median(ssims)) if ssims else None,
-                         "ssim_mean": float(np.mean(ssims)) if ssims else None}
+                         "ssim_mean": float(np.mean(ssims)) if ssims else None,
+                         "louder_worst_band": float(np.mean(louder, axis=0).max()) if louder else None}
         curves[name] = roc_curve(y, scores)[:2]
         if args.cnn_epochs:
             cnn = cross_validated_scores(spectrograms, y, groups, args.cnn_epochs, args.seed)
@@ -170,11 +175,14 @@ def main() -> None:
 
     music = "validation + training" if args.pooled else "validation"
     print(f"\nmusic: {music} split, {args.clips} clips per track, seed {args.seed}")
-    print("\n| setting | pairs | tracks | feature detector ROC AUC | CNN ROC AUC | image SSIM median (mean) |")
-    print("|---|---|---|---|---|---|")
+    print("\n| setting | pairs | tracks | feature detector ROC AUC | CNN ROC AUC | image SSIM median (mean) "
+          "| change louder than the cover, worst band |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
         quality = "-" if r["ssim_median"] is None else f"{r['ssim_median']:.3f} ({r['ssim_mean']:.3f})"
-        print(f"| {name} | {r['pairs']} | {r['tracks']} | {r['auc']:.3f} | {r.get('cnn_auc', float('nan')):.3f} | {quality} |")
+        louder = "-" if r["louder_worst_band"] is None else f"{100 * r['louder_worst_band']:.1f} %"
+        print(f"| {name} | {r['pairs']} | {r['tracks']} | {r['auc']:.3f} | {r.get('cnn_auc', float('nan')):.3f} | "
+              f"{quality} | {louder} |")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(results, indent=2))
@@ -193,6 +201,22 @@ def main() -> None:
     fig.tight_layout()
     fig.savefig(out.with_suffix(".png"), dpi=100)
     print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.png')}")
+    quality = {name: r for name, r in results.items() if r["ssim_median"] is not None}
+    if len(quality) > 1:  # the trade-off the targets ask to show: detectability against image quality
+        fig = Figure(figsize=(5, 4.2))
+        ax = fig.subplots()
+        for key, marker in (("auc", "o"), ("cnn_auc", "s")):
+            points = [(r["ssim_median"], r[key], name) for name, r in quality.items() if key in r]
+            ax.scatter([p[0] for p in points], [p[1] for p in points], marker=marker,
+                       label="feature detector" if key == "auc" else "CNN")
+            for x, y, name in points:
+                ax.annotate(name, (x, y), fontsize=6, xytext=(3, 2), textcoords="offset points")
+        ax.axhline(0.55, color="k", ls=":", lw=0.8)
+        ax.set_xlabel("image SSIM (median, revealed from the 16-bit file)")
+        ax.set_ylabel("detector ROC AUC (0.5: guessing)")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out.parent / (out.name + "_tradeoff.png"), dpi=100)
 
 
 if __name__ == "__main__":

@@ -288,7 +288,9 @@ class Stego:
         lo, hi = max(at, 0), min(at + len(delta), cover.shape[0])
         part = delta[lo - at:hi - at]
         if sample_rate != self.cfg.sample_rate and self.model.whole_step_changes:  # rounded the scheme's way
-            mono = np.round(cover[lo:hi].astype(np.float64).mean(axis=1) * PCM16_SCALE)
+            # the downmix of the channels as the file will hold them (not rounded again: that would add a floor
+            # the file does not have, and the rounding would be shaped against it)
+            mono = pcm16_round_trip(cover[lo:hi]).astype(np.float64).mean(axis=1) * PCM16_SCALE
             part = self.model.whole_steps(part * PCM16_SCALE, mono) / PCM16_SCALE
         # float64 only where the change goes: a 10-minute cover is not copied at double width
         window = (pcm16_round_trip(cover[lo:hi]) if on_grid else cover[lo:hi]).astype(np.float64) + part[:, None]
