@@ -26,10 +26,11 @@ band into its quiet moments. The receiver derives the same filters from the file
 each cell carries: it weights the copies by it, and the pilots' error relative to it tells an intact file (about
 1) from a damaged one. Shaping alone cannot take the rounding error far under the floor of an empty band (the
 error's log spectrum averages at least the plain rounding's, so the notch reaches about 15-30 dB, and a detector
-still saw the floor rise by a few hundredths of a dB); so the cover's cells also give up the power the rounding will
-add, and the stego's expected power in every cell stays the cover's. (Tried and dropped: quantising the whole window afresh after taking the change's power out
-of the cover's cells; cells with faint content next to loud ones kept part of their old floor, and the feature
-detector's AUC rose to 0.89-0.95 in development runs; that code is not kept.)
+still saw the floor rise by a few hundredths of a dB); so the cover's cells also give up the power the rounding
+will add, and the stego's expected power in every cell stays the cover's. (Tried and dropped: quantising the
+whole window afresh after taking the change's power out of the cover's cells; cells with faint content next to
+loud ones kept part of their old floor, and the feature detector's AUC rose to 0.89-0.95 in development runs;
+that code is not kept.)
 """
 from __future__ import annotations
 
