@@ -134,34 +134,40 @@ def test_volume_change_is_reported_as_damage(model, cover):
     assert line.startswith("warning") and "times the noise an intact 16-bit file leaves" in line
 
 
+def low_passed(cover, rate: int, seconds: float) -> np.ndarray:
+    """The first ``seconds`` of the cover at ``rate``, low-passed at 6 kHz and stored as 16 bits: above that the
+    file holds only its own rounding floor (as above a lossy source's cut-off)."""
+    from pixinwav.data.audio import resample
+
+    music = cover.samples if rate == cover.sample_rate else resample(cover.samples, cover.sample_rate, rate)
+    low = sosfiltfilt(butter(8, 6000, fs=rate, output="sos"), music[: int(seconds * rate)].astype(np.float64), axis=0)
+    return pcm16_round_trip(low.astype(np.float32))
+
+
+def high_band(x: np.ndarray, rate: int) -> float:
+    """Mean power above 14 kHz of the downmix, over the hidden window (hidden at offset 0.1 s)."""
+    freq, power = welch(x[int(0.15 * rate):int(1.6 * rate)].mean(axis=1), rate, nperseg=2048)
+    return float(power[freq >= 14000].mean())
+
+
 def test_a_48_khz_cover_gets_the_same_shaped_rounding(model, cover, monkeypatch):
     """At 48 kHz the change is resampled after the sender's rounding and rounded again at the cover's rate, with
     the same noise shaping: in the empty band above a 6 kHz low-pass it adds at least 10 dB less noise than the
     file's plain rounding of the resampled change would (33 dB measured here, the cover's cells also giving up the
     power it adds); the stego is on the 16-bit grid, and
     the SSIM `hide` reports is the one revealed from it."""
-    from pixinwav.data.audio import resample
-
     rate = 48000
-    music = resample(cover.samples, cover.sample_rate, rate)[:2 * rate]
-    low = sosfiltfilt(butter(8, 6000, fs=rate, output="sos"), music.astype(np.float64), axis=0)
-    wave = pcm16_round_trip(low.astype(np.float32))
+    wave = low_passed(cover, rate, 2.0)
     stego, report = model.hide(ASSETS / "astronaut.jpg", wave, rate, offset=0.1)
     assert np.array_equal(np.round(stego * 32768), stego * 32768)
     # what hide says the receiver will get is what it gets from the 48 kHz file
     revealed = model.reveal(stego, rate, offset=report.window[0], check=False)
     secret = load_image(ASSETS / "astronaut.jpg", 256, 3)[None]
     assert report.expected_ssim == pytest.approx(float(metrics.ssim(revealed[None], secret)[0]), abs=0.005)
-    window = slice(int(0.15 * rate), int(1.6 * rate))
-
-    def high_band(x: np.ndarray) -> float:
-        freq, power = welch(x[window].mean(axis=1), rate, nperseg=2048)
-        return float(power[freq >= 14000].mean())
-
     monkeypatch.setattr(type(model.model), "whole_step_changes", False)  # the change left to the file's rounding
     plain = pcm16_round_trip(model.hide(ASSETS / "astronaut.jpg", wave, rate, offset=0.1)[0])
-    floor = high_band(wave)
-    added = 10 * np.log10((high_band(plain) - floor) / max(high_band(stego) - floor, 1e-30))
+    floor = high_band(wave, rate)
+    added = 10 * np.log10((high_band(plain, rate) - floor) / max(high_band(stego, rate) - floor, 1e-30))
     print(f"48 kHz, above 14 kHz: the shaped rounding adds {added:.1f} dB less noise than plain rounding")
     assert added >= 10
 
@@ -172,18 +178,11 @@ def test_an_empty_band_keeps_the_covers_floor(model, cover, monkeypatch, rate):
     hundredth of a dB. The cover's cells give up the power the shaped rounding adds, so the stego's floor there
     stays within 0.05 dB of the cover's (0.010 dB at 44.1 kHz, 0.004 dB at 48 kHz measured); without that it rises
     by 0.1 dB or more (0.22 and 0.41 dB)."""
-    from pixinwav.data.audio import resample
-
-    music = cover.samples if rate == cover.sample_rate else resample(cover.samples, cover.sample_rate, rate)
-    low = sosfiltfilt(butter(8, 6000, fs=rate, output="sos"), music[: int(2.5 * rate)].astype(np.float64), axis=0)
-    wave = pcm16_round_trip(low.astype(np.float32))
-    window = slice(int(0.15 * rate), int(1.6 * rate))
+    wave = low_passed(cover, rate, 2.5)
 
     def rise_db() -> float:
         stego = model.hide(ASSETS / "astronaut.jpg", wave, rate, offset=0.1)[0]
-        freq, clean = welch(wave[window].mean(axis=1), rate, nperseg=2048)
-        freq, power = welch(stego[window].mean(axis=1), rate, nperseg=2048)
-        return float(10 * np.log10(power[freq >= 14000].mean() / clean[freq >= 14000].mean()))
+        return float(10 * np.log10(high_band(stego, rate) / high_band(wave, rate)))
 
     kept = rise_db()
     monkeypatch.setattr(type(model.model), "give_up_power", lambda self, coefs, filters: np.zeros_like(coefs))

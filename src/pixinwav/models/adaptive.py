@@ -187,10 +187,15 @@ class AdaptiveStego(ModuloStego):
                 "copies_per_coefficient": round((len(layout.cells) - pilots) / max(len(layout.order), 1), 2),
                 "cells_used": "as many as this cover's masking allows (steps under min_step_lsb are left alone)"}
 
+    def shaping(self, wave: np.ndarray) -> np.ndarray:
+        """The noise-shaping filters for a cover ``wave`` (in LSB) with this model's settings: the sender's, and the
+        receiver's from the file."""
+        return shaping_filter(wave, SHAPING_BLOCK, self.cfg.notch_db, self.cfg.flat_above_floor_db)
+
     def whole_steps(self, change: np.ndarray, cover: np.ndarray) -> np.ndarray:
         """At another rate than the model's, the change is resampled after the sender's rounding; it is rounded
         again here with the same noise shaping (else a 48 kHz file would get plain rounding noise on its floor)."""
-        filters = shaping_filter(cover, SHAPING_BLOCK, self.cfg.notch_db, self.cfg.flat_above_floor_db)
+        filters = self.shaping(cover)
         coefs = mdct.analyse(cover * LSB, self.hop)
         give_up = mdct.synthesise(self.give_up_power(coefs, filters), self.hop) / LSB  # as the sender's rounding does
         return shaped_round(change + np.pad(give_up, (0, len(change) - len(give_up))), filters, cover)
@@ -263,7 +268,7 @@ class AdaptiveStego(ModuloStego):
         base = cover / LSB
         span = (self.frames + 1) * self.hop
         coefs = mdct.analyse(base * LSB, self.hop, self.frames)
-        shaping = shaping_filter(base[:span], SHAPING_BLOCK, self.cfg.notch_db, self.cfg.flat_above_floor_db)
+        shaping = self.shaping(base[:span])
         step = self.cell_steps(coefs)[0].reshape(-1)[layout.cells]
         # the cover's cells give up the power the shaped rounding will add: where it is at the 16-bit floor (a band a
         # lossy source left empty) the stego's floor then keeps the cover's level instead of rising above it
@@ -316,7 +321,7 @@ class AdaptiveStego(ModuloStego):
         """``[frames, hop]`` RMS (waveform units) of the shaped rounding error in each cell, the sender's filters
         derived again from the window."""
         wave = mdct.synthesise(coefs, self.hop) / LSB
-        filters = shaping_filter(wave, SHAPING_BLOCK, self.cfg.notch_db, self.cfg.flat_above_floor_db)
+        filters = self.shaping(wave)
         # (at most 20 dB under plain rounding: deeper notches are what the filter aims at, not what it reaches)
         return np.maximum(self.rounding_noise(filters, self.frames), 0.1 * ROUNDING_RMS_LSB * LSB)
 
