@@ -5,7 +5,7 @@ worst band is the one a listener, or a detector, finds first), through 16-bit WA
 One 1.53 s window per validation track (at 1.0 s into the track), the validation photos in turn.
 
     pixinwav data fetch --dest data/debian
-    python benchmarks/audibility.py [--tracks 24] [--models pixinwav-modulo-v1 pixinwav-adaptive-v1]
+    python benchmarks/audibility.py [--tracks 24] [--models pixinwav-modulo-v1 pixinwav-adaptive-v1 pixinwav-adaptive-v2]
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from pixinwav.channel import pcm16_round_trip
 from pixinwav.data.audio import AUDIO_EXTENSIONS, read_audio
 from pixinwav.data.datasets import find_files
 from pixinwav.data.images import IMAGE_EXTENSIONS
-from pixinwav.evaluate import through_file
+from pixinwav.evaluate import reveal_or_blank, through_file
 
 BANDS_HZ = [0, 250, 500, 1000, 2000, 4000, 8000, 12000, 16000, 22050]
 
@@ -49,7 +49,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="data/debian")
     p.add_argument("--tracks", type=int, default=24)
-    p.add_argument("--models", nargs="+", default=["pixinwav-modulo-v1", "pixinwav-adaptive-v1"])
+    p.add_argument("--models", nargs="+", default=["pixinwav-modulo-v1", "pixinwav-adaptive-v1", "pixinwav-adaptive-v2"])
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "audibility"))
     args = p.parse_args()
     tracks = [t for t in find_files(f"{args.data}/val_audio", AUDIO_EXTENSIONS, "audio")
@@ -68,7 +68,7 @@ def main() -> None:
                 window = slice(rate, rate + int(model.clip_seconds * rate))
                 plain = pcm16_round_trip(cover.samples).mean(axis=1)[window]  # the cover as a 16-bit file holds it
                 received = back.mean(axis=1)[window]
-                revealed = model.reveal(back, rate, offset=1.0, check=False)[None]
+                revealed = reveal_or_blank(model, back, rate, offset=1.0)[None]
                 secret = model.prepare_image(images[i % len(images)])[None]
                 rows.append({"track": track.name, "ssim": float(metrics.ssim(revealed, secret)[0]),
                              "visqol": metrics.visqol_mos(plain, received, rate),

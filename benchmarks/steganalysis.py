@@ -41,12 +41,14 @@ from pixinwav.channel import pcm16_round_trip
 from pixinwav.data.audio import AUDIO_EXTENSIONS
 from pixinwav.data.datasets import find_files
 from pixinwav.data.images import IMAGE_EXTENSIONS
-from pixinwav.evaluate import through_file
+from pixinwav.evaluate import reveal_or_blank, through_file
 from pixinwav.models import build_model
 
 SETTINGS = {  # name -> (model, hide options)
     "adaptive": ("pixinwav-adaptive-v1", {"offset": 1.0}),
     "adaptive-key": ("pixinwav-adaptive-v1", {"offset": 1.0, "key": "a secret"}),
+    "adaptive-v2": ("pixinwav-adaptive-v2", {"offset": 1.0}),
+    "adaptive-v2-key": ("pixinwav-adaptive-v2", {"offset": 1.0, "key": "a secret"}),
     "modulo": ("pixinwav-modulo-v1", {"offset": 1.0}),
     "modulo-key": ("pixinwav-modulo-v1", {"offset": 1.0, "key": "a secret"}),
     "robust": ("pixinwav-robust-v1", {}),
@@ -62,7 +64,7 @@ SETTINGS = {  # name -> (model, hide options)
     "adaptive-shaped-60": ("pixinwav-adaptive-v1",
                            {"offset": 1.0, "config": {"notch_db": -60.0, "flat_above_floor_db": 60.0}}),
 }
-DEFAULT_SETTINGS = ["adaptive", "modulo", "robust", "lsb1", "null"]  # the others: --settings (each about 1 min)
+DEFAULT_SETTINGS = ["adaptive-v2", "adaptive", "modulo", "robust", "lsb1", "null"]  # the others: --settings (each about 1 min)
 
 
 def load(name: str, options: dict):
@@ -140,8 +142,7 @@ def main() -> None:
                 stego = written(model.hide(images[i % len(images)], audio, rate, **hide_options)[0], rate)
                 if "offset" in options:  # what the receiver gets from the 16-bit file (the path users take)
                     secret = model.prepare_image(images[i % len(images)])[None]
-                    revealed = model.reveal(stego, rate, offset=options["offset"], check=False,
-                                            key=options.get("key"))[None]
+                    revealed = reveal_or_blank(model, stego, rate, offset=options["offset"], key=options.get("key"))[None]
                     ssims.append(float(metrics.ssim(revealed, secret)[0]))
             if "offset" in options:
                 span = slice(int(options["offset"] * rate), int((options["offset"] + model.clip_seconds) * rate))

@@ -52,11 +52,15 @@ class HideReport:
     # cover-adaptive models: the SSIM the receiver will get (the sender reads its own stego); their change follows
     # the cover's masking, so a low SNR is not a sign of audibility
     expected_ssim: float | None = None
+    image_bytes: int | None = None  # models that send the image as a compressed file: its size (0: none fitted)
 
     def warnings(self) -> list[str]:
         """What a user should know about this stego file."""
         out = []
-        if self.expected_ssim is not None and self.expected_ssim < POOR_SSIM:
+        if self.image_bytes == 0:
+            out.append("the cover is too quiet in this window to carry the image (not even the smallest image file "
+                       "fits): the receiver will not decode it; choose a louder passage (--offset auto) or another model")
+        elif self.expected_ssim is not None and self.expected_ssim < POOR_SSIM:
             out.append(f"the cover is too quiet in this window to carry the image: the receiver will get it at SSIM "
                        f"{self.expected_ssim:.2f}; choose a louder passage (--offset auto) or the default model")
         # whole-file and cover-adaptive models follow the music's masking: their SNR says nothing about audibility
@@ -244,10 +248,16 @@ class Stego:
         band = self._band(sample_rate)
         found = self.model.presence_many(wave, keyed.get("key"), **band) if self.model.has_presence else None
         existing = None if found is None else float(found[0])
-        hidden = self.model.embed(secret[None], wave, **keyed, **band)
-        container = hidden.container[0].numpy()
-        stego, clipped = self._add(cover, container - segment, start, sample_rate, on_grid)
         window_start = start / self.cfg.sample_rate
+        # A compressed image is all or nothing: if resampling to the cover's rate spoils it, send a smaller one.
+        for room in (1.0, 0.7, 0.5) if self.cfg.bits_per_cell and sample_rate != self.cfg.sample_rate else (1.0,):
+            self.model.room = room
+            hidden = self.model.embed(secret[None], wave, **keyed, **band)
+            stego, clipped = self._add(cover, hidden.container[0].numpy() - segment, start, sample_rate, on_grid)
+            expected = self._expected_ssim(hidden, secret, stego, sample_rate, window_start, keyed)
+            if expected != 0.0:
+                break
+        self.model.room = 1.0
         seg = slice(int(window_start * sample_rate), int((window_start + self.clip_seconds) * sample_rate))
         report = HideReport(metrics.snr(cover[seg], stego[seg]), metrics.snr(cover, stego),
                             (window_start, window_start + self.clip_seconds), clipped,
@@ -255,7 +265,7 @@ class Stego:
                             cover_over_full_scale=over_full_scale(cover),
                             band_limit_hz=band.get("band_limit_hz"),
                             overwritten=existing if existing is not None and existing >= PRESENCE_MIN else None,
-                            expected_ssim=self._expected_ssim(hidden, secret, stego, sample_rate, window_start, keyed))
+                            expected_ssim=expected, image_bytes=(hidden.info or [{}])[0].get("bytes"))
         return stego, report
 
     def _expected_ssim(self, hidden, secret: torch.Tensor, stego: np.ndarray, sample_rate: int, window_start: float,
@@ -269,8 +279,11 @@ class Stego:
         grid = sample_rate // math.gcd(sample_rate, self.cfg.sample_rate)
         a = max(0, int((window_start - 0.5) * sample_rate)) // grid * grid
         b = min(len(stego), int(np.ceil((window_start + self.clip_seconds + 0.5) * sample_rate)))
-        revealed = self.reveal(pcm16_round_trip(stego[a:b]), sample_rate, offset=window_start - a / sample_rate,
-                               check=False, **keyed)
+        try:
+            revealed = self.reveal(pcm16_round_trip(stego[a:b]), sample_rate, offset=window_start - a / sample_rate,
+                                   check=False, **keyed)
+        except PixinwavError:  # a compressed image that does not survive the resampling: nothing will be revealed
+            return 0.0
         return float(metrics.ssim(revealed[None], secret[None].to(revealed))[0])
 
     def _add(self, cover: np.ndarray, delta: np.ndarray, start: int, sample_rate: int,
@@ -352,7 +365,7 @@ class Stego:
             offset = self.find_offset(mono, key, **band)
         start = self._start(mono, offset)
         wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
-        image, presence, detail = self.model.extract(wave, **keyed, **band)
+        image, presence, detail, lost = self.model.extract(wave, **keyed, **band)
         where = f"window at {origin + start / self.cfg.sample_rate:.6f} s"
         if presence is None:
             return image[0].clamp(0, 1), f"{where}; this model cannot tell whether an image is there"
@@ -362,6 +375,8 @@ class Stego:
                 f"no hidden image found at {origin + offset:g} s (pilot agreement {score:.2f}; a stego window scores about "
                 "0.98): was it hidden at another --offset (try --offset auto) or with another --key, or has the file "
                 "been through a lossy codec?")
+        if lost is not None and bool(lost[0]):  # found, but there is no true image to write
+            raise PixinwavError(f"{where}: {detail}")
         if score < PRESENCE_INTACT:
             return image[0].clamp(0, 1), (f"warning: {where}: pilot agreement {score:.2f} (an intact stego window scores "
                                           f"over {PRESENCE_INTACT}): the image is damaged (the window was changed "

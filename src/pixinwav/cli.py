@@ -74,7 +74,8 @@ def cmd_hide(args) -> None:
               f"{p['copy_seconds']:.1f} s of music, {p['copies']:.1f} copies in {p['seconds_used']:.1f} s")
     print(f"container SNR vs cover: {report.snr_db:.2f} dB over the hidden window, {report.snr_file_db:.2f} dB over the file")
     if report.expected_ssim is not None:  # the sender read its own stego as the receiver will
-        print(f"the receiver will reveal the image at SSIM {report.expected_ssim:.3f} (read back from the stego)")
+        sent = f", an {model.cfg.image_codec.upper()} file of {report.image_bytes} bytes" if report.image_bytes else ""
+        print(f"the receiver will reveal the image at SSIM {report.expected_ssim:.3f} (read back from the stego{sent})")
     if args.offset == "auto":
         print(f"--offset auto chose {a:.6f} s (the loudest window); reveal with --offset {a:.6f} or --offset auto")
     elif not model.whole_file and args.offset != a:

@@ -79,6 +79,9 @@ class ModelConfig:
     masking_db: float = -18.0  # each cell's change (RMS) relative to the cover's local level around it
     cell_hop: int = 512  # MDCT hop: frames of 2 x 512 samples (23 ms at 44.1 kHz)
     sent_coefficients: int = 32000  # image coefficients sent; the remaining cells carry further copies
+    # 0: the image's colour-DCT coefficients as analog codes (above). 1-8: the image compressed with image_codec,
+    # LDPC-coded, this many bits per cell (Gray-coded places in the step), as large a file as the cover carries.
+    bits_per_cell: int = 0
     # ... and the sender's noise-shaped rounding (a receiver reads any setting): the rounding error's spectrum goes
     # down to notch_db under the 16-bit floor where the cover is at that floor, and follows the cover up to
     # flat_above_floor_db over it, flat beyond (deeper and wider: harder to detect, more noise on the image's
@@ -163,9 +166,11 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
             raise PixinwavError("model.min_step_lsb must be positive and at most model.max_step_lsb")
         if cfg.scheme == "adaptive" and not (cfg.masking_db < 0 and cfg.sent_coefficients >= 1
                                              and 8 <= cfg.cell_hop <= cfg.clip_samples // 2
-                                             and cfg.notch_db <= 0 <= cfg.flat_above_floor_db):
+                                             and cfg.notch_db <= 0 <= cfg.flat_above_floor_db
+                                             and 0 <= cfg.bits_per_cell <= 8):
             raise PixinwavError("scheme 'adaptive' needs masking_db < 0, sent_coefficients >= 1, "
-                                "8 <= cell_hop <= half the clip, notch_db <= 0 and flat_above_floor_db >= 0")
+                                "8 <= cell_hop <= half the clip, notch_db <= 0 <= flat_above_floor_db and "
+                                "0 <= bits_per_cell <= 8")
     else:
         if cfg.image_channels not in (1, 3):
             raise PixinwavError("scheme 'robust' hides greyscale (1) or RGB (3) images")

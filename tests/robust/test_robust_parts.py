@@ -7,7 +7,7 @@ from PIL import Image
 from helpers import photo
 from pixinwav.data.images import prepare_image
 from pixinwav.errors import PixinwavError
-from pixinwav.robust import code, mdct, payload
+from pixinwav.robust import code, levels, mdct, payload
 from pixinwav.robust.stdm import Lattice, keyed_permutation, keyed_uniform
 
 
@@ -79,3 +79,35 @@ def test_compress_fits_the_budget_and_picks_the_best_look():
     with pytest.raises(PixinwavError, match="bytes"):
         payload.compress(image, 100)
     assert torch.equal(payload.decompress(payload.compress(image, 5000, quality=30)[0], 3), back) is False
+
+
+@pytest.mark.parametrize("k, n", [(600, 3000), (1800, 2400)])  # rate 1/5 and 3/4
+def test_ldpc_of_other_rates_corrects_what_its_rate_allows(k, n):
+    """A low rate corrects far noisier bits than a high one; both say when they cannot."""
+    rng = np.random.default_rng(2)
+    message = rng.integers(0, 2, k).astype(np.uint8)
+    word = code.encode(message, n)
+    assert len(word) == n and np.array_equal(word[:k], message)
+    assert not ((code.parity_checks(k, n - k)[1] @ word.astype(np.int64)) % 2).any()
+    sigma = 1.3 if k / n < 0.5 else 0.55  # 22 % / 3.5 % of the hard decisions wrong
+    received = (1 - 2.0 * word) + sigma * rng.normal(size=n)
+    decoded, ok = code.decode(2 * received / sigma**2, k)
+    assert ok and np.array_equal(decoded, message)
+    _, ok = code.decode(2 * ((1 - 2.0 * word) + 2.5 * rng.normal(size=n)), k)  # far beyond what it corrects
+    assert not ok
+
+
+def test_levels_are_gray_coded_and_read_back_softly():
+    rng = np.random.default_rng(3)
+    bits = rng.integers(0, 2, (500, 4))
+    places = levels.to_places(bits)
+    assert np.allclose(np.sort(np.unique(places)), (np.arange(16) + 0.5) / 16)
+    codes = levels.gray(4)
+    assert all(bin(codes[i] ^ codes[(i + 1) % 16]).count("1") == 1 for i in range(16))  # cyclic: the wrap too
+    llr = levels.soft_bits((places + rng.normal(0, 0.005, 500)) % 1, np.full(500, 0.005), 4)
+    assert np.array_equal(llr < 0, bits.astype(bool))
+    # a place pushed across the wrap from the last symbol to the first: one bit is unsure, the others are not
+    last = levels.soft_bits(np.array([0.0]), np.array([0.01]), 4)[0]
+    assert np.sum(np.abs(last) < 1) == 1
+    # noise as large as the step: no information left (near-erasures for the code)
+    assert np.abs(levels.soft_bits(places, np.full(500, 1.0), 4)).max() < 0.1

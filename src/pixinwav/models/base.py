@@ -54,6 +54,9 @@ class Extracted(NamedTuple):
     image: torch.Tensor  # [B, C, H, W] in about [0, 1] (not clamped)
     presence: torch.Tensor | None  # [B] in [0, 1] where the scheme can tell (has_presence), else None
     detail: str | None = None  # one line on the first item: what was found, or why nothing was
+    # [B] bool where the scheme found an image it cannot return (a compressed file that fails its code): the image
+    # is a blank placeholder, nothing true to write
+    lost: torch.Tensor | None = None
 
 class StegoScheme(nn.Module):
     """Base class of the schemes. Subclasses set the capability flags and implement ``analyse``, ``embed``,
