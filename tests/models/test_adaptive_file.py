@@ -1,7 +1,7 @@
 """The cover-adaptive scheme carrying the image as a compressed file (pixinwav-adaptive-v2): the file comes back
 exactly through a real 16-bit WAV (the SSIM is the compressed image's, which the sender reports), at other sample
 rates too; a damaged stego or the wrong key gives a clear error, never a wrong image; a cover too quiet to carry a
-file is said so at hide time."""
+file is said so at hide time, and one where a file would be poor gets v1's analog codes instead."""
 from __future__ import annotations
 
 import pytest
@@ -63,6 +63,17 @@ def test_a_48_khz_cover_carries_the_file_too(model, cover):
     stego, report = model.hide(ASSETS / "astronaut.jpg", wave, rate, offset=1.0)
     revealed = model.reveal(pcm16_round_trip(stego), rate, offset=1.0)
     assert report.expected_ssim >= 0.8 and ssim_of(revealed) == pytest.approx(report.expected_ssim, abs=1e-6)
+
+
+def test_a_quiet_window_falls_back_to_analog_codes_and_says_so(model, cover):
+    """30 dB quieter, no file the cover carries would look better than v1's analog codes: the sender sends those
+    (the header says so), the receiver reads them, and hide warns about the quality it measured itself."""
+    quiet = pcm16_round_trip(cover.samples * 10 ** (-30 / 20))
+    stego, report = model.hide(ASSETS / "astronaut.jpg", quiet, cover.sample_rate, offset=1.0)
+    revealed = model.reveal(pcm16_round_trip(stego), cover.sample_rate, offset=1.0, check=False)
+    assert report.image_bytes is None and 0.2 < report.expected_ssim < 0.6
+    assert ssim_of(revealed) == pytest.approx(report.expected_ssim, abs=1e-4)
+    assert any("too quiet in this window to carry the image" in w for w in report.warnings())
 
 
 def test_quiet_cover_is_said_to_carry_no_file(model, cover):

@@ -80,6 +80,10 @@ SHAPED_NOISE_LSB = 2.0  # RMS of the shaped rounding error per MDCT coefficient 
 # at 0.40, 0.44 at 0.27, 0.37 at 0.22); 20 % less on each failure.
 RUNG_BITS = 6
 HEADER_CELLS = 64 * RUNG_BITS
+# The last index says "analog codes" instead: where the file would be poor (a quiet window), the sender also tries
+# v1's analog coefficients (the header cells excepted) and sends whichever its own read-back finds better.
+ANALOG_RUNG = 2**RUNG_BITS - 1
+ANALOG_BELOW = 0.8
 CODE_FILL = 0.78
 FILL_PER_CAPACITY = 1.6
 MAX_RATE = 0.9
@@ -89,9 +93,27 @@ SEND_TRIES = 5
 SENDER_ITERATIONS, RECEIVER_ITERATIONS = 40, 100  # an intact file's decode converges in 5-20
 
 
+def damage(noise: float) -> str | None:
+    """The warning for analog codes whose pilots read ``noise`` times an intact file's noise: they can agree on an
+    image whose codes are all a little off (a volume change), and their noise tells."""
+    return (f"the pilots read {noise:.1f} times the noise an intact 16-bit file leaves (under {INTACT_NOISE_RATIO}): the "
+            "image is damaged (the volume was changed, noise was added, or the cover is too quiet here)"
+            ) if noise > INTACT_NOISE_RATIO else None
+
+
 def rung_bits(rung: int) -> int:
-    """Message bits of size rung ``rung`` (0-63): 2,048 bits up to 6.2 million, 10 % apart, whole bytes."""
+    """Message bits of size rung ``rung`` (0-62): 2,048 bits up to 5.6 million, 10 % apart, whole bytes."""
     return 8 * round(256 * 1.1**rung)
+
+
+def header_places(rung: int, cells: int) -> np.ndarray:
+    """The places of the ``cells`` header cells that carry ``rung``: its bits in turn, one bit per cell."""
+    bits = (rung >> np.arange(RUNG_BITS - 1, -1, -1)) & 1
+    return levels.to_places(np.resize(bits, cells)[:, None])
+
+
+def rung_of(header_llr: np.ndarray) -> int:
+    return int((header_llr < 0).astype(int) @ (1 << np.arange(RUNG_BITS - 1, -1, -1)))
 
 
 class CellLayout(NamedTuple):
@@ -275,6 +297,9 @@ class AdaptiveStego(ModuloStego):
             one_cover = one_cover.detach().cpu().double().numpy()
             if self.cfg.bits_per_cell:
                 container, info = self._send_file(one_image, one_cover, layout, key)
+                if info["expected_ssim"] < ANALOG_BELOW:
+                    analog = self._send_analog(one_image, one_cover, layout, key)
+                    container, info = analog if analog[1]["expected_ssim"] > info["expected_ssim"] else (container, info)
             else:
                 units = self.units(one_image, layout)
                 container, info = self._embed_one(lambda step: self.code_places(units, layout, step), one_cover, layout)
@@ -341,8 +366,7 @@ class AdaptiveStego(ModuloStego):
         slots = np.empty(len(interleave), np.uint8)
         slots[interleave] = word
         places = np.full(len(layout.cells), PILOT_CODE)
-        rung_bits_ = (rung >> np.arange(RUNG_BITS - 1, -1, -1)) & 1
-        places[header] = levels.to_places(np.resize(rung_bits_, len(header))[:, None])
+        places[header] = header_places(rung, len(header))
         places[body] = levels.to_places(slots.reshape(len(body), self.cfg.bits_per_cell))
         return places
 
@@ -359,9 +383,9 @@ class AdaptiveStego(ModuloStego):
         slots = levels.soft_bits(place[body], relative[body], self.cfg.bits_per_cell) * used[body, None]
         return header_llr, slots.reshape(-1)[interleave], agreement, noise
 
-    def decode_file(self, header_llr: np.ndarray, word_llr: np.ndarray, iterations: int) -> tuple[bytes | None, str]:
-        """Soft bits -> (the image file's bytes, or None; one line on what went wrong)."""
-        rung = int((header_llr < 0).astype(int) @ (1 << np.arange(RUNG_BITS - 1, -1, -1)))
+    def decode_file(self, rung: int, word_llr: np.ndarray, iterations: int) -> tuple[bytes | None, str]:
+        """Soft bits of a codeword of size ``rung`` -> (the image file's bytes, or None; one line on what went
+        wrong)."""
         k = rung_bits(rung)
         if k > MAX_RATE * len(word_llr):
             return None, "the message-size header is unreadable"
@@ -386,7 +410,7 @@ class AdaptiveStego(ModuloStego):
         _, llr, _, _ = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
         capacity = float(np.sum(1 - np.logaddexp(0, -np.where(probe == 0, llr, -llr)) / math.log(2)))
         fill = min(CODE_FILL, FILL_PER_CAPACITY * capacity / n)
-        rung = max(r for r in range(2**RUNG_BITS) if rung_bits(r) <= max(self.room * fill * capacity, rung_bits(0))
+        rung = max(r for r in range(ANALOG_RUNG) if rung_bits(r) <= max(self.room * fill * capacity, rung_bits(0))
                    and rung_bits(r) <= MAX_RATE * n)
         for tries in range(1, SEND_TRIES + 1):
             k = rung_bits(rung)
@@ -401,7 +425,7 @@ class AdaptiveStego(ModuloStego):
                 word = code.encode(np.pad(message, (0, k - len(message))), n)
                 stego, info = self._embed_one(lambda step: self.file_places(word, rung, layout, key), cover, layout)
                 received = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
-                if self.decode_file(received[0], received[1], SENDER_ITERATIONS)[0] == data:
+                if self.decode_file(rung_of(received[0]), received[1], SENDER_ITERATIONS)[0] == data:
                     decoded = payload.decompress(data, image.shape[0], image.shape[1:])
                     return stego, {**info, "bytes": len(data), "quality": quality, "message_bits": k,
                                    "capacity_bits": round(capacity), "tries": tries,
@@ -411,6 +435,24 @@ class AdaptiveStego(ModuloStego):
             rung = max(rung - 2, 0)  # 20 % less
         # nothing fits: the stego carries the last message tried, which the receiver may well not decode; say so
         return stego, {**info, "bytes": 0, "message_bits": k, "capacity_bits": round(capacity), "expected_ssim": 0.0}
+
+    def _send_analog(self, image: torch.Tensor, cover: np.ndarray, layout: CellLayout,
+                     key: str | None) -> tuple[np.ndarray, dict]:
+        """v1's analog codes in the file layout (the header says so), with the SSIM the receiver will get, or 0
+        where the header would not read back."""
+        units, header = self.units(image, layout), self.file_slots(layout, key)[0]
+
+        def places(step: np.ndarray) -> np.ndarray:
+            out = self.code_places(units, layout, step)
+            out[header] = header_places(ANALOG_RUNG, len(header))
+            return out
+
+        stego, info = self._embed_one(places, cover, layout)
+        coefs = mdct.analyse(stego, self.hop, self.frames)
+        if rung_of(self.soft_file(coefs, layout, key)[0]) != ANALOG_RUNG:
+            return stego, {**info, "expected_ssim": 0.0}
+        revealed = self.analog_image(coefs, layout, header)[0].clamp(0, 1).to(image)
+        return stego, {**info, "payload": "analog", "expected_ssim": float(ssim(revealed[None], image[None])[0])}
 
     # --- revealing ----------------------------------------------------------------------------------------------
     def places(self, coefs: np.ndarray, layout: CellLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -462,14 +504,17 @@ class AdaptiveStego(ModuloStego):
         ratio = (error * step[pilots] / sigma[pilots])[coarse if coarse.sum() >= 16 else slice(None)]
         return max(1.4826 * float(np.median(np.abs(ratio))) if len(ratio) else 1.0, 0.5)
 
-    def read(self, coefs: np.ndarray, layout: CellLayout) -> tuple[np.ndarray, np.ndarray, float, float]:
+    def read(self, coefs: np.ndarray, layout: CellLayout, skip: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray, float, float]:
         """One received window's MDCT ``[frames, hop]`` -> (z estimate per sent coefficient ``[K]``, its weight
         (inverse noise variance in training deviations, 0 = no copy arrived), pilot agreement, the pilots' noise
-        relative to the expected rounding noise)."""
+        relative to the expected rounding noise). ``skip``: positions that carry something else (a header)."""
         step, used, place = self.places(coefs, layout)
         sigma = self.expected_noise(coefs).reshape(-1)[layout.cells]
         agreement, noise = self.agreement(step, used, place, layout), self.pilot_noise(step, used, place, sigma, layout)
         data = used & (layout.coef >= 0)
+        if skip is not None:
+            data[skip] = False
         m = self.margin(step[data])
         unit = np.clip((place[data] - m) / (1 - 2 * m), 0.0, 1.0)
         span = 2 * self.cfg.code_range
@@ -483,46 +528,57 @@ class AdaptiveStego(ModuloStego):
         return estimate, total, agreement, noise
 
     def _reveal_file(self, spec: torch.Tensor, layout: CellLayout, key: str | None) -> Extracted:
-        images, agreements, lost, detail = [], [], [], None
+        images, agreements, lost, details = [], [], [], []
         size = (self.cfg.image_size, self.cfg.image_size)
         for row in spec.detach().double().cpu().numpy():
             header_llr, word_llr, agreement, noise = self.soft_file(row, layout, key)
-            data, why = self.decode_file(header_llr, word_llr, RECEIVER_ITERATIONS)
+            rung = rung_of(header_llr)
+            if rung == ANALOG_RUNG:
+                image, agreement, noise = self.analog_image(row, layout, self.file_slots(layout, key)[0])
+                images.append(image.to(self.coef_std.device))
+                agreements.append(agreement)
+                lost.append(False)
+                details.append(damage(noise))
+                continue
+            data, why = self.decode_file(rung, word_llr, RECEIVER_ITERATIONS)
             agreements.append(1.0 if data is not None else agreement)  # its checksum holds: the image is there, exact
             lost.append(data is None)
             images.append(torch.zeros(self.cfg.image_channels, *size) if data is None
-                          else payload.decompress(data, self.cfg.image_channels, size))
-            if data is None and detail is None:
-                detail = (f"a hidden image was found but it cannot be decoded ({why}; the pilots read {noise:.1f} times "
-                          "the noise of an intact 16-bit file): the audio was changed after hiding (volume, noise, "
-                          "a codec) or hidden with another --key")
+                          else payload.decompress(data, self.cfg.image_channels, size).to(self.coef_std.device))
+            details.append(None if data is not None else
+                           f"a hidden image was found but it cannot be decoded ({why}; the pilots read {noise:.1f} times "
+                           "the noise of an intact 16-bit file): the audio was changed after hiding (volume, noise, "
+                           "a codec) or hidden with another --key")
+        detail = details[0]
         pilots = int((layout.coef < 0).sum())
         presence = torch.tensor(agreements, dtype=torch.float32) if pilots >= MIN_PILOTS_TO_TELL else None
-        return Extracted(torch.stack(images).to(self.coef_std.device), presence, detail, torch.tensor(lost))
+        return Extracted(torch.stack(images), presence, detail, torch.tensor(lost))
 
     def _reveal_waves(self, spec: torch.Tensor, layout: CellLayout, key: str | None = None) -> Extracted:
         if self.cfg.bits_per_cell:
             return self._reveal_file(spec, layout, key)
         images, agreements, noises = [], [], []
         for row in spec.detach().double().cpu().numpy():
-            estimate, weight, agreement, noise = self.read(row, layout)
-            noises.append(noise)
-            # Wiener: a unit-deviation coefficient read with noise variance 1 / weight is shrunk by weight / (1 + weight)
-            z = torch.zeros(self.coef_std.numel(), dtype=torch.float64)
-            z[layout.order] = torch.from_numpy(estimate * weight / (1 + weight))
-            coef = z.float().to(self.coef_std.device).view(*self.coef_std.shape) * self.coef_std + self.coef_mean
-            images.append(self.from_colour(idct_2d(coef[None]))[0])
+            image, agreement, noise = self.analog_image(row, layout)
+            images.append(image)
             agreements.append(agreement)
+            noises.append(noise)
         image = torch.stack(images)
         if self.refiner is not None:
             image = image + self.run_net(self.refiner, image)
         pilots = int((layout.coef < 0).sum())
         presence = torch.tensor(agreements, dtype=torch.float32) if pilots >= MIN_PILOTS_TO_TELL else None
-        # The pilots can agree on an image whose codes are all a little off (a volume change): their noise tells.
-        detail = (f"the pilots read {noises[0]:.1f} times the noise an intact 16-bit file leaves (under "
-                  f"{INTACT_NOISE_RATIO}): the image is damaged (the volume was changed, noise was added, or the cover is "
-                  "too quiet here)") if noises[0] > INTACT_NOISE_RATIO else None
-        return Extracted(image, presence, detail)
+        return Extracted(image, presence, damage(noises[0]))
+
+    def analog_image(self, coefs: np.ndarray, layout: CellLayout, skip: np.ndarray | None = None
+                     ) -> tuple[torch.Tensor, float, float]:
+        """One received window's MDCT -> (the image from its analog codes, pilot agreement, pilots' noise)."""
+        estimate, weight, agreement, noise = self.read(coefs, layout, skip)
+        # Wiener: a unit-deviation coefficient read with noise variance 1 / weight is shrunk by weight / (1 + weight)
+        z = torch.zeros(self.coef_std.numel(), dtype=torch.float64)
+        z[layout.order] = torch.from_numpy(estimate * weight / (1 + weight))
+        coef = z.float().to(self.coef_std.device).view(*self.coef_std.shape) * self.coef_std + self.coef_mean
+        return self.from_colour(idct_2d(coef[None]))[0], agreement, noise
 
     def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
         return self._reveal_waves(spec, self.layout(key), key).image
