@@ -53,11 +53,15 @@ class HideReport:
     # the cover's masking, so a low SNR is not a sign of audibility
     expected_ssim: float | None = None
     image_bytes: int | None = None  # models that send the image as a compressed file: its size (0: none fitted)
+    presence: float | None = None  # adaptive models: the presence score `reveal` will measure (its pilots)
 
     def warnings(self) -> list[str]:
         """What a user should know about this stego file."""
         out = []
-        if self.image_bytes == 0:
+        if self.presence is not None and self.presence < PRESENCE_MIN:
+            out.append(f"the cover is too quiet in this window: `reveal` will not find the image there (its pilots "
+                       f"agree {self.presence:.2f}; {PRESENCE_MIN} is needed); choose a louder passage (--offset auto)")
+        elif self.image_bytes == 0:
             out.append("the cover is too quiet in this window to carry the image (not even the smallest image file "
                        "fits): the receiver will not decode it; choose a louder passage (--offset auto) or another model")
         elif self.expected_ssim is not None and self.expected_ssim < POOR_SSIM:
@@ -265,7 +269,8 @@ class Stego:
                             cover_over_full_scale=over_full_scale(cover),
                             band_limit_hz=band.get("band_limit_hz"),
                             overwritten=existing if existing is not None and existing >= PRESENCE_MIN else None,
-                            expected_ssim=expected, image_bytes=(hidden.info or [{}])[0].get("bytes"))
+                            expected_ssim=expected, image_bytes=(hidden.info or [{}])[0].get("bytes"),
+                            presence=(hidden.info or [{}])[0].get("presence") if sample_rate == self.cfg.sample_rate else None)
         return stego, report
 
     def _expected_ssim(self, hidden, secret: torch.Tensor, stego: np.ndarray, sample_rate: int, window_start: float,

@@ -101,7 +101,7 @@ def test_quiet_cover_is_said_to_carry_the_image_poorly(model, cover):
     quiet = pcm16_round_trip(cover.samples * 10 ** (-66 / 20))
     _, report = model.hide(ASSETS / "astronaut.jpg", quiet, cover.sample_rate, offset=1.0)
     assert report.expected_ssim < 0.6
-    assert any("too quiet in this window to carry the image" in w for w in report.warnings())
+    assert any("too quiet in this window" in w for w in report.warnings())
 
 
 def test_key_is_needed(model, cover, tmp_path):

@@ -76,8 +76,16 @@ def test_a_quiet_window_falls_back_to_analog_codes_and_says_so(model, cover):
     assert any("too quiet in this window to carry the image" in w for w in report.warnings())
 
 
-def test_quiet_cover_is_said_to_carry_no_file(model, cover):
-    quiet = pcm16_round_trip(cover.samples * 10 ** (-66 / 20))
-    _, report = model.hide(ASSETS / "astronaut.jpg", quiet, cover.sample_rate, offset=1.0)
+@pytest.mark.parametrize("db", [-40, -66])
+def test_quiet_cover_is_said_to_carry_no_image_reveal_will_find(model, cover, db):
+    """40 dB quieter the analog codes' pilots agree under what `reveal` needs to say an image is there: hide says
+    reveal will not find it (not a quality it will never see); 66 dB quieter not even a file's header fits."""
+    quiet = pcm16_round_trip(cover.samples * 10 ** (db / 20))
+    stego, report = model.hide(ASSETS / "astronaut.jpg", quiet, cover.sample_rate, offset=1.0)
     assert report.expected_ssim < 0.6
-    assert any("too quiet in this window to carry the image" in w for w in report.warnings())
+    assert any("too quiet in this window" in w for w in report.warnings())
+    if report.presence is not None and report.presence < 0.35:
+        assert any("`reveal` will not find the image there" in w for w in report.warnings())
+        with pytest.raises(PixinwavError, match="no hidden image"):
+            model.reveal(pcm16_round_trip(stego), cover.sample_rate, offset=1.0)
+    assert db == -66 or report.presence < 0.35  # (measured: 0.26 at -40 dB)

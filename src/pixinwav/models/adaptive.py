@@ -310,9 +310,11 @@ class AdaptiveStego(ModuloStego):
         # The sender can read its own stego exactly as the receiver will: how well the image came through this
         # cover (a quiet one leaves few cells) is known now, not after the file is sent.
         if min(image.shape[-2:]) >= 11 and not self.cfg.bits_per_cell:  # SSIM's window; a file: known when sent
-            expected = ssim(self._reveal_waves(received, layout).image.clamp(0, 1).to(image), image)
-            for info, value in zip(infos, expected.tolist()):
+            read = self._reveal_waves(received, layout)
+            expected = ssim(read.image.clamp(0, 1).to(image), image)
+            for i, (info, value) in enumerate(zip(infos, expected.tolist())):
                 info["expected_ssim"] = value
+                info["presence"] = None if read.presence is None else float(read.presence[i])
         return Hidden(self.analyse(cover), received, container, info=infos)
 
     def _embed_one(self, places: Callable[[np.ndarray], np.ndarray], cover: np.ndarray,
@@ -428,7 +430,7 @@ class AdaptiveStego(ModuloStego):
                 if self.decode_file(rung_of(received[0]), received[1], SENDER_ITERATIONS)[0] == data:
                     decoded = payload.decompress(data, image.shape[0], image.shape[1:])
                     return stego, {**info, "bytes": len(data), "quality": quality, "message_bits": k,
-                                   "capacity_bits": round(capacity), "tries": tries,
+                                   "capacity_bits": round(capacity), "tries": tries, "presence": 1.0,
                                    "expected_ssim": float(ssim(decoded[None], image[None].cpu().float())[0])}
             if rung == 0:
                 break
@@ -451,8 +453,9 @@ class AdaptiveStego(ModuloStego):
         coefs = mdct.analyse(stego, self.hop, self.frames)
         if rung_of(self.soft_file(coefs, layout, key)[0]) != ANALOG_RUNG:
             return stego, {**info, "expected_ssim": 0.0}
-        revealed = self.analog_image(coefs, layout, header)[0].clamp(0, 1).to(image)
-        return stego, {**info, "payload": "analog", "expected_ssim": float(ssim(revealed[None], image[None])[0])}
+        revealed, agreement, _ = self.analog_image(coefs, layout, header)
+        return stego, {**info, "payload": "analog", "presence": agreement,
+                       "expected_ssim": float(ssim(revealed.clamp(0, 1).to(image)[None], image[None])[0])}
 
     # --- revealing ----------------------------------------------------------------------------------------------
     def places(self, coefs: np.ndarray, layout: CellLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
