@@ -15,9 +15,11 @@ no track is in both the training and the test folds. 0.5 = the detector is guess
     pixinwav data fetch --dest data/debian
     pip install 'pixinwav[bench]'   # scikit-learn
     python benchmarks/steganalysis.py [--clips 3] [--pooled] [--settings adaptive modulo lsb1 null ...]
-    # default settings: benchmarks/results/steganalysis.md (5 min on a 2-core CPU); the trade-off curves:
+    # default settings: benchmarks/results/steganalysis.md (12 min on a 2-core CPU); the trade-off curves:
     python benchmarks/steganalysis.py --settings adaptive-shaped-30 adaptive-shaped-60 adaptive-24dB \
         adaptive-12dB adaptive-key modulo-key --out benchmarks/results/steganalysis_curve
+    python benchmarks/steganalysis.py --settings adaptive-v2-18dB adaptive-v2-30dB adaptive-v2-key \
+        --out benchmarks/results/steganalysis_curve_v2
 """
 from __future__ import annotations
 
@@ -63,6 +65,9 @@ SETTINGS = {  # name -> (model, hide options)
                            {"offset": 1.0, "config": {"notch_db": -40.0, "flat_above_floor_db": 30.0}}),
     "adaptive-shaped-60": ("pixinwav-adaptive-v1",
                            {"offset": 1.0, "config": {"notch_db": -60.0, "flat_above_floor_db": 60.0}}),
+    # the file-carrying model with its change at other levels (its trade-off curve)
+    "adaptive-v2-18dB": ("pixinwav-adaptive-v2", {"offset": 1.0, "config": {"masking_db": -18.0}}),
+    "adaptive-v2-30dB": ("pixinwav-adaptive-v2", {"offset": 1.0, "config": {"masking_db": -30.0}}),
 }
 DEFAULT_SETTINGS = ["adaptive-v2", "adaptive", "modulo", "robust", "lsb1", "null"]  # the others: --settings (each about 1 min)
 

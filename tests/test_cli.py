@@ -109,6 +109,9 @@ def bad_cases(d, model):
         ("missing image", hide(image=d / "none.png"), "image file not found"),
         ("reveal from image", ["reveal", d / "cat.png", "-o", d / "r.png", "--model", model], "an image, not audio"),
         ("reveal existing", ["reveal", d / "cover.wav", "-o", d / "cat.png", "--model", model], "exists; pass --force"),
+        ("reveal missing", ["reveal", d / "none.wav", "-o", d / "r.png", "--model", model], "audio file not found"),
+        ("reveal a folder", ["reveal", d, "-o", d / "r.png", "--model", model], "got a folder"),
+        ("missing cover", hide(cover=d / "none.wav"), "audio file not found"),
         ("info of nonsense", ["info", d / "text.png"], "not a readable audio file"),
         ("bad config key", ["train", "train.nonsense=1"], "unknown config key"),
     ]

@@ -78,6 +78,8 @@ def refuse_non_finite(path: str | Path, samples: np.ndarray) -> None:
 def refuse_truncated_wav(path: Path) -> None:
     """A WAV whose data chunk is shorter than its header says was cut off (an interrupted copy or download):
     libsndfile quietly reads what is there, and the stego would silently lose the rest of the song."""
+    if not path.is_file():
+        return  # the reader says what is wrong ("audio file not found", a folder)
     with open(path, "rb") as f:
         head = f.read(12)
         if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
