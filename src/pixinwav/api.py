@@ -388,6 +388,8 @@ class Stego:
                                           "after hiding: another image over it, clipping, noise or a codec)")
         if detail is not None:  # a scheme's own reason to call the image damaged (the adaptive scheme's noise)
             return image[0].clamp(0, 1), f"warning: {where}, pilot agreement {score:.2f}; {detail}"
+        if self.cfg.bits_per_cell and score == 1.0:  # a compressed file that passed its code and its CRC
+            return image[0].clamp(0, 1), f"{where}, the image file passed its checksum"
         return image[0].clamp(0, 1), f"{where}, pilot agreement {score:.2f}"
 
 
