@@ -241,6 +241,12 @@ class AdaptiveStego(ModuloStego):
     def carries(self) -> dict:
         layout = self.layout()
         pilots = int((layout.coef < 0).sum())
+        if self.cfg.bits_per_cell:
+            return {"payload": f"the image as an LDPC-coded {self.cfg.image_codec.upper()} file",
+                    "cells": len(layout.cells), "pilots": pilots, "header_cells": HEADER_CELLS,
+                    "bits_per_cell": self.cfg.bits_per_cell, "coded_bits": len(self.file_slots(layout, None)[2]),
+                    "file_bytes": "as many as this cover carries (the sender measures it; 2-14 kB on typical music); "
+                                  "a quiet window: analog coefficients instead"}
         return {"coefficients_sent": len(layout.order), "cells": len(layout.cells), "pilots": pilots,
                 "copies_per_coefficient": round((len(layout.cells) - pilots) / max(len(layout.order), 1), 2),
                 "cells_used": "as many as this cover's masking allows (steps under min_step_lsb are left alone)"}
