@@ -15,7 +15,7 @@ no track is in both the training and the test folds. 0.5 = the detector is guess
     pixinwav data fetch --dest data/debian
     pip install 'pixinwav[bench]'   # scikit-learn
     python benchmarks/steganalysis.py [--clips 3] [--pooled] [--settings adaptive modulo lsb1 null ...]
-    # default settings: benchmarks/results/steganalysis.md (12 min on a 2-core CPU); the trade-off curves:
+    # default settings: benchmarks/results/steganalysis.md (15 min on a 2-core CPU); the trade-off curves:
     python benchmarks/steganalysis.py --settings adaptive-shaped-30 adaptive-shaped-60 adaptive-24dB \
         adaptive-12dB adaptive-key modulo-key --out benchmarks/results/steganalysis_curve
     python benchmarks/steganalysis.py --settings adaptive-v2-18dB adaptive-v2-30dB adaptive-v2-key \
