@@ -100,6 +100,9 @@ SEND_TRIES = 5
 # The sender keeps a stego only if its decoder converges in this many iterations; the receiver allows
 # RECEIVER_ITERATIONS, so a machine whose floating point differs a little still decodes it.
 SENDER_ITERATIONS, RECEIVER_ITERATIONS = 40, 100  # an intact file's decode converges in 5-20
+# Pilots that agree less than this carry no file the receiver tries to decode (decoding noise takes seconds; plain
+# audio scores about 0); the sender never keeps a file stego whose pilots read under it.
+NO_FILE_AGREEMENT = 0.2
 
 
 def damage(noise: float) -> str | None:
@@ -442,7 +445,8 @@ class AdaptiveStego(ModuloStego):
                 word = code.encode(np.pad(message, (0, k - len(message))), n)
                 stego, info = self._embed_one(lambda step: self.file_places(word, rung, layout, key), cover, layout)
                 received = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
-                if self.decode_file(rung_of(received[0]), received[1], SENDER_ITERATIONS)[0] == data:
+                if (received[2] >= NO_FILE_AGREEMENT
+                        and self.decode_file(rung_of(received[0]), received[1], SENDER_ITERATIONS)[0] == data):
                     decoded = payload.decompress(data, image.shape[0], image.shape[1:])
                     return stego, {**info, "bytes": len(data), "quality": quality, "message_bits": k,
                                    "capacity_bits": round(capacity), "tries": tries, "presence": 1.0,
@@ -558,7 +562,8 @@ class AdaptiveStego(ModuloStego):
                 lost.append(False)
                 details.append(damage(noise))
                 continue
-            data, why = self.decode_file(rung, word_llr, RECEIVER_ITERATIONS)
+            data, why = (self.decode_file(rung, word_llr, RECEIVER_ITERATIONS) if agreement >= NO_FILE_AGREEMENT
+                         else (None, f"its pilots agree {agreement:.2f}"))
             agreements.append(1.0 if data is not None else agreement)  # its checksum holds: the image is there, exact
             lost.append(data is None)
             images.append(torch.zeros(self.cfg.image_channels, *size) if data is None
