@@ -44,8 +44,6 @@ returned as a wrong image.
 from __future__ import annotations
 
 import math
-import struct
-import zlib
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -413,11 +411,8 @@ class AdaptiveStego(ModuloStego):
         head = payload.Header.from_bits(message[: payload.HEADER_BITS])
         if not ok or head is None:
             return None, f"the error-correcting code failed ({k} message bits)"
-        raw = payload.bits_to_bytes(message[payload.HEADER_BITS:])
-        data, crc = raw[: head.length], raw[head.length: head.length + 4]
-        if len(crc) < 4 or struct.unpack(">I", crc)[0] != zlib.crc32(data):
-            return None, "the image bytes fail their checksum"
-        return data, ""
+        data = payload.checked(payload.bits_to_bytes(message[payload.HEADER_BITS:]), head.length)
+        return (data, "") if data is not None else (None, "the image bytes fail their checksum")
 
     def _send_file(self, image: torch.Tensor, cover: np.ndarray, layout: CellLayout,
                    key: str | None) -> tuple[np.ndarray, dict]:
@@ -426,7 +421,8 @@ class AdaptiveStego(ModuloStego):
         codeword gets through), and keeps a stego only when its own decoder recovers the image."""
         n = len(self.file_slots(layout, key)[2])
         probe = np.random.default_rng(0).integers(0, 2, n).astype(np.uint8)
-        stego, info = self._embed_one(lambda step: self.file_places(probe, 0, layout, key), cover, layout)
+        probe_places = self.file_places(probe, 0, layout, key)
+        stego, info = self._embed_one(lambda step: probe_places, cover, layout)
         _, llr, _, _ = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
         capacity = float(np.sum(1 - np.logaddexp(0, -np.where(probe == 0, llr, -llr)) / math.log(2)))
         fill = min(CODE_FILL, FILL_PER_CAPACITY * capacity / n)
@@ -441,9 +437,9 @@ class AdaptiveStego(ModuloStego):
                 data, quality = None, None
             if data is not None:
                 head = payload.Header(self.cfg.image_codec.upper(), image.shape[2], image.shape[1], 1, len(data))
-                message = np.concatenate([head.to_bits(), payload.bytes_to_bits(data + struct.pack(">I", zlib.crc32(data)))])
-                word = code.encode(np.pad(message, (0, k - len(message))), n)
-                stego, info = self._embed_one(lambda step: self.file_places(word, rung, layout, key), cover, layout)
+                message = np.concatenate([head.to_bits(), payload.bytes_to_bits(payload.with_crc(data))])
+                places = self.file_places(code.encode(np.pad(message, (0, k - len(message))), n), rung, layout, key)
+                stego, info = self._embed_one(lambda step: places, cover, layout)  # the same whatever the steps
                 received = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
                 if (received[2] >= NO_FILE_AGREEMENT
                         and self.decode_file(rung_of(received[0]), received[1], SENDER_ITERATIONS)[0] == data):

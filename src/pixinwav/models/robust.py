@@ -17,8 +17,6 @@ the frame number.
 from __future__ import annotations
 
 import math
-import struct
-import zlib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -124,7 +122,7 @@ class RobustStego(StegoScheme):
                                 f"{self.min_cover_samples / self.cfg.sample_rate:.1f} s of music")
         capacity = (blocks - 1) * BLOCK_BITS // 8 - 4  # one block is the parity of the others
         data, used_quality = payload.compress(image, capacity, self.cfg.image_codec.upper(), quality)
-        message = payload.bytes_to_bits(data + struct.pack(">I", zlib.crc32(data)))
+        message = payload.bytes_to_bits(payload.with_crc(data))
         blocks = math.ceil(len(message) / BLOCK_BITS)  # the fewest that hold it: the more copies fit
         message = np.concatenate([message, np.zeros(blocks * BLOCK_BITS - len(message), np.uint8)]).reshape(blocks, -1)
         # a parity block (the XOR of the others) rebuilds any one block that fails to decode
@@ -198,8 +196,8 @@ class RobustStego(StegoScheme):
             others = np.delete(messages, failed[0], axis=0)
             messages[failed[0]] = np.bitwise_xor.reduce(others, axis=0)
         raw = payload.bits_to_bytes(messages[:-1].reshape(-1))
-        data, crc = raw[: header.length], raw[header.length: header.length + 4]
-        if len(crc) < 4 or struct.unpack(">I", crc)[0] != zlib.crc32(data):
+        data = payload.checked(raw, header.length)
+        if data is None:
             return Reading(None, agreement, f"a hidden image was found but it is damaged beyond repair ({len(failed)} "
                                             f"of {header.blocks} code blocks failed): the audio changed too much",
                            shift, first, len(failed))

@@ -50,6 +50,17 @@ class Header:
         return cls(CODECS[codec], width, height, blocks, length)
 
 
+def with_crc(data: bytes) -> bytes:
+    """The image bytes followed by their CRC-32 (big-endian)."""
+    return data + struct.pack(">I", zlib.crc32(data))
+
+
+def checked(raw: bytes, length: int) -> bytes | None:
+    """The first ``length`` bytes of ``raw`` if the CRC-32 after them holds, else None."""
+    data, crc = raw[:length], raw[length: length + 4]
+    return data if len(crc) == 4 and struct.unpack(">I", crc)[0] == zlib.crc32(data) else None
+
+
 def bytes_to_bits(data: bytes) -> np.ndarray:
     return np.unpackbits(np.frombuffer(data, dtype=np.uint8))
 
