@@ -254,16 +254,13 @@ class Stego:
         existing = None if found is None else float(found[0])
         window_start = start / self.cfg.sample_rate
         # A compressed image is all or nothing: if resampling to the cover's rate spoils it, send a smaller one.
-        try:
-            for room in (1.0, 0.7, 0.5) if self.cfg.bits_per_cell and sample_rate != self.cfg.sample_rate else (1.0,):
-                self.model.room = room
-                hidden = self.model.embed(secret[None], wave, **keyed, **band)
-                stego, clipped = self._add(cover, hidden.container[0].numpy() - segment, start, sample_rate, on_grid)
-                expected = self._expected_ssim(hidden, secret, stego, sample_rate, window_start, keyed)
-                if expected != 0.0:
-                    break
-        finally:
-            self.model.room = 1.0
+        rooms = (1.0, 0.7, 0.5) if self.cfg.bits_per_cell and sample_rate != self.cfg.sample_rate else (None,)
+        for room in rooms:
+            hidden = self.model.embed(secret[None], wave, **keyed, **band, **({} if room is None else {"room": room}))
+            stego, clipped = self._add(cover, hidden.container[0].numpy() - segment, start, sample_rate, on_grid)
+            expected = self._expected_ssim(hidden, secret, stego, sample_rate, window_start, keyed)
+            if expected != 0.0:
+                break
         seg = slice(int(window_start * sample_rate), int((window_start + self.clip_seconds) * sample_rate))
         report = HideReport(metrics.snr(cover[seg], stego[seg]), metrics.snr(cover, stego),
                             (window_start, window_start + self.clip_seconds), clipped,

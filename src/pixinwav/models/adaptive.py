@@ -185,9 +185,6 @@ class AdaptiveStego(ModuloStego):
     cover by whole 16-bit steps."""
 
     whole_step_changes = True
-    # With bits_per_cell: the share of the capacity the sender may fill (the API lowers it when a cover at another
-    # rate than the model's loses the image to the resampling, which the sender's own read-back cannot see).
-    room = 1.0
 
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
@@ -305,14 +302,16 @@ class AdaptiveStego(ModuloStego):
 
     # --- hiding -------------------------------------------------------------------------------------------------
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
-              band_limit_hz: float | None = None) -> Hidden:
+              band_limit_hz: float | None = None, room: float = 1.0) -> Hidden:
+        """``room`` (with ``bits_per_cell``): the share of the measured capacity the file may fill (the API lowers it
+        when a cover at another rate loses the file to the resampling, which the sender's read-back cannot see)."""
         self.check_cover(cover)
         layout = self.layout(key, band_limit_hz)
         containers, infos = [], []
         for one_image, one_cover in zip(image, cover):
             one_cover = one_cover.detach().cpu().double().numpy()
             if self.cfg.bits_per_cell:
-                container, info = self._send_file(one_image, one_cover, layout, key)
+                container, info = self._send_file(one_image, one_cover, layout, key, room)
                 if info["expected_ssim"] < ANALOG_BELOW:
                     analog = self._send_analog(one_image, one_cover, layout, key)
                     container, info = analog if analog[1]["expected_ssim"] > info["expected_ssim"] else (container, info)
@@ -414,8 +413,8 @@ class AdaptiveStego(ModuloStego):
         data = payload.checked(payload.bits_to_bytes(message[payload.HEADER_BITS:]), head.length)
         return (data, "") if data is not None else (None, "the image bytes fail their checksum")
 
-    def _send_file(self, image: torch.Tensor, cover: np.ndarray, layout: CellLayout,
-                   key: str | None) -> tuple[np.ndarray, dict]:
+    def _send_file(self, image: torch.Tensor, cover: np.ndarray, layout: CellLayout, key: str | None,
+                   room: float) -> tuple[np.ndarray, dict]:
         """The image compressed to the largest message this cover carries. The file is lossless and the sender
         reads its own stego exactly as the receiver will, so it measures the capacity (the soft bits a random
         codeword gets through), and keeps a stego only when its own decoder recovers the image."""
@@ -426,7 +425,7 @@ class AdaptiveStego(ModuloStego):
         _, llr, _, _ = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
         capacity = float(np.sum(1 - np.logaddexp(0, -np.where(probe == 0, llr, -llr)) / math.log(2)))
         fill = min(CODE_FILL, FILL_PER_CAPACITY * capacity / n)
-        rung = max(r for r in range(ANALOG_RUNG) if rung_bits(r) <= max(self.room * fill * capacity, rung_bits(0))
+        rung = max(r for r in range(ANALOG_RUNG) if rung_bits(r) <= max(room * fill * capacity, rung_bits(0))
                    and rung_bits(r) <= MAX_RATE * n)
         for tries in range(1, SEND_TRIES + 1):
             k = rung_bits(rung)
