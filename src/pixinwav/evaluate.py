@@ -98,11 +98,11 @@ def changed_region(cover: np.ndarray, stego: np.ndarray) -> slice:
     return slice(int(changed[0]), int(changed[-1]) + 1) if len(changed) else slice(0, len(cover))
 
 
-def reveal_or_blank(model, audio: np.ndarray, rate: int, **options) -> torch.Tensor:
-    """``model.reveal`` without its presence check, a blank image where it refuses (a compressed image that fails
-    its code): in a benchmark a failure counts as an SSIM of about 0 instead of stopping the run."""
+def reveal_or_blank(model, audio: np.ndarray, rate: int, check: bool = False, **options) -> torch.Tensor:
+    """``model.reveal`` (by default without its presence check), a blank image where it refuses (no image found, a
+    compressed image that fails its code): a failure counts as an SSIM of about 0 instead of stopping the run."""
     try:
-        return model.reveal(audio, rate, check=False, **options)
+        return model.reveal(audio, rate, check=check, **options)
     except PixinwavError:
         return torch.zeros(model.cfg.image_channels, model.cfg.image_size, model.cfg.image_size)
 
@@ -122,10 +122,7 @@ def through_files(model, images: list, covers: list, offset: float = 0.5, visqol
             stego, _ = model.hide(image, cover, rate, **where)
             back = through_file(stego, rate, Path(tmp) / f"{i}.wav")
             secret = model.prepare_image(image)
-            try:
-                image_out = model.reveal(back, rate, **where)
-            except PixinwavError:
-                image_out = torch.zeros_like(secret)  # counted with SSIM of a blank image: a failure shows
+            image_out = reveal_or_blank(model, back, rate, check=True, **where)  # as `pixinwav reveal` would
             revealed.append(image_out)
             region = changed_region(cover, back)
             clean, heard = cover[region].mean(axis=1), back[region].mean(axis=1)
