@@ -19,7 +19,7 @@ from PIL import Image
 from . import metrics
 from .channel import PCM16_SCALE, pcm16_round_trip
 from .data.audio import resample
-from .data.images import MIN_SIDE, prepare_image
+from .data.images import MIN_SIDE, prepare_image, to_array
 from .errors import PixinwavError
 from .loader import DEFAULT_MODEL, load_scheme
 from .models import StegoScheme
@@ -54,6 +54,8 @@ class HideReport:
     expected_ssim: float | None = None
     image_bytes: int | None = None  # models that send the image as a compressed file: its size (0: none fitted)
     presence: float | None = None  # adaptive models: the presence score `reveal` will measure (its pilots)
+    sample_rate: int | None = None  # the stego's rate, where it is not the cover's (set with resampled_from)
+    resampled_from: int | None = None  # the cover's rate, for models that write their own rate only
 
     def warnings(self) -> list[str]:
         """What a user should know about this stego file."""
@@ -85,6 +87,14 @@ class HideReport:
         if self.overwritten is not None:
             out.append(f"this window already carried a hidden image (pilot agreement {self.overwritten:.2f}); the new "
                        "image replaces it, and the old one can no longer be revealed")
+        if self.resampled_from:
+            out.append(f"the cover is at {self.resampled_from} Hz; this model writes its stego at {self.sample_rate} Hz "
+                       "(its mark lives in the exact 16-bit samples, which a resampler would erase)")
+        if self.payload and self.payload.get("original") and self.payload["original"] != (self.payload["width"],
+                                                                                         self.payload["height"]):
+            w, h = self.payload["original"]
+            out.append(f"the photo is {w} x {h}; the song carries it at {self.payload['width']} x "
+                       f"{self.payload['height']} (longer or louder music carries more, or pass a smaller --max-side)")
         if self.cover_over_full_scale:
             out.append(f"the cover has {self.cover_over_full_scale} samples beyond full scale (a float file); the 16-bit "
                        "output clips them there, as any 16-bit writer would; the hidden image is not affected")
@@ -113,7 +123,15 @@ class Stego:
     # --- inputs -----------------------------------------------------------------------------------------
     def prepare_image(self, image) -> torch.Tensor:
         """Path, Pillow image, ``[H, W(, C)]`` array (uint8 or float in [0, 1]) or ``[C, H, W]`` tensor ->
-        ``[C, size, size]`` model input."""
+        the model input: ``[C, size, size]`` (a centred square crop), or for models that take the photo at its own
+        size (``full_image``) ``[C, H, W]``."""
+        image = self._as_pil(image)
+        if self.model.full_image:
+            return torch.from_numpy(to_array(image, self.cfg.image_channels)).permute(2, 0, 1).contiguous()
+        return prepare_image(image, self.cfg.image_size, self.cfg.image_channels)
+
+    @staticmethod
+    def _as_pil(image) -> Image.Image:
         if isinstance(image, (str, Path)):
             from .data.images import open_image
             image = open_image(image)
@@ -128,7 +146,7 @@ class Stego:
             raise PixinwavError(f"cannot use {type(image).__name__} as an image")
         if min(image.size) < MIN_SIDE:
             raise PixinwavError(f"image is {image.size[0]} x {image.size[1]} pixels; need at least {MIN_SIDE} x {MIN_SIDE}")
-        return prepare_image(image, self.cfg.image_size, self.cfg.image_channels)
+        return image
 
     def _mono(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         """The cover downmixed and resampled to the model rate (done once per call)."""
@@ -219,14 +237,22 @@ class Stego:
 
     @torch.no_grad()
     def hide(self, image, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0,
-             key: str | None = None, seconds: float | None = None, quality: int | None = None
-             ) -> tuple[np.ndarray, HideReport]:
+             key: str | None = None, seconds: float | None = None, quality: int | None = None,
+             max_side: int | None = None) -> tuple[np.ndarray, HideReport]:
         """Hide ``image`` in ``audio`` at ``offset`` seconds ("auto": the loudest window on the 0.5 s grid);
         with ``key``, only a receiver with the same key can reveal it, or tell it is there. Whole-file models
         (``pixinwav-robust-v1``) take no offset: they fill the song, one copy of the payload per ``seconds`` of
-        music, the image compressed at the best quality that fits (or at ``quality``). Returns (stego
-        ``[T, channels]`` float32, report)."""
+        music, the image compressed at the best quality that fits (or at ``quality``); ``pixinwav-modulo-v2`` sends
+        the photo at its own size, or with its long side at most ``max_side``. Returns (stego ``[T, channels]``
+        float32, report; the stego is at the cover's rate unless ``report.sample_rate`` says otherwise)."""
         keyed = self._keyed(key)
+        given = {name: value for name, value in (("seconds", seconds), ("quality", quality), ("max_side", max_side))
+                 if value is not None}
+        for name in given:
+            if name not in self.model.hide_options:
+                users = {"max_side": "pixinwav-modulo-v2", "seconds": "pixinwav-robust-v1",
+                         "quality": "pixinwav-robust-v1"}[name]
+                raise PixinwavError(f"--{name.replace('_', '-')} does not apply to this model ({users} takes it)")
         secret = self.prepare_image(image)
         cover = np.asarray(audio, dtype=np.float32)
         cover = cover[:, None] if cover.ndim == 1 else cover
@@ -234,9 +260,7 @@ class Stego:
         if self.model.whole_file:
             if offset not in (0, 0.0):
                 raise PixinwavError("this model fills the whole song and finds the image anywhere: drop --offset")
-            return self._hide_whole(secret, cover, mono, sample_rate, keyed, seconds, quality)
-        if seconds is not None or quality is not None:
-            raise PixinwavError("--seconds and --quality apply to whole-file models (pixinwav-robust-v1) only")
+            return self._hide_whole(secret, cover, mono, sample_rate, keyed, given)
         if offset == "auto":
             offset = self.loudest_offset(mono)
         start = self._start(mono, offset)
@@ -320,7 +344,8 @@ class Stego:
         return stego, clipped
 
     def _hide_whole(self, secret: torch.Tensor, cover: np.ndarray, mono: np.ndarray, sample_rate: int, keyed: dict,
-                    seconds: float | None, quality: int | None) -> tuple[np.ndarray, HideReport]:
+                    options: dict) -> tuple[np.ndarray, HideReport]:
+        seconds, quality = options.get("seconds"), options.get("quality")
         if seconds is not None and not (np.isfinite(seconds) and seconds > 0):
             raise PixinwavError(f"--seconds must be a positive number of seconds, got {seconds}")
         if quality is not None and not 0 <= quality <= 100:
@@ -332,13 +357,56 @@ class Stego:
             raise PixinwavError(f"the cover's sample rate ({sample_rate} Hz) keeps only frequencies under "
                                 f"{sample_rate / 2:.0f} Hz; this model writes up to {self.model.top_frequency:.0f} Hz: "
                                 f"use a cover sampled at {need} kHz or more")
-        hidden = self.model.embed(secret[None], torch.from_numpy(mono)[None], seconds=seconds, quality=quality, **keyed)
-        stego, clipped = self._add(cover, hidden.container[0].numpy() - mono, 0, sample_rate)
+        written_rate = None
+        if self.model.writes_model_rate:  # its mark lives in the exact 16-bit samples at the model's rate
+            if sample_rate != self.cfg.sample_rate:
+                written_rate = sample_rate
+                cover, sample_rate = resample(cover, sample_rate, self.cfg.sample_rate), self.cfg.sample_rate
+            mono = pcm16_round_trip(cover).mean(axis=1)  # the downmix the receiver will read from the file
+        hidden = self.model.embed(secret[None], torch.from_numpy(mono)[None], **options, **keyed)
+        stego, clipped = self._add(cover, hidden.container[0].numpy() - mono, 0, sample_rate,
+                                   on_grid=self.model.writes_model_rate)
         snr = metrics.snr(cover, stego)
         duration = cover.shape[0] / sample_rate
         return stego, HideReport(snr, snr, (0.0, duration), clipped,
                                  sample_rate / 2 if sample_rate / 2 < self.model.top_frequency else None,
-                                 payload=hidden.info[0], cover_over_full_scale=over_full_scale(cover))
+                                 payload=hidden.info[0], cover_over_full_scale=over_full_scale(cover),
+                                 sample_rate=sample_rate if written_rate else None, resampled_from=written_rate)
+
+    def capacity(self, audio: np.ndarray, sample_rate: int, photo: tuple[int, int] | None = None) -> dict:
+        """What a song carries with this model: for the song model, tiles (windows loud enough), the largest photo
+        of common aspect ratios, and for ``photo`` (width, height) the tiles and seconds it needs at its own size;
+        ``lines``: the same in words."""
+        from . import tiles
+
+        mono = self._mono(audio, sample_rate)
+        seconds = len(mono) / self.cfg.sample_rate
+        side, window_s = self.cfg.image_size, self.cfg.clip_samples / self.cfg.sample_rate
+        if not self.model.full_image:
+            what = (f"one {side} x {side} image (a compressed copy per --seconds of music, default "
+                    f"{self.cfg.payload_seconds:g} s)" if self.model.whole_file else
+                    f"one {side} x {side} image in one {window_s:.2f} s window, wherever --offset puts it")
+            return {"seconds": seconds, "tiles": None, "lines": [f"carries {what}"]}
+        usable = self.model.capacity(pcm16_round_trip(resample(np.asarray(audio, np.float32).reshape(len(audio), -1),
+                                                               sample_rate, self.cfg.sample_rate)).mean(axis=1))
+        report = {"seconds": seconds, "tiles": usable, "tile_seconds": window_s, "largest": {}}
+        lines = [f"{usable} of {int(seconds // window_s)} windows of {window_s:.2f} s are loud enough to carry a "
+                 f"{side} x {side} tile ({usable * window_s:.1f} s of music)"]
+        for name, (w, h) in (("4:3", (4000, 3000)), ("3:2", (3000, 2000)), ("16:9", (3840, 2160)), ("1:1", (4096, 4096))):
+            if usable:
+                fw, fh = tiles.fit(w, h, side, usable, 4096)
+                report["largest"][name] = [fw, fh]
+                lines.append(f"largest {name} photo: {fw} x {fh} ({fw * fh / 1e6:.2f} MP)")
+        if photo is not None:
+            need = tiles.count(*photo, side)
+            sent = tiles.fit(*photo, side, usable, 4096) if usable else None
+            report["photo"] = {"size": list(photo), "tiles": need, "seconds": need * window_s,
+                               "sent_at": list(sent) if sent else None}
+            lines.append(f"the photo ({photo[0]} x {photo[1]}) needs {need} tiles, {need * window_s:.1f} s of loud music: "
+                         + ("it fits at its own size" if sent == tuple(photo) else
+                            f"this song carries it at {sent[0]} x {sent[1]}" if sent else "this song carries none"))
+        report["lines"] = lines
+        return report
 
     @torch.no_grad()
     def reveal(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
@@ -361,9 +429,11 @@ class Stego:
             if offset not in (0, 0.0, "auto"):
                 raise PixinwavError("this model finds the image anywhere in the file: drop --offset")
             found = self.model.extract(torch.from_numpy(mono)[None], **keyed)
-            if float(found.presence[0]) < 1.0:  # no image that passes its CRC: there is nothing true to write
-                raise PixinwavError(found.detail)
-            return found.image[0].clamp(0, 1), found.detail
+            if float(found.presence[0]) == 0.0:  # nothing true to write (robust: no image that passes its CRC)
+                resampled = self.model.writes_model_rate and sample_rate != self.cfg.sample_rate
+                raise PixinwavError(found.detail + (f"; this model writes {self.cfg.sample_rate} Hz files and this one is "
+                                                    f"at {sample_rate} Hz: it was resampled after hiding" if resampled else ""))
+            return found.image[0].clamp(0, 1), found.detail  # a partial image's detail starts with "warning: "
         band = self._band(sample_rate)
         if offset == "auto":
             offset = self.find_offset(mono, key, **band)

@@ -56,19 +56,27 @@ def cmd_hide(args) -> None:
     if model.whole_file:  # the payload spans the song: read it whole
         cover = read_audio(args.cover)
         stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args),
-                                   seconds=args.seconds, quality=args.quality)
-        write_audio(out, stego, cover.sample_rate, force=args.force, fmt=args.format, tags=cover.tags)
-        facts = {"rate": cover.sample_rate, "channels": cover.channels, "seconds": cover.duration}
+                                   seconds=args.seconds, quality=args.quality, max_side=args.max_side)
+        rate = report.sample_rate or cover.sample_rate
+        write_audio(out, stego, rate, force=args.force, fmt=args.format, tags=cover.tags)
+        facts = {"rate": rate, "channels": cover.channels, "seconds": cover.duration}
     else:  # a window: read its region only, copy the rest block by block (any length in little memory)
         from .streaming import hide_file
 
-        if args.seconds is not None or args.quality is not None:
-            raise PixinwavError("--seconds and --quality apply to whole-file models (pixinwav-robust-v1) only")
+        for name in ("seconds", "quality", "max_side"):
+            if getattr(args, name) is not None:
+                raise PixinwavError(f"--{name.replace('_', '-')} applies to whole-song models only "
+                                    "(pixinwav-modulo-v2, pixinwav-robust-v1)")
         report, facts = hide_file(model, image, args.cover, out, args.offset, _key(args), args.force, args.format)
     a, b = report.window
     print(f"hid {args.image} in {args.cover} [{a:.6f}-{b:.6f} s] -> {out} "
           f"({facts['rate']} Hz, {facts['channels']} ch, {facts['seconds']:.2f} s, 16-bit)")
-    if report.payload:
+    if report.payload and report.payload.get("kind") == "image tiles":
+        p = report.payload
+        print(f"payload: the photo at {p['width']} x {p['height']} in {p['tiles']} tiles of {model.cfg.image_size} x "
+              f"{model.cfg.image_size}, one per window: {p['seconds_used']:.1f} s of music used ({p['windows']} windows "
+              f"loud enough); reveal needs no offset")
+    elif report.payload:
         p = report.payload
         print(f"payload: {p['codec']} image, {p['image_bytes']} bytes (quality {p['quality']}), one copy per "
               f"{p['copy_seconds']:.1f} s of music, {p['copies']:.1f} copies in {p['seconds_used']:.1f} s")
@@ -258,6 +266,26 @@ def cmd_data_fetch(args) -> None:
           f"manifest {manifest}")
 
 
+def cmd_capacity(args) -> None:
+    from .api import load_model
+    from .data.audio import read_audio
+
+    size = None
+    if args.image is not None:
+        from .data.images import open_image
+        with open_image(args.image) as img:
+            size = img.size
+    model = load_model(args.model)
+    audio = read_audio(args.song)
+    report = model.capacity(audio.samples, audio.sample_rate, size)
+    if args.json:
+        print(json.dumps({"song": str(args.song), "model": model.card.get("name", model.source), **report}, indent=2))
+        return
+    print(f"{args.song}: {report['seconds']:.1f} s; model {model.card.get('name', model.source)}")
+    for line in report["lines"]:
+        print(f"  {line}")
+
+
 def cmd_info(args) -> None:
     path = Path(args.path)
     from .loader import load_scheme, registry
@@ -270,10 +298,16 @@ def cmd_info(args) -> None:
         window = {"image": f"{model.cfg.image_size} x {model.cfg.image_size} x {model.cfg.image_channels}",
                   "audio_seconds": round(model.cfg.clip_samples / model.cfg.sample_rate, 4),
                   "sample_rate": model.cfg.sample_rate, "top_frequency_hz": round(model.top_frequency)}
-        if model.whole_file:  # no window: the whole song, one payload copy per payload_seconds
+        if model.whole_file:  # no window: the whole song (robust: one payload copy per payload_seconds)
             del window["audio_seconds"]
-            window.update(min_cover_seconds=round(model.min_cover_samples / model.cfg.sample_rate, 3),
-                          payload_seconds=model.cfg.payload_seconds)
+            window.update(min_cover_seconds=round(model.min_cover_samples / model.cfg.sample_rate, 3))
+            if "seconds" in model.hide_options:
+                window.update(payload_seconds=model.cfg.payload_seconds)
+        if model.full_image:
+            side = model.cfg.image_size
+            seconds = model.cfg.clip_samples / model.cfg.sample_rate
+            window["image"] = (f"the photo at its own size and aspect ratio (long side up to 4096), in tiles of {side} x "
+                               f"{side} x {model.cfg.image_channels}, one per {seconds:.2f} s window")
         window.update(model.carries())
         print(json.dumps({"file": str(file), "kind": meta.get("kind"), "parameters": params, "carries": window,
                           "config": meta.get("config"), "card": meta.get("card"),
@@ -307,8 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="robust models: music per copy of the payload (default 30); more seconds, better image")
     p.add_argument("--quality", type=int, default=None,
                    help="robust models: image codec quality 0-100 instead of the best that fits --seconds")
+    p.add_argument("--max-side", type=int, default=None,
+                   help="pixinwav-modulo-v2: send the photo with its long side at most this many pixels (default: "
+                        "its own size, up to 4096 and what the song holds)")
     _model_arg(p, "where the image goes, in seconds (default 0), or 'auto': the loudest window on the 0.5 s grid "
-                  "(window models only; robust models fill the whole song)")
+                  "(window models only; whole-song models, pixinwav-modulo-v2 and pixinwav-robust-v1, need none)")
     p.set_defaults(func=cmd_hide)
 
     p = sub.add_parser("reveal", help="reveal the image hidden in a stego audio file")
@@ -320,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arg(p, "where the image lives, in seconds (default 0), or 'auto': the window the model's pilots "
                   "recognise on the 0.5 s grid (models without pilots read at 0); the robust model needs none")
     p.set_defaults(func=cmd_reveal)
+
+    p = sub.add_parser("capacity", help="how large a photo a song carries, and how much of the song a photo needs")
+    p.add_argument("song", help="cover audio file")
+    p.add_argument("--model", default=None, help="shipped model name or a .safetensors file (default: the shipped default)")
+    p.add_argument("--image", default=None, help="a photo: how many tiles and seconds it needs at its own size")
+    p.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    p.set_defaults(func=cmd_capacity)
 
     p = sub.add_parser("train", help="train a model (torchrun for several processes)")
     p.add_argument("--config", default=None, help="YAML config (see configs/)")

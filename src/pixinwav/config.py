@@ -75,6 +75,10 @@ class ModelConfig:
     min_step_lsb: float = 4.0
     max_step_lsb: float = 512.0
     code_range: float = 5.0  # image coefficients are sent within +- this many training deviations
+    # scheme "modulo" only: false, one 256 x 256 image in one window at an offset (pixinwav-modulo-v1); true, the
+    # photo at its own size in tiles, one per window, over the whole song, found without an offset
+    # (models/song.py, pixinwav-modulo-v2)
+    song: bool = False
     # scheme "adaptive" only (models/adaptive.py; also uses the modulo fields above except bin_snr_db):
     masking_db: float = -18.0  # each cell's change (RMS) relative to the cover's local level around it
     cell_hop: int = 512  # MDCT hop: frames of 2 x 512 samples (23 ms at 44.1 kHz)
@@ -155,6 +159,8 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
     for key in ("image_size", "image_channels", "sample_rate", "frame", "hop", "frames"):
         if getattr(cfg, key) < 1:
             raise PixinwavError(f"model.{key} must be positive, got {getattr(cfg, key)}")
+    if cfg.song and cfg.scheme != "modulo":
+        raise PixinwavError("model.song applies to scheme 'modulo' only")
     if cfg.scheme == "unet":
         _validate_unet(cfg)
     elif cfg.scheme in ("modulo", "adaptive"):
@@ -164,6 +170,8 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
             raise PixinwavError(f"scheme {cfg.scheme!r} hides greyscale (1) or RGB (3) images")
         if not 0 < cfg.min_step_lsb <= cfg.max_step_lsb:
             raise PixinwavError("model.min_step_lsb must be positive and at most model.max_step_lsb")
+        if cfg.song and (cfg.scheme != "modulo" or cfg.widths):
+            raise PixinwavError("model.song needs scheme 'modulo' without a refiner (model.widths=[])")
         if cfg.scheme == "adaptive" and not (cfg.masking_db < 0 and cfg.sent_coefficients >= 1
                                              and 8 <= cfg.cell_hop <= cfg.clip_samples // 2
                                              and cfg.notch_db <= 0 <= cfg.flat_above_floor_db

@@ -4,6 +4,7 @@ from .adaptive import AdaptiveStego
 from .base import Extracted, Hidden, StegoScheme
 from .modulo import ModuloStego
 from .robust import RobustStego
+from .song import SongStego
 from .unet import UNet
 from .unet_stego import UNetStego
 
@@ -14,8 +15,8 @@ SCHEMES: dict[str, type[StegoScheme]] = {"unet": UNetStego, "modulo": ModuloSteg
 
 def build_model(cfg: ModelConfig) -> StegoScheme:
     """The model a (validated) config describes."""
-    return SCHEMES[cfg.scheme](cfg)
+    return SongStego(cfg) if cfg.song else SCHEMES[cfg.scheme](cfg)
 
 
 __all__ = ["SCHEMES", "AdaptiveStego", "Extracted",
-           "Hidden", "ModuloStego", "RobustStego", "StegoScheme", "UNet", "UNetStego", "build_model"]
+           "Hidden", "ModuloStego", "RobustStego", "SongStego", "StegoScheme", "UNet", "UNetStego", "build_model"]

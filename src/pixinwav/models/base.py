@@ -13,6 +13,11 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
 - ``whole_step_changes``: ``embed`` changes the cover by whole 16-bit steps, so it wants the cover as a 16-bit
   file holds it (the API rounds a float cover's window first, then the file stores the change exactly), and
   ``whole_steps`` rounds the change again, the scheme's way, after it is resampled to another cover rate.
+- ``full_image``: ``embed`` takes the photo ``[1, C, H, W]`` at its own size (any aspect ratio), not a square of
+  ``cfg.image_size``, and ``extract`` returns it at the size it was sent.
+- ``writes_model_rate``: the stego must be written at the model's rate, from a cover as the 16-bit file holds it
+  (the scheme's mark lives in the exact samples; a resampler would erase it).
+- ``hide_options``: the keyword options of ``embed`` a user may set (robust: ``seconds``, ``quality``).
 - ``whole_file``: the scheme takes a cover of any length of at least ``min_cover_samples`` (the payload is spread
   over all of it and found again without an offset) instead of a window of exactly ``cfg.clip_samples``.
 """
@@ -68,6 +73,9 @@ class StegoScheme(nn.Module):
     follows_band_limit = False
     whole_step_changes = False
     whole_file = False
+    full_image = False
+    writes_model_rate = False
+    hide_options: tuple[str, ...] = ()
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()

@@ -58,6 +58,7 @@ class RobustStego(StegoScheme):
     takes_key = True
     has_presence = True
     whole_file = True
+    hide_options = ("seconds", "quality")
 
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)

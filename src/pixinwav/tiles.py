@@ -1,0 +1,54 @@
+"""A photo of any size and aspect ratio as square tiles (the unit a window model carries), and back.
+
+The photo is padded to whole tiles by repeating its edge pixels (a flat border would put a sharp edge into the
+last tiles' coefficients, which the coding spends capacity on); the receiver crops the padding off again.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .errors import PixinwavError
+
+
+def grid(width: int, height: int, side: int) -> tuple[int, int]:
+    """(columns, rows) of ``side`` tiles that cover a ``width`` x ``height`` image."""
+    return math.ceil(width / side), math.ceil(height / side)
+
+
+def count(width: int, height: int, side: int) -> int:
+    columns, rows = grid(width, height, side)
+    return columns * rows
+
+
+def fit(width: int, height: int, side: int, tiles: int, max_side: int | None = None) -> tuple[int, int]:
+    """The largest (width, height) with the photo's aspect ratio, no larger than the photo itself or than
+    ``max_side`` on its long side, whose tiles number at most ``tiles``."""
+    if tiles < 1:
+        raise PixinwavError("no room for even one tile")
+    scale = min(1.0, (max_side or max(width, height)) / max(width, height))
+    while True:
+        w, h = max(1, round(width * scale)), max(1, round(height * scale))
+        if count(w, h, side) <= tiles:
+            return w, h
+        # the next scale at which the tile grid shrinks by one column or one row
+        columns, rows = grid(w, h, side)
+        scale = min(scale * (columns - 1) * side / w if columns > 1 else scale,
+                    scale * (rows - 1) * side / h if rows > 1 else scale) * (1 - 1e-9)
+
+
+def split(image: torch.Tensor, side: int) -> torch.Tensor:
+    """``[C, H, W]`` -> ``[N, C, side, side]`` tiles in row-major order, the last row and column edge-padded."""
+    c, h, w = image.shape
+    columns, rows = grid(w, h, side)
+    padded = torch.nn.functional.pad(image[None], (0, columns * side - w, 0, rows * side - h), mode="replicate")[0]
+    return padded.reshape(c, rows, side, columns, side).permute(1, 3, 0, 2, 4).reshape(rows * columns, c, side, side)
+
+
+def join(tiles: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """Inverse of :func:`split`: ``[N, C, side, side]`` -> ``[C, height, width]``."""
+    n, c, side, _ = tiles.shape
+    columns, rows = grid(width, height, side)
+    image = tiles.reshape(rows, columns, c, side, side).permute(2, 0, 3, 1, 4).reshape(c, rows * side, columns * side)
+    return image[:, :height, :width]
