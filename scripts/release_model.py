@@ -38,9 +38,9 @@ def main() -> None:
         model = build_model(dataclasses.replace(model.cfg, song=True)).eval()
         model.window.load_state_dict(window.state_dict())
     state = read_file(args.checkpoint)[1].get("state", {})
-    card = {"name": args.name, "summary": args.summary, "trained_steps": state.get("step"),
-            "retrain": f"pixinwav train --config {args.config}" + (" (then release_model.py --song)" if args.song else "")
-           , "card": f"model_cards/{args.name}.md"}
+    retrain = f"pixinwav train --config {args.config}" + (" (then release_model.py --song)" if args.song else "")
+    card = {"name": args.name, "summary": args.summary, "trained_steps": state.get("step"), "retrain": retrain,
+            "card": f"model_cards/{args.name}.md"}
     out = save_model(WEIGHTS / f"{args.name}.safetensors", model, card)
     registry_path = WEIGHTS / "registry.json"
     registry = json.loads(registry_path.read_text())

@@ -32,10 +32,11 @@ def fit(width: int, height: int, side: int, tiles: int, max_side: int | None = N
         w, h = max(1, round(width * scale)), max(1, round(height * scale))
         if count(w, h, side) <= tiles:
             return w, h
-        # the next scale at which the tile grid shrinks by one column or one row
+        # the next (largest smaller) scale at which the tile grid loses a column or a row; more than one
+        # tile means at least one of them can still shrink
         columns, rows = grid(w, h, side)
-        scale = min(scale * (columns - 1) * side / w if columns > 1 else scale,
-                    scale * (rows - 1) * side / h if rows > 1 else scale) * (1 - 1e-9)
+        steps = [scale * (n - 1) * side / size for n, size in ((columns, w), (rows, h)) if n > 1]
+        scale = max(steps) * (1 - 1e-9)
 
 
 def split(image: torch.Tensor, side: int) -> torch.Tensor:
