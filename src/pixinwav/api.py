@@ -256,11 +256,17 @@ class Stego:
         secret = self.prepare_image(image)
         cover = np.asarray(audio, dtype=np.float32)
         cover = cover[:, None] if cover.ndim == 1 else cover
+        beyond = over_full_scale(cover)
+        if beyond:  # the 16-bit file will clip these samples: hide in the cover as the file will hold it, since a
+            # modulo code sees a 19-sample overshoot in every coefficient of its window (v1 lost its image so)
+            cover = np.clip(cover, -1.0, 32767 / 32768)
         mono = self._mono(cover, sample_rate)
         if self.model.whole_file:
             if offset not in (0, 0.0):
                 raise PixinwavError("this model fills the whole song and finds the image anywhere: drop --offset")
-            return self._hide_whole(secret, cover, mono, sample_rate, keyed, given)
+            stego, report = self._hide_whole(secret, cover, mono, sample_rate, keyed, given)
+            report.cover_over_full_scale = beyond
+            return stego, report
         if offset == "auto":
             offset = self.loudest_offset(mono)
         start = self._start(mono, offset)
@@ -289,7 +295,7 @@ class Stego:
         report = HideReport(metrics.snr(cover[seg], stego[seg]), metrics.snr(cover, stego),
                             (window_start, window_start + self.clip_seconds), clipped,
                             None if band or sample_rate / 2 >= self.model.top_frequency else sample_rate / 2,
-                            cover_over_full_scale=over_full_scale(cover),
+                            cover_over_full_scale=beyond,
                             band_limit_hz=band.get("band_limit_hz"),
                             overwritten=existing if existing is not None and existing >= PRESENCE_MIN else None,
                             expected_ssim=expected, image_bytes=(hidden.info or [{}])[0].get("bytes"),
@@ -335,10 +341,9 @@ class Stego:
             part = self.model.whole_steps(part * PCM16_SCALE, mono) / PCM16_SCALE
         # float64 only where the change goes: a 10-minute cover is not copied at double width
         window = (pcm16_round_trip(cover[lo:hi]) if on_grid else cover[lo:hi]).astype(np.float64) + part[:, None]
-        # Only what the change pushed over full scale counts against the image; a float cover that is already
-        # beyond it is clipped by the 16-bit file as by any 16-bit writer (HideReport.cover_over_full_scale).
+        # `hide` clipped a float cover that went beyond full scale, so whatever is over now, the change put there
         over = (window < -1.0) | (window > 32767 / 32768)
-        clipped = int(np.count_nonzero(over & (np.abs(cover[lo:hi]) <= 1.0)))
+        clipped = int(np.count_nonzero(over))
         stego = cover.copy()
         stego[lo:hi] = np.clip(window, -1.0, 32767 / 32768)
         return stego, clipped
@@ -370,7 +375,7 @@ class Stego:
         duration = cover.shape[0] / sample_rate
         return stego, HideReport(snr, snr, (0.0, duration), clipped,
                                  sample_rate / 2 if sample_rate / 2 < self.model.top_frequency else None,
-                                 payload=hidden.info[0], cover_over_full_scale=over_full_scale(cover),
+                                 payload=hidden.info[0],
                                  sample_rate=sample_rate if written_rate else None, resampled_from=written_rate)
 
     def capacity(self, audio: np.ndarray, sample_rate: int, photo: tuple[int, int] | None = None) -> dict:
