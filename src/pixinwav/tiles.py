@@ -23,20 +23,22 @@ def count(width: int, height: int, side: int) -> int:
 
 
 def fit(width: int, height: int, side: int, tiles: int, max_side: int | None = None) -> tuple[int, int]:
-    """The largest (width, height) with the photo's aspect ratio, no larger than the photo itself or than
-    ``max_side`` on its long side, whose tiles number at most ``tiles``."""
+    """The largest (width, height) with the photo's aspect ratio (the short side rounded), no larger than the
+    photo itself or than ``max_side`` on its long side, whose tiles number at most ``tiles``."""
     if tiles < 1:
         raise PixinwavError("no room for even one tile")
-    scale = min(1.0, (max_side or max(width, height)) / max(width, height))
-    while True:
-        w, h = max(1, round(width * scale)), max(1, round(height * scale))
-        if count(w, h, side) <= tiles:
-            return w, h
-        # the next (largest smaller) scale at which the tile grid loses a column or a row; more than one
-        # tile means at least one of them can still shrink
-        columns, rows = grid(w, h, side)
-        steps = [scale * (n - 1) * side / size for n, size in ((columns, w), (rows, h)) if n > 1]
-        scale = max(steps) * (1 - 1e-9)
+    long, short = max(width, height), min(width, height)
+
+    def size(length: int) -> tuple[int, int]:  # the photo scaled to this long side
+        other = max(1, round(short * length / long))
+        return (length, other) if width >= height else (other, length)
+
+    # the tile count only grows with the long side, so the largest that fits is found by bisection
+    lo, hi = 1, min(long, max_side or long)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if count(*size(mid), side) <= tiles else (lo, mid - 1)
+    return size(lo)
 
 
 def split(image: torch.Tensor, side: int) -> torch.Tensor:
