@@ -125,16 +125,16 @@ class Stego:
         """Path, Pillow image, ``[H, W(, C)]`` array (uint8 or float in [0, 1]) or ``[C, H, W]`` tensor ->
         the model input: ``[C, size, size]`` (a centred square crop), or for models that take the photo at its own
         size (``full_image``) ``[C, H, W]``."""
-        image = self._as_pil(image)
+        image = self._as_pil(image, self.model.max_side)
         if self.model.full_image:
             return torch.from_numpy(to_array(image, self.cfg.image_channels)).permute(2, 0, 1).contiguous()
         return prepare_image(image, self.cfg.image_size, self.cfg.image_channels)
 
     @staticmethod
-    def _as_pil(image) -> Image.Image:
+    def _as_pil(image, long_side: int | None = None) -> Image.Image:
         if isinstance(image, (str, Path)):
             from .data.images import open_image
-            image = open_image(image)
+            image = open_image(image, long_side=long_side)
         if isinstance(image, torch.Tensor):
             image = image.detach().cpu().permute(1, 2, 0).numpy() if image.dim() == 3 else image.cpu().numpy()
         if isinstance(image, np.ndarray):
@@ -246,13 +246,7 @@ class Stego:
         the photo at its own size, or with its long side at most ``max_side``. Returns (stego ``[T, channels]``
         float32, report; the stego is at the cover's rate unless ``report.sample_rate`` says otherwise)."""
         keyed = self._keyed(key)
-        given = {name: value for name, value in (("seconds", seconds), ("quality", quality), ("max_side", max_side))
-                 if value is not None}
-        for name in given:
-            if name not in self.model.hide_options:
-                users = {"max_side": "pixinwav-modulo-v2", "seconds": "pixinwav-robust-v1",
-                         "quality": "pixinwav-robust-v1"}[name]
-                raise PixinwavError(f"--{name.replace('_', '-')} does not apply to this model ({users} takes it)")
+        given = self.check_options({"seconds": seconds, "quality": quality, "max_side": max_side})
         secret = self.prepare_image(image)
         cover = np.asarray(audio, dtype=np.float32)
         cover = cover[:, None] if cover.ndim == 1 else cover
@@ -301,6 +295,16 @@ class Stego:
                             expected_ssim=expected, image_bytes=(hidden.info or [{}])[0].get("bytes"),
                             presence=(hidden.info or [{}])[0].get("presence") if sample_rate == self.cfg.sample_rate else None)
         return stego, report
+
+    def check_options(self, options: dict) -> dict:
+        """The hide options that are set (not None); an error naming the model that takes one this model does not."""
+        given = {name: value for name, value in options.items() if value is not None}
+        for name in given:
+            if name not in self.model.hide_options:
+                users = {"max_side": "pixinwav-modulo-v2", "seconds": "pixinwav-robust-v1",
+                         "quality": "pixinwav-robust-v1"}[name]
+                raise PixinwavError(f"--{name.replace('_', '-')} does not apply to this model ({users} takes it)")
+        return given
 
     def _expected_ssim(self, hidden, secret: torch.Tensor, stego: np.ndarray, sample_rate: int, window_start: float,
                        keyed: dict) -> float | None:

@@ -42,12 +42,13 @@ def _model_arg(p: argparse.ArgumentParser, offset_help: str) -> None:
 
 
 def cmd_hide(args) -> None:
-    from .data.images import open_image
+    from .data.images import LONGEST_SENT_SIDE, open_image
     from .files import check_output
 
     out = check_output(args.output, args.force, (args.image, args.cover))  # before the slow work
-    # The photo is decoded (and a large one reduced) before torch is imported: the two peaks never add up.
-    image = open_image(args.image)
+    # The photo is decoded (and a large one reduced) before torch is imported: the two peaks never add up. It is
+    # reduced to no less than a song model sends (a window model crops and scales it further).
+    image = open_image(args.image, long_side=LONGEST_SENT_SIDE)
     from .api import load_model
     from .data.audio import output_format, read_audio, write_audio
 
@@ -63,10 +64,7 @@ def cmd_hide(args) -> None:
     else:  # a window: read its region only, copy the rest block by block (any length in little memory)
         from .streaming import hide_file
 
-        for name in ("seconds", "quality", "max_side"):
-            if getattr(args, name) is not None:
-                raise PixinwavError(f"--{name.replace('_', '-')} applies to whole-song models only "
-                                    "(pixinwav-modulo-v2, pixinwav-robust-v1)")
+        model.check_options({name: getattr(args, name) for name in ("seconds", "quality", "max_side")})
         report, facts = hide_file(model, image, args.cover, out, args.offset, _key(args), args.force, args.format)
     a, b = report.window
     print(f"hid {args.image} in {args.cover} [{a:.6f}-{b:.6f} s] -> {out} "
@@ -270,12 +268,12 @@ def cmd_capacity(args) -> None:
     from .api import load_model
     from .data.audio import read_audio
 
+    model = load_model(args.model)
     size = None
     if args.image is not None:
         from .data.images import open_image
-        with open_image(args.image) as img:
+        with open_image(args.image, long_side=model.model.max_side) as img:  # upright, as hide reads it
             size = img.size
-    model = load_model(args.model)
     audio = read_audio(args.song)
     report = model.capacity(audio.samples, audio.sample_rate, size)
     if args.json:

@@ -136,3 +136,25 @@ def test_a_file_written_by_this_release_keeps_revealing(model):
     image, detail = model.reveal_with_report(audio, rate, key="fixture")
     assert image.shape == (3, 200, 300) and "every tile found" in detail
     assert ssim_to(image, Image.open(fixtures / "modulo-v2-300x200.png")) > 0.85  # 0.888 when written
+
+
+def test_cli_capacity_and_a_window_model_refusing_max_side(cover, cat, tmp_path, capsys):
+    import json
+
+    from pixinwav.cli import main
+
+    song, image, out = tmp_path / "song.wav", tmp_path / "cat.png", tmp_path / "out.wav"
+    sf.write(song, cover, RATE, subtype="PCM_16")
+    cat.save(image)
+    main(["capacity", str(song), "--model", "pixinwav-modulo-v2", "--image", str(image)])
+    said = capsys.readouterr().out
+    assert "10 of 10 windows" in said and "needs 4 tiles" in said and "fits at its own size" in said
+    main(["capacity", str(song), "--model", "pixinwav-modulo-v2", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["tiles"] == 10 and report["largest"]["16:9"] == [911, 512]  # 4 x 2 tiles; 912 x 513 would need 3 rows
+    main(["capacity", str(song)])  # a window model: one image in one window
+    assert "one 256 x 256 image in one 1.53 s window" in capsys.readouterr().out
+    code = main(["hide", "--image", str(image), "--cover", str(song), "-o", str(out), "--max-side", "100"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "--max-side does not apply" in err and len(err.splitlines()) == 1
+    assert not out.exists()

@@ -28,6 +28,7 @@ class Source:
     kind: str  # "images" or "audio"
     patterns: tuple[str, ...]  # globs inside the unpacked package
     one_per_folder: bool = False  # wallpaper packages ship one photo at many sizes: keep the largest
+    licence: str | None = None  # where the copyright file's first License: field is not the files' own
 
 
 SOURCES = [
@@ -46,7 +47,13 @@ SOURCES = [
     Source("wesnoth-1.16-music", "1:1.16.9-1", "train", "audio", ("usr/share/games/wesnoth/1.16/data/core/music/*.ogg",)),
     Source("hedgewars-data", "1.0.2-6", "train", "audio", ("usr/share/games/hedgewars/Data/Music/**/*.ogg",)),
     Source("singularity-music", "007-2", "train", "audio", ("usr/share/games/singularity/music/*.ogg",)),
+    # validation music of four games and composers, in four styles, so a result is not one soundtrack's
     Source("drascula-music", "1.0+ds4-2", "val", "audio", ("usr/share/scummvm/drascula/audio/*.ogg",)),
+    Source("freedroidrpg-data", "1.0-1", "val", "audio", ("usr/share/freedroidrpg/data/sound/music/*.ogg",)),
+    Source("supertux-data", "0.6.3-2", "val", "audio", ("usr/share/games/supertux2/music/**/*.ogg",),
+           licence="GPL-2+, CC-BY-SA or CC0 per track (the package's copyright file)"),
+    Source("warmux-data", "1:11.04.1+repack2-4", "val", "audio", ("usr/share/games/warmux/music/ingame/*.ogg",),
+           licence="GPL-2+"),
 ]
 SKIMAGE_PHOTOS = ["astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "retina"]
 
@@ -172,7 +179,7 @@ def fetch(dest: str | Path = "data/debian", cache: str | Path | None = None, deb
     rows: list[dict] = []
     for source in tqdm(sources, desc="packages", unit="pkg", disable=not progress):
         root = unpack(source, cache, Path(debs) if debs else None)
-        licence = licence_of(root, source.package)
+        licence = source.licence or licence_of(root, source.package)
         files = select(source, root)
         if not files:
             raise PixinwavError(f"{source.package} {source.version} holds no files matching {source.patterns}")
@@ -187,6 +194,9 @@ def fetch(dest: str | Path = "data/debian", cache: str | Path | None = None, deb
         row["size"] = describe(Path(row["file"]), row["kind"])
         row["file"] = Path(row["file"]).relative_to(dest).as_posix()
     manifest = dest / "manifest.csv"
+    if only is not None and manifest.exists():  # a partial fetch keeps the rows of the packages it did not touch
+        with open(manifest, newline="") as fh:
+            rows = [r for r in csv.DictReader(fh) if r["package"] not in only] + rows
     with open(manifest, "w", newline="") as fh:
         writer = csv.DictWriter(fh, ["file", "package", "version", "licence", "split", "kind", "size"])
         writer.writeheader()

@@ -23,12 +23,15 @@ MIN_SIDE = 8
 # A larger photo is box-averaged to this short side as soon as it is decoded (before its copies: upright turn,
 # crop, float conversion), so a 10,000 x 10,000 16-bit PNG costs its decoded 200 MB once, briefly.
 REDUCE_TO_SIDE = 2048
+LONGEST_SENT_SIDE = 4096  # the longest side a model that sends the photo at its own size sends (--max-side caps it)
 
 
-def open_image(path: str | Path, size_hint: int | None = None) -> Image.Image:
+def open_image(path: str | Path, size_hint: int | None = None, long_side: int | None = None) -> Image.Image:
     """Open, upright (EXIF orientation applied: phone photos are stored sideways with a tag), decoded at no
     more than needed: with ``size_hint``, JPEGs decode at a reduced scale still at least twice that size; any
-    photo with a short side over ``REDUCE_TO_SIDE`` is box-averaged to it (aspect kept)."""
+    photo with a short side over ``REDUCE_TO_SIDE`` is box-averaged to it (aspect kept). With ``long_side``
+    (models that send the photo at its own size), the limit is the long side instead, so nothing the model
+    could send is thrown away."""
     path = Path(path)
     if not path.exists():
         raise PixinwavError(f"image file not found: {path}")
@@ -42,12 +45,14 @@ def open_image(path: str | Path, size_hint: int | None = None) -> Image.Image:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise PixinwavError(f"{path} is {w} x {h} pixels, above the {MAX_PIXELS:,}-pixel limit")
+            # how far the photo is reduced: its short side to REDUCE_TO_SIDE, or its long side to long_side
+            scale = min(1.0, long_side / max(w, h) if long_side else REDUCE_TO_SIDE / min(w, h))
             if img.format == "JPEG":
-                side = min(2 * size_hint, REDUCE_TO_SIDE) if size_hint else REDUCE_TO_SIDE
-                img.draft(img.mode, (side, side))
+                side = min(2 * size_hint, REDUCE_TO_SIDE) if size_hint else None
+                img.draft(img.mode, (side, side) if side else (max(1, int(w * scale)), max(1, int(h * scale))))
             img.load()
-            if min(img.size) > REDUCE_TO_SIDE and img.mode not in ("1", "P"):  # (palette images resize by nearest)
-                scale = REDUCE_TO_SIDE / min(img.size)
+            scale = min(1.0, long_side / max(img.size) if long_side else REDUCE_TO_SIDE / min(img.size))
+            if scale < 1.0 and img.mode not in ("1", "P"):  # (palette images resize by nearest)
                 reduced = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
                                      Image.Resampling.BOX)
                 img.close()

@@ -74,6 +74,7 @@ class StegoScheme(nn.Module):
     whole_step_changes = False
     whole_file = False
     full_image = False
+    max_side: int | None = None  # full_image models: the longest side they send (a larger photo is reduced on opening)
     writes_model_rate = False
     hide_options: tuple[str, ...] = ()
 

@@ -26,6 +26,7 @@ import torch
 from .. import header as headers
 from .. import sync, tiles
 from ..config import ModelConfig
+from ..data.images import LONGEST_SENT_SIDE
 from ..errors import PixinwavError
 from ..transforms import dct2, idct2
 from .base import Extracted, Hidden, StegoScheme
@@ -34,7 +35,7 @@ from .modulo import LSB, PILOT_CODE, Layout, ModuloStego, keyed_dither, wrap
 HEADER_COPIES = 3  # majority of three reads per bit (a lossless file needs one; three cover a little noise)
 MIN_SNR_DB = 25.0  # a window whose music is less than this over the change is skipped (the API's audible limit)
 MAX_PEAK = 0.95  # nor a window that comes this near full scale (the change would clip)
-DEFAULT_MAX_SIDE = 4096
+DEFAULT_MAX_SIDE = LONGEST_SENT_SIDE
 BATCH = 16  # windows per batched DCT: 16 x 67,522 float64 is 9 MB
 
 
@@ -46,6 +47,7 @@ class SongStego(StegoScheme):
     has_presence = True
     whole_file = True
     full_image = True
+    max_side = DEFAULT_MAX_SIDE
     writes_model_rate = True
     hide_options = ("max_side",)
 
