@@ -18,8 +18,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import skimage.data
 import soundfile as sf
 import torch
+from PIL import Image
 
 from pixinwav.loader import DEFAULT_MODEL, registry
 from pixinwav.checkpoint import save_model
@@ -77,7 +79,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=180.0)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--models", nargs="+", default=[DEFAULT_MODEL, "pixinwav-robust-v1", "fast-rgb"])
+    p.add_argument("--models", nargs="+", default=[DEFAULT_MODEL, "pixinwav-modulo-v2", "pixinwav-robust-v1", "fast-rgb"])
     p.add_argument("--photos", action="store_true", help="hide photos at the size limit instead (default model)")
     args = p.parse_args()
     exe = [sys.executable, "-m", "pixinwav"]
@@ -102,19 +104,23 @@ def main() -> None:
         startup, _ = timed([sys.executable, "-c", "import pixinwav.api"], args.repeats)  # Python, torch, pixinwav
         print(f"{args.seconds:.0f} s stereo covers; median of {args.repeats}; "
               f"Python + torch + pixinwav import alone {startup:.2f} s\n")
-        print("| model | cover | hide s | hide peak MiB | reveal s | reveal peak MiB | reveal --offset auto s |")
-        print("|---|---|---|---|---|---|---|")
+        # the song model sends the photo at its own size: give it a photo of 2 MP (36 tiles, 55 s of the song)
+        retina = tmp / "retina.png"
+        Image.fromarray(skimage.data.retina()).save(retina)
+        print("| model | photo | cover | hide s | hide peak MiB | reveal s | reveal peak MiB | reveal --offset auto s |")
+        print("|---|---|---|---|---|---|---|---|")
         for name in args.models:
             model = name
             if name not in registry():
                 torch.manual_seed(0)
                 model = str(tmp / f"{name}.safetensors")
                 save_model(model, build_model(model_config(name)).eval())
-            whole = name == "pixinwav-robust-v1"
+            whole = name in ("pixinwav-robust-v1", "pixinwav-modulo-v2")
+            photo = retina if name == "pixinwav-modulo-v2" else ASSETS / "astronaut.jpg"
             where = [] if whole else ["--offset", str(args.seconds / 2)]
             for rate, path in files.items():
                 out, png = tmp / "stego.wav", tmp / "revealed.png"
-                hide, hide_mib = timed([*exe, "hide", "--image", str(ASSETS / "astronaut.jpg"), "--cover", str(path),
+                hide, hide_mib = timed([*exe, "hide", "--image", str(photo), "--cover", str(path),
                                         "-o", str(out), "--model", model, *where, "--force"], args.repeats)
                 reveal, reveal_mib = timed([*exe, "reveal", str(out), "-o", str(png), "--model", model, *where, "--force"],
                                            args.repeats)
@@ -122,8 +128,9 @@ def main() -> None:
                 if not whole and name in registry():  # untrained U-Nets have no pilots: nothing to scan for
                     scan = [*exe, "reveal", str(out), "-o", str(png), "--model", model, "--offset", "auto", "--force"]
                     auto = f"{timed(scan, args.repeats)[0]:.2f}"
-                print(f"| {name} | {rate} Hz | {hide:.2f} | {hide_mib:.0f} | {reveal:.2f} | {reveal_mib:.0f} | {auto} |",
-                      flush=True)
+                label = "1411 x 1411 (retina)" if photo == retina else "512 x 512 (astronaut)"
+                print(f"| {name} | {label} | {rate} Hz | {hide:.2f} | {hide_mib:.0f} | {reveal:.2f} | {reveal_mib:.0f} "
+                      f"| {auto} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from . import metrics
-from .channel import PCM16_SCALE, pcm16_round_trip
+from .channel import PCM16_SCALE, pcm16_mono, pcm16_round_trip
 from .data.audio import resample
 from .data.images import MIN_SIDE, prepare_image, to_array
 from .errors import PixinwavError
@@ -33,6 +33,7 @@ PRESENCE_MIN = 0.35  # below: "no hidden image found"
 PRESENCE_INTACT = 0.8  # below: the image is written with a warning that it is damaged
 BAND_LIMIT_FRACTION = 0.9  # of a low-rate cover's Nyquist frequency: above it, resampling filters eat the change
 OFFSET_GRID_S = 0.5  # "--offset auto" hides at, and searches, multiples of this
+ADD_BLOCK = 1 << 20  # samples per block where the change is added to the cover
 SCAN_BATCH = 16  # windows per batched DCT in the --offset auto scan (16 x 67,522 float64: 9 MB, plus FFT buffers)
 POOR_SSIM = 0.6  # an adaptive model's hide warns when its own read-back of the stego is worse than this
 AUDIBLE_SNR_DB = 25.0  # below this, hide warns (white noise at 30 dB SNR already scores ViSQOL 3.6 on music)
@@ -150,6 +151,10 @@ class Stego:
 
     def _mono(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         """The cover downmixed and resampled to the model rate (done once per call)."""
+        return resample(self._checked(audio, sample_rate).mean(axis=1), sample_rate, self.cfg.sample_rate)
+
+    def _checked(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """``audio`` as ``[T, channels]`` float32, refused with a reason when it is not audio this model takes."""
         audio = np.asarray(audio, dtype=np.float32)
         audio = audio[:, None] if audio.ndim == 1 else audio
         if audio.ndim != 2 or audio.shape[0] == 0:
@@ -157,7 +162,7 @@ class Stego:
         if not sample_rate or sample_rate <= 0:
             raise PixinwavError(f"invalid sample rate {sample_rate}")
         self.check_length(audio.shape[0], sample_rate)
-        return resample(audio.mean(axis=1), sample_rate, self.cfg.sample_rate)
+        return audio
 
     def check_length(self, frames: int, sample_rate: int, offset: float = 0.0) -> None:
         """Refuse audio too short for the model (from ``offset`` seconds on), in seconds and samples."""
@@ -254,13 +259,14 @@ class Stego:
         if beyond:  # the 16-bit file will clip these samples: hide in the cover as the file will hold it, since a
             # modulo code sees a 19-sample overshoot in every coefficient of its window (v1 lost its image so)
             cover = np.clip(cover, -1.0, 32767 / 32768)
-        mono = self._mono(cover, sample_rate)
-        if self.model.whole_file:
+        if self.model.whole_file:  # (a model that writes its own rate downmixes the cover as the file holds it)
+            mono = self._checked(cover, sample_rate) if self.model.writes_model_rate else self._mono(cover, sample_rate)
             if offset not in (0, 0.0):
                 raise PixinwavError("this model fills the whole song and finds the image anywhere: drop --offset")
             stego, report = self._hide_whole(secret, cover, mono, sample_rate, keyed, given)
             report.cover_over_full_scale = beyond
             return stego, report
+        mono = self._mono(cover, sample_rate)
         if offset == "auto":
             offset = self.loudest_offset(mono)
         start = self._start(mono, offset)
@@ -329,12 +335,12 @@ class Stego:
         """The cover plus a difference signal made at the model's rate from sample ``start`` on, brought to the
         cover's rate and added to every channel, clipped to 16 bits; ``on_grid``: added to the cover's samples
         as a 16-bit file holds them. Returns (stego, samples clipped)."""
-        delta = np.asarray(delta, dtype=np.float64)
+        delta = np.asarray(delta)
         if sample_rate == self.cfg.sample_rate:
             at = start
         else:  # take the difference back to the cover's rate, with a margin for the resampler's filter
             margin = self.cfg.sample_rate // 10
-            delta = resample(np.pad(delta, margin), self.cfg.sample_rate, sample_rate).astype(np.float64)
+            delta = resample(np.pad(delta.astype(np.float64), margin), self.cfg.sample_rate, sample_rate).astype(np.float64)
             at = int(round((start - margin) * sample_rate / self.cfg.sample_rate))
         lo, hi = max(at, 0), min(at + len(delta), cover.shape[0])
         part = delta[lo - at:hi - at]
@@ -343,13 +349,13 @@ class Stego:
             # the file does not have, and the rounding would be shaped against it)
             mono = pcm16_round_trip(cover[lo:hi]).astype(np.float64).mean(axis=1) * PCM16_SCALE
             part = self.model.whole_steps(part * PCM16_SCALE, mono) / PCM16_SCALE
-        # float64 only where the change goes: a 10-minute cover is not copied at double width
-        window = (pcm16_round_trip(cover[lo:hi]) if on_grid else cover[lo:hi]).astype(np.float64) + part[:, None]
-        # `hide` clipped a float cover that went beyond full scale, so whatever is over now, the change put there
-        over = (window < -1.0) | (window > 32767 / 32768)
-        clipped = int(np.count_nonzero(over))
-        stego = cover.copy()
-        stego[lo:hi] = np.clip(window, -1.0, 32767 / 32768)
+        stego, clipped = cover.copy(), 0
+        for a in range(lo, hi, ADD_BLOCK):  # float64 a block at a time: a whole song is not copied at double width
+            b = min(a + ADD_BLOCK, hi)
+            window = (pcm16_round_trip(cover[a:b]) if on_grid else cover[a:b]).astype(np.float64) + part[a - lo:b - lo, None]
+            # `hide` clipped a float cover that went beyond full scale, so whatever is over now, the change put there
+            clipped += int(np.count_nonzero((window < -1.0) | (window > 32767 / 32768)))
+            stego[a:b] = np.clip(window, -1.0, 32767 / 32768)
         return stego, clipped
 
     def _hide_whole(self, secret: torch.Tensor, cover: np.ndarray, mono: np.ndarray, sample_rate: int, keyed: dict,
@@ -371,15 +377,21 @@ class Stego:
             if sample_rate != self.cfg.sample_rate:
                 written_rate = sample_rate
                 cover, sample_rate = resample(cover, sample_rate, self.cfg.sample_rate), self.cfg.sample_rate
-            mono = pcm16_round_trip(cover).mean(axis=1)  # the downmix the receiver will read from the file
+            mono = pcm16_mono(cover)  # the downmix the receiver will read from the file
         hidden = self.model.embed(secret[None], torch.from_numpy(mono)[None], **options, **keyed)
-        stego, clipped = self._add(cover, hidden.container[0].numpy() - mono, 0, sample_rate,
-                                   on_grid=self.model.writes_model_rate)
+        payload, change = hidden.info[0], hidden.container[0].numpy()
+        if change.dtype == mono.dtype and change.flags.writeable and not np.shares_memory(change, mono):
+            change -= mono  # in place, and the song's downmix let go: a whole song's copies are what peak memory is
+        else:
+            change = change - mono
+        del hidden, mono
+        stego, clipped = self._add(cover, change, 0, sample_rate, on_grid=self.model.writes_model_rate)
+        del change
         snr = metrics.snr(cover, stego)
         duration = cover.shape[0] / sample_rate
         return stego, HideReport(snr, snr, (0.0, duration), clipped,
                                  sample_rate / 2 if sample_rate / 2 < self.model.top_frequency else None,
-                                 payload=hidden.info[0],
+                                 payload=payload,
                                  sample_rate=sample_rate if written_rate else None, resampled_from=written_rate)
 
     def capacity(self, audio: np.ndarray, sample_rate: int, photo: tuple[int, int] | None = None) -> dict:

@@ -8,14 +8,27 @@ PCM16_SCALE = 32768.0  # libsndfile reads int16 as value / 32768; quantising on 
 
 
 def to_pcm16(wave: np.ndarray) -> np.ndarray:
-    """Float waveform -> int16 samples (rounded, clipped to the int16 range)."""
-    return np.clip(np.round(np.asarray(wave, dtype=np.float64) * PCM16_SCALE), -32768, 32767).astype(np.int16)
+    """Float waveform -> int16 samples (rounded, clipped to the int16 range). A float32 wave is scaled in float32:
+    the scaling by 2^15 is exact, so the rounding is the same as in float64, at half the memory."""
+    wave = np.asarray(wave)
+    work = wave.astype(np.float32 if wave.dtype == np.float32 else np.float64) * PCM16_SCALE
+    np.round(work, out=work)
+    np.clip(work, -32768, 32767, out=work)
+    return work.astype(np.int16)
 
 
 def quantise_pcm16(wave: torch.Tensor) -> torch.Tensor:
     """What a 16-bit file gives back, with a straight-through gradient (identity) for training."""
     q = torch.clamp(torch.round(wave * PCM16_SCALE), -32768, 32767) / PCM16_SCALE
     return wave + (q - wave).detach()
+
+
+def pcm16_mono(wave: np.ndarray, block: int = 1 << 20) -> np.ndarray:
+    """``[T, channels]`` -> the float32 mono downmix of the 16-bit file it will be, a block at a time."""
+    out = np.empty(len(wave), dtype=np.float32)
+    for a in range(0, len(wave), block):
+        out[a:a + block] = pcm16_round_trip(wave[a:a + block]).mean(axis=1)
+    return out
 
 
 def pcm16_round_trip(wave: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.signal
 
 LENGTH = 1024
+BLOCK = 1 << 20  # samples per block where the file's parities are read
 FOUND = 0.6  # of LENGTH: intact windows score 1.0, noise sqrt(LENGTH) / LENGTH = 0.03 (a 20-sigma margin)
 
 
@@ -46,7 +47,13 @@ def find(mono: np.ndarray, key: str | None) -> np.ndarray:
     """Sample indices of ``mono`` (the file's downmix, float) where a marked window starts, in order."""
     if len(mono) < LENGTH:
         return np.zeros(0, dtype=np.int64)
-    signs = 1.0 - 2.0 * (levels(mono) % 2)
-    template = (1.0 - 2.0 * pattern(key))[::-1]
-    score = scipy.signal.oaconvolve(signs, template, mode="valid")
-    return np.flatnonzero(score > FOUND * LENGTH)
+    signs = np.empty(len(mono), dtype=np.float32)  # +-1 (exact in float32, as the scores up to LENGTH are)
+    for a in range(0, len(mono), BLOCK):  # a block at a time: a 10-minute song's levels would be 212 MB of int64
+        signs[a:a + BLOCK] = 1.0 - 2.0 * (levels(mono[a:a + BLOCK]) % 2)
+    template = (1.0 - 2.0 * pattern(key))[::-1].astype(np.float32)
+    found = []
+    for a in range(0, len(signs) - LENGTH + 1, BLOCK):  # a block of starts at a time (oaconvolve's buffers for a
+        # whole 10-minute song took 560 MB)
+        score = scipy.signal.oaconvolve(signs[a:a + BLOCK + LENGTH - 1], template, mode="valid")
+        found.append(a + np.flatnonzero(score > FOUND * LENGTH))
+    return np.concatenate(found)

@@ -96,8 +96,9 @@ class SongStego(StegoScheme):
         starts = self.window_starts(len(cover))
         if not len(starts):
             return starts
-        frames = cover[: starts[-1] + self.cfg.clip_samples].reshape(len(starts), -1).astype(np.float64)
-        rms, peak = np.sqrt(np.mean(frames**2, axis=1)), np.abs(frames).max(axis=1)
+        frames = cover[: starts[-1] + self.cfg.clip_samples].reshape(len(starts), -1)  # a view, no copy
+        rms = np.sqrt(np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / frames.shape[1])  # buffered, no copy
+        peak = np.abs(frames).max(axis=1)
         snr = 20 * np.log10(np.maximum(rms, 1e-12) / self.change_rms())
         order = np.argsort(-rms, kind="stable")
         return starts[order][(snr[order] >= MIN_SNR_DB) & (peak[order] <= MAX_PEAK)]
@@ -115,7 +116,9 @@ class SongStego(StegoScheme):
         self.check_cover(cover)
         if max_side is not None and max_side < 1:
             raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
-        mono = cover[0].detach().cpu().double().numpy()
+        # the song stays at the caller's precision (float32: 106 MB for 10 minutes); windows go float64 one batch at
+        # a time. A float32 container holds the 16-bit grid plus the marks' whole steps exactly.
+        mono = cover[0].detach().cpu().numpy()
         usable = self.usable(mono)
         side, (c, h, w) = self.cfg.image_size, image.shape[1:]
         if not len(usable):
@@ -133,7 +136,7 @@ class SongStego(StegoScheme):
         container = mono.copy()
         for first in range(0, len(parts), BATCH):
             chunk = range(first, min(first + BATCH, len(parts)))
-            rows = np.stack([mono[s:s + self.cfg.clip_samples] for s in starts[chunk.start:chunk.stop]])
+            rows = np.stack([mono[s:s + self.cfg.clip_samples] for s in starts[chunk.start:chunk.stop]]).astype(np.float64)
             spec = dct2(torch.from_numpy(rows))
             new = spec.clone()
             for row, index in enumerate(chunk):
@@ -174,7 +177,7 @@ class SongStego(StegoScheme):
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
         if len(wave) != 1:
             raise PixinwavError("the song model reveals one file at a time")
-        windows = self.read_window(wave[0].detach().cpu().double().numpy(), key)
+        windows = self.read_window(wave[0].detach().cpu().numpy(), key)  # windows go float64 a batch at a time
         found = [w for w in windows if w[1] is not None]
         blank = torch.full((self.cfg.image_channels, self.cfg.image_size, self.cfg.image_size), 0.5)
         if not found:
