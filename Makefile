@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quality bench-commands bench-curve bench-robustness venv clean
+.PHONY: demo test lint bench bench-quality bench-commands bench-curve bench-robustness bench-song venv clean
 
 venv: $(STAMP)
 
@@ -43,6 +43,11 @@ bench-curve: $(STAMP)
 
 bench-robustness: $(STAMP)
 	$(BIN)/python benchmarks/robustness.py
+
+# the song model on whole songs of four sources, photos at their own size, through the CLI (about 8 minutes;
+# needs `pixinwav data fetch --dest data/debian`)
+bench-song: $(STAMP)
+	$(BIN)/python benchmarks/song.py
 
 clean:
 	rm -rf $(VENV) demo_out runs
