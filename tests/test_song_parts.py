@@ -93,3 +93,57 @@ def test_sync_mark_moves_each_sample_by_at_most_one_step_more_than_rounding():
     marked = sync.mark(base, change, "k")
     assert np.all(np.abs(marked - change) <= 1.0) and np.all(marked == np.round(marked))
     assert np.array_equal((base + marked.astype(np.int64)) % 2, sync.pattern("k"))
+
+
+files = st.builds(lambda n, i, count: WindowHeader.for_file(n, min(i, count - 1), count),
+                  st.integers(1, (1 << 32) - 1), st.integers(0, 65534), st.integers(1, 65535))
+
+
+@given(files)
+def test_file_header_round_trip(head):
+    back = WindowHeader.from_bits(head.to_bits())
+    assert back == head and back.kind == "file" and back.length == head.length
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.binary(min_size=1, max_size=5000), st.integers(0, 6), st.randoms(use_true_random=False))
+def test_any_enough_fountain_packets_in_any_order_rebuild_the_file(data, spare, rnd):
+    from pixinwav import hidden_file
+
+    hidden = hidden_file.HiddenFile("notes.txt", data)
+    frame, symbol = hidden.frame(), 512
+    source = hidden_file.source_count(len(frame), symbol)
+    packets = hidden_file.packets(frame, symbol, spare + 2)
+    assert len(packets) == source + spare + 2 and all(len(p) == hidden_file.PACKET_ID + symbol for p in packets)
+    rnd.shuffle(packets)
+    rebuilt = hidden_file.rebuild(packets[: source + 2], len(frame), symbol)  # any source + 2 of them
+    assert hidden_file.HiddenFile.from_frame(rebuilt) == hidden
+    assert hidden_file.rebuild(packets[: source - 1], len(frame), symbol) is None  # too few: nothing, not a guess
+
+
+def test_a_damaged_file_frame_is_refused_and_names_are_made_safe():
+    from pixinwav.hidden_file import HiddenFile
+
+    frame = bytearray(HiddenFile("a.pdf", b"%PDF-1.7 ...").frame())
+    frame[9] ^= 1
+    with pytest.raises(PixinwavError, match="fails its checksum"):
+        HiddenFile.from_frame(bytes(frame))
+    assert HiddenFile("../../etc/passwd", b"x").safe_name() == "passwd"
+    assert HiddenFile("C:\\Users\\me\\photo.jpg", b"x").safe_name() == "photo.jpg"
+    assert HiddenFile("..", b"x").safe_name() == HiddenFile("", b"x").safe_name() == "revealed.bin"
+
+
+def test_a_digital_frame_survives_rounding_noise_and_refuses_what_its_code_cannot_correct():
+    from pixinwav import digital
+
+    rng = np.random.default_rng(0)
+    step = np.exp(rng.uniform(np.log(4), np.log(512), 20000))  # LSB, as the song model's steps spread
+    frame = digital.Frame(step)
+    assert frame.payload_bytes % digital.ALIGN == 0 and frame.payload_bytes > 20000 * 3 / 8 * 0.8
+    payload = rng.bytes(frame.payload_bytes)
+    places = frame.places(payload)
+    noise = digital.ROUNDING_RMS_LSB
+    received = (places + rng.normal(0, noise / step)) % 1.0  # the 16-bit file's rounding, in steps
+    assert frame.read(received, noise, step) == payload
+    wrecked = (places + rng.normal(0, 8 * noise / step)) % 1.0  # far more noise than a lossless file has
+    assert frame.read(wrecked, noise, step) is None

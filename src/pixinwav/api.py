@@ -21,10 +21,11 @@ from .channel import PCM16_SCALE, pcm16_mono, pcm16_round_trip
 from .data.audio import resample
 from .data.images import MIN_SIDE, prepare_image, to_array
 from .errors import PixinwavError
+from .hidden_file import HiddenFile
 from .loader import DEFAULT_MODEL, load_scheme
 from .models import StegoScheme
 
-__all__ = ["DEFAULT_MODEL", "HideReport", "Stego", "load_model"]
+__all__ = ["DEFAULT_MODEL", "HiddenFile", "HideReport", "Revealed", "Stego", "load_model"]
 # Pilot agreement thresholds of `reveal`, from the distributions benchmarks/robustness.py measures (8 validation
 # pairs): intact windows 0.96-0.98 (0.91 after -6 dB, 0.80 under 1 LSB of noise); under noise at -80 dBFS
 # 0.45-0.47 (SSIM 0.68: damaged but useful); clipped covers 0.30-0.58; a second image hidden over half the
@@ -98,8 +99,18 @@ class HideReport:
                        f"{self.payload['height']} (longer or louder music carries more, or pass a smaller --max-side)")
         if self.cover_over_full_scale:
             out.append(f"the cover has {self.cover_over_full_scale} samples beyond full scale (a float file); the 16-bit "
-                       "output clips them there, as any 16-bit writer would; the hidden image is not affected")
+                       "output clips them there, as any 16-bit writer would; what is hidden is not affected")
         return out
+
+
+@dataclass
+class Revealed:
+    """What a stego file holds: an image (``[C, H, W]`` in [0, 1]) or, from models that carry files, a file exactly;
+    ``detail`` is one line on what was found (it starts with "warning: " when the image is damaged)."""
+
+    image: torch.Tensor | None
+    file: HiddenFile | None
+    detail: str
 
 
 class Stego:
@@ -253,12 +264,7 @@ class Stego:
         keyed = self._keyed(key)
         given = self.check_options({"seconds": seconds, "quality": quality, "max_side": max_side})
         secret = self.prepare_image(image)
-        cover = np.asarray(audio, dtype=np.float32)
-        cover = cover[:, None] if cover.ndim == 1 else cover
-        beyond = over_full_scale(cover)
-        if beyond:  # the 16-bit file will clip these samples: hide in the cover as the file will hold it, since a
-            # modulo code sees a 19-sample overshoot in every coefficient of its window (v1 lost its image so)
-            cover = np.clip(cover, -1.0, 32767 / 32768)
+        cover, beyond = self._cover(audio)
         if self.model.whole_file:  # (a model that writes its own rate downmixes the cover as the file holds it)
             mono = self._checked(cover, sample_rate) if self.model.writes_model_rate else self._mono(cover, sample_rate)
             if offset not in (0, 0.0):
@@ -301,6 +307,37 @@ class Stego:
                             expected_ssim=expected, image_bytes=(hidden.info or [{}])[0].get("bytes"),
                             presence=(hidden.info or [{}])[0].get("presence") if sample_rate == self.cfg.sample_rate else None)
         return stego, report
+
+    @torch.no_grad()
+    def hide_file(self, file: HiddenFile | str | Path, audio: np.ndarray, sample_rate: int,
+                  key: str | None = None) -> tuple[np.ndarray, HideReport]:
+        """Hide a file bit-exact (a :class:`HiddenFile`, or a path) in the whole song, with models that carry files
+        (``pixinwav-modulo-v2``); ``reveal_payload`` gives it back. Returns (stego ``[T, channels]``, report), as
+        :meth:`hide`."""
+        from . import hidden_file
+
+        if not self.model.carries_files:
+            raise PixinwavError("this model carries images only; hiding a file needs pixinwav-modulo-v2")
+        keyed = self._keyed(key)
+        if not isinstance(file, HiddenFile):
+            file = hidden_file.read(file)
+        if not file.data:
+            raise PixinwavError("the file is empty: there is nothing to hide")
+        cover, beyond = self._cover(audio)
+        stego, report = self._hide_whole(file, cover, self._checked(cover, sample_rate), sample_rate, keyed, {})
+        report.cover_over_full_scale = beyond
+        return stego, report
+
+    @staticmethod
+    def _cover(audio: np.ndarray) -> tuple[np.ndarray, int]:
+        """(the cover as ``[T, channels]`` float32 within 16-bit full scale, samples that were beyond it)."""
+        cover = np.asarray(audio, dtype=np.float32)
+        cover = cover[:, None] if cover.ndim == 1 else cover
+        beyond = over_full_scale(cover)
+        if beyond:  # the 16-bit file will clip these samples: hide in the cover as the file will hold it, since a
+            # modulo code sees a 19-sample overshoot in every coefficient of its window (v1 lost its image so)
+            cover = np.clip(cover, -1.0, 32767 / 32768)
+        return cover, beyond
 
     def check_options(self, options: dict) -> dict:
         """The hide options that are set (not None); an error naming the model that takes one this model does not."""
@@ -358,8 +395,9 @@ class Stego:
             stego[a:b] = np.clip(window, -1.0, 32767 / 32768)
         return stego, clipped
 
-    def _hide_whole(self, secret: torch.Tensor, cover: np.ndarray, mono: np.ndarray, sample_rate: int, keyed: dict,
-                    options: dict) -> tuple[np.ndarray, HideReport]:
+    def _hide_whole(self, secret: torch.Tensor | HiddenFile, cover: np.ndarray, mono: np.ndarray, sample_rate: int,
+                    keyed: dict, options: dict) -> tuple[np.ndarray, HideReport]:
+        """A whole-file model's hide of an image ``[C, H, W]`` or a file."""
         seconds, quality = options.get("seconds"), options.get("quality")
         if seconds is not None and not (np.isfinite(seconds) and seconds > 0):
             raise PixinwavError(f"--seconds must be a positive number of seconds, got {seconds}")
@@ -378,7 +416,12 @@ class Stego:
                 written_rate = sample_rate
                 cover, sample_rate = resample(cover, sample_rate, self.cfg.sample_rate), self.cfg.sample_rate
             mono = pcm16_mono(cover)  # the downmix the receiver will read from the file
-        hidden = self.model.embed(secret[None], torch.from_numpy(mono)[None], **options, **keyed)
+        if self.model.writes_model_rate:  # the song model skips windows where a channel comes near full scale
+            options = {**options, "peaks": self.model.window_peaks(cover)}
+        if isinstance(secret, HiddenFile):
+            hidden = self.model.embed_file(secret, torch.from_numpy(mono)[None], **keyed, **options)
+        else:
+            hidden = self.model.embed(secret[None], torch.from_numpy(mono)[None], **options, **keyed)
         payload, change = hidden.info[0], hidden.container[0].numpy()
         if change.dtype == mono.dtype and change.flags.writeable and not np.shares_memory(change, mono):
             change -= mono  # in place, and the song's downmix let go: a whole song's copies are what peak memory is
@@ -394,11 +437,16 @@ class Stego:
                                  payload=payload,
                                  sample_rate=sample_rate if written_rate else None, resampled_from=written_rate)
 
-    def capacity(self, audio: np.ndarray, sample_rate: int, photo: tuple[int, int] | None = None) -> dict:
+    def capacity(self, audio: np.ndarray, sample_rate: int, photo: tuple[int, int] | None = None,
+                 file_bytes: int | None = None) -> dict:
         """What a song carries with this model: for the song model, tiles (windows loud enough), the largest photo
         of common aspect ratios, and for ``photo`` (width, height) the tiles and seconds it needs at its own size;
+        the largest file it carries exactly, and for a file of ``file_bytes`` the windows and seconds it needs;
         ``lines``: the same in words."""
-        from . import tiles
+        from . import hidden_file, tiles
+
+        if file_bytes is not None and not self.model.carries_files:
+            raise PixinwavError("this model carries images only; a file needs pixinwav-modulo-v2")
 
         mono = self._mono(audio, sample_rate)
         seconds = len(mono) / self.cfg.sample_rate
@@ -408,8 +456,9 @@ class Stego:
                     f"{self.cfg.payload_seconds:g} s)" if self.model.whole_file else
                     f"one {side} x {side} image in one {window_s:.2f} s window, wherever --offset puts it")
             return {"seconds": seconds, "tiles": None, "lines": [f"carries {what}"]}
-        usable = self.model.capacity(pcm16_round_trip(resample(np.asarray(audio, np.float32).reshape(len(audio), -1),
-                                                               sample_rate, self.cfg.sample_rate)).mean(axis=1))
+        channels = pcm16_round_trip(resample(np.asarray(audio, np.float32).reshape(len(audio), -1), sample_rate,
+                                             self.cfg.sample_rate))  # as hide reads the song
+        usable = len(self.model.usable(channels.mean(axis=1), self.model.window_peaks(channels)))
         report = {"seconds": seconds, "tiles": usable, "tile_seconds": window_s, "largest": {}}
         lines = [f"{usable} of {int(seconds // window_s)} windows of {window_s:.2f} s are loud enough to carry a "
                  f"{side} x {side} tile ({usable * window_s:.1f} s of music)"]
@@ -426,6 +475,18 @@ class Stego:
             lines.append(f"the photo ({photo[0]} x {photo[1]}) needs {need} tiles, {need * window_s:.1f} s of loud music: "
                          + ("it fits at its own size" if sent == tuple(photo) else
                             f"this song carries it at {sent[0]} x {sent[1]}" if sent else "this song carries none"))
+        if self.model.carries_files:
+            most = self.model.file_capacity(usable)
+            report["file_bytes"] = most
+            lines.append(f"or a file of up to {most:,} bytes ({most / 1e6:.2f} MB), exactly ({self.model.symbol_bytes:,} "
+                         "bytes per window)")
+        if file_bytes is not None:
+            framed = len(HiddenFile("x" * 64, bytes(file_bytes)).frame())  # a name of up to 64 bytes
+            need = hidden_file.source_count(framed, self.model.symbol_bytes)
+            report["file"] = {"bytes": file_bytes, "windows": need, "seconds": need * window_s, "fits": need <= usable}
+            lines.append(f"the file ({file_bytes:,} bytes) needs {need} windows, {need * window_s:.1f} s of loud music: "
+                         + (f"it fits, with {hidden_file.spare_count(need, usable)} spare windows" if need <= usable
+                            else "this song is too short or too quiet for it"))
         report["lines"] = lines
         return report
 
@@ -445,22 +506,20 @@ class Stego:
         is written although the model says it is damaged). ``origin``: where ``audio`` starts in its file
         (seconds), for the report."""
         keyed = self._keyed(key)
-        mono = self._mono(audio, sample_rate)
         if self.model.whole_file:
-            if offset not in (0, 0.0, "auto"):
-                raise PixinwavError("this model finds the image anywhere in the file: drop --offset")
-            found = self.model.extract(torch.from_numpy(mono)[None], **keyed)
-            if float(found.presence[0]) == 0.0:  # nothing true to write (robust: no image that passes its CRC)
-                resampled = self.model.writes_model_rate and sample_rate != self.cfg.sample_rate
-                raise PixinwavError(found.detail + (f"; this model writes {self.cfg.sample_rate} Hz files and this one is "
-                                                    f"at {sample_rate} Hz: it was resampled after hiding" if resampled else ""))
-            return found.image[0].clamp(0, 1), found.detail  # a partial image's detail starts with "warning: "
+            found = self.reveal_payload(audio, sample_rate, offset, check, key)
+            if found.file is not None:
+                raise PixinwavError(f"this audio carries a file ({found.file.name or 'unnamed'}, {len(found.file.data):,} "
+                                    "bytes), not an image: use reveal_payload (the CLI's reveal writes it)")
+            return found.image, found.detail
+        mono = self._mono(audio, sample_rate)
         band = self._band(sample_rate)
         if offset == "auto":
             offset = self.find_offset(mono, key, **band)
         start = self._start(mono, offset)
         wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
-        image, presence, detail, lost = self.model.extract(wave, **keyed, **band)
+        found = self.model.extract(wave, **keyed, **band)
+        image, presence, detail, lost = found.image, found.presence, found.detail, found.lost
         where = f"window at {origin + start / self.cfg.sample_rate:.6f} s"
         if presence is None:
             return image[0].clamp(0, 1), f"{where}; this model cannot tell whether an image is there"
@@ -481,6 +540,29 @@ class Stego:
         if self.cfg.bits_per_cell and score == 1.0:  # a compressed file that passed its code and its CRC
             return image[0].clamp(0, 1), f"{where}, the image file passed its checksum"
         return image[0].clamp(0, 1), f"{where}, pilot agreement {score:.2f}"
+
+
+    @torch.no_grad()
+    def reveal_payload(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
+                       key: str | None = None) -> Revealed:
+        """Whatever the audio holds: an image, or (models that carry files) the file exactly. Raises
+        :class:`PixinwavError` when nothing is found, or when a file is found but cannot be rebuilt exactly."""
+        if not self.model.whole_file:
+            image, detail = self.reveal_with_report(audio, sample_rate, offset, check, key)
+            return Revealed(image, None, detail)
+        keyed = self._keyed(key)
+        if offset not in (0, 0.0, "auto"):
+            raise PixinwavError("this model finds the image anywhere in the file: drop --offset")
+        found = self.model.extract(torch.from_numpy(self._mono(audio, sample_rate))[None], **keyed)
+        if float(found.presence[0]) == 0.0:  # nothing true to write (robust: no image that passes its CRC)
+            resampled = self.model.writes_model_rate and sample_rate != self.cfg.sample_rate
+            raise PixinwavError(found.detail + (f"; this model writes {self.cfg.sample_rate} Hz files and this one is "
+                                                f"at {sample_rate} Hz: it was resampled after hiding" if resampled else ""))
+        if found.lost is not None and bool(found.lost[0]):  # found, but nothing exact to give back
+            raise PixinwavError(found.detail)
+        if found.file is not None:
+            return Revealed(None, found.file, found.detail)
+        return Revealed(found.image[0].clamp(0, 1), None, found.detail)  # a partial image's detail: "warning: ..."
 
 
 def loudest(level: np.ndarray, peak: np.ndarray) -> int:

@@ -45,19 +45,33 @@ def cmd_hide(args) -> None:
     from .data.images import LONGEST_SENT_SIDE, open_image
     from .files import check_output
 
-    out = check_output(args.output, args.force, (args.image, args.cover))  # before the slow work
-    # The photo is decoded (and a large one reduced) before torch is imported: the two peaks never add up. It is
-    # reduced to no less than a song model sends (a window model crops and scales it further).
-    image = open_image(args.image, long_side=LONGEST_SENT_SIDE)
+    secret = args.image if args.image is not None else args.file
+    out = check_output(args.output, args.force, (secret, args.cover))  # before the slow work
+    if args.file is not None:
+        from . import hidden_file
+
+        image, file = None, hidden_file.read(args.file)
+    else:  # The photo is decoded (and a large one reduced) before torch is imported: the two peaks never add up. It
+        # is reduced to no less than a song model sends (a window model crops and scales it further).
+        image, file = open_image(args.image, long_side=LONGEST_SENT_SIDE), None
     from .api import load_model
     from .data.audio import output_format, read_audio, write_audio
 
     output_format(out, args.format)
     model = load_model(args.model)
+    if file is not None and not model.model.carries_files:
+        raise PixinwavError("--file needs a model that carries files: --model pixinwav-modulo-v2")
+    if file is not None:
+        model.check_options({name: getattr(args, name) for name in ("seconds", "quality", "max_side")})
+        if args.offset not in (0, 0.0):
+            raise PixinwavError("this model fills the whole song and finds the file anywhere: drop --offset")
     if model.whole_file:  # the payload spans the song: read it whole
         cover = read_audio(args.cover)
-        stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args),
-                                   seconds=args.seconds, quality=args.quality, max_side=args.max_side)
+        if file is not None:
+            stego, report = model.hide_file(file, cover.samples, cover.sample_rate, key=_key(args))
+        else:
+            stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args),
+                                       seconds=args.seconds, quality=args.quality, max_side=args.max_side)
         rate = report.sample_rate or cover.sample_rate
         write_audio(out, stego, rate, force=args.force, fmt=args.format, tags=cover.tags)
         facts = {"rate": rate, "channels": cover.channels, "seconds": cover.duration}
@@ -67,13 +81,19 @@ def cmd_hide(args) -> None:
         model.check_options({name: getattr(args, name) for name in ("seconds", "quality", "max_side")})
         report, facts = hide_file(model, image, args.cover, out, args.offset, _key(args), args.force, args.format)
     a, b = report.window
-    print(f"hid {args.image} in {args.cover} [{a:.6f}-{b:.6f} s] -> {out} "
+    print(f"hid {secret} in {args.cover} [{a:.6f}-{b:.6f} s] -> {out} "
           f"({facts['rate']} Hz, {facts['channels']} ch, {facts['seconds']:.2f} s, 16-bit)")
     if report.payload and report.payload.get("kind") == "image tiles":
         p = report.payload
         print(f"payload: the photo at {p['width']} x {p['height']} in {p['tiles']} tiles of {model.cfg.image_size} x "
               f"{model.cfg.image_size}, one per window: {p['seconds_used']:.1f} s of music used ({p['windows']} windows "
               f"loud enough); reveal needs no offset")
+    elif report.payload and report.payload.get("kind") == "file":
+        p = report.payload
+        spare = p["packets"] - p["needed"]
+        print(f"payload: the file {p['name']} ({p['bytes']:,} bytes, exact) in {p['packets']} windows, {p['needed']} needed "
+              f"and {spare} spare (any {p['needed']} of them rebuild it): {p['seconds_used']:.1f} s of music used "
+              f"({p['windows']} windows loud enough); reveal needs no offset")
     elif report.payload:
         p = report.payload
         print(f"payload: {p['codec']} image, {p['image_bytes']} bytes (quality {p['quality']}), one copy per "
@@ -100,8 +120,19 @@ def cmd_reveal(args) -> None:
     model = load_model(args.model)
     if model.whole_file:
         audio = read_audio(args.stego)
-        image, found = model.reveal_with_report(audio.samples, audio.sample_rate, args.offset, check=args.check,
-                                                key=_key(args))
+        revealed = model.reveal_payload(audio.samples, audio.sample_rate, args.offset, check=args.check, key=_key(args))
+        image, found = revealed.image, revealed.detail
+        if revealed.file is not None:  # the exact bytes, whatever the output is called
+            from .files import atomic_write
+
+            file = revealed.file
+            atomic_write(out, lambda tmp: Path(tmp).write_bytes(file.data), args.force)
+            print(f"revealed the file {file.name or '(unnamed)'} ({len(file.data):,} bytes) from {args.stego} -> {out} "
+                  f"({found})")
+            if Path(file.name).suffix.lower() != out.suffix.lower():
+                print(f"pixinwav: warning: the hidden file was named {file.safe_name()!r}; its bytes were written "
+                      f"unchanged to {out}", file=sys.stderr)
+            return
     else:  # the window's region only
         from .streaming import reveal_file
 
@@ -269,13 +300,17 @@ def cmd_capacity(args) -> None:
     from .data.audio import read_audio
 
     model = load_model(args.model)
-    size = None
+    size, length = None, None
+    if args.file is not None:
+        from .hidden_file import read
+
+        length = len(read(args.file).data)
     if args.image is not None:
         from .data.images import open_image
         with open_image(args.image, long_side=model.model.max_side) as img:  # upright, as hide reads it
             size = img.size
     audio = read_audio(args.song)
-    report = model.capacity(audio.samples, audio.sample_rate, size)
+    report = model.capacity(audio.samples, audio.sample_rate, size, length)
     if args.json:
         print(json.dumps({"song": str(args.song), "model": model.card.get("name", model.source), **report}, indent=2))
         return
@@ -330,8 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pixinwav {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("hide", help="hide an image in an audio file, writing a 16-bit stego file")
-    p.add_argument("--image", required=True, help="secret image (any format Pillow reads)")
+    p = sub.add_parser("hide", help="hide an image (or any file) in an audio file, writing a 16-bit stego file")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--image", help="secret image (any format Pillow reads)")
+    what.add_argument("--file", help="pixinwav-modulo-v2: any file, hidden and revealed bit-exact (a photo's own JPEG, "
+                      "a PDF, an archive); `reveal` writes its bytes")
     p.add_argument("--cover", required=True, help="cover audio (WAV, FLAC, OGG, Opus, MP3; any rate and channels)")
     p.add_argument("-o", "--output", required=True, help="stego file to write (.wav, or .flac)")
     p.add_argument("--format", choices=["wav", "flac"], default=None, help="output format (default: from the extension)")
@@ -346,9 +384,10 @@ def build_parser() -> argparse.ArgumentParser:
                   "(window models only; whole-song models, pixinwav-modulo-v2 and pixinwav-robust-v1, need none)")
     p.set_defaults(func=cmd_hide)
 
-    p = sub.add_parser("reveal", help="reveal the image hidden in a stego audio file")
+    p = sub.add_parser("reveal", help="reveal the image (or file) hidden in a stego audio file")
     p.add_argument("stego", help="stego audio file")
-    p.add_argument("-o", "--output", required=True, help="image to write (.png)")
+    p.add_argument("-o", "--output", required=True,
+                   help="image to write (.png); a hidden file (hide --file) is written there byte for byte")
     p.add_argument("--no-check", dest="check", action="store_false",
                    help="window models: write the image even when the pilots say none is hidden at this offset "
                         "(the robust model never writes an image that fails its CRC)")
@@ -360,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("song", help="cover audio file")
     p.add_argument("--model", default=None, help="shipped model name or a .safetensors file (default: the shipped default)")
     p.add_argument("--image", default=None, help="a photo: how many tiles and seconds it needs at its own size")
+    p.add_argument("--file", default=None, help="a file: how many windows and seconds it needs (hide --file)")
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
     p.set_defaults(func=cmd_capacity)
 

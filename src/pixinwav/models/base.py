@@ -18,6 +18,8 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
 - ``writes_model_rate``: the stego must be written at the model's rate, from a cover as the 16-bit file holds it
   (the scheme's mark lives in the exact samples; a resampler would erase it).
 - ``hide_options``: the keyword options of ``embed`` a user may set (robust: ``seconds``, ``quality``).
+- ``carries_files``: ``embed_file(file, cover, key)`` hides a :class:`HiddenFile` bit-exact, and ``extract`` returns
+  it in ``Extracted.file`` when that is what the audio holds.
 - ``whole_file``: the scheme takes a cover of any length of at least ``min_cover_samples`` (the payload is spread
   over all of it and found again without an offset) instead of a window of exactly ``cfg.clip_samples``.
 """
@@ -33,6 +35,7 @@ from torch import nn
 from ..channel import quantise_pcm16
 from ..config import ModelConfig
 from ..errors import PixinwavError
+from ..hidden_file import HiddenFile
 
 
 @dataclass
@@ -62,6 +65,9 @@ class Extracted(NamedTuple):
     # [B] bool where the scheme found an image it cannot return (a compressed file that fails its code): the image
     # is a blank placeholder, nothing true to write
     lost: torch.Tensor | None = None
+    # schemes that carry files (carries_files): the file found, exact (then ``image`` is a blank placeholder)
+    file: "HiddenFile | None" = None
+
 
 class StegoScheme(nn.Module):
     """Base class of the schemes. Subclasses set the capability flags and implement ``analyse``, ``embed``,
@@ -74,6 +80,7 @@ class StegoScheme(nn.Module):
     whole_step_changes = False
     whole_file = False
     full_image = False
+    carries_files = False
     max_side: int | None = None  # full_image models: the longest side they send (a larger photo is reduced on opening)
     writes_model_rate = False
     hide_options: tuple[str, ...] = ()

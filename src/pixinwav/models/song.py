@@ -14,17 +14,24 @@ skipped. Every carrying window is self-describing:
   offset for all, the difference of two windows' codes would show the difference of their tiles).
 
 The receiver joins the tiles it finds; a tile it cannot find is grey and the result carries a warning.
+
+Or a file, bit-exact (``embed_file``): its framed bytes are cut into fountain-code packets (``hidden_file.py``),
+one per window, each written as digital modulo codes with an LDPC code and a CRC-32 (``digital.py``) in the
+places the tile's codes would take. The song's spare loud windows carry repair packets, so the file survives
+the loss of some windows; it comes back exact or not at all.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
+from typing import Callable
 
 import numpy as np
 import torch
 
+from .. import digital, hidden_file, sync, tiles
 from .. import header as headers
-from .. import sync, tiles
 from ..config import ModelConfig
 from ..data.images import LONGEST_SENT_SIDE
 from ..errors import PixinwavError
@@ -45,6 +52,7 @@ class SongStego(StegoScheme):
 
     takes_key = True
     has_presence = True
+    carries_files = True
     whole_file = True
     full_image = True
     max_side = DEFAULT_MAX_SIDE
@@ -91,35 +99,54 @@ class SongStego(StegoScheme):
         power = float(layout.step.pow(2).sum() + layout.pilot_step.pow(2).sum()) / 12
         return math.sqrt(power / self.cfg.clip_samples)
 
-    def usable(self, cover: np.ndarray) -> np.ndarray:
-        """Starts of the grid windows of a mono cover loud enough to carry a tile, loudest first."""
+    def window_peaks(self, channels: np.ndarray) -> np.ndarray:
+        """The peak over every channel of each grid window of a cover ``[T, C]`` at the model's rate: a window whose
+        downmix stays under ``MAX_PEAK`` may still have one channel near full scale, where the change would clip."""
+        starts = self.window_starts(len(channels))
+        return np.array([np.abs(channels[s:s + self.cfg.clip_samples]).max() for s in starts], dtype=np.float64)
+
+    def usable(self, cover: np.ndarray, peaks: np.ndarray | None = None) -> np.ndarray:
+        """Starts of the grid windows of a mono cover loud enough to carry a tile, loudest first; ``peaks``: each
+        window's peak over the file's channels (:meth:`window_peaks`), if not the mono cover's own."""
         starts = self.window_starts(len(cover))
         if not len(starts):
             return starts
         frames = cover[: starts[-1] + self.cfg.clip_samples].reshape(len(starts), -1)  # a view, no copy
         rms = np.sqrt(np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / frames.shape[1])  # buffered, no copy
-        peak = np.abs(frames).max(axis=1)
+        peak = np.abs(frames).max(axis=1) if peaks is None else peaks
         snr = 20 * np.log10(np.maximum(rms, 1e-12) / self.change_rms())
         order = np.argsort(-rms, kind="stable")
         return starts[order][(snr[order] >= MIN_SNR_DB) & (peak[order] <= MAX_PEAK)]
 
-    def capacity(self, cover: np.ndarray) -> int:
-        """How many tiles a mono cover at the model's rate carries."""
-        return len(self.usable(cover))
+    @functools.cached_property
+    def frame(self) -> digital.Frame:
+        """The digital frame of one window (the tile's places; the same for every key and window)."""
+        _, _, data = self.split_layout()
+        return digital.Frame((self.window.layout().step[data] / LSB).cpu().numpy())
+
+    @property
+    def symbol_bytes(self) -> int:
+        """File bytes per window: the frame less the fountain packet's id, a multiple of 8."""
+        return self.frame.payload_bytes - 2 * hidden_file.PACKET_ID
+
+    def file_capacity(self, windows: int) -> int:
+        """The largest file (bytes, with its name) that ``windows`` loud windows carry, with no spare window."""
+        return max(0, windows * self.symbol_bytes - len(hidden_file.HiddenFile("", b"").frame()))
 
     # --- hiding ---------------------------------------------------------------------------------------------
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
-              max_side: int | None = None) -> Hidden:
+              max_side: int | None = None, peaks: np.ndarray | None = None) -> Hidden:
         """``image [1, C, H, W]`` at its own size, ``cover [1, T]`` (mono, the model's rate, on the 16-bit grid
-        of the file to be written) -> container ``[1, T]``. The change is float except in the sync marks, which
-        are whole 16-bit steps; the file's rounding of the rest is the noise the codes are designed for."""
+        of the file to be written) -> container ``[1, T]``; ``peaks`` as in :meth:`usable`. The change is float
+        except in the sync marks, which are whole 16-bit steps; the file's rounding of the rest is the noise the
+        codes are designed for."""
         self.check_cover(cover)
         if max_side is not None and max_side < 1:
             raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
         # the song stays at the caller's precision (float32: 106 MB for 10 minutes); windows go float64 one batch at
         # a time. A float32 container holds the 16-bit grid plus the marks' whole steps exactly.
         mono = cover[0].detach().cpu().numpy()
-        usable = self.usable(mono)
+        usable = self.usable(mono, peaks)
         side, (c, h, w) = self.cfg.image_size, image.shape[1:]
         if not len(usable):
             raise PixinwavError(f"no {self.cfg.clip_samples / self.cfg.sample_rate:.2f} s stretch of this song is loud "
@@ -132,18 +159,61 @@ class SongStego(StegoScheme):
                                                     align_corners=False)[0].clamp(0, 1)
         parts = tiles.split(photo, side)
         starts = np.sort(usable[: len(parts)])  # the loudest windows, in time order
+
+        def places(index: int, layout: Layout) -> torch.Tensor:
+            return self.window.codes(parts[index][None].double(), layout)[0]
+
+        header = lambda index: headers.WindowHeader("image tiles", c, width, height, index, len(parts))
+        container = self._write(mono, starts, key, header, places)
+        info = {"kind": "image tiles", "width": width, "height": height, "channels": c, "original": (w, h),
+                "tiles": len(parts), "windows": len(usable), "seconds_used": len(parts) * self.cfg.clip_samples
+                / self.cfg.sample_rate, "starts": (starts / self.cfg.sample_rate).tolist(), "sent": photo}
+        out = torch.from_numpy(container)[None].to(cover.dtype)
+        return Hidden(cover, out, out, info=[info])
+
+    def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None,
+                   peaks: np.ndarray | None = None) -> Hidden:
+        """A file, bit-exact: one fountain-code packet per loud window, plus spare ones where the song has room.
+        Refuses a file larger than the song carries, saying how much it does."""
+        self.check_cover(cover)
+        mono = cover[0].detach().cpu().numpy()
+        usable = self.usable(mono, peaks)
+        frame, symbol = file.frame(), self.symbol_bytes
+        source = hidden_file.source_count(len(frame), symbol)
+        if source > len(usable):
+            raise PixinwavError(f"the file is {len(file.data):,} bytes; this song carries at most "
+                                f"{self.file_capacity(len(usable)):,} ({len(usable)} loud windows of "
+                                f"{self.cfg.clip_samples / self.cfg.sample_rate:.2f} s, {symbol:,} bytes each): use a "
+                                "longer or louder song, or a smaller file")
+        packets = hidden_file.packets(frame, symbol, hidden_file.spare_count(source, len(usable)))
+        starts = np.sort(usable[: len(packets)])
+        pad = bytes(self.frame.payload_bytes - len(packets[0]))
+        header = lambda index: headers.WindowHeader.for_file(len(frame), index, len(packets))
+        places = lambda index, layout: torch.from_numpy(self.frame.places(packets[index] + pad))
+        container = self._write(mono, starts, key, header, places)
+        info = {"kind": "file", "name": file.name, "bytes": len(file.data), "windows": len(usable),
+                "packets": len(packets), "needed": source, "seconds_used": len(packets) * self.cfg.clip_samples
+                / self.cfg.sample_rate, "starts": (starts / self.cfg.sample_rate).tolist()}
+        out = torch.from_numpy(container)[None].to(cover.dtype)
+        return Hidden(cover, out, out, info=[info])
+
+    def _write(self, mono: np.ndarray, starts: np.ndarray, key: str | None,
+               header: Callable[[int], headers.WindowHeader],
+               places: Callable[[int, Layout], torch.Tensor]) -> np.ndarray:
+        """The song with window ``i`` (at ``starts[i]``) carrying ``header(i)``, ``places(i, its layout)`` under
+        that window's keyed dither, the pilots and the sync mark."""
         base, header_places, _ = self.split_layout(key)
         container = mono.copy()
-        for first in range(0, len(parts), BATCH):
-            chunk = range(first, min(first + BATCH, len(parts)))
+        for first in range(0, len(starts), BATCH):
+            chunk = range(first, min(first + BATCH, len(starts)))
             rows = np.stack([mono[s:s + self.cfg.clip_samples] for s in starts[chunk.start:chunk.stop]]).astype(np.float64)
             spec = dct2(torch.from_numpy(rows))
             new = spec.clone()
             for row, index in enumerate(chunk):
                 tile = self.tile_layout(key, index)
-                bits = headers.WindowHeader("image tiles", c, width, height, index, len(parts)).to_bits()
+                bits = header(index).to_bits()
                 header_codes = torch.from_numpy(np.tile(bits, HEADER_COPIES) * 0.5 + 0.25).double()
-                writes = ((tile.bins, tile.step, self.window.codes(parts[index][None].double(), tile)[0] + tile.dither),
+                writes = ((tile.bins, tile.step, places(index, tile).double() + tile.dither),
                           (base.bins[header_places], base.step[header_places], header_codes + base.dither[header_places]),
                           (base.pilots, base.pilot_step, PILOT_CODE + base.pilot_dither))
                 for bins, step, target in writes:
@@ -152,11 +222,7 @@ class SongStego(StegoScheme):
             for row, s in zip(change, starts[chunk.start:chunk.stop]):
                 row[: sync.LENGTH] = sync.mark(sync.levels(mono[s:s + sync.LENGTH]), row[: sync.LENGTH] / LSB, key) * LSB
                 container[s:s + self.cfg.clip_samples] += row
-        info = {"kind": "image tiles", "width": width, "height": height, "channels": c, "original": (w, h),
-                "tiles": len(parts), "windows": len(usable), "seconds_used": len(parts) * self.cfg.clip_samples
-                / self.cfg.sample_rate, "starts": (starts / self.cfg.sample_rate).tolist(), "sent": photo}
-        out = torch.from_numpy(container)[None].to(cover.dtype)
-        return Hidden(cover, out, out, info=[info])
+        return container
 
     # --- revealing ------------------------------------------------------------------------------------------
     def read_window(self, wave: np.ndarray, key: str | None) -> list[tuple]:
@@ -185,12 +251,15 @@ class SongStego(StegoScheme):
                       "no hidden image found (no window of this model's mark: plain audio, another --key, or a file "
                       "that was resampled or lossy-coded after hiding)")
             return Extracted(blank[None], torch.zeros(1), detail)
-        geometry = Counter((h.channels, h.width, h.height, h.count) for _, h, *_ in found).most_common(1)[0][0]
-        channels, width, height, count = geometry
-        best: dict[int, tuple] = {}
+        kinds = Counter((h.kind, h.channels, h.width, h.height, h.count) for _, h, *_ in found)
+        kind, channels, width, height, count = kinds.most_common(1)[0][0]
+        best: dict[int, tuple] = {}  # per index, the window whose pilots agree best (a pasted copy may repeat one)
         for start, h, codes, noise, agreement in found:
-            if (h.channels, h.width, h.height, h.count) == geometry and agreement > best.get(h.index, (0, 0, -1))[2]:
+            if (h.kind, h.channels, h.width, h.height, h.count) == (kind, channels, width, height, count) and \
+                    agreement > best.get(h.index, (0, 0, -1))[2]:
                 best[h.index] = (codes, noise, agreement, start)
+        if kind == "file":
+            return self._extract_file(best, key, headers.WindowHeader.for_file((width << 16) | height, 0, count), blank)
         side = self.cfg.image_size
         parts = blank[:channels].expand(count, channels, side, side).clone()
         for index, (codes, noise, agreement, _) in best.items():
@@ -208,3 +277,31 @@ class SongStego(StegoScheme):
         else:
             detail = f"{where}, every tile found (pilot agreement {worst:.2f} or more)"
         return Extracted(image[None], torch.tensor([len(best) / count]), detail)
+
+    def _extract_file(self, best: dict[int, tuple], key: str | None, header: headers.WindowHeader,
+                      blank: torch.Tensor) -> Extracted:
+        """Decode the windows' packets, in index order (the source packets first), until the fountain code has
+        enough to rebuild the file; the file exactly, or ``lost`` with the reason."""
+        import raptorq
+
+        symbol, step_lsb = self.symbol_bytes, None
+        source = hidden_file.source_count(header.length, symbol)
+        decoder = raptorq.Decoder.with_defaults(header.length, symbol)
+        decoded, raw = 0, None
+        for index in sorted(best):
+            codes, noise, _, _ = best[index]
+            layout = self.tile_layout(key, index)
+            step_lsb = (layout.step / LSB).cpu().numpy() if step_lsb is None else step_lsb
+            payload = self.frame.read(torch.remainder(codes - layout.dither, 1.0).cpu().numpy(), float(noise), step_lsb)
+            if payload is None:
+                continue
+            decoded += 1
+            raw = decoder.decode(payload[: hidden_file.PACKET_ID + symbol])
+            if raw is not None:
+                break
+        where = f"{len(best)} of {header.count} windows of a hidden file found, {decoded} decoded ({source} needed)"
+        if raw is None:
+            return Extracted(blank[None], torch.ones(1), f"a hidden file was found but it cannot be rebuilt: {where}; "
+                             "the file was cut or changed after hiding", torch.ones(1, dtype=torch.bool))
+        file = hidden_file.HiddenFile.from_frame(bytes(raw))
+        return Extracted(blank[None], torch.ones(1), f"{where}: the file passed its checksum", file=file)

@@ -1,0 +1,106 @@
+"""A real file, bit-exact, in a whole song, as a user meets it: `pixinwav hide --file` a photo's own JPEG into a whole
+song (its OGG file), `pixinwav reveal` the 16-bit WAV it wrote and compare the bytes; again after the stego's
+start is trimmed and 5 s of another song pasted before it (no offset given). Wall time and peak memory are the
+CLI processes' own (GNU time), start-up and decoding included.
+
+Music: whole validation songs of 2-4 minutes from four Debian packages of different games (the same songs as
+`benchmarks/song.py`), reported per source. Files: the twelve `mate-backgrounds` JPEGs as they are (80 kB to
+1.2 MB; `pixinwav data fetch --dest data/debian`), one per song in turn. A file larger than the song carries is
+refused by `hide` with the song's capacity: counted as "too large", never as a failure to reveal.
+
+    python benchmarks/song_file.py [--data data/debian] [--songs 5] [--out benchmarks/results/song_file.md]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+from song import CLI, KEY, SOURCES, TIME, snr, songs, trimmed_and_pasted
+
+MODEL = "pixinwav-modulo-v2"
+
+
+def run(args: list[str], log: Path) -> tuple[int, float, float, str]:
+    """(exit code, wall s, peak MiB, stdout+stderr) of one CLI command."""
+    done = subprocess.run([TIME, "-f", "%e %M", "-o", str(log), *CLI, *args], capture_output=True, text=True)
+    wall, kib = log.read_text().split()[-2:]
+    return done.returncode, float(wall), float(kib) / 1024, done.stdout + done.stderr
+
+
+def measure(song: Path, secret: Path, other: Path, work: Path) -> dict:
+    stego, back, moved, log = work / "stego.wav", work / "back.bin", work / "moved.wav", work / "time.txt"
+    for path in (stego, back, moved):
+        path.unlink(missing_ok=True)
+    code, hide_s, hide_mib, said = run(["hide", "--file", str(secret), "--cover", str(song), "-o", str(stego),
+                                        "--model", MODEL, "--key", KEY], log)
+    row = {"source": song.parent.name, "song": song.name, "file": secret.name, "kB": secret.stat().st_size / 1000,
+           "hidden": code == 0}
+    if code != 0:
+        if "this song carries at most" not in said:
+            raise SystemExit(f"hide failed:\n{said}")
+        return {**row, "exact": False, "exact_moved": False}
+    payload = next(line for line in said.splitlines() if line.startswith("payload:"))
+    windows = int(payload.split(" windows, ")[0].rsplit(" ", 1)[1])
+    code, reveal_s, reveal_mib, _ = run(["reveal", str(stego), "-o", str(back), "--model", MODEL, "--key", KEY], log)
+    exact = code == 0 and back.read_bytes() == secret.read_bytes()
+    trimmed_and_pasted(stego, other, moved)
+    back.unlink(missing_ok=True)
+    code, _, _, _ = run(["reveal", str(moved), "-o", str(back), "--model", MODEL, "--key", KEY], log)
+    exact_moved = code == 0 and back.read_bytes() == secret.read_bytes()
+    return {**row, "exact": exact, "exact_moved": exact_moved, "windows": windows, "snr": snr(song, stego),
+            "hide_s": hide_s, "reveal_s": reveal_s, "peak_mib": max(hide_mib, reveal_mib)}
+
+
+def table(rows: list[dict]) -> list[str]:
+    out = ["| music | songs | file kB (median) | too large | exact | exact after trim + paste | windows median | "
+           "SNR dB median | hide s | reveal s | peak MiB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for source in [*SOURCES, "all"]:
+        part = [r for r in rows if source in ("all", r["source"])]
+        hidden = [r for r in part if r["hidden"]]
+        med = lambda key: statistics.median(r[key] for r in hidden) if hidden else float("nan")
+        out.append(f"| {source} | {len(part)} | {statistics.median(r['kB'] for r in part):.0f} | "
+                   f"{len(part) - len(hidden)} | {sum(r['exact'] for r in hidden)} of {len(hidden)} | "
+                   f"{sum(r['exact_moved'] for r in hidden)} of {len(hidden)} | {med('windows'):.0f} | {med('snr'):.1f} | "
+                   f"{med('hide_s'):.2f} | {med('reveal_s'):.2f} | {max((r['peak_mib'] for r in hidden), default=0):.0f} |")
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("data/debian"))
+    parser.add_argument("--songs", type=int, default=5, help="songs per source (default 5)")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/song_file.md"))
+    args = parser.parse_args(argv)
+    files = sorted((args.data / "train_images" / "mate-backgrounds").glob("*.jpg"))
+    if not files:
+        raise SystemExit(f"no JPEGs under {args.data}/train_images/mate-backgrounds: run pixinwav data fetch")
+    picked = songs(args.data, args.songs)
+    every = [s for source in SOURCES for s in picked[source]]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, song in enumerate(every):
+            row = measure(song, files[i % len(files)], every[(i + 1) % len(every)], Path(tmp))
+            rows.append(row)
+            print(f"{i + 1}/{len(every)} {row['source']} {row['song'][-40:]}: {row['file'][-20:]} {row['kB']:.0f} kB "
+                  f"hidden {row['hidden']} exact {row['exact']} moved {row['exact_moved']}", flush=True)
+    text = "\n".join(["# pixinwav-modulo-v2: a JPEG bit-exact in a whole song", "",
+                      f"`python benchmarks/song_file.py --songs {args.songs}`: whole validation songs of 2-4 minutes "
+                      "(their OGG files as covers); each carries one of the twelve mate-backgrounds JPEGs as it is, "
+                      "hidden with `pixinwav hide --file` and revealed with the CLI from the 16-bit WAV it wrote, key "
+                      "set; 'exact' means byte-identical. 'After trim + paste': the stego's first 0.37 s cut off and 5 s "
+                      "of another song pasted before it, revealed with no offset. Times and memory: the CLI processes' "
+                      "own (start-up and OGG decoding included).", "", *table(rows), "",
+                      "| music | song | file | kB | exact | after trim + paste | windows | SNR dB |",
+                      "|---|---|---|---|---|---|---|---|",
+                      *(f"| {r['source']} | {r['song'][-32:]} | {r['file'][-24:]} | {r['kB']:.0f} | "
+                        f"{r['exact'] if r['hidden'] else 'too large'} | {r['exact_moved']} | {r.get('windows', '-')} | "
+                        f"{r.get('snr', float('nan')):.1f} |" for r in rows)])
+    args.out.write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""A file carried bit-exact: its name and bytes framed with a CRC-32, cut into packets by a fountain code.
+
+Frame (big-endian): ``PIXF``, frame version, name length, the name (UTF-8, the base name only), the file's bytes,
+then a CRC-32 of everything before it. The frame is cut into symbols by RaptorQ (RFC 6330, the ``raptorq``
+package): the first packets are the frame itself (systematic), the rest repair packets, and *any* set of
+packets a little larger than the source count rebuilds the frame. So a song carries a file in as many windows
+as it needs plus spare windows, and a window lost to a cut or damage is replaced by any spare one. Each packet
+starts with RaptorQ's own 4-byte id (source block and symbol number), so the receiver needs no packet order.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import unicodedata
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import PixinwavError
+
+MAGIC = b"PIXF"
+VERSION = 1
+PACKET_ID = 4  # bytes of RaptorQ's id at the start of every packet
+MAX_BYTES = 64 << 20  # a 10-minute song carries about 6 MB: a larger file is refused before it is read
+SPARE_SHARE = 0.1  # repair packets: a tenth of the source packets (at least MIN_SPARE), where the song has room
+MIN_SPARE = 2
+
+
+@dataclass(frozen=True)
+class HiddenFile:
+    name: str  # base name as given when hiding ("" if none)
+    data: bytes
+
+    def frame(self) -> bytes:
+        name = self.name.encode("utf-8")[:255]
+        body = MAGIC + struct.pack(">BB", VERSION, len(name)) + name + self.data
+        return body + struct.pack(">I", zlib.crc32(body))
+
+    @classmethod
+    def from_frame(cls, raw: bytes) -> "HiddenFile":
+        """Raises :class:`PixinwavError` unless ``raw`` is an intact frame of a version this release reads."""
+        if len(raw) < 10 or zlib.crc32(raw[:-4]) != struct.unpack(">I", raw[-4:])[0]:
+            raise PixinwavError("the hidden file was rebuilt but fails its checksum (packets of two different files?)")
+        if raw[:4] != MAGIC or raw[4] != VERSION:
+            raise PixinwavError(f"the hidden file is of frame version {raw[4]}, which this release of pixinwav cannot "
+                                "read: it was written by a newer version")
+        n = raw[5]
+        return cls(raw[6:6 + n].decode("utf-8", errors="replace"), raw[6 + n:-4])
+
+    def safe_name(self) -> str:
+        """The name as a plain file name in the current folder (no folders, no control characters)."""
+        name = unicodedata.normalize("NFC", os.path.basename(self.name.replace("\\", "/")))
+        name = "".join(ch for ch in name if ch.isprintable())
+        return name if name not in ("", ".", "..") else "revealed.bin"
+
+
+def read(path: str | Path) -> HiddenFile:
+    """A file to hide, read whole (refused if missing, a folder, empty or over ``MAX_BYTES``)."""
+    path = Path(path)
+    if str(path) == "-":
+        raise PixinwavError("reading the file from standard input is not supported; give a file name")
+    if not path.exists():
+        raise PixinwavError(f"file to hide not found: {path}")
+    if not path.is_file():
+        raise PixinwavError(f"{path} is not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise PixinwavError(f"{path} is empty: there is nothing to hide")
+    if size > MAX_BYTES:
+        raise PixinwavError(f"{path} is {size / 1e6:.1f} MB; a song carries a few MB at most ({MAX_BYTES >> 20} MiB is "
+                            "the limit)")
+    return HiddenFile(path.name, path.read_bytes())
+
+
+def source_count(frame_bytes: int, symbol: int) -> int:
+    """Packets of ``symbol`` bytes that hold a frame (RaptorQ's source symbols)."""
+    return -(-frame_bytes // symbol)
+
+
+def spare_count(source: int, windows: int) -> int:
+    """Repair packets to send when ``windows`` can carry packets: a share of the source count, as room allows."""
+    return max(0, min(windows - source, max(MIN_SPARE, -(-source * SPARE_SHARE // 1))))
+
+
+def packets(frame: bytes, symbol: int, spare: int) -> list[bytes]:
+    """The frame as ``source_count`` source packets then ``spare`` repair packets, each ``PACKET_ID + symbol``
+    bytes. ``symbol`` must be a multiple of 8."""
+    import raptorq
+
+    return list(raptorq.Encoder.with_defaults(frame, symbol).get_encoded_packets(int(spare)))
+
+
+def rebuild(found: list[bytes], frame_bytes: int, symbol: int) -> bytes | None:
+    """The frame from packets in any order (None when too few of them arrived)."""
+    import raptorq
+
+    decoder = raptorq.Decoder.with_defaults(frame_bytes, symbol)
+    for packet in found:
+        raw = decoder.decode(packet)
+        if raw is not None:
+            return bytes(raw)
+    return None
