@@ -159,7 +159,7 @@ def test_eval_writes_rows_and_summary(tmp_path, image_dir, audio_dir, tiny_model
     text = capsys.readouterr().out
     assert "| image/ssim |" in text and "| audio/snr |" in text
     lines = out.read_text().splitlines()
-    assert lines[0].startswith("pair,cover,image,image/ssim") and len(lines) == 4
+    assert lines[0].startswith("pair,cover,image,sent,image/ssim") and len(lines) == 4
     assert main(["eval", "--model", str(tiny_model_file), "--images", str(image_dir), "--audio", str(audio_dir),
                  "--n", "3", "-o", str(out)]) == 1  # no overwrite without --force
 

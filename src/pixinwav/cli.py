@@ -247,8 +247,9 @@ def cmd_eval(args) -> None:
         if path:
             check_output(path, args.force)
     model = load_model(args.model)
-    seconds = 30.0 if model.model.whole_file else model.clip_seconds + 1.0
-    covers = cover_clips(args.audio, args.n, seconds, args.seed)
+    whole = model.model.full_image  # the photo at its own size in the whole song: measured on whole songs
+    seconds = model.clip_seconds if whole else 30.0 if model.model.whole_file else model.clip_seconds + 1.0
+    covers = cover_clips(args.audio, args.n, seconds, args.seed, whole=whole)
     images = find_files(args.images, IMAGE_EXTENSIONS, "image")
     images = [images[i] for i in np.random.default_rng(args.seed).permutation(len(images))[: len(covers)]]
     covers = covers[: len(images)]
@@ -262,19 +263,18 @@ def cmd_eval(args) -> None:
 
         atomic_write(Path(args.output), write, args.force)
     if args.figure:
-        import torch
 
         from .figures import pairs_figure
 
-        secrets = torch.stack([model.prepare_image(p) for p in images])
+        secrets = [model.prepare_image(p) for p in images]
         labels = [f"SSIM {r['image/ssim']:.3f}, {r['image/psnr']:.1f} dB" for r in rows]
         title = f"{model.card.get('name', model.source)}: each pair through a 16-bit WAV (seed {args.seed})"
-        atomic_write(Path(args.figure), lambda tmp: pairs_figure(tmp, secrets, torch.stack(revealed), labels, title),
-                     args.force)
+        atomic_write(Path(args.figure), lambda tmp: pairs_figure(tmp, secrets, revealed, labels, title), args.force)
     metrics_only = [{k: v for k, v in r.items() if k.startswith(("image/", "audio/"))} for r in rows]
     summary = summarise(metrics_only, ("mean", "median", "p10"))
     print(f"{len(rows)} image/cover pairs (seed {args.seed}), each hidden and revealed as the CLI does (covers at their "
-          f"own rate, the stego through a 16-bit WAV file); model {model.source}")
+          f"own rate, the stego through a 16-bit WAV file); model {model.source}"
+          + ("; whole songs, photos at their own size, SSIM against the photo at the size sent" if whole else ""))
     print("| metric | mean | median | 10th percentile |\n|---|---|---|---|")
     for key in metrics_only[0]:
         print(f"| {key} | {summary[key]:.4f} | {summary[key + '/median']:.4f} | {summary[key + '/p10']:.4f} |")

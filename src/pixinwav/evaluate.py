@@ -9,7 +9,7 @@ import torch
 
 from . import metrics
 from .channel import to_pcm16
-from .data.audio import read_audio, write_audio
+from .data.audio import read_audio, resample, write_audio
 from .errors import PixinwavError
 from .models import StegoScheme
 
@@ -65,9 +65,10 @@ def through_wav(model: StegoScheme, images: torch.Tensor, covers: torch.Tensor,
     return rows, first
 
 
-def cover_clips(folder: str, count: int, seconds: float, seed: int) -> list:
+def cover_clips(folder: str, count: int, seconds: float, seed: int, whole: bool = False) -> list:
     """``count`` clips of ``seconds`` at each file's own rate and channels, one per file (files drawn without
-    repetition while they last), from a loud-enough part."""
+    repetition while they last), from a loud-enough part. ``whole``: whole files of at least ``seconds`` instead,
+    as (path, None, name): read when used, so a list of songs does not hold every song in memory."""
     import soundfile as sf
 
     from .data.audio import AUDIO_EXTENSIONS
@@ -78,6 +79,9 @@ def cover_clips(folder: str, count: int, seconds: float, seed: int) -> list:
     long_enough = [f for f in files if sf.info(str(f)).duration >= seconds]
     if not long_enough:
         raise PixinwavError(f"no audio file under {folder} lasts {seconds:g} s")
+    if whole:
+        picks = rng.permutation(len(long_enough))[:count]
+        return [(long_enough[i], None, long_enough[i].name) for i in picks]
     out = []
     for i, index in enumerate(rng.permutation(len(long_enough))[:count] if count <= len(long_enough)
                               else rng.integers(0, len(long_enough), count)):
@@ -98,13 +102,24 @@ def changed_region(cover: np.ndarray, stego: np.ndarray) -> slice:
     return slice(int(changed[0]), int(changed[-1]) + 1) if len(changed) else slice(0, len(cover))
 
 
-def reveal_or_blank(model, audio: np.ndarray, rate: int, check: bool = False, **options) -> torch.Tensor:
+def reveal_or_blank(model, audio: np.ndarray, rate: int, check: bool = False, shape: tuple | None = None,
+                    **options) -> torch.Tensor:
     """``model.reveal`` (by default without its presence check), a blank image where it refuses (no image found, a
-    compressed image that fails its code): a failure counts as an SSIM of about 0 instead of stopping the run."""
+    compressed image that fails its code): a failure counts as an SSIM of about 0 instead of stopping the run.
+    ``shape``: the blank's ``(C, H, W)`` (default the model's square image)."""
     try:
         return model.reveal(audio, rate, check=check, **options)
     except PixinwavError:
-        return torch.zeros(model.cfg.image_channels, model.cfg.image_size, model.cfg.image_size)
+        return torch.zeros(shape or (model.cfg.image_channels, model.cfg.image_size, model.cfg.image_size))
+
+
+def as_sent(secret: torch.Tensor, revealed: torch.Tensor) -> torch.Tensor:
+    """The secret ``[C, H, W]`` at the size a song model sent it (``revealed``'s), scaled as the model scales a photo
+    the song cannot carry at its own size (bicubic, antialiased): what the revealed image is measured against."""
+    if secret.shape == revealed.shape:
+        return secret
+    return torch.nn.functional.interpolate(secret[None].float(), size=revealed.shape[-2:], mode="bicubic",
+                                           antialias=True, align_corners=False)[0].clamp(0, 1)
 
 
 def through_files(model, images: list, covers: list, offset: float = 0.5, visqol: bool = True,
@@ -119,14 +134,20 @@ def through_files(model, images: list, covers: list, offset: float = 0.5, visqol
     with tempfile.TemporaryDirectory(prefix="pixinwav-eval-") as tmp:
         for i, (image, (cover, rate, label)) in enumerate(tqdm(list(zip(images, covers)), desc="eval", unit="pair",
                                                                disable=not progress)):
-            stego, _ = model.hide(image, cover, rate, **where)
+            if rate is None:  # a whole song, read now (see cover_clips)
+                song = read_audio(cover)
+                cover, rate = song.samples, song.sample_rate
+            stego, report = model.hide(image, cover, rate, **where)
+            if report.sample_rate and report.sample_rate != rate:  # a model that writes its own rate: compare there
+                cover, rate = resample(cover, rate, report.sample_rate), report.sample_rate
             back = through_file(stego, rate, Path(tmp) / f"{i}.wav")
             secret = model.prepare_image(image)
-            image_out = reveal_or_blank(model, back, rate, check=True, **where)  # as `pixinwav reveal` would
+            image_out = reveal_or_blank(model, back, rate, check=True, shape=tuple(secret.shape), **where)  # as the CLI
             revealed.append(image_out)
+            secret = as_sent(secret, image_out)
             region = changed_region(cover, back)
             clean, heard = cover[region].mean(axis=1), back[region].mean(axis=1)
-            row = {"cover": label, "image": Path(image).name,
+            row = {"cover": label, "image": Path(image).name, "sent": f"{image_out.shape[2]} x {image_out.shape[1]}",
                    "image/ssim": float(metrics.ssim(image_out[None], secret[None])[0]),
                    "image/psnr": float(metrics.psnr(image_out[None], secret[None])[0]),
                    "audio/snr": metrics.snr(clean, heard), "audio/seg_snr": metrics.segmental_snr(clean, heard)}

@@ -44,9 +44,10 @@ def example_figure(path: str | Path, secret: torch.Tensor, revealed: torch.Tenso
     return path
 
 
-def pairs_figure(path: str | Path, secrets: torch.Tensor, revealed: torch.Tensor, labels: list[str], title: str = "") -> Path:
-    """Secrets (top row) over revealed images (bottom row, each with its label), ``[V, C, H, W]`` each."""
-    count = secrets.shape[0]
+def pairs_figure(path: str | Path, secrets, revealed, labels: list[str], title: str = "") -> Path:
+    """Secrets (top row) over revealed images (bottom row, each with its label): ``[V, C, H, W]`` each, or lists of
+    ``[C, H, W]`` of any sizes (photos at their own size)."""
+    count = len(secrets)
     fig = Figure(figsize=(2.2 * count, 4.9))
     axes = fig.subplots(2, count, squeeze=False)
     for i in range(count):

@@ -158,3 +158,25 @@ def test_cli_capacity_and_a_window_model_refusing_max_side(cover, cat, tmp_path,
     err = capsys.readouterr().err.strip()
     assert code == 1 and "--max-side does not apply" in err and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+def test_eval_measures_whole_songs_with_photos_at_their_own_size(tmp_path, capsys):
+    import csv
+
+    from pixinwav.cli import main
+
+    songs, photos = tmp_path / "songs", tmp_path / "photos"
+    songs.mkdir()
+    photos.mkdir()
+    sf.write(songs / "a.wav", music(16.0, RATE, seed=3, channels=2), RATE, subtype="PCM_16")
+    sf.write(songs / "b.flac", music(12.0, 48000, seed=6, channels=2), 48000, subtype="PCM_16")  # written at 44.1 kHz
+    Image.fromarray(photo("chelsea")).save(photos / "chelsea.png")  # 451 x 300
+    Image.fromarray(photo("coffee")).save(photos / "coffee.png")  # 600 x 400
+    rows, figure = tmp_path / "rows.csv", tmp_path / "pairs.png"
+    assert main(["eval", "--model", "pixinwav-modulo-v2", "--images", str(photos), "--audio", str(songs), "--n", "2",
+                 "-o", str(rows), "--figure", str(figure), "--no-visqol", "--quiet"]) == 0
+    assert "whole songs, photos at their own size" in capsys.readouterr().out
+    table = list(csv.DictReader(rows.open()))
+    assert {r["sent"] for r in table} == {"451 x 300", "600 x 400"} and {r["cover"] for r in table} == {"a.wav", "b.flac"}
+    assert all(float(r["image/ssim"]) > 0.85 and float(r["audio/snr"]) > 35 for r in table)
+    assert Image.open(figure).format == "PNG"
