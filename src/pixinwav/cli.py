@@ -350,11 +350,15 @@ def cmd_info(args) -> None:
     from .data.audio import read_audio
 
     audio = read_audio(path)
-    import soundfile as sf
+    if audio.decoder == "libsndfile":
+        import soundfile as sf
 
-    info = sf.info(str(path))
+        info = sf.info(str(path))
+        kind = {"format": info.format, "subtype": info.subtype}
+    else:  # a container read through FFmpeg
+        kind = {"format": path.suffix.lstrip(".").upper() or "?", "subtype": audio.decoder.split(" ", 1)[1].upper()}
     peak = float(abs(audio.samples).max())
-    print(json.dumps({"file": str(path), "format": info.format, "subtype": info.subtype,
+    print(json.dumps({"file": str(path), **kind, "decoder": audio.decoder,
                       "sample_rate": audio.sample_rate, "channels": audio.channels,
                       "frames": int(audio.samples.shape[0]), "seconds": round(audio.duration, 3),
                       "peak": round(peak, 5), "silent": peak == 0.0}, indent=2))

@@ -16,7 +16,7 @@ import soundfile as sf
 
 from .api import OFFSET_GRID_S, SCAN_BATCH, HideReport, Stego, loudest
 from .channel import to_pcm16
-from .data.audio import (OUTPUT_FORMATS, file_tags, output_format, read_audio, refuse_empty, refuse_non_finite,
+from .data.audio import (OUTPUT_FORMATS, file_tags, open_seekable, output_format, refuse_empty, refuse_non_finite,
                          refuse_truncated_wav, resample)
 from .errors import PixinwavError
 from .files import atomic_write
@@ -27,11 +27,7 @@ LOUDNESS_SEGMENT_S = 0.01  # --offset auto at hide: window loudness from 10 ms e
 
 
 def _open(path: str | Path) -> sf.SoundFile:
-    try:
-        return sf.SoundFile(str(path))
-    except (sf.LibsndfileError, RuntimeError, TypeError):
-        read_audio(path)  # raises the same one-line error as reading the whole file would
-        raise
+    return open_seekable(Path(path))
 
 
 def _aligned(sample: int, rate: int, model_rate: int) -> int:

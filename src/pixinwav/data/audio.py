@@ -1,7 +1,9 @@
-"""Audio files in and out: any format libsndfile reads (WAV, FLAC, OGG Vorbis / Opus, MP3), any rate and
+"""Audio files in and out: any format libsndfile reads (WAV, FLAC, OGG Vorbis / Opus, MP3) and, through FFmpeg
+(PyAV), every container it reads (M4A / MP4 / AAC from phones and messaging apps, WebM, Ogg Opus, Matroska, ...), any rate and
 channel count; resampling with soxr. Arrays are float32 ``[T, channels]`` as soundfile gives them."""
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +16,8 @@ from ..channel import to_pcm16
 from ..errors import PixinwavError
 from ..files import atomic_write
 
-AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif"}
+AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".m4a", ".mp4", ".aac", ".webm",
+                    ".mka"}
 OUTPUT_FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16")}
 WRITE_BLOCK = 1 << 18  # frames converted to int16 at a time when writing
 
@@ -27,6 +30,7 @@ class Audio:
     samples: np.ndarray  # [T, channels], float32 in [-1, 1]
     sample_rate: int
     tags: dict[str, str] = field(default_factory=dict)  # title, artist, ... where the format carries them
+    decoder: str = "libsndfile"  # or "FFmpeg <codec>" for containers libsndfile does not read
 
     @property
     def duration(self) -> float:
@@ -46,18 +50,66 @@ def read_audio(path: str | Path) -> Audio:
         raise PixinwavError(f"audio file not found: {path}")
     if path.is_dir():
         raise PixinwavError(f"expected an audio file, got a folder: {path}")
+    decoder, samples = "libsndfile", None
     try:
         with sf.SoundFile(str(path)) as f:
-            tags = file_tags(f)
-            samples = f.read(dtype="float32", always_2d=True)
-            rate = f.samplerate
+            if f.subtype != "OPUS":  # libsndfile ignores Ogg Opus's pre-skip (its samples come 312 late); FFmpeg not
+                tags = file_tags(f)
+                samples = f.read(dtype="float32", always_2d=True)
+                rate = f.samplerate
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        kind = "an image, not audio" if _looks_like_image(path) else "not a readable audio file"
-        raise PixinwavError(f"{path} is {kind} ({str(exc).splitlines()[0]})") from None
+        if _looks_like_image(path):
+            raise PixinwavError(f"{path} is an image, not audio ({str(exc).splitlines()[0]})") from None
+    if samples is None:
+        samples, rate, tags, decoder = decode_with_ffmpeg(path)
     refuse_truncated_wav(path)
     refuse_empty(path, samples.shape[0])
     refuse_non_finite(path, samples)
-    return Audio(samples, int(rate), tags)
+    return Audio(samples, int(rate), tags, decoder)
+
+
+def decode_with_ffmpeg(path: Path) -> tuple[np.ndarray, int, dict[str, str], str]:
+    """(samples ``[T, channels]`` float32, rate, tags, "FFmpeg <codec>") of the first audio stream of any container
+    FFmpeg reads. FFmpeg drops an encoder's priming samples where the container records them (the edit list of an
+    M4A / MP4, Opus's pre-skip), so the samples line up with the source's."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise PixinwavError(f"{path} has no audio stream (a video or image container without sound)")
+            stream = container.streams.audio[0]
+            codec = stream.codec_context.name
+            tags = {k.lower(): str(v) for k, v in container.metadata.items() if k.lower() in TAGS and v}
+            chunks, rate = [], stream.rate
+            to_float = av.AudioResampler(format="flt")  # float32, interleaved; the decoded rate and layout kept
+            for frame in [*container.decode(stream), None]:  # None flushes the converter
+                for out in to_float.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(out.samples, -1))
+                    rate = out.sample_rate
+    except av.FFmpegError as exc:
+        raise PixinwavError(f"{path} is not a readable audio file ({exc})") from None
+    if not chunks:
+        return np.zeros((0, 1), np.float32), int(rate or 0), tags, f"FFmpeg {codec}"
+    samples = np.concatenate(chunks)
+    return samples.astype(np.float32), int(rate), tags, f"FFmpeg {codec}"
+
+
+def open_seekable(path: Path) -> sf.SoundFile:
+    """The file as a seekable soundfile handle: itself where libsndfile reads it, else decoded by FFmpeg into an
+    in-memory float WAV (the window models read regions of it as of any other file)."""
+    try:
+        f = sf.SoundFile(str(path))
+        if f.subtype != "OPUS":
+            return f
+        f.close()
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        pass
+    audio = read_audio(path)  # FFmpeg, or the same one-line error as reading the whole file would give
+    buffer = io.BytesIO()
+    sf.write(buffer, audio.samples, audio.sample_rate, subtype="FLOAT", format="WAV")
+    buffer.seek(0)
+    return sf.SoundFile(buffer)
 
 
 def file_tags(f: sf.SoundFile) -> dict[str, str]:
