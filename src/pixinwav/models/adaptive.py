@@ -103,9 +103,21 @@ SENDER_ITERATIONS, RECEIVER_ITERATIONS = 40, 100  # an intact file's decode conv
 NO_FILE_AGREEMENT = 0.2
 
 
-def damage(noise: float) -> str | None:
-    """The warning for analog codes whose pilots read ``noise`` times an intact file's noise: they can agree on an
-    image whose codes are all a little off (a volume change), and their noise tells."""
+# Pilots in the loudest cells (step at max_step_lsb) read their code to a fraction of a step in an intact file
+# (0 of them off by LOUD_OFF_STEPS in 10 validation windows); after a volume change by a whole octave (halved,
+# doubled, x0.25: steps follow the level on an octave grid, so most cells still read right) 27-80 % are off, because
+# their step stays capped while their coefficient moved (measured on the same 10 windows). Fewer than LOUD_PILOTS of
+# them: the test is not made.
+LOUD_OFF_STEPS, LOUD_OFF_SHARE, LOUD_PILOTS = 0.15, 0.1, 8
+
+
+def damage(noise: float, loud_off: float | None = None) -> str | None:
+    """The warning for analog codes whose pilots read ``noise`` times an intact file's noise, or whose pilots in the
+    loudest cells are off in a share ``loud_off``: they can agree on an image whose codes are all a little off (a
+    volume change), and their noise or the loudest cells tell."""
+    if loud_off is not None and loud_off >= LOUD_OFF_SHARE:
+        return (f"{100 * loud_off:.0f} % of the pilots in the loudest cells are off (an intact file: none): the image is "
+                "damaged (the volume was changed after hiding)")
     return (f"the pilots read {noise:.1f} times the noise an intact 16-bit file leaves (under {INTACT_NOISE_RATIO}): the "
             "image is damaged (the volume was changed, noise was added, or the cover is too quiet here)"
             ) if noise > INTACT_NOISE_RATIO else None
@@ -551,11 +563,11 @@ class AdaptiveStego(ModuloStego):
             header_llr, word_llr, agreement, noise = self.soft_file(row, layout, key)
             rung = rung_of(header_llr)
             if rung == ANALOG_RUNG:
-                image, agreement, noise = self.analog_image(row, layout, self.file_slots(layout, key)[0])
+                image, agreement, warning = self.analog_image(row, layout, self.file_slots(layout, key)[0])
                 images.append(image.to(self.coef_std.device))
                 agreements.append(agreement)
                 lost.append(False)
-                details.append(damage(noise))
+                details.append(warning)
                 continue
             data, why = (self.decode_file(rung, word_llr, RECEIVER_ITERATIONS) if agreement >= NO_FILE_AGREEMENT
                          else (None, f"its pilots agree {agreement:.2f}"))
@@ -575,28 +587,38 @@ class AdaptiveStego(ModuloStego):
     def _reveal_waves(self, spec: torch.Tensor, layout: CellLayout, key: str | None = None) -> Extracted:
         if self.cfg.bits_per_cell:
             return self._reveal_file(spec, layout, key)
-        images, agreements, noises = [], [], []
+        images, agreements, warnings = [], [], []
         for row in spec.detach().double().cpu().numpy():
-            image, agreement, noise = self.analog_image(row, layout)
+            image, agreement, warning = self.analog_image(row, layout)
             images.append(image)
             agreements.append(agreement)
-            noises.append(noise)
+            warnings.append(warning)
         image = torch.stack(images)
         if self.refiner is not None:
             image = image + self.run_net(self.refiner, image)
         pilots = int((layout.coef < 0).sum())
         presence = torch.tensor(agreements, dtype=torch.float32) if pilots >= MIN_PILOTS_TO_TELL else None
-        return Extracted(image, presence, damage(noises[0]))
+        return Extracted(image, presence, warnings[0])
+
+    def loud_pilots_off(self, step: np.ndarray, used: np.ndarray, place: np.ndarray, layout: CellLayout) -> float | None:
+        """The share of pilots in cells at the largest step that read their code ``LOUD_OFF_STEPS`` off or more (None
+        with fewer than ``LOUD_PILOTS`` such pilots): see ``LOUD_OFF_SHARE``."""
+        loud = used & (layout.coef < 0) & (step >= self.cfg.max_step_lsb * LSB)
+        if loud.sum() < LOUD_PILOTS:
+            return None
+        return float(np.mean(np.abs(wrap(place[loud] - PILOT_CODE)) > LOUD_OFF_STEPS))
 
     def analog_image(self, coefs: np.ndarray, layout: CellLayout, skip: np.ndarray | None = None
-                     ) -> tuple[torch.Tensor, float, float]:
-        """One received window's MDCT -> (the image from its analog codes, pilot agreement, pilots' noise)."""
+                     ) -> tuple[torch.Tensor, float, str | None]:
+        """One received window's MDCT -> (the image from its analog codes, pilot agreement, a warning that it is
+        damaged or None)."""
         estimate, weight, agreement, noise = self.read(coefs, layout, skip)
+        warning = damage(noise, self.loud_pilots_off(*self.places(coefs, layout), layout))
         # Wiener: a unit-deviation coefficient read with noise variance 1 / weight is shrunk by weight / (1 + weight)
         z = torch.zeros(self.coef_std.numel(), dtype=torch.float64)
         z[layout.order] = torch.from_numpy(estimate * weight / (1 + weight))
         coef = z.float().to(self.coef_std.device).view(*self.coef_std.shape) * self.coef_std + self.coef_mean
-        return self.from_colour(idct_2d(coef[None]))[0], agreement, noise
+        return self.from_colour(idct_2d(coef[None]))[0], agreement, warning
 
     def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
         return self._reveal_waves(spec, self.layout(key), key).image
