@@ -235,7 +235,8 @@ def test_offset_auto_hides_in_the_loudest_window_and_finds_it_again(tmp_path, pa
     assert main(["reveal", str(tmp_path / "cover.wav"), "-o", str(tmp_path / "none.png"), *model]) == 1
     assert "any multiple of 0.5 s" in capsys.readouterr().err
     assert main(["reveal", str(tmp_path / "cover.wav"), "-o", str(tmp_path / "unet.png"), "--offset", "auto",
-                 "--model", str(tiny_model_file)]) == 0  # no pilots: reads at 0
+                 "--model", str(tiny_model_file)]) == 1  # no pilots: it cannot find its window (it read at 0)
+    assert "cannot find its window by itself" in capsys.readouterr().err
     for bad in ("soon", "nan", "inf"):
         with pytest.raises(SystemExit) as stop:  # argparse: usage and a one-line error
             main(["reveal", str(tmp_path / "s.wav"), "-o", str(tmp_path / "bad.png"), "--offset", bad])

@@ -37,6 +37,7 @@ OFFSET_GRID_S = 0.5  # "--offset auto" hides at, and searches, multiples of this
 ADD_BLOCK = 1 << 20  # samples per block where the change is added to the cover
 SCAN_BATCH = 16  # windows per batched DCT in the --offset auto scan (16 x 67,522 float64: 9 MB, plus FFT buffers)
 POOR_SSIM = 0.6  # an adaptive model's hide warns when its own read-back of the stego is worse than this
+SILENT_DBFS = -70.0  # a cover quieter than this (RMS) is refused: dither-level audio, the image would dominate it
 AUDIBLE_SNR_DB = 25.0  # below this, hide warns (white noise at 30 dB SNR already scores ViSQOL 3.6 on music)
 
 
@@ -78,9 +79,16 @@ class HideReport:
         if self.lost_above_hz:
             out.append(f"the cover's sample rate keeps only frequencies under {self.lost_above_hz:.0f} Hz but the model "
                        "hides above that: the revealed image will be degraded; use a cover at 44.1 kHz or more")
-        if self.clipped:
+        if self.clipped and self.payload is not None:  # whole-song models send a coded payload: all or nothing
+            out.append(f"{self.clipped} samples hit full scale and were clipped: the payload's error correction usually "
+                       "absorbs that, but if `reveal` finds nothing, lower the cover's volume")
+        elif self.clipped:
             out.append(f"{self.clipped} samples hit full scale and were clipped: the revealed image may show errors; "
                        "lower the cover's volume")
+        if self.payload and self.payload.get("asked_seconds") and self.payload["asked_seconds"] > self.payload.get(
+                "copy_seconds", float("inf")) + 0.5:
+            out.append(f"--seconds {self.payload['asked_seconds']:g} is longer than the song: one copy fills all "
+                       f"{self.payload['copy_seconds']:.1f} s of it")
         if self.band_limit_hz is not None:
             nyquist = self.band_limit_hz / BAND_LIMIT_FRACTION
             out.append(f"the cover's sample rate keeps only frequencies under {nyquist:.0f} Hz: the image is hidden "
@@ -148,14 +156,12 @@ class Stego:
             from .data.images import open_image
             image = open_image(image, long_side=long_side)
         if isinstance(image, torch.Tensor):
-            image = image.detach().cpu().permute(1, 2, 0).numpy() if image.dim() == 3 else image.cpu().numpy()
+            image = image.detach().cpu().numpy()
         if isinstance(image, np.ndarray):
-            arr = image
-            if arr.dtype != np.uint8:
-                arr = (np.clip(arr, 0, 1) * 255).round().astype(np.uint8)
-            image = Image.fromarray(arr[..., 0] if arr.ndim == 3 and arr.shape[2] == 1 else arr)
+            image = Image.fromarray(image_array(image))
         if not isinstance(image, Image.Image):
-            raise PixinwavError(f"cannot use {type(image).__name__} as an image")
+            raise PixinwavError(f"cannot use {type(image).__name__} as an image (a path, a Pillow image, an array or a "
+                                "tensor)")
         if min(image.size) < MIN_SIDE:
             raise PixinwavError(f"image is {image.size[0]} x {image.size[1]} pixels; need at least {MIN_SIDE} x {MIN_SIDE}")
         return image
@@ -166,12 +172,8 @@ class Stego:
 
     def _checked(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         """``audio`` as ``[T, channels]`` float32, refused with a reason when it is not audio this model takes."""
-        audio = np.asarray(audio, dtype=np.float32)
-        audio = audio[:, None] if audio.ndim == 1 else audio
-        if audio.ndim != 2 or audio.shape[0] == 0:
-            raise PixinwavError("audio must be a non-empty [T] or [T, channels] array")
-        if not sample_rate or sample_rate <= 0:
-            raise PixinwavError(f"invalid sample rate {sample_rate}")
+        audio = audio_array(audio)
+        check_rate(sample_rate)
         self.check_length(audio.shape[0], sample_rate)
         return audio
 
@@ -182,7 +184,7 @@ class Stego:
             raise PixinwavError(f"offset must be >= 0 seconds, got {offset}")
         if offset + self.clip_seconds > duration + 1e-6:
             need = int(np.ceil(self.clip_seconds * sample_rate))
-            start = f" starting at {offset:g} s" if offset else ""
+            start = f" starting at {offset:.6f} s" if offset else ""
             raise PixinwavError(f"audio is {duration:.3f} s long ({frames:,} samples at {sample_rate} Hz); the model "
                                 f"needs {self.clip_seconds:.3f} s ({need:,} samples){start}: shorter covers are refused, "
                                 "not padded, so the file keeps its length")
@@ -206,7 +208,7 @@ class Stego:
         return loudest(rms, np.array([np.abs(w).max() for w in windows])) * OFFSET_GRID_S
 
     def find_offset(self, mono: np.ndarray, key: str | None = None, band_limit_hz: float | None = None) -> float:
-        """The grid offset (seconds) whose window of ``mono`` (model rate) the model's pilots recognise; 0 for
+        """The grid offset (seconds) whose window of ``mono`` (model rate) the model's pilots recognise; an error for
         models that cannot tell."""
         starts = self._grid(mono)
         batches = (np.stack([mono[s:s + self.cfg.clip_samples] for s in starts[chunk:chunk + SCAN_BATCH]])
@@ -215,15 +217,17 @@ class Stego:
 
     def scan(self, batches, key: str | None = None, band_limit_hz: float | None = None) -> float:
         """The grid offset (seconds) of the window the pilots recognise, from ``batches`` of consecutive grid
-        windows ``[W, T]`` (model rate; batched DCTs: a 10-minute file scans in seconds); 0 for models that
-        cannot tell."""
+        windows ``[W, T]`` (model rate; batched DCTs: a 10-minute file scans in seconds); an error for models
+        that cannot tell (they would read a window that is not the one hidden)."""
+        cannot = PixinwavError("this model cannot find its window by itself (it has no pilots to recognise it by): "
+                               "reveal with the --offset that hide printed")
         if not self.model.has_presence:
-            return 0.0
+            raise cannot
         scores: list[float] = []
         for batch in batches:
             found = self.model.presence_many(torch.from_numpy(np.ascontiguousarray(batch)), key, band_limit_hz)
-            if found is None:  # too few pilots to tell (tiny test geometries): read at 0
-                return 0.0
+            if found is None:  # too few pilots to tell (tiny test geometries)
+                raise cannot
             scores += found.tolist()
             if max(scores) > 0.9:  # an untouched stego window: no need to look further
                 break
@@ -245,8 +249,10 @@ class Stego:
     def _keyed(self, key: str | None) -> dict:
         if key is None:
             return {}
+        if not isinstance(key, str):
+            raise PixinwavError(f"key must be a string (a passphrase), got {type(key).__name__}")
         if not self.model.takes_key:
-            raise PixinwavError("this model takes no key (the modulo and robust schemes do)")
+            raise PixinwavError("this model takes no key (every shipped model but pixinwav-small-v0 does)")
         if not key:
             raise PixinwavError("the key is empty")
         return {"key": unicodedata.normalize("NFC", key)}  # the same passphrase from any keyboard or file system
@@ -261,7 +267,7 @@ class Stego:
         music, the image compressed at the best quality that fits (or at ``quality``); ``pixinwav-modulo-v2`` sends
         the photo at its own size, or with its long side at most ``max_side``. Returns (stego ``[T, channels]``
         float32, report; the stego is at the cover's rate unless ``report.sample_rate`` says otherwise)."""
-        keyed = self._keyed(key)
+        keyed, offset, sample_rate = self._keyed(key), check_offset(offset), check_rate(sample_rate)
         given = self.check_options({"seconds": seconds, "quality": quality, "max_side": max_side})
         secret = self.prepare_image(image)
         cover, beyond = self._cover(audio)
@@ -281,9 +287,15 @@ class Stego:
         if on_grid:  # the window as the 16-bit file will hold it, downmixed as the receiver will downmix it
             segment = pcm16_round_trip(cover[start:start + len(segment)]).mean(axis=1)
         first = int(start * sample_rate / self.cfg.sample_rate)
-        if not np.any(cover[first:first + int(np.ceil(self.clip_seconds * sample_rate))]):  # every channel silent
-            raise PixinwavError(f"the cover is silent from {offset:g} s for {self.clip_seconds:.3f} s; "
+        region = cover[first:first + int(np.ceil(self.clip_seconds * sample_rate))]
+        if not np.any(region):  # every channel silent
+            raise PixinwavError(f"the cover is silent from {offset:.6f} s for {self.clip_seconds:.3f} s; "
                                 "an image hidden in silence would be plainly audible")
+        level = rms_dbfs(region)
+        if level < SILENT_DBFS:
+            raise PixinwavError(f"the cover is nearly silent from {offset:.6f} s for {self.clip_seconds:.3f} s (RMS "
+                                f"{level:.0f} dBFS, under {SILENT_DBFS:g}): the image would be louder than the music; "
+                                "choose a louder passage (--offset auto)")
         wave = torch.from_numpy(segment)[None]
         band = self._band(sample_rate)
         found = self.model.presence_many(wave, keyed.get("key"), **band) if self.model.has_presence else None
@@ -318,7 +330,7 @@ class Stego:
 
         if not self.model.carries_files:
             raise PixinwavError("this model carries images only; hiding a file needs pixinwav-modulo-v2")
-        keyed = self._keyed(key)
+        keyed, sample_rate = self._keyed(key), check_rate(sample_rate)
         if not isinstance(file, HiddenFile):
             file = hidden_file.read(file)
         if not file.data:
@@ -331,8 +343,7 @@ class Stego:
     @staticmethod
     def _cover(audio: np.ndarray) -> tuple[np.ndarray, int]:
         """(the cover as ``[T, channels]`` float32 within 16-bit full scale, samples that were beyond it)."""
-        cover = np.asarray(audio, dtype=np.float32)
-        cover = cover[:, None] if cover.ndim == 1 else cover
+        cover = audio_array(audio)
         beyond = over_full_scale(cover)
         if beyond:  # the 16-bit file will clip these samples: hide in the cover as the file will hold it, since a
             # modulo code sees a 19-sample overshoot in every coefficient of its window (v1 lost its image so)
@@ -405,6 +416,9 @@ class Stego:
             raise PixinwavError(f"--quality must lie in 0-100, got {quality}")
         if not np.any(mono):
             raise PixinwavError("the cover is silent; an image hidden in silence would be plainly audible")
+        if rms_dbfs(mono) < SILENT_DBFS:
+            raise PixinwavError(f"the cover is nearly silent (RMS {rms_dbfs(mono):.0f} dBFS, under {SILENT_DBFS:g}): the "
+                                "image would be louder than the music")
         if BAND_LIMIT_FRACTION * sample_rate / 2 < self.model.top_frequency:  # the payload would be cut off
             need = int(np.ceil(2 * self.model.top_frequency / BAND_LIMIT_FRACTION / 1000))
             raise PixinwavError(f"the cover's sample rate ({sample_rate} Hz) keeps only frequencies under "
@@ -422,6 +436,8 @@ class Stego:
             hidden = self.model.embed_file(secret, torch.from_numpy(mono)[None], **keyed, **options)
         else:
             hidden = self.model.embed(secret[None], torch.from_numpy(mono)[None], **options, **keyed)
+        if options.get("seconds") is not None:  # what was asked, to say when the song was shorter
+            hidden.info[0]["asked_seconds"] = options["seconds"]
         payload, change = hidden.info[0], hidden.container[0].numpy()
         if change.dtype == mono.dtype and change.flags.writeable and not np.shares_memory(change, mono):
             change -= mono  # in place, and the song's downmix let go: a whole song's copies are what peak memory is
@@ -445,6 +461,7 @@ class Stego:
         ``lines``: the same in words."""
         from . import hidden_file, tiles
 
+        sample_rate = check_rate(sample_rate)
         if file_bytes is not None and not self.model.carries_files:
             raise PixinwavError("this model carries images only; a file needs pixinwav-modulo-v2")
 
@@ -494,7 +511,7 @@ class Stego:
     def reveal(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
                key: str | None = None) -> torch.Tensor:
         """Reveal the image hidden at ``offset`` seconds ("auto": the window the model's pilots recognise on the
-        0.5 s grid, or 0 for models without pilots; whole-file models need no offset) with the ``key`` it was
+        0.5 s grid; models without pilots cannot find it; whole-file models need no offset) with the ``key`` it was
         hidden with, if any; returns ``[C, H, W]`` in [0, 1]. With ``check``, a model that can tell refuses audio
         where no image is hidden (at that offset, or with that key). See :meth:`reveal_with_report`."""
         return self.reveal_with_report(audio, sample_rate, offset, check, key)[0]
@@ -505,7 +522,7 @@ class Stego:
         """(image, one line on what was found: where, and how sure; it starts with "warning: " when the image
         is written although the model says it is damaged). ``origin``: where ``audio`` starts in its file
         (seconds), for the report."""
-        keyed = self._keyed(key)
+        keyed, offset, sample_rate = self._keyed(key), check_offset(offset), check_rate(sample_rate)
         if self.model.whole_file:
             found = self.reveal_payload(audio, sample_rate, offset, check, key)
             if found.file is not None:
@@ -526,7 +543,7 @@ class Stego:
         score = float(presence[0])
         if check and score < PRESENCE_MIN:
             raise PixinwavError(
-                f"no hidden image found at {origin + offset:g} s (pilot agreement {score:.2f}; a stego window scores about "
+                f"no hidden image found at {origin + offset:.6f} s (pilot agreement {score:.2f}; a stego window scores about "
                 "0.98): was it hidden at another --offset (try --offset auto) or with another --key, or has the file "
                 "been through a lossy codec?")
         if lost is not None and bool(lost[0]):  # found, but there is no true image to write
@@ -550,7 +567,7 @@ class Stego:
         if not self.model.whole_file:
             image, detail = self.reveal_with_report(audio, sample_rate, offset, check, key)
             return Revealed(image, None, detail)
-        keyed = self._keyed(key)
+        keyed, offset, sample_rate = self._keyed(key), check_offset(offset), check_rate(sample_rate)
         if offset not in (0, 0.0, "auto"):
             raise PixinwavError("this model finds the image anywhere in the file: drop --offset")
         found = self.model.extract(torch.from_numpy(self._mono(audio, sample_rate))[None], **keyed)
@@ -563,6 +580,87 @@ class Stego:
         if found.file is not None:
             return Revealed(None, found.file, found.detail)
         return Revealed(found.image[0].clamp(0, 1), None, found.detail)  # a partial image's detail: "warning: ..."
+
+
+def rms_dbfs(audio: np.ndarray) -> float:
+    """RMS level in dB under full scale (-inf for silence)."""
+    power = float(np.mean(np.square(audio, dtype=np.float64)))
+    return 10 * math.log10(power) if power > 0 else float("-inf")
+
+
+def image_array(arr: np.ndarray) -> np.ndarray:
+    """An image array as 8-bit ``[H, W]`` or ``[H, W, 1 | 3 | 4]``, refused with a reason when it is not one: uint8 as
+    it is, uint16 by its range, other integers in 0-255, floats in [0, 1]; ``[C, H, W]`` is taken for ``[H, W, C]``."""
+    arr = np.asarray(arr)
+    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[2] not in (1, 3, 4):
+        arr = arr.transpose(1, 2, 0)  # channels first, as torch holds images
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
+        raise PixinwavError(f"an image array must be [H, W], [H, W, C] or [C, H, W] with C = 1, 3 or 4; got shape "
+                            f"{list(arr.shape)}")
+    if arr.dtype == np.uint8:
+        out = arr
+    elif arr.dtype == np.bool_:
+        out = arr.astype(np.uint8) * 255
+    elif arr.dtype == np.uint16:
+        out = np.round(arr / 257.0).astype(np.uint8)
+    elif arr.dtype.kind in "iu":
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise PixinwavError(f"an integer image must hold 0-255 (uint16: 0-65535); got {arr.min()} to {arr.max()}")
+        out = arr.astype(np.uint8)
+    elif arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)):
+            raise PixinwavError("the image holds NaN or infinite values")
+        if arr.size and (arr.min() < -1e-6 or arr.max() > 1 + 1e-6):
+            raise PixinwavError(f"a float image must hold values in [0, 1]; got {arr.min():g} to {arr.max():g} (divide "
+                                "8-bit values by 255)")
+        out = np.round(np.clip(arr, 0, 1) * 255).astype(np.uint8)
+    else:
+        raise PixinwavError(f"cannot use an array of {arr.dtype} as an image")
+    return out[..., 0] if out.ndim == 3 and out.shape[2] == 1 else out
+
+
+def audio_array(audio) -> np.ndarray:
+    """Audio as ``[T, channels]`` float32, refused with a reason when it is not: floats in [-1, 1] (beyond full
+    scale is allowed: a float file can hold it), finite, ``[T]`` or ``[T, channels]``."""
+    if isinstance(audio, torch.Tensor):
+        audio = audio.detach().cpu().numpy()
+    try:
+        arr = np.asarray(audio)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "fiub":
+        raise PixinwavError(f"cannot use {type(audio).__name__} as audio (a [T] or [T, channels] float array)")
+    if arr.dtype.kind != "f":
+        raise PixinwavError(f"audio must be floats in [-1, 1], got {arr.dtype} samples" +
+                            (" (divide int16 samples by 32768)" if arr.dtype == np.int16 else ""))
+    arr = arr[:, None] if arr.ndim == 1 else arr
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise PixinwavError(f"audio must be a non-empty [T] or [T, channels] array, got shape {list(arr.shape)}")
+    if arr.shape[1] > arr.shape[0]:
+        raise PixinwavError(f"audio of shape {list(arr.shape)} looks like [channels, T]: pass its transpose (audio.T)")
+    if not np.all(np.isfinite(arr)):
+        raise PixinwavError("the audio holds NaN or infinite samples")
+    return arr.astype(np.float32, copy=False)
+
+
+def check_rate(sample_rate) -> int:
+    """A sample rate: a positive whole number of Hz (an int, or a float such as 44100.0)."""
+    whole = isinstance(sample_rate, (int, np.integer)) or (isinstance(sample_rate, (float, np.floating))
+                                                           and float(sample_rate).is_integer())
+    if isinstance(sample_rate, bool) or not whole or sample_rate <= 0:
+        raise PixinwavError(f"sample_rate must be a positive whole number of Hz, got {sample_rate!r}")
+    return int(sample_rate)
+
+
+def check_offset(offset) -> float | str:
+    """``offset``: seconds (a finite number at least 0) or "auto"."""
+    if offset == "auto":
+        return offset
+    if isinstance(offset, bool) or not isinstance(offset, (int, float, np.integer, np.floating)) or not np.isfinite(offset):
+        raise PixinwavError(f"offset must be a finite number of seconds or 'auto', got {offset!r}")
+    if offset < 0:
+        raise PixinwavError(f"offset must be >= 0 seconds, got {offset}")
+    return float(offset)
 
 
 def loudest(level: np.ndarray, peak: np.ndarray) -> int:

@@ -37,7 +37,7 @@ def _model_arg(p: argparse.ArgumentParser, offset_help: str) -> None:
     p.add_argument("--model", default=None, help="shipped model name or a .safetensors file (default: the shipped default)")
     p.add_argument("--offset", type=_offset, default=0.0, help=offset_help)
     p.add_argument("--key", default=None, help="secret: without it the image cannot be revealed or even detected "
-                   "(default: $PIXINWAV_KEY if set, else no key); modulo and robust models")
+                   "(default: $PIXINWAV_KEY if set, else no key); every shipped model but pixinwav-small-v0")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
 
 
@@ -103,7 +103,8 @@ def cmd_hide(args) -> None:
         sent = f", an {model.cfg.image_codec.upper()} file of {report.image_bytes} bytes" if report.image_bytes else ""
         print(f"the receiver will reveal the image at SSIM {report.expected_ssim:.3f} (read back from the stego{sent})")
     if args.offset == "auto":
-        print(f"--offset auto chose {a:.6f} s (the loudest window); reveal with --offset {a:.6f} or --offset auto")
+        print(f"--offset auto chose {a:.6f} s (the loudest window); reveal with --offset {a:.6f}"
+              + (" or --offset auto" if model.model.has_presence else " (this model cannot find it by itself)"))
     elif not model.whole_file and args.offset != a:
         print(f"the window starts on the model's sample grid: reveal with --offset {a:.6f}")
     for warning in report.warnings():
@@ -113,11 +114,13 @@ def cmd_hide(args) -> None:
 def cmd_reveal(args) -> None:
     from .api import load_model
     from .data.audio import read_audio
-    from .data.images import save_image
+    from .data.images import image_format, save_image
     from .files import check_output
 
     out = check_output(args.output, args.force, (args.stego,))
     model = load_model(args.model)
+    if not model.model.carries_files:  # an image it will be: a format Pillow cannot write fails now, not after the work
+        image_format(out, "RGB" if model.cfg.image_channels == 3 else "L")
     if model.whole_file:
         audio = read_audio(args.stego)
         revealed = model.reveal_payload(audio.samples, audio.sample_rate, args.offset, check=args.check, key=_key(args))
@@ -320,9 +323,17 @@ def cmd_capacity(args) -> None:
 
 
 def cmd_info(args) -> None:
-    path = Path(args.path)
-    from .loader import load_scheme, registry
+    from .data.audio import AUDIO_EXTENSIONS
+    from .loader import DEFAULT_MODEL, load_scheme, registry
 
+    if args.path is None:  # the shipped models, one line each
+        for name, entry in registry().items():
+            print(f"{name}{' (default)' if name == DEFAULT_MODEL else ''}: {entry.get('summary', '')}")
+        return
+    path = Path(args.path)
+
+    if not path.exists() and args.path not in registry() and path.suffix.lower() not in AUDIO_EXTENSIONS:
+        raise PixinwavError(f"no shipped model and no file named {args.path} (shipped models: {', '.join(registry())})")
     if args.path in registry() or path.suffix == ".safetensors":
         from .checkpoint import read_file
         model, _, file = load_scheme(args.path)  # hash-checked for shipped models
@@ -396,7 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="window models: write the image even when the pilots say none is hidden at this offset "
                         "(the robust model never writes an image that fails its CRC)")
     _model_arg(p, "where the image lives, in seconds (default 0), or 'auto': the window the model's pilots "
-                  "recognise on the 0.5 s grid (models without pilots read at 0); the robust model needs none")
+                  "recognise on the 0.5 s grid (models without pilots cannot: give the offset hide printed); "
+                  "whole-song models need none")
     p.set_defaults(func=cmd_reveal)
 
     p = sub.add_parser("capacity", help="how large a photo a song carries, and how much of the song a photo needs")
@@ -452,8 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_data_fetch)
 
-    p = sub.add_parser("info", help="show a model's card and config, or an audio file's facts")
-    p.add_argument("path", help="model name, .safetensors file or audio file")
+    p = sub.add_parser("info", help="show a model's card and config, or an audio file's facts; alone: the models")
+    p.add_argument("path", nargs="?", default=None,
+                   help="model name, .safetensors file or audio file (none: list the shipped models)")
     p.set_defaults(func=cmd_info)
     return parser
 

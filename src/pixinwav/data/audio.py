@@ -45,6 +45,8 @@ class Audio:
 
 
 def read_audio(path: str | Path) -> Audio:
+    if str(path) == "-":
+        raise PixinwavError("reading audio from standard input is not supported; give a file name")
     path = Path(path)
     if not path.exists():
         raise PixinwavError(f"audio file not found: {path}")
@@ -77,7 +79,7 @@ def decode_with_ffmpeg(path: Path) -> tuple[np.ndarray, int, dict[str, str], str
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
-                raise PixinwavError(f"{path} has no audio stream (a video or image container without sound)")
+                raise PixinwavError(f"{path} is not a readable audio file (no audio stream in it)")
             stream = container.streams.audio[0]
             codec = stream.codec_context.name
             tags = {k.lower(): str(v) for k, v in container.metadata.items() if k.lower() in TAGS and v}

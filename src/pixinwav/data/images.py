@@ -32,6 +32,8 @@ def open_image(path: str | Path, size_hint: int | None = None, long_side: int | 
     photo with a short side over ``REDUCE_TO_SIDE`` is box-averaged to it (aspect kept). With ``long_side``
     (models that send the photo at its own size), the limit is the long side instead, so nothing the model
     could send is thrown away."""
+    if str(path) == "-":
+        raise PixinwavError("reading the image from standard input is not supported; give a file name")
     path = Path(path)
     if not path.exists():
         raise PixinwavError(f"image file not found: {path}")
@@ -114,11 +116,26 @@ def load_image(path: str | Path, size: int, channels: int) -> torch.Tensor:
     return prepare_image(open_image(path), size, channels)
 
 
-def save_image(path: str | Path, image: torch.Tensor, force: bool = False) -> Path:
-    """``[C, H, W]`` in [0, 1] -> 8-bit PNG (or any Pillow format by extension), atomically."""
-    arr = (image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
-    pil = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)
+def image_format(path: str | Path, mode: str = "RGB") -> str:
+    """The Pillow format an image of ``mode`` is written in at ``path`` (by its extension), or an error naming why
+    not: an unknown extension, a format Pillow only reads (.psd), one that cannot hold the mode (.xbm: 1-bit only)."""
+    import io
+
     fmt = Image.registered_extensions().get(Path(path).suffix.lower())
     if fmt is None:
         raise PixinwavError(f"cannot tell the image format from {path}; use .png")
+    if fmt not in Image.SAVE:
+        raise PixinwavError(f"cannot write {fmt} images (Pillow only reads them); use .png")
+    try:
+        Image.new(mode, (8, 8)).save(io.BytesIO(), format=fmt)
+    except (OSError, ValueError, KeyError) as exc:
+        raise PixinwavError(f"cannot write an {mode} image as {Path(path).suffix} ({exc}); use .png") from None
+    return fmt
+
+
+def save_image(path: str | Path, image: torch.Tensor, force: bool = False) -> Path:
+    """``[C, H, W]`` in [0, 1] -> 8-bit PNG (or any Pillow format by extension that holds the image), atomically."""
+    arr = (image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
+    pil = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)
+    fmt = image_format(path, pil.mode)
     return atomic_write(Path(path), lambda tmp: pil.save(tmp, format=fmt), force)
