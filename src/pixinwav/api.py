@@ -37,7 +37,11 @@ OFFSET_GRID_S = 0.5  # "--offset auto" hides at, and searches, multiples of this
 ADD_BLOCK = 1 << 20  # samples per block where the change is added to the cover
 SCAN_BATCH = 16  # windows per batched DCT in the --offset auto scan (16 x 67,522 float64: 9 MB, plus FFT buffers)
 POOR_SSIM = 0.6  # an adaptive model's hide warns when its own read-back of the stego is worse than this
-SILENT_DBFS = -70.0  # a cover quieter than this (RMS) is refused: dither-level audio, the image would dominate it
+MAX_RATE = 1_000_000  # Hz: more is not an audio sample rate (768 kHz is the highest in use)
+# A stego whose change is louder than the music it hides in is refused, not written: a nearly silent cover (dither
+# at +-1 LSB) took the default model's image 30 dB over the music. (Cover-adaptive models scale the change with the
+# music, so they pass; they warn when a quiet cover carries the image poorly.)
+MIN_SNR_DB = 0.0
 AUDIBLE_SNR_DB = 25.0  # below this, hide warns (white noise at 30 dB SNR already scores ViSQOL 3.6 on music)
 
 
@@ -291,11 +295,7 @@ class Stego:
         if not np.any(region):  # every channel silent
             raise PixinwavError(f"the cover is silent from {offset:.6f} s for {self.clip_seconds:.3f} s; "
                                 "an image hidden in silence would be plainly audible")
-        level = rms_dbfs(region)
-        if level < SILENT_DBFS:
-            raise PixinwavError(f"the cover is nearly silent from {offset:.6f} s for {self.clip_seconds:.3f} s (RMS "
-                                f"{level:.0f} dBFS, under {SILENT_DBFS:g}): the image would be louder than the music; "
-                                "choose a louder passage (--offset auto)")
+
         wave = torch.from_numpy(segment)[None]
         band = self._band(sample_rate)
         found = self.model.presence_many(wave, keyed.get("key"), **band) if self.model.has_presence else None
@@ -310,6 +310,7 @@ class Stego:
             if expected != 0.0:
                 break
         seg = slice(int(window_start * sample_rate), int((window_start + self.clip_seconds) * sample_rate))
+        refuse_louder_than_music(cover[seg], stego[seg], f"from {window_start:.6f} s for {self.clip_seconds:.3f} s")
         report = HideReport(metrics.snr(cover[seg], stego[seg]), metrics.snr(cover, stego),
                             (window_start, window_start + self.clip_seconds), clipped,
                             None if band or sample_rate / 2 >= self.model.top_frequency else sample_rate / 2,
@@ -416,9 +417,7 @@ class Stego:
             raise PixinwavError(f"--quality must lie in 0-100, got {quality}")
         if not np.any(mono):
             raise PixinwavError("the cover is silent; an image hidden in silence would be plainly audible")
-        if rms_dbfs(mono) < SILENT_DBFS:
-            raise PixinwavError(f"the cover is nearly silent (RMS {rms_dbfs(mono):.0f} dBFS, under {SILENT_DBFS:g}): the "
-                                "image would be louder than the music")
+
         if BAND_LIMIT_FRACTION * sample_rate / 2 < self.model.top_frequency:  # the payload would be cut off
             need = int(np.ceil(2 * self.model.top_frequency / BAND_LIMIT_FRACTION / 1000))
             raise PixinwavError(f"the cover's sample rate ({sample_rate} Hz) keeps only frequencies under "
@@ -446,6 +445,7 @@ class Stego:
         del hidden, mono
         stego, clipped = self._add(cover, change, 0, sample_rate, on_grid=self.model.writes_model_rate)
         del change
+        refuse_louder_than_music(cover, stego, "")
         snr = metrics.snr(cover, stego)
         duration = cover.shape[0] / sample_rate
         return stego, HideReport(snr, snr, (0.0, duration), clipped,
@@ -582,10 +582,13 @@ class Stego:
         return Revealed(found.image[0].clamp(0, 1), None, found.detail)  # a partial image's detail: "warning: ..."
 
 
-def rms_dbfs(audio: np.ndarray) -> float:
-    """RMS level in dB under full scale (-inf for silence)."""
-    power = float(np.mean(np.square(audio, dtype=np.float64)))
-    return 10 * math.log10(power) if power > 0 else float("-inf")
+def refuse_louder_than_music(cover: np.ndarray, stego: np.ndarray, where: str) -> None:
+    """An error when the change is louder than the cover (SNR under ``MIN_SNR_DB``): nothing is written."""
+    snr = metrics.snr(cover, stego)
+    if snr < MIN_SNR_DB:
+        level = 10 * math.log10(max(float(np.mean(np.square(cover, dtype=np.float64))), 1e-30))
+        raise PixinwavError(f"the cover is nearly silent{' ' + where if where else ''} (RMS {level:.0f} dBFS): the hidden "
+                            f"image would be {-snr:.0f} dB louder than the music; choose a louder passage or song")
 
 
 def image_array(arr: np.ndarray) -> np.ndarray:
@@ -638,17 +641,19 @@ def audio_array(audio) -> np.ndarray:
         raise PixinwavError(f"audio must be a non-empty [T] or [T, channels] array, got shape {list(arr.shape)}")
     if arr.shape[1] > arr.shape[0]:
         raise PixinwavError(f"audio of shape {list(arr.shape)} looks like [channels, T]: pass its transpose (audio.T)")
-    if not np.all(np.isfinite(arr)):
+    with np.errstate(over="ignore"):
+        arr = arr.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(arr)):  # (after the cast: float64 beyond float32's range would become infinite)
         raise PixinwavError("the audio holds NaN or infinite samples")
-    return arr.astype(np.float32, copy=False)
+    return arr
 
 
 def check_rate(sample_rate) -> int:
     """A sample rate: a positive whole number of Hz (an int, or a float such as 44100.0)."""
     whole = isinstance(sample_rate, (int, np.integer)) or (isinstance(sample_rate, (float, np.floating))
                                                            and float(sample_rate).is_integer())
-    if isinstance(sample_rate, bool) or not whole or sample_rate <= 0:
-        raise PixinwavError(f"sample_rate must be a positive whole number of Hz, got {sample_rate!r}")
+    if isinstance(sample_rate, bool) or not whole or not 0 < sample_rate <= MAX_RATE:
+        raise PixinwavError(f"sample_rate must be a positive whole number of Hz (at most {MAX_RATE:,}), got {sample_rate!r}")
     return int(sample_rate)
 
 
