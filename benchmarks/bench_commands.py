@@ -5,7 +5,10 @@ at all. Models: the shipped default, the robust model and an untrained `fast-rgb
 not depend on the weights). Median of --repeats runs; peak RSS of the command's process; a Markdown table.
 
     python benchmarks/bench_commands.py [--seconds 180] [--repeats 3] [--models pixinwav-robust-v1 fast-rgb]
+    (with pixinwav-modulo-v2 among the models, also `hide --file` of a JPEG of about 300 kB and its reveal)
     python benchmarks/bench_commands.py --photos     # `pixinwav hide` with photos at the 100-megapixel limit
+    python benchmarks/bench_commands.py --songs 8 --models pixinwav-adaptive-v2   # real validation songs instead
+        (OGG files of 2-4 minutes from four sources, `--offset auto`: a window model's time depends on the music)
 """
 from __future__ import annotations
 
@@ -81,10 +84,14 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--models", nargs="+", default=[DEFAULT_MODEL, "pixinwav-modulo-v2", "pixinwav-robust-v1", "fast-rgb"])
     p.add_argument("--photos", action="store_true", help="hide photos at the size limit instead (default model)")
+    p.add_argument("--songs", type=int, default=0, help="time the models on this many validation songs instead")
+    p.add_argument("--data", type=Path, default=Path("data/debian"))
     args = p.parse_args()
     exe = [sys.executable, "-m", "pixinwav"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        if args.songs:
+            return on_songs(args, exe, tmp)
         if args.photos:
             cover_path = tmp / "cover.wav"
             sf.write(cover_path, cover(10.0, 44100), 44100, subtype="PCM_16")
@@ -131,6 +138,42 @@ def main() -> None:
                 label = "1411 x 1411 (retina)" if photo == retina else "512 x 512 (astronaut)"
                 print(f"| {name} | {label} | {rate} Hz | {hide:.2f} | {hide_mib:.0f} | {reveal:.2f} | {reveal_mib:.0f} "
                       f"| {auto} |", flush=True)
+        if "pixinwav-modulo-v2" in args.models:  # a file, bit-exact: the retina photo as a JPEG of about 300 kB
+            jpeg = tmp / "retina.jpg"
+            Image.fromarray(skimage.data.retina()).save(jpeg, quality=92)
+            out, back = tmp / "stego.wav", tmp / "back.jpg"
+            hide, hide_mib = timed([*exe, "hide", "--file", str(jpeg), "--cover", str(files[44100]), "-o", str(out),
+                                    "--model", "pixinwav-modulo-v2", "--force"], args.repeats)
+            reveal, reveal_mib = timed([*exe, "reveal", str(out), "-o", str(back), "--model", "pixinwav-modulo-v2",
+                                        "--force"], args.repeats)
+            assert back.read_bytes() == jpeg.read_bytes()
+            print(f"| pixinwav-modulo-v2 --file | a {jpeg.stat().st_size / 1e3:.0f} kB JPEG, bit-exact | 44100 Hz | "
+                  f"{hide:.2f} | {hide_mib:.0f} | {reveal:.2f} | {reveal_mib:.0f} | - |", flush=True)
+
+
+def on_songs(args, exe: list[str], tmp: Path) -> None:
+    """Hide (at the loudest window for window models) and reveal on real songs: per model, median and slowest."""
+    from song import SOURCES, songs
+
+    picked = songs(args.data, max(1, args.songs // len(SOURCES)))
+    tracks = [t for source in SOURCES for t in picked[source]][: args.songs]
+    print(f"{len(tracks)} validation songs of 2-4 minutes (OGG, {', '.join(SOURCES)}); one run each\n")
+    print("| model | hide s median | hide s slowest | reveal s median | reveal s slowest | peak MiB |")
+    print("|---|---|---|---|---|---|")
+    for name in args.models:
+        whole = name in ("pixinwav-robust-v1", "pixinwav-modulo-v2")
+        where = [] if whole else ["--offset", "auto"]
+        hides, reveals, peaks = [], [], []
+        for track in tracks:
+            out, png = tmp / "stego.wav", tmp / "revealed.png"
+            hide, hide_mib = timed([*exe, "hide", "--image", str(ASSETS / "astronaut.jpg"), "--cover", str(track), "-o",
+                                    str(out), "--model", name, *where, "--force"], 1)
+            reveal, reveal_mib = timed([*exe, "reveal", str(out), "-o", str(png), "--model", name, *where, "--force"], 1)
+            hides.append(hide)
+            reveals.append(reveal)
+            peaks.append(max(hide_mib, reveal_mib))
+        print(f"| {name} | {statistics.median(hides):.2f} | {max(hides):.2f} | {statistics.median(reveals):.2f} | "
+              f"{max(reveals):.2f} | {max(peaks):.0f} |", flush=True)
 
 
 if __name__ == "__main__":

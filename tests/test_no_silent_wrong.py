@@ -44,3 +44,15 @@ def test_adaptive_model_after_an_octave_volume_change_warns(cover, gain):
         assert "no hidden image" in str(exc)
         return
     assert detail.startswith("warning") and "damaged" in detail
+
+
+def test_robust_seconds_longer_than_the_song_says_so():
+    """--seconds 60 on a 20 s song was silently one copy of 20 s."""
+    from helpers import music, photo
+    from PIL import Image
+
+    model = load_model("pixinwav-robust-v1")
+    _, report = model.hide(Image.fromarray(photo("chelsea")), music(20.0, 44100, seed=2, channels=2), 44100, seconds=60)
+    assert any("--seconds 60 is longer than the song" in w for w in report.warnings())
+    _, fits = model.hide(Image.fromarray(photo("chelsea")), music(20.0, 44100, seed=2, channels=2), 44100, seconds=15)
+    assert not any("longer than the song" in w for w in fits.warnings())

@@ -90,9 +90,9 @@ class HideReport:
             out.append(f"{self.clipped} samples hit full scale and were clipped: the revealed image may show errors; "
                        "lower the cover's volume")
         if self.payload and self.payload.get("asked_seconds") and self.payload["asked_seconds"] > self.payload.get(
-                "copy_seconds", float("inf")) + 0.5:
-            out.append(f"--seconds {self.payload['asked_seconds']:g} is longer than the song: one copy fills all "
-                       f"{self.payload['copy_seconds']:.1f} s of it")
+                "seconds_used", float("inf")) + 0.5:
+            out.append(f"--seconds {self.payload['asked_seconds']:g} is longer than the song: one copy of "
+                       f"{self.payload['copy_seconds']:.1f} s fits in its {self.payload['seconds_used']:.1f} s")
         if self.band_limit_hz is not None:
             nyquist = self.band_limit_hz / BAND_LIMIT_FRACTION
             out.append(f"the cover's sample rate keeps only frequencies under {nyquist:.0f} Hz: the image is hidden "

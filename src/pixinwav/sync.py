@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-import scipy.signal
 
 LENGTH = 1024
 BLOCK = 1 << 20  # samples per block where the file's parities are read
@@ -45,6 +44,8 @@ def mark(base: np.ndarray, change: np.ndarray, key: str | None) -> np.ndarray:
 
 def find(mono: np.ndarray, key: str | None) -> np.ndarray:
     """Sample indices of ``mono`` (the file's downmix, float) where a marked window starts, in order."""
+    import scipy.signal  # here: importing it costs every command 0.4 s of start-up, and only reveal needs it
+
     if len(mono) < LENGTH:
         return np.zeros(0, dtype=np.int64)
     signs = np.empty(len(mono), dtype=np.float32)  # +-1 (exact in float32, as the scores up to LENGTH are)
