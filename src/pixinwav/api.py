@@ -544,8 +544,8 @@ class Stego:
         if check and score < PRESENCE_MIN:
             raise PixinwavError(
                 f"no hidden image found at {origin + offset:.6f} s (pilot agreement {score:.2f}; a stego window scores about "
-                "0.98): was it hidden at another --offset (try --offset auto) or with another --key, or has the file "
-                "been through a lossy codec?")
+                "0.98): was it hidden at another --offset (try --offset auto), with another --key or another --model "
+                "(a whole-song model), or has the file been through a lossy codec?")
         if lost is not None and bool(lost[0]):  # found, but there is no true image to write
             raise PixinwavError(f"{where}: {detail}")
         if score < PRESENCE_INTACT:

@@ -113,14 +113,38 @@ def cmd_hide(args) -> None:
 
 def cmd_reveal(args) -> None:
     from .api import load_model
-    from .data.audio import read_audio
-    from .data.images import image_format, save_image
     from .files import check_output
 
     out = check_output(args.output, args.force, (args.stego,))
     model = load_model(args.model)
-    if not model.model.carries_files:  # an image it will be: a format Pillow cannot write fails now, not after the work
-        image_format(out, "RGB" if model.cfg.image_channels == 3 else "L")
+    try:
+        _reveal(model, args, out)
+    except PixinwavError as exc:
+        # no --model: a file from the song model carries marks the default model does not read; find them and say so
+        if args.model is not None or "no hidden image found" not in str(exc) or not _has_song_marks(args):
+            raise
+        print("the default model found nothing, but the file carries pixinwav-modulo-v2's marks: revealing with it "
+              "(pass --model pixinwav-modulo-v2 to go there directly)", file=sys.stderr)
+        _reveal(load_model("pixinwav-modulo-v2"), args, out)
+
+
+def _has_song_marks(args) -> bool:
+    """Whether the file carries the song model's keyed marks (a search of its 16-bit samples, about a second)."""
+    from . import sync
+    from .data.audio import read_audio
+
+    if args.offset not in (0, 0.0):
+        return False
+    audio = read_audio(args.stego)
+    return audio.sample_rate == 44100 and len(sync.find(audio.samples.mean(axis=1), _key(args))) > 0
+
+
+def _reveal(model, args, out: Path) -> None:
+    from .data.audio import read_audio
+    from .data.images import image_format, save_image
+
+    if not model.model.carries_files and args.model is not None:  # an image it will be: a format Pillow cannot
+        image_format(out, "RGB" if model.cfg.image_channels == 3 else "L")  # write fails now, not after the work
     if model.whole_file:
         audio = read_audio(args.stego)
         revealed = model.reveal_payload(audio.samples, audio.sample_rate, args.offset, check=args.check, key=_key(args))

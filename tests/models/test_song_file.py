@@ -69,6 +69,11 @@ def test_cli_hides_and_reveals_a_file_exactly_and_refuses_it_for_image_models(co
     assert "the file photo.jpg (20,000 bytes, exact) in 4 windows, 2 needed" in capsys.readouterr().out
     assert main(["reveal", str(out), "-o", str(back), "--model", "pixinwav-modulo-v2"]) == 0
     assert back.read_bytes() == secret.read_bytes()
+    assert main(["reveal", str(out), "-o", str(tmp_path / "nomodel.jpg")]) == 0  # no --model: the marks are found
+    assert "carries pixinwav-modulo-v2's marks" in capsys.readouterr().err
+    assert (tmp_path / "nomodel.jpg").read_bytes() == secret.read_bytes()
+    assert main(["reveal", str(song), "-o", str(tmp_path / "plain.png")]) == 1  # plain audio: the default's refusal
+    assert "no hidden image found" in capsys.readouterr().err
     assert main(["reveal", str(out), "-o", str(tmp_path / "got.png"), "--model", "pixinwav-modulo-v2"]) == 0
     captured = capsys.readouterr()
     assert "named 'photo.jpg'" in captured.err and (tmp_path / "got.png").read_bytes() == secret.read_bytes()
