@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quality bench-commands bench-curve bench-robustness bench-song venv clean
+.PHONY: demo test lint serve bench bench-quality bench-commands bench-curve bench-robustness bench-song venv clean
 
 venv: $(STAMP)
 
@@ -21,6 +21,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# the web page and HTTP API on http://127.0.0.1:8000/ (Ctrl+C stops it)
+serve: $(STAMP)
+	$(BIN)/pixinwav serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -185,7 +185,11 @@ def test_modulo_model_through_the_commands_and_its_warnings(files, tiny_modulo_f
     assert float(metrics.psnr(revealed, secret)[0]) > 20.0  # measured 26.3 dB (431 of 3,072 coefficients fit)
 
     loud = music(3.0, 44100, seed=6)
-    sf.write(files / "quiet.wav", loud * 10 ** (-50 / 20), 44100, subtype="PCM_16")
+    sf.write(files / "quiet.wav", loud * 10 ** (-35 / 20), 44100, subtype="PCM_16")  # SNR 0-25 dB: a warning
+    sf.write(files / "silentish.wav", loud * 10 ** (-50 / 20), 44100, subtype="PCM_16")  # the change over the music
+    assert main(["hide", "--image", str(files / "cat.png"), "--cover", str(files / "silentish.wav"),
+                 "-o", str(files / "s_silentish.wav"), *model]) == 1
+    assert "louder than the music" in capsys.readouterr().err and not (files / "s_silentish.wav").exists()
     sf.write(files / "loud.wav", np.clip(loud * 8, -1, 32767 / 32768), 44100, subtype="PCM_16")  # brick-walled
     sf.write(files / "narrow.wav", music(3.0, 8000, seed=7), 8000, subtype="PCM_16")  # keeps < 4 kHz; codes go to 4.5
     for name, says in (("quiet", "quiet"), ("loud", "clipped"), ("narrow", "sample rate")):

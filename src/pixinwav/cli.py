@@ -399,6 +399,17 @@ def cmd_info(args) -> None:
                       "peak": round(peak, 5), "silent": peak == 0.0}, indent=2))
 
 
+def cmd_serve(args) -> None:
+    try:
+        from .server import serve
+        import fastapi, multipart, uvicorn  # noqa: F401,E401 (the web extra)
+    except ImportError:
+        raise PixinwavError("the web page needs the web extra: pip install 'pixinwav[web]'") from None
+    if args.max_upload_mb <= 0:
+        raise PixinwavError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
+    serve(args.host, args.port, args.max_upload_mb)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pixinwav", description="Hide images inside real audio files and reveal them again.")
     parser.add_argument("--version", action="version", version=f"pixinwav {__version__}")
@@ -487,6 +498,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", default=None, help="fetch only these packages")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_data_fetch)
+
+    p = sub.add_parser("serve", help="a web page and HTTP API to hide and reveal, on this machine")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--max-upload-mb", type=float, default=200.0, help="largest request accepted, in MB (default 200)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("info", help="show a model's card and config, or an audio file's facts; alone: the models")
     p.add_argument("path", nargs="?", default=None,

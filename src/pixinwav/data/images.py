@@ -133,9 +133,14 @@ def image_format(path: str | Path, mode: str = "RGB") -> str:
     return fmt
 
 
+def to_pil(image: torch.Tensor) -> Image.Image:
+    """``[C, H, W]`` in [0, 1] -> an 8-bit Pillow image (RGB or L)."""
+    arr = (image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
+    return Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)
+
+
 def save_image(path: str | Path, image: torch.Tensor, force: bool = False) -> Path:
     """``[C, H, W]`` in [0, 1] -> 8-bit PNG (or any Pillow format by extension that holds the image), atomically."""
-    arr = (image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
-    pil = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)
+    pil = to_pil(image)
     fmt = image_format(path, pil.mode)
     return atomic_write(Path(path), lambda tmp: pil.save(tmp, format=fmt), force)

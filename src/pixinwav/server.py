@@ -1,0 +1,293 @@
+"""`pixinwav serve`: the web page and the HTTP API it uses, on the machine's own models.
+
+Endpoints (multipart forms; errors are JSON ``{"error": "..."}`` with a 4xx status, never a traceback):
+
+- ``GET /``: the page. ``GET /api/models``: the shipped models, with what each is for in plain words.
+- ``POST /api/hide``: ``image`` (or ``file``, for models that carry files), ``cover``, optional ``model``, ``key``,
+  ``format`` (``wav`` or ``flac``) -> the stego file; its report (SNR, seconds used, what was sent, warnings) is the
+  JSON in the ``X-Pixinwav-Report`` header.
+- ``POST /api/reveal``: ``audio``, optional ``model``, ``key`` -> the image as PNG, or the hidden file's bytes (its
+  name in ``Content-Disposition``); the one-line verdict in ``X-Pixinwav-Detail``.
+- ``POST /api/capacity``: ``audio``, optional ``model`` -> what the song carries (JSON).
+
+Safety: uploads are counted while they stream and refused past ``max_upload_mb`` (413) before they are read whole;
+every request works in its own private folder under the server's, removed when it answers (and the server's on
+shutdown); an uploaded name is never used as a path (only its extension, from a fixed list, is kept so decoders
+can tell the format); each request loads its own model, so concurrent requests share no state; the work runs in
+a thread pool, so a long hide does not hold up other requests; keys are neither logged nor echoed.
+"""
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from .errors import PixinwavError
+
+WEB = Path(__file__).parent / "web"
+# What each model is for, in the words the page shows (the API lists them too)
+PURPOSES = {
+    "pixinwav-modulo-v2": "the whole photo, or any file exactly, in a file sent as it is (WAV, FLAC)",
+    "pixinwav-modulo-v1": "a 256 x 256 photo in 1.5 s of a file sent as it is",
+    "pixinwav-robust-v1": "will be re-encoded (MP3, messaging apps, streaming)",
+    "pixinwav-adaptive-v2": "must stay undetected (a 256 x 256 photo, file sent as it is)",
+    "pixinwav-adaptive-v1": "must stay undetected, degrading instead of failing",
+    "pixinwav-small-v0": "research: the paper's trainable networks",
+}
+SERVED_MODELS = ["pixinwav-modulo-v2", "pixinwav-modulo-v1", "pixinwav-robust-v1", "pixinwav-adaptive-v2",
+                 "pixinwav-adaptive-v1"]
+DEFAULT_WEB_MODEL = "pixinwav-modulo-v2"
+NOT_FOUND_WORDS = ("no hidden image found", "cannot be rebuilt", "cannot be decoded")
+
+
+class TooLarge(Exception):
+    pass
+
+
+def limit_uploads(app, max_bytes: int):
+    """ASGI middleware: a request whose body passes ``max_bytes`` is answered 413 as soon as it does (by its
+    Content-Length when it announces one, else while its bytes arrive), before the form is parsed."""
+    async def guarded(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            return await _json(send, 413, f"the upload is {int(length) / 1e6:.0f} MB; this server takes at most "
+                                          f"{max_bytes / 1e6:.0f} MB (pixinwav serve --max-upload-mb)")
+        seen, over, replied = 0, False, False
+        refusal = f"the upload is over {max_bytes / 1e6:.0f} MB, the most this server takes (pixinwav serve --max-upload-mb)"
+
+        async def counted():
+            nonlocal seen, over
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > max_bytes:
+                    over = True
+                    raise TooLarge()  # the form parser may wrap this in its own 400: `answer` puts the 413 back
+            return message
+
+        async def answer(message):
+            nonlocal replied
+            if over:  # whatever the application made of the interrupted upload, the client hears why
+                if message["type"] == "http.response.start" and not replied:
+                    replied = True
+                    await _json(send, 413, refusal)
+                return
+            replied = replied or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, counted, answer)
+        except TooLarge:
+            if not replied:
+                await _json(send, 413, refusal)
+    return guarded
+
+
+async def _json(send, status: int, error: str) -> None:
+    body = json.dumps({"error": error}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(max_upload_mb: float = 200.0, workdir: str | Path | None = None):
+    """The FastAPI application (``workdir``: where each request's private folder goes; default a new temporary
+    folder, removed on shutdown)."""
+    from contextlib import asynccontextmanager
+
+    from typing import Annotated
+
+    from fastapi import FastAPI, File, Form, Request, UploadFile
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import FileResponse, JSONResponse, Response
+
+    root = Path(tempfile.mkdtemp(prefix="pixinwav-serve-", dir=workdir))
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        shutil.rmtree(root, ignore_errors=True)
+
+    app = FastAPI(title="pixinwav", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.root = root
+
+    @app.exception_handler(PixinwavError)
+    async def refused(request: Request, exc: PixinwavError):
+        status = 404 if any(w in str(exc) for w in NOT_FOUND_WORDS) else 400
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError):
+        missing = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("type") == "missing"})
+        words = f"missing form field(s): {', '.join(missing)}" if missing else "the form's fields are not what this " \
+                "endpoint takes (multipart: files image or file, cover / audio; text model, key, format)"
+        return JSONResponse({"error": words}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):  # a bug, not bad input: no traceback goes out
+        import logging
+
+        logging.getLogger("pixinwav.serve").exception("internal error on %s", request.url.path)
+        return JSONResponse({"error": f"internal error ({type(exc).__name__}); the server keeps running"},
+                            status_code=500)
+
+    @app.get("/")
+    async def page():
+        return FileResponse(WEB / "index.html", media_type="text/html")
+
+    @app.get("/web/{name}")
+    async def asset(name: str):
+        files = {"app.js": "text/javascript", "style.css": "text/css"}
+        if name not in files:  # a fixed list: no path from the request reaches the disk
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return FileResponse(WEB / name, media_type=files[name])
+
+    @app.get("/api/models")
+    async def models():
+        from .loader import DEFAULT_MODEL, registry
+
+        shipped = registry()
+        return [{"name": name, "purpose": PURPOSES.get(name, ""), "summary": shipped[name].get("summary", ""),
+                 "default": name == DEFAULT_WEB_MODEL, "cli_default": name == DEFAULT_MODEL,
+                 "carries_files": name == "pixinwav-modulo-v2"} for name in SERVED_MODELS if name in shipped]
+
+    @app.post("/api/hide")
+    async def hide(cover: Annotated[UploadFile, File()], image: Annotated[UploadFile | None, File()] = None,
+                   file: Annotated[UploadFile | None, File()] = None,
+                   model: Annotated[str | None, Form()] = None, key: Annotated[str | None, Form()] = None,
+                   format: Annotated[str, Form()] = "wav"):
+        if (image is None) == (file is None):
+            raise PixinwavError("send exactly one of the fields image (a photo) or file (any file, for models that "
+                                "carry files)")
+        if format not in ("wav", "flac"):
+            raise PixinwavError(f"format must be wav or flac, got {format!r}")
+        folder = Path(tempfile.mkdtemp(dir=root))
+        try:
+            cover_path = await _save(cover, folder, "cover")
+            secret_path = await _save(image or file, folder, "secret")
+            name = Path(file.filename or "file").name if file is not None else None
+            body, report = await run_in_threadpool(_hide, model, secret_path, name, cover_path, key or None, format,
+                                                   folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return Response(body, media_type="audio/wav" if format == "wav" else "audio/flac",
+                        headers={"Content-Disposition": f'attachment; filename="stego.{format}"',
+                                 "X-Pixinwav-Report": json.dumps(report, ensure_ascii=True)})
+
+    @app.post("/api/reveal")
+    async def reveal(audio: Annotated[UploadFile, File()], model: Annotated[str | None, Form()] = None,
+                     key: Annotated[str | None, Form()] = None):
+        folder = Path(tempfile.mkdtemp(dir=root))
+        try:
+            path = await _save(audio, folder, "stego")
+            body, media, filename, detail = await run_in_threadpool(_reveal, model, path, key or None, folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return Response(body, media_type=media,
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+                                 "X-Pixinwav-Detail": detail.encode("ascii", "replace").decode()})
+
+    @app.post("/api/capacity")
+    async def capacity(audio: Annotated[UploadFile, File()], model: Annotated[str | None, Form()] = None):
+        folder = Path(tempfile.mkdtemp(dir=root))
+        try:
+            path = await _save(audio, folder, "song")
+            return await run_in_threadpool(_capacity, model, path)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return app
+
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".m4a", ".mp4", ".aac", ".webm",
+                  ".mka"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".avif", ".heic"}
+
+
+async def _save(upload, folder: Path, stem: str) -> Path:
+    """An upload copied into ``folder`` as ``stem`` plus its extension when that is a known one: the client's name
+    is never a path here."""
+    suffix = Path(upload.filename or "").suffix.lower()
+    path = folder / (stem + (suffix if suffix in AUDIO_SUFFIXES | IMAGE_SUFFIXES else ".bin"))
+    with open(path, "wb") as out:
+        while chunk := await upload.read(1 << 20):
+            out.write(chunk)
+    if path.stat().st_size == 0:
+        raise PixinwavError(f"the uploaded {stem if stem != 'secret' else 'image or file'} is empty")
+    return path
+
+
+def _model(name: str | None):
+    from .api import load_model
+
+    name = name or DEFAULT_WEB_MODEL
+    if name not in SERVED_MODELS:  # names only: a request never names a file on this machine
+        raise PixinwavError(f"unknown model {name!r}; served: {', '.join(SERVED_MODELS)}")
+    return load_model(name)
+
+
+def _hide(model_name, secret: Path, file_name, cover: Path, key, fmt: str, folder: Path) -> tuple[bytes, dict]:
+    from .data.audio import read_audio, write_audio
+    from .hidden_file import HiddenFile
+
+    model = _model(model_name)
+    song = read_audio(cover)
+    if file_name is not None:
+        if not model.model.carries_files:
+            raise PixinwavError("this model carries images only; a file needs pixinwav-modulo-v2")
+        stego, report = model.hide_file(HiddenFile(file_name, secret.read_bytes()), song.samples, song.sample_rate, key=key)
+    else:
+        from .data.images import LONGEST_SENT_SIDE, open_image
+
+        photo = open_image(secret, long_side=LONGEST_SENT_SIDE)
+        offset = 0.0 if model.whole_file else "auto"
+        stego, report = model.hide(photo, song.samples, song.sample_rate, offset, key=key)
+    rate = report.sample_rate or song.sample_rate
+    out = write_audio(folder / f"stego.{fmt}", stego, rate, fmt=fmt, tags=song.tags)
+    payload = {k: v for k, v in (report.payload or {}).items() if isinstance(v, (int, float, str, list, tuple))
+               and k != "starts"}
+    starts = (report.payload or {}).get("starts") or [report.window[0]]
+    summary = {"snr_db": round(report.snr_db, 2), "seconds": round(song.duration, 3), "sample_rate": rate,
+               "first_window_s": round(float(min(starts)), 3),
+               "window": [round(report.window[0], 6), round(report.window[1], 6)], "payload": payload,
+               "seconds_used": round(payload.get("seconds_used", report.window[1] - report.window[0]), 2),
+               "warnings": report.warnings()}
+    return out.read_bytes(), summary
+
+
+def _reveal(model_name, path: Path, key, folder: Path) -> tuple[bytes, str, str, str]:
+    import io
+
+    from .data.audio import read_audio
+    from .data.images import to_pil
+
+    model = _model(model_name)
+    audio = read_audio(path)
+    offset = 0.0 if model.whole_file else "auto"
+    found = model.reveal_payload(audio.samples, audio.sample_rate, offset, key=key)
+    if found.file is not None:
+        return found.file.data, "application/octet-stream", found.file.safe_name(), found.detail
+    buffer = io.BytesIO()
+    to_pil(found.image).save(buffer, format="PNG")
+    return buffer.getvalue(), "image/png", "revealed.png", found.detail
+
+
+def _capacity(model_name, path: Path) -> dict:
+    from .data.audio import read_audio
+
+    model = _model(model_name)
+    audio = read_audio(path)
+    report = model.capacity(audio.samples, audio.sample_rate)
+    return {"model": model_name or DEFAULT_WEB_MODEL, **report}
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, max_upload_mb: float = 200.0) -> None:
+    import uvicorn
+
+    app = limit_uploads(create_app(max_upload_mb), int(max_upload_mb * 1e6))
+    print(f"pixinwav: serving on http://{host}:{port}/ (Ctrl+C stops it)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
