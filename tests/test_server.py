@@ -227,3 +227,33 @@ def test_the_private_folder_is_removed_on_shutdown(tmp_path):
         assert c.get("/").status_code == 200 and "<form" in c.get("/").text
         assert app.state.root.exists()
     assert not app.state.root.exists()
+
+
+def test_a_long_hide_does_not_hold_up_other_requests(app):
+    import time
+
+    client = TestClient(app)  # no upload limit here: the song is 17 MB
+
+    long_song = wav_bytes(np.tile(music(16.0, RATE, seed=5, channels=2), (6, 1)))  # 96 s: a hide of a few seconds
+    done = threading.Event()
+
+    status = []
+
+    def slow():
+        status.append(client.post("/api/hide", files={"image": ("c.png", CAT), "cover": ("s.wav", long_song)},
+                                  data={"model": "pixinwav-robust-v1"}).status_code)
+        done.set()
+
+    worker = threading.Thread(target=slow)
+    worker.start()
+    answered = []  # how long each request took that came back while the hide was still working
+    while not done.is_set():
+        time.sleep(0.2)
+        t = time.perf_counter()
+        assert client.get("/api/models").status_code == 200
+        if not done.is_set():
+            answered.append(time.perf_counter() - t)
+    worker.join()
+    assert status == [200]
+    # (the first may wait for the upload's form to be parsed: that runs in the event loop; the hide does not)
+    assert len(answered) >= 3 and sorted(answered)[len(answered) // 2] < 0.2
