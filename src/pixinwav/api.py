@@ -1,5 +1,6 @@
 """The Python API: ``load_model(name_or_path)``, then ``model.hide(image, audio, sample_rate)`` and
-``model.reveal(audio, sample_rate)``.
+``model.reveal(audio, sample_rate)``; with models that carry files, ``model.hide_file(path_or_HiddenFile, audio,
+sample_rate)`` and ``model.reveal_payload(audio, sample_rate)`` (an image or the file, exactly).
 
 Audio arrays are ``[T]`` or ``[T, channels]`` floats in [-1, 1] at any rate. The stego audio keeps the cover's
 rate, channel count and length: only the model's window (``clip_seconds`` from ``offset``) changes, by one
