@@ -55,6 +55,8 @@ class HideReport:
     lost_above_hz: float | None = None  # the cover's Nyquist frequency, when the model hides above it
     payload: dict | None = None  # whole-file models: image bytes, quality, seconds per copy, copies
     cover_over_full_scale: int = 0  # samples of a float cover beyond [-1, 1]: any 16-bit file clips them
+    change_lsb: float | None = None  # window models: RMS of the change in 16-bit steps (under 0.5 the file's rounding
+    # takes most of it: a model whose change follows the cover's level, in a nearly silent cover)
     overwritten: float | None = None  # pilot agreement of an image that was already in the window (now lost)
     band_limit_hz: float | None = None  # a low-rate cover: the image went into the band under this, with fewer codes
     # cover-adaptive models: the SSIM the receiver will get (the sender reads its own stego); their change follows
@@ -110,6 +112,9 @@ class HideReport:
             w, h = self.payload["original"]
             out.append(f"the photo is {w} x {h}; the song carries it at {self.payload['width']} x "
                        f"{self.payload['height']} (longer or louder music carries more, or pass a smaller --max-side)")
+        if self.change_lsb is not None and self.change_lsb < 0.5 and self.expected_ssim is None:
+            out.append(f"the hidden signal is only {self.change_lsb:.2f} of a 16-bit step (RMS) in this quiet window: the "
+                       "file's rounding takes most of it and the image will come back poorly; choose a louder passage")
         if self.cover_over_full_scale:
             out.append(f"the cover has {self.cover_over_full_scale} samples beyond full scale (a float file); the 16-bit "
                        "output clips them there, as any 16-bit writer would; what is hidden is not affected")
@@ -319,7 +324,9 @@ class Stego:
                             band_limit_hz=band.get("band_limit_hz"),
                             overwritten=existing if existing is not None and existing >= PRESENCE_MIN else None,
                             expected_ssim=expected, image_bytes=(hidden.info or [{}])[0].get("bytes"),
-                            presence=(hidden.info or [{}])[0].get("presence") if sample_rate == self.cfg.sample_rate else None)
+                            presence=(hidden.info or [{}])[0].get("presence") if sample_rate == self.cfg.sample_rate else None,
+                            change_lsb=float(np.sqrt(np.mean(np.square(stego[seg] - cover[seg], dtype=np.float64))))
+                            * PCM16_SCALE)
         return stego, report
 
     @torch.no_grad()
