@@ -144,6 +144,6 @@ def test_a_digital_frame_survives_rounding_noise_and_refuses_what_its_code_canno
     places = frame.places(payload)
     noise = digital.ROUNDING_RMS_LSB
     received = (places + rng.normal(0, noise / step)) % 1.0  # the 16-bit file's rounding, in steps
-    assert frame.read(received, noise, step) == payload
+    assert frame.read(received, noise) == payload
     wrecked = (places + rng.normal(0, 8 * noise / step)) % 1.0  # far more noise than a lossless file has
-    assert frame.read(wrecked, noise, step) is None
+    assert frame.read(wrecked, noise) is None

@@ -506,7 +506,7 @@ class Stego:
             lines.append(f"or a file of up to {most:,} bytes ({most / 1e6:.2f} MB), exactly ({self.model.symbol_bytes:,} "
                          "bytes per window)")
         if file_bytes is not None:
-            framed = len(HiddenFile("x" * 64, bytes(file_bytes)).frame())  # a name of up to 64 bytes
+            framed = HiddenFile.frame_size(file_bytes, "x" * 64)  # a name of up to 64 bytes
             need = hidden_file.source_count(framed, self.model.symbol_bytes)
             report["file"] = {"bytes": file_bytes, "windows": need, "seconds": need * window_s, "fits": need <= usable}
             lines.append(f"the file ({file_bytes:,} bytes) needs {need} windows, {need * window_s:.1f} s of loud music: "

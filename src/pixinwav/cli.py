@@ -329,9 +329,9 @@ def cmd_capacity(args) -> None:
     model = load_model(args.model)
     size, length = None, None
     if args.file is not None:
-        from .hidden_file import read
+        from .hidden_file import size_of
 
-        length = len(read(args.file).data)
+        length = size_of(args.file)
     if args.image is not None:
         from .data.images import open_image
         with open_image(args.image, long_side=model.model.max_side) as img:  # upright, as hide reads it

@@ -10,7 +10,7 @@ the image codes make: every coefficient moves by less than half its step, whatev
 
 The bits are a systematic repeat-accumulate codeword of rate about ``RATE`` (``robust/code.py``), interleaved by a
 fixed permutation so parity bits are not all on the smallest steps; the receiver turns each place into
-log-likelihood ratios (``robust/levels.py``) with the noise its pilots measured, checks the CRC-32 on the hard
+log-likelihood ratios (``robust/levels.py``, max-log) with the noise its pilots measured, checks the CRC-32 on the hard
 decisions first, and runs belief propagation only when they fail. A frame whose CRC fails is reported as
 missing, never returned.
 """
@@ -39,27 +39,12 @@ def allocation(step_lsb: np.ndarray) -> np.ndarray:
     return np.clip(bits, 0, MAX_BITS).astype(np.int64)
 
 
-def soft_bits(place: np.ndarray, sigma: np.ndarray, bits: int) -> np.ndarray:
-    """``[cells, bits]`` log-likelihood ratios of Gray-coded places, max-log: from the nearest symbol with the bit
-    at 0 and the nearest with it at 1 (``robust/levels.py`` sums over every symbol; at these spacings the nearest
-    dominates, and a minimum costs a fraction of a log-sum)."""
-    centres = (np.arange(2**bits) + 0.5) / 2**bits
-    distance = place[:, None] - centres[None]
-    distance -= np.round(distance)
-    cost = 0.5 * (distance / np.maximum(sigma, 1e-9)[:, None]) ** 2
-    codes = levels.gray(bits)
-    out = np.empty((len(place), bits))
-    for level in range(bits):
-        one = ((codes >> (bits - 1 - level)) & 1).astype(bool)
-        out[:, level] = cost[:, one].min(axis=1) - cost[:, ~one].min(axis=1)
-    return out
-
-
 class Frame:
     """The byte frame one window carries, for a layout whose codes have steps ``step_lsb`` (in LSB)."""
 
     def __init__(self, step_lsb: np.ndarray):
-        self.bits = allocation(np.asarray(step_lsb, dtype=np.float64))
+        self.step_lsb = np.asarray(step_lsb, dtype=np.float64)
+        self.bits = allocation(self.step_lsb)
         self.coded = int(self.bits.sum())
         self.message = int(RATE * self.coded) // (8 * ALIGN) * 8 * ALIGN  # message bits
         self.payload_bytes = self.message // 8 - 4  # the CRC-32 takes 4 (a multiple of ALIGN less 4: see below)
@@ -96,14 +81,14 @@ class Frame:
                 out[where] = levels.to_places(stream[part].reshape(len(where), b))
         return out
 
-    def read(self, places: np.ndarray, noise_lsb: float, step_lsb: np.ndarray) -> bytes | None:
-        """Places ``[K]`` read from a file, the noise per code the pilots measured (LSB) and the steps (LSB) ->
-        the payload, or None when the code cannot correct it or its CRC fails."""
+    def read(self, places: np.ndarray, noise_lsb: float) -> bytes | None:
+        """Places ``[K]`` read from a file and the noise per code the pilots measured (LSB) -> the payload, or None
+        when the code cannot correct it or its CRC fails."""
         llr = np.empty(self.coded)
         for b, where, part in self._groups:
             if len(where):
-                sigma = noise_lsb / np.asarray(step_lsb, dtype=np.float64)[where]
-                llr[part] = soft_bits(np.asarray(places, dtype=np.float64)[where], sigma, b).ravel()
+                sigma = noise_lsb / self.step_lsb[where]
+                llr[part] = levels.soft_bits(np.asarray(places, dtype=np.float64)[where], sigma, b, nearest=True).ravel()
         word_llr = llr[self._order]
         hard = (word_llr[: self.message] < 0).astype(np.uint8)
         payload = self._checked(hard)

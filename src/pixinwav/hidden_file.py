@@ -9,10 +9,12 @@ starts with RaptorQ's own 4-byte id (source block and symbol number), so the rec
 """
 from __future__ import annotations
 
+import math
 import os
 import struct
 import unicodedata
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,11 @@ class HiddenFile:
         body = MAGIC + struct.pack(">BB", VERSION, len(name)) + name + self.data
         return body + struct.pack(">I", zlib.crc32(body))
 
+    @staticmethod
+    def frame_size(data_bytes: int, name: str = "") -> int:
+        """Bytes of :meth:`frame` for a file of ``data_bytes`` named ``name``, without building it."""
+        return len(MAGIC) + 2 + len(name.encode("utf-8")[:255]) + data_bytes + 4
+
     @classmethod
     def from_frame(cls, raw: bytes) -> "HiddenFile":
         """Raises :class:`PixinwavError` unless ``raw`` is an intact frame of a version this release reads."""
@@ -55,7 +62,13 @@ class HiddenFile:
 
 
 def read(path: str | Path) -> HiddenFile:
-    """A file to hide, read whole (refused if missing, a folder, empty or over ``MAX_BYTES``)."""
+    """A file to hide, read whole (refused as :func:`size_of` says)."""
+    size_of(path)
+    return HiddenFile(Path(path).name, Path(path).read_bytes())
+
+
+def size_of(path: str | Path) -> int:
+    """The size of a file to hide, refused with a reason when it is missing, a folder, empty or over ``MAX_BYTES``."""
     path = Path(path)
     if str(path) == "-":
         raise PixinwavError("reading the file from standard input is not supported; give a file name")
@@ -69,7 +82,7 @@ def read(path: str | Path) -> HiddenFile:
     if size > MAX_BYTES:
         raise PixinwavError(f"{path} is {size / 1e6:.1f} MB; a song carries a few MB at most ({MAX_BYTES >> 20} MiB is "
                             "the limit)")
-    return HiddenFile(path.name, path.read_bytes())
+    return size
 
 
 def source_count(frame_bytes: int, symbol: int) -> int:
@@ -79,7 +92,7 @@ def source_count(frame_bytes: int, symbol: int) -> int:
 
 def spare_count(source: int, windows: int) -> int:
     """Repair packets to send when ``windows`` can carry packets: a share of the source count, as room allows."""
-    return max(0, min(windows - source, max(MIN_SPARE, -(-source * SPARE_SHARE // 1))))
+    return max(0, min(windows - source, max(MIN_SPARE, math.ceil(source * SPARE_SHARE))))
 
 
 def packets(frame: bytes, symbol: int, spare: int) -> list[bytes]:
@@ -90,8 +103,9 @@ def packets(frame: bytes, symbol: int, spare: int) -> list[bytes]:
     return list(raptorq.Encoder.with_defaults(frame, symbol).get_encoded_packets(int(spare)))
 
 
-def rebuild(found: list[bytes], frame_bytes: int, symbol: int) -> bytes | None:
-    """The frame from packets in any order (None when too few of them arrived)."""
+def rebuild(found: Iterable[bytes], frame_bytes: int, symbol: int) -> bytes | None:
+    """The frame from packets in any order (None when too few of them arrived). ``found`` is consumed only until
+    the frame is whole, so a generator that decodes packets as it goes stops being asked as soon as it may."""
     import raptorq
 
     decoder = raptorq.Decoder.with_defaults(frame_bytes, symbol)

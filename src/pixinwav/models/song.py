@@ -131,7 +131,7 @@ class SongStego(StegoScheme):
 
     def file_capacity(self, windows: int) -> int:
         """The largest file (bytes, with its name) that ``windows`` loud windows carry, with no spare window."""
-        return max(0, windows * self.symbol_bytes - len(hidden_file.HiddenFile("", b"").frame()))
+        return max(0, windows * self.symbol_bytes - hidden_file.HiddenFile.frame_size(0))
 
     # --- hiding ---------------------------------------------------------------------------------------------
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
@@ -258,8 +258,9 @@ class SongStego(StegoScheme):
             if (h.kind, h.channels, h.width, h.height, h.count) == (kind, channels, width, height, count) and \
                     agreement > best.get(h.index, (0, 0, -1))[2]:
                 best[h.index] = (codes, noise, agreement, start)
+                agreed = h
         if kind == "file":
-            return self._extract_file(best, key, headers.WindowHeader.for_file((width << 16) | height, 0, count), blank)
+            return self._extract_file(best, key, agreed, blank)
         side = self.cfg.image_size
         parts = blank[:channels].expand(count, channels, side, side).clone()
         for index, (codes, noise, agreement, _) in best.items():
@@ -281,27 +282,25 @@ class SongStego(StegoScheme):
     def _extract_file(self, best: dict[int, tuple], key: str | None, header: headers.WindowHeader,
                       blank: torch.Tensor) -> Extracted:
         """Decode the windows' packets, in index order (the source packets first), until the fountain code has
-        enough to rebuild the file; the file exactly, or ``lost`` with the reason."""
-        import raptorq
-
-        symbol, step_lsb = self.symbol_bytes, None
+        enough to rebuild the file; the file exactly, or ``lost`` with the reason. ``header``: any of the windows'
+        (they agree on the frame's length and the window count)."""
+        symbol, decoded = self.symbol_bytes, 0
         source = hidden_file.source_count(header.length, symbol)
-        decoder = raptorq.Decoder.with_defaults(header.length, symbol)
-        decoded, raw = 0, None
-        for index in sorted(best):
-            codes, noise, _, _ = best[index]
-            layout = self.tile_layout(key, index)
-            step_lsb = (layout.step / LSB).cpu().numpy() if step_lsb is None else step_lsb
-            payload = self.frame.read(torch.remainder(codes - layout.dither, 1.0).cpu().numpy(), float(noise), step_lsb)
-            if payload is None:
-                continue
-            decoded += 1
-            raw = decoder.decode(payload[: hidden_file.PACKET_ID + symbol])
-            if raw is not None:
-                break
+
+        def packets():  # decoded one window at a time, only while the fountain code still needs more
+            nonlocal decoded
+            for index in sorted(best):
+                codes, noise, _, _ = best[index]
+                layout = self.tile_layout(key, index)
+                payload = self.frame.read(torch.remainder(codes - layout.dither, 1.0).cpu().numpy(), float(noise))
+                if payload is not None:
+                    decoded += 1
+                    yield payload[: hidden_file.PACKET_ID + symbol]
+
+        raw = hidden_file.rebuild(packets(), header.length, symbol)
         where = f"{len(best)} of {header.count} windows of a hidden file found, {decoded} decoded ({source} needed)"
         if raw is None:
             return Extracted(blank[None], torch.ones(1), f"a hidden file was found but it cannot be rebuilt: {where}; "
                              "the file was cut or changed after hiding", torch.ones(1, dtype=torch.bool))
-        file = hidden_file.HiddenFile.from_frame(bytes(raw))
+        file = hidden_file.HiddenFile.from_frame(raw)
         return Extracted(blank[None], torch.ones(1), f"{where}: the file passed its checksum", file=file)

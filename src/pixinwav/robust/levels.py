@@ -27,9 +27,11 @@ def to_places(bits: np.ndarray) -> np.ndarray:
     return (symbol + 0.5) / 2**count
 
 
-def soft_bits(place: np.ndarray, sigma: np.ndarray, bits: int) -> np.ndarray:
+def soft_bits(place: np.ndarray, sigma: np.ndarray, bits: int, nearest: bool = False) -> np.ndarray:
     """``[cells]`` received places and noise deviations (in steps) -> ``[cells, bits]`` log-likelihood ratios
-    (log P(0) / P(1)), over every symbol with the wrapped distance (exact for Gaussian noise under half a step)."""
+    (log P(0) / P(1)), over every symbol with the wrapped distance (exact for Gaussian noise under half a step).
+    ``nearest``: max-log, from the nearest symbol with the bit at 0 and the nearest with it at 1; where the places
+    sit many deviations apart the nearest dominates, and a maximum costs a fraction of a log-sum."""
     centres = (np.arange(2**bits) + 0.5) / 2**bits
     distance = place[:, None] - centres[None]
     distance -= np.round(distance)
@@ -38,6 +40,9 @@ def soft_bits(place: np.ndarray, sigma: np.ndarray, bits: int) -> np.ndarray:
     out = np.empty((len(place), bits))
     for level in range(bits):
         one = ((codes >> (bits - 1 - level)) & 1).astype(bool)
-        out[:, level] = (np.logaddexp.reduce(np.where(one, -np.inf, log_p), axis=1)
-                         - np.logaddexp.reduce(np.where(one, log_p, -np.inf), axis=1))
+        if nearest:
+            out[:, level] = log_p[:, ~one].max(axis=1) - log_p[:, one].max(axis=1)
+        else:
+            out[:, level] = (np.logaddexp.reduce(np.where(one, -np.inf, log_p), axis=1)
+                             - np.logaddexp.reduce(np.where(one, log_p, -np.inf), axis=1))
     return out
