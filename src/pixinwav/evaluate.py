@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import metrics
+from . import metrics, tiles
 from .channel import to_pcm16
 from .data.audio import read_audio, resample, write_audio
 from .errors import PixinwavError
@@ -113,15 +113,6 @@ def reveal_or_blank(model, audio: np.ndarray, rate: int, check: bool = False, sh
         return torch.zeros(shape or (model.cfg.image_channels, model.cfg.image_size, model.cfg.image_size))
 
 
-def as_sent(secret: torch.Tensor, revealed: torch.Tensor) -> torch.Tensor:
-    """The secret ``[C, H, W]`` at the size a song model sent it (``revealed``'s), scaled as the model scales a photo
-    the song cannot carry at its own size (bicubic, antialiased): what the revealed image is measured against."""
-    if secret.shape == revealed.shape:
-        return secret
-    return torch.nn.functional.interpolate(secret[None].float(), size=revealed.shape[-2:], mode="bicubic",
-                                           antialias=True, align_corners=False)[0].clamp(0, 1)
-
-
 def through_files(model, images: list, covers: list, offset: float = 0.5, visqol: bool = True,
                   progress: bool = True) -> tuple[list[dict], list[torch.Tensor]]:
     """What ``pixinwav hide`` then ``pixinwav reveal`` give: each image hidden in its cover at the cover's own rate
@@ -144,7 +135,7 @@ def through_files(model, images: list, covers: list, offset: float = 0.5, visqol
             secret = model.prepare_image(image)
             image_out = reveal_or_blank(model, back, rate, check=True, shape=tuple(secret.shape), **where)  # as the CLI
             revealed.append(image_out)
-            secret = as_sent(secret, image_out)
+            secret = tiles.scaled(secret, image_out.shape[2], image_out.shape[1])  # as the song model sent it
             region = changed_region(cover, back)
             clean, heard = cover[region].mean(axis=1), back[region].mean(axis=1)
             row = {"cover": label, "image": Path(image).name, "sent": f"{image_out.shape[2]} x {image_out.shape[1]}",

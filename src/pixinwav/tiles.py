@@ -41,6 +41,15 @@ def fit(width: int, height: int, side: int, tiles: int, max_side: int | None = N
     return size(lo)
 
 
+def scaled(image: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """``[C, H, W]`` in [0, 1] at ``width`` x ``height`` (bicubic, antialiased): how the song model reduces a photo
+    the song cannot carry at its own size, and so what a revealed photo is measured against."""
+    if image.shape[-2:] == (height, width):
+        return image
+    return torch.nn.functional.interpolate(image[None].float(), size=(height, width), mode="bicubic", antialias=True,
+                                           align_corners=False)[0].clamp(0, 1)
+
+
 def split(image: torch.Tensor, side: int) -> torch.Tensor:
     """``[C, H, W]`` -> ``[N, C, side, side]`` tiles in row-major order, the last row and column edge-padded."""
     c, h, w = image.shape

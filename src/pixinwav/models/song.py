@@ -153,10 +153,7 @@ class SongStego(StegoScheme):
                                 f"enough to carry the image (the change must sit {MIN_SNR_DB:g} dB under the music): "
                                 "use a louder cover")
         width, height = tiles.fit(w, h, side, len(usable), max_side or DEFAULT_MAX_SIDE)
-        photo = image[0].float()
-        if (width, height) != (w, h):
-            photo = torch.nn.functional.interpolate(photo[None], size=(height, width), mode="bicubic", antialias=True,
-                                                    align_corners=False)[0].clamp(0, 1)
+        photo = tiles.scaled(image[0].float(), width, height)
         parts = tiles.split(photo, side)
         starts = np.sort(usable[: len(parts)])  # the loudest windows, in time order
 
