@@ -316,8 +316,9 @@ class Stego:
             if expected != 0.0:
                 break
         seg = slice(int(window_start * sample_rate), int((window_start + self.clip_seconds) * sample_rate))
-        refuse_louder_than_music(cover[seg], stego[seg], f"from {window_start:.6f} s for {self.clip_seconds:.3f} s")
-        report = HideReport(metrics.snr(cover[seg], stego[seg]), metrics.snr(cover, stego),
+        snr = metrics.snr(cover[seg], stego[seg])
+        refuse_louder_than_music(snr, cover[seg], f"from {window_start:.6f} s for {self.clip_seconds:.3f} s")
+        report = HideReport(snr, metrics.snr(cover, stego),
                             (window_start, window_start + self.clip_seconds), clipped,
                             None if band or sample_rate / 2 >= self.model.top_frequency else sample_rate / 2,
                             cover_over_full_scale=beyond,
@@ -453,8 +454,8 @@ class Stego:
         del hidden, mono
         stego, clipped = self._add(cover, change, 0, sample_rate, on_grid=self.model.writes_model_rate)
         del change
-        refuse_louder_than_music(cover, stego, "")
         snr = metrics.snr(cover, stego)
+        refuse_louder_than_music(snr, cover, "")
         duration = cover.shape[0] / sample_rate
         return stego, HideReport(snr, snr, (0.0, duration), clipped,
                                  sample_rate / 2 if sample_rate / 2 < self.model.top_frequency else None,
@@ -590,9 +591,9 @@ class Stego:
         return Revealed(found.image[0].clamp(0, 1), None, found.detail)  # a partial image's detail: "warning: ..."
 
 
-def refuse_louder_than_music(cover: np.ndarray, stego: np.ndarray, where: str) -> None:
-    """An error when the change is louder than the cover (SNR under ``MIN_SNR_DB``): nothing is written."""
-    snr = metrics.snr(cover, stego)
+def refuse_louder_than_music(snr: float, cover: np.ndarray, where: str) -> None:
+    """An error when the change is louder than the cover (``snr``, stego against ``cover``, under ``MIN_SNR_DB``):
+    nothing is written."""
     if snr < MIN_SNR_DB:
         level = 10 * math.log10(max(float(np.mean(np.square(cover, dtype=np.float64))), 1e-30))
         raise PixinwavError(f"the cover is nearly silent{' ' + where if where else ''} (RMS {level:.0f} dBFS): the hidden "

@@ -534,10 +534,11 @@ class AdaptiveStego(ModuloStego):
         return max(1.4826 * float(np.median(np.abs(ratio))) if len(ratio) else 1.0, 0.5)
 
     def read(self, coefs: np.ndarray, layout: CellLayout, skip: np.ndarray | None = None
-             ) -> tuple[np.ndarray, np.ndarray, float, float]:
+             ) -> tuple[np.ndarray, np.ndarray, float, float, float | None]:
         """One received window's MDCT ``[frames, hop]`` -> (z estimate per sent coefficient ``[K]``, its weight
         (inverse noise variance in training deviations, 0 = no copy arrived), pilot agreement, the pilots' noise
-        relative to the expected rounding noise). ``skip``: positions that carry something else (a header)."""
+        relative to the expected rounding noise, the share of the loudest cells' pilots that are off
+        (:meth:`loud_pilots_off`)). ``skip``: positions that carry something else (a header)."""
         step, used, place = self.places(coefs, layout)
         sigma = self.expected_noise(coefs).reshape(-1)[layout.cells]
         agreement, noise = self.agreement(step, used, place, layout), self.pilot_noise(step, used, place, sigma, layout)
@@ -554,7 +555,7 @@ class AdaptiveStego(ModuloStego):
         k = len(layout.order)
         total = np.bincount(layout.coef[data], weight, minlength=k)
         estimate = np.bincount(layout.coef[data], weight * z, minlength=k) / np.maximum(total, 1e-12)
-        return estimate, total, agreement, noise
+        return estimate, total, agreement, noise, self.loud_pilots_off(step, used, place, layout)
 
     def _reveal_file(self, spec: torch.Tensor, layout: CellLayout, key: str | None) -> Extracted:
         images, agreements, lost, details = [], [], [], []
@@ -612,8 +613,8 @@ class AdaptiveStego(ModuloStego):
                      ) -> tuple[torch.Tensor, float, str | None]:
         """One received window's MDCT -> (the image from its analog codes, pilot agreement, a warning that it is
         damaged or None)."""
-        estimate, weight, agreement, noise = self.read(coefs, layout, skip)
-        warning = damage(noise, self.loud_pilots_off(*self.places(coefs, layout), layout))
+        estimate, weight, agreement, noise, loud_off = self.read(coefs, layout, skip)
+        warning = damage(noise, loud_off)
         # Wiener: a unit-deviation coefficient read with noise variance 1 / weight is shrunk by weight / (1 + weight)
         z = torch.zeros(self.coef_std.numel(), dtype=torch.float64)
         z[layout.order] = torch.from_numpy(estimate * weight / (1 + weight))
