@@ -17,6 +17,7 @@ can tell the format); each request loads its own model, so concurrent requests s
 a thread pool, so a long hide does not hold up other requests; keys are neither logged nor echoed.
 """
 
+import functools
 import json
 import shutil
 import tempfile
@@ -153,7 +154,7 @@ def create_app(max_upload_mb: float = 200.0, workdir: str | Path | None = None):
         shipped = registry()
         return [{"name": name, "purpose": PURPOSES.get(name, ""), "summary": shipped[name].get("summary", ""),
                  "default": name == DEFAULT_WEB_MODEL, "cli_default": name == DEFAULT_MODEL,
-                 "carries_files": name == "pixinwav-modulo-v2"} for name in SERVED_MODELS if name in shipped]
+                 "carries_files": _carries_files(name)} for name in SERVED_MODELS if name in shipped]
 
     @app.post("/api/hide")
     async def hide(cover: Annotated[UploadFile, File()], image: Annotated[UploadFile | None, File()] = None,
@@ -203,22 +204,26 @@ def create_app(max_upload_mb: float = 200.0, workdir: str | Path | None = None):
     return app
 
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".m4a", ".mp4", ".aac", ".webm",
-                  ".mka"}
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".avif", ".heic"}
-
-
 async def _save(upload, folder: Path, stem: str) -> Path:
-    """An upload copied into ``folder`` as ``stem`` plus its extension when that is a known one: the client's name
-    is never a path here."""
+    """An upload copied into ``folder`` as ``stem`` plus its extension when that is one the readers know: the
+    client's name is never a path here."""
+    from .data.audio import AUDIO_EXTENSIONS
+    from .data.images import IMAGE_EXTENSIONS
+
     suffix = Path(upload.filename or "").suffix.lower()
-    path = folder / (stem + (suffix if suffix in AUDIO_SUFFIXES | IMAGE_SUFFIXES else ".bin"))
+    path = folder / (stem + (suffix if suffix in AUDIO_EXTENSIONS | IMAGE_EXTENSIONS else ".bin"))
     with open(path, "wb") as out:
         while chunk := await upload.read(1 << 20):
             out.write(chunk)
     if path.stat().st_size == 0:
         raise PixinwavError(f"the uploaded {stem if stem != 'secret' else 'image or file'} is empty")
     return path
+
+
+@functools.lru_cache(maxsize=None)
+def _carries_files(name: str) -> bool:
+    """The model's own capability, asked once per server."""
+    return _model(name).model.carries_files
 
 
 def _model(name: str | None):
@@ -236,9 +241,7 @@ def _hide(model_name, secret: Path, file_name, cover: Path, key, fmt: str, folde
 
     model = _model(model_name)
     song = read_audio(cover)
-    if file_name is not None:
-        if not model.model.carries_files:
-            raise PixinwavError("this model carries images only; a file needs pixinwav-modulo-v2")
+    if file_name is not None:  # (hide_file refuses a model that carries images only)
         stego, report = model.hide_file(HiddenFile(file_name, secret.read_bytes()), song.samples, song.sample_rate, key=key)
     else:
         from .data.images import LONGEST_SENT_SIDE, open_image
