@@ -121,32 +121,28 @@ def cmd_reveal(args) -> None:
         _reveal(model, args, out)
     except PixinwavError as exc:
         # no --model: a file from the song model carries marks the default model does not read; find them and say so
-        if args.model is not None or "no hidden image found" not in str(exc) or not _has_song_marks(args):
+        if args.model is not None or "no hidden image found" not in str(exc) or args.offset not in (0, 0.0):
+            raise
+        from . import sync
+        from .data.audio import read_audio
+
+        song, audio = load_model("pixinwav-modulo-v2"), read_audio(args.stego)
+        if audio.sample_rate != song.cfg.sample_rate or not len(sync.find(audio.samples.mean(axis=1), _key(args))):
             raise
         print("the default model found nothing, but the file carries pixinwav-modulo-v2's marks: revealing with it "
               "(pass --model pixinwav-modulo-v2 to go there directly)", file=sys.stderr)
-        _reveal(load_model("pixinwav-modulo-v2"), args, out)
+        _reveal(song, args, out, audio)
 
 
-def _has_song_marks(args) -> bool:
-    """Whether the file carries the song model's keyed marks (a search of its 16-bit samples, about a second)."""
-    from . import sync
-    from .data.audio import read_audio
-
-    if args.offset not in (0, 0.0):
-        return False
-    audio = read_audio(args.stego)
-    return audio.sample_rate == 44100 and len(sync.find(audio.samples.mean(axis=1), _key(args))) > 0
-
-
-def _reveal(model, args, out: Path) -> None:
+def _reveal(model, args, out: Path, audio=None) -> None:
+    """Reveal with ``model`` and write what it finds to ``out`` (``audio``: the stego already read, if it was)."""
     from .data.audio import read_audio
     from .data.images import image_format, save_image
 
     if not model.model.carries_files and args.model is not None:  # an image it will be: a format Pillow cannot
         image_format(out, "RGB" if model.cfg.image_channels == 3 else "L")  # write fails now, not after the work
     if model.whole_file:
-        audio = read_audio(args.stego)
+        audio = read_audio(args.stego) if audio is None else audio
         revealed = model.reveal_payload(audio.samples, audio.sample_rate, args.offset, check=args.check, key=_key(args))
         image, found = revealed.image, revealed.detail
         if revealed.file is not None:  # the exact bytes, whatever the output is called

@@ -26,10 +26,6 @@ BLOCK = 1 << 18  # frames per block when walking a file (6 s at 44.1 kHz)
 LOUDNESS_SEGMENT_S = 0.01  # --offset auto at hide: window loudness from 10 ms energy and peak segments
 
 
-def _open(path: str | Path) -> sf.SoundFile:
-    return open_seekable(Path(path))
-
-
 def _aligned(sample: int, rate: int, model_rate: int) -> int:
     step = rate // math.gcd(rate, model_rate)
     return max(0, sample // step * step)
@@ -111,32 +107,33 @@ def hide_file(stego: Stego, image, cover: str | Path, out: str | Path, offset: f
     (16-bit WAV or FLAC, the cover's rate, channels, length and tags)."""
     refuse_truncated_wav(Path(cover))
     container, subtype = OUTPUT_FORMATS[output_format(out, fmt)]
-    with _open(cover) as f:
-        rate, frames, channels, tags = f.samplerate, f.frames, f.channels, file_tags(f)
-        offset, a, region = _window_region(stego, f, cover, offset, lambda f: loudest_offset(stego, f))
-    b = a + len(region)
-    changed, report = stego.hide(image, region, rate, offset=offset - a / rate, key=key)
-    delta = changed - region
-    report.window = (report.window[0] + a / rate, report.window[1] + a / rate)
-    totals = {"cover": 0.0, "over": 0}
+    with open_seekable(cover) as src:  # opened once: a container FFmpeg decodes is decoded once
+        rate, frames, channels, tags = src.samplerate, src.frames, src.channels, file_tags(src)
+        offset, a, region = _window_region(stego, src, cover, offset, lambda f: loudest_offset(stego, f))
+        b = a + len(region)
+        changed, report = stego.hide(image, region, rate, offset=offset - a / rate, key=key)
+        delta = changed - region
+        report.window = (report.window[0] + a / rate, report.window[1] + a / rate)
+        totals = {"cover": 0.0, "over": 0}
 
-    def write(tmp: str) -> None:
-        with _open(cover) as src, sf.SoundFile(tmp, "w", rate, channels, subtype, format=container) as dst:
-            for name, value in tags.items():
-                setattr(dst, name, value)
-            position = 0
-            for block in src.blocks(blocksize=BLOCK, dtype="float32", always_2d=True):
-                refuse_non_finite(cover, block)
-                totals["cover"] += float(np.square(block, dtype=np.float64).sum())
-                totals["over"] += int(np.count_nonzero(np.abs(block) > 1.0))
-                lo, hi = max(position, a), min(position + len(block), b)
-                if lo < hi:
-                    block = block.copy()
-                    block[lo - position:hi - position] += delta[lo - a:hi - a]
-                dst.write(to_pcm16(block))
-                position += len(block)
+        def write(tmp: str) -> None:
+            src.seek(0)
+            with sf.SoundFile(tmp, "w", rate, channels, subtype, format=container) as dst:
+                for name, value in tags.items():
+                    setattr(dst, name, value)
+                position = 0
+                for block in src.blocks(blocksize=BLOCK, dtype="float32", always_2d=True):
+                    refuse_non_finite(cover, block)
+                    totals["cover"] += float(np.square(block, dtype=np.float64).sum())
+                    totals["over"] += int(np.count_nonzero(np.abs(block) > 1.0))
+                    lo, hi = max(position, a), min(position + len(block), b)
+                    if lo < hi:
+                        block = block.copy()
+                        block[lo - position:hi - position] += delta[lo - a:hi - a]
+                    dst.write(to_pcm16(block))
+                    position += len(block)
 
-    atomic_write(Path(out), write, force)
+        atomic_write(Path(out), write, force)
     change = float(np.square(delta, dtype=np.float64).sum())
     report.snr_file_db = 10 * np.log10(totals["cover"] / change) if change > 0 else float("inf")
     report.cover_over_full_scale = totals["over"]
@@ -148,7 +145,7 @@ def reveal_file(stego: Stego, path: str | Path, offset: float | str = 0.0, check
     """Reveal with a window model, reading only the window's region (``--offset auto``: the grid block by
     block). Returns (image ``[C, H, W]``, one line on what was found)."""
     refuse_truncated_wav(Path(path))
-    with _open(path) as f:
+    with open_seekable(path) as f:
         rate = f.samplerate
         offset, a, region = _window_region(stego, f, path, offset, lambda f: find_offset(stego, f, key))
     return stego.reveal_with_report(region, rate, offset - a / rate, check, key, origin=a / rate)

@@ -97,9 +97,10 @@ def decode_with_ffmpeg(path: Path) -> tuple[np.ndarray, int, dict[str, str], str
     return samples.astype(np.float32), int(rate), tags, f"FFmpeg {codec}"
 
 
-def open_seekable(path: Path) -> sf.SoundFile:
+def open_seekable(path: str | Path) -> sf.SoundFile:
     """The file as a seekable soundfile handle: itself where libsndfile reads it, else decoded by FFmpeg into an
     in-memory float WAV (the window models read regions of it as of any other file)."""
+    path = Path(path)
     try:
         f = sf.SoundFile(str(path))
         if f.subtype != "OPUS":
