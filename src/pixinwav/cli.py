@@ -61,10 +61,10 @@ def cmd_hide(args) -> None:
     model = load_model(args.model)
     if file is not None and not model.model.carries_files:
         raise PixinwavError("--file needs a model that carries files: --model pixinwav-modulo-v2")
-    if file is not None:
+    if file is not None and args.offset not in (0, 0.0):
+        raise PixinwavError("this model fills the whole song and finds the file anywhere: drop --offset")
+    if file is not None or not model.whole_file:  # (hide checks them itself for a whole-song model's photo)
         model.check_options({name: getattr(args, name) for name in ("seconds", "quality", "max_side")})
-        if args.offset not in (0, 0.0):
-            raise PixinwavError("this model fills the whole song and finds the file anywhere: drop --offset")
     if model.whole_file:  # the payload spans the song: read it whole
         cover = read_audio(args.cover)
         if file is not None:
@@ -78,7 +78,6 @@ def cmd_hide(args) -> None:
     else:  # a window: read its region only, copy the rest block by block (any length in little memory)
         from .streaming import hide_file
 
-        model.check_options({name: getattr(args, name) for name in ("seconds", "quality", "max_side")})
         report, facts = hide_file(model, image, args.cover, out, args.offset, _key(args), args.force, args.format)
     a, b = report.window
     print(f"hid {secret} in {args.cover} [{a:.6f}-{b:.6f} s] -> {out} "

@@ -19,6 +19,8 @@ from ..files import atomic_write
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".m4a", ".mp4", ".aac", ".webm",
                     ".mka"}
 OUTPUT_FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16")}
+# what libsndfile opens but FFmpeg reads right: Ogg Opus, whose pre-skip libsndfile ignores (its samples come 312 late)
+FFMPEG_SUBTYPES = {"OPUS"}
 WRITE_BLOCK = 1 << 18  # frames converted to int16 at a time when writing
 
 
@@ -55,7 +57,7 @@ def read_audio(path: str | Path) -> Audio:
     decoder, samples = "libsndfile", None
     try:
         with sf.SoundFile(str(path)) as f:
-            if f.subtype != "OPUS":  # libsndfile ignores Ogg Opus's pre-skip (its samples come 312 late); FFmpeg not
+            if f.subtype not in FFMPEG_SUBTYPES:
                 tags = file_tags(f)
                 samples = f.read(dtype="float32", always_2d=True)
                 rate = f.samplerate
@@ -103,7 +105,7 @@ def open_seekable(path: str | Path) -> sf.SoundFile:
     path = Path(path)
     try:
         f = sf.SoundFile(str(path))
-        if f.subtype != "OPUS":
+        if f.subtype not in FFMPEG_SUBTYPES:
             return f
         f.close()
     except (sf.LibsndfileError, RuntimeError, TypeError):
