@@ -275,8 +275,9 @@ class Stego:
         with ``key``, only a receiver with the same key can reveal it, or tell it is there. Whole-file models
         (``pixinwav-robust-v1``) take no offset: they fill the song, one copy of the payload per ``seconds`` of
         music, the image compressed at the best quality that fits (or at ``quality``); ``pixinwav-modulo-v2`` sends
-        the photo at its own size, or with its long side at most ``max_side``. Returns (stego ``[T, channels]``
-        float32, report; the stego is at the cover's rate unless ``report.sample_rate`` says otherwise)."""
+        the photo at its own size, or with its long side at most ``max_side``; ``pixinwav-robust-v2`` the photo at
+        its own aspect ratio, as large as ``seconds`` of music carry (default: the song over 1.5). Returns (stego
+        ``[T, channels]`` float32, report; the stego is at the cover's rate unless ``report.sample_rate`` says otherwise)."""
         keyed, offset, sample_rate = self._keyed(key), check_offset(offset), check_rate(sample_rate)
         given = self.check_options({"seconds": seconds, "quality": quality, "max_side": max_side})
         secret = self.prepare_image(image)
@@ -334,19 +335,20 @@ class Stego:
     def hide_file(self, file: HiddenFile | str | Path, audio: np.ndarray, sample_rate: int,
                   key: str | None = None) -> tuple[np.ndarray, HideReport]:
         """Hide a file bit-exact (a :class:`HiddenFile`, or a path) in the whole song, with models that carry files
-        (``pixinwav-modulo-v2``); ``reveal_payload`` gives it back. Returns (stego ``[T, channels]``, report), as
-        :meth:`hide`."""
+        (``pixinwav-modulo-v2``, ``pixinwav-robust-v2``); ``reveal_payload`` gives it back. Returns (stego
+        ``[T, channels]``, report), as :meth:`hide`."""
         from . import hidden_file
 
         if not self.model.carries_files:
-            raise PixinwavError("this model carries images only; hiding a file needs pixinwav-modulo-v2")
+            raise PixinwavError("this model carries images only; hiding a file needs pixinwav-modulo-v2 or pixinwav-robust-v2")
         keyed, sample_rate = self._keyed(key), check_rate(sample_rate)
         if not isinstance(file, HiddenFile):
             file = hidden_file.read(file)
         if not file.data:
             raise PixinwavError("the file is empty: there is nothing to hide")
         cover, beyond = self._cover(audio)
-        stego, report = self._hide_whole(file, cover, self._checked(cover, sample_rate), sample_rate, keyed, {})
+        mono = self._checked(cover, sample_rate) if self.model.writes_model_rate else self._mono(cover, sample_rate)
+        stego, report = self._hide_whole(file, cover, mono, sample_rate, keyed, {})
         report.cover_over_full_scale = beyond
         return stego, report
 
@@ -365,8 +367,8 @@ class Stego:
         given = {name: value for name, value in options.items() if value is not None}
         for name in given:
             if name not in self.model.hide_options:
-                users = {"max_side": "pixinwav-modulo-v2", "seconds": "pixinwav-robust-v1",
-                         "quality": "pixinwav-robust-v1"}[name]
+                users = {"max_side": "pixinwav-modulo-v2 or pixinwav-robust-v2",
+                         "seconds": "pixinwav-robust-v1 or pixinwav-robust-v2", "quality": "pixinwav-robust-v1"}[name]
                 raise PixinwavError(f"--{name.replace('_', '-')} does not apply to this model ({users} takes it)")
         return given
 
@@ -472,7 +474,7 @@ class Stego:
 
         sample_rate = check_rate(sample_rate)
         if file_bytes is not None and not self.model.carries_files:
-            raise PixinwavError("this model carries images only; a file needs pixinwav-modulo-v2")
+            raise PixinwavError("this model carries images only; a file needs pixinwav-modulo-v2 or pixinwav-robust-v2")
 
         mono = self._mono(audio, sample_rate)
         seconds = len(mono) / self.cfg.sample_rate

@@ -139,6 +139,47 @@ def speed(audio, rate, percent, seed):
     return resample(audio, int(round(rate * factor)), rate), rate
 
 
+def tempo(audio, rate, percent, seed):
+    """Play faster (positive) or slower with the pitch kept: FFmpeg's ``atempo`` (time-domain overlap-add), as a
+    podcast player's speed setting or an editor's "change tempo"."""
+    import fractions
+
+    import av
+
+    layout = "mono" if audio.shape[1] == 1 else "stereo"
+    audio = audio if audio.shape[1] <= 2 else audio[:, :2]
+    graph = av.filter.Graph()
+    source = graph.add_abuffer(format="fltp", sample_rate=rate, layout=layout, time_base=f"1/{rate}")
+    stretch = graph.add("atempo", f"{1 + percent / 100:.6f}")
+    sink = graph.add("abuffersink")
+    source.link_to(stretch)
+    stretch.link_to(sink)
+    graph.configure()
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio.T, dtype=np.float32), format="fltp", layout=layout)
+    frame.sample_rate, frame.pts, frame.time_base = rate, 0, fractions.Fraction(1, rate)
+    graph.push(frame)
+    graph.push(None)
+    chunks = []
+    while True:
+        try:
+            out = graph.pull()
+        except (av.error.EOFError, av.error.BlockingIOError):
+            break
+        chunks.append(out.to_ndarray().reshape(-1, out.samples) if out.format.is_planar
+                      else out.to_ndarray().reshape(out.samples, -1).T)
+    return np.concatenate(chunks, axis=1).T.astype(np.float32), rate
+
+
+def excerpt(audio, rate, seconds, seed):
+    """A stretch of ``seconds`` cut from a random place (the whole file if it is shorter), as a clip shared from a
+    longer recording."""
+    n = int(seconds * rate)
+    if n >= len(audio):
+        return pcm16_round_trip(audio), rate
+    start = int(np.random.default_rng([seed, 31]).integers(0, len(audio) - n + 1))
+    return pcm16_round_trip(audio[start:start + n]), rate
+
+
 def over_the_air(audio, rate, snr_db, seed):
     """Playback in a small room: a loudspeaker band (150 Hz-8 kHz), the room's impulse response (image source
     method, pyroomacoustics, RT60 about 0.3 s), a microphone 1.5 m away, and room noise at ``snr_db``."""
@@ -182,6 +223,8 @@ ATTACKS: dict[str, AttackSpec] = {
     "mono": AttackSpec(mono, (0,), "downmix"),
     "quantise": AttackSpec(quantise, (8,), "bits"),
     "speed": AttackSpec(speed, (1.0, -1.0), "%"),
+    "tempo": AttackSpec(tempo, (1.0, -1.0), "% (pitch kept)"),
+    "excerpt": AttackSpec(excerpt, (30.0,), "s cut from anywhere"),
     "over_the_air": AttackSpec(over_the_air, (30,), "dB SNR of room noise"),
 }
 

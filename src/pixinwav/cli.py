@@ -60,7 +60,7 @@ def cmd_hide(args) -> None:
     output_format(out, args.format)
     model = load_model(args.model)
     if file is not None and not model.model.carries_files:
-        raise PixinwavError("--file needs a model that carries files: --model pixinwav-modulo-v2")
+        raise PixinwavError("--file needs a model that carries files: --model pixinwav-modulo-v2 or pixinwav-robust-v2")
     if file is not None and args.offset not in (0, 0.0):
         raise PixinwavError("this model fills the whole song and finds the file anywhere: drop --offset")
     if file is not None or not model.whole_file:  # (hide checks them itself for a whole-song model's photo)
@@ -87,12 +87,21 @@ def cmd_hide(args) -> None:
         print(f"payload: the photo at {p['width']} x {p['height']} in {p['tiles']} tiles of {model.cfg.image_size} x "
               f"{model.cfg.image_size}, one per window: {p['seconds_used']:.1f} s of music used ({p['windows']} windows "
               f"loud enough); reveal needs no offset")
+    elif report.payload and report.payload.get("kind") == "layers":
+        p = report.payload
+        (base, base_sent), (need, sent) = p["packets"]["base"], p["packets"]["sharp"]
+        print(f"payload: the photo at {p['width']} x {p['height']} ({p['codec']}, {p['sharp_bytes']:,} bytes, quality "
+              f"{p['quality']}) in {sent} packets, any {need} of which rebuild it, and a coarse base image "
+              f"({p['base_bytes']} bytes) in {base_sent} packets, any {base} of which rebuild it: one packet per "
+              f"{model.model.segment_seconds:.2f} s, {p['seconds_used']:.1f} s of music used; reveal needs no offset")
     elif report.payload and report.payload.get("kind") == "file":
         p = report.payload
         spare = p["packets"] - p["needed"]
-        print(f"payload: the file {p['name']} ({p['bytes']:,} bytes, exact) in {p['packets']} windows, {p['needed']} needed "
-              f"and {spare} spare (any {p['needed']} of them rebuild it): {p['seconds_used']:.1f} s of music used "
-              f"({p['windows']} windows loud enough); reveal needs no offset")
+        where = (f"{p['segments']} segments of {model.model.segment_seconds:.2f} s" if "segments" in p
+                 else f"{p['windows']} windows loud enough")
+        print(f"payload: the file {p['name']} ({p['bytes']:,} bytes, exact) in {p['packets']} packets, {p['needed']} "
+              f"needed and {spare} spare (any {p['needed']} of them rebuild it): {p['seconds_used']:.1f} s of music used "
+              f"({where}); reveal needs no offset")
     elif report.payload:
         p = report.payload
         print(f"payload: {p['codec']} image, {p['image_bytes']} bytes (quality {p['quality']}), one copy per "
@@ -413,20 +422,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("hide", help="hide an image (or any file) in an audio file, writing a 16-bit stego file")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--image", help="secret image (any format Pillow reads)")
-    what.add_argument("--file", help="pixinwav-modulo-v2: any file, hidden and revealed bit-exact (a photo's own JPEG, "
+    what.add_argument("--file", help="pixinwav-modulo-v2 and -robust-v2: any file, hidden and revealed bit-exact (a "
+                      "photo's own JPEG, "
                       "a PDF, an archive); `reveal` writes its bytes")
     p.add_argument("--cover", required=True, help="cover audio (WAV, FLAC, OGG, Opus, MP3; any rate and channels)")
     p.add_argument("-o", "--output", required=True, help="stego file to write (.wav, or .flac)")
     p.add_argument("--format", choices=["wav", "flac"], default=None, help="output format (default: from the extension)")
     p.add_argument("--seconds", type=float, default=None,
-                   help="robust models: music per copy of the payload (default 30); more seconds, better image")
+                   help="robust models: music per copy of the payload (robust-v1: default 30; robust-v2: default the "
+                        "song over 1.5); more seconds, a better image, less to spare for damage")
     p.add_argument("--quality", type=int, default=None,
                    help="robust models: image codec quality 0-100 instead of the best that fits --seconds")
     p.add_argument("--max-side", type=int, default=None,
-                   help="pixinwav-modulo-v2: send the photo with its long side at most this many pixels (default: "
-                        "its own size, up to 4096 and what the song holds)")
+                   help="pixinwav-modulo-v2 and -robust-v2: send the photo with its long side at most this many "
+                        "pixels (default: its own size, up to 4096 and what the song holds)")
     _model_arg(p, "where the image goes, in seconds (default 0), or 'auto': the loudest window on the 0.5 s grid "
-                  "(window models only; whole-song models, pixinwav-modulo-v2 and pixinwav-robust-v1, need none)")
+                  "(window models only; whole-song models, pixinwav-modulo-v2 and pixinwav-robust-v1 / v2, need none)")
     p.set_defaults(func=cmd_hide)
 
     p = sub.add_parser("reveal", help="reveal the image (or file) hidden in a stego audio file")

@@ -75,9 +75,10 @@ class ModelConfig:
     min_step_lsb: float = 4.0
     max_step_lsb: float = 512.0
     code_range: float = 5.0  # image coefficients are sent within +- this many training deviations
-    # scheme "modulo" only: false, one 256 x 256 image in one window at an offset (pixinwav-modulo-v1); true, the
+    # scheme "modulo": false, one 256 x 256 image in one window at an offset (pixinwav-modulo-v1); true, the
     # photo at its own size in tiles, one per window, over the whole song, found without an offset
-    # (models/song.py, pixinwav-modulo-v2)
+    # (models/song.py, pixinwav-modulo-v2). Scheme "robust": false, one image repeated (pixinwav-robust-v1); true,
+    # rateless packets over the whole song, the photo at its own aspect or a file (models/robust_song.py)
     song: bool = False
     # scheme "adaptive" only (models/adaptive.py; also uses the modulo fields above except bin_snr_db):
     masking_db: float = -18.0  # each cell's change (RMS) relative to the cover's local level around it
@@ -98,6 +99,12 @@ class ModelConfig:
     change_db: float = -12.0  # the change per coefficient, relative to the cover's local (masking) level
     payload_seconds: float = 30.0  # default music for one copy of the payload; the image quality follows from it
     image_codec: str = "avif"  # how the image is compressed: "avif" or "webp"
+    # ... and with song=true (models/robust_song.py, pixinwav-robust-v2): the song in segments of this many frames,
+    # one fountain-code packet each, LDPC-coded at code_rate; by default the photo is as large as the song over
+    # redundancy carries (every packet sent about that many times over), a file at most that large
+    segment_frames: int = 64
+    code_rate: float = 0.5
+    redundancy: float = 2.0
 
     @property
     def band_rows(self) -> tuple[int, int]:
@@ -159,8 +166,8 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
     for key in ("image_size", "image_channels", "sample_rate", "frame", "hop", "frames"):
         if getattr(cfg, key) < 1:
             raise PixinwavError(f"model.{key} must be positive, got {getattr(cfg, key)}")
-    if cfg.song and cfg.scheme != "modulo":
-        raise PixinwavError("model.song applies to scheme 'modulo' only")
+    if cfg.song and cfg.scheme not in ("modulo", "robust"):
+        raise PixinwavError("model.song applies to schemes 'modulo' and 'robust' only")
     if cfg.scheme == "unet":
         _validate_unet(cfg)
     elif cfg.scheme in ("modulo", "adaptive"):
@@ -186,6 +193,9 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
             raise PixinwavError("scheme 'robust' needs spread >= 1, payload_seconds > 0 and change_db < 0")
         if round(cfg.band[0] * cfg.hop) + cfg.spread * 8 > round(cfg.band[1] * cfg.hop):
             raise PixinwavError("scheme 'robust': model.band holds too few MDCT bins for 8 groups of model.spread")
+        if cfg.song and not (8 <= cfg.segment_frames <= 1024 and 0.1 <= cfg.code_rate <= 0.9 and cfg.redundancy >= 1):
+            raise PixinwavError("scheme 'robust' with song=true needs 8 <= segment_frames <= 1024, "
+                                "0.1 <= code_rate <= 0.9 and redundancy >= 1")
     return cfg
 
 
@@ -248,6 +258,12 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
     # of a whole song, 12 dB under its local level, about 0.9 kB in 30 s.
     "robust-rgb": {"scheme": "robust", "sample_rate": 16000, "hop": 512, "frame": 1024, "frames": 96,
                    "band": [0.0375, 0.875], "widths": [], "batchnorm": False},
+    # The robust scheme over the whole song (pixinwav-robust-v2): the same channel at 10 bins per bit, one
+    # fountain-code packet per 2 s segment under a rate-1/3 LDPC code; the photo as large as the song carries with
+    # every packet sent 1.5 times over (tuned on training music: benchmarks/robust_song.py --split train).
+    "robust-song-rgb": {"scheme": "robust", "song": True, "sample_rate": 16000, "hop": 512, "frame": 1024,
+                        "frames": 96, "band": [0.0375, 0.875], "widths": [], "batchnorm": False, "spread": 10,
+                        "code_rate": 0.333, "redundancy": 1.5},
     # A toy model for tests: 32 x 32 RGB in 2,288 samples, 256 x 128 container.
     "tiny-rgb": {"image_size": 32, "frame": 256, "hop": 16, "frames": 128, "widths": [8, 16],
                  "synthesis": "least_squares", "snr_db": 20.0, "batchnorm": False, "reveal_norm": "row"},

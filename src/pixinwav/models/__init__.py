@@ -4,6 +4,7 @@ from .adaptive import AdaptiveStego
 from .base import Extracted, Hidden, StegoScheme
 from .modulo import ModuloStego
 from .robust import RobustStego
+from .robust_song import RobustSongStego
 from .song import SongStego
 from .unet import UNet
 from .unet_stego import UNetStego
@@ -15,8 +16,11 @@ SCHEMES: dict[str, type[StegoScheme]] = {"unet": UNetStego, "modulo": ModuloSteg
 
 def build_model(cfg: ModelConfig) -> StegoScheme:
     """The model a (validated) config describes."""
-    return SongStego(cfg) if cfg.song else SCHEMES[cfg.scheme](cfg)
+    if cfg.song:  # the whole-song variant of a window scheme
+        return RobustSongStego(cfg) if cfg.scheme == "robust" else SongStego(cfg)
+    return SCHEMES[cfg.scheme](cfg)
 
 
 __all__ = ["SCHEMES", "AdaptiveStego", "Extracted",
-           "Hidden", "ModuloStego", "RobustStego", "SongStego", "StegoScheme", "UNet", "UNetStego", "build_model"]
+           "Hidden",
+           "ModuloStego", "RobustSongStego", "RobustStego", "SongStego", "StegoScheme", "UNet", "UNetStego", "build_model"]

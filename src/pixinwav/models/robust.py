@@ -17,25 +17,22 @@ the frame number.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..config import ModelConfig
 from ..errors import PixinwavError
-from ..robust import code, mdct, payload
-from ..robust.stdm import TIME_RADIUS, Lattice, keyed_bits, keyed_permutation
+from ..robust import alignment, code, mdct, payload
+from ..robust.alignment import PN_PERIOD, SYNC_FRAMES
+from ..robust.stdm import Lattice, keyed_bits, keyed_permutation
 from .base import Extracted, Hidden, StegoScheme
 
 BLOCK_BITS = 1024  # LDPC message bits per codeword (2048 coded bits)
 MIN_BLOCKS = 4  # 3 of data (380 bytes: a quarter-size photo at the lowest AVIF quality takes 300-400) + parity
 PN_GROUP, HEADER_GROUP = 3, 4  # 1.2-1.9 kHz: loud in music, kept well by codecs
-PN_PERIOD = 1 << 15  # frames (17.5 minutes at 32 ms): the payload is written into at most this many
 FLOOR = 10 ** (-75 / 20)  # masking scale (per coefficient, full scale = 1) under which the cover counts as silent
-SYNC_FRAMES = 64  # frames per segment in the alignment search (2 s)
-SYNC_SEGMENTS = 3
-SYNC_LOW_GROUPS = 5  # groups under about 1.9 kHz (half a sample is 0.36 rad there): the integer search
 # Below this alignment score there is no payload to read: clean 30 s clips of the validation music score
 # 0.003-0.05 at their best alignment, stego files that still decode 0.25 or more (Opus 64 kbit/s the lowest).
 # Above it, the header's CRC-32 decides; so a false find needs both a chance alignment and a chance CRC.
@@ -136,7 +133,7 @@ class RobustStego(StegoScheme):
         # the header's size is the one to show the image at (the bytes may hold a smaller, scaled-down encoding)
         header = payload.Header(self.cfg.image_codec.upper(), image.shape[2], image.shape[1], blocks, len(data))
         header_bits = header.to_bits()
-        pn = keyed_bits(key or "", "frames", PN_PERIOD)
+        pn = alignment.frame_sequence(key)
 
         index = np.arange(frames)
         bits = np.zeros((frames, lattice.groups), np.uint8)
@@ -169,15 +166,15 @@ class RobustStego(StegoScheme):
         lattice = self.lattice(key)
         if mdct.frame_count(len(wave), self.hop) < SYNC_FRAMES:
             return Reading(None, 0.0, f"the audio is too short to hold a payload ({len(wave) / self.cfg.sample_rate:.1f} s)")
-        shift, agreement = self.align(wave, lattice)
+        shift, agreement = alignment.align(wave, lattice, self.hop)
         if agreement < MIN_AGREEMENT:
             return Reading(None, agreement, f"no hidden image found (alignment score {agreement:.3f}; a payload scores "
                                             f"{MIN_AGREEMENT} or more): plain audio, another --key, or a change too strong")
-        aligned = fractional_shift(wave, shift)
+        aligned = alignment.fractional_shift(wave, shift)
         whole = int(math.floor(shift))
         coefs = mdct.analyse(aligned[whole:], self.hop)
         llr, _, _ = lattice.soft(coefs)
-        first = self.frame_number(llr[:, PN_GROUP], key)
+        first = alignment.frame_number(llr[:, PN_GROUP], key)
         index = first + np.arange(len(llr))
         header_llr = np.zeros(payload.HEADER_BITS)
         np.add.at(header_llr, index % payload.HEADER_BITS, llr[:, HEADER_GROUP])
@@ -208,73 +205,3 @@ class RobustStego(StegoScheme):
             return Reading(None, agreement, f"a payload was found but its image does not decode ({exc})", shift, first)
         return Reading(image, agreement, f"found a {header.width} x {header.height} {header.codec} image "
                                          f"({header.length} bytes, alignment score {agreement:.3f})", shift, first)
-
-    # --- synchronisation -----------------------------------------------------------------------------------------
-    def align(self, wave: np.ndarray, lattice: Lattice) -> tuple[float, float]:
-        """(samples from the start of ``wave`` to the first whole frame, fractional; agreement there)."""
-        hop = self.hop
-        span = (SYNC_FRAMES + 3) * hop
-        starts = loudest_segments(wave, span, SYNC_SEGMENTS)
-        low_top = lattice.low + SYNC_LOW_GROUPS * lattice.spread
-        basis = mdct.basis(hop)[:, : low_top + 8].astype(np.float32)
-        low = replace(lattice, groups=SYNC_LOW_GROUPS, signs=lattice.signs[:SYNC_LOW_GROUPS],
-                      dither=lattice.dither[:SYNC_LOW_GROUPS])  # the same lattice, first groups only
-        score = np.zeros(hop)
-        for start in starts:  # every integer shift at once: frames at start + s + j hop for s < hop
-            segment = wave[start:start + span].astype(np.float32)
-            view = np.lib.stride_tricks.sliding_window_view(segment, 2 * hop)[: (SYNC_FRAMES + 1) * hop]
-            coefs = (view @ basis).astype(np.float64).reshape(SYNC_FRAMES + 1, hop, -1).transpose(1, 0, 2)
-            scale = np.sqrt(np.maximum(_smooth(np.square(coefs)), FLOOR**2))
-            phase = low.project(coefs, scale)
-            score += np.cos(4 * np.pi * phase).mean(axis=(1, 2))
-        coarse = int(np.argmax(score))
-        best = (-1.0, 0.0)
-        start = starts[0]
-        segment = np.pad(wave[start:start + span + 2 * hop], (0, max(0, start + span + 2 * hop - len(wave))))
-        for delta in np.arange(-1.0, 1.0 + 1e-9, 1 / 16):  # fractional: on all groups of the loudest segment
-            total = (coarse + delta) % hop  # the frame grid repeats every hop
-            piece = fractional_shift(segment, total)
-            coefs = mdct.analyse(piece[int(math.floor(total)):], hop, SYNC_FRAMES)
-            _, agreement, usable = lattice.soft(coefs)
-            value = float(np.average(agreement, weights=usable.sum(0) + 1e-9))
-            if value > best[0]:
-                best = (value, total)
-        return best[1], best[0]  # segments start on multiples of hop: the same shift holds from the wave's start
-
-    def frame_number(self, pn_llr: np.ndarray, key: str | None) -> int:
-        """The payload frame number of the first received frame, from the keyed sequence in ``PN_GROUP``."""
-        pn = 1.0 - 2.0 * keyed_bits(key or "", "frames", PN_PERIOD)
-        folded = np.zeros(PN_PERIOD)
-        np.add.at(folded, np.arange(len(pn_llr)) % PN_PERIOD, pn_llr)
-        # score(f) = sum_j llr_j pn[(j + f) mod P]: circular cross-correlation
-        score = np.fft.irfft(np.conj(np.fft.rfft(folded)) * np.fft.rfft(pn), n=PN_PERIOD)
-        return int(np.argmax(score))
-
-
-def _smooth(power: np.ndarray) -> np.ndarray:
-    """The masking neighbourhood (``stdm``) over the last two axes of ``[shifts, frames, bins]``."""
-    from scipy.ndimage import uniform_filter
-
-    from ..robust.stdm import FREQ_RADIUS
-
-    return uniform_filter(power, size=(1, 2 * TIME_RADIUS + 1, 2 * FREQ_RADIUS + 1), mode="nearest")
-
-
-def fractional_shift(wave: np.ndarray, shift: float) -> np.ndarray:
-    """``wave`` advanced by the fractional part of ``shift`` samples (band-limited, by FFT phase); the integer
-    part is left to the caller's indexing."""
-    frac = shift - math.floor(shift)
-    if frac == 0:
-        return wave
-    n = len(wave)
-    spectrum = np.fft.rfft(wave, n)
-    return np.fft.irfft(spectrum * np.exp(2j * np.pi * np.fft.rfftfreq(n) * frac), n)
-
-
-def loudest_segments(wave: np.ndarray, span: int, count: int) -> list[int]:
-    """Starts of up to ``count`` non-overlapping segments of ``span`` samples with the most energy, loudest first."""
-    n = len(wave) // span
-    if n <= 1:
-        return [0]
-    energy = np.square(wave[: n * span]).reshape(n, span).sum(1)
-    return [int(i) * span for i in np.argsort(-energy, kind="stable")[:count]]

@@ -1,0 +1,161 @@
+"""The robust song model on whole songs, per source of music: hide a photo at its own aspect ratio (the API's
+path, as `pixinwav hide` does), write the 16-bit WAV, pass it through an attack, reveal it as `pixinwav reveal`
+does, and count what came back: the sharp image (exact bytes, SSIM against the photo at the sent size), only the
+coarse base image (with its warning; SSIM the same way), or nothing. Also the audio: SNR, the share of STFT
+cells where the change is louder than the cover against MP3 128's own coding noise on the same songs, ViSQOL.
+
+Tune on the training music (``--split train``), report on validation music (``--split val``, four sources):
+
+    pixinwav data fetch --dest data/debian
+    python benchmarks/robust_song.py --split val --per-source 3 [--model pixinwav-robust-v2] [--sources a,b]
+
+Writes ``benchmarks/results/robust_song_<split>.md`` and ``.json`` (``--out`` to change).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+from PIL import Image
+
+from pixinwav import metrics
+from pixinwav.api import load_model
+from pixinwav.attacks import ATTACKS, apply
+from pixinwav.data.images import open_image
+from pixinwav.errors import PixinwavError
+from pixinwav.evaluate import through_file
+from pixinwav.tiles import scaled
+
+ATTACK_LIST = [("none", 0), ("mp3", 128), ("aac", 128), ("vorbis", 128), ("opus", 64), ("resample", 22050),
+               ("white_noise", 30), ("trim_start", 1.0), ("excerpt", 30), ("aac", 64), ("mp3", 64), ("opus", 32),
+               ("speed", 1.0), ("tempo", 1.0), ("over_the_air", 30)]
+MIN_SONG, MAX_SONG = 120.0, 240.0  # whole songs of 2-4 minutes (a longer one is cut at 4 minutes)
+
+
+def songs(folder: Path, count: int) -> list[Path]:
+    """Up to ``count`` files of 2-4 minutes (else the longest, cut later), spread over the folder's sorted list."""
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".ogg", ".opus", ".flac", ".wav", ".mp3"))
+    durations = {p: sf.info(str(p)).duration for p in files}
+    fitting = [p for p in files if MIN_SONG <= durations[p] <= MAX_SONG]
+    pool = fitting if len(fitting) >= count else sorted(files, key=lambda p: -durations[p])[: max(count, len(fitting))]
+    pick = np.linspace(0, len(pool) - 1, min(count, len(pool))).round().astype(int)
+    return [pool[i] for i in sorted(set(pick))]
+
+
+def as_tensor(image: Image.Image) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="pixinwav-robust-v2")
+    p.add_argument("--data", default="data/debian")
+    p.add_argument("--split", default="val", choices=["train", "val"])
+    p.add_argument("--per-source", type=int, default=3)
+    p.add_argument("--sources", default=None, help="comma-separated source folders (default: all of the split)")
+    p.add_argument("--attacks", default=None, help="NAME:STRENGTH,... (default: the list in this file)")
+    p.add_argument("--visqol", action="store_true", help="ViSQOL on the first 20 s of each stego (slow)")
+    p.add_argument("--out", default=None)
+    args = p.parse_args()
+
+    model = load_model(args.model)
+    root = Path(args.data) / f"{args.split}_audio"
+    sources = args.sources.split(",") if args.sources else sorted(d.name for d in root.iterdir() if d.is_dir())
+    attacks = ATTACK_LIST if not args.attacks else [
+        (a.split(":")[0], float(a.split(":")[1])) for a in args.attacks.split(",")]
+    photos = sorted((Path(args.data) / "val_images").rglob("*.*"))
+    out = Path(args.out or Path(__file__).parent / "results" / f"robust_song_{args.split}")
+    rows, audio_rows = [], []
+    tmp = Path("/tmp") / f"pixinwav-robust-song-{time.time_ns()}"
+    tmp.mkdir()
+    for source in sources:
+        for n, path in enumerate(songs(root / source, args.per_source)):
+            cover, rate = sf.read(str(path), dtype="float32", always_2d=True)
+            cover = cover[: int(MAX_SONG * rate)]
+            photo_path = photos[(len(rows) + n) % len(photos)]
+            start = time.perf_counter()
+            try:
+                stego, report = model.hide(photo_path, cover, rate)
+            except PixinwavError as exc:
+                print(f"{source}/{path.name}: hide refused: {exc}")
+                continue
+            hide_s = time.perf_counter() - start
+            stego = through_file(stego, rate, tmp / "stego.wav")
+            info = report.payload
+            with open_image(photo_path) as img:
+                reference = scaled(as_tensor(img), info["width"], info["height"])
+            codec_noise, _ = apply("mp3", cover, rate, 128)
+            m = min(len(codec_noise), len(cover))
+            audio_rows.append({"source": source, "song": path.name, "seconds": len(cover) / rate,
+                               "photo": photo_path.name, "sent": f"{info['width']} x {info['height']}",
+                               "sharp_bytes": info["sharp_bytes"], "snr": report.snr_db,
+                               "louder": metrics.louder_cells(cover, stego, rate),
+                               "mp3_louder": metrics.louder_cells(cover[:m], codec_noise[:m], rate),
+                               "visqol": metrics.visqol_mos(cover[: 20 * rate].mean(1), stego[: 20 * rate].mean(1), rate)
+                               if args.visqol else float("nan"), "hide_s": hide_s})
+            print(f"{source}/{path.name}: {len(cover) / rate:.0f} s, {photo_path.name} sent at {info['width']} x "
+                  f"{info['height']} ({info['sharp_bytes']} bytes), SNR {report.snr_db:.1f} dB, hide {hide_s:.1f} s",
+                  flush=True)
+            for attack, strength in attacks:
+                attacked, attacked_rate = apply(attack, stego, rate, strength, seed=n)
+                start = time.perf_counter()
+                try:
+                    found = model.reveal_payload(attacked, attacked_rate)
+                    image = found.image
+                    kind = "base" if found.detail.startswith("warning") else "sharp"
+                    if image.shape[1:] != reference.shape[1:]:
+                        image = scaled(image, reference.shape[2], reference.shape[1])
+                    score = float(metrics.ssim(image[None], reference[None])[0])
+                except PixinwavError as exc:
+                    kind, score, found = "none", 0.0, exc
+                rows.append({"source": source, "song": path.name, "attack": attack, "strength": strength,
+                             "came_back": kind, "ssim": score, "reveal_s": time.perf_counter() - start})
+                print(f"   {attack} {strength:g}: {kind} SSIM {score:.3f}", flush=True)
+    table = summary(rows, audio_rows, sources, attacks)
+    out.with_suffix(".json").write_text(json.dumps({"rows": rows, "audio": audio_rows}, indent=1))
+    out.with_suffix(".md").write_text(table + "\n")
+    print(table)
+
+
+def summary(rows: list[dict], audio_rows: list[dict], sources: list[str], attacks: list) -> str:
+    lines = [f"{len(audio_rows)} whole songs (2-4 min) of {len(sources)} sources; per cell: sharp image back / any "
+             "image back (the base alone, with its warning) / median SSIM against the photo at the sent size, "
+             "nothing back = 0", "",
+             "| attack | " + " | ".join(sources) + " | all |", "|---|" + "---|" * (len(sources) + 1)]
+    for attack, strength in attacks:
+        cells = []
+        for source in [*sources, None]:
+            group = [r for r in rows if r["attack"] == attack and r["strength"] == strength
+                     and (source is None or r["source"] == source)]
+            if not group:
+                cells.append("-")
+                continue
+            sharp = sum(r["came_back"] == "sharp" for r in group)
+            some = sum(r["came_back"] != "none" for r in group)
+            cells.append(f"{sharp}/{some}/{len(group)} {np.median([r['ssim'] for r in group]):.2f}")
+        lines.append(f"| {attack} {strength:g} {ATTACKS[attack].unit} | " + " | ".join(cells) + " |")
+    lines += ["", "| source | songs | sent (median) | sharp bytes (median) | audio SNR dB | cells louder than cover | "
+              "MP3 128's own | ViSQOL | hide s | reveal s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for source in [*sources, None]:
+        group = [a for a in audio_rows if source is None or a["source"] == source]
+        reveal = [r["reveal_s"] for r in rows if (source is None or r["source"] == source) and r["attack"] == "none"]
+        if not group:
+            continue
+        sizes = sorted(group, key=lambda a: a["sharp_bytes"])[len(group) // 2]
+        visqol = [a["visqol"] for a in group if np.isfinite(a["visqol"])]
+        lines.append(f"| {source or 'all'} | {len(group)} | {sizes['sent']} | "
+                     f"{np.median([a['sharp_bytes'] for a in group]):.0f} | {np.mean([a['snr'] for a in group]):.1f} | "
+                     f"{np.mean([a['louder'] for a in group]) * 100:.1f} % | "
+                     f"{np.mean([a['mp3_louder'] for a in group]) * 100:.1f} % | "
+                     f"{np.mean(visqol) if visqol else float('nan'):.2f} | {np.median([a['hide_s'] for a in group]):.1f} | "
+                     f"{np.median(reveal) if reveal else float('nan'):.1f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Finding the frame grid and the frame numbers of a robust payload in received audio, with no offset given.
+
+The lattice points of every group are the same in every frame, so how well a candidate alignment puts the
+projections on the union of both bits' lattices is measured without knowing any bit: an integer-sample search
+over one hop on the low groups (which tolerate half a sample), in the loudest segments, then a fractional-sample
+search on all groups (a delay of 1,024 samples at 44.1 kHz is 371.5 samples at 16 kHz). A keyed pseudo-random
+sequence written into one group of every frame then numbers the frames (circular correlation).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+from scipy.ndimage import uniform_filter
+
+from . import mdct
+from .stdm import FREQ_RADIUS, TIME_RADIUS, Lattice, keyed_bits
+
+PN_PERIOD = 1 << 15  # frames (17.5 minutes at 32 ms): a payload is written into at most this many
+SYNC_FRAMES = 64  # frames per segment in the alignment search (2 s)
+SYNC_SEGMENTS = 3
+SYNC_LOW_GROUPS = 5  # groups under about 1.9 kHz (half a sample is 0.36 rad there): the integer search
+
+
+def align(wave: np.ndarray, lattice: Lattice, hop: int) -> tuple[float, float]:
+    """(samples from the start of ``wave`` to the first whole frame, fractional; agreement there: about 0 for
+    audio without a payload, 1 for an intact one)."""
+    span = (SYNC_FRAMES + 3) * hop
+    starts = loudest_segments(wave, span, SYNC_SEGMENTS)
+    low_top = lattice.low + SYNC_LOW_GROUPS * lattice.spread
+    basis = mdct.basis(hop)[:, : low_top + 8].astype(np.float32)
+    low = replace(lattice, groups=SYNC_LOW_GROUPS, signs=lattice.signs[:SYNC_LOW_GROUPS],
+                  dither=lattice.dither[:SYNC_LOW_GROUPS])  # the same lattice, first groups only
+    score = np.zeros(hop)
+    for start in starts:  # every integer shift at once: frames at start + s + j hop for s < hop
+        segment = wave[start:start + span].astype(np.float32)
+        view = np.lib.stride_tricks.sliding_window_view(segment, 2 * hop)[: (SYNC_FRAMES + 1) * hop]
+        coefs = (view @ basis).astype(np.float64).reshape(SYNC_FRAMES + 1, hop, -1).transpose(1, 0, 2)
+        scale = np.sqrt(np.maximum(_smooth(np.square(coefs)), lattice.floor**2))
+        phase = low.project(coefs, scale)
+        score += np.cos(4 * np.pi * phase).mean(axis=(1, 2))
+    coarse = int(np.argmax(score))
+    best = (-1.0, 0.0)
+    start = starts[0]
+    segment = np.pad(wave[start:start + span + 2 * hop], (0, max(0, start + span + 2 * hop - len(wave))))
+    for delta in np.arange(-1.0, 1.0 + 1e-9, 1 / 16):  # fractional: on all groups of the loudest segment
+        total = (coarse + delta) % hop  # the frame grid repeats every hop
+        piece = fractional_shift(segment, total)
+        coefs = mdct.analyse(piece[int(math.floor(total)):], hop, SYNC_FRAMES)
+        _, agreement, usable = lattice.soft(coefs)
+        value = float(np.average(agreement, weights=usable.sum(0) + 1e-9))
+        if value > best[0]:
+            best = (value, total)
+    return best[1], best[0]  # segments start on multiples of hop: the same shift holds from the wave's start
+
+
+def frame_number(pn_llr: np.ndarray, key: str | None) -> int:
+    """The payload frame number of the first received frame, from the log-likelihood ratios of the keyed
+    sequence (``pn_llr [frames]``)."""
+    pn = 1.0 - 2.0 * keyed_bits(key or "", "frames", PN_PERIOD)
+    folded = np.zeros(PN_PERIOD)
+    np.add.at(folded, np.arange(len(pn_llr)) % PN_PERIOD, pn_llr)
+    # score(f) = sum_j llr_j pn[(j + f) mod P]: circular cross-correlation
+    score = np.fft.irfft(np.conj(np.fft.rfft(folded)) * np.fft.rfft(pn), n=PN_PERIOD)
+    return int(np.argmax(score))
+
+
+def frame_sequence(key: str | None) -> np.ndarray:
+    """``[PN_PERIOD]`` bits the sender writes into the numbering group, frame ``f`` getting bit ``f mod period``."""
+    return keyed_bits(key or "", "frames", PN_PERIOD)
+
+
+def _smooth(power: np.ndarray) -> np.ndarray:
+    """The masking neighbourhood (``stdm``) over the last two axes of ``[shifts, frames, bins]``."""
+    return uniform_filter(power, size=(1, 2 * TIME_RADIUS + 1, 2 * FREQ_RADIUS + 1), mode="nearest")
+
+
+def fractional_shift(wave: np.ndarray, shift: float) -> np.ndarray:
+    """``wave`` advanced by the fractional part of ``shift`` samples (band-limited, by FFT phase); the integer
+    part is left to the caller's indexing."""
+    frac = shift - math.floor(shift)
+    if frac == 0:
+        return wave
+    n = len(wave)
+    spectrum = np.fft.rfft(wave, n)
+    return np.fft.irfft(spectrum * np.exp(2j * np.pi * np.fft.rfftfreq(n) * frac), n)
+
+
+def loudest_segments(wave: np.ndarray, span: int, count: int) -> list[int]:
+    """Starts of up to ``count`` non-overlapping segments of ``span`` samples with the most energy, loudest first."""
+    n = len(wave) // span
+    if n <= 1:
+        return [0]
+    energy = np.square(wave[: n * span]).reshape(n, span).sum(1)
+    return [int(i) * span for i in np.argsort(-energy, kind="stable")[:count]]

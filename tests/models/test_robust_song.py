@@ -1,0 +1,134 @@
+"""pixinwav-robust-v2: the photo at its own aspect ratio (a base and a sharp layer) or a file, as fountain-code
+packets over the whole song, through real 16-bit files and real codecs, found with no offset; exact, coarse with a
+warning, or a one-line error."""
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from PIL import Image
+
+from helpers import music, photo
+from pixinwav import PixinwavError, load_model, metrics
+from pixinwav.api import HiddenFile
+from pixinwav.attacks import apply
+from pixinwav.channel import pcm16_round_trip
+from pixinwav.cli import main
+from pixinwav.models import robust_song
+from pixinwav.robust import layers
+
+RATE = 44100
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model("pixinwav-robust-v2")
+
+
+@pytest.fixture(scope="module")
+def cover():
+    return music(40.0, RATE, seed=11, channels=2)  # 19 segments of 2.05 s
+
+
+@pytest.fixture(scope="module")
+def hidden(model, cover):
+    stego, report = model.hide(Image.fromarray(photo("coffee")), cover, RATE, key="k")  # 600 x 400
+    return pcm16_round_trip(stego), report
+
+
+def test_the_photo_keeps_its_aspect_and_comes_back_as_the_very_bytes_sent(model, hidden):
+    stego, report = hidden
+    p = report.payload
+    assert p["kind"] == "layers" and p["codec"] == "AVIF" and p["segments"] == 19
+    assert abs(p["width"] / p["height"] - 1.5) < 0.02  # 600 x 400 keeps 3:2
+    base, sharp = p["packets"]["base"], p["packets"]["sharp"]
+    assert base == (3, 7) and sharp[1] == 12 and sharp[0] == int(12 / 1.5)  # every 3rd segment carries the base
+    found = model.reveal_payload(stego, RATE, key="k")
+    assert found.image.shape == (3, p["height"], p["width"]) and not found.detail.startswith("warning")
+    assert torch.equal(found.image, p["compressed"].clamp(0, 1))  # the AVIF that was sent, decoded
+    assert float(metrics.ssim(found.image[None], p["sent"][None])[0]) > 0.5  # about 850 bytes in 40 s
+
+
+@pytest.mark.parametrize("attack,strength", [("mp3", 128), ("aac", 128), ("opus", 64), ("resample", 22050),
+                                             ("trim_start", 1.0), ("gain", -6)])
+def test_the_sharp_image_survives(model, hidden, attack, strength):
+    stego, report = hidden
+    attacked, rate = apply(attack, stego, RATE, strength, seed=1)
+    found = model.reveal_payload(attacked, rate, key="k")
+    assert torch.equal(found.image, report.payload["compressed"].clamp(0, 1)), found.detail
+
+
+def test_a_short_excerpt_gives_the_coarse_base_image_with_a_warning(model, hidden):
+    stego, report = hidden
+    excerpt = stego[int(6.0 * RATE):int(20.6 * RATE)]  # segments 3-9: 3 base packets, 4 of the 8 sharp ones needed
+    found = model.reveal_payload(excerpt, RATE, key="k")
+    assert found.detail.startswith("warning: only the coarse base image came back")
+    assert found.image.shape == (3, report.payload["height"], report.payload["width"])  # shown at the sharp size
+    assert float(metrics.ssim(found.image[None], report.payload["sent"][None])[0]) > 0.3
+
+
+def test_nothing_is_found_in_plain_audio_under_another_key_or_in_noise(model, cover, hidden):
+    stego, _ = hidden
+    for audio, key in ((cover, "k"), (stego, "another")):
+        with pytest.raises(PixinwavError, match="no hidden image found"):
+            model.reveal_payload(audio, RATE, key=key)
+    drowned, _ = apply("white_noise", stego, RATE, 0.0, seed=0)  # noise as loud as the music: no wrong image
+    with pytest.raises(PixinwavError, match="no hidden image found|too few of its packets"):
+        model.reveal_payload(drowned, RATE, key="k")
+
+
+def test_a_file_comes_back_exactly_and_one_too_large_is_refused(model, cover):
+    secret = HiddenFile("notes.txt", np.random.default_rng(3).bytes(900))
+    stego, report = model.hide_file(secret, cover, RATE)
+    assert report.payload["kind"] == "file" and report.payload["packets"] == 19
+    aac, rate = apply("aac", pcm16_round_trip(stego), RATE, 128)
+    assert model.reveal_payload(aac, rate).file == secret
+    with pytest.raises(PixinwavError, match=r"the file is 5,000 bytes; this song carries at most \d,\d{3}"):
+        model.hide_file(HiddenFile("big.bin", bytes(5_000)), cover, RATE)
+
+
+def test_a_packet_of_a_newer_format_is_refused_by_name(model, cover, monkeypatch):
+    monkeypatch.setattr(robust_song, "VERSION", robust_song.VERSION + 1)
+    stego, _ = model.hide(Image.fromarray(photo("rocket")), cover[: 20 * RATE], RATE)
+    monkeypatch.undo()
+    with pytest.raises(PixinwavError, match="written by a newer version"):
+        model.reveal_payload(pcm16_round_trip(stego), RATE)
+
+
+def test_layers_are_whole_files_that_fit_their_bytes_and_check_themselves():
+    image = torch.from_numpy(photo("chelsea")).permute(2, 0, 1).float() / 255  # 451 x 300
+    sharp = layers.encode(image, "sharp", 3000)
+    assert len(sharp.frame()) <= 3000 and sharp.codec == "AVIF" and min(sharp.width, sharp.height) == 256
+    assert abs(sharp.width / sharp.height - 451 / 300) < 0.02
+    assert layers.encode(image, "sharp", 3000, max_side=200).width == 200
+    base = layers.encode(image, "base", 300, show=(sharp.width, sharp.height))
+    assert len(base.frame()) <= 300 and base.codec == "WEBP" and base.image().shape == (3, sharp.height, sharp.width)
+    again = layers.Layer.from_frame(sharp.frame())
+    assert again.data == sharp.data and (again.width, again.height, again.layer) == (sharp.width, sharp.height, "sharp")
+    broken = bytearray(sharp.frame())
+    broken[40] ^= 1
+    with pytest.raises(PixinwavError, match="fails its checksum"):
+        layers.Layer.from_frame(bytes(broken))
+    with pytest.raises(PixinwavError, match="even a 16-pixel one"):
+        layers.encode(image, "sharp", 40)
+
+
+def test_cli_hides_a_photo_and_a_file_and_reveals_them(cover, tmp_path, capsys):
+    song, secret = tmp_path / "song.flac", tmp_path / "photo.jpg"
+    sf.write(song, cover, RATE, subtype="PCM_16")
+    Image.fromarray(photo("astronaut")).resize((300, 200)).save(secret, quality=60)
+    out, back = tmp_path / "s.wav", tmp_path / "back.png"
+    assert main(["hide", "--image", str(secret), "--cover", str(song), "-o", str(out), "--model", "pixinwav-robust-v2"]) == 0
+    said = capsys.readouterr().out
+    assert "payload: the photo at" in said and "coarse base image" in said
+    assert main(["reveal", str(out), "-o", str(back), "--model", "pixinwav-robust-v2"]) == 0
+    assert Image.open(back).size[0] / Image.open(back).size[1] == pytest.approx(1.5, abs=0.02)
+    assert main(["hide", "--file", str(secret), "--cover", str(song), "-o", str(tmp_path / "f.wav"),
+                 "--model", "pixinwav-robust-v2"]) == 1  # a 10 kB JPEG is more than 40 s carry
+    err = capsys.readouterr().err.strip()
+    assert "this song carries at most" in err and len(err.splitlines()) == 1
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"pixinwav " * 50)
+    assert main(["hide", "--file", str(small), "--cover", str(song), "-o", str(tmp_path / "f.wav"),
+                 "--model", "pixinwav-robust-v2"]) == 0
+    assert main(["reveal", str(tmp_path / "f.wav"), "-o", str(tmp_path / "got.bin"), "--model", "pixinwav-robust-v2"]) == 0
+    assert (tmp_path / "got.bin").read_bytes() == small.read_bytes()
