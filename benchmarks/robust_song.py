@@ -9,7 +9,8 @@ Tune on the training music (``--split train``), report on validation music (``--
     pixinwav data fetch --dest data/debian
     python benchmarks/robust_song.py --split val --per-source 3 [--model pixinwav-robust-v2] [--sources a,b]
 
-Writes ``benchmarks/results/robust_song_<split>.md`` and ``.json`` (``--out`` to change).
+Writes ``benchmarks/results/<model>_<split>.md`` and ``.json`` (``--out`` to change). ``--model pixinwav-robust-v1``
+measures v1 the same way (its 256 x 256 crop, one copy per 30 s), side by side.
 """
 from __future__ import annotations
 
@@ -65,11 +66,12 @@ def main() -> None:
 
     model = load_model(args.model)
     root = Path(args.data) / f"{args.split}_audio"
-    sources = args.sources.split(",") if args.sources else sorted(d.name for d in root.iterdir() if d.is_dir())
+    everything = sorted(d.name for d in root.iterdir() if d.is_dir())
+    sources = args.sources.split(",") if args.sources else everything
     attacks = ATTACK_LIST if not args.attacks else [
         (a.split(":")[0], float(a.split(":")[1])) for a in args.attacks.split(",")]
     photos = sorted((Path(args.data) / "val_images").rglob("*.*"))
-    out = Path(args.out or Path(__file__).parent / "results" / f"robust_song_{args.split}")
+    out = Path(args.out or Path(__file__).parent / "results" / f"{args.model}_{args.split}")
     rows, audio_rows = [], []
     tmp = Path("/tmp") / f"pixinwav-robust-song-{time.time_ns()}"
     tmp.mkdir()
@@ -77,7 +79,8 @@ def main() -> None:
         for n, path in enumerate(songs(root / source, args.per_source)):
             cover, rate = sf.read(str(path), dtype="float32", always_2d=True)
             cover = cover[: int(MAX_SONG * rate)]
-            photo_path = photos[(len(rows) + n) % len(photos)]
+            # each song its own photo, in turn (the same song gets the same photo whichever --sources are run)
+            photo_path = photos[(everything.index(source) * args.per_source + n) % len(photos)]
             start = time.perf_counter()
             try:
                 stego, report = model.hide(photo_path, cover, rate)
@@ -87,8 +90,12 @@ def main() -> None:
             hide_s = time.perf_counter() - start
             stego = through_file(stego, rate, tmp / "stego.wav")
             info = report.payload
-            with open_image(photo_path) as img:
-                reference = scaled(as_tensor(img), info["width"], info["height"])
+            if info.get("kind") != "layers":  # robust-v1: a 256 x 256 centre crop, one compressed copy per --seconds
+                reference = model.prepare_image(photo_path)
+                info = {**info, "width": 256, "height": 256, "sharp_bytes": info["image_bytes"]}
+            else:
+                with open_image(photo_path) as img:
+                    reference = scaled(as_tensor(img), info["width"], info["height"])
             codec_noise, _ = apply("mp3", cover, rate, 128)
             m = min(len(codec_noise), len(cover))
             audio_rows.append({"source": source, "song": path.name, "seconds": len(cover) / rate,

@@ -477,6 +477,9 @@ class Stego:
             raise PixinwavError("this model carries images only; a file needs pixinwav-modulo-v2 or pixinwav-robust-v2")
 
         mono = self._mono(audio, sample_rate)
+        planned = self.model.capacity(len(mono), photo, file_bytes)
+        if planned is not None:
+            return planned
         seconds = len(mono) / self.cfg.sample_rate
         side, window_s = self.cfg.image_size, self.cfg.clip_samples / self.cfg.sample_rate
         if not self.model.full_image:

@@ -128,18 +128,40 @@ def cmd_reveal(args) -> None:
     try:
         _reveal(model, args, out)
     except PixinwavError as exc:
-        # no --model: a file from the song model carries marks the default model does not read; find them and say so
+        # no --model: a file from a whole-song model carries marks the default model does not read; find them, say so
         if args.model is not None or "no hidden image found" not in str(exc) or args.offset not in (0, 0.0):
             raise
-        from . import sync
         from .data.audio import read_audio
 
-        song, audio = load_model("pixinwav-modulo-v2"), read_audio(args.stego)
-        if audio.sample_rate != song.cfg.sample_rate or not len(sync.find(audio.samples.mean(axis=1), _key(args))):
+        audio = read_audio(args.stego)
+        name = _whole_song_model(audio, _key(args))
+        if name is None:
             raise
-        print("the default model found nothing, but the file carries pixinwav-modulo-v2's marks: revealing with it "
-              "(pass --model pixinwav-modulo-v2 to go there directly)", file=sys.stderr)
-        _reveal(song, args, out, audio)
+        print(f"the default model found nothing, but the file carries {name}'s marks: revealing with it "
+              f"(pass --model {name} to go there directly)", file=sys.stderr)
+        _reveal(load_model(name), args, out, audio)
+
+
+def _whole_song_model(audio, key: str | None) -> str | None:
+    """The whole-song model whose marks ``audio`` carries (pixinwav-modulo-v2's sync marks in the exact samples,
+    or pixinwav-robust-v2's frame grid), or None."""
+    import numpy as np
+
+    from . import sync
+    from .api import load_model
+    from .data.audio import resample
+    from .models.robust import MIN_AGREEMENT
+    from .robust import alignment
+
+    mono = audio.samples.mean(axis=1)
+    if audio.sample_rate == load_model("pixinwav-modulo-v2").cfg.sample_rate and len(sync.find(mono, key)):
+        return "pixinwav-modulo-v2"
+    robust = load_model("pixinwav-robust-v2").model
+    if len(mono) < robust.min_cover_samples * audio.sample_rate / robust.cfg.sample_rate:
+        return None
+    wave = resample(mono, audio.sample_rate, robust.cfg.sample_rate).astype(np.float64)
+    _, agreement = alignment.align(wave, robust.lattice(key), robust.hop)
+    return "pixinwav-robust-v2" if agreement >= MIN_AGREEMENT else None
 
 
 def _reveal(model, args, out: Path, audio=None) -> None:

@@ -154,6 +154,11 @@ class StegoScheme(nn.Module):
         """What the audio carries, for ``pixinwav info`` (coefficients, pilots, ...); empty if nothing to say."""
         return {}
 
+    def capacity(self, samples: int, photo: tuple[int, int] | None, file_bytes: int | None) -> dict | None:
+        """Whole-song models that plan by the song's length alone: what a mono cover of ``samples`` (the model's
+        rate) carries, as ``Stego.capacity`` reports it (with ``lines``); None: the caller measures it."""
+        return None
+
     def whole_steps(self, change: np.ndarray, cover: np.ndarray) -> np.ndarray:
         """Schemes with ``whole_step_changes``: a change ``[T]`` (in 16-bit steps) brought to a cover's own rate,
         as whole steps rounded the scheme's way for that mono cover ``[T]`` (in steps)."""

@@ -42,6 +42,7 @@ OVERHEAD = HEAD.size + hidden_file.PACKET_ID + 4  # head, RaptorQ's packet id, C
 MAX_STREAM = (1 << 24) - 1
 BASE_EVERY = 3  # one segment in this many carries the base image (a 30 s excerpt holds 4 or 5)
 BASE_SOURCE = 3  # packets the base image takes
+MIN_PHOTO_BYTES = 400  # the smallest sharp layer worth sending (an AVIF file's own overhead is about 300 bytes)
 NUMBERING_HZ = 1500  # the frame-numbering group sits here: loud in music, kept well by codecs
 MIN_PRESENT = 0.75  # a segment cut by the file's ends is decoded when this share of its frames arrived
 DECODE_ITERATIONS = 100
@@ -130,6 +131,42 @@ class RobustSongStego(StegoScheme):
         source = max(1, int(sharp_segments * min(share, 1.0)))
         return BASE_SOURCE * self.symbol_bytes, source * self.symbol_bytes
 
+    def capacity(self, samples: int, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
+        segments = self.segments(samples)
+        base, sharp = self.image_budget(segments, None) if segments else (0, 0)
+        most = self.file_capacity(segments)
+        lines = [f"{segments} segments of {self.segment_seconds:.2f} s, one packet of {self.symbol_bytes} bytes each; "
+                 f"every packet sent {self.cfg.redundancy:g} times over: a sharp image of up to {sharp - layers.OVERHEAD:,} "
+                 f"bytes (AVIF) and a coarse base of {base - layers.OVERHEAD} bytes (WebP) that any 30 s carry"]
+        report = {"seconds": samples / self.cfg.sample_rate, "segments": segments, "sharp_bytes": sharp - layers.OVERHEAD,
+                  "base_bytes": base - layers.OVERHEAD, "file_bytes": most, "largest": {}}
+        for name, (w, h) in (("4:3", (4000, 3000)), ("3:2", (3000, 2000)), ("16:9", (3840, 2160)), ("1:1", (4096, 4096))):
+            fw, fh = layers.planned_size(w, h, sharp)
+            report["largest"][name] = [fw, fh]
+            lines.append(f"a {name} photo goes at about {fw} x {fh} (about {layers.SHARP_BPP:g} bit per pixel)")
+        if photo is not None:
+            sent = layers.planned_size(*photo, sharp)
+            report["photo"] = {"size": list(photo), "sent_at": list(sent)}
+            lines.append(f"the photo ({photo[0]} x {photo[1]}) goes at about {sent[0]} x {sent[1]}"
+                         + ("" if sent == tuple(photo) else "; a longer song carries it larger"))
+        lines.append(f"or a file of up to {most:,} bytes, exactly")
+        if file_bytes is not None:
+            need = hidden_file.source_count(hidden_file.HiddenFile.frame_size(file_bytes, "x" * 64), self.symbol_bytes)
+            fits = need * self.cfg.redundancy <= segments
+            report["file"] = {"bytes": file_bytes, "packets": need, "seconds": need * self.cfg.redundancy
+                              * self.segment_seconds, "fits": fits}
+            lines.append(f"the file ({file_bytes:,} bytes) needs {need} packets, {report['file']['seconds']:.0f} s of "
+                         "music with its spares: " + ("it fits" if fits else "this song is too short for it"))
+        report["lines"] = lines
+        return report
+
+    def min_photo_seconds(self) -> float:
+        """Seconds of music the smallest useful photo needs at the default redundancy."""
+        segments = BASE_EVERY
+        while self.image_budget(segments, None)[1] < MIN_PHOTO_BYTES:
+            segments += 1
+        return segments * self.segment_seconds
+
     # --- packets -------------------------------------------------------------------------------------------
     def _message(self, stream: str, length: int, packet: bytes) -> np.ndarray:
         body = HEAD.pack(VERSION << 28 | STREAMS.index(stream) << 24 | length) + packet
@@ -164,6 +201,13 @@ class RobustSongStego(StegoScheme):
         mono = cover[0].detach().cpu().double().numpy()
         segments = self.segments(len(mono))
         base_bytes, sharp_bytes = self.image_budget(segments, seconds)
+        need = math.ceil(MIN_PHOTO_BYTES / self.symbol_bytes) * self.segment_seconds * BASE_EVERY / (BASE_EVERY - 1)
+        if sharp_bytes < MIN_PHOTO_BYTES and seconds and seconds < need:
+            raise PixinwavError(f"--seconds {seconds:g} of music carry {sharp_bytes} bytes of photo; a photo needs "
+                                f"{MIN_PHOTO_BYTES} or more: give --seconds {math.ceil(need)} or more")
+        if sharp_bytes < MIN_PHOTO_BYTES:
+            raise PixinwavError(f"this model needs about {self.min_photo_seconds():.0f} s of music to carry a photo; the "
+                                f"cover has {len(mono) / self.cfg.sample_rate:.1f} s: use a longer song")
         photo = image[0].detach().cpu().float()
         sharp = layers.encode(photo, "sharp", sharp_bytes, max_side)
         base = layers.encode(photo, "base", base_bytes, show=(sharp.width, sharp.height))

@@ -79,15 +79,12 @@ def encode(photo: torch.Tensor, layer: str, budget: int, max_side: int | None = 
            show: tuple[int, int] | None = None) -> Layer:
     """``photo [C, H, W]`` in [0, 1] as a layer whose frame takes at most ``budget`` bytes. ``show``: (width,
     height) to show it at (the base: the sharp layer's size; default its own size)."""
-    codec, bpp = ("WEBP", BASE_BPP) if layer == "base" else ("AVIF", SHARP_BPP)
+    codec = "WEBP" if layer == "base" else "AVIF"
     room = budget - OVERHEAD
     channels, height, width = photo.shape
     pil = to_pil(photo)
-    short, long = min(width, height), max(width, height)
-    side = math.sqrt(max(room, 1) * 8 / bpp * short / long)  # the short side that gives ``bpp``
-    if layer == "sharp":
-        side = max(side, min(MIN_SHORT_SIDE, short))
-    side = min(side, short, (max_side or long) * short / long)
+    short = min(width, height)
+    side = planned_side(width, height, layer, budget, max_side)
     while side >= SMALLEST_SIDE:
         size = (max(1, round(width * side / short)), max(1, round(height * side / short)))
         scaled = pil if size == pil.size else pil.resize(size, Image.LANCZOS)
@@ -99,6 +96,24 @@ def encode(photo: torch.Tensor, layer: str, budget: int, max_side: int | None = 
         side *= SHRINK
     raise PixinwavError(f"the music carries {budget} bytes for the {layer} image; even a {SMALLEST_SIDE}-pixel one "
                         "takes more: use a longer song or fewer --seconds per copy")
+
+
+def planned_side(width: int, height: int, layer: str, budget: int, max_side: int | None = None) -> float:
+    """The short side a ``width`` x ``height`` photo is sent at first in ``budget`` bytes (``encode`` goes smaller
+    only when even the lowest quality does not fit)."""
+    bpp = BASE_BPP if layer == "base" else SHARP_BPP
+    short, long = min(width, height), max(width, height)
+    side = math.sqrt(max(budget - OVERHEAD, 1) * 8 / bpp * short / long)  # the short side that gives ``bpp``
+    if layer == "sharp":
+        side = max(side, min(MIN_SHORT_SIDE, short))
+    return min(side, short, (max_side or long) * short / long)
+
+
+def planned_size(width: int, height: int, budget: int, max_side: int | None = None) -> tuple[int, int]:
+    """(width, height) the sharp layer of a ``width`` x ``height`` photo is planned at in ``budget`` bytes."""
+    side = planned_side(width, height, "sharp", budget, max_side)
+    short = min(width, height)
+    return max(1, round(width * side / short)), max(1, round(height * side / short))
 
 
 def _best_quality(image: Image.Image, codec: str, room: int) -> tuple[bytes, int] | None:

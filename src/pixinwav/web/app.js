@@ -113,7 +113,9 @@ $("hide-form").addEventListener("submit", async (e) => {
     `${report.seconds_used.toFixed(1)} s of the ${report.seconds.toFixed(1)} s song carry it`];
   const p = report.payload;
   if (p.kind === "image tiles") facts.push(`the photo at ${p.width} x ${p.height} in ${p.tiles} tiles`);
-  if (p.kind === "file") facts.push(`the file ${p.name} (${p.bytes.toLocaleString()} bytes, exact) in ${p.packets} windows`);
+  if (p.kind === "layers") facts.push(`the photo at ${p.width} x ${p.height} (${p.sharp_bytes.toLocaleString()} bytes of AVIF) ` +
+    `and a coarse base image, in fountain-code packets over ${p.segments} segments`);
+  if (p.kind === "file") facts.push(`the file ${p.name} (${p.bytes.toLocaleString()} bytes, exact) in ${p.packets} packets`);
   $("hide-facts").replaceChildren(...facts.map((t) => Object.assign(document.createElement("li"), { textContent: t })),
     ...report.warnings.map((t) => Object.assign(document.createElement("li"), { textContent: `warning: ${t}`, className: "warning" })));
   busy("hide", false, "done");
