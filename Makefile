@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint serve bench bench-quality bench-commands bench-curve bench-robustness bench-song venv clean
+.PHONY: demo test lint serve bench bench-quality bench-commands bench-curve bench-robustness bench-song bench-robust-song venv clean
 
 venv: $(STAMP)
 
@@ -52,6 +52,14 @@ bench-robustness: $(STAMP)
 # needs `pixinwav data fetch --dest data/debian`)
 bench-song: $(STAMP)
 	$(BIN)/python benchmarks/song.py
+
+# the robust song model on whole songs of four sources through 15 attacks, per source, then robust-v1 the same
+# way (two processes each; about 25 minutes per model on 2 cores; needs `pixinwav data fetch --dest data/debian`)
+bench-robust-song: $(STAMP)
+	for m in pixinwav-robust-v2 pixinwav-robust-v1; do \
+	  $(BIN)/python benchmarks/robust_song.py --model $$m --sources drascula-music,freedroidrpg-data --out /tmp/$$m-a & \
+	  $(BIN)/python benchmarks/robust_song.py --model $$m --sources supertux-data,warmux-data --out /tmp/$$m-b; wait; \
+	  $(BIN)/python benchmarks/robust_song.py --model $$m --merge /tmp/$$m-a.json /tmp/$$m-b.json; done
 
 clean:
 	rm -rf $(VENV) demo_out runs

@@ -8,6 +8,10 @@ Tune on the training music (``--split train``), report on validation music (``--
 
     pixinwav data fetch --dest data/debian
     python benchmarks/robust_song.py --split val --per-source 3 [--model pixinwav-robust-v2] [--sources a,b]
+    # or two processes over halves of the sources, then one table:
+    python benchmarks/robust_song.py --split val --sources drascula-music,freedroidrpg-data --out /tmp/a &
+    python benchmarks/robust_song.py --split val --sources supertux-data,warmux-data --out /tmp/b
+    python benchmarks/robust_song.py --split val --merge /tmp/a.json /tmp/b.json
 
 Writes ``benchmarks/results/<model>_<split>.md`` and ``.json`` (``--out`` to change). ``--model pixinwav-robust-v1``
 measures v1 the same way (its 256 x 256 crop, one copy per 30 s), side by side.
@@ -62,7 +66,19 @@ def main() -> None:
     p.add_argument("--attacks", default=None, help="NAME:STRENGTH,... (default: the list in this file)")
     p.add_argument("--visqol", action="store_true", help="ViSQOL on the first 20 s of each stego (slow)")
     p.add_argument("--out", default=None)
+    p.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                   help="no run: join the JSON of runs over different --sources into one table (written to --out)")
     args = p.parse_args()
+    if args.merge:
+        runs = [json.loads(Path(f).read_text()) for f in args.merge]
+        rows, audio_rows = [r for run in runs for r in run["rows"]], [a for run in runs for a in run["audio"]]
+        sources = list(dict.fromkeys(a["source"] for a in audio_rows))
+        attacks = list(dict.fromkeys((r["attack"], r["strength"]) for r in rows))
+        out = Path(args.out or Path(__file__).parent / "results" / f"{args.model}_{args.split}")
+        out.with_suffix(".json").write_text(json.dumps({"rows": rows, "audio": audio_rows}, indent=1))
+        out.with_suffix(".md").write_text(summary(rows, audio_rows, sources, attacks) + "\n")
+        print(out.with_suffix(".md").read_text())
+        return
 
     model = load_model(args.model)
     root = Path(args.data) / f"{args.split}_audio"

@@ -16,6 +16,7 @@ from .attacks import ATTACKS, apply
 from .data.images import load_image
 from .errors import PixinwavError
 from .evaluate import through_file
+from .tiles import scaled
 
 VISQOL_SECONDS = 20.0  # ViSQOL on the first seconds of each stego (it is slow on long files)
 AUDIO_KEYS = ("audio/snr", "audio/louder_cells", "audio/visqol")
@@ -56,7 +57,8 @@ def run(models: dict, images: list[Path], covers: list[tuple[np.ndarray, int, st
     with tempfile.TemporaryDirectory(prefix="pixinwav-attacks-") as tmp:
         for name, model in models.items():
             for i, ((cover, rate, label), image) in enumerate(zip(covers, images)):
-                secret = load_image(image, 256, 3)
+                # models that send the photo at its own size are measured at the size they sent it (as `eval` does)
+                secret = model.prepare_image(image) if model.model.full_image else load_image(image, 256, 3)
                 offset = {"offset": "auto"} if is_window_model(model) else {}
                 try:
                     seconds = {"seconds": payload_seconds} if model.whole_file and payload_seconds else {}
@@ -79,10 +81,14 @@ def run(models: dict, images: list[Path], covers: list[tuple[np.ndarray, int, st
                     try:
                         revealed, found = model.reveal_with_report(attacked, attacked_rate, **offset)
                         revealed = revealed.expand(3, -1, -1) if revealed.shape[0] == 1 else revealed
-                        revealed = torch.nn.functional.interpolate(revealed[None], size=secret.shape[1:], mode="area")[0]
+                        if model.model.full_image:
+                            reference = scaled(secret, revealed.shape[2], revealed.shape[1])
+                        else:
+                            reference = secret
+                            revealed = torch.nn.functional.interpolate(revealed[None], size=secret.shape[1:], mode="area")[0]
                         # an image written with a warning that it is damaged is not counted as recovered
-                        quality = {"image/ssim": float(metrics.ssim(revealed[None], secret[None])[0]),
-                                   "image/psnr": float(metrics.psnr(revealed[None], secret[None])[0]),
+                        quality = {"image/ssim": float(metrics.ssim(revealed[None], reference[None])[0]),
+                                   "image/psnr": float(metrics.psnr(revealed[None], reference[None])[0]),
                                    "recovered": int(not found.startswith("warning")), "warned": int(found.startswith("warning"))}
                     except PixinwavError:
                         quality = {"image/ssim": float("nan"), "image/psnr": float("nan"), "recovered": 0, "warned": 0}

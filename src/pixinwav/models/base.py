@@ -154,9 +154,9 @@ class StegoScheme(nn.Module):
         """What the audio carries, for ``pixinwav info`` (coefficients, pilots, ...); empty if nothing to say."""
         return {}
 
-    def capacity(self, samples: int, photo: tuple[int, int] | None, file_bytes: int | None) -> dict | None:
-        """Whole-song models that plan by the song's length alone: what a mono cover of ``samples`` (the model's
-        rate) carries, as ``Stego.capacity`` reports it (with ``lines``); None: the caller measures it."""
+    def capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict | None:
+        """Whole-song models that plan from the mono cover (the model's rate) alone: what it carries, as
+        ``Stego.capacity`` reports it (with ``lines``); None: the caller measures it."""
         return None
 
     def whole_steps(self, change: np.ndarray, cover: np.ndarray) -> np.ndarray:

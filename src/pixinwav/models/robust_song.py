@@ -33,7 +33,7 @@ from ..errors import PixinwavError
 from ..robust import alignment, code, layers, mdct
 from ..robust.stdm import Lattice, keyed_permutation
 from .base import Extracted, Hidden, StegoScheme
-from .robust import FLOOR, MIN_AGREEMENT
+from .robust import MIN_AGREEMENT
 
 VERSION = 1  # the packet format: a receiver refuses a packet of another version with a message, never guesses
 STREAMS = ("base", "sharp", "file")
@@ -44,6 +44,11 @@ BASE_EVERY = 3  # one segment in this many carries the base image (a 30 s excerp
 BASE_SOURCE = 3  # packets the base image takes
 MIN_PHOTO_BYTES = 400  # the smallest sharp layer worth sending (an AVIF file's own overhead is about 300 bytes)
 NUMBERING_HZ = 1500  # the frame-numbering group sits here: loud in music, kept well by codecs
+# Masking scale (per coefficient, full scale 1) under which the cover counts as silent: robust-v1's -75 dB left
+# the groups of quiet, band-limited music empty (a WarMUX track: 33 of 65 segments decoded, 61 at -92 dB; the
+# change there is 104 dB under full scale, at the 16-bit file's own rounding level)
+FLOOR = 10 ** (-92 / 20)
+MIN_USABLE = 0.4  # a segment whose data groups are over the floor this often decodes (the sender plans with it)
 MIN_PRESENT = 0.75  # a segment cut by the file's ends is decoded when this share of its frames arrived
 DECODE_ITERATIONS = 100
 
@@ -118,25 +123,37 @@ class RobustSongStego(StegoScheme):
         return {"segment_seconds": round(self.segment_seconds, 3), "bytes_per_segment": self.symbol_bytes,
                 "code_rate": self.cfg.code_rate, "spread": self.cfg.spread, "change_db": self.cfg.change_db}
 
-    def file_capacity(self, segments: int) -> int:
-        """The largest file (bytes, with its name) that ``segments`` carry, each packet sent ``redundancy`` times."""
-        source = int(segments / self.cfg.redundancy)
+    def carrying(self, mono: np.ndarray) -> np.ndarray:
+        """``[segments]`` bool: the segments of a mono cover (the model's rate) loud enough across the band to
+        decode (a packet in the others is sent, but the sender does not count on it)."""
+        segments, seg = self.segments(len(mono)), self.cfg.segment_frames
+        lattice = self.lattice(None)  # (the floor test does not depend on the key)
+        usable = lattice.usable(lattice.scale(mdct.analyse(mono, self.hop, segments * seg)))[:, self.data_groups]
+        return usable.reshape(segments, -1).mean(axis=1) >= MIN_USABLE
+
+    def file_capacity(self, good: int) -> int:
+        """The largest file (bytes, with its name) that ``good`` carrying segments hold, each packet sent
+        ``redundancy`` times."""
+        source = int(good / self.cfg.redundancy)
         return max(0, source * self.symbol_bytes - hidden_file.HiddenFile.frame_size(0))
 
-    def image_budget(self, segments: int, seconds: float | None) -> tuple[int, int]:
-        """(bytes of the base image's frame, of the sharp image's frame) for a song of ``segments``, the sharp
-        image as large as ``seconds`` of music carry (default: the song over ``cfg.redundancy``)."""
-        sharp_segments = segments - math.ceil(segments / BASE_EVERY)
-        share = seconds / (segments * self.segment_seconds) if seconds else 1 / self.cfg.redundancy
-        source = max(1, int(sharp_segments * min(share, 1.0)))
+    def image_budget(self, good: np.ndarray, seconds: float | None) -> tuple[int, int]:
+        """(bytes of the base image's frame, of the sharp image's frame) for a song whose segments carry where
+        ``good`` says, the sharp image as large as ``seconds`` of music carry (default: the song over
+        ``cfg.redundancy``)."""
+        sharp = int(sum(g for s, g in enumerate(good) if s % BASE_EVERY))
+        share = seconds / (len(good) * self.segment_seconds) if seconds else 1 / self.cfg.redundancy
+        source = max(1, int(sharp * min(share, 1.0)))
         return BASE_SOURCE * self.symbol_bytes, source * self.symbol_bytes
 
-    def capacity(self, samples: int, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
-        segments = self.segments(samples)
-        base, sharp = self.image_budget(segments, None) if segments else (0, 0)
-        most = self.file_capacity(segments)
-        lines = [f"{segments} segments of {self.segment_seconds:.2f} s, one packet of {self.symbol_bytes} bytes each; "
-                 f"every packet sent {self.cfg.redundancy:g} times over: a sharp image of up to {sharp - layers.OVERHEAD:,} "
+    def capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
+        good = self.carrying(mono)
+        segments, samples = len(good), len(mono)
+        base, sharp = self.image_budget(good, None) if segments else (0, 0)
+        most = self.file_capacity(int(good.sum()))
+        lines = [f"{segments} segments of {self.segment_seconds:.2f} s ({int(good.sum())} loud enough across the band "
+                 f"to count on), one packet of {self.symbol_bytes} bytes each; every packet sent {self.cfg.redundancy:g} "
+                 f"times over: a sharp image of up to {sharp - layers.OVERHEAD:,} "
                  f"bytes (AVIF) and a coarse base of {base - layers.OVERHEAD} bytes (WebP) that any 30 s carry"]
         report = {"seconds": samples / self.cfg.sample_rate, "segments": segments, "sharp_bytes": sharp - layers.OVERHEAD,
                   "base_bytes": base - layers.OVERHEAD, "file_bytes": most, "largest": {}}
@@ -152,7 +169,7 @@ class RobustSongStego(StegoScheme):
         lines.append(f"or a file of up to {most:,} bytes, exactly")
         if file_bytes is not None:
             need = hidden_file.source_count(hidden_file.HiddenFile.frame_size(file_bytes, "x" * 64), self.symbol_bytes)
-            fits = need * self.cfg.redundancy <= segments
+            fits = need * self.cfg.redundancy <= good.sum()
             report["file"] = {"bytes": file_bytes, "packets": need, "seconds": need * self.cfg.redundancy
                               * self.segment_seconds, "fits": fits}
             lines.append(f"the file ({file_bytes:,} bytes) needs {need} packets, {report['file']['seconds']:.0f} s of "
@@ -163,7 +180,7 @@ class RobustSongStego(StegoScheme):
     def min_photo_seconds(self) -> float:
         """Seconds of music the smallest useful photo needs at the default redundancy."""
         segments = BASE_EVERY
-        while self.image_budget(segments, None)[1] < MIN_PHOTO_BYTES:
+        while self.image_budget(np.ones(segments, bool), None)[1] < MIN_PHOTO_BYTES:
             segments += 1
         return segments * self.segment_seconds
 
@@ -199,15 +216,18 @@ class RobustSongStego(StegoScheme):
         if max_side is not None and max_side < 1:
             raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
         mono = cover[0].detach().cpu().double().numpy()
-        segments = self.segments(len(mono))
-        base_bytes, sharp_bytes = self.image_budget(segments, seconds)
+        good = self.carrying(mono)
+        segments = len(good)
+        base_bytes, sharp_bytes = self.image_budget(good, seconds)
         need = math.ceil(MIN_PHOTO_BYTES / self.symbol_bytes) * self.segment_seconds * BASE_EVERY / (BASE_EVERY - 1)
         if sharp_bytes < MIN_PHOTO_BYTES and seconds and seconds < need:
             raise PixinwavError(f"--seconds {seconds:g} of music carry {sharp_bytes} bytes of photo; a photo needs "
                                 f"{MIN_PHOTO_BYTES} or more: give --seconds {math.ceil(need)} or more")
         if sharp_bytes < MIN_PHOTO_BYTES:
+            quiet = f", of which {int(good.sum()) * self.segment_seconds:.0f} s loud enough across the band" \
+                if good.mean() < 0.9 else ""
             raise PixinwavError(f"this model needs about {self.min_photo_seconds():.0f} s of music to carry a photo; the "
-                                f"cover has {len(mono) / self.cfg.sample_rate:.1f} s: use a longer song")
+                                f"cover has {len(mono) / self.cfg.sample_rate:.1f} s{quiet}: use a longer or louder song")
         photo = image[0].detach().cpu().float()
         sharp = layers.encode(photo, "sharp", sharp_bytes, max_side)
         base = layers.encode(photo, "base", base_bytes, show=(sharp.width, sharp.height))
@@ -238,14 +258,15 @@ class RobustSongStego(StegoScheme):
         carries at ``cfg.redundancy``, saying how much it does."""
         self.check_cover(cover)
         mono = cover[0].detach().cpu().double().numpy()
-        segments = self.segments(len(mono))
+        good = self.carrying(mono)
+        segments, loud = len(good), int(good.sum())
         frame = file.frame()
         source = hidden_file.source_count(len(frame), self.symbol_bytes)
-        if source * self.cfg.redundancy > segments:
+        if source * self.cfg.redundancy > loud:
             raise PixinwavError(f"the file is {len(file.data):,} bytes; this song carries at most "
-                                f"{self.file_capacity(segments):,} ({segments} segments of {self.segment_seconds:.2f} s, "
-                                f"{self.symbol_bytes} bytes each, every packet sent {self.cfg.redundancy:g} times over): "
-                                "use a longer song or a smaller file")
+                                f"{self.file_capacity(loud):,} ({loud} of its {segments} segments of "
+                                f"{self.segment_seconds:.2f} s are loud enough, {self.symbol_bytes} bytes each, every "
+                                f"packet sent {self.cfg.redundancy:g} times over): use a longer song or a smaller file")
         packets = hidden_file.packets(frame, self.symbol_bytes, segments - source)
         container = self._write(mono, key, [("file", len(frame), p) for p in packets[:segments]])
         info = {"kind": "file", "name": file.name, "bytes": len(file.data), "segments": segments, "packets": segments,

@@ -80,6 +80,12 @@ class Lattice:
     def scale(self, coefs: np.ndarray) -> np.ndarray:
         return masking_scale(coefs, TIME_RADIUS, FREQ_RADIUS, self.floor)
 
+    def usable(self, scale: np.ndarray) -> np.ndarray:
+        """``[frames, bins]`` masking scale -> ``[frames, groups]``: where a group is not in near-silence (most of its
+        bins over twice the floor); elsewhere it carries nothing readable."""
+        band = scale[:, self.low:self.high].reshape(len(scale), self.groups, self.spread)
+        return (band > 2 * self.floor).mean(-1) > 0.5
+
     def embed(self, coefs: np.ndarray, bits: np.ndarray) -> np.ndarray:
         """``coefs [frames, bins]``, ``bits [frames, groups]`` -> stego coefficients. The scale is taken from the
         stego itself (a few fixed-point rounds), so the receiver, which only has the stego, derives the same."""
@@ -103,8 +109,7 @@ class Lattice:
         unevenly, so a bit's confidence must follow its own neighbourhood."""
         scale = self.scale(coefs)
         phase = self.project(coefs, scale)
-        band = scale[:, self.low:self.high].reshape(len(coefs), self.groups, self.spread)
-        usable = (band > 2 * self.floor).mean(-1) > 0.5  # a group in near-silence carries nothing readable
+        usable = self.usable(scale)
         closeness = np.cos(4 * np.pi * phase) * usable
         agreement = closeness.sum(0) / np.maximum(usable.sum(0), 1)
         size = (2 * RELIABILITY_FRAMES + 1, 2 * RELIABILITY_GROUPS + 1)
