@@ -136,7 +136,7 @@ def test_covers_and_arguments_of_every_kind_the_api_is_given(models, song, model
     if name == "key empty" and model_name == "pixinwav-small-v0":
         words = "takes no key"
     if name == "1 LSB of dither" and model_name == "pixinwav-robust-v2":
-        words = "needs about 25 s of music"  # 16 s is too short for its photo (dither: test_robust_song.py)
+        words = "needs about 29 s of music"  # 16 s is too short for its photo (dither: test_robust_song.py)
     if name == "1 LSB of dither" and model_name == "pixinwav-modulo-v2":
         words = "loud enough"  # the song model skips every window where the change would not sit 25 dB under
     with pytest.raises(PixinwavError, match=_re(words)):
@@ -221,8 +221,8 @@ def cli_cases(d):
                                   str(d / "o.wav"), "--model", "pixinwav-modulo-v2"], "is empty"),
         ("modulo-v2 --offset", hide("pixinwav-modulo-v2", "--offset", "2"), "drop --offset"),
         ("robust --max-side", hide("pixinwav-robust-v1", "--max-side", "100"), "--max-side does not apply"),
-        ("robust-v2 photo in 16 s", hide("pixinwav-robust-v2"), "needs about 25 s of music to carry a photo"),
-        ("robust-v2 --seconds too few", hide("pixinwav-robust-v2", "--seconds", "4"), "give --seconds 16 or more"),
+        ("robust-v2 photo in 16 s", hide("pixinwav-robust-v2"), "needs about 29 s of music to carry a photo"),
+        ("robust-v2 --seconds too few", hide("pixinwav-robust-v2", "--seconds", "4"), "give --seconds 19 or more"),
         ("robust-v2 --quality", hide("pixinwav-robust-v2", "--quality", "50"), "--quality does not apply"),
         ("info of a name that is no model", ["info", "pixinwav-nope"], "shipped models: pixinwav-"),
         ("capacity of a missing song", ["capacity", str(d / "none.wav")], "audio file not found"),

@@ -259,11 +259,11 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
     "robust-rgb": {"scheme": "robust", "sample_rate": 16000, "hop": 512, "frame": 1024, "frames": 96,
                    "band": [0.0375, 0.875], "widths": [], "batchnorm": False},
     # The robust scheme over the whole song (pixinwav-robust-v2): the same channel at 10 bins per bit, one
-    # fountain-code packet per 2 s segment under a rate-1/3 LDPC code; the photo as large as the song carries with
-    # every packet sent 1.5 times over (tuned on training music: benchmarks/robust_song.py --split train).
+    # packet per 2 s segment under a rate-1/3 LDPC code (864 of 2,560 bits: 96 bytes of stream per packet); every
+    # packet sent 1.5 times over, the copies' soft bits added up (tuned on training music).
     "robust-song-rgb": {"scheme": "robust", "song": True, "sample_rate": 16000, "hop": 512, "frame": 1024,
                         "frames": 96, "band": [0.0375, 0.875], "widths": [], "batchnorm": False, "spread": 10,
-                        "code_rate": 0.333, "redundancy": 1.5},
+                        "code_rate": 0.3375, "redundancy": 1.5},
     # A toy model for tests: 32 x 32 RGB in 2,288 samples, 256 x 128 container.
     "tiny-rgb": {"image_size": 32, "frame": 256, "hop": 16, "frames": 128, "widths": [8, 16],
                  "synthesis": "least_squares", "snr_db": 20.0, "batchnorm": False, "reveal_norm": "row"},

@@ -41,7 +41,9 @@ def test_the_photo_keeps_its_aspect_and_comes_back_as_the_very_bytes_sent(model,
     assert p["kind"] == "layers" and p["codec"] == "AVIF" and p["segments"] == 19
     assert abs(p["width"] / p["height"] - 1.5) < 0.02  # 600 x 400 keeps 3:2
     base, sharp = p["packets"]["base"], p["packets"]["sharp"]
-    assert base == (3, 7) and sharp[1] == 12 and sharp[0] == int(12 / 1.5)  # every 3rd segment carries the base
+    # every 3rd segment carries one of 4 base packets; the 12 others 8 distinct sharp packets (12 / 1.5), 7 of them
+    # source packets and one spare, each sent once or twice
+    assert base == (3, 4) and sharp[1] == 8 and sharp[0] <= 7
     found = model.reveal_payload(stego, RATE, key="k")
     assert found.image.shape == (3, p["height"], p["width"]) and not found.detail.startswith("warning")
     assert torch.equal(found.image, p["compressed"].clamp(0, 1))  # the AVIF that was sent, decoded
@@ -79,10 +81,10 @@ def test_nothing_is_found_in_plain_audio_under_another_key_or_in_noise(model, co
 def test_a_file_comes_back_exactly_and_one_too_large_is_refused(model, cover):
     secret = HiddenFile("notes.txt", np.random.default_rng(3).bytes(900))
     stego, report = model.hide_file(secret, cover, RATE)
-    assert report.payload["kind"] == "file" and report.payload["packets"] == 19
+    assert report.payload["kind"] == "file" and report.payload["packets"] == 12  # 19 segments over 1.5
     aac, rate = apply("aac", pcm16_round_trip(stego), RATE, 128)
     assert model.reveal_payload(aac, rate).file == secret
-    with pytest.raises(PixinwavError, match=r"the file is 5,000 bytes; this song carries at most \d,\d{3}"):
+    with pytest.raises(PixinwavError, match=r"the file is 5,000 bytes; this song carries at most 950 "):
         model.hide_file(HiddenFile("big.bin", bytes(5_000)), cover, RATE)
 
 
@@ -143,7 +145,7 @@ def test_cli_hides_a_photo_and_a_file_and_reveals_them(cover, tmp_path, capsys):
 
 
 def test_a_file_written_by_this_release_keeps_revealing(model):
-    """A committed stego (a 114-byte text in 8 s of 16 kHz music): files of a released model keep revealing."""
+    """A committed stego (a 60-byte text in 8 s of 16 kHz music): files of a released model keep revealing."""
     from pathlib import Path
 
     fixtures = Path(__file__).parents[1] / "fixtures"

@@ -1,20 +1,24 @@
-"""The robust scheme over the whole song, rateless: a photo that grows with the song, or a file, bit-exact, in
-self-contained packets that survive codecs, resampling, noise and cuts (``pixinwav-robust-v2``).
+"""The robust scheme over the whole song: a photo that grows with the song, or a file, bit-exact, in packets that
+survive codecs, resampling, noise and cuts, found with no offset (``pixinwav-robust-v2``).
 
 The channel is robust-v1's (``models/robust.py``): the song downmixed to 16 kHz, MDCT frames of 32 ms, groups of
 ``spread`` bins between 300 Hz and 7 kHz each carrying one bit by spread-transform dither modulation at
 ``change_db`` under the song's own masking level; one group numbers the frames with a keyed sequence, so the
-receiver finds the frame grid and every frame's number with no offset (``robust/alignment.py``).
+receiver finds the frame grid and every frame's number with no offset (``robust/alignment.py``), and one group
+carries a short layout header over and over (what the song holds and how many packets), which the receiver adds
+up over every frame it has.
 
-What changes is the payload. The song is cut into segments of ``segment_frames`` frames (2 s); each segment
-carries one packet: an LDPC codeword of rate ``code_rate`` (interleaved over the segment) holding a short packet
-head (format version, which stream, the stream's length), one RaptorQ packet of that stream and a CRC-32. The
-streams are fountain codes (``hidden_file.py``): any enough packets from anywhere rebuild them, so a segment
-lost to a codec's bad second, a cut or an excerpt costs nothing as long as enough others arrive, and a longer
-song carries more packets, hence a larger image. A photo goes as two layers (``robust/layers.py``): every
-``BASE_EVERY``-th segment carries the small base image (``BASE_SOURCE`` packets' worth: an excerpt of 30 s
-holds enough of them), the others the sharp one, as large as ``seconds`` of music carry (default: the song over
-``cfg.redundancy``: each packet sent about that many times over). A file fills every segment.
+The payload: the song is cut into segments of ``segment_frames`` frames (2 s); each carries one packet, an LDPC
+codeword of rate ``code_rate`` (interleaved over the segment) holding a packet head (format version, stream, the
+stream's length), one RaptorQ packet of that stream and a CRC-32. There are fewer distinct packets than
+segments: segment ``s`` carries packet ``s mod classes``, so each packet is sent ``redundancy`` times over, in
+segments far apart, and the receiver adds up the soft bits of every copy before decoding (through a 64 kbit/s
+codec no single copy decodes, their sum does). Across packets a fountain code (``hidden_file.py``) with a tenth of
+spare packets rebuilds a stream from any enough of them, so a cut, a silent passage or a codec's bad second costs
+nothing while enough arrive. A photo goes as two layers (``robust/layers.py``): every ``BASE_EVERY``-th segment
+carries one of ``BASE_CLASSES`` packets of a small base image (an excerpt of 30 s holds them all), the others the
+sharp image, as large as ``seconds`` of music carry (default: the song over ``cfg.redundancy``). A file takes every
+segment.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import math
 import struct
 import zlib
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -35,15 +40,20 @@ from ..robust.stdm import Lattice, keyed_permutation
 from .base import Extracted, Hidden, StegoScheme
 from .robust import MIN_AGREEMENT
 
-VERSION = 1  # the packet format: a receiver refuses a packet of another version with a message, never guesses
+VERSION = 1  # of the packet and layout formats: a receiver refuses another version with a message, never guesses
 STREAMS = ("base", "sharp", "file")
 HEAD = struct.Struct(">I")  # 4 bits format version, 4 bits stream, 24 bits the stream's framed length
 OVERHEAD = HEAD.size + hidden_file.PACKET_ID + 4  # head, RaptorQ's packet id, CRC-32
 MAX_STREAM = (1 << 24) - 1
+LAYOUT = struct.Struct(">BBHB")  # format version, kind (0 photo, 1 file), packet classes, base classes
+LAYOUT_BITS = 8 * (LAYOUT.size + 4)  # and a CRC-32
+KINDS = ("photo", "file")
 BASE_EVERY = 3  # one segment in this many carries the base image (a 30 s excerpt holds 4 or 5)
+BASE_CLASSES = 4  # distinct base packets: any BASE_SOURCE of them rebuild it
+SPARE = 0.1  # of the classes, fountain-code repair packets (at least one)
 BASE_SOURCE = 3  # packets the base image takes
 MIN_PHOTO_BYTES = 400  # the smallest sharp layer worth sending (an AVIF file's own overhead is about 300 bytes)
-NUMBERING_HZ = 1500  # the frame-numbering group sits here: loud in music, kept well by codecs
+NUMBERING_HZ = 1500  # the frame-numbering group sits here, the layout group under it: loud in music, kept by codecs
 # Masking scale (per coefficient, full scale 1) under which the cover counts as silent: robust-v1's -75 dB left
 # the groups of quiet, band-limited music empty (a WarMUX track: 33 of 65 segments decoded, 61 at -92 dB; the
 # change there is 104 dB under full scale, at the 16-bit file's own rounding level)
@@ -51,6 +61,35 @@ FLOOR = 10 ** (-92 / 20)
 MIN_USABLE = 0.4  # a segment whose data groups are over the floor this often decodes (the sender plans with it)
 MIN_PRESENT = 0.75  # a segment cut by the file's ends is decoded when this share of its frames arrived
 DECODE_ITERATIONS = 100
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the song holds, in its layout header: a photo (base and sharp streams) or a file, and how many distinct
+    packets (classes) each stream has; segment ``s`` carries the packet of :meth:`RobustSongStego.class_of`."""
+
+    kind: str
+    classes: int  # distinct packets of the sharp image or the file
+    base_classes: int = 0
+
+    def to_bits(self) -> np.ndarray:
+        body = LAYOUT.pack(VERSION, KINDS.index(self.kind), self.classes, self.base_classes)
+        return np.unpackbits(np.frombuffer(body + struct.pack(">I", zlib.crc32(body)), dtype=np.uint8))
+
+    @classmethod
+    def from_bits(cls, bits: np.ndarray) -> "Layout | None":
+        """None when the CRC fails or the fields make no sense; an error for a version this release does not read."""
+        raw = np.packbits(bits).tobytes()
+        body, (crc,) = raw[:LAYOUT.size], struct.unpack(">I", raw[LAYOUT.size:])
+        if zlib.crc32(body) != crc:
+            return None
+        version, kind, classes, base = LAYOUT.unpack(body)
+        if version != VERSION or kind >= len(KINDS):
+            raise PixinwavError(f"this file carries a robust payload of format {version}, which this release of pixinwav "
+                                f"cannot read (it reads format {VERSION}): it was written by a newer version")
+        if not classes or (KINDS[kind] == "photo") != (base > 0):
+            return None
+        return cls(KINDS[kind], classes, base)
 
 
 class RobustSongStego(StegoScheme):
@@ -82,11 +121,15 @@ class RobustSongStego(StegoScheme):
     @property
     def numbering_group(self) -> int:
         bin_ = round(NUMBERING_HZ * 2 * self.hop / self.cfg.sample_rate)
-        return min(self.groups - 1, max(0, (bin_ - self.low) // self.cfg.spread))
+        return min(self.groups - 1, max(1, (bin_ - self.low) // self.cfg.spread))
+
+    @property
+    def layout_group(self) -> int:
+        return self.numbering_group - 1
 
     @property
     def data_groups(self) -> list[int]:
-        return [g for g in range(self.groups) if g != self.numbering_group]
+        return [g for g in range(self.groups) if g not in (self.numbering_group, self.layout_group)]
 
     @property
     def coded_bits(self) -> int:
@@ -120,9 +163,22 @@ class RobustSongStego(StegoScheme):
         return min(mdct.frame_count(samples, self.hop), alignment.PN_PERIOD) // self.cfg.segment_frames
 
     def carries(self) -> dict:
-        return {"segment_seconds": round(self.segment_seconds, 3), "bytes_per_segment": self.symbol_bytes,
-                "code_rate": self.cfg.code_rate, "spread": self.cfg.spread, "change_db": self.cfg.change_db}
+        return {"segment_seconds": round(self.segment_seconds, 3), "bytes_per_packet": self.symbol_bytes,
+                "code_rate": self.cfg.code_rate, "spread": self.cfg.spread, "change_db": self.cfg.change_db,
+                "redundancy": self.cfg.redundancy}
 
+    def class_of(self, segments: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+        """(stream index into ``STREAMS``, packet class) of each segment number in ``segments``: the classes of a
+        stream repeat through the song, so every packet has copies far apart."""
+        segments = np.asarray(segments)
+        if layout.kind == "file":
+            return np.full(len(segments), STREAMS.index("file")), segments % layout.classes
+        base = segments % BASE_EVERY == 0
+        sharp_index = segments - segments // BASE_EVERY - 1  # segments before this one that carry the sharp image
+        return (np.where(base, STREAMS.index("base"), STREAMS.index("sharp")),
+                np.where(base, (segments // BASE_EVERY) % layout.base_classes, sharp_index % layout.classes))
+
+    # --- planning ----------------------------------------------------------------------------------------------
     def carrying(self, mono: np.ndarray) -> np.ndarray:
         """``[segments]`` bool: the segments of a mono cover (the model's rate) loud enough across the band to
         decode (a packet in the others is sent, but the sender does not count on it)."""
@@ -131,32 +187,38 @@ class RobustSongStego(StegoScheme):
         usable = lattice.usable(lattice.scale(mdct.analyse(mono, self.hop, segments * seg)))[:, self.data_groups]
         return usable.reshape(segments, -1).mean(axis=1) >= MIN_USABLE
 
-    def file_capacity(self, good: int) -> int:
-        """The largest file (bytes, with its name) that ``good`` carrying segments hold, each packet sent
-        ``redundancy`` times."""
-        source = int(good / self.cfg.redundancy)
-        return max(0, source * self.symbol_bytes - hidden_file.HiddenFile.frame_size(0))
-
-    def image_budget(self, good: np.ndarray, seconds: float | None) -> tuple[int, int]:
-        """(bytes of the base image's frame, of the sharp image's frame) for a song whose segments carry where
-        ``good`` says, the sharp image as large as ``seconds`` of music carry (default: the song over
-        ``cfg.redundancy``)."""
-        sharp = int(sum(g for s, g in enumerate(good) if s % BASE_EVERY))
+    def classes(self, good: np.ndarray, kind: str, seconds: float | None = None) -> int:
+        """Distinct packets of the sharp image (or the file) for a song whose segments carry where ``good`` says:
+        its loud segments for that stream in ``seconds`` of music (default: all of them over ``cfg.redundancy``)."""
+        mine = good if kind == "file" else good[np.arange(len(good)) % BASE_EVERY != 0]
         share = seconds / (len(good) * self.segment_seconds) if seconds else 1 / self.cfg.redundancy
-        source = max(1, int(sharp * min(share, 1.0)))
-        return BASE_SOURCE * self.symbol_bytes, source * self.symbol_bytes
+        return int(mine.sum() * min(share, 1.0))  # (under 2: nothing can be sent)
+
+    @staticmethod
+    def source_of(classes: int) -> int:
+        """Of ``classes`` distinct packets, the source packets (the rest are the fountain code's spares)."""
+        return classes - max(1, math.ceil(SPARE * classes))
+
+    def stream_bytes(self, classes: int) -> int:
+        """Bytes of the framed stream ``classes`` distinct packets carry (one source packet and a spare at least)."""
+        return self.source_of(classes) * self.symbol_bytes if classes >= 2 else 0
+
+    def file_capacity(self, good: np.ndarray) -> int:
+        """The largest file (bytes, with its name) a song whose segments carry where ``good`` says holds."""
+        return max(0, self.stream_bytes(self.classes(good, "file")) - hidden_file.HiddenFile.frame_size(0))
 
     def capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
         good = self.carrying(mono)
-        segments, samples = len(good), len(mono)
-        base, sharp = self.image_budget(good, None) if segments else (0, 0)
-        most = self.file_capacity(int(good.sum()))
-        lines = [f"{segments} segments of {self.segment_seconds:.2f} s ({int(good.sum())} loud enough across the band "
-                 f"to count on), one packet of {self.symbol_bytes} bytes each; every packet sent {self.cfg.redundancy:g} "
-                 f"times over: a sharp image of up to {sharp - layers.OVERHEAD:,} "
-                 f"bytes (AVIF) and a coarse base of {base - layers.OVERHEAD} bytes (WebP) that any 30 s carry"]
-        report = {"seconds": samples / self.cfg.sample_rate, "segments": segments, "sharp_bytes": sharp - layers.OVERHEAD,
-                  "base_bytes": base - layers.OVERHEAD, "file_bytes": most, "largest": {}}
+        segments, loud = len(good), int(good.sum())
+        sharp, base = self.stream_bytes(self.classes(good, "photo")), BASE_SOURCE * self.symbol_bytes
+        most = self.file_capacity(good)
+        lines = [f"{segments} segments of {self.segment_seconds:.2f} s ({loud} loud enough across the band to count on), "
+                 f"one packet of {self.symbol_bytes} bytes each, every packet sent {self.cfg.redundancy:g} times over: a "
+                 f"sharp image of up to {sharp - layers.OVERHEAD:,} bytes (AVIF) and a coarse base of "
+                 f"{base - layers.OVERHEAD} bytes (WebP) that any 30 s carry"]
+        report = {"seconds": len(mono) / self.cfg.sample_rate, "segments": segments, "loud_segments": loud,
+                  "sharp_bytes": sharp - layers.OVERHEAD, "base_bytes": base - layers.OVERHEAD, "file_bytes": most,
+                  "largest": {}}
         for name, (w, h) in (("4:3", (4000, 3000)), ("3:2", (3000, 2000)), ("16:9", (3840, 2160)), ("1:1", (4096, 4096))):
             fw, fh = layers.planned_size(w, h, sharp)
             report["largest"][name] = [fw, fh]
@@ -168,19 +230,19 @@ class RobustSongStego(StegoScheme):
                          + ("" if sent == tuple(photo) else "; a longer song carries it larger"))
         lines.append(f"or a file of up to {most:,} bytes, exactly")
         if file_bytes is not None:
-            need = hidden_file.source_count(hidden_file.HiddenFile.frame_size(file_bytes, "x" * 64), self.symbol_bytes)
-            fits = need * self.cfg.redundancy <= good.sum()
-            report["file"] = {"bytes": file_bytes, "packets": need, "seconds": need * self.cfg.redundancy
-                              * self.segment_seconds, "fits": fits}
-            lines.append(f"the file ({file_bytes:,} bytes) needs {need} packets, {report['file']['seconds']:.0f} s of "
-                         "music with its spares: " + ("it fits" if fits else "this song is too short for it"))
+            framed = hidden_file.HiddenFile.frame_size(file_bytes, "x" * 64)
+            fits = framed <= self.stream_bytes(self.classes(good, "file"))
+            need = math.ceil(hidden_file.source_count(framed, self.symbol_bytes) / (1 - SPARE) * self.cfg.redundancy)
+            report["file"] = {"bytes": file_bytes, "segments": need, "seconds": need * self.segment_seconds, "fits": fits}
+            lines.append(f"the file ({file_bytes:,} bytes) needs about {need * self.segment_seconds:.0f} s of loud music: "
+                         + ("it fits" if fits else "this song is too short or too quiet for it"))
         report["lines"] = lines
         return report
 
     def min_photo_seconds(self) -> float:
-        """Seconds of music the smallest useful photo needs at the default redundancy."""
+        """Seconds of loud music the smallest useful photo needs at the default redundancy."""
         segments = BASE_EVERY
-        while self.image_budget(np.ones(segments, bool), None)[1] < MIN_PHOTO_BYTES:
+        while self.stream_bytes(self.classes(np.ones(segments, bool), "photo")) < MIN_PHOTO_BYTES:
             segments += 1
         return segments * self.segment_seconds
 
@@ -217,76 +279,86 @@ class RobustSongStego(StegoScheme):
             raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
         mono = cover[0].detach().cpu().double().numpy()
         good = self.carrying(mono)
-        segments = len(good)
-        base_bytes, sharp_bytes = self.image_budget(good, seconds)
-        need = math.ceil(MIN_PHOTO_BYTES / self.symbol_bytes) * self.segment_seconds * BASE_EVERY / (BASE_EVERY - 1)
-        if sharp_bytes < MIN_PHOTO_BYTES and seconds and seconds < need:
-            raise PixinwavError(f"--seconds {seconds:g} of music carry {sharp_bytes} bytes of photo; a photo needs "
-                                f"{MIN_PHOTO_BYTES} or more: give --seconds {math.ceil(need)} or more")
+        classes = self.classes(good, "photo", seconds)
+        sharp_bytes = self.stream_bytes(classes)
         if sharp_bytes < MIN_PHOTO_BYTES:
+            need = self.min_photo_seconds()
+            classes_needed = next(c for c in range(2, 1000) if self.stream_bytes(c) >= MIN_PHOTO_BYTES)
+            per_copy = classes_needed * self.segment_seconds * BASE_EVERY / (BASE_EVERY - 1)  # of loud music
+            if seconds and seconds < per_copy:
+                raise PixinwavError(f"--seconds {seconds:g} of music carry {sharp_bytes} bytes of photo; a photo needs "
+                                    f"{MIN_PHOTO_BYTES} or more: give --seconds {math.ceil(per_copy)} or more")
             quiet = f", of which {int(good.sum()) * self.segment_seconds:.0f} s loud enough across the band" \
                 if good.mean() < 0.9 else ""
-            raise PixinwavError(f"this model needs about {self.min_photo_seconds():.0f} s of music to carry a photo; the "
-                                f"cover has {len(mono) / self.cfg.sample_rate:.1f} s{quiet}: use a longer or louder song")
+            raise PixinwavError(f"this model needs about {need:.0f} s of music to carry a photo; the cover has "
+                                f"{len(mono) / self.cfg.sample_rate:.1f} s{quiet}: use a longer or louder song")
         photo = image[0].detach().cpu().float()
         sharp = layers.encode(photo, "sharp", sharp_bytes, max_side)
-        base = layers.encode(photo, "base", base_bytes, show=(sharp.width, sharp.height))
-        streams = {}
-        for layer in (base, sharp):
-            frame = layer.frame()
-            count = sum(1 for s in range(segments) if (s % BASE_EVERY == 0) == (layer.layer == "base"))
-            streams[layer.layer] = (frame, hidden_file.packets(frame, self.symbol_bytes,
-                                                               count - hidden_file.source_count(len(frame), self.symbol_bytes)))
-        plan = [("base", 0) if s % BASE_EVERY == 0 else ("sharp", 0) for s in range(segments)]
-        used = Counter()
-        for s, (name, _) in enumerate(plan):
-            plan[s] = (name, used[name])
-            used[name] += 1
-        container = self._write(mono, key, [(name, len(streams[name][0]), streams[name][1][i]) for name, i in plan])
+        base = layers.encode(photo, "base", BASE_SOURCE * self.symbol_bytes, show=(sharp.width, sharp.height))
+        layout = Layout("photo", classes, BASE_CLASSES)
+        streams = {"base": self._stream(base.frame(), BASE_CLASSES), "sharp": self._stream(sharp.frame(), classes)}
+        container = self._write(mono, key, layout, streams)
         info = {"kind": "layers", "width": sharp.width, "height": sharp.height, "channels": photo.shape[0],
                 "original": (photo.shape[2], photo.shape[1]), "sharp_bytes": len(sharp.data),
                 "base_bytes": len(base.data), "quality": sharp.quality, "codec": sharp.codec,
-                "segments": segments, "packets": {name: (hidden_file.source_count(len(f), self.symbol_bytes), len(p))
-                                                  for name, (f, p) in streams.items()},
-                "seconds_used": segments * self.segment_seconds,
+                "segments": len(good), "loud_segments": int(good.sum()),
+                "packets": {name: (hidden_file.source_count(length, self.symbol_bytes), len(packets))
+                            for name, (length, packets) in streams.items()},
+                "copies": (len(good) - math.ceil(len(good) / BASE_EVERY)) / classes,
+                "seconds_used": len(good) * self.segment_seconds,
                 "sent": scaled(photo, sharp.width, sharp.height), "compressed": sharp.image()}
         out = torch.from_numpy(container)[None].to(cover.dtype)
         return Hidden(cover, out, out, info=[info])
 
     def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None) -> Hidden:
-        """A file, bit-exact, its fountain-code packets in every segment. Refuses a file larger than the song
-        carries at ``cfg.redundancy``, saying how much it does."""
+        """A file, bit-exact, its packets in every segment. Refuses a file larger than the song carries at
+        ``cfg.redundancy``, saying how much it does."""
         self.check_cover(cover)
         mono = cover[0].detach().cpu().double().numpy()
         good = self.carrying(mono)
-        segments, loud = len(good), int(good.sum())
         frame = file.frame()
-        source = hidden_file.source_count(len(frame), self.symbol_bytes)
-        if source * self.cfg.redundancy > loud:
+        classes = self.classes(good, "file")
+        if len(frame) > self.stream_bytes(classes):
             raise PixinwavError(f"the file is {len(file.data):,} bytes; this song carries at most "
-                                f"{self.file_capacity(loud):,} ({loud} of its {segments} segments of "
+                                f"{self.file_capacity(good):,} ({int(good.sum())} of its {len(good)} segments of "
                                 f"{self.segment_seconds:.2f} s are loud enough, {self.symbol_bytes} bytes each, every "
                                 f"packet sent {self.cfg.redundancy:g} times over): use a longer song or a smaller file")
-        packets = hidden_file.packets(frame, self.symbol_bytes, segments - source)
-        container = self._write(mono, key, [("file", len(frame), p) for p in packets[:segments]])
-        info = {"kind": "file", "name": file.name, "bytes": len(file.data), "segments": segments, "packets": segments,
-                "needed": source, "seconds_used": segments * self.segment_seconds}
+        streams = {"file": self._stream(frame, classes)}
+        container = self._write(mono, key, Layout("file", classes), streams)
+        info = {"kind": "file", "name": file.name, "bytes": len(file.data), "segments": len(good),
+                "packets": classes, "needed": hidden_file.source_count(len(frame), self.symbol_bytes),
+                "copies": len(good) / classes, "seconds_used": len(good) * self.segment_seconds}
         out = torch.from_numpy(container)[None].to(cover.dtype)
         return Hidden(cover, out, out, info=[info])
 
-    def _write(self, mono: np.ndarray, key: str | None, packets: list[tuple[str, int, bytes]]) -> np.ndarray:
-        """The cover with segment ``i`` carrying ``packets[i]`` (stream, framed length, RaptorQ packet), every
-        frame its number."""
+    def _stream(self, frame: bytes, classes: int) -> tuple[int, list[bytes]]:
+        """(framed length, ``classes`` packets: the source packets, then repair packets)."""
+        if len(frame) > MAX_STREAM:
+            raise PixinwavError(f"{len(frame):,} bytes are more than one stream carries")
+        packets = hidden_file.packets(frame, self.symbol_bytes, classes - hidden_file.source_count(len(frame), self.symbol_bytes))
+        return len(frame), packets[:classes]
+
+    def _write(self, mono: np.ndarray, key: str | None, layout: Layout,
+               streams: dict[str, tuple[int, list[bytes]]]) -> np.ndarray:
+        """The cover with every frame numbered and carrying its bit of the layout, and segment ``s`` the packet of
+        its class (:meth:`class_of`)."""
         lattice, seg, data_groups = self.lattice(key), self.cfg.segment_frames, self.data_groups
-        frames = len(packets) * seg
+        segments = self.segments(len(mono))
+        frames = segments * seg
         order = self._interleave(key)
         bits = np.zeros((frames, lattice.groups), np.uint8)
-        bits[:, self.numbering_group] = alignment.frame_sequence(key)[np.arange(frames) % alignment.PN_PERIOD]
-        for s, (stream, length, packet) in enumerate(packets):
-            word = code.encode(self._message(stream, length, packet), self.coded_bits, drawn="rows")
-            slots = np.empty(self.coded_bits, np.uint8)
-            slots[order] = word
-            bits[s * seg:(s + 1) * seg, data_groups] = slots.reshape(seg, len(data_groups))
+        number = np.arange(frames)
+        bits[:, self.numbering_group] = alignment.frame_sequence(key)[number % alignment.PN_PERIOD]
+        bits[:, self.layout_group] = layout.to_bits()[number % LAYOUT_BITS]
+        words: dict[tuple[int, int], np.ndarray] = {}
+        for s, (stream, cls) in enumerate(zip(*self.class_of(np.arange(segments), layout))):
+            if (stream, cls) not in words:
+                length, packets = streams[STREAMS[stream]]
+                word = code.encode(self._message(STREAMS[stream], length, packets[cls]), self.coded_bits, drawn="rows")
+                slots = np.empty(self.coded_bits, np.uint8)
+                slots[order] = word
+                words[stream, cls] = slots.reshape(seg, len(data_groups))
+            bits[s * seg:(s + 1) * seg, data_groups] = words[stream, cls]
         coefs = mdct.analyse(mono, self.hop, frames)
         change = mdct.synthesise(lattice.embed(coefs, bits) - coefs, self.hop)
         container = mono.copy()
@@ -301,13 +373,12 @@ class RobustSongStego(StegoScheme):
         if len(wave) != 1:
             raise PixinwavError("the robust song model reveals one file at a time")
         blank = torch.full((1, self.cfg.image_channels, self.cfg.image_size, self.cfg.image_size), 0.5)
-        found, detail = self.packets(wave[0].detach().cpu().double().numpy(), key)
-        if not found:
+        layout, found, detail = self.packets(wave[0].detach().cpu().double().numpy(), key)
+        if layout is None:
             return Extracted(blank, torch.zeros(1), detail)
-        kinds = Counter("file" if stream == "file" else "image" for stream, _, _ in found)
-        if kinds["file"] > kinds["image"]:
+        if layout.kind == "file":
             return self._extract_file([p for p in found if p[0] == "file"], detail, blank)
-        rebuilt = {}
+        rebuilt, counts = {}, Counter(stream for stream, _, _ in found)
         for name in ("sharp", "base"):
             mine = [(length, packet) for stream, length, packet in found if stream == name]
             if mine:
@@ -315,61 +386,75 @@ class RobustSongStego(StegoScheme):
                 raw = hidden_file.rebuild((p for n, p in mine if n == length), length, self.symbol_bytes)
                 if raw is not None:
                     rebuilt[name] = layers.Layer.from_frame(raw)
-        counts = {name: sum(1 for s, _, _ in found if s == name) for name in ("base", "sharp")}
         if "sharp" in rebuilt:
             layer = rebuilt["sharp"]
             return Extracted(layer.image()[None], torch.ones(1),
-                             f"found a {layer.width} x {layer.height} {layer.codec} image ({len(layer.data):,} bytes) in "
-                             f"{counts['sharp']} packets; {detail}")
+                             f"found a {layer.width} x {layer.height} {layer.codec} image ({len(layer.data):,} bytes); "
+                             f"{detail}")
         if "base" in rebuilt:
             layer = rebuilt["base"]
             return Extracted(layer.image()[None], torch.tensor([0.5]),
                              f"warning: only the coarse base image came back ({len(layer.data)} bytes, shown at "
-                             f"{layer.width} x {layer.height}): too few packets of the sharp image arrived "
-                             f"({counts['sharp']}); {detail}")
+                             f"{layer.width} x {layer.height}): too few packets of the sharp image arrived intact "
+                             f"({counts['sharp']} of the {self.source_of(layout.classes)} needed); {detail}")
         return Extracted(blank, torch.ones(1), f"a hidden image was found but too few of its packets arrived intact to "
                                                f"rebuild it ({counts['base']} of the base, {counts['sharp']} of the "
                                                f"sharp image); {detail}", torch.ones(1, dtype=torch.bool))
 
     def _extract_file(self, found: list, detail: str, blank: torch.Tensor) -> Extracted:
-        length = Counter(length for _, length, _ in found).most_common(1)[0][0]
-        raw = hidden_file.rebuild((p for _, n, p in found if n == length), length, self.symbol_bytes)
-        need = hidden_file.source_count(length, self.symbol_bytes)
+        if found:
+            length = Counter(length for _, length, _ in found).most_common(1)[0][0]
+            raw = hidden_file.rebuild((p for _, n, p in found if n == length), length, self.symbol_bytes)
+        else:
+            raw = None
         if raw is None:
             return Extracted(blank, torch.ones(1), f"a hidden file was found but it cannot be rebuilt: {len(found)} "
-                                                   f"packets arrived intact, {need} or a few more are needed; {detail}",
+                                                   f"packets arrived intact, too few; {detail}",
                              torch.ones(1, dtype=torch.bool))
         file = hidden_file.HiddenFile.from_frame(raw)
-        return Extracted(blank, torch.ones(1), f"the file passed its checksum ({len(found)} packets, {need} needed); "
-                                               f"{detail}", file=file)
+        return Extracted(blank, torch.ones(1), f"the file passed its checksum; {detail}", file=file)
 
-    def packets(self, wave: np.ndarray, key: str | None = None) -> tuple[list[tuple[str, int, bytes]], str]:
-        """(every intact packet in a mono 16 kHz waveform, one line on the search) from any start, any length."""
+    def packets(self, wave: np.ndarray, key: str | None = None) -> tuple[Layout | None, list[tuple[str, int, bytes]], str]:
+        """(the layout, every intact packet, one line on the search) in a mono 16 kHz waveform from any start, any
+        length; the layout is None when no payload is found."""
         lattice, seg = self.lattice(key), self.cfg.segment_frames
         if mdct.frame_count(len(wave), self.hop) < alignment.SYNC_FRAMES:
-            return [], f"no hidden payload found: the audio is too short ({len(wave) / self.cfg.sample_rate:.1f} s)"
+            return None, [], f"no hidden image found: the audio is too short ({len(wave) / self.cfg.sample_rate:.1f} s)"
         shift, agreement = alignment.align(wave, lattice, self.hop)
         if agreement < MIN_AGREEMENT:
-            return [], (f"no hidden image found (alignment score {agreement:.3f}; a payload scores {MIN_AGREEMENT} or "
-                        "more): plain audio, another --key, or a change too strong")
+            return None, [], (f"no hidden image found (alignment score {agreement:.3f}; a payload scores {MIN_AGREEMENT} "
+                              "or more): plain audio, another --key, or a change too strong")
         whole = int(math.floor(shift))
         coefs = mdct.analyse(alignment.fractional_shift(wave, shift)[whole:], self.hop)
         llr, _, _ = lattice.soft(coefs)
         first = alignment.frame_number(llr[:, self.numbering_group], key)
         numbers = first + np.arange(len(llr))
+        summed = np.zeros(LAYOUT_BITS)
+        np.add.at(summed, numbers % LAYOUT_BITS, llr[:, self.layout_group])
+        layout = Layout.from_bits((summed < 0).astype(np.uint8))
+        if layout is None:
+            return None, [], (f"no hidden image found: a payload-like pattern (alignment score {agreement:.3f}) but no "
+                              "readable layout header")
         order = self._interleave(key)
         data = llr[:, self.data_groups]
-        found, tried = [], 0
-        for s in range(numbers[0] // seg, numbers[-1] // seg + 1):
+        copies: dict[tuple[int, int], list] = {}
+        for s in range(numbers[0] // seg, numbers[-1] // seg + 1):  # add up the copies of each packet
             rows = np.arange(s * seg, (s + 1) * seg) - first
             present = (rows >= 0) & (rows < len(llr))
             if present.mean() < MIN_PRESENT:
                 continue
-            tried += 1
             slots = np.zeros((seg, len(self.data_groups)))
             slots[present] = data[rows[present]]
-            message, ok = code.decode(slots.reshape(-1)[order], 8 * self.packet_bytes, DECODE_ITERATIONS, drawn="rows")
+            stream, cls = (int(x[0]) for x in self.class_of(np.array([s]), layout))
+            entry = copies.setdefault((stream, cls), [0, np.zeros(self.coded_bits)])
+            entry[0] += 1
+            entry[1] += slots.reshape(-1)[order]
+        found = []
+        for summed_llr in (entry[1] for entry in copies.values()):
+            message, ok = code.decode(summed_llr, 8 * self.packet_bytes, DECODE_ITERATIONS, drawn="rows")
             parsed = self._parse(message) if ok else None
             if parsed is not None:
                 found.append(parsed)
-        return found, (f"{len(found)} of {tried} segments decoded (alignment score {agreement:.3f})")
+        segments = sum(entry[0] for entry in copies.values())
+        return layout, found, (f"{len(found)} of {len(copies)} packets decoded from {segments} segments (alignment "
+                               f"score {agreement:.3f})")
