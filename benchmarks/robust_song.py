@@ -64,6 +64,7 @@ def main() -> None:
     p.add_argument("--per-source", type=int, default=3)
     p.add_argument("--sources", default=None, help="comma-separated source folders (default: all of the split)")
     p.add_argument("--attacks", default=None, help="NAME:STRENGTH,... (default: the list in this file)")
+    p.add_argument("--seconds", type=float, default=None, help="hide --seconds: music per copy (default: the model's)")
     p.add_argument("--visqol", action="store_true", help="ViSQOL on the first 20 s of each stego (slow)")
     p.add_argument("--out", default=None)
     p.add_argument("--merge", nargs="+", default=None, metavar="JSON",
@@ -99,7 +100,7 @@ def main() -> None:
             photo_path = photos[(everything.index(source) * args.per_source + n) % len(photos)]
             start = time.perf_counter()
             try:
-                stego, report = model.hide(photo_path, cover, rate)
+                stego, report = model.hide(photo_path, cover, rate, seconds=args.seconds)
             except PixinwavError as exc:
                 print(f"{source}/{path.name}: hide refused: {exc}")
                 continue
