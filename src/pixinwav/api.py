@@ -146,6 +146,11 @@ class Stego:
         return self.model.whole_file
 
     @property
+    def full_image(self) -> bool:
+        """The model sends the photo at its own size and reveals it at the size sent (see :class:`StegoScheme`)."""
+        return self.model.full_image
+
+    @property
     def clip_seconds(self) -> float:
         """The model's window, or for whole-file models the shortest cover they take."""
         return self.model.min_cover_samples / self.cfg.sample_rate

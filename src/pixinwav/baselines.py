@@ -30,6 +30,7 @@ class BaselineReport:
 
 class Baseline:
     whole_file = True  # written from the file's first sample on; no offset
+    full_image = False  # a square of image_size
 
     def __init__(self, kind: str, image_size: int = 256):
         self.kind, self.image_size = kind, image_size

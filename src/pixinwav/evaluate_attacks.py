@@ -58,7 +58,7 @@ def run(models: dict, images: list[Path], covers: list[tuple[np.ndarray, int, st
         for name, model in models.items():
             for i, ((cover, rate, label), image) in enumerate(zip(covers, images)):
                 # models that send the photo at its own size are measured at the size they sent it (as `eval` does)
-                secret = model.prepare_image(image) if model.model.full_image else load_image(image, 256, 3)
+                secret = model.prepare_image(image) if model.full_image else load_image(image, 256, 3)
                 offset = {"offset": "auto"} if is_window_model(model) else {}
                 try:
                     seconds = {"seconds": payload_seconds} if model.whole_file and payload_seconds else {}
@@ -81,7 +81,7 @@ def run(models: dict, images: list[Path], covers: list[tuple[np.ndarray, int, st
                     try:
                         revealed, found = model.reveal_with_report(attacked, attacked_rate, **offset)
                         revealed = revealed.expand(3, -1, -1) if revealed.shape[0] == 1 else revealed
-                        if model.model.full_image:
+                        if model.full_image:
                             reference = scaled(secret, revealed.shape[2], revealed.shape[1])
                         else:
                             reference = secret

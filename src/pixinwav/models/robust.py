@@ -26,7 +26,7 @@ from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..robust import alignment, code, mdct, payload
 from ..robust.alignment import PN_PERIOD, SYNC_FRAMES
-from ..robust.stdm import Lattice, keyed_bits, keyed_permutation
+from ..robust.stdm import Lattice, keyed_bits, keyed_lattice, keyed_permutation
 from .base import Extracted, Hidden, StegoScheme
 
 BLOCK_BITS = 1024  # LDPC message bits per codeword (2048 coded bits)
@@ -51,24 +51,38 @@ class Reading:
     failed_blocks: int = 0
 
 
-class RobustStego(StegoScheme):
+class RobustChannel(StegoScheme):
+    """What the robust schemes share: the MDCT channel at ``cfg.hop`` over ``cfg.band``, its keyed lattice (masking
+    floor ``floor``), whole files read as waveforms."""
+
     takes_key = True
     has_presence = True
     whole_file = True
-    hide_options = ("seconds", "quality")
+    floor = FLOOR
 
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
         self.hop = cfg.hop
         self.low, self.high = round(cfg.band[0] * cfg.hop), round(cfg.band[1] * cfg.hop)
-        self._lattices: dict[str, Lattice] = {}
+
+    def lattice(self, key: str | None) -> Lattice:
+        return keyed_lattice(key or "", self.low, self.high, self.cfg.spread, self.cfg.change_db, self.floor)
+
+    @property
+    def top_frequency(self) -> float:
+        return self.high * self.cfg.sample_rate / (2 * self.hop)
+
+    def analyse(self, wave: torch.Tensor) -> torch.Tensor:
+        return wave
+
+    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
+        return self.extract(spec, key).image
+
+
+class RobustStego(RobustChannel):
+    hide_options = ("seconds", "quality")
 
     # --- layout -------------------------------------------------------------------------------------------------
-    def lattice(self, key: str | None) -> Lattice:
-        key = key or ""
-        if key not in self._lattices:
-            self._lattices = {key: Lattice.make(key, self.low, self.high, self.cfg.spread, self.cfg.change_db, FLOOR)}
-        return self._lattices[key]
 
     @property
     def data_groups(self) -> list[int]:
@@ -82,17 +96,10 @@ class RobustStego(StegoScheme):
     def min_cover_samples(self) -> int:
         return (self.copy_frames(MIN_BLOCKS) + 2) * self.hop
 
-    @property
-    def top_frequency(self) -> float:
-        return self.high * self.cfg.sample_rate / (2 * self.hop)
-
     def frame_seconds(self, frames: int) -> float:
         return frames * self.hop / self.cfg.sample_rate
 
     # --- hiding --------------------------------------------------------------------------------------------------
-    def analyse(self, wave: torch.Tensor) -> torch.Tensor:
-        return wave
-
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
               seconds: float | None = None, quality: int | None = None) -> Hidden:
         """Hide ``image [B, C, H, W]`` in whole covers ``[B, T]``: one copy of the payload in ``seconds`` of music
@@ -151,9 +158,6 @@ class RobustStego(StegoScheme):
         return container, info
 
     # --- revealing ------------------------------------------------------------------------------------------------
-    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
-        return self.extract(spec, key).image
-
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
         readings = [self.read(w.detach().cpu().double().numpy(), key) for w in wave]
         size, channels = self.cfg.image_size, self.cfg.image_channels

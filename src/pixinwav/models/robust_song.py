@@ -33,12 +33,11 @@ import torch
 
 from .. import hidden_file
 from ..tiles import scaled
-from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..robust import alignment, code, layers, mdct
-from ..robust.stdm import Lattice, keyed_permutation
-from .base import Extracted, Hidden, StegoScheme
-from .robust import MIN_AGREEMENT
+from ..robust.stdm import keyed_permutation
+from .base import Extracted, Hidden
+from .robust import MIN_AGREEMENT, RobustChannel
 
 VERSION = 1  # of the packet and layout formats: a receiver refuses another version with a message, never guesses
 STREAMS = ("base", "sharp", "file")
@@ -96,28 +95,14 @@ class Layout:
         return cls(KINDS[kind], classes, base)
 
 
-class RobustSongStego(StegoScheme):
-    takes_key = True
-    has_presence = True
-    whole_file = True
+class RobustSongStego(RobustChannel):
+    floor = FLOOR
     full_image = True
     carries_files = True
     max_side = 4096
     hide_options = ("seconds", "max_side")
 
-    def __init__(self, cfg: ModelConfig):
-        super().__init__(cfg)
-        self.hop = cfg.hop
-        self.low, self.high = round(cfg.band[0] * cfg.hop), round(cfg.band[1] * cfg.hop)
-        self._lattices: dict[str, Lattice] = {}
-
     # --- geometry --------------------------------------------------------------------------------------------
-    def lattice(self, key: str | None) -> Lattice:
-        key = key or ""
-        if key not in self._lattices:
-            self._lattices = {key: Lattice.make(key, self.low, self.high, self.cfg.spread, self.cfg.change_db, FLOOR)}
-        return self._lattices[key]
-
     @property
     def groups(self) -> int:
         return (self.high - self.low) // self.cfg.spread
@@ -157,10 +142,6 @@ class RobustSongStego(StegoScheme):
     @property
     def min_cover_samples(self) -> int:
         return (BASE_EVERY * self.cfg.segment_frames + 2) * self.hop
-
-    @property
-    def top_frequency(self) -> float:
-        return self.high * self.cfg.sample_rate / (2 * self.hop)
 
     def segments(self, samples: int) -> int:
         """Whole segments a cover of ``samples`` holds."""
@@ -272,9 +253,6 @@ class RobustSongStego(StegoScheme):
         return keyed_permutation(key or "", f"segment{self.coded_bits}", self.coded_bits)
 
     # --- hiding --------------------------------------------------------------------------------------------
-    def analyse(self, wave: torch.Tensor) -> torch.Tensor:
-        return wave
-
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None, seconds: float | None = None,
               max_side: int | None = None) -> Hidden:
         """``image [1, C, H, W]`` at its own size, ``cover [1, T]`` (mono, 16 kHz) -> container ``[1, T]``."""
@@ -370,9 +348,6 @@ class RobustSongStego(StegoScheme):
         return container
 
     # --- revealing -----------------------------------------------------------------------------------------
-    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
-        return self.extract(spec, key).image
-
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
         if len(wave) != 1:
             raise PixinwavError("the robust song model reveals one file at a time")

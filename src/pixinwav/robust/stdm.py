@@ -11,6 +11,7 @@ into a log-likelihood ratio with the noise it measures per group.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from dataclasses import dataclass
@@ -44,6 +45,12 @@ def keyed_bits(key: str, label: str, count: int) -> np.ndarray:
 
 def keyed_permutation(key: str, label: str, count: int) -> np.ndarray:
     return np.argsort(keyed_stream(key, label, count), kind="stable")
+
+
+@functools.lru_cache(maxsize=4)
+def keyed_lattice(key: str, low: int, high: int, spread: int, change_db: float, floor: float) -> "Lattice":
+    """:meth:`Lattice.make`, kept for the last few keys (a reveal asks for it many times)."""
+    return Lattice.make(key, low, high, spread, change_db, floor)
 
 
 @dataclass(frozen=True)
