@@ -32,6 +32,7 @@ from pixinwav.config import model_config
 from pixinwav.models import build_model
 
 ASSETS = Path(__file__).parents[1] / "src" / "pixinwav" / "assets"
+WHOLE_SONG = ("pixinwav-robust-v1", "pixinwav-robust-v2", "pixinwav-modulo-v2")  # they take no --offset
 TIME = "/usr/bin/time"  # GNU time (Debian package `time`) reports the command's own peak RSS
 
 
@@ -122,8 +123,8 @@ def main() -> None:
                 torch.manual_seed(0)
                 model = str(tmp / f"{name}.safetensors")
                 save_model(model, build_model(model_config(name)).eval())
-            whole = name in ("pixinwav-robust-v1", "pixinwav-modulo-v2")
-            photo = retina if name == "pixinwav-modulo-v2" else ASSETS / "astronaut.jpg"
+            whole = name in WHOLE_SONG
+            photo = retina if name in ("pixinwav-modulo-v2", "pixinwav-robust-v2") else ASSETS / "astronaut.jpg"
             where = [] if whole else ["--offset", str(args.seconds / 2)]
             for rate, path in files.items():
                 out, png = tmp / "stego.wav", tmp / "revealed.png"
@@ -161,7 +162,7 @@ def on_songs(args, exe: list[str], tmp: Path) -> None:
     print("| model | hide s median | hide s slowest | reveal s median | reveal s slowest | peak MiB |")
     print("|---|---|---|---|---|---|")
     for name in args.models:
-        whole = name in ("pixinwav-robust-v1", "pixinwav-modulo-v2")
+        whole = name in WHOLE_SONG
         where = [] if whole else ["--offset", "auto"]
         hides, reveals, peaks = [], [], []
         for track in tracks:

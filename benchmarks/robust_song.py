@@ -67,9 +67,18 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=None, help="hide --seconds: music per copy (default: the model's)")
     p.add_argument("--visqol", action="store_true", help="ViSQOL on the first 20 s of each stego (slow)")
     p.add_argument("--out", default=None)
+    p.add_argument("--clean", type=int, default=0, metavar="N",
+                   help="no run: reveal on N clean 60 s windows of the split's music and count false finds")
     p.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                    help="no run: join the JSON of runs over different --sources into one table (written to --out)")
     args = p.parse_args()
+    if args.clean:
+        from pixinwav.evaluate_attacks import clean_false_found
+
+        files = sorted((Path(args.data) / f"{args.split}_audio").rglob("*.ogg"))
+        found, count = clean_false_found(load_model(args.model), files, args.clean, 60.0, progress=False)
+        print(f"{args.model}: an image was \"found\" in {found} of {count} clean 60 s windows of the {args.split} music")
+        return
     if args.merge:
         runs = [json.loads(Path(f).read_text()) for f in args.merge]
         rows, audio_rows = [r for run in runs for r in run["rows"]], [a for run in runs for a in run["audio"]]

@@ -482,7 +482,7 @@ class Stego:
             raise PixinwavError("this model carries images only; a file needs pixinwav-modulo-v2 or pixinwav-robust-v2")
 
         mono = self._mono(audio, sample_rate)
-        planned = self.model.capacity(mono, photo, file_bytes)
+        planned = self.model.song_capacity(mono, photo, file_bytes)
         if planned is not None:
             return planned
         seconds = len(mono) / self.cfg.sample_rate

@@ -397,12 +397,7 @@ def cmd_info(args) -> None:
             window.update(min_cover_seconds=round(model.min_cover_samples / model.cfg.sample_rate, 3))
             if "seconds" in model.hide_options:
                 window.update(payload_seconds=model.cfg.payload_seconds)
-        if model.full_image:
-            side = model.cfg.image_size
-            seconds = model.cfg.clip_samples / model.cfg.sample_rate
-            window["image"] = (f"the photo at its own size and aspect ratio (long side up to 4096), in tiles of {side} x "
-                               f"{side} x {model.cfg.image_channels}, one per {seconds:.2f} s window")
-        window.update(model.carries())
+        window.update(model.carries())  # (a model that sends the photo at its own size says how)
         print(json.dumps({"file": str(file), "kind": meta.get("kind"), "parameters": params, "carries": window,
                           "config": meta.get("config"), "card": meta.get("card"),
                           **({"state": {k: v for k, v in meta["state"].items() if k != "param_groups"}}

@@ -127,6 +127,9 @@ def test_cli_hides_a_photo_and_a_file_and_reveals_them(cover, tmp_path, capsys):
     sf.write(song, cover, RATE, subtype="PCM_16")
     Image.fromarray(photo("astronaut")).resize((300, 200)).save(secret, quality=60)
     out, back = tmp_path / "s.wav", tmp_path / "back.png"
+    assert main(["capacity", str(song), "--model", "pixinwav-robust-v2", "--image", str(secret)]) == 0
+    said = capsys.readouterr().out
+    assert "19 segments of 2.05 s (19 loud enough" in said and "the photo (300 x 200) goes at about" in said
     assert main(["hide", "--image", str(secret), "--cover", str(song), "-o", str(out), "--model", "pixinwav-robust-v2"]) == 0
     said = capsys.readouterr().out
     assert "payload: the photo at" in said and "coarse base image" in said

@@ -66,7 +66,7 @@ def test_cli_hides_and_reveals_a_file_exactly_and_refuses_it_for_image_models(co
     said = capsys.readouterr().out
     assert "or a file of up to 152," in said and "needs 2 windows" in said and "it fits" in said
     assert main(["hide", "--file", str(secret), "--cover", str(song), "-o", str(out), "--model", "pixinwav-modulo-v2"]) == 0
-    assert "the file photo.jpg (20,000 bytes, exact) in 4 windows, 2 needed" in capsys.readouterr().out
+    assert "the file photo.jpg (20,000 bytes, exact) in 4 packets, 2 needed" in capsys.readouterr().out
     assert main(["reveal", str(out), "-o", str(back), "--model", "pixinwav-modulo-v2"]) == 0
     assert back.read_bytes() == secret.read_bytes()
     assert main(["reveal", str(out), "-o", str(tmp_path / "nomodel.jpg")]) == 0  # no --model: the marks are found

@@ -154,7 +154,7 @@ class StegoScheme(nn.Module):
         """What the audio carries, for ``pixinwav info`` (coefficients, pilots, ...); empty if nothing to say."""
         return {}
 
-    def capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict | None:
+    def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict | None:
         """Whole-song models that plan from the mono cover (the model's rate) alone: what it carries, as
         ``Stego.capacity`` reports it (with ``lines``); None: the caller measures it."""
         return None

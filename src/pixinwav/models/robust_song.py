@@ -148,7 +148,10 @@ class RobustSongStego(RobustChannel):
         return min(mdct.frame_count(samples, self.hop), alignment.PN_PERIOD) // self.cfg.segment_frames
 
     def carries(self) -> dict:
-        return {"segment_seconds": round(self.segment_seconds, 3), "bytes_per_packet": self.symbol_bytes,
+        return {"image": f"the photo at its own aspect ratio (long side up to {self.max_side}) as an AVIF of about "
+                         f"{layers.SHARP_BPP:g} bit per pixel, as large as the song carries, and a coarse WebP base",
+                "payload_seconds": f"the song over {self.cfg.redundancy:g} (hide --seconds)",
+                "segment_seconds": round(self.segment_seconds, 3), "bytes_per_packet": self.symbol_bytes,
                 "code_rate": self.cfg.code_rate, "spread": self.cfg.spread, "change_db": self.cfg.change_db,
                 "redundancy": self.cfg.redundancy}
 
@@ -192,7 +195,7 @@ class RobustSongStego(RobustChannel):
         """The largest file (bytes, with its name) a song whose segments carry where ``good`` says holds."""
         return max(0, self.stream_bytes(self.classes(good, "file")) - hidden_file.HiddenFile.frame_size(0))
 
-    def capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
+    def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
         good = self.carrying(mono)
         segments, loud = len(good), int(good.sum())
         sharp, base = self.stream_bytes(self.classes(good, "photo")), BASE_SOURCE * self.symbol_bytes

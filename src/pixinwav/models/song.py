@@ -68,7 +68,10 @@ class SongStego(StegoScheme):
         return self.window.top_frequency
 
     def carries(self) -> dict:
-        return {"coefficients_per_tile": len(self.split_layout()[1]), "header_bits": headers.BITS,
+        side, seconds = self.cfg.image_size, self.cfg.clip_samples / self.cfg.sample_rate
+        return {"image": f"the photo at its own size and aspect ratio (long side up to {self.max_side}), in tiles of "
+                         f"{side} x {side} x {self.cfg.image_channels}, one per {seconds:.2f} s window",
+                "coefficients_per_tile": len(self.split_layout()[1]), "header_bits": headers.BITS,
                 "pilots_per_window": len(self.window.layout().pilots), "tile": self.cfg.image_size}
 
     # --- layout -------------------------------------------------------------------------------------------
