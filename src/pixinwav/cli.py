@@ -497,8 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite the CSV and the figure if they exist")
     p.add_argument("--attacks", default=None,
                    help="robustness instead: 'all' or NAME[:STRENGTH],... (mp3, aac, opus, vorbis, white_noise, "
-                        "pink_noise, resample, gain, trim_start, append_silence, lowpass, mono, quantise, speed, "
-                        "over_the_air); covers are --seconds clips at their own rate")
+                        "pink_noise, resample, gain, trim_start, append_silence, lowpass, mono, quantise, speed, tempo, "
+                        "excerpt, over_the_air); covers are --seconds clips at their own rate")
     p.add_argument("--models", default="pixinwav-robust-v1,pixinwav-modulo-v1,lsb1,lsb2,qim",
                    help="with --attacks: models and baselines (lsb1, lsb2, qim) to compare in the same run")
     p.add_argument("--seconds", type=float, default=30.0, help="with --attacks: length of each cover clip (default 30)")
