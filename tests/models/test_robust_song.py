@@ -155,3 +155,11 @@ def test_a_file_written_by_this_release_keeps_revealing(model):
     audio, rate = sf.read(fixtures / "robust-v2-file.flac", dtype="float32")
     found = model.reveal_payload(audio, rate, key="fixture")
     assert found.file.name == "note.txt" and found.file.data == (fixtures / "robust-v2-note.txt").read_bytes()
+
+
+def test_capacity_of_a_song_too_short_for_a_photo_says_so_and_what_file_fits(model, cover):
+    report = model.capacity(cover[: 12 * RATE], RATE, (300, 200), 100)
+    assert "too little for a photo (about 29 s of loud music needed)" in report["lines"][0]
+    assert report["largest"] == {} and "photo" not in report and report["file"]["fits"]
+    with pytest.raises(PixinwavError, match="needs about 29 s of music to carry a photo"):
+        model.hide(Image.fromarray(photo("rocket")), cover[: 12 * RATE], RATE)

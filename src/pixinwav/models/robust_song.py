@@ -201,17 +201,21 @@ class RobustSongStego(RobustChannel):
         sharp, base = self.stream_bytes(self.classes(good, "photo")), BASE_SOURCE * self.symbol_bytes
         most = self.file_capacity(good)
         lines = [f"{segments} segments of {self.segment_seconds:.2f} s ({loud} loud enough across the band to count on), "
-                 f"one packet of {self.symbol_bytes} bytes each, every packet sent {self.cfg.redundancy:g} times over: a "
-                 f"sharp image of up to {sharp - layers.OVERHEAD:,} bytes (AVIF) and a coarse base of "
-                 f"{base - layers.OVERHEAD} bytes (WebP) that any 30 s carry"]
+                 f"one packet of {self.symbol_bytes} bytes each, every packet sent {self.cfg.redundancy:g} times over: " +
+                 (f"a sharp image of up to {sharp - layers.OVERHEAD:,} bytes (AVIF) and a coarse base of "
+                  f"{base - layers.OVERHEAD} bytes (WebP) that any 30 s carry" if sharp >= MIN_PHOTO_BYTES else
+                  f"too little for a photo (about {self.min_photo_seconds():.0f} s of loud music needed)")]
+        fits_photo = sharp >= MIN_PHOTO_BYTES
+        sharp = max(sharp, layers.OVERHEAD)
         report = {"seconds": len(mono) / self.cfg.sample_rate, "segments": segments, "loud_segments": loud,
                   "sharp_bytes": sharp - layers.OVERHEAD, "base_bytes": base - layers.OVERHEAD, "file_bytes": most,
                   "largest": {}}
         for name, (w, h) in (("4:3", (4000, 3000)), ("3:2", (3000, 2000)), ("16:9", (3840, 2160)), ("1:1", (4096, 4096))):
-            fw, fh = layers.planned_size(w, h, sharp)
-            report["largest"][name] = [fw, fh]
-            lines.append(f"a {name} photo goes at about {fw} x {fh} (about {layers.SHARP_BPP:g} bit per pixel)")
-        if photo is not None:
+            if fits_photo:
+                fw, fh = layers.planned_size(w, h, sharp)
+                report["largest"][name] = [fw, fh]
+                lines.append(f"a {name} photo goes at about {fw} x {fh} (about {layers.SHARP_BPP:g} bit per pixel)")
+        if photo is not None and fits_photo:
             sent = layers.planned_size(*photo, sharp)
             report["photo"] = {"size": list(photo), "sent_at": list(sent)}
             lines.append(f"the photo ({photo[0]} x {photo[1]}) goes at about {sent[0]} x {sent[1]}"
