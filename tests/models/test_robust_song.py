@@ -163,3 +163,14 @@ def test_capacity_of_a_song_too_short_for_a_photo_says_so_and_what_file_fits(mod
     assert report["largest"] == {} and "photo" not in report and report["file"]["fits"]
     with pytest.raises(PixinwavError, match="needs about 29 s of music to carry a photo"):
         model.hide(Image.fromarray(photo("rocket")), cover[: 12 * RATE], RATE)
+
+
+def test_eval_attacks_measures_the_photo_at_the_size_it_was_sent(model, cover, tmp_path):
+    from pixinwav import evaluate_attacks
+
+    path = tmp_path / "coffee.png"
+    Image.fromarray(photo("coffee")).save(path)  # 600 x 400: sent at 3:2, not as a 256 x 256 crop
+    rows = evaluate_attacks.run({"v2": model}, [path], [(cover, RATE, "music")], [("none", 0), ("aac", 128)],
+                                visqol=False, progress=False)
+    assert [r["recovered"] for r in rows] == [1, 1]
+    assert all(r["image/ssim"] > 0.5 for r in rows)  # against the photo at the sent size (squashed into a crop: 0.36)
