@@ -25,13 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
-from PIL import Image
 
 from pixinwav import metrics
 from pixinwav.api import load_model
 from pixinwav.attacks import ATTACKS, apply
-from pixinwav.data.images import open_image
 from pixinwav.errors import PixinwavError
 from pixinwav.evaluate import through_file
 from pixinwav.tiles import scaled
@@ -50,10 +47,6 @@ def songs(folder: Path, count: int) -> list[Path]:
     pool = fitting if len(fitting) >= count else sorted(files, key=lambda p: -durations[p])[: max(count, len(fitting))]
     pick = np.linspace(0, len(pool) - 1, min(count, len(pool))).round().astype(int)
     return [pool[i] for i in sorted(set(pick))]
-
-
-def as_tensor(image: Image.Image) -> torch.Tensor:
-    return torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)
 
 
 def main() -> None:
@@ -116,12 +109,11 @@ def main() -> None:
             hide_s = time.perf_counter() - start
             stego = through_file(stego, rate, tmp / "stego.wav")
             info = report.payload
-            if info.get("kind") != "layers":  # robust-v1: a 256 x 256 centre crop, one compressed copy per --seconds
-                reference = model.prepare_image(photo_path)
+            reference = model.prepare_image(photo_path)  # the photo as hide read it (v1: its 256 x 256 centre crop)
+            if info.get("kind") == "layers":  # at the size it was sent
+                reference = scaled(reference, info["width"], info["height"])
+            else:  # robust-v1: one compressed copy per --seconds
                 info = {**info, "width": 256, "height": 256, "sharp_bytes": info["image_bytes"]}
-            else:
-                with open_image(photo_path) as img:
-                    reference = scaled(as_tensor(img), info["width"], info["height"])
             codec_noise, _ = apply("mp3", cover, rate, 128)
             m = min(len(codec_noise), len(cover))
             audio_rows.append({"source": source, "song": path.name, "seconds": len(cover) / rate,

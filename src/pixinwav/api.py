@@ -185,6 +185,11 @@ class Stego:
         """The cover downmixed and resampled to the model rate (done once per call)."""
         return resample(self._checked(audio, sample_rate).mean(axis=1), sample_rate, self.cfg.sample_rate)
 
+    def _song_mono(self, cover: np.ndarray, sample_rate: int) -> np.ndarray:
+        """A whole-song model's view of the cover: its downmix at the model's rate, or, for a model that writes its
+        own rate, the cover itself (checked), downmixed later as the file will hold it."""
+        return self._checked(cover, sample_rate) if self.model.writes_model_rate else self._mono(cover, sample_rate)
+
     def _checked(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         """``audio`` as ``[T, channels]`` float32, refused with a reason when it is not audio this model takes."""
         audio = audio_array(audio)
@@ -288,7 +293,7 @@ class Stego:
         secret = self.prepare_image(image)
         cover, beyond = self._cover(audio)
         if self.model.whole_file:  # (a model that writes its own rate downmixes the cover as the file holds it)
-            mono = self._checked(cover, sample_rate) if self.model.writes_model_rate else self._mono(cover, sample_rate)
+            mono = self._song_mono(cover, sample_rate)
             if offset not in (0, 0.0):
                 raise PixinwavError("this model fills the whole song and finds the image anywhere: drop --offset")
             stego, report = self._hide_whole(secret, cover, mono, sample_rate, keyed, given)
@@ -352,7 +357,7 @@ class Stego:
         if not file.data:
             raise PixinwavError("the file is empty: there is nothing to hide")
         cover, beyond = self._cover(audio)
-        mono = self._checked(cover, sample_rate) if self.model.writes_model_rate else self._mono(cover, sample_rate)
+        mono = self._song_mono(cover, sample_rate)
         stego, report = self._hide_whole(file, cover, mono, sample_rate, keyed, {})
         report.cover_over_full_scale = beyond
         return stego, report

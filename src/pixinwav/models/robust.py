@@ -75,6 +75,25 @@ class RobustChannel(StegoScheme):
     def analyse(self, wave: torch.Tensor) -> torch.Tensor:
         return wave
 
+    def write(self, cover: np.ndarray, bits: np.ndarray, key: str | None) -> np.ndarray:
+        """``cover [T]`` with ``bits [frames, groups]`` written into its first frames."""
+        lattice = self.lattice(key)
+        coefs = mdct.analyse(cover, self.hop, len(bits))
+        change = mdct.synthesise(lattice.embed(coefs, bits) - coefs, self.hop)
+        container = cover.copy()
+        container[: len(change)] += change
+        return container
+
+    def soft_frames(self, wave: np.ndarray, key: str | None) -> tuple[float, float, np.ndarray | None]:
+        """(shift of the frame grid, alignment agreement, log-likelihood ratios ``[frames, groups]`` of the frames
+        from there on; None when the agreement is under ``MIN_AGREEMENT``: no payload)."""
+        lattice = self.lattice(key)
+        shift, agreement = alignment.align(wave, lattice, self.hop)
+        if agreement < MIN_AGREEMENT:
+            return shift, agreement, None
+        coefs = mdct.analyse(alignment.fractional_shift(wave, shift)[int(math.floor(shift)):], self.hop)
+        return shift, agreement, lattice.soft(coefs)[0]
+
     def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
         return self.extract(spec, key).image
 
@@ -147,10 +166,7 @@ class RobustStego(RobustChannel):
         bits[:, PN_GROUP] = pn[index]
         bits[:, HEADER_GROUP] = header_bits[index % len(header_bits)]
         bits[:, data_groups] = slots.reshape(k, len(data_groups))[index % k]
-        coefs = mdct.analyse(cover, self.hop, frames)
-        change = mdct.synthesise(lattice.embed(coefs, bits) - coefs, self.hop)
-        container = cover.copy()
-        container[: len(change)] += change
+        container = self.write(cover, bits, key)
         info = {"image_bytes": len(data), "quality": used_quality, "codec": header.codec, "blocks": blocks,
                 "copy_seconds": self.frame_seconds(k), "copies": frames / k,
                 "seconds_used": self.frame_seconds(frames),
@@ -167,17 +183,12 @@ class RobustStego(RobustChannel):
 
     def read(self, wave: np.ndarray, key: str | None = None) -> Reading:
         """Find and decode the payload in a mono waveform at the model's rate (any start, any length)."""
-        lattice = self.lattice(key)
         if mdct.frame_count(len(wave), self.hop) < SYNC_FRAMES:
             return Reading(None, 0.0, f"the audio is too short to hold a payload ({len(wave) / self.cfg.sample_rate:.1f} s)")
-        shift, agreement = alignment.align(wave, lattice, self.hop)
-        if agreement < MIN_AGREEMENT:
+        shift, agreement, llr = self.soft_frames(wave, key)
+        if llr is None:
             return Reading(None, agreement, f"no hidden image found (alignment score {agreement:.3f}; a payload scores "
                                             f"{MIN_AGREEMENT} or more): plain audio, another --key, or a change too strong")
-        aligned = alignment.fractional_shift(wave, shift)
-        whole = int(math.floor(shift))
-        coefs = mdct.analyse(aligned[whole:], self.hop)
-        llr, _, _ = lattice.soft(coefs)
         first = alignment.frame_number(llr[:, PN_GROUP], key)
         index = first + np.arange(len(llr))
         header_llr = np.zeros(payload.HEADER_BITS)

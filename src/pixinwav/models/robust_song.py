@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import struct
-import zlib
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -34,7 +33,7 @@ import torch
 from .. import hidden_file
 from ..tiles import scaled
 from ..errors import PixinwavError
-from ..robust import alignment, code, layers, mdct
+from ..robust import alignment, code, layers, mdct, payload
 from ..robust.stdm import keyed_permutation
 from .base import Extracted, Hidden
 from .robust import MIN_AGREEMENT, RobustChannel
@@ -76,15 +75,14 @@ class Layout:
     base_classes: int = 0
 
     def to_bits(self) -> np.ndarray:
-        body = LAYOUT.pack(VERSION, KINDS.index(self.kind), self.classes, self.base_classes)
-        return np.unpackbits(np.frombuffer(body + struct.pack(">I", zlib.crc32(body)), dtype=np.uint8))
+        return payload.bytes_to_bits(payload.with_crc(LAYOUT.pack(VERSION, KINDS.index(self.kind), self.classes,
+                                                                  self.base_classes)))
 
     @classmethod
     def from_bits(cls, bits: np.ndarray) -> "Layout | None":
         """None when the CRC fails or the fields make no sense; an error for a version this release does not read."""
-        raw = np.packbits(bits).tobytes()
-        body, (crc,) = raw[:LAYOUT.size], struct.unpack(">I", raw[LAYOUT.size:])
-        if zlib.crc32(body) != crc:
+        body = payload.checked(payload.bits_to_bytes(bits), LAYOUT.size)
+        if body is None:
             return None
         version, kind, classes, base = LAYOUT.unpack(body)
         if version != VERSION or kind >= len(KINDS):
@@ -199,22 +197,21 @@ class RobustSongStego(RobustChannel):
         good = self.carrying(mono)
         segments, loud = len(good), int(good.sum())
         sharp, base = self.stream_bytes(self.classes(good, "photo")), BASE_SOURCE * self.symbol_bytes
+        fits_photo = sharp >= MIN_PHOTO_BYTES
         most = self.file_capacity(good)
         lines = [f"{segments} segments of {self.segment_seconds:.2f} s ({loud} loud enough across the band to count on), "
                  f"one packet of {self.symbol_bytes} bytes each, every packet sent {self.cfg.redundancy:g} times over: " +
                  (f"a sharp image of up to {sharp - layers.OVERHEAD:,} bytes (AVIF) and a coarse base of "
-                  f"{base - layers.OVERHEAD} bytes (WebP) that any 30 s carry" if sharp >= MIN_PHOTO_BYTES else
+                  f"{base - layers.OVERHEAD} bytes (WebP) that any 30 s carry" if fits_photo else
                   f"too little for a photo (about {self.min_photo_seconds():.0f} s of loud music needed)")]
-        fits_photo = sharp >= MIN_PHOTO_BYTES
-        sharp = max(sharp, layers.OVERHEAD)
         report = {"seconds": len(mono) / self.cfg.sample_rate, "segments": segments, "loud_segments": loud,
-                  "sharp_bytes": sharp - layers.OVERHEAD, "base_bytes": base - layers.OVERHEAD, "file_bytes": most,
-                  "largest": {}}
-        for name, (w, h) in (("4:3", (4000, 3000)), ("3:2", (3000, 2000)), ("16:9", (3840, 2160)), ("1:1", (4096, 4096))):
-            if fits_photo:
-                fw, fh = layers.planned_size(w, h, sharp)
-                report["largest"][name] = [fw, fh]
-                lines.append(f"a {name} photo goes at about {fw} x {fh} (about {layers.SHARP_BPP:g} bit per pixel)")
+                  "sharp_bytes": max(sharp, layers.OVERHEAD) - layers.OVERHEAD, "base_bytes": base - layers.OVERHEAD,
+                  "file_bytes": most, "largest": {}}
+        sizes = (("4:3", (4000, 3000)), ("3:2", (3000, 2000)), ("16:9", (3840, 2160)), ("1:1", (4096, 4096)))
+        for name, (w, h) in sizes if fits_photo else ():
+            fw, fh = layers.planned_size(w, h, sharp)
+            report["largest"][name] = [fw, fh]
+            lines.append(f"a {name} photo goes at about {fw} x {fh} (about {layers.SHARP_BPP:g} bit per pixel)")
         if photo is not None and fits_photo:
             sent = layers.planned_size(*photo, sharp)
             report["photo"] = {"size": list(photo), "sent_at": list(sent)}
@@ -241,13 +238,12 @@ class RobustSongStego(RobustChannel):
     # --- packets -------------------------------------------------------------------------------------------
     def _message(self, stream: str, length: int, packet: bytes) -> np.ndarray:
         body = HEAD.pack(VERSION << 28 | STREAMS.index(stream) << 24 | length) + packet
-        body += bytes(self.packet_bytes - 4 - len(body))
-        return np.unpackbits(np.frombuffer(body + struct.pack(">I", zlib.crc32(body)), dtype=np.uint8))
+        return payload.bytes_to_bits(payload.with_crc(body + bytes(self.packet_bytes - 4 - len(body))))
 
     def _parse(self, message: np.ndarray) -> tuple[str, int, bytes] | None:
         """(stream, its framed length, RaptorQ packet) of a decoded message, or None when its CRC fails."""
-        raw = np.packbits(message).tobytes()
-        if zlib.crc32(raw[:-4]) != struct.unpack(">I", raw[-4:])[0]:
+        raw = payload.checked(payload.bits_to_bytes(message), self.packet_bytes - 4)
+        if raw is None:
             return None
         (head,) = HEAD.unpack(raw[:HEAD.size])
         version, stream, length = head >> 28, head >> 24 & 15, head & MAX_STREAM
@@ -331,11 +327,11 @@ class RobustSongStego(RobustChannel):
                streams: dict[str, tuple[int, list[bytes]]]) -> np.ndarray:
         """The cover with every frame numbered and carrying its bit of the layout, and segment ``s`` the packet of
         its class (:meth:`class_of`)."""
-        lattice, seg, data_groups = self.lattice(key), self.cfg.segment_frames, self.data_groups
+        seg, data_groups = self.cfg.segment_frames, self.data_groups
         segments = self.segments(len(mono))
         frames = segments * seg
         order = self._interleave(key)
-        bits = np.zeros((frames, lattice.groups), np.uint8)
+        bits = np.zeros((frames, self.groups), np.uint8)
         number = np.arange(frames)
         bits[:, self.numbering_group] = alignment.frame_sequence(key)[number % alignment.PN_PERIOD]
         bits[:, self.layout_group] = layout.to_bits()[number % LAYOUT_BITS]
@@ -348,11 +344,7 @@ class RobustSongStego(RobustChannel):
                 slots[order] = word
                 words[stream, cls] = slots.reshape(seg, len(data_groups))
             bits[s * seg:(s + 1) * seg, data_groups] = words[stream, cls]
-        coefs = mdct.analyse(mono, self.hop, frames)
-        change = mdct.synthesise(lattice.embed(coefs, bits) - coefs, self.hop)
-        container = mono.copy()
-        container[: len(change)] += change
-        return container
+        return self.write(mono, bits, key)
 
     # --- revealing -----------------------------------------------------------------------------------------
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
@@ -363,15 +355,12 @@ class RobustSongStego(RobustChannel):
         if layout is None:
             return Extracted(blank, torch.zeros(1), detail)
         if layout.kind == "file":
-            return self._extract_file([p for p in found if p[0] == "file"], detail, blank)
+            return self._extract_file(found, detail, blank)
         rebuilt, counts = {}, Counter(stream for stream, _, _ in found)
         for name in ("sharp", "base"):
-            mine = [(length, packet) for stream, length, packet in found if stream == name]
-            if mine:
-                length = Counter(length for length, _ in mine).most_common(1)[0][0]
-                raw = hidden_file.rebuild((p for n, p in mine if n == length), length, self.symbol_bytes)
-                if raw is not None:
-                    rebuilt[name] = layers.Layer.from_frame(raw)
+            raw = self._rebuild(found, name)
+            if raw is not None:
+                rebuilt[name] = layers.Layer.from_frame(raw)
         if "sharp" in rebuilt:
             layer = rebuilt["sharp"]
             return Extracted(layer.image()[None], torch.ones(1),
@@ -387,14 +376,19 @@ class RobustSongStego(RobustChannel):
                                                f"rebuild it ({counts['base']} of the base, {counts['sharp']} of the "
                                                f"sharp image); {detail}", torch.ones(1, dtype=torch.bool))
 
+    def _rebuild(self, found: list[tuple[str, int, bytes]], stream: str) -> bytes | None:
+        """The framed stream from its intact packets (those of the length most of them state), or None."""
+        mine = [(length, packet) for name, length, packet in found if name == stream]
+        if not mine:
+            return None
+        length = Counter(length for length, _ in mine).most_common(1)[0][0]
+        return hidden_file.rebuild((p for n, p in mine if n == length), length, self.symbol_bytes)
+
     def _extract_file(self, found: list, detail: str, blank: torch.Tensor) -> Extracted:
-        if found:
-            length = Counter(length for _, length, _ in found).most_common(1)[0][0]
-            raw = hidden_file.rebuild((p for _, n, p in found if n == length), length, self.symbol_bytes)
-        else:
-            raw = None
+        raw = self._rebuild(found, "file")
         if raw is None:
-            return Extracted(blank, torch.ones(1), f"a hidden file was found but it cannot be rebuilt: {len(found)} "
+            intact = sum(1 for stream, _, _ in found if stream == "file")
+            return Extracted(blank, torch.ones(1), f"a hidden file was found but it cannot be rebuilt: {intact} "
                                                    f"packets arrived intact, too few; {detail}",
                              torch.ones(1, dtype=torch.bool))
         file = hidden_file.HiddenFile.from_frame(raw)
@@ -403,16 +397,13 @@ class RobustSongStego(RobustChannel):
     def packets(self, wave: np.ndarray, key: str | None = None) -> tuple[Layout | None, list[tuple[str, int, bytes]], str]:
         """(the layout, every intact packet, one line on the search) in a mono 16 kHz waveform from any start, any
         length; the layout is None when no payload is found."""
-        lattice, seg = self.lattice(key), self.cfg.segment_frames
+        seg = self.cfg.segment_frames
         if mdct.frame_count(len(wave), self.hop) < alignment.SYNC_FRAMES:
             return None, [], f"no hidden image found: the audio is too short ({len(wave) / self.cfg.sample_rate:.1f} s)"
-        shift, agreement = alignment.align(wave, lattice, self.hop)
-        if agreement < MIN_AGREEMENT:
+        _, agreement, llr = self.soft_frames(wave, key)
+        if llr is None:
             return None, [], (f"no hidden image found (alignment score {agreement:.3f}; a payload scores {MIN_AGREEMENT} "
                               "or more): plain audio, another --key, or a change too strong")
-        whole = int(math.floor(shift))
-        coefs = mdct.analyse(alignment.fractional_shift(wave, shift)[whole:], self.hop)
-        llr, _, _ = lattice.soft(coefs)
         first = alignment.frame_number(llr[:, self.numbering_group], key)
         numbers = first + np.arange(len(llr))
         summed = np.zeros(LAYOUT_BITS)

@@ -58,7 +58,7 @@ def align(wave: np.ndarray, lattice: Lattice, hop: int) -> tuple[float, float]:
 def frame_number(pn_llr: np.ndarray, key: str | None) -> int:
     """The payload frame number of the first received frame, from the log-likelihood ratios of the keyed
     sequence (``pn_llr [frames]``)."""
-    pn = 1.0 - 2.0 * keyed_bits(key or "", "frames", PN_PERIOD)
+    pn = 1.0 - 2.0 * frame_sequence(key)
     folded = np.zeros(PN_PERIOD)
     np.add.at(folded, np.arange(len(pn_llr)) % PN_PERIOD, pn_llr)
     # score(f) = sum_j llr_j pn[(j + f) mod P]: circular cross-correlation

@@ -25,7 +25,7 @@ import torch
 from PIL import Image
 
 from ..errors import PixinwavError
-from .payload import decompress, to_pil
+from .payload import best_quality, decompress, to_pil
 
 MAGIC = b"PIXL"
 VERSION = 1
@@ -88,7 +88,7 @@ def encode(photo: torch.Tensor, layer: str, budget: int, max_side: int | None = 
     while side >= SMALLEST_SIDE:
         size = (max(1, round(width * side / short)), max(1, round(height * side / short)))
         scaled = pil if size == pil.size else pil.resize(size, Image.LANCZOS)
-        fit = _best_quality(scaled, codec, room)
+        fit = best_quality(lambda q: _saved(scaled, codec, q), room)
         if fit is not None:
             data, quality = fit
             w, h = show or size
@@ -116,14 +116,7 @@ def planned_size(width: int, height: int, budget: int, max_side: int | None = No
     return max(1, round(width * side / short)), max(1, round(height * side / short))
 
 
-def _best_quality(image: Image.Image, codec: str, room: int) -> tuple[bytes, int] | None:
-    lo, hi, fit = 0, 100, None
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        buffer = io.BytesIO()
-        image.save(buffer, format=codec, quality=mid)
-        if buffer.tell() <= room:
-            fit, lo = (buffer.getvalue(), mid), mid + 1
-        else:
-            hi = mid - 1
-    return fit
+def _saved(image: Image.Image, codec: str, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=codec, quality=quality)
+    return buffer.getvalue()

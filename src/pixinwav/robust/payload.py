@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,14 +102,7 @@ def compress(image: torch.Tensor, max_bytes: int, codec: str = "AVIF", quality: 
         return data, quality
     best, best_ssim = None, -1.0
     for scale in SIDES:
-        lo, hi, fit = MIN_QUALITY, 100, None
-        while lo <= hi:
-            mid = (lo + hi) // 2
-            data = encode(mid, scale)
-            if len(data) <= max_bytes:
-                fit, lo = (data, mid), mid + 1
-            else:
-                hi = mid - 1
+        fit = best_quality(lambda q: encode(q, scale), max_bytes)
         if fit is None:
             continue
         score = float(ssim(decompress(fit[0], image.shape[0], image.shape[1:])[None], image[None].cpu().float())[0])
@@ -118,6 +112,20 @@ def compress(image: torch.Tensor, max_bytes: int, codec: str = "AVIF", quality: 
         raise PixinwavError(f"even a quarter-size image at the lowest quality takes {len(encode(MIN_QUALITY, SIDES[-1]))} "
                             f"bytes; the music carries {max_bytes}: use a longer cover or --seconds")
     return best
+
+
+def best_quality(encode: Callable[[int], bytes], max_bytes: int) -> tuple[bytes, int] | None:
+    """(bytes, quality) of the highest quality whose ``encode(quality)`` fits ``max_bytes`` (bisection over
+    ``MIN_QUALITY``-100: size grows with quality), or None when even the lowest does not fit."""
+    lo, hi, fit = MIN_QUALITY, 100, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        data = encode(mid)
+        if len(data) <= max_bytes:
+            fit, lo = (data, mid), mid + 1
+        else:
+            hi = mid - 1
+    return fit
 
 
 def decompress(data: bytes, channels: int, size: tuple[int, int] | None = None) -> torch.Tensor:
