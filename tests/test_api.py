@@ -20,6 +20,8 @@ ASSETS = Path(str(resources.files("pixinwav") / "assets"))
 # gives these values: a dependency below the pinned torch changed the floats, the code did not.
 GOLDEN = {
     "pixinwav-modulo-v1": ("7f205c24e3388e82", "d931670d98f0d6ee"),
+    "pixinwav-adaptive-v1": ("f42dce05b701f8b8", "7301aee0a4fd9e16"),
+    "pixinwav-adaptive-v2": ("4e4f817c8052e753", "2d6930fe88ac9802"),
     "pixinwav-small-v0": ("8f4e80ede876b519", "50cf84f22473cf65"),
 }
 
