@@ -78,7 +78,9 @@ class ModelConfig:
     # scheme "modulo": false, one 256 x 256 image in one window at an offset (pixinwav-modulo-v1); true, the
     # photo at its own size in tiles, one per window, over the whole song, found without an offset
     # (models/song.py, pixinwav-modulo-v2). Scheme "robust": false, one image repeated (pixinwav-robust-v1); true,
-    # rateless packets over the whole song, the photo at its own aspect or a file (models/robust_song.py)
+    # rateless packets over the whole song, the photo at its own aspect or a file (models/robust_song.py). Scheme
+    # "adaptive" (with bits_per_cell): v2's cells in as many windows as the photo or file needs
+    # (models/adaptive_song.py, pixinwav-adaptive-v3)
     song: bool = False
     # scheme "adaptive" only (models/adaptive.py; also uses the modulo fields above except bin_snr_db):
     masking_db: float = -18.0  # each cell's change (RMS) relative to the cover's local level around it
@@ -166,8 +168,8 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
     for key in ("image_size", "image_channels", "sample_rate", "frame", "hop", "frames"):
         if getattr(cfg, key) < 1:
             raise PixinwavError(f"model.{key} must be positive, got {getattr(cfg, key)}")
-    if cfg.song and cfg.scheme not in ("modulo", "robust"):
-        raise PixinwavError("model.song applies to schemes 'modulo' and 'robust' only")
+    if cfg.song and cfg.scheme not in ("modulo", "robust", "adaptive"):
+        raise PixinwavError("model.song applies to schemes 'modulo', 'adaptive' and 'robust' only")
     if cfg.scheme == "unet":
         _validate_unet(cfg)
     elif cfg.scheme in ("modulo", "adaptive"):
@@ -177,8 +179,10 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
             raise PixinwavError(f"scheme {cfg.scheme!r} hides greyscale (1) or RGB (3) images")
         if not 0 < cfg.min_step_lsb <= cfg.max_step_lsb:
             raise PixinwavError("model.min_step_lsb must be positive and at most model.max_step_lsb")
-        if cfg.song and (cfg.scheme != "modulo" or cfg.widths):
-            raise PixinwavError("model.song needs scheme 'modulo' without a refiner (model.widths=[])")
+        if cfg.song and cfg.widths:
+            raise PixinwavError(f"model.song needs scheme {cfg.scheme!r} without a refiner (model.widths=[])")
+        if cfg.song and cfg.scheme == "adaptive" and not cfg.bits_per_cell:
+            raise PixinwavError("model.song with scheme 'adaptive' carries packets: it needs bits_per_cell >= 1")
         if cfg.scheme == "adaptive" and not (cfg.masking_db < 0 and cfg.sent_coefficients >= 1
                                              and 8 <= cfg.cell_hop <= cfg.clip_samples // 2
                                              and cfg.notch_db <= 0 <= cfg.flat_above_floor_db

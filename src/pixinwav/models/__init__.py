@@ -1,6 +1,7 @@
 """The stego schemes behind one interface (:class:`StegoScheme`), and the table that builds them from a config."""
 from ..config import ModelConfig
 from .adaptive import AdaptiveStego
+from .adaptive_song import AdaptiveSongStego
 from .base import Extracted, Hidden, StegoScheme
 from .modulo import ModuloStego
 from .robust import RobustStego
@@ -17,10 +18,10 @@ SCHEMES: dict[str, type[StegoScheme]] = {"unet": UNetStego, "modulo": ModuloSteg
 def build_model(cfg: ModelConfig) -> StegoScheme:
     """The model a (validated) config describes."""
     if cfg.song:  # the whole-song variant of a window scheme
-        return RobustSongStego(cfg) if cfg.scheme == "robust" else SongStego(cfg)
+        return {"robust": RobustSongStego, "adaptive": AdaptiveSongStego}.get(cfg.scheme, SongStego)(cfg)
     return SCHEMES[cfg.scheme](cfg)
 
 
-__all__ = ["SCHEMES", "AdaptiveStego", "Extracted",
+__all__ = ["SCHEMES", "AdaptiveSongStego", "AdaptiveStego", "Extracted",
            "Hidden",
            "ModuloStego", "RobustSongStego", "RobustStego", "SongStego", "StegoScheme", "UNet", "UNetStego", "build_model"]

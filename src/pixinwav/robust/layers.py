@@ -76,9 +76,9 @@ class Layer:
 
 
 def encode(photo: torch.Tensor, layer: str, budget: int, max_side: int | None = None,
-           show: tuple[int, int] | None = None) -> Layer:
-    """``photo [C, H, W]`` in [0, 1] as a layer whose frame takes at most ``budget`` bytes. ``show``: (width,
-    height) to show it at (the base: the sharp layer's size; default its own size)."""
+           show: tuple[int, int] | None = None, top: int = 100) -> Layer:
+    """``photo [C, H, W]`` in [0, 1] as a layer whose frame takes at most ``budget`` bytes, at a quality of at most
+    ``top``. ``show``: (width, height) to show it at (the base: the sharp layer's size; default its own size)."""
     codec = "WEBP" if layer == "base" else "AVIF"
     room = budget - OVERHEAD
     channels, height, width = photo.shape
@@ -88,7 +88,7 @@ def encode(photo: torch.Tensor, layer: str, budget: int, max_side: int | None = 
     while side >= SMALLEST_SIDE:
         size = (max(1, round(width * side / short)), max(1, round(height * side / short)))
         scaled = pil if size == pil.size else pil.resize(size, Image.LANCZOS)
-        fit = best_quality(lambda q: _saved(scaled, codec, q), room)
+        fit = best_quality(lambda q: _saved(scaled, codec, q), room, top)
         if fit is not None:
             data, quality = fit
             w, h = show or size

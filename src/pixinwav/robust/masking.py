@@ -13,6 +13,7 @@ from scipy.ndimage import uniform_filter
 
 
 def masking_scale(coefs: np.ndarray, time_radius: int, freq_radius: int, floor: float) -> np.ndarray:
-    """``[frames, bins]`` coefficients -> ``[frames, bins]`` local RMS, at least ``floor``."""
-    power = uniform_filter(np.square(coefs), size=(2 * time_radius + 1, 2 * freq_radius + 1), mode="nearest")
+    """``[..., frames, bins]`` coefficients -> ``[..., frames, bins]`` local RMS, at least ``floor``."""
+    size = (1,) * (coefs.ndim - 2) + (2 * time_radius + 1, 2 * freq_radius + 1)
+    power = uniform_filter(np.square(coefs), size=size, mode="nearest")
     return np.sqrt(np.maximum(power, floor**2))

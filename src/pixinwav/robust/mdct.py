@@ -41,3 +41,18 @@ def synthesise(coefs: np.ndarray, hop: int) -> np.ndarray:
     out[: frames * hop] += pieces[:, :hop].reshape(-1)
     out[hop:] += pieces[:, hop:].reshape(-1)
     return out
+
+
+def analyse_every(wave: np.ndarray, hop: int, offsets: np.ndarray, frames: int) -> np.ndarray:
+    """``[len(offsets), frames, hop]`` float32: :func:`analyse` of ``wave[o:]`` for every offset ``o`` (a search over
+    sample offsets), by the fold into a DCT-IV (``scipy.fft``): the dense product would cost 20x more here."""
+    import scipy.fft
+
+    view = np.lib.stride_tricks.sliding_window_view(np.asarray(wave, dtype=np.float32), 2 * hop)
+    z = view[offsets[:, None] + hop * np.arange(frames)[None]]  # [offsets, frames, 2 hop], a copy
+    z *= np.sin(np.pi * (np.arange(2 * hop) + 0.5) / (2 * hop)).astype(np.float32)
+    q = hop // 2
+    folded = np.empty(z.shape[:-1] + (hop,), np.float32)
+    np.subtract(-z[..., hop + q - 1:hop - 1:-1], z[..., hop + q:], out=folded[..., :q])  # -c reversed - d
+    np.subtract(z[..., :q], z[..., hop - 1:q - 1:-1], out=folded[..., q:])  # a - b reversed
+    return scipy.fft.dct(folded, type=4, norm="ortho", axis=-1, overwrite_x=True)

@@ -114,10 +114,16 @@ def compress(image: torch.Tensor, max_bytes: int, codec: str = "AVIF", quality: 
     return best
 
 
-def best_quality(encode: Callable[[int], bytes], max_bytes: int) -> tuple[bytes, int] | None:
-    """(bytes, quality) of the highest quality whose ``encode(quality)`` fits ``max_bytes`` (bisection over
-    ``MIN_QUALITY``-100: size grows with quality), or None when even the lowest does not fit."""
-    lo, hi, fit = MIN_QUALITY, 100, None
+def best_quality(encode: Callable[[int], bytes], max_bytes: int, top: int = 100) -> tuple[bytes, int] | None:
+    """(bytes, quality) of the highest quality up to ``top`` whose ``encode(quality)`` fits ``max_bytes``
+    (bisection over ``MIN_QUALITY``-``top``: size grows with quality), or None when even the lowest does not fit.
+    Under 100, ``top`` is tried first: a large photo's encoding takes a second, and the room is usually there."""
+    lo, hi, fit = MIN_QUALITY, top, None
+    if top < 100:
+        data = encode(top)
+        if len(data) <= max_bytes:
+            return data, top
+        hi = top - 1
     while lo <= hi:
         mid = (lo + hi) // 2
         data = encode(mid)

@@ -1,0 +1,457 @@
+"""The hard-to-detect model over the whole song: adaptive-v2's cells in as many 1.53 s windows as the payload
+needs, carrying a photo at its own size or any file, bit-exact, as fountain-code packets.
+
+Each window is written exactly as ``pixinwav-adaptive-v2`` writes one (``models/adaptive.py``: MDCT cells whose
+steps follow the cover's own masking 24 dB under its local level, noise-shaped whole-step rounding, pilots, 4
+Gray-coded bits per cell under one LDPC codeword), so the change is as hard to detect per window as v2's. What
+the codeword carries is new: a short head (format version, payload kind, the framed payload's length, how many
+packets follow) and as many RaptorQ packets (``hidden_file.py``, RFC 6330) as this window's measured capacity
+holds, under a CRC-32. The payload is a photo as one whole AVIF frame at its own aspect ratio
+(``robust/layers.py``, the robust song model's frame) or a file with its name (``HiddenFile``). Any enough packets
+from any windows rebuild it; the sender adds a tenth of spare packets, so a window lost to a cut costs nothing.
+
+Windows sit on a grid from the file's first sample; the sender measures every loud window's capacity (it reads its
+own stego exactly as the receiver will: a probe codeword), then writes the windows that carry most first. Each
+window's pilots and codes are offset by a dither keyed by the window's place on the grid, so no two windows share
+an offset: with one offset for all, the pilots would sit at the same place in every window and a key-less
+comparison of windows would show them.
+
+No mark is added to find the windows (a parity mark raises an empty band's floor, which is what the detectors
+see). The receiver reads the grid from the first sample; where that finds nothing (a trimmed start, audio pasted
+before), it searches a loud stretch for the window start and the window's place on the grid at once: the MDCT at
+every sample offset of one hop and the pilots' agreement with each window's dither, one matrix product
+(:meth:`AdaptiveSongStego.search`).
+"""
+from __future__ import annotations
+
+import functools
+import math
+import struct
+from collections import Counter
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from .. import hidden_file, tiles
+from ..config import ModelConfig
+from ..errors import PixinwavError
+from ..robust import code, layers, mdct, payload
+from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
+                       SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
+from .base import Extracted, Hidden, StegoScheme
+from .modulo import PILOT_CODE, keyed_dither
+
+SYMBOL = 512  # bytes per fountain-code packet: a window carries 4-28 of them
+HEAD = struct.Struct(">BBIB")  # format version, payload kind, the framed payload's bytes, packets in this window
+VERSION = 1
+KINDS = {1: "photo", 2: "file"}
+KIND_IDS = {name: i for i, name in KINDS.items()}
+MAX_PACKETS = ANALOG_RUNG - 1  # the packet count goes where adaptive-v2 sends its size rung (6 bits, 63 = analog)
+MIN_RMS_DB = -50.0  # a window quieter than this (dBFS) is not probed: it carries nothing at -24 dB under its level
+MAX_PEAK = 0.95  # nor one that comes this near full scale on any channel (the change would clip)
+SPARE_SHARE = 0.1  # spare packets: a tenth of the source packets, at least one window's worth
+QUALITY = 80  # the photo's AVIF quality when the song has room (lower when it has not)
+DEFAULT_MAX_SIDE = 2048
+MIN_PHOTO_BYTES = 2_000
+# The search for the grid (a trimmed start, audio pasted before): the pilots of the loudest bins it reads, and the
+# sample offsets analysed at once (64 x 2 windows of frames: 140 MB of float32)
+SEARCH_PILOTS = 256
+SEARCH_CHUNK = 64
+SEARCH_STRETCHES = 2
+TIME_FREQ_MARGIN = 5
+
+
+def message_bits(packets: int) -> int:
+    return 8 * (HEAD.size + packets * (hidden_file.PACKET_ID + SYMBOL) + 4)
+
+
+class AdaptiveSongStego(StegoScheme):
+    """Whole-file: takes the photo at its own size (``full_image``) or a file, and a mono cover of any length at the
+    model's rate, as the 16-bit file holds it (``writes_model_rate``: the change is whole 16-bit steps in the exact
+    samples)."""
+
+    takes_key = True
+    has_presence = True
+    carries_files = True
+    whole_file = True
+    full_image = True
+    max_side = DEFAULT_MAX_SIDE
+    writes_model_rate = True
+    hide_options = ("max_side", "quality")
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__(cfg)
+        self.window = AdaptiveStego(cfg)
+        self.hop = self.window.hop
+
+    @property
+    def top_frequency(self) -> float:
+        return self.window.top_frequency
+
+    @property
+    def window_samples(self) -> int:
+        return self.cfg.clip_samples
+
+    def carries(self) -> dict:
+        seconds = self.cfg.clip_samples / self.cfg.sample_rate
+        return {"image": f"the photo at its own size and aspect ratio (long side up to {self.max_side}) as an AVIF file, "
+                         f"or any file, in RaptorQ packets of {SYMBOL} bytes, as many per {seconds:.2f} s window as the "
+                         "window's cells carry",
+                "cells": len(self.window.layout().cells), "bits_per_cell": self.cfg.bits_per_cell,
+                "packet_bytes": SYMBOL}
+
+    # --- layout -------------------------------------------------------------------------------------------------
+    def window_layout(self, key: str | None, index: int) -> CellLayout:
+        """The window model's cells with a dither keyed by the window's place on the grid."""
+        base = self.window.layout(key)
+        return base._replace(dither=self._dither(key, index))
+
+    @functools.lru_cache(maxsize=512)
+    def _dither(self, key: str | None, index: int) -> np.ndarray:
+        return keyed_dither(f"{key or ''}\x00window {index}", len(self.window.layout(key).cells)).numpy()
+
+    def window_starts(self, samples: int) -> np.ndarray:
+        return np.arange(0, samples - self.cfg.clip_samples + 1, self.cfg.clip_samples)
+
+    def window_peaks(self, channels: np.ndarray) -> np.ndarray:
+        """The peak over every channel of each grid window of a cover ``[T, C]``."""
+        return np.array([np.abs(channels[s:s + self.cfg.clip_samples]).max() for s in self.window_starts(len(channels))])
+
+    def loud(self, mono: np.ndarray, peaks: np.ndarray | None = None) -> np.ndarray:
+        """Grid indices of the windows worth probing: loud enough and not near full scale, loudest first."""
+        starts = self.window_starts(len(mono))
+        if not len(starts):
+            return starts
+        frames = mono[: starts[-1] + self.cfg.clip_samples].reshape(len(starts), -1)
+        rms = np.sqrt(np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / frames.shape[1])
+        peak = np.abs(frames).max(axis=1) if peaks is None else peaks
+        order = np.argsort(-rms, kind="stable")
+        keep = (20 * np.log10(np.maximum(rms[order], 1e-12)) >= MIN_RMS_DB) & (peak[order] <= MAX_PEAK)
+        return order[keep]
+
+    # --- one window ---------------------------------------------------------------------------------------------
+    def _slots(self, layout: CellLayout, key: str | None) -> int:
+        return len(self.window.file_slots(layout, key)[2])
+
+    def probe(self, cover: np.ndarray, layout: CellLayout, key: str | None) -> float:
+        """The capacity (bits) of one window: the soft bits a random codeword gets through the sender's own stego."""
+        win = self.window
+        n = self._slots(layout, key)
+        bits = np.random.default_rng(0).integers(0, 2, n).astype(np.uint8)
+        places = win.file_places(bits, 0, layout, key)
+        stego, _ = win._embed_one(lambda step: places, cover, layout)
+        _, llr, _, _ = win.soft_file(mdct.analyse(stego, self.hop, win.frames), layout, key)
+        return float(np.sum(1 - np.logaddexp(0, -np.where(bits == 0, llr, -llr)) / math.log(2)))
+
+    def packets_for(self, capacity: float, n: int) -> int:
+        """Packets a window of ``capacity`` bits (``n`` coded bits) is given: adaptive-v2's fill rule."""
+        fill = min(CODE_FILL, FILL_PER_CAPACITY * capacity / n)
+        m = 0
+        while m < MAX_PACKETS and message_bits(m + 1) <= min(fill * capacity, MAX_RATE * n):
+            m += 1
+        return m
+
+    def write_window(self, cover: np.ndarray, layout: CellLayout, key: str | None, kind: str, length: int,
+                     packets: list[bytes]) -> np.ndarray | None:
+        """The window carrying ``packets``, or None when the sender's own decoder does not get them back."""
+        win = self.window
+        n = self._slots(layout, key)
+        message = payload.bytes_to_bits(payload.with_crc(
+            HEAD.pack(VERSION, KIND_IDS[kind], length, len(packets)) + b"".join(packets)))
+        places = win.file_places(code.encode(message, n, "rows"), len(packets), layout, key)
+        stego, _ = win._embed_one(lambda step: places, cover, layout)
+        read = self.read_window(stego, layout, key, SENDER_ITERATIONS)
+        return stego if read is not None and read[2] == packets else None
+
+    def read_window(self, wave: np.ndarray, layout: CellLayout, key: str | None, iterations: int = RECEIVER_ITERATIONS
+                    ) -> tuple[str, int, list[bytes]] | None:
+        """(kind, framed length, packets) from one window's samples, or None (no payload, or it fails its code)."""
+        win = self.window
+        header_llr, llr, agreement, _ = win.soft_file(mdct.analyse(wave, self.hop, win.frames), layout, key)
+        count = rung_of(header_llr)
+        if agreement < NO_FILE_AGREEMENT or not 1 <= count <= MAX_PACKETS or message_bits(count) > MAX_RATE * len(llr):
+            return None
+        bits, ok = code.decode(llr, message_bits(count), iterations, "rows")
+        raw = payload.bits_to_bytes(bits) if ok else b""
+        data = payload.checked(raw, len(raw) - 4) if len(raw) > 4 else None
+        if data is None:
+            return None
+        version, kind, length, packets = HEAD.unpack(data[:HEAD.size])
+        if version != VERSION or kind not in KINDS:
+            raise PixinwavError(f"the hidden payload is of format version {version}, which this release of pixinwav "
+                                "cannot read: it was written by a newer version")
+        size = hidden_file.PACKET_ID + SYMBOL
+        body = data[HEAD.size:]
+        return KINDS[kind], length, [body[i * size:(i + 1) * size] for i in range(packets)]
+
+    # --- hiding -------------------------------------------------------------------------------------------------
+    def capacities(self, mono: np.ndarray, key: str | None, peaks: np.ndarray | None = None):
+        """(grid index, packets it carries) of the loud windows, loudest first, probed one by one as asked."""
+        n = self._slots(self.window.layout(key), key)
+        loud = self.loud(mono, peaks)
+        # the windows through the loudest stretches first: where the receiver of a trimmed file searches
+        L = self.cfg.clip_samples
+        first = [i for s in self.stretches(mono) for i in (s // L, (s + L - 1) // L) if i in set(loud.tolist())]
+        for index in dict.fromkeys([*first, *loud.tolist()]):
+            s = int(index) * self.cfg.clip_samples
+            m = self.packets_for(self.probe(mono[s:s + self.cfg.clip_samples], self.window_layout(key, int(index)), key), n)
+            if m:
+                yield int(index), m
+
+    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None, max_side: int | None = None,
+              quality: int | None = None, peaks: np.ndarray | None = None) -> Hidden:
+        """``image [1, C, H, W]`` at its own size -> the song with the photo as one AVIF frame at ``quality``
+        (default ``QUALITY``) and at most ``max_side``, smaller where the song does not carry that."""
+        self.check_cover(cover)
+        if max_side is not None and max_side < 1:
+            raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
+        if quality is not None and not 0 <= quality <= 100:
+            raise PixinwavError(f"--quality must lie in 0-100, got {quality}")
+        mono = cover[0].detach().cpu().double().numpy()
+        photo = image[0].detach().cpu().float()
+        side, top = max_side or self.max_side, QUALITY if quality is None else quality
+        layer = layers.encode(photo, "sharp", hidden_file.MAX_BYTES, side, top=top)
+        windows = self.capacities(mono, key, peaks)
+        plan = self.plan(windows, len(layer.frame()))
+        slots = sum(m for _, m in plan)
+        if slots < self.packets_needed(len(layer.frame())):  # the whole song is too little: as much as it carries
+            budget = self.frame_capacity(slots)
+            if budget < MIN_PHOTO_BYTES:
+                raise PixinwavError(f"this song's loud windows carry {max(budget, 0):,} bytes; a photo needs "
+                                    f"{MIN_PHOTO_BYTES:,} or more: use a longer or louder song")
+            layer = layers.encode(photo, "sharp", budget, side, top=top)
+        container, info = self._send(mono, key, plan, windows, "photo", layer.frame())
+        info.update({"kind": "photo", "width": layer.width, "height": layer.height, "channels": photo.shape[0],
+                     "original": (photo.shape[2], photo.shape[1]), "bytes": len(layer.data), "quality": layer.quality,
+                     "codec": layer.codec, "compressed": layer.image(),
+                     "sent": tiles.scaled(photo, layer.width, layer.height)})
+        out = torch.from_numpy(container)[None].to(cover.dtype)
+        return Hidden(cover, out, out, info=[info])
+
+    def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None,
+                   peaks: np.ndarray | None = None) -> Hidden:
+        """A file, bit-exact. Refuses a file larger than the song carries, saying how much it does."""
+        self.check_cover(cover)
+        mono = cover[0].detach().cpu().double().numpy()
+        frame = file.frame()
+        windows = self.capacities(mono, key, peaks)
+        plan = self.plan(windows, len(frame))
+        slots = sum(m for _, m in plan)
+        if slots < self.packets_needed(len(frame)):
+            raise PixinwavError(f"the file is {len(file.data):,} bytes; this song carries at most "
+                                f"{max(0, self.frame_capacity(slots) - hidden_file.HiddenFile.frame_size(0, file.name)):,} "
+                                f"({len(plan)} windows loud enough, {slots} packets of {SYMBOL} bytes, a tenth of them "
+                                "spare): use a longer or louder song, or a smaller file")
+        container, info = self._send(mono, key, plan, windows, "file", frame)
+        info.update({"kind": "file", "name": file.name, "bytes": len(file.data)})
+        out = torch.from_numpy(container)[None].to(cover.dtype)
+        return Hidden(cover, out, out, info=[info])
+
+    @staticmethod
+    def packets_needed(frame_bytes: int) -> int:
+        """Source packets of a frame and the spares sent with them."""
+        source = hidden_file.source_count(frame_bytes, SYMBOL)
+        return source + max(hidden_file.MIN_SPARE, math.ceil(source * SPARE_SHARE))
+
+    @staticmethod
+    def frame_capacity(slots: int) -> int:
+        """The largest frame (bytes) that ``slots`` packets carry with the spares."""
+        return max(0, int(slots / (1 + SPARE_SHARE)) - hidden_file.MIN_SPARE) * SYMBOL
+
+    def plan(self, windows: Iterator[tuple[int, int]], frame_bytes: int) -> list[tuple[int, int]]:
+        """The next ``windows`` (:meth:`capacities`) until they carry a frame of ``frame_bytes`` and its spares (all
+        of them when they do not)."""
+        need, plan = self.packets_needed(frame_bytes), []
+        for index, m in windows:
+            plan.append((index, m))
+            if sum(m for _, m in plan) >= need:
+                break
+        return plan
+
+    def _send(self, mono: np.ndarray, key: str | None, plan: list[tuple[int, int]], more: Iterator[tuple[int, int]],
+              kind: str, frame: bytes) -> tuple[np.ndarray, dict]:
+        """Write ``frame``'s packets into the planned windows, source packets first. A window whose packets the
+        sender's own decoder does not get back is left as the cover was; the next loud windows make up for it."""
+        source, need = hidden_file.source_count(len(frame), SYMBOL), self.packets_needed(len(frame))
+        packets = hidden_file.packets(frame, SYMBOL, need - source + 8 * MAX_PACKETS)
+        container = mono.copy()
+        sent, used, failed, at = 0, [], 0, 0
+        queue = list(plan)
+        while sent < need and at < len(packets):
+            if not queue:  # a window failed: the next loud window (``more`` goes on where the plan stopped)
+                extra = next(more, None)
+                if extra is None:
+                    break
+                queue.append(extra)
+            index, m = queue.pop(0)
+            s = index * self.cfg.clip_samples
+            out = self.write_window(mono[s:s + self.cfg.clip_samples], self.window_layout(key, index), key, kind,
+                                    len(frame), packets[at:at + m])
+            at += m
+            if out is None:
+                failed += 1
+                continue
+            container[s:s + self.cfg.clip_samples] = out
+            sent += m
+            used.append(index)
+        if sent < source:
+            raise PixinwavError(f"only {sent} of the {source} packets the payload needs could be written in this song's "
+                                "loud windows: use a longer or louder song, or a smaller payload")
+        seconds = self.cfg.clip_samples / self.cfg.sample_rate
+        return container, {"windows_used": len(used), "windows_failed": failed, "packets": sent, "needed": source,
+                           "seconds_used": len(used) * seconds, "starts": sorted(i * seconds for i in used)}
+
+    # --- revealing ----------------------------------------------------------------------------------------------
+    def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
+        if len(wave) != 1:
+            raise PixinwavError("the song model reveals one file at a time")
+        mono = wave[0].detach().cpu().double().numpy()
+        blank = torch.full((1, self.cfg.image_channels, self.cfg.image_size, self.cfg.image_size), 0.5)
+        start, first = self.find_grid(mono, key)
+        if start is None:
+            return Extracted(blank, torch.zeros(1), "no hidden image found (no window of this model's pilots: plain "
+                                                    "audio, another --key, or a file changed after hiding)")
+        found: list[tuple[str, int, bytes]] = []
+        read = decoded = 0
+        for kind, length, packets in self._windows(mono, start, first, key):
+            read += 1
+            decoded += 1
+            found.extend((kind, length, p) for p in packets)
+            raw = self._rebuild(found)
+            if raw is not None:
+                break
+        else:
+            raw = None
+        where = f"{decoded} windows decoded, {len(found)} packets"
+        if raw is None:
+            if not found:
+                return Extracted(blank, torch.zeros(1), "no hidden image found (the pilots agree but no window's code "
+                                                        "decodes: a file changed after hiding, or another --key)",
+                                 torch.ones(1, dtype=torch.bool))
+            return Extracted(blank, torch.ones(1), f"a hidden payload was found but too few of its packets arrived "
+                                                   f"intact to rebuild it ({where}): the file was cut or changed after "
+                                                   "hiding", torch.ones(1, dtype=torch.bool))
+        kind = Counter(k for k, _, _ in found).most_common(1)[0][0]
+        if kind == "file":
+            file = hidden_file.HiddenFile.from_frame(raw)
+            return Extracted(blank, torch.ones(1), f"the file passed its checksum ({where})", file=file)
+        layer = layers.Layer.from_frame(raw)
+        return Extracted(layer.image()[None], torch.ones(1), f"found a {layer.width} x {layer.height} {layer.codec} "
+                                                             f"image ({len(layer.data):,} bytes; {where})")
+
+    @staticmethod
+    def _rebuild(found: list[tuple[str, int, bytes]]) -> bytes | None:
+        kind, length = Counter((k, n) for k, n, _ in found).most_common(1)[0][0]
+        return hidden_file.rebuild((p for k, n, p in found if (k, n) == (kind, length)), length, SYMBOL)
+
+    def _windows(self, mono: np.ndarray, start: int, first: int, key: str | None):
+        """The payload of every window on the grid through ``start`` (grid index ``first`` there), loudest first."""
+        L = self.cfg.clip_samples
+        begin = start - (start // L) * L
+        index0 = first - start // L
+        starts = np.arange(begin, len(mono) - L + 1, L)
+        if not len(starts):
+            return
+        frames = np.stack([mono[s:s + L] for s in starts])
+        order = np.argsort(-np.sqrt((frames ** 2).mean(axis=1)), kind="stable")
+        del frames
+        for i in order:
+            index = index0 + int(i)
+            if index < 0:
+                continue
+            s = int(starts[i])
+            got = self.read_window(mono[s:s + L], self.window_layout(key, index), key)
+            if got is not None:
+                yield got
+
+    def agreement_at(self, mono: np.ndarray, start: int, index: int, key: str | None) -> float:
+        win = self.window
+        coefs = mdct.analyse(mono[start:start + self.cfg.clip_samples], self.hop, win.frames)
+        layout = self.window_layout(key, index)
+        return win.agreement(*win.places(coefs, layout), layout)
+
+    def find_grid(self, mono: np.ndarray, key: str | None) -> tuple[int | None, int]:
+        """(a window start, its grid index) of the stego's grid, or (None, 0): the grid from the first sample when the
+        loudest windows there agree with their pilots, else :meth:`search`."""
+        L = self.cfg.clip_samples
+        for index in self.loud(mono)[:3]:
+            if self.agreement_at(mono, int(index) * L, int(index), key) >= NO_FILE_AGREEMENT:
+                return int(index) * L, int(index)
+        return self.search(mono, key)
+
+    def search(self, mono: np.ndarray, key: str | None) -> tuple[int | None, int]:
+        """(a window start, its grid index) found around the loudest stretches of ``mono`` at any sample offset, or
+        (None, 0).
+
+        The sender fills the grid windows through the loudest stretch (:meth:`stretches`) first, and both lie in the
+        three window lengths around it. For every start there (every sample offset of one hop x every frame) and every grid index the file can
+        have, the agreement of the ``SEARCH_PILOTS`` pilots of the loudest bins with that index's dither: the
+        MDCT at every offset of one hop (:func:`mdct.analyse_every`), the steps from it as the receiver derives
+        them, and one complex matrix product per block of offsets over all indices at once."""
+        win, L, hop = self.window, self.cfg.clip_samples, self.hop
+        if len(mono) < L + hop:
+            return None, 0
+        layout = win.layout(key)
+        pilots = np.flatnonzero(layout.coef < 0)[:SEARCH_PILOTS]
+        frame_of, bin_of = np.divmod(layout.cells[pilots], hop)
+        bins = int(bin_of.max()) + TIME_FREQ_MARGIN  # the steps of the pilots' bins need 4 bins above them
+        indices = np.arange(len(mono) // L + 1)
+        expected = np.exp(-2j * np.pi * (np.stack([self._dither(key, int(i))[pilots] for i in indices]) + PILOT_CODE))
+        expected = expected.astype(np.complex64).T  # [pilots, indices]
+        for stretch in self.stretches(mono):
+            found = self._search_strip(mono, key, stretch, pilots, frame_of, bin_of, bins, expected, indices)
+            if found[0] is not None:
+                return found
+        return None, 0
+
+    def stretches(self, mono: np.ndarray) -> list[int]:
+        """Starts of the ``SEARCH_STRETCHES`` loudest stretches of a window's length (on a grid of hops, a window
+        apart, none near full scale): where the receiver searches for the grid, and whose windows the sender fills
+        first. The change is far under the music, so cover and stego rank them alike."""
+        hop, width = self.hop, self.cfg.clip_samples // self.hop
+        blocks = len(mono) // hop
+        if blocks < width:
+            return []
+        view = mono[: blocks * hop].reshape(blocks, hop)
+        level = np.convolve(np.square(view).sum(1, dtype=np.float64), np.ones(width), "valid")
+        peak = np.lib.stride_tricks.sliding_window_view(np.abs(view).max(1), width).max(1)
+        level[peak > MAX_PEAK] = -1.0
+        out = []
+        while len(out) < SEARCH_STRETCHES and level.max() > 0:
+            at = int(np.argmax(level))
+            out.append(at * hop)
+            level[max(0, at - width + 1):at + width] = -1.0
+        return out
+
+    def _search_strip(self, mono: np.ndarray, key: str | None, stretch: int, pilots: np.ndarray, frame_of: np.ndarray,
+                      bin_of: np.ndarray, bins: int, expected: np.ndarray, indices: np.ndarray) -> tuple[int | None, int]:
+        """:meth:`search` around one stretch: every window start from a window before it to a window after it."""
+        win, L, hop = self.window, self.cfg.clip_samples, self.hop
+        first = max(0, stretch - L)
+        strip = mono[first:stretch + 2 * L + hop]
+        frames = (len(strip) - hop) // hop - 1
+        starts = frames - win.frames + 1  # window starts (in frames) whose frames all lie in the strip
+        if starts < 1:
+            return None, 0
+        cells = (np.arange(starts)[:, None] + frame_of[None]) * bins + bin_of[None]  # [starts, pilots]
+        best = (0.0, 0, 0, 0)
+        for chunk in np.array_split(np.arange(hop), max(1, hop // SEARCH_CHUNK)):
+            coefs = mdct.analyse_every(strip, hop, chunk, frames)[..., :bins].astype(np.float64)
+            step, unsure = win.cell_steps(coefs)
+            used = (step > 0) & ~unsure
+            flat = lambda x: x.reshape(len(chunk), -1)[:, cells]  # [offsets, starts, pilots]
+            value, step, used = flat(coefs), flat(step), flat(used)
+            z = np.where(used, np.exp(2j * np.pi * value / np.where(used, step, 1.0)), 0).astype(np.complex64)
+            score = (z.reshape(-1, len(pilots)) @ expected).real / np.maximum(used.sum(-1).reshape(-1, 1), 1)
+            score[used.sum(-1).reshape(-1) < SEARCH_PILOTS // 8] = 0.0  # too few pilots to tell
+            at = int(np.argmax(score))
+            if score.flat[at] > best[0]:
+                hypothesis, index = divmod(at, len(indices))
+                offset, start = divmod(hypothesis, starts)
+                best = (float(score.flat[at]), int(chunk[offset]), start, int(indices[index]))
+        agreement, offset, start, index = best
+        if agreement < NO_FILE_AGREEMENT:
+            return None, 0
+        at = first + offset + start * hop
+        return (at, index) if self.agreement_at(mono, at, index, key) >= NO_FILE_AGREEMENT else (None, 0)
