@@ -350,7 +350,8 @@ class Stego:
         from . import hidden_file
 
         if not self.model.carries_files:
-            raise PixinwavError("this model carries images only; hiding a file needs pixinwav-modulo-v2 or pixinwav-robust-v2")
+            raise PixinwavError("this model carries images only; hiding a file needs pixinwav-adaptive-v3, pixinwav-modulo-v2 "
+                                "or pixinwav-robust-v2")
         keyed, sample_rate = self._keyed(key), check_rate(sample_rate)
         if not isinstance(file, HiddenFile):
             file = hidden_file.read(file)
@@ -377,8 +378,9 @@ class Stego:
         given = {name: value for name, value in options.items() if value is not None}
         for name in given:
             if name not in self.model.hide_options:
-                users = {"max_side": "pixinwav-modulo-v2 or pixinwav-robust-v2",
-                         "seconds": "pixinwav-robust-v1 or pixinwav-robust-v2", "quality": "pixinwav-robust-v1"}[name]
+                users = {"max_side": "pixinwav-adaptive-v3, pixinwav-modulo-v2 or pixinwav-robust-v2",
+                         "seconds": "pixinwav-robust-v1 or pixinwav-robust-v2",
+                         "quality": "pixinwav-robust-v1 or pixinwav-adaptive-v3"}[name]
                 raise PixinwavError(f"--{name.replace('_', '-')} does not apply to this model ({users} takes it)")
         return given
 
@@ -484,7 +486,8 @@ class Stego:
 
         sample_rate = check_rate(sample_rate)
         if file_bytes is not None and not self.model.carries_files:
-            raise PixinwavError("this model carries images only; a file needs pixinwav-modulo-v2 or pixinwav-robust-v2")
+            raise PixinwavError("this model carries images only; a file needs pixinwav-adaptive-v3, pixinwav-modulo-v2 or "
+                                "pixinwav-robust-v2")
 
         mono = self._mono(audio, sample_rate)
         planned = self.model.song_capacity(mono, photo, file_bytes)

@@ -60,7 +60,8 @@ def cmd_hide(args) -> None:
     output_format(out, args.format)
     model = load_model(args.model)
     if file is not None and not model.model.carries_files:
-        raise PixinwavError("--file needs a model that carries files: --model pixinwav-modulo-v2 or pixinwav-robust-v2")
+        raise PixinwavError("--file needs a model that carries files: --model pixinwav-adaptive-v3, pixinwav-modulo-v2 or "
+                            "pixinwav-robust-v2")
     if file is not None and args.offset not in (0, 0.0):
         raise PixinwavError("this model fills the whole song and finds the file anywhere: drop --offset")
     if file is not None or not model.whole_file:  # (hide checks them itself for a whole-song model's photo)
@@ -94,6 +95,11 @@ def cmd_hide(args) -> None:
               f"{p['quality']}) in {sent} packets, any {need} of which rebuild it, and a coarse base image "
               f"({p['base_bytes']} bytes) in {base_sent} packets, any {base} of which rebuild it: one packet per "
               f"{model.model.segment_seconds:.2f} s, {p['seconds_used']:.1f} s of music used; reveal needs no offset")
+    elif report.payload and report.payload.get("kind") == "photo":
+        p = report.payload
+        print(f"payload: the photo at {p['width']} x {p['height']} ({p['codec']}, {p['bytes']:,} bytes, quality "
+              f"{p['quality']}) in {p['packets']} packets, any {p['needed']} of which rebuild it: {p['seconds_used']:.1f} s "
+              f"of music used ({p['windows_used']} of {p['windows']} windows loud enough); reveal needs no offset")
     elif report.payload and report.payload.get("kind") == "file":
         p = report.payload
         spare = p["packets"] - p["needed"]
@@ -144,7 +150,7 @@ def cmd_reveal(args) -> None:
 
 def _whole_song_model(audio, key: str | None) -> str | None:
     """The whole-song model whose marks ``audio`` carries (pixinwav-modulo-v2's sync marks in the exact samples,
-    or pixinwav-robust-v2's frame grid), or None."""
+    pixinwav-robust-v2's frame grid, or pixinwav-adaptive-v3's pilots), or None."""
     import numpy as np
 
     from . import sync
@@ -157,11 +163,14 @@ def _whole_song_model(audio, key: str | None) -> str | None:
     if audio.sample_rate == load_model("pixinwav-modulo-v2").cfg.sample_rate and len(sync.find(mono, key)):
         return "pixinwav-modulo-v2"
     robust = load_model("pixinwav-robust-v2").model
-    if len(mono) < robust.min_cover_samples * audio.sample_rate / robust.cfg.sample_rate:
-        return None
-    wave = resample(mono, audio.sample_rate, robust.cfg.sample_rate).astype(np.float64)
-    _, agreement = alignment.align(wave, robust.lattice(key), robust.hop)
-    return "pixinwav-robust-v2" if agreement >= MIN_AGREEMENT else None
+    if len(mono) >= robust.min_cover_samples * audio.sample_rate / robust.cfg.sample_rate:
+        wave = resample(mono, audio.sample_rate, robust.cfg.sample_rate).astype(np.float64)
+        if alignment.align(wave, robust.lattice(key), robust.hop)[1] >= MIN_AGREEMENT:
+            return "pixinwav-robust-v2"
+    adaptive = load_model("pixinwav-adaptive-v3").model
+    if audio.sample_rate == adaptive.cfg.sample_rate and adaptive.find_grid(mono.astype(np.float64), key)[0] is not None:
+        return "pixinwav-adaptive-v3"
+    return None
 
 
 def _reveal(model, args, out: Path, audio=None) -> None:

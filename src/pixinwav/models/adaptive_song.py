@@ -38,7 +38,7 @@ from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..robust import code, layers, mdct, payload
 from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
-                       SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
+                       AdaptiveStego, CellLayout, rung_of)
 from .base import Extracted, Hidden, StegoScheme
 from .modulo import PILOT_CODE, keyed_dither
 
@@ -50,7 +50,8 @@ KIND_IDS = {name: i for i, name in KINDS.items()}
 MAX_PACKETS = ANALOG_RUNG - 1  # the packet count goes where adaptive-v2 sends its size rung (6 bits, 63 = analog)
 MIN_RMS_DB = -50.0  # a window quieter than this (dBFS) is not probed: it carries nothing at -24 dB under its level
 MAX_PEAK = 0.95  # nor one that comes this near full scale on any channel (the change would clip)
-SPARE_SHARE = 0.1  # spare packets: a tenth of the source packets, at least one window's worth
+SPARE_SHARE = 0.1  # spare packets: a tenth of the source packets, and at least two windows' worth
+SPARE_WINDOWS = 2
 QUALITY = 80  # the photo's AVIF quality when the song has room (lower when it has not)
 DEFAULT_MAX_SIDE = 2048
 MIN_PHOTO_BYTES = 2_000
@@ -80,10 +81,16 @@ class AdaptiveSongStego(StegoScheme):
     writes_model_rate = True
     hide_options = ("max_side", "quality")
 
+    measures_statistics = True  # the window model's: the training music's level per bin ranks the cells
+
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
         self.window = AdaptiveStego(cfg)
         self.hop = self.window.hop
+
+    @torch.no_grad()
+    def fit_statistics(self, images: torch.Tensor, covers: torch.Tensor) -> None:
+        self.window.fit_statistics(images, covers)
 
     @property
     def top_frequency(self) -> float:
@@ -100,6 +107,32 @@ class AdaptiveSongStego(StegoScheme):
                          "window's cells carry",
                 "cells": len(self.window.layout().cells), "bits_per_cell": self.cfg.bits_per_cell,
                 "packet_bytes": SYMBOL}
+
+    def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
+        """Every loud window probed as ``hide`` probes it (about 0.1 s each)."""
+        plan = list(self.capacities(np.asarray(mono, np.float64), None))
+        window_s = self.cfg.clip_samples / self.cfg.sample_rate
+        frame = self.frame_capacity(plan)
+        most = max(0, frame - hidden_file.HiddenFile.frame_size(0))
+        slots = sum(m for _, m in plan)
+        report = {"seconds": len(mono) / self.cfg.sample_rate, "windows": len(plan), "packets": slots,
+                  "file_bytes": most, "photo_bytes": max(0, frame - layers.OVERHEAD)}
+        lines = [f"{len(plan)} windows of {window_s:.2f} s are loud enough to carry packets ({len(plan) * window_s:.1f} s "
+                 f"of music), {slots} packets of {SYMBOL} bytes in all: a file of up to {most:,} bytes ({most / 1e6:.2f} "
+                 f"MB), exactly, or a photo whose AVIF takes up to {report['photo_bytes']:,} bytes"]
+        if photo is not None:
+            lines.append(f"the photo ({photo[0]} x {photo[1]}) goes at its own size (long side up to {self.max_side}) at "
+                         f"AVIF quality {QUALITY} when that fits, smaller when not; hide says what it sent")
+        if file_bytes is not None:
+            framed = hidden_file.HiddenFile.frame_size(file_bytes, "x" * 64)  # a name of up to 64 bytes
+            need = next((i + 1 for i in range(len(plan)) if self.enough(plan[:i + 1], framed)), None)
+            report["file"] = {"bytes": file_bytes, "windows": need, "seconds": need * window_s if need else None,
+                              "fits": need is not None}
+            lines.append(f"the file ({file_bytes:,} bytes) " + (f"needs {need} windows, {need * window_s:.1f} s of loud "
+                                                                  "music: it fits" if need else
+                                                                  "does not fit: this song is too short or too quiet"))
+        report["lines"] = lines
+        return report
 
     # --- layout -------------------------------------------------------------------------------------------------
     def window_layout(self, key: str | None, index: int) -> CellLayout:
@@ -153,16 +186,14 @@ class AdaptiveSongStego(StegoScheme):
         return m
 
     def write_window(self, cover: np.ndarray, layout: CellLayout, key: str | None, kind: str, length: int,
-                     packets: list[bytes]) -> np.ndarray | None:
-        """The window carrying ``packets``, or None when the sender's own decoder does not get them back."""
+                     packets: list[bytes]) -> np.ndarray:
+        """The window carrying ``packets``. The sender does not decode it again (0.2 s a window, half of hiding): at
+        the fill the probe allows, 2 of 141 validation windows failed their code, which the spare packets cover."""
         win = self.window
-        n = self._slots(layout, key)
         message = payload.bytes_to_bits(payload.with_crc(
             HEAD.pack(VERSION, KIND_IDS[kind], length, len(packets)) + b"".join(packets)))
-        places = win.file_places(code.encode(message, n, "rows"), len(packets), layout, key)
-        stego, _ = win._embed_one(lambda step: places, cover, layout)
-        read = self.read_window(stego, layout, key, SENDER_ITERATIONS)
-        return stego if read is not None and read[2] == packets else None
+        places = win.file_places(code.encode(message, self._slots(layout, key), "rows"), len(packets), layout, key)
+        return win._embed_one(lambda step: places, cover, layout)[0]
 
     def read_window(self, wave: np.ndarray, layout: CellLayout, key: str | None, iterations: int = RECEIVER_ITERATIONS
                     ) -> tuple[str, int, list[bytes]] | None:
@@ -190,9 +221,9 @@ class AdaptiveSongStego(StegoScheme):
         """(grid index, packets it carries) of the loud windows, loudest first, probed one by one as asked."""
         n = self._slots(self.window.layout(key), key)
         loud = self.loud(mono, peaks)
-        # the windows through the loudest stretches first: where the receiver of a trimmed file searches
+        # the windows through the middle of the loudest stretches first: where the receiver of a trimmed file searches
         L = self.cfg.clip_samples
-        first = [i for s in self.stretches(mono) for i in (s // L, (s + L - 1) // L) if i in set(loud.tolist())]
+        first = [i for i in ((s + L // 2) // L for s in self.stretches(mono)) if i in set(loud.tolist())]
         for index in dict.fromkeys([*first, *loud.tolist()]):
             s = int(index) * self.cfg.clip_samples
             m = self.packets_for(self.probe(mono[s:s + self.cfg.clip_samples], self.window_layout(key, int(index)), key), n)
@@ -214,14 +245,13 @@ class AdaptiveSongStego(StegoScheme):
         layer = layers.encode(photo, "sharp", hidden_file.MAX_BYTES, side, top=top)
         windows = self.capacities(mono, key, peaks)
         plan = self.plan(windows, len(layer.frame()))
-        slots = sum(m for _, m in plan)
-        if slots < self.packets_needed(len(layer.frame())):  # the whole song is too little: as much as it carries
-            budget = self.frame_capacity(slots)
+        if not self.enough(plan, len(layer.frame())):  # the whole song is too little: as much as it carries
+            budget = self.frame_capacity(plan)
             if budget < MIN_PHOTO_BYTES:
                 raise PixinwavError(f"this song's loud windows carry {max(budget, 0):,} bytes; a photo needs "
                                     f"{MIN_PHOTO_BYTES:,} or more: use a longer or louder song")
             layer = layers.encode(photo, "sharp", budget, side, top=top)
-        container, info = self._send(mono, key, plan, windows, "photo", layer.frame())
+        container, info = self._send(mono, key, plan, "photo", layer.frame())
         info.update({"kind": "photo", "width": layer.width, "height": layer.height, "channels": photo.shape[0],
                      "original": (photo.shape[2], photo.shape[1]), "bytes": len(layer.data), "quality": layer.quality,
                      "codec": layer.codec, "compressed": layer.image(),
@@ -238,69 +268,59 @@ class AdaptiveSongStego(StegoScheme):
         windows = self.capacities(mono, key, peaks)
         plan = self.plan(windows, len(frame))
         slots = sum(m for _, m in plan)
-        if slots < self.packets_needed(len(frame)):
+        if not self.enough(plan, len(frame)):
             raise PixinwavError(f"the file is {len(file.data):,} bytes; this song carries at most "
-                                f"{max(0, self.frame_capacity(slots) - hidden_file.HiddenFile.frame_size(0, file.name)):,} "
-                                f"({len(plan)} windows loud enough, {slots} packets of {SYMBOL} bytes, a tenth of them "
-                                "spare): use a longer or louder song, or a smaller file")
-        container, info = self._send(mono, key, plan, windows, "file", frame)
+                                f"{max(0, self.frame_capacity(plan) - hidden_file.HiddenFile.frame_size(0, file.name)):,} "
+                                f"({len(plan)} windows loud enough, {slots} packets of {SYMBOL} bytes with a tenth or "
+                                f"two windows' worth spare): use a longer or louder song, or a smaller file")
+        container, info = self._send(mono, key, plan, "file", frame)
         info.update({"kind": "file", "name": file.name, "bytes": len(file.data)})
         out = torch.from_numpy(container)[None].to(cover.dtype)
         return Hidden(cover, out, out, info=[info])
 
     @staticmethod
-    def packets_needed(frame_bytes: int) -> int:
-        """Source packets of a frame and the spares sent with them."""
+    def packets_needed(frame_bytes: int, window_packets: int = 0) -> int:
+        """Source packets of a frame and the spares sent with them: a tenth, and at least the packets of
+        ``SPARE_WINDOWS`` windows of ``window_packets``."""
         source = hidden_file.source_count(frame_bytes, SYMBOL)
-        return source + max(hidden_file.MIN_SPARE, math.ceil(source * SPARE_SHARE))
+        return source + max(hidden_file.MIN_SPARE, math.ceil(source * SPARE_SHARE), SPARE_WINDOWS * window_packets)
 
     @staticmethod
-    def frame_capacity(slots: int) -> int:
-        """The largest frame (bytes) that ``slots`` packets carry with the spares."""
-        return max(0, int(slots / (1 + SPARE_SHARE)) - hidden_file.MIN_SPARE) * SYMBOL
+    def frame_capacity(plan: list[tuple[int, int]]) -> int:
+        """The largest frame (bytes) the planned windows carry with its spares."""
+        slots, largest = sum(m for _, m in plan), max((m for _, m in plan), default=0)
+        source = min(int(slots / (1 + SPARE_SHARE)), slots - hidden_file.MIN_SPARE, slots - SPARE_WINDOWS * largest)
+        return max(0, source) * SYMBOL
 
     def plan(self, windows: Iterator[tuple[int, int]], frame_bytes: int) -> list[tuple[int, int]]:
         """The next ``windows`` (:meth:`capacities`) until they carry a frame of ``frame_bytes`` and its spares (all
         of them when they do not)."""
-        need, plan = self.packets_needed(frame_bytes), []
+        plan: list[tuple[int, int]] = []
         for index, m in windows:
             plan.append((index, m))
-            if sum(m for _, m in plan) >= need:
+            if self.enough(plan, frame_bytes):
                 break
         return plan
 
-    def _send(self, mono: np.ndarray, key: str | None, plan: list[tuple[int, int]], more: Iterator[tuple[int, int]],
-              kind: str, frame: bytes) -> tuple[np.ndarray, dict]:
-        """Write ``frame``'s packets into the planned windows, source packets first. A window whose packets the
-        sender's own decoder does not get back is left as the cover was; the next loud windows make up for it."""
-        source, need = hidden_file.source_count(len(frame), SYMBOL), self.packets_needed(len(frame))
-        packets = hidden_file.packets(frame, SYMBOL, need - source + 8 * MAX_PACKETS)
-        container = mono.copy()
-        sent, used, failed, at = 0, [], 0, 0
-        queue = list(plan)
-        while sent < need and at < len(packets):
-            if not queue:  # a window failed: the next loud window (``more`` goes on where the plan stopped)
-                extra = next(more, None)
-                if extra is None:
-                    break
-                queue.append(extra)
-            index, m = queue.pop(0)
+    def enough(self, plan: list[tuple[int, int]], frame_bytes: int) -> bool:
+        return sum(m for _, m in plan) >= self.packets_needed(frame_bytes, max((m for _, m in plan), default=0))
+
+    def _send(self, mono: np.ndarray, key: str | None, plan: list[tuple[int, int]], kind: str,
+              frame: bytes) -> tuple[np.ndarray, dict]:
+        """Write ``frame``'s packets into the planned windows, source packets first, then repair packets."""
+        source, slots = hidden_file.source_count(len(frame), SYMBOL), sum(m for _, m in plan)
+        packets = hidden_file.packets(frame, SYMBOL, slots - source)
+        container, at = mono.copy(), 0
+        for index, m in plan:
             s = index * self.cfg.clip_samples
-            out = self.write_window(mono[s:s + self.cfg.clip_samples], self.window_layout(key, index), key, kind,
-                                    len(frame), packets[at:at + m])
+            container[s:s + self.cfg.clip_samples] = self.write_window(
+                mono[s:s + self.cfg.clip_samples], self.window_layout(key, index), key, kind, len(frame),
+                packets[at:at + m])
             at += m
-            if out is None:
-                failed += 1
-                continue
-            container[s:s + self.cfg.clip_samples] = out
-            sent += m
-            used.append(index)
-        if sent < source:
-            raise PixinwavError(f"only {sent} of the {source} packets the payload needs could be written in this song's "
-                                "loud windows: use a longer or louder song, or a smaller payload")
         seconds = self.cfg.clip_samples / self.cfg.sample_rate
-        return container, {"windows_used": len(used), "windows_failed": failed, "packets": sent, "needed": source,
-                           "seconds_used": len(used) * seconds, "starts": sorted(i * seconds for i in used)}
+        return container, {"windows": len(self.loud(mono)), "windows_used": len(plan), "packets": slots,
+                           "needed": source, "seconds_used": len(plan) * seconds,
+                           "starts": sorted(i * seconds for i, _ in plan)}
 
     # --- revealing ----------------------------------------------------------------------------------------------
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
@@ -384,11 +404,12 @@ class AdaptiveSongStego(StegoScheme):
         """(a window start, its grid index) found around the loudest stretches of ``mono`` at any sample offset, or
         (None, 0).
 
-        The sender fills the grid windows through the loudest stretch (:meth:`stretches`) first, and both lie in the
-        three window lengths around it. For every start there (every sample offset of one hop x every frame) and every grid index the file can
-        have, the agreement of the ``SEARCH_PILOTS`` pilots of the loudest bins with that index's dither: the
-        MDCT at every offset of one hop (:func:`mdct.analyse_every`), the steps from it as the receiver derives
-        them, and one complex matrix product per block of offsets over all indices at once."""
+        The sender fills the grid window through the middle of the loudest stretch (:meth:`stretches`) first, and it
+        lies in the two window lengths around that middle. For every start there (every sample offset of one hop x
+        every frame) and every grid index the file can have, the agreement of the ``SEARCH_PILOTS`` pilots of the
+        loudest bins with that index's dither: the MDCT at every offset of one hop (:func:`mdct.analyse_every`),
+        the steps from it as the receiver derives them, and one complex matrix product per block of offsets over all
+        indices at once."""
         win, L, hop = self.window, self.cfg.clip_samples, self.hop
         if len(mono) < L + hop:
             return None, 0
@@ -426,10 +447,10 @@ class AdaptiveSongStego(StegoScheme):
 
     def _search_strip(self, mono: np.ndarray, key: str | None, stretch: int, pilots: np.ndarray, frame_of: np.ndarray,
                       bin_of: np.ndarray, bins: int, expected: np.ndarray, indices: np.ndarray) -> tuple[int | None, int]:
-        """:meth:`search` around one stretch: every window start from a window before it to a window after it."""
+        """:meth:`search` around one stretch: every window start up to a window before its middle."""
         win, L, hop = self.window, self.cfg.clip_samples, self.hop
-        first = max(0, stretch - L)
-        strip = mono[first:stretch + 2 * L + hop]
+        first = max(0, stretch + L // 2 - L)
+        strip = mono[first:first + 2 * L + hop]
         frames = (len(strip) - hop) // hop - 1
         starts = frames - win.frames + 1  # window starts (in frames) whose frames all lie in the strip
         if starts < 1:
@@ -442,7 +463,9 @@ class AdaptiveSongStego(StegoScheme):
             used = (step > 0) & ~unsure
             flat = lambda x: x.reshape(len(chunk), -1)[:, cells]  # [offsets, starts, pilots]
             value, step, used = flat(coefs), flat(step), flat(used)
-            z = np.where(used, np.exp(2j * np.pi * value / np.where(used, step, 1.0)), 0).astype(np.complex64)
+            angle = (2 * np.pi * value / np.where(used, step, 1.0)).astype(np.float32)
+            z = np.empty(angle.shape, np.complex64)
+            z.real, z.imag = np.cos(angle) * used, np.sin(angle) * used
             score = (z.reshape(-1, len(pilots)) @ expected).real / np.maximum(used.sum(-1).reshape(-1, 1), 1)
             score[used.sum(-1).reshape(-1) < SEARCH_PILOTS // 8] = 0.0  # too few pilots to tell
             at = int(np.argmax(score))

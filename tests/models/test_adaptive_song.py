@@ -1,0 +1,140 @@
+"""pixinwav-adaptive-v3: adaptive-v2's hard-to-detect cells over the whole song carrying a photo at its own size or
+any file as fountain-code packets, through real 16-bit files, found with no offset; exact or a one-line error."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from PIL import Image
+
+from helpers import music, photo
+from pixinwav import PixinwavError, load_model
+from pixinwav.api import HiddenFile
+from pixinwav.channel import pcm16_round_trip
+from pixinwav.cli import main
+from pixinwav.models import adaptive_song
+
+RATE = 44100
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model("pixinwav-adaptive-v3")
+
+
+@pytest.fixture(scope="module")
+def cover():
+    return music(16.0, RATE, seed=21, channels=2)  # 10 windows of 1.53 s
+
+
+@pytest.fixture(scope="module")
+def secret():
+    return HiddenFile("data.bin", np.random.default_rng(5).integers(0, 256, 40_000, dtype=np.uint8).tobytes())
+
+
+@pytest.fixture(scope="module")
+def hidden(model, cover, secret, tmp_path_factory):
+    stego, report = model.hide_file(secret, cover, RATE, key="k")
+    path = tmp_path_factory.mktemp("v3") / "stego.wav"
+    sf.write(path, stego, RATE, subtype="PCM_16")
+    return sf.read(path, dtype="float32")[0], report
+
+
+def test_a_file_comes_back_exact_from_a_16bit_wav(model, hidden, secret):
+    stego, report = hidden
+    p = report.payload
+    assert p["kind"] == "file" and p["bytes"] == 40_000 and p["needed"] == 79  # 40 kB + name in 512-byte packets
+    assert p["packets"] >= p["needed"] + 2 * max(1, p["packets"] // max(p["windows_used"], 1)) - 1  # the spares
+    assert p["windows_used"] < p["windows"]  # the song has room: only what the file needs is changed
+    found = model.reveal_payload(stego, RATE, key="k")
+    assert found.file is not None and found.file.data == secret.data and found.file.name == "data.bin"
+
+
+def test_the_change_is_whole_16bit_steps_far_under_the_music(model, hidden, cover):
+    stego, report = hidden
+    change = (stego.astype(np.float64) - pcm16_round_trip(cover)) * 32768
+    assert np.array_equal(change, np.round(change))  # the file stores the sender's change exactly
+    assert report.snr_db > 35
+
+
+@pytest.mark.parametrize("cut,pasted", [(12_345, 0), (0, 3.0), (70_001, 2.0)])
+def test_no_offset_is_needed_after_a_trimmed_start_or_pasted_audio(model, hidden, secret, cut, pasted):
+    stego, _ = hidden
+    before = music(pasted, RATE, seed=99, channels=2) if pasted else np.zeros((0, 2), np.float32)
+    moved = pcm16_round_trip(np.concatenate([before, stego[cut:]]))
+    found = model.reveal_payload(moved, RATE, key="k")
+    assert found.file is not None and found.file.data == secret.data, found.detail
+
+
+def test_the_photo_keeps_its_own_size_and_comes_back_as_the_avif_sent(model, cover):
+    picture = Image.fromarray(photo("coffee"))  # 600 x 400
+    stego, report = model.hide(picture, cover, RATE, key="k")
+    p = report.payload
+    assert p["kind"] == "photo" and (p["width"], p["height"]) == (600, 400) and p["quality"] == adaptive_song.QUALITY
+    found = model.reveal_payload(pcm16_round_trip(stego), RATE, key="k")
+    assert found.image.shape == (3, 400, 600)
+    assert torch.equal(found.image, p["compressed"].clamp(0, 1))
+
+
+def test_plain_audio_or_another_key_find_nothing(model, hidden, cover):
+    stego, _ = hidden
+    with pytest.raises(PixinwavError, match="no hidden image found"):
+        model.reveal_payload(pcm16_round_trip(cover), RATE, key="k")
+    with pytest.raises(PixinwavError, match="no hidden image found"):
+        model.reveal_payload(stego, RATE, key="another")
+
+
+def test_a_volume_change_is_an_error_not_wrong_bytes(model, hidden):
+    stego, _ = hidden
+    with pytest.raises(PixinwavError, match="no hidden image found|cannot|too few"):
+        model.reveal_payload(pcm16_round_trip(stego * 10 ** (-0.5 / 20)), RATE, key="k")
+
+
+def test_a_file_larger_than_the_song_carries_is_refused_with_its_capacity(model, cover):
+    big = HiddenFile("big.bin", bytes(2_000_000))
+    with pytest.raises(PixinwavError, match=r"this song carries at most [\d,]+ \("):
+        model.hide_file(big, cover, RATE)
+
+
+def test_a_newer_format_is_refused(model, cover, monkeypatch):
+    monkeypatch.setattr(adaptive_song, "VERSION", 2)
+    stego, _ = model.hide_file(HiddenFile("a.txt", b"hello" * 100), cover[: 5 * RATE], RATE)
+    monkeypatch.setattr(adaptive_song, "VERSION", 1)
+    with pytest.raises(PixinwavError, match="written by a newer version"):
+        model.reveal_payload(pcm16_round_trip(stego), RATE)
+
+
+def test_each_window_has_its_own_dither(model):
+    """With one dither for all, the pilots would sit at the same place in every window: a key-less comparison of
+    windows would show them."""
+    a, b = model.model.window_layout("k", 0), model.model.window_layout("k", 1)
+    assert np.array_equal(a.cells, b.cells) and np.abs(a.dither - b.dither).mean() > 0.2
+
+
+def test_search_finds_the_grid_from_pilots_alone(model, hidden):
+    stego, _ = hidden
+    mono = pcm16_round_trip(stego).mean(axis=1).astype(np.float64)
+    start, index = model.model.search(mono[5_000:], "k")
+    length = model.cfg.clip_samples
+    assert start is not None and start + 5_000 == index * length  # the window's own place on the original grid
+
+
+def test_the_committed_fixture_keeps_revealing(model):
+    audio, rate = sf.read(FIXTURES / "adaptive-v3-file.flac", dtype="float32")
+    found = model.reveal_payload(audio, rate, key="fixture")
+    assert found.file.name == "coffee.jpg" and found.file.data == (FIXTURES / "modulo-v2-file.jpg").read_bytes()
+
+
+def test_cli_hides_and_reveals_a_file_without_naming_the_model_on_reveal(tmp_path, cover, capsys):
+    cover_path, secret, stego, back = (tmp_path / n for n in ("cover.wav", "note.txt", "stego.wav", "back.txt"))
+    sf.write(cover_path, cover[: 6 * RATE], RATE, subtype="PCM_16")
+    secret.write_bytes(b"a note, exactly\n" * 300)
+    main(["capacity", str(cover_path), "--model", "pixinwav-adaptive-v3", "--file", str(secret)])
+    assert "it fits" in capsys.readouterr().out
+    main(["hide", "--model", "pixinwav-adaptive-v3", "--file", str(secret), "--cover", str(cover_path), "-o", str(stego)])
+    assert "(4,800 bytes, exact)" in capsys.readouterr().out
+    main(["reveal", str(stego), "-o", str(back)])
+    assert back.read_bytes() == secret.read_bytes()
+    assert "pixinwav-adaptive-v3" in capsys.readouterr().err
