@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import statistics
 import subprocess
 import sys
@@ -68,6 +69,11 @@ def photos(data: Path) -> tuple[list[Path], list[Path]]:
     return [p for p in small if _pixels(p) < 1e6], large
 
 
+def _oriented_size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as img:
+        return ImageOps.exif_transpose(img).size
+
+
 def _pixels(path: Path) -> int:
     with Image.open(path) as img:
         return img.size[0] * img.size[1]
@@ -112,27 +118,28 @@ def trimmed_and_pasted(stego: Path, other: Path, out: Path, trim_s: float = 0.37
     sf.write(str(out), np.concatenate([before, audio[int(trim_s * rate):]]), rate, subtype="PCM_16")
 
 
-def measure(song: Path, photo: Path, other: Path, work: Path) -> dict:
+def measure(song: Path, photo: Path, other: Path, work: Path, model: str = "pixinwav-modulo-v2") -> dict:
     stego, revealed, log = work / "stego.wav", work / "revealed.png", work / "time.txt"
     for f in (stego, revealed):
         f.unlink(missing_ok=True)
-    hide_s, hide_mib, said = run(["hide", "--model", "pixinwav-modulo-v2", "--image", str(photo), "--cover", str(song),
+    hide_s, hide_mib, said = run(["hide", "--model", model, "--image", str(photo), "--cover", str(song),
                                   "-o", str(stego), "--key", KEY], log)
     row = {"song": song.name.split("__")[-1], "photo": photo.name.split("__")[-1], "hide_s": hide_s, "hide_mib": hide_mib,
-           "scaled": "the song carries it at" in said, "snr_db": snr(song, stego)}
+           "snr_db": snr(song, stego)}
     used = [line for line in said.splitlines() if line.startswith("payload:")]
-    row["tiles"] = int(used[0].split(" in ")[1].split()[0]) if used else 0
-    row["seconds_used"] = float(used[0].split(": ")[-1].split(" s of music")[0].split()[-1]) if used else 0.0
-    row["reveal_s"], row["reveal_mib"], said = run(["reveal", str(stego), "-o", str(revealed), "--model",
-                                                    "pixinwav-modulo-v2", "--key", KEY], log)
+    row["tiles"] = int(used[0].split(" in ")[1].split()[0]) if used and " tiles of " in used[0] else 0
+    row["seconds_used"] = float(re.search(r"([\d.]+) s of music used", used[0]).group(1)) if used else 0.0
+    row["reveal_s"], row["reveal_mib"], said = run(["reveal", str(stego), "-o", str(revealed), "--model", model,
+                                                    "--key", KEY], log)
     row["warned"] = "warning" in said
     row["ssim"], (w, h) = photo_ssim(photo, revealed)
     row["size"] = f"{w}x{h}"
     row["megapixels"] = w * h / 1e6
+    row["scaled"] = (w, h) != _oriented_size(photo)
     moved = work / "moved.wav"
     trimmed_and_pasted(stego, other, moved)
     revealed.unlink()
-    run(["reveal", str(moved), "-o", str(revealed), "--model", "pixinwav-modulo-v2", "--key", KEY], log)
+    row["moved_s"] = run(["reveal", str(moved), "-o", str(revealed), "--model", model, "--key", KEY], log)[0]
     row["ssim_moved"] = photo_ssim(photo, revealed)[0]
     # modulo-v1 on the same song and photo: one centre crop in the loudest window
     for f in (stego, revealed):
@@ -173,8 +180,8 @@ def table(rows: list[dict], title: str) -> list[str]:
                      f"{100 * med('v1_pixel_share'):.1f} % |")
     scaled = sum(r["scaled"] for r in rows)
     warned = sum(r["warned"] for r in rows)
-    lines += ["", f"{scaled} of {len(rows)} photos were sent smaller than their own size (the song had too few loud "
-              f"windows; `hide` said so); {warned} reveals warned of damage."]
+    lines += ["", f"{scaled} of {len(rows)} photos were sent smaller than their own size (the song had too little "
+              f"room, or the photo is over the model's longest side; `hide` said so); {warned} reveals warned of damage."]
     return lines
 
 
@@ -184,6 +191,7 @@ def main(argv=None) -> None:
     ap.add_argument("--songs", type=int, default=5, help="songs per source")
     ap.add_argument("--out", default="benchmarks/results/song.md", type=Path, help="the table; its rows in .csv")
     ap.add_argument("--resume", action="store_true", help="keep the rows of the .csv an interrupted run wrote")
+    ap.add_argument("--model", default="pixinwav-modulo-v2", help="a whole-song model that takes a photo")
     args = ap.parse_args(argv)
     chosen = songs(args.data, args.songs)
     small, large = photos(args.data)
@@ -203,7 +211,7 @@ def main(argv=None) -> None:
                 photo = pool[i % len(pool)]
                 if (song.name.split("__")[-1], photo.name.split("__")[-1]) in done:
                     continue
-                row = measure(song, photo, other, work) | {"source": source, "group": group}
+                row = measure(song, photo, other, work, args.model) | {"source": source, "group": group}
                 rows.append(row)
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 with open(table_csv, "a" if table_csv.exists() and len(rows) > 1 else "w", newline="") as fh:
@@ -214,8 +222,9 @@ def main(argv=None) -> None:
                 print(f"{source:18s} {row['song'][:28]:28s} {row['photo'][:22]:22s} {row['size']:>10s} SSIM "
                       f"{row['ssim']:.3f} (moved {row['ssim_moved']:.3f}; v1 {row['v1_ssim']:.3f}) SNR "
                       f"{row['snr_db']:.1f} dB hide {row['hide_s']:.1f} s reveal {row['reveal_s']:.1f} s", flush=True)
-    lines = ["# pixinwav-modulo-v2: whole songs, photos at their own size", "",
-             f"`python benchmarks/song.py --songs {args.songs}`: whole validation songs of 2-4 minutes (their OGG files "
+    model = "" if args.model == "pixinwav-modulo-v2" else f" --model {args.model}"
+    lines = [f"# {args.model}: whole songs, photos at their own size", "",
+             f"`python benchmarks/song.py --songs {args.songs}{model}`: whole validation songs of 2-4 minutes (their OGG files "
              "as covers), hidden with the CLI and revealed from the 16-bit WAV it wrote, key set; SSIM against the "
              "original at the size sent. 'After trim + paste': the stego's first 0.37 s cut off and 5 s of another "
              "song pasted before it, revealed with no offset. Times and memory are the CLI processes' own "

@@ -9,10 +9,13 @@ Music: whole validation songs of 2-4 minutes from four Debian packages of differ
 refused by `hide` with the song's capacity: counted as "too large", never as a failure to reveal.
 
     python benchmarks/song_file.py [--data data/debian] [--songs 5] [--out benchmarks/results/song_file.md]
+    # the hard-to-detect model with the JPEGs of 250-400 kB (benchmarks/results/song_file_adaptive_v3.md):
+    python benchmarks/song_file.py --model pixinwav-adaptive-v3 --kb 250 400 --out benchmarks/results/song_file_adaptive_v3.md
 """
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import subprocess
 import tempfile
@@ -30,12 +33,12 @@ def run(args: list[str], log: Path) -> tuple[int, float, float, str]:
     return done.returncode, float(wall), float(kib) / 1024, done.stdout + done.stderr
 
 
-def measure(song: Path, secret: Path, other: Path, work: Path) -> dict:
+def measure(song: Path, secret: Path, other: Path, work: Path, model: str = MODEL) -> dict:
     stego, back, moved, log = work / "stego.wav", work / "back.bin", work / "moved.wav", work / "time.txt"
     for path in (stego, back, moved):
         path.unlink(missing_ok=True)
     code, hide_s, hide_mib, said = run(["hide", "--file", str(secret), "--cover", str(song), "-o", str(stego),
-                                        "--model", MODEL, "--key", KEY], log)
+                                        "--model", model, "--key", KEY], log)
     row = {"source": song.parent.name, "song": song.name, "file": secret.name, "kB": secret.stat().st_size / 1000,
            "hidden": code == 0}
     if code != 0:
@@ -43,28 +46,30 @@ def measure(song: Path, secret: Path, other: Path, work: Path) -> dict:
             raise SystemExit(f"hide failed:\n{said}")
         return {**row, "exact": False, "exact_moved": False}
     payload = next(line for line in said.splitlines() if line.startswith("payload:"))
-    windows = int(payload.split(" windows, ")[0].rsplit(" ", 1)[1])
-    code, reveal_s, reveal_mib, _ = run(["reveal", str(stego), "-o", str(back), "--model", MODEL, "--key", KEY], log)
+    used = float(re.search(r"([\d.]+) s of music used", payload).group(1))
+    code, reveal_s, reveal_mib, _ = run(["reveal", str(stego), "-o", str(back), "--model", model, "--key", KEY], log)
     exact = code == 0 and back.read_bytes() == secret.read_bytes()
     trimmed_and_pasted(stego, other, moved)
     back.unlink(missing_ok=True)
-    code, _, _, _ = run(["reveal", str(moved), "-o", str(back), "--model", MODEL, "--key", KEY], log)
+    code, moved_s, _, _ = run(["reveal", str(moved), "-o", str(back), "--model", model, "--key", KEY], log)
     exact_moved = code == 0 and back.read_bytes() == secret.read_bytes()
-    return {**row, "exact": exact, "exact_moved": exact_moved, "windows": windows, "snr": snr(song, stego),
-            "hide_s": hide_s, "reveal_s": reveal_s, "peak_mib": max(hide_mib, reveal_mib)}
+    return {**row, "exact": exact, "exact_moved": exact_moved, "used_s": used, "snr": snr(song, stego),
+            "hide_s": hide_s, "reveal_s": reveal_s, "moved_s": moved_s, "peak_mib": max(hide_mib, reveal_mib)}
 
 
 def table(rows: list[dict]) -> list[str]:
-    out = ["| music | songs | file kB (median) | too large | exact | exact after trim + paste | windows median | "
-           "SNR dB median | hide s | reveal s | peak MiB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| music | songs | file kB (median) | too large | exact | exact after trim + paste | music used s median | "
+           "SNR dB median | hide s | reveal s | reveal s after trim + paste | peak MiB |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for source in [*SOURCES, "all"]:
         part = [r for r in rows if source in ("all", r["source"])]
         hidden = [r for r in part if r["hidden"]]
         med = lambda key: statistics.median(r[key] for r in hidden) if hidden else float("nan")
         out.append(f"| {source} | {len(part)} | {statistics.median(r['kB'] for r in part):.0f} | "
                    f"{len(part) - len(hidden)} | {sum(r['exact'] for r in hidden)} of {len(hidden)} | "
-                   f"{sum(r['exact_moved'] for r in hidden)} of {len(hidden)} | {med('windows'):.0f} | {med('snr'):.1f} | "
-                   f"{med('hide_s'):.2f} | {med('reveal_s'):.2f} | {max((r['peak_mib'] for r in hidden), default=0):.0f} |")
+                   f"{sum(r['exact_moved'] for r in hidden)} of {len(hidden)} | {med('used_s'):.0f} | {med('snr'):.1f} | "
+                   f"{med('hide_s'):.2f} | {med('reveal_s'):.2f} | {med('moved_s'):.2f} | "
+                   f"{max((r['peak_mib'] for r in hidden), default=0):.0f} |")
     return out
 
 
@@ -73,8 +78,12 @@ def main(argv=None) -> None:
     parser.add_argument("--data", type=Path, default=Path("data/debian"))
     parser.add_argument("--songs", type=int, default=5, help="songs per source (default 5)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/song_file.md"))
+    parser.add_argument("--model", default=MODEL)
+    parser.add_argument("--kb", type=float, nargs=2, default=(0, 1e9), metavar=("LOW", "HIGH"),
+                        help="only the JPEGs of LOW-HIGH kB")
     args = parser.parse_args(argv)
-    files = sorted((args.data / "train_images" / "mate-backgrounds").glob("*.jpg"))
+    files = sorted(f for f in (args.data / "train_images" / "mate-backgrounds").glob("*.jpg")
+                   if args.kb[0] <= f.stat().st_size / 1000 <= args.kb[1])
     if not files:
         raise SystemExit(f"no JPEGs under {args.data}/train_images/mate-backgrounds: run pixinwav data fetch")
     picked = songs(args.data, args.songs)
@@ -82,21 +91,23 @@ def main(argv=None) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, song in enumerate(every):
-            row = measure(song, files[i % len(files)], every[(i + 1) % len(every)], Path(tmp))
+            row = measure(song, files[i % len(files)], every[(i + 1) % len(every)], Path(tmp), args.model)
             rows.append(row)
             print(f"{i + 1}/{len(every)} {row['source']} {row['song'][-40:]}: {row['file'][-20:]} {row['kB']:.0f} kB "
                   f"hidden {row['hidden']} exact {row['exact']} moved {row['exact_moved']}", flush=True)
-    text = "\n".join(["# pixinwav-modulo-v2: a JPEG bit-exact in a whole song", "",
-                      f"`python benchmarks/song_file.py --songs {args.songs}`: whole validation songs of 2-4 minutes "
-                      "(their OGG files as covers); each carries one of the twelve mate-backgrounds JPEGs as it is, "
+    kb = "" if args.kb == (0, 1e9) else f" --kb {args.kb[0]:g} {args.kb[1]:g}"
+    text = "\n".join([f"# {args.model}: a JPEG bit-exact in a whole song", "",
+                      f"`python benchmarks/song_file.py --model {args.model} --songs {args.songs}{kb}`: whole validation "
+                      "songs of 2-4 minutes "
+                      "(their OGG files as covers); each carries one of the mate-backgrounds JPEGs (of the size given) as it is, "
                       "hidden with `pixinwav hide --file` and revealed with the CLI from the 16-bit WAV it wrote, key "
                       "set; 'exact' means byte-identical. 'After trim + paste': the stego's first 0.37 s cut off and 5 s "
                       "of another song pasted before it, revealed with no offset. Times and memory: the CLI processes' "
                       "own (start-up and OGG decoding included).", "", *table(rows), "",
-                      "| music | song | file | kB | exact | after trim + paste | windows | SNR dB |",
+                      "| music | song | file | kB | exact | after trim + paste | music used s | SNR dB |",
                       "|---|---|---|---|---|---|---|---|",
                       *(f"| {r['source']} | {r['song'][-32:]} | {r['file'][-24:]} | {r['kB']:.0f} | "
-                        f"{r['exact'] if r['hidden'] else 'too large'} | {r['exact_moved']} | {r.get('windows', '-')} | "
+                        f"{r['exact'] if r['hidden'] else 'too large'} | {r['exact_moved']} | {r.get('used_s', '-')} | "
                         f"{r.get('snr', float('nan')):.1f} |" for r in rows)])
     args.out.write_text(text + "\n")
     print(text)

@@ -51,6 +51,9 @@ SETTINGS = {  # name -> (model, hide options)
     "adaptive-key": ("pixinwav-adaptive-v1", {"offset": 1.0, "key": "a secret"}),
     "adaptive-v2": ("pixinwav-adaptive-v2", {"offset": 1.0}),
     "adaptive-v2-key": ("pixinwav-adaptive-v2", {"offset": 1.0, "key": "a secret"}),
+    # the whole-song model: the photo at its own size in as many windows as it needs; the detector sees the first
+    # window it changed (a window it left alone would flatter it)
+    "adaptive-v3": ("pixinwav-adaptive-v3", {"span": "written"}),
     "modulo": ("pixinwav-modulo-v1", {"offset": 1.0}),
     "modulo-key": ("pixinwav-modulo-v1", {"offset": 1.0, "key": "a secret"}),
     "robust": ("pixinwav-robust-v1", {}),
@@ -138,19 +141,26 @@ def main() -> None:
     for name in args.settings:
         model_name, options = SETTINGS[name]
         model = None if model_name is None else load(model_name, options)
-        hide_options = {k: v for k, v in options.items() if k != "config"}
+        hide_options = {k: v for k, v in options.items() if k not in ("config", "span")}
         rows, spectrograms, labels, groups, ssims, louder = [], [], [], [], [], []
         for i, (group, audio, rate) in enumerate(tqdm(clips, desc=name, unit="clip")):
             if model is None:
                 stego = np.roll(audio, 1, axis=0)
             else:
-                stego = written(model.hide(images[i % len(images)], audio, rate, **hide_options)[0], rate)
+                stego, report = model.hide(images[i % len(images)], audio, rate, **hide_options)
+                if getattr(report, "sample_rate", None) not in (None, rate):  # written at the model's rate (48 kHz
+                    continue  # tracks): clean and stego would differ in rate, which any detector sees
+                stego = written(stego, rate)
+                if isinstance(model, Stego) and model.full_image:  # the photo at the size it was sent
+                    found = model.reveal_payload(stego, rate, key=options.get("key"))
+                    ssims.append(float(metrics.ssim(found.image[None], report.payload["sent"][None])[0]))
                 if "offset" in options:  # what the receiver gets from the 16-bit file (the path users take)
                     secret = model.prepare_image(images[i % len(images)])[None]
                     revealed = reveal_or_blank(model, stego, rate, offset=options["offset"], key=options.get("key"))[None]
                     ssims.append(float(metrics.ssim(revealed, secret)[0]))
-            if "offset" in options:
-                span = slice(int(options["offset"] * rate), int((options["offset"] + model.clip_seconds) * rate))
+            if "offset" in options or options.get("span") == "written":
+                start = options["offset"] if "offset" in options else report.payload["starts"][0]
+                span = slice(int(start * rate), int((start + model.clip_seconds) * rate))
             else:
                 span = slice(0, int(args.window * rate))
             if model is not None:  # audibility on the same pairs: the third target next to the two AUCs

@@ -33,12 +33,13 @@ PURPOSES = {
     "pixinwav-modulo-v1": "a 256 x 256 photo in 1.5 s of a file sent as it is",
     "pixinwav-robust-v2": "will be re-encoded (MP3, AAC, messaging apps): the photo grows with the song, or a small file",
     "pixinwav-robust-v1": "will be re-encoded: a 256 x 256 crop, one copy per 30 s (files of the first release)",
+    "pixinwav-adaptive-v3": "must stay undetected: the whole photo, or any file exactly (file sent as it is)",
     "pixinwav-adaptive-v2": "must stay undetected (a 256 x 256 photo, file sent as it is)",
     "pixinwav-adaptive-v1": "must stay undetected, degrading instead of failing",
     "pixinwav-small-v0": "research: the paper's trainable networks",
 }
 SERVED_MODELS = ["pixinwav-modulo-v2", "pixinwav-modulo-v1", "pixinwav-robust-v2", "pixinwav-robust-v1",
-                 "pixinwav-adaptive-v2", "pixinwav-adaptive-v1"]
+                 "pixinwav-adaptive-v3", "pixinwav-adaptive-v2", "pixinwav-adaptive-v1"]
 DEFAULT_WEB_MODEL = "pixinwav-modulo-v2"
 NOT_FOUND_WORDS = ("no hidden image found", "cannot be rebuilt", "cannot be decoded", "too few of its packets")
 

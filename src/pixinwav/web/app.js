@@ -115,6 +115,8 @@ $("hide-form").addEventListener("submit", async (e) => {
   if (p.kind === "image tiles") facts.push(`the photo at ${p.width} x ${p.height} in ${p.tiles} tiles`);
   if (p.kind === "layers") facts.push(`the photo at ${p.width} x ${p.height} (${p.sharp_bytes.toLocaleString()} bytes of AVIF) ` +
     `and a coarse base image, in fountain-code packets over ${p.segments} segments`);
+  if (p.kind === "photo") facts.push(`the photo at ${p.width} x ${p.height} (${p.bytes.toLocaleString()} bytes of AVIF, ` +
+    `quality ${p.quality}) in ${p.packets} fountain-code packets over ${p.windows_used} windows`);
   if (p.kind === "file") facts.push(`the file ${p.name} (${p.bytes.toLocaleString()} bytes, exact) in ${p.packets} packets`);
   $("hide-facts").replaceChildren(...facts.map((t) => Object.assign(document.createElement("li"), { textContent: t })),
     ...report.warnings.map((t) => Object.assign(document.createElement("li"), { textContent: `warning: ${t}`, className: "warning" })));
