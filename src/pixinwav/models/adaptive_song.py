@@ -59,7 +59,7 @@ MIN_PHOTO_BYTES = 2_000
 # sample offsets analysed at once (64 x 2 windows of frames: 140 MB of float32)
 SEARCH_PILOTS = 256
 SEARCH_CHUNK = 64
-SEARCH_STRETCHES = 2
+SEARCH_STRETCHES = 4  # 5 s of louder audio pasted before the song can take the first two or three
 TIME_FREQ_MARGIN = 5
 
 
