@@ -43,6 +43,7 @@ from pixinwav.channel import pcm16_round_trip
 from pixinwav.data.audio import AUDIO_EXTENSIONS
 from pixinwav.data.datasets import find_files
 from pixinwav.data.images import IMAGE_EXTENSIONS
+from pixinwav.errors import PixinwavError
 from pixinwav.evaluate import reveal_or_blank, through_file
 from pixinwav.models import build_model
 
@@ -142,12 +143,16 @@ def main() -> None:
         model_name, options = SETTINGS[name]
         model = None if model_name is None else load(model_name, options)
         hide_options = {k: v for k, v in options.items() if k not in ("config", "span")}
-        rows, spectrograms, labels, groups, ssims, louder = [], [], [], [], [], []
+        rows, spectrograms, labels, groups, ssims, louder, refused = [], [], [], [], [], [], 0
         for i, (group, audio, rate) in enumerate(tqdm(clips, desc=name, unit="clip")):
             if model is None:
                 stego = np.roll(audio, 1, axis=0)
             else:
-                stego, report = model.hide(images[i % len(images)], audio, rate, **hide_options)
+                try:
+                    stego, report = model.hide(images[i % len(images)], audio, rate, **hide_options)
+                except PixinwavError:  # a clip too quiet for the model: refused, with a message, and counted
+                    refused += 1
+                    continue
                 if getattr(report, "sample_rate", None) not in (None, rate):  # written at the model's rate (48 kHz
                     continue  # tracks): clean and stego would differ in rate, which any detector sees
                 stego = written(stego, rate)
@@ -180,7 +185,8 @@ def main() -> None:
         results[name] = {"auc": float(roc_auc_score(y, scores)), "pairs": int(len(y) // 2), "tracks": len(set(groups)),
                          "ssim_median": float(np.median(ssims)) if ssims else None,
                          "ssim_mean": float(np.mean(ssims)) if ssims else None,
-                         "louder_worst_band": float(np.mean(louder, axis=0).max()) if louder else None}
+                         "louder_worst_band": float(np.mean(louder, axis=0).max()) if louder else None,
+                         "refused": refused}
         curves[name] = roc_curve(y, scores)[:2]
         if args.cnn_epochs:
             cnn = cross_validated_scores(spectrograms, y, groups, args.cnn_epochs, args.seed)
@@ -197,7 +203,8 @@ def main() -> None:
     for name, r in results.items():
         quality = "-" if r["ssim_median"] is None else f"{r['ssim_median']:.3f} ({r['ssim_mean']:.3f})"
         louder = "-" if r["louder_worst_band"] is None else f"{100 * r['louder_worst_band']:.1f} %"
-        print(f"| {name} | {r['pairs']} | {r['tracks']} | {r['auc']:.3f} | {r.get('cnn_auc', float('nan')):.3f} | "
+        pairs = f"{r['pairs']}" + (f" ({r['refused']} clips refused)" if r.get("refused") else "")
+        print(f"| {name} | {pairs} | {r['tracks']} | {r['auc']:.3f} | {r.get('cnn_auc', float('nan')):.3f} | "
               f"{quality} | {louder} |")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -452,8 +452,8 @@ class Stego:
                 written_rate = sample_rate
                 cover, sample_rate = resample(cover, sample_rate, self.cfg.sample_rate), self.cfg.sample_rate
             mono = pcm16_mono(cover)  # the downmix the receiver will read from the file
-        if self.model.writes_model_rate:  # the song model skips windows where a channel comes near full scale
-            options = {**options, "peaks": self.model.window_peaks(cover)}
+        if self.model.writes_model_rate:  # the channels as the file holds them: none may clip
+            options = {**options, "channels": cover}
         if isinstance(secret, HiddenFile):
             hidden = self.model.embed_file(secret, torch.from_numpy(mono)[None], **keyed, **options)
         else:

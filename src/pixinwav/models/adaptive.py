@@ -173,14 +173,16 @@ def shaping_filter(wave: np.ndarray, block: int | None, notch_db: float, flat_ab
     return out
 
 
-def shaped_round(change: np.ndarray, filters: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Integer samples (in LSB) close to ``change`` such that ``base + result`` stays in the 16-bit range, with
+def shaped_round(change: np.ndarray, filters: np.ndarray, base: np.ndarray,
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Integer samples (in LSB) close to ``change`` such that ``base + result`` stays in the 16-bit range (or within
+    ``bounds``, the lowest and highest change each sample allows: every channel of a stereo file in range), with
     the rounding error shaped by ``1 / A(z)`` (error feedback; ``filters [blocks, p]``: one filter per equal block
     of the signal). Where the change is zero and the feedback has died down, the result is exactly zero: a silent
     stretch gets no rounding noise at all."""
     blocks, p = filters.shape
     block = -(-len(change) // blocks)
-    low, high = np.ceil(-32768 - base), np.floor(32767 - base)
+    low, high = (np.ceil(-32768 - base), np.floor(32767 - base)) if bounds is None else bounds
     return _feedback_kernel()(np.asarray(change, np.float64), filters[:, ::-1].copy(), block, low, high)
 
 
@@ -367,10 +369,11 @@ class AdaptiveStego(ModuloStego):
         return Hidden(self.analyse(cover), received, container, info=infos)
 
     def _embed_one(self, places: Callable[[np.ndarray], np.ndarray], cover: np.ndarray,
-                   layout: CellLayout) -> tuple[np.ndarray, dict]:
+                   layout: CellLayout, bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, dict]:
         """The sender's fixed point: embed with the steps the receiver would derive from the previous stego,
         until they agree (or ``FIXED_POINT_ROUNDS``). ``places(step)``: per position, the place inside its step
-        (before the dither) it must carry."""
+        (before the dither) it must carry; ``bounds``: as in :func:`shaped_round`, for the window's first
+        ``(frames + 1) * hop`` samples."""
         # The change is a whole number of LSBs: added to a 16-bit cover (or to each channel of a stereo one) it is
         # stored exactly, and the file gets no second rounding (the API hands a float cover over as the 16-bit
         # file will hold it: ``whole_step_changes``).
@@ -391,7 +394,7 @@ class AdaptiveStego(ModuloStego):
             change = give_up.copy()
             change.reshape(-1)[layout.cells[used]] += move[used]
             stego = base.copy()
-            stego[:span] += shaped_round(mdct.synthesise(change, self.hop) / LSB, shaping, base[:span])
+            stego[:span] += shaped_round(mdct.synthesise(change, self.hop) / LSB, shaping, base[:span], bounds)
             received = mdct.analyse(stego * LSB, self.hop, self.frames)
             seen, unsure = (x.reshape(-1)[layout.cells] for x in self.cell_steps(received))
             disagree = (seen != step) & ~unsure

@@ -34,13 +34,14 @@ import numpy as np
 import torch
 
 from .. import hidden_file, tiles
+from ..channel import pcm16_round_trip
 from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..robust import code, layers, mdct, payload
 from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
-                       AdaptiveStego, CellLayout, rung_of)
+                       SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
 from .base import Extracted, Hidden, StegoScheme
-from .modulo import PILOT_CODE, keyed_dither
+from .modulo import LSB, PILOT_CODE, keyed_dither
 
 SYMBOL = 512  # bytes per fountain-code packet: a window carries 4-28 of them
 HEAD = struct.Struct(">BBIB")  # format version, payload kind, the framed payload's bytes, packets in this window
@@ -49,7 +50,7 @@ KINDS = {1: "photo", 2: "file"}
 KIND_IDS = {name: i for i, name in KINDS.items()}
 MAX_PACKETS = ANALOG_RUNG - 1  # the packet count goes where adaptive-v2 sends its size rung (6 bits, 63 = analog)
 MIN_RMS_DB = -50.0  # a window quieter than this (dBFS) is not probed: it carries nothing at -24 dB under its level
-MAX_PEAK = 0.95  # nor one that comes this near full scale on any channel (the change would clip)
+# (windows near full scale are used: the rounding keeps every channel in range, so a loud master loses nothing)
 SPARE_SHARE = 0.1  # spare packets: a tenth of the source packets, and at least two windows' worth
 SPARE_WINDOWS = 2
 QUALITY = 80  # the photo's AVIF quality when the song has room (lower when it has not)
@@ -57,6 +58,7 @@ DEFAULT_MAX_SIDE = 2048
 MIN_PHOTO_BYTES = 2_000
 # The search for the grid (a trimmed start, audio pasted before): the pilots of the loudest bins it reads, and the
 # sample offsets analysed at once (64 x 2 windows of frames: 140 MB of float32)
+GRID_CHECKS = 16  # loud windows read on the grid from the first sample before a search (15 ms each)
 SEARCH_PILOTS = 256
 SEARCH_CHUNK = 64
 SEARCH_STRETCHES = 6  # 5 s of louder audio pasted before the song can take the first four
@@ -147,33 +149,37 @@ class AdaptiveSongStego(StegoScheme):
     def window_starts(self, samples: int) -> np.ndarray:
         return np.arange(0, samples - self.cfg.clip_samples + 1, self.cfg.clip_samples)
 
-    def window_peaks(self, channels: np.ndarray) -> np.ndarray:
-        """The peak over every channel of each grid window of a cover ``[T, C]``."""
-        return np.array([np.abs(channels[s:s + self.cfg.clip_samples]).max() for s in self.window_starts(len(channels))])
+    def bounds(self, channels: np.ndarray | None, start: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The lowest and highest change (LSB) each sample of the window at ``start`` allows so that no channel of
+        the 16-bit file clips (``channels [T, C]``: the cover as the file holds it; None: the mono cover's own)."""
+        if channels is None:
+            return None
+        span = (self.window.frames + 1) * self.hop
+        ch = pcm16_round_trip(channels[start:start + span]).astype(np.float64).reshape(span, -1) * 32768
+        return (-32768 - ch).max(axis=1), (32767 - ch).min(axis=1)
 
-    def loud(self, mono: np.ndarray, peaks: np.ndarray | None = None) -> np.ndarray:
-        """Grid indices of the windows worth probing: loud enough and not near full scale, loudest first."""
+    def loud(self, mono: np.ndarray) -> np.ndarray:
+        """Grid indices of the windows worth probing: loud enough, loudest first."""
         starts = self.window_starts(len(mono))
         if not len(starts):
             return starts
         frames = mono[: starts[-1] + self.cfg.clip_samples].reshape(len(starts), -1)
         rms = np.sqrt(np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / frames.shape[1])
-        peak = np.abs(frames).max(axis=1) if peaks is None else peaks
         order = np.argsort(-rms, kind="stable")
-        keep = (20 * np.log10(np.maximum(rms[order], 1e-12)) >= MIN_RMS_DB) & (peak[order] <= MAX_PEAK)
-        return order[keep]
+        return order[20 * np.log10(np.maximum(rms[order], 1e-12)) >= MIN_RMS_DB]
 
     # --- one window ---------------------------------------------------------------------------------------------
     def _slots(self, layout: CellLayout, key: str | None) -> int:
         return len(self.window.file_slots(layout, key)[2])
 
-    def probe(self, cover: np.ndarray, layout: CellLayout, key: str | None) -> float:
+    def probe(self, cover: np.ndarray, layout: CellLayout, key: str | None,
+              bounds: tuple[np.ndarray, np.ndarray] | None = None) -> float:
         """The capacity (bits) of one window: the soft bits a random codeword gets through the sender's own stego."""
         win = self.window
         n = self._slots(layout, key)
         bits = np.random.default_rng(0).integers(0, 2, n).astype(np.uint8)
         places = win.file_places(bits, 0, layout, key)
-        stego, _ = win._embed_one(lambda step: places, cover, layout)
+        stego, _ = win._embed_one(lambda step: places, cover, layout, bounds)
         _, llr, _, _ = win.soft_file(mdct.analyse(stego, self.hop, win.frames), layout, key)
         return float(np.sum(1 - np.logaddexp(0, -np.where(bits == 0, llr, -llr)) / math.log(2)))
 
@@ -186,14 +192,22 @@ class AdaptiveSongStego(StegoScheme):
         return m
 
     def write_window(self, cover: np.ndarray, layout: CellLayout, key: str | None, kind: str, length: int,
-                     packets: list[bytes]) -> np.ndarray:
-        """The window carrying ``packets``. The sender does not decode it again (0.2 s a window, half of hiding): at
-        the fill the probe allows, 2 of 141 validation windows failed their code, which the spare packets cover."""
+                     packets: list[bytes], bounds: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
+        """The window carrying ``packets``, or None where a channel near full scale clipped the change and the
+        sender's own decoder then fails (7 of 26 windows of a loud validation master). Other windows are not decoded
+        again (0.2 s a window, half of hiding): at the fill the probe allows, 2 of 141 validation windows failed
+        their code, which the spare packets cover."""
         win = self.window
         message = payload.bytes_to_bits(payload.with_crc(
             HEAD.pack(VERSION, KIND_IDS[kind], length, len(packets)) + b"".join(packets)))
         places = win.file_places(code.encode(message, self._slots(layout, key), "rows"), len(packets), layout, key)
-        return win._embed_one(lambda step: places, cover, layout)[0]
+        stego = win._embed_one(lambda step: places, cover, layout, bounds)[0]
+        if bounds is not None:
+            change = np.round((stego[:len(bounds[0])] - cover[:len(bounds[0])]) / LSB)
+            if np.any(change <= bounds[0]) or np.any(change >= bounds[1]):  # clamped somewhere
+                read = self.read_window(stego, layout, key, SENDER_ITERATIONS)
+                return stego if read is not None and read[2] == packets else None
+        return stego
 
     def read_window(self, wave: np.ndarray, layout: CellLayout, key: str | None, iterations: int = RECEIVER_ITERATIONS
                     ) -> tuple[str, int, list[bytes]] | None:
@@ -217,21 +231,22 @@ class AdaptiveSongStego(StegoScheme):
         return KINDS[kind], length, [body[i * size:(i + 1) * size] for i in range(packets)]
 
     # --- hiding -------------------------------------------------------------------------------------------------
-    def capacities(self, mono: np.ndarray, key: str | None, peaks: np.ndarray | None = None):
+    def capacities(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None):
         """(grid index, packets it carries) of the loud windows, loudest first, probed one by one as asked."""
         n = self._slots(self.window.layout(key), key)
-        loud = self.loud(mono, peaks)
+        loud = self.loud(mono)
         # the windows through the middle of the loudest stretches first: where the receiver of a trimmed file searches
         L = self.cfg.clip_samples
         first = [i for i in ((s + L // 2) // L for s in self.stretches(mono)) if i in set(loud.tolist())]
         for index in dict.fromkeys([*first, *loud.tolist()]):
             s = int(index) * self.cfg.clip_samples
-            m = self.packets_for(self.probe(mono[s:s + self.cfg.clip_samples], self.window_layout(key, int(index)), key), n)
+            m = self.packets_for(self.probe(mono[s:s + self.cfg.clip_samples], self.window_layout(key, int(index)), key,
+                                            self.bounds(channels, s)), n)
             if m:
                 yield int(index), m
 
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None, max_side: int | None = None,
-              quality: int | None = None, peaks: np.ndarray | None = None) -> Hidden:
+              quality: int | None = None, channels: np.ndarray | None = None) -> Hidden:
         """``image [1, C, H, W]`` at its own size -> the song with the photo as one AVIF frame at ``quality``
         (default ``QUALITY``) and at most ``max_side``, smaller where the song does not carry that."""
         self.check_cover(cover)
@@ -243,7 +258,7 @@ class AdaptiveSongStego(StegoScheme):
         photo = image[0].detach().cpu().float()
         side, top = max_side or self.max_side, QUALITY if quality is None else quality
         layer = layers.encode(photo, "sharp", hidden_file.MAX_BYTES, side, top=top)
-        windows = self.capacities(mono, key, peaks)
+        windows = self.capacities(mono, key, channels)
         plan = self.plan(windows, len(layer.frame()))
         if not self.enough(plan, len(layer.frame())):  # the whole song is too little: as much as it carries
             budget = self.frame_capacity(plan)
@@ -251,7 +266,7 @@ class AdaptiveSongStego(StegoScheme):
                 raise PixinwavError(f"this song's loud windows carry {max(budget, 0):,} bytes; a photo needs "
                                     f"{MIN_PHOTO_BYTES:,} or more: use a longer or louder song")
             layer = layers.encode(photo, "sharp", budget, side, top=top)
-        container, info = self._send(mono, key, plan, "photo", layer.frame())
+        container, info = self._send(mono, key, plan, windows, "photo", layer.frame(), channels)
         info.update({"kind": "photo", "width": layer.width, "height": layer.height, "channels": photo.shape[0],
                      "original": (photo.shape[2], photo.shape[1]), "bytes": len(layer.data), "quality": layer.quality,
                      "codec": layer.codec, "compressed": layer.image(),
@@ -260,12 +275,12 @@ class AdaptiveSongStego(StegoScheme):
         return Hidden(cover, out, out, info=[info])
 
     def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None,
-                   peaks: np.ndarray | None = None) -> Hidden:
+                   channels: np.ndarray | None = None) -> Hidden:
         """A file, bit-exact. Refuses a file larger than the song carries, saying how much it does."""
         self.check_cover(cover)
         mono = cover[0].detach().cpu().double().numpy()
         frame = file.frame()
-        windows = self.capacities(mono, key, peaks)
+        windows = self.capacities(mono, key, channels)
         plan = self.plan(windows, len(frame))
         slots = sum(m for _, m in plan)
         if not self.enough(plan, len(frame)):
@@ -273,7 +288,7 @@ class AdaptiveSongStego(StegoScheme):
                                 f"{max(0, self.frame_capacity(plan) - hidden_file.HiddenFile.frame_size(0, file.name)):,} "
                                 f"({len(plan)} windows loud enough, {slots} packets of {SYMBOL} bytes with a tenth or "
                                 f"two windows' worth spare): use a longer or louder song, or a smaller file")
-        container, info = self._send(mono, key, plan, "file", frame)
+        container, info = self._send(mono, key, plan, windows, "file", frame, channels)
         info.update({"kind": "file", "name": file.name, "bytes": len(file.data)})
         out = torch.from_numpy(container)[None].to(cover.dtype)
         return Hidden(cover, out, out, info=[info])
@@ -305,22 +320,40 @@ class AdaptiveSongStego(StegoScheme):
     def enough(self, plan: list[tuple[int, int]], frame_bytes: int) -> bool:
         return sum(m for _, m in plan) >= self.packets_needed(frame_bytes, max((m for _, m in plan), default=0))
 
-    def _send(self, mono: np.ndarray, key: str | None, plan: list[tuple[int, int]], kind: str,
-              frame: bytes) -> tuple[np.ndarray, dict]:
-        """Write ``frame``'s packets into the planned windows, source packets first, then repair packets."""
-        source, slots = hidden_file.source_count(len(frame), SYMBOL), sum(m for _, m in plan)
-        packets = hidden_file.packets(frame, SYMBOL, slots - source)
-        container, at = mono.copy(), 0
-        for index, m in plan:
+    def _send(self, mono: np.ndarray, key: str | None, plan: list[tuple[int, int]], more: Iterator[tuple[int, int]],
+              kind: str, frame: bytes, channels: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+        """Write ``frame``'s packets into the planned windows, source packets first, then repair packets; where a
+        window fails (:meth:`write_window`), it is left as the cover was and the next loud windows (``more``: the
+        rest of :meth:`capacities`) make up for it."""
+        source, need = hidden_file.source_count(len(frame), SYMBOL), sum(m for _, m in plan)
+        packets = hidden_file.packets(frame, SYMBOL, need - source + 4 * MAX_PACKETS)
+        container, at, sent, used, failed = mono.copy(), 0, 0, [], 0
+        queue = list(plan)
+        while sent < need:
+            if not queue:
+                extra = next(more, None)
+                if extra is None or at + extra[1] > len(packets):
+                    break
+                queue.append(extra)
+            index, m = queue.pop(0)
             s = index * self.cfg.clip_samples
-            container[s:s + self.cfg.clip_samples] = self.write_window(
-                mono[s:s + self.cfg.clip_samples], self.window_layout(key, index), key, kind, len(frame),
-                packets[at:at + m])
+            out = self.write_window(mono[s:s + self.cfg.clip_samples], self.window_layout(key, index), key, kind,
+                                    len(frame), packets[at:at + m], self.bounds(channels, s))
             at += m
+            if out is None:
+                failed += 1
+                continue
+            container[s:s + self.cfg.clip_samples] = out
+            sent += m
+            used.append(index)
+        if sent < source:
+            raise PixinwavError(f"only {sent} of the {source} packets the payload needs could be written in this song's "
+                                "loud windows (near full scale, the change clips): use a quieter master of the song, or "
+                                "a smaller payload")
         seconds = self.cfg.clip_samples / self.cfg.sample_rate
-        return container, {"windows": len(self.loud(mono)), "windows_used": len(plan), "packets": slots,
-                           "needed": source, "seconds_used": len(plan) * seconds,
-                           "starts": sorted(i * seconds for i, _ in plan)}
+        return container, {"windows": len(self.loud(mono)), "windows_used": len(used), "windows_failed": failed,
+                           "packets": sent, "needed": source, "seconds_used": len(used) * seconds,
+                           "starts": sorted(i * seconds for i in used)}
 
     # --- revealing ----------------------------------------------------------------------------------------------
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
@@ -395,7 +428,7 @@ class AdaptiveSongStego(StegoScheme):
         """(a window start, its grid index) of the stego's grid, or (None, 0): the grid from the first sample when the
         loudest windows there agree with their pilots, else :meth:`search`."""
         L = self.cfg.clip_samples
-        for index in self.loud(mono)[:3]:
+        for index in self.loud(mono)[:GRID_CHECKS]:
             if self.agreement_at(mono, int(index) * L, int(index), key) >= NO_FILE_AGREEMENT:
                 return int(index) * L, int(index)
         return self.search(mono, key)
@@ -428,7 +461,7 @@ class AdaptiveSongStego(StegoScheme):
 
     def stretches(self, mono: np.ndarray) -> list[int]:
         """Starts of the ``SEARCH_STRETCHES`` loudest stretches of a window's length (on a grid of hops, a window
-        apart, none near full scale): where the receiver searches for the grid, and whose windows the sender fills
+        apart): where the receiver searches for the grid, and whose windows the sender fills
         first. The change is far under the music, so cover and stego rank them alike."""
         hop, width = self.hop, self.cfg.clip_samples // self.hop
         blocks = len(mono) // hop
@@ -436,8 +469,6 @@ class AdaptiveSongStego(StegoScheme):
             return []
         view = mono[: blocks * hop].reshape(blocks, hop)
         level = np.convolve(np.square(view).sum(1, dtype=np.float64), np.ones(width), "valid")
-        peak = np.lib.stride_tricks.sliding_window_view(np.abs(view).max(1), width).max(1)
-        level[peak > MAX_PEAK] = -1.0
         out = []
         while len(out) < SEARCH_STRETCHES and level.max() > 0:
             at = int(np.argmax(level))

@@ -138,9 +138,10 @@ class SongStego(StegoScheme):
 
     # --- hiding ---------------------------------------------------------------------------------------------
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
-              max_side: int | None = None, peaks: np.ndarray | None = None) -> Hidden:
+              max_side: int | None = None, channels: np.ndarray | None = None) -> Hidden:
         """``image [1, C, H, W]`` at its own size, ``cover [1, T]`` (mono, the model's rate, on the 16-bit grid
-        of the file to be written) -> container ``[1, T]``; ``peaks`` as in :meth:`usable`. The change is float
+        of the file to be written) -> container ``[1, T]``; ``channels``: the file's channels ``[T, C]`` (a window
+        near full scale in any of them is skipped, :meth:`usable`). The change is float
         except in the sync marks, which are whole 16-bit steps; the file's rounding of the rest is the noise the
         codes are designed for."""
         self.check_cover(cover)
@@ -149,7 +150,7 @@ class SongStego(StegoScheme):
         # the song stays at the caller's precision (float32: 106 MB for 10 minutes); windows go float64 one batch at
         # a time. A float32 container holds the 16-bit grid plus the marks' whole steps exactly.
         mono = cover[0].detach().cpu().numpy()
-        usable = self.usable(mono, peaks)
+        usable = self.usable(mono, None if channels is None else self.window_peaks(channels))
         side, (c, h, w) = self.cfg.image_size, image.shape[1:]
         if not len(usable):
             raise PixinwavError(f"no {self.cfg.clip_samples / self.cfg.sample_rate:.2f} s stretch of this song is loud "
@@ -172,12 +173,12 @@ class SongStego(StegoScheme):
         return Hidden(cover, out, out, info=[info])
 
     def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None,
-                   peaks: np.ndarray | None = None) -> Hidden:
+                   channels: np.ndarray | None = None) -> Hidden:
         """A file, bit-exact: one fountain-code packet per loud window, plus spare ones where the song has room.
         Refuses a file larger than the song carries, saying how much it does."""
         self.check_cover(cover)
         mono = cover[0].detach().cpu().numpy()
-        usable = self.usable(mono, peaks)
+        usable = self.usable(mono, None if channels is None else self.window_peaks(channels))
         frame, symbol = file.frame(), self.symbol_bytes
         source = hidden_file.source_count(len(frame), symbol)
         if source > len(usable):
