@@ -5,7 +5,8 @@ at all. Models: the shipped default, the robust model and an untrained `fast-rgb
 not depend on the weights). Median of --repeats runs; peak RSS of the command's process; a Markdown table.
 
     python benchmarks/bench_commands.py [--seconds 180] [--repeats 3] [--models pixinwav-robust-v1 fast-rgb]
-    (with pixinwav-modulo-v2 among the models, also `hide --file` of a JPEG of about 300 kB and its reveal)
+    (with pixinwav-modulo-v2 or pixinwav-adaptive-v3 among the models, also `hide --file` of a JPEG of about 300 kB
+    and its reveal)
     python benchmarks/bench_commands.py --photos     # `pixinwav hide` with photos at the 100-megapixel limit
     python benchmarks/bench_commands.py --songs 8 --models pixinwav-adaptive-v2   # real validation songs instead
         (OGG files of 2-4 minutes from four sources, `--offset auto`: a window model's time depends on the music)
@@ -32,7 +33,8 @@ from pixinwav.config import model_config
 from pixinwav.models import build_model
 
 ASSETS = Path(__file__).parents[1] / "src" / "pixinwav" / "assets"
-WHOLE_SONG = ("pixinwav-robust-v1", "pixinwav-robust-v2", "pixinwav-modulo-v2")  # they take no --offset
+WHOLE_SONG = ("pixinwav-robust-v1", "pixinwav-robust-v2", "pixinwav-modulo-v2", "pixinwav-adaptive-v3")  # no --offset
+CARRY_FILES = ("pixinwav-modulo-v2", "pixinwav-adaptive-v3")  # timed with `hide --file` of a 300 kB JPEG too
 TIME = "/usr/bin/time"  # GNU time (Debian package `time`) reports the command's own peak RSS
 
 
@@ -124,7 +126,8 @@ def main() -> None:
                 model = str(tmp / f"{name}.safetensors")
                 save_model(model, build_model(model_config(name)).eval())
             whole = name in WHOLE_SONG
-            photo = retina if name in ("pixinwav-modulo-v2", "pixinwav-robust-v2") else ASSETS / "astronaut.jpg"
+            photo = retina if name in ("pixinwav-modulo-v2", "pixinwav-robust-v2", "pixinwav-adaptive-v3") \
+                else ASSETS / "astronaut.jpg"
             where = [] if whole else ["--offset", str(args.seconds / 2)]
             for rate, path in files.items():
                 out, png = tmp / "stego.wav", tmp / "revealed.png"
@@ -139,16 +142,16 @@ def main() -> None:
                 label = "1411 x 1411 (retina)" if photo == retina else "512 x 512 (astronaut)"
                 print(f"| {name} | {label} | {rate} Hz | {hide:.2f} | {hide_mib:.0f} | {reveal:.2f} | {reveal_mib:.0f} "
                       f"| {auto} |", flush=True)
-        if "pixinwav-modulo-v2" in args.models:  # a file, bit-exact: the retina photo as a JPEG of about 300 kB
+        for name in (m for m in args.models if m in CARRY_FILES):  # a file, bit-exact: retina as a JPEG of ~300 kB
             jpeg = tmp / "retina.jpg"
             Image.fromarray(skimage.data.retina()).save(jpeg, quality=92)
             out, back = tmp / "stego.wav", tmp / "back.jpg"
             hide, hide_mib = timed([*exe, "hide", "--file", str(jpeg), "--cover", str(files[44100]), "-o", str(out),
-                                    "--model", "pixinwav-modulo-v2", "--force"], args.repeats)
-            reveal, reveal_mib = timed([*exe, "reveal", str(out), "-o", str(back), "--model", "pixinwav-modulo-v2",
-                                        "--force"], args.repeats)
+                                    "--model", name, "--force"], args.repeats)
+            reveal, reveal_mib = timed([*exe, "reveal", str(out), "-o", str(back), "--model", name, "--force"],
+                                       args.repeats)
             assert back.read_bytes() == jpeg.read_bytes()
-            print(f"| pixinwav-modulo-v2 --file | a {jpeg.stat().st_size / 1e3:.0f} kB JPEG, bit-exact | 44100 Hz | "
+            print(f"| {name} --file | a {jpeg.stat().st_size / 1e3:.0f} kB JPEG, bit-exact | 44100 Hz | "
                   f"{hide:.2f} | {hide_mib:.0f} | {reveal:.2f} | {reveal_mib:.0f} | - |", flush=True)
 
 

@@ -59,6 +59,10 @@ DEFAULT_MAX_SIDE = 2048
 MIN_PHOTO_BYTES = 2_000
 # The search for the grid (a trimmed start, audio pasted before): the pilots of the loudest bins it reads, and the
 # sample offsets analysed at once (64 x 2 windows of frames: 140 MB of float32)
+# A window is found where its pilots agree FOUND_Z standard errors over chance (an intact window: about 35); the
+# search's best of some 10 million hypotheses must reach SEARCH_Z first (chance alone: about 6; intact: about 19).
+# (A mean agreement over 0.2 let a quiet stretch of pasted audio, where few pilots count, pass at 0.35.)
+FOUND_Z, SEARCH_Z = 10.0, 9.0
 GRID_CHECKS = 16  # loud windows read on the grid from the first sample before a search (15 ms each)
 SEARCH_PILOTS = 256
 SEARCH_CHUNK = 64
@@ -422,18 +426,22 @@ class AdaptiveSongStego(StegoScheme):
             if got is not None:
                 yield got
 
-    def agreement_at(self, mono: np.ndarray, start: int, index: int, key: str | None) -> float:
+    def found_at(self, mono: np.ndarray, start: int, index: int, key: str | None) -> bool:
+        """Whether the window at ``start`` carries grid index ``index``'s pilots: their agreement in standard errors
+        of no agreement (``FOUND_Z``), so that a quiet stretch where few pilots count cannot pass by chance."""
         win = self.window
         coefs = mdct.analyse(mono[start:start + self.cfg.clip_samples], self.hop, win.frames)
         layout = self.window_layout(key, index)
-        return win.agreement(*win.places(coefs, layout), layout)
+        step, used, place = win.places(coefs, layout)
+        pilots = int((used & (layout.coef < 0)).sum())
+        return win.agreement(step, used, place, layout) * math.sqrt(2 * pilots) >= FOUND_Z
 
     def find_grid(self, mono: np.ndarray, key: str | None) -> tuple[int | None, int]:
         """(a window start, its grid index) of the stego's grid, or (None, 0): the grid from the first sample when the
         loudest windows there agree with their pilots, else :meth:`search`."""
         L = self.cfg.clip_samples
         for index in self.loud(mono)[:GRID_CHECKS]:
-            if self.agreement_at(mono, int(index) * L, int(index), key) >= NO_FILE_AGREEMENT:
+            if self.found_at(mono, int(index) * L, int(index), key):
                 return int(index) * L, int(index)
         return self.search(mono, key)
 
@@ -501,15 +509,16 @@ class AdaptiveSongStego(StegoScheme):
             angle = (2 * np.pi * value / np.where(used, step, 1.0)).astype(np.float32)
             z = np.empty(angle.shape, np.complex64)
             z.real, z.imag = np.cos(angle) * used, np.sin(angle) * used
-            score = (z.reshape(-1, len(pilots)) @ expected).real / np.maximum(used.sum(-1).reshape(-1, 1), 1)
-            score[used.sum(-1).reshape(-1) < SEARCH_PILOTS // 8] = 0.0  # too few pilots to tell
+            # in standard errors of no agreement (a mean of n cosines of random phases: 1 / sqrt(2 n))
+            count = used.sum(-1).reshape(-1, 1)
+            score = (z.reshape(-1, len(pilots)) @ expected).real * np.sqrt(2.0 / np.maximum(count, 1))
             at = int(np.argmax(score))
             if score.flat[at] > best[0]:
                 hypothesis, index = divmod(at, len(indices))
                 offset, start = divmod(hypothesis, starts)
                 best = (float(score.flat[at]), int(chunk[offset]), start, int(indices[index]))
-        agreement, offset, start, index = best
-        if agreement < NO_FILE_AGREEMENT:
+        score, offset, start, index = best
+        if score < SEARCH_Z:
             return None, 0
         at = first + offset + start * hop
-        return (at, index) if self.agreement_at(mono, at, index, key) >= NO_FILE_AGREEMENT else (None, 0)
+        return (at, index) if self.found_at(mono, at, index, key) else (None, 0)
