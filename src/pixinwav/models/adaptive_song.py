@@ -53,6 +53,9 @@ MIN_RMS_DB = -50.0  # a window quieter than this (dBFS) is not probed: it carrie
 # (windows near full scale are used: the rounding keeps every channel in range, so a loud master loses nothing)
 SPARE_SHARE = 0.1  # spare packets: a tenth of the source packets, and at least two windows' worth
 SPARE_WINDOWS = 2
+# A window that carries fewer packets is not used: its code's rate is under 1/10, where belief propagation takes
+# 5-9 s a window instead of 0.2 (a quiet 20 s validation clip: 97 s to hide 5.5 kB) and fails more often
+MIN_WINDOW_PACKETS = 4
 RETRY_SHARE = 0.7  # a window whose packets the sender's own decoder does not get back is tried with this share
 QUALITY = 80  # the photo's AVIF quality when the song has room (lower when it has not)
 DEFAULT_MAX_SIDE = 2048
@@ -194,7 +197,7 @@ class AdaptiveSongStego(StegoScheme):
         m = 0
         while m < MAX_PACKETS and message_bits(m + 1) <= min(fill * capacity, MAX_RATE * n):
             m += 1
-        return m
+        return m if m >= MIN_WINDOW_PACKETS else 0
 
     def write_window(self, cover: np.ndarray, layout: CellLayout, key: str | None, kind: str, length: int,
                      packets: list[bytes], bounds: tuple[np.ndarray, np.ndarray] | None = None
