@@ -85,7 +85,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=180.0)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--models", nargs="+", default=[DEFAULT_MODEL, "pixinwav-modulo-v2", "pixinwav-robust-v1", "fast-rgb"])
+    p.add_argument("--models", nargs="+", default=[DEFAULT_MODEL, "pixinwav-modulo-v2", "pixinwav-adaptive-v3",
+                                                   "pixinwav-robust-v1", "fast-rgb"])
     p.add_argument("--photos", action="store_true", help="hide photos at the size limit instead (default model)")
     p.add_argument("--songs", type=int, default=0, help="time the models on this many validation songs instead")
     p.add_argument("--data", type=Path, default=Path("data/debian"))

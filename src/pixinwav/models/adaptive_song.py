@@ -56,6 +56,7 @@ SPARE_WINDOWS = 2
 # A window that carries fewer packets is not used: its code's rate is under 1/10, where belief propagation takes
 # 5-9 s a window instead of 0.2 (a quiet 20 s validation clip: 97 s to hide 5.5 kB) and fails more often
 MIN_WINDOW_PACKETS = 4
+FULL_SCALE, CLIPPED = 32700 / 32768, 16  # windows with this many samples at full scale are left alone
 RETRY_SHARE = 0.7  # a window whose packets the sender's own decoder does not get back is tried with this share
 QUALITY = 80  # the photo's AVIF quality when the song has room (lower when it has not)
 DEFAULT_MAX_SIDE = 2048
@@ -66,7 +67,7 @@ MIN_PHOTO_BYTES = 2_000
 # search's best of some 10 million hypotheses must reach SEARCH_Z first (chance alone: about 6; intact: about 19).
 # (A mean agreement over 0.2 let a quiet stretch of pasted audio, where few pilots count, pass at 0.35.)
 FOUND_Z, SEARCH_Z = 10.0, 9.0
-GRID_CHECKS = 16  # loud windows read on the grid from the first sample before a search (15 ms each)
+GRID_CHECKS = 48  # loud windows read on the grid from the first sample before a search (15 ms each)
 SEARCH_PILOTS = 256
 SEARCH_CHUNK = 64
 SEARCH_STRETCHES = 6  # 5 s of louder audio pasted before the song can take the first four
@@ -166,6 +167,13 @@ class AdaptiveSongStego(StegoScheme):
         ch = pcm16_round_trip(channels[start:start + span]).astype(np.float64).reshape(span, -1) * 32768
         return (-32768 - ch).max(axis=1), (32767 - ch).min(axis=1)
 
+    @staticmethod
+    def clipped(audio: np.ndarray, start: int, stop: int) -> bool:
+        """Whether ``audio [T]`` or ``[T, C]`` reaches full scale in ``CLIPPED`` samples or more of ``start:stop``: a
+        clipped master, whose flat tops leave the change one direction only (a loud validation master lost nearly
+        every such window to the sender's own check)."""
+        return int(np.count_nonzero(np.abs(audio[start:stop]) >= FULL_SCALE)) >= CLIPPED
+
     def loud(self, mono: np.ndarray) -> np.ndarray:
         """Grid indices of the windows worth probing: loud enough, loudest first."""
         starts = self.window_starts(len(mono))
@@ -251,6 +259,8 @@ class AdaptiveSongStego(StegoScheme):
         first = [i for i in ((s + L // 2) // L for s in self.stretches(mono)) if i in set(loud.tolist())]
         for index in dict.fromkeys([*first, *loud.tolist()]):
             s = int(index) * self.cfg.clip_samples
+            if self.clipped(mono if channels is None else channels, s, s + L):
+                continue
             m = self.packets_for(self.probe(mono[s:s + self.cfg.clip_samples], self.window_layout(key, int(index)), key,
                                             self.bounds(channels, s)), n)
             if m:
@@ -443,7 +453,7 @@ class AdaptiveSongStego(StegoScheme):
         """(a window start, its grid index) of the stego's grid, or (None, 0): the grid from the first sample when the
         loudest windows there agree with their pilots, else :meth:`search`."""
         L = self.cfg.clip_samples
-        for index in self.loud(mono)[:GRID_CHECKS]:
+        for index in self.loud(mono)[:GRID_CHECKS]:  # (a clipped master's loudest windows may carry nothing)
             if self.found_at(mono, int(index) * L, int(index), key):
                 return int(index) * L, int(index)
         return self.search(mono, key)
@@ -484,6 +494,8 @@ class AdaptiveSongStego(StegoScheme):
             return []
         view = mono[: blocks * hop].reshape(blocks, hop)
         level = np.convolve(np.square(view).sum(1, dtype=np.float64), np.ones(width), "valid")
+        full = np.convolve(np.count_nonzero(np.abs(view) >= FULL_SCALE, axis=1), np.ones(width), "valid")
+        level[full >= CLIPPED] = -1.0  # as the sender skips (it judges each channel; this sees the downmix)
         out = []
         while len(out) < SEARCH_STRETCHES and level.max() > 0:
             at = int(np.argmax(level))
