@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -183,7 +184,12 @@ def shaped_round(change: np.ndarray, filters: np.ndarray, base: np.ndarray,
     blocks, p = filters.shape
     block = -(-len(change) // blocks)
     low, high = (np.ceil(-32768 - base), np.floor(32767 - base)) if bounds is None else bounds
-    return _feedback_kernel()(np.asarray(change, np.float64), filters[:, ::-1].copy(), block, low, high)
+    args = (np.asarray(change, np.float64), filters[:, ::-1].copy(), block, low, high)
+    try:
+        return _feedback_kernel()(*args)
+    except Exception as exc:  # numba missing or its on-disk cache unreadable: the same samples, 65x slower
+        warnings.warn(f"the compiled rounding loop failed ({exc}); using the Python one", RuntimeWarning, stacklevel=2)
+        return _feedback(*args)
 
 
 def _feedback(change: np.ndarray, reverse: np.ndarray, block: int, low: np.ndarray, high: np.ndarray) -> np.ndarray:
