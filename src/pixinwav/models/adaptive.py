@@ -456,17 +456,24 @@ class AdaptiveStego(ModuloStego):
         data = payload.checked(payload.bits_to_bytes(message[payload.HEADER_BITS:]), head.length)
         return (data, "") if data is not None else (None, "the image bytes fail their checksum")
 
+    def probe_capacity(self, cover: np.ndarray, layout: CellLayout, key: str | None,
+                       bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, np.ndarray, dict]:
+        """(the capacity (bits) of this cover's window: the soft bits a random codeword gets through the sender's own
+        stego; that stego; its :meth:`_embed_one` info). ``bounds``: as in :func:`shaped_round`."""
+        n = len(self.file_slots(layout, key)[2])
+        probe = np.random.default_rng(0).integers(0, 2, n).astype(np.uint8)
+        probe_places = self.file_places(probe, 0, layout, key)
+        stego, info = self._embed_one(lambda step: probe_places, cover, layout, bounds)
+        _, llr, _, _ = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
+        return float(np.sum(1 - np.logaddexp(0, -np.where(probe == 0, llr, -llr)) / math.log(2))), stego, info
+
     def _send_file(self, image: torch.Tensor, cover: np.ndarray, layout: CellLayout, key: str | None,
                    room: float) -> tuple[np.ndarray, dict]:
         """The image compressed to the largest message this cover carries. The file is lossless and the sender
         reads its own stego exactly as the receiver will, so it measures the capacity (the soft bits a random
         codeword gets through), and keeps a stego only when its own decoder recovers the image."""
         n = len(self.file_slots(layout, key)[2])
-        probe = np.random.default_rng(0).integers(0, 2, n).astype(np.uint8)
-        probe_places = self.file_places(probe, 0, layout, key)
-        stego, info = self._embed_one(lambda step: probe_places, cover, layout)
-        _, llr, _, _ = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
-        capacity = float(np.sum(1 - np.logaddexp(0, -np.where(probe == 0, llr, -llr)) / math.log(2)))
+        capacity, stego, info = self.probe_capacity(cover, layout, key)
         fill = min(CODE_FILL, FILL_PER_CAPACITY * capacity / n)
         rung = max(r for r in range(ANALOG_RUNG) if rung_bits(r) <= max(room * fill * capacity, rung_bits(0))
                    and rung_bits(r) <= MAX_RATE * n)

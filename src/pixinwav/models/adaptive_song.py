@@ -27,7 +27,6 @@ from __future__ import annotations
 import functools
 import math
 import struct
-from collections import Counter
 from typing import Iterator
 
 import numpy as np
@@ -107,10 +106,6 @@ class AdaptiveSongStego(StegoScheme):
     def top_frequency(self) -> float:
         return self.window.top_frequency
 
-    @property
-    def window_samples(self) -> int:
-        return self.cfg.clip_samples
-
     def carries(self) -> dict:
         seconds = self.cfg.clip_samples / self.cfg.sample_rate
         return {"image": f"the photo at its own size and aspect ratio (long side up to {self.max_side}) as an AVIF file, "
@@ -151,7 +146,7 @@ class AdaptiveSongStego(StegoScheme):
         base = self.window.layout(key)
         return base._replace(dither=self._dither(key, index))
 
-    @functools.lru_cache(maxsize=512)
+    @functools.lru_cache(maxsize=4)  # 2 ms to derive, 374 kB to keep: a long song's windows would hold 150 MB
     def _dither(self, key: str | None, index: int) -> np.ndarray:
         return keyed_dither(f"{key or ''}\x00window {index}", len(self.window.layout(key).cells)).numpy()
 
@@ -174,30 +169,19 @@ class AdaptiveSongStego(StegoScheme):
         every such window to the sender's own check)."""
         return int(np.count_nonzero(np.abs(audio[start:stop]) >= FULL_SCALE)) >= CLIPPED
 
-    def loud(self, mono: np.ndarray) -> np.ndarray:
-        """Grid indices of the windows worth probing: loud enough, loudest first."""
+    def loud(self, mono: np.ndarray, floor_db: float = MIN_RMS_DB) -> np.ndarray:
+        """Grid indices of the windows worth probing (at least ``floor_db``), loudest first."""
         starts = self.window_starts(len(mono))
         if not len(starts):
             return starts
         frames = mono[: starts[-1] + self.cfg.clip_samples].reshape(len(starts), -1)
         rms = np.sqrt(np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / frames.shape[1])
         order = np.argsort(-rms, kind="stable")
-        return order[20 * np.log10(np.maximum(rms[order], 1e-12)) >= MIN_RMS_DB]
+        return order[20 * np.log10(np.maximum(rms[order], 1e-12)) >= floor_db]
 
     # --- one window ---------------------------------------------------------------------------------------------
     def _slots(self, layout: CellLayout, key: str | None) -> int:
         return len(self.window.file_slots(layout, key)[2])
-
-    def probe(self, cover: np.ndarray, layout: CellLayout, key: str | None,
-              bounds: tuple[np.ndarray, np.ndarray] | None = None) -> float:
-        """The capacity (bits) of one window: the soft bits a random codeword gets through the sender's own stego."""
-        win = self.window
-        n = self._slots(layout, key)
-        bits = np.random.default_rng(0).integers(0, 2, n).astype(np.uint8)
-        places = win.file_places(bits, 0, layout, key)
-        stego, _ = win._embed_one(lambda step: places, cover, layout, bounds)
-        _, llr, _, _ = win.soft_file(mdct.analyse(stego, self.hop, win.frames), layout, key)
-        return float(np.sum(1 - np.logaddexp(0, -np.where(bits == 0, llr, -llr)) / math.log(2)))
 
     def packets_for(self, capacity: float, n: int) -> int:
         """Packets a window of ``capacity`` bits (``n`` coded bits) is given: adaptive-v2's fill rule."""
@@ -253,16 +237,16 @@ class AdaptiveSongStego(StegoScheme):
     def capacities(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None):
         """(grid index, packets it carries) of the loud windows, loudest first, probed one by one as asked."""
         n = self._slots(self.window.layout(key), key)
-        loud = self.loud(mono)
+        loud = self.loud(mono).tolist()
         # the windows through the middle of the loudest stretches first: where the receiver of a trimmed file searches
         L = self.cfg.clip_samples
-        first = [i for i in ((s + L // 2) // L for s in self.stretches(mono)) if i in set(loud.tolist())]
-        for index in dict.fromkeys([*first, *loud.tolist()]):
+        first = [i for i in ((s + L // 2) // L for s in self.stretches(mono)) if i in set(loud)]
+        for index in dict.fromkeys([*first, *loud]):
             s = int(index) * self.cfg.clip_samples
             if self.clipped(mono if channels is None else channels, s, s + L):
                 continue
-            m = self.packets_for(self.probe(mono[s:s + self.cfg.clip_samples], self.window_layout(key, int(index)), key,
-                                            self.bounds(channels, s)), n)
+            m = self.packets_for(self.window.probe_capacity(mono[s:s + L], self.window_layout(key, int(index)), key,
+                                                            self.bounds(channels, s))[0], n)
             if m:
                 yield int(index), m
 
@@ -386,55 +370,45 @@ class AdaptiveSongStego(StegoScheme):
         if start is None:
             return Extracted(blank, torch.zeros(1), "no hidden image found (no window of this model's pilots: plain "
                                                     "audio, another --key, or a file changed after hiding)")
-        found: list[tuple[str, int, bytes]] = []
-        read = decoded = 0
-        for kind, length, packets in self._windows(mono, start, first, key):
-            read += 1
-            decoded += 1
-            found.extend((kind, length, p) for p in packets)
-            raw = self._rebuild(found)
-            if raw is not None:
-                break
-        else:
-            raw = None
-        where = f"{decoded} windows decoded, {len(found)} packets"
+        windows = self._windows(mono, start, first, key)
+        head = next(windows, None)  # the first window that decodes says what the payload is and how long
+        decoded, count = int(head is not None), len(head[2]) if head else 0
+
+        def packets():  # the windows' packets, decoded one window at a time while the fountain code still needs more
+            nonlocal decoded, count
+            yield from head[2]
+            for kind, length, more in windows:
+                if (kind, length) == head[:2]:  # (a window of another payload pasted in is left out)
+                    decoded, count = decoded + 1, count + len(more)
+                    yield from more
+
+        raw = hidden_file.rebuild(packets(), head[1], SYMBOL) if head else None
+        where = f"{decoded} windows decoded, {count} packets"
         if raw is None:
-            if not found:
+            if head is None:
                 return Extracted(blank, torch.zeros(1), "no hidden image found (the pilots agree but no window's code "
                                                         "decodes: a file changed after hiding, or another --key)",
                                  torch.ones(1, dtype=torch.bool))
             return Extracted(blank, torch.ones(1), f"a hidden payload was found but too few of its packets arrived "
                                                    f"intact to rebuild it ({where}): the file was cut or changed after "
                                                    "hiding", torch.ones(1, dtype=torch.bool))
-        kind = Counter(k for k, _, _ in found).most_common(1)[0][0]
-        if kind == "file":
+        if head[0] == "file":
             file = hidden_file.HiddenFile.from_frame(raw)
             return Extracted(blank, torch.ones(1), f"the file passed its checksum ({where})", file=file)
         layer = layers.Layer.from_frame(raw)
         return Extracted(layer.image()[None], torch.ones(1), f"found a {layer.width} x {layer.height} {layer.codec} "
                                                              f"image ({len(layer.data):,} bytes; {where})")
 
-    @staticmethod
-    def _rebuild(found: list[tuple[str, int, bytes]]) -> bytes | None:
-        kind, length = Counter((k, n) for k, n, _ in found).most_common(1)[0][0]
-        return hidden_file.rebuild((p for k, n, p in found if (k, n) == (kind, length)), length, SYMBOL)
-
     def _windows(self, mono: np.ndarray, start: int, first: int, key: str | None):
         """The payload of every window on the grid through ``start`` (grid index ``first`` there), loudest first."""
         L = self.cfg.clip_samples
         begin = start - (start // L) * L
         index0 = first - start // L
-        starts = np.arange(begin, len(mono) - L + 1, L)
-        if not len(starts):
-            return
-        frames = np.stack([mono[s:s + L] for s in starts])
-        order = np.argsort(-np.sqrt((frames ** 2).mean(axis=1)), kind="stable")
-        del frames
-        for i in order:
+        for i in self.loud(mono[begin:], floor_db=-np.inf):  # every window of that grid, loudest first
             index = index0 + int(i)
             if index < 0:
                 continue
-            s = int(starts[i])
+            s = begin + int(i) * L
             got = self.read_window(mono[s:s + L], self.window_layout(key, index), key)
             if got is not None:
                 yield got
