@@ -27,7 +27,7 @@ import soundfile as sf
 import torch
 from PIL import Image
 
-from pixinwav.loader import DEFAULT_MODEL, registry
+from pixinwav.loader import registry
 from pixinwav.checkpoint import save_model
 from pixinwav.config import model_config
 from pixinwav.models import build_model
@@ -85,9 +85,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=180.0)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--models", nargs="+", default=[DEFAULT_MODEL, "pixinwav-modulo-v2", "pixinwav-adaptive-v3",
+    p.add_argument("--models", nargs="+", default=["pixinwav-modulo-v1", "pixinwav-modulo-v2", "pixinwav-adaptive-v3",
                                                    "pixinwav-robust-v1", "fast-rgb"])
-    p.add_argument("--photos", action="store_true", help="hide photos at the size limit instead (default model)")
+    p.add_argument("--photos", action="store_true", help="hide photos at the size limit instead (--photo-model)")
+    p.add_argument("--photo-model", default="pixinwav-modulo-v1", help="the model --photos hides with (the default model "
+                   "up to version 0.1, which commands_photos.md measured)")
     p.add_argument("--songs", type=int, default=0, help="time the models on this many validation songs instead")
     p.add_argument("--data", type=Path, default=Path("data/debian"))
     args = p.parse_args()
@@ -100,12 +102,12 @@ def main() -> None:
             cover_path = tmp / "cover.wav"
             sf.write(cover_path, cover(10.0, 44100), 44100, subtype="PCM_16")
             photos = {"the bundled 512 x 512 JPEG (baseline)": ASSETS / "astronaut.jpg", **large_photos(tmp)}
-            print(f"`pixinwav hide` ({DEFAULT_MODEL}, 10 s cover); median of {args.repeats}\n")
+            print(f"`pixinwav hide` ({args.photo_model}, 10 s cover); median of {args.repeats}\n")
             print("| photo | file MB | hide s | hide peak MiB |")
             print("|---|---|---|---|")
             for label, photo in photos.items():
                 seconds, mib = timed([*exe, "hide", "--image", str(photo), "--cover", str(cover_path), "-o",
-                                      str(tmp / "stego.wav"), "--force"], args.repeats)
+                                      str(tmp / "stego.wav"), "--model", args.photo_model, "--force"], args.repeats)
                 print(f"| {label} | {photo.stat().st_size / 1e6:.2f} | {seconds:.2f} | {mib:.0f} |", flush=True)
             return
         files = {}

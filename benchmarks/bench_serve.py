@@ -35,7 +35,8 @@ def main() -> None:
         sf.write(song, cover(args.seconds, 44100), 44100, subtype="PCM_16")
         Image.fromarray(skimage.data.retina()).save(photo)
         exe = [sys.executable, "-m", "pixinwav"]
-        where = [] if args.model in ("pixinwav-modulo-v2", "pixinwav-robust-v1") else ["--offset", "auto"]
+        whole = ("pixinwav-modulo-v2", "pixinwav-robust-v1", "pixinwav-robust-v2", "pixinwav-adaptive-v3")
+        where = [] if args.model in whole else ["--offset", "auto"]
         cli_hide, cli_reveal = [], []
         for _ in range(args.repeats):
             t = time.perf_counter()

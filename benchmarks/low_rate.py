@@ -1,5 +1,6 @@
-"""Covers at low sample rates with the default model: the layout follows the cover's band (the receiver knows it
-from the file's rate), so a 16 kHz or 8 kHz cover still carries the image, with fewer coefficients.
+"""Covers at low sample rates with pixinwav-modulo-v1 (the default model up to version 0.1): the layout follows
+the cover's band (the receiver knows it from the file's rate), so a 16 kHz or 8 kHz cover still carries the image,
+with fewer coefficients.
 
     pixinwav data fetch --dest data/debian
     python benchmarks/low_rate.py [--n 8]
@@ -27,7 +28,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=8)
     p.add_argument("--rates", type=int, nargs="+", default=[8000, 16000, 22050, 44100, 48000])
     args = p.parse_args()
-    model = load_model()
+    model = load_model("pixinwav-modulo-v1")
     tracks = find_files(f"{args.data}/val_audio", AUDIO_EXTENSIONS, "audio")
     images = find_files(f"{args.data}/val_images", IMAGE_EXTENSIONS, "image")
     print(f"{model.card.get('name')}: {args.n} validation tracks (first 4 s) x photos, stego through 16-bit at each rate\n")

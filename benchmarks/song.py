@@ -144,8 +144,9 @@ def measure(song: Path, photo: Path, other: Path, work: Path, model: str = "pixi
     # modulo-v1 on the same song and photo: one centre crop in the loudest window
     for f in (stego, revealed):
         f.unlink()
-    run(["hide", "--image", str(photo), "--cover", str(song), "-o", str(stego), "--key", KEY, "--offset", "auto"], log)
-    run(["reveal", str(stego), "-o", str(revealed), "--key", KEY, "--offset", "auto"], log)
+    v1 = ["--model", "pixinwav-modulo-v1", "--key", KEY, "--offset", "auto"]
+    run(["hide", "--image", str(photo), "--cover", str(song), "-o", str(stego), *v1], log)
+    run(["reveal", str(stego), "-o", str(revealed), *v1], log)
     row["v1_ssim"] = photo_ssim(photo, revealed, crop=256)[0]
     row["v1_pixel_share"] = 256 * 256 / _pixels(photo)
     return row

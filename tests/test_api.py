@@ -45,7 +45,7 @@ def test_a_key_for_a_model_that_takes_none_is_refused(tiny_model_file):
 
 
 def test_modulo_layout_is_cached_per_key_and_rebuilt_when_statistics_change():
-    model = load_model().model
+    model = load_model("pixinwav-modulo-v1").model
     a, b = model.layout(), model.layout()
     assert a is b and model.layout("k") is not a
     model.steps.mul_(1.0)  # an in-place update, as load_state_dict makes

@@ -226,7 +226,8 @@ def cli_cases(d):
         ("robust-v2 --quality", hide("pixinwav-robust-v2", "--quality", "50"), "--quality does not apply"),
         ("info of a name that is no model", ["info", "pixinwav-nope"], "shipped models: pixinwav-"),
         ("capacity of a missing song", ["capacity", str(d / "none.wav")], "audio file not found"),
-        ("capacity --file for v1", ["capacity", str(d / "song.wav"), "--file", str(d / "cat.png")], "carries images only"),
+        ("capacity --file for v1", ["capacity", str(d / "song.wav"), "--file", str(d / "cat.png"), "--model",
+                                    "pixinwav-modulo-v1"], "carries images only"),
     ]
     return cases
 

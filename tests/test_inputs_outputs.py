@@ -182,7 +182,7 @@ def test_low_rate_covers_carry_the_image_in_their_band(paper_modulo_file, rate):
 def test_float_cover_beyond_full_scale_in_the_window_keeps_the_image(gain):
     """A decoded MP3 / OGG often goes over full scale: the image is hidden in the cover as the 16-bit file will
     hold it, so the clipping the file applies does not spoil it (before, x1.1 gave SSIM 0.29 with this warning)."""
-    model = load_model()
+    model = load_model("pixinwav-modulo-v1")
     cover = music(3.0, 44100, seed=8)[:, None] * np.float32(0.5)
     cover[50000:50100] = gain  # a loud burst inside the window
     image = Image.fromarray(photo("rocket"))

@@ -259,6 +259,20 @@ class Stego:
                                 f"{scores[best]:.2f}); pass the --offset used to hide it")
         return best * OFFSET_GRID_S
 
+    @torch.no_grad()
+    def presence_at(self, audio: np.ndarray, sample_rate: int, offset: float = 0.0, key: str | None = None) -> float:
+        """A window model's pilot agreement at ``offset`` seconds (a stego window scores about 0.98, other audio
+        about 0); an error for models without pilots, or audio too short for the window."""
+        if self.model.whole_file or not self.model.has_presence:
+            raise PixinwavError("this model has no window pilots to measure")
+        mono = self._mono(audio, sample_rate)
+        start = self._start(mono, check_offset(offset))
+        wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
+        found = self.model.presence_many(wave, self._keyed(key).get("key"), **self._band(sample_rate))
+        if found is None:
+            raise PixinwavError("this model has too few pilots to tell")
+        return float(found[0])
+
     # --- operations ---------------------------------------------------------------------------------------
     def _band(self, sample_rate: int) -> dict:
         """``band_limit_hz`` for schemes that follow the cover's band, when the cover's rate is too low for all of
@@ -597,7 +611,10 @@ class Stego:
         keyed, offset, sample_rate = self._keyed(key), check_offset(offset), check_rate(sample_rate)
         if offset not in (0, 0.0, "auto"):
             raise PixinwavError("this model finds the image anywhere in the file: drop --offset")
-        found = self.model.extract(torch.from_numpy(self._mono(audio, sample_rate))[None], **keyed)
+        # a model that writes the exact samples reads the file's channels too (where its sender left clipped ones alone)
+        channels = {"channels": audio_array(audio)} if self.model.writes_model_rate and sample_rate == self.cfg.sample_rate \
+            else {}
+        found = self.model.extract(torch.from_numpy(self._mono(audio, sample_rate))[None], **keyed, **channels)
         if float(found.presence[0]) == 0.0:  # nothing true to write (robust: no image that passes its CRC)
             resampled = self.model.writes_model_rate and sample_rate != self.cfg.sample_rate
             raise PixinwavError(found.detail + (f"; this model writes {self.cfg.sample_rate} Hz files and this one is "

@@ -64,6 +64,10 @@ def cmd_hide(args) -> None:
                             "pixinwav-robust-v2")
     if file is not None and args.offset not in (0, 0.0):
         raise PixinwavError("this model fills the whole song and finds the file anywhere: drop --offset")
+    if args.model is None and model.whole_file and args.offset not in (0, 0.0):
+        raise PixinwavError(f"the default model ({model.card.get('name')}) fills the whole song and needs no --offset: "
+                            "drop it, or pass --model pixinwav-modulo-v1 to hide a 256 x 256 crop in one window at "
+                            "an offset (the default up to version 0.1)")
     if file is not None or not model.whole_file:  # (hide checks them itself for a whole-song model's photo)
         model.check_options({name: getattr(args, name) for name in ("seconds", "quality", "max_side")})
     if model.whole_file:  # the payload spans the song: read it whole
@@ -130,47 +134,19 @@ def cmd_reveal(args) -> None:
     from .files import check_output
 
     out = check_output(args.output, args.force, (args.stego,))
-    model = load_model(args.model)
-    try:
-        _reveal(model, args, out)
-    except PixinwavError as exc:
-        # no --model: a file from a whole-song model carries marks the default model does not read; find them, say so
-        if args.model is not None or "no hidden image found" not in str(exc) or args.offset not in (0, 0.0):
-            raise
-        from .data.audio import read_audio
+    if args.model is not None:
+        _reveal(load_model(args.model), args, out)
+        return
+    from .data.audio import read_audio
+    from .identify import identify
+    from .loader import DEFAULT_MODEL
 
-        audio = read_audio(args.stego)
-        name = _whole_song_model(audio, _key(args))
-        if name is None:
-            raise
-        print(f"the default model found nothing, but the file carries {name}'s marks: revealing with it "
-              f"(pass --model {name} to go there directly)", file=sys.stderr)
-        _reveal(load_model(name), args, out, audio)
-
-
-def _whole_song_model(audio, key: str | None) -> str | None:
-    """The whole-song model whose marks ``audio`` carries (pixinwav-modulo-v2's sync marks in the exact samples,
-    pixinwav-robust-v2's frame grid, or pixinwav-adaptive-v3's pilots), or None."""
-    import numpy as np
-
-    from . import sync
-    from .api import load_model
-    from .data.audio import resample
-    from .models.robust import MIN_AGREEMENT
-    from .robust import alignment
-
-    mono = audio.samples.mean(axis=1)
-    if audio.sample_rate == load_model("pixinwav-modulo-v2").cfg.sample_rate and len(sync.find(mono, key)):
-        return "pixinwav-modulo-v2"
-    robust = load_model("pixinwav-robust-v2").model
-    if len(mono) >= robust.min_cover_samples * audio.sample_rate / robust.cfg.sample_rate:
-        wave = resample(mono, audio.sample_rate, robust.cfg.sample_rate).astype(np.float64)
-        if alignment.align(wave, robust.lattice(key), robust.hop)[1] >= MIN_AGREEMENT:
-            return "pixinwav-robust-v2"
-    adaptive = load_model("pixinwav-adaptive-v3").model
-    if audio.sample_rate == adaptive.cfg.sample_rate and adaptive.find_grid(mono.astype(np.float64), key)[0] is not None:
-        return "pixinwav-adaptive-v3"
-    return None
+    audio = read_audio(args.stego)  # no --model: the model whose marks the file carries
+    name = identify(audio, _key(args), args.offset)
+    if name != DEFAULT_MODEL:
+        print(f"the file carries {name}'s marks: revealing with it (pass --model {name} to go there directly)",
+              file=sys.stderr)
+    _reveal(load_model(name), args, out, audio)
 
 
 def _reveal(model, args, out: Path, audio=None) -> None:
@@ -458,12 +434,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="robust models: music per copy of the payload (robust-v1: default 30; robust-v2: default the "
                         "song over 1.5); more seconds, a better image, less to spare for damage")
     p.add_argument("--quality", type=int, default=None,
-                   help="robust models: image codec quality 0-100 instead of the best that fits --seconds")
+                   help="robust models: image codec quality 0-100 instead of the best that fits --seconds; "
+                        "pixinwav-adaptive-v3 (the default): the photo's AVIF quality (default 80)")
     p.add_argument("--max-side", type=int, default=None,
-                   help="pixinwav-modulo-v2 and -robust-v2: send the photo with its long side at most this many "
-                        "pixels (default: its own size, up to 4096 and what the song holds)")
-    _model_arg(p, "where the image goes, in seconds (default 0), or 'auto': the loudest window on the 0.5 s grid "
-                  "(window models only; whole-song models, pixinwav-modulo-v2 and pixinwav-robust-v1 / v2, need none)")
+                   help="the whole-song models (the default, pixinwav-modulo-v2, -robust-v2): send the photo with its "
+                        "long side at most this many pixels (default: its own size, up to 2048 for the default model, "
+                        "4096 for modulo-v2, and what the song holds)")
+    _model_arg(p, "window models (pixinwav-modulo-v1, adaptive-v1 / v2): where the image goes, in seconds (default "
+                  "0), or 'auto': the loudest window on the 0.5 s grid; the whole-song models (the default "
+                  "pixinwav-adaptive-v3, modulo-v2, robust-v1 / v2) fill the song and need none")
     p.set_defaults(func=cmd_hide)
 
     p = sub.add_parser("reveal", help="reveal the image (or file) hidden in a stego audio file")
@@ -473,9 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-check", dest="check", action="store_false",
                    help="window models: write the image even when the pilots say none is hidden at this offset "
                         "(the robust model never writes an image that fails its CRC)")
-    _model_arg(p, "where the image lives, in seconds (default 0), or 'auto': the window the model's pilots "
-                  "recognise on the 0.5 s grid (models without pilots cannot: give the offset hide printed); "
-                  "whole-song models need none")
+    _model_arg(p, "window models: where the image lives, in seconds (default 0), or 'auto': the window the model's "
+                  "pilots recognise on the 0.5 s grid (models without pilots cannot: give the offset hide printed); "
+                  "whole-song models need none. Without --model, the model is read from the file's own marks")
     p.set_defaults(func=cmd_reveal)
 
     p = sub.add_parser("capacity", help="how large a photo a song carries, and how much of the song a photo needs")

@@ -10,7 +10,7 @@ from .checkpoint import load_model_file, sha256
 from .errors import PixinwavError
 from .models import StegoScheme
 
-DEFAULT_MODEL = "pixinwav-modulo-v1"
+DEFAULT_MODEL = "pixinwav-adaptive-v3"  # (pixinwav-modulo-v1 up to version 0.1)
 
 
 def registry() -> dict[str, dict]:

@@ -270,8 +270,13 @@ def _reveal(model_name, path: Path, key, folder: Path) -> tuple[bytes, str, str,
     from .data.audio import read_audio
     from .data.images import to_pil
 
-    model = _model(model_name)
     audio = read_audio(path)
+    if model_name is None:  # the served model whose marks the file carries (else the default, which searches)
+        from .identify import identify
+
+        found = identify(audio, key)
+        model_name = found if found in SERVED_MODELS else None
+    model = _model(model_name)
     offset = 0.0 if model.whole_file else "auto"
     found = model.reveal_payload(audio.samples, audio.sample_rate, offset, key=key)
     if found.file is not None:

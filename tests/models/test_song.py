@@ -152,9 +152,10 @@ def test_cli_capacity_and_a_window_model_refusing_max_side(cover, cat, tmp_path,
     main(["capacity", str(song), "--model", "pixinwav-modulo-v2", "--json"])
     report = json.loads(capsys.readouterr().out)
     assert report["tiles"] == 10 and report["largest"]["16:9"] == [911, 512]  # 4 x 2 tiles; 912 x 513 would need 3 rows
-    main(["capacity", str(song)])  # a window model: one image in one window
+    main(["capacity", str(song), "--model", "pixinwav-modulo-v1"])  # a window model: one image in one window
     assert "one 256 x 256 image in one 1.53 s window" in capsys.readouterr().out
-    code = main(["hide", "--image", str(image), "--cover", str(song), "-o", str(out), "--max-side", "100"])
+    code = main(["hide", "--image", str(image), "--cover", str(song), "-o", str(out), "--max-side", "100",
+                 "--model", "pixinwav-modulo-v1"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and "--max-side does not apply" in err and len(err.splitlines()) == 1
     assert not out.exists()

@@ -31,6 +31,7 @@ from typing import Iterator
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from .. import hidden_file, tiles
 from ..channel import pcm16_round_trip
@@ -71,6 +72,12 @@ SEARCH_PILOTS = 256
 SEARCH_CHUNK = 64
 SEARCH_STRETCHES = 6  # 5 s of louder audio pasted before the song can take the first four
 TIME_FREQ_MARGIN = 5
+PROGRESS_AFTER_S = 2.0  # bars on stderr (in a terminal) for work that takes longer
+
+
+def progress(total: int, what: str, initial: int = 0) -> tqdm:
+    """A bar of packets on stderr, shown in a terminal only and only once the work has taken ``PROGRESS_AFTER_S``."""
+    return tqdm(total=total, initial=initial, desc=what, unit="packet", delay=PROGRESS_AFTER_S, disable=None, leave=False)
 
 
 def message_bits(packets: int) -> int:
@@ -220,7 +227,7 @@ class AdaptiveSongStego(StegoScheme):
         count = rung_of(header_llr)
         if agreement < NO_FILE_AGREEMENT or not 1 <= count <= MAX_PACKETS or message_bits(count) > MAX_RATE * len(llr):
             return None
-        bits, ok = code.decode(llr, message_bits(count), iterations, "rows")
+        bits, ok = code.decode_quick_first(llr, message_bits(count), iterations, "rows")
         raw = payload.bits_to_bytes(bits) if ok else b""
         data = payload.checked(raw, len(raw) - 4) if len(raw) > 4 else None
         if data is None:
@@ -240,7 +247,7 @@ class AdaptiveSongStego(StegoScheme):
         loud = self.loud(mono).tolist()
         # the windows through the middle of the loudest stretches first: where the receiver of a trimmed file searches
         L = self.cfg.clip_samples
-        first = [i for i in ((s + L // 2) // L for s in self.stretches(mono)) if i in set(loud)]
+        first = [i for i in ((s + L // 2) // L for s in self.stretches(mono, channels)) if i in set(loud)]
         for index in dict.fromkeys([*first, *loud]):
             s = int(index) * self.cfg.clip_samples
             if self.clipped(mono if channels is None else channels, s, s + L):
@@ -269,7 +276,8 @@ class AdaptiveSongStego(StegoScheme):
             budget = self.frame_capacity(plan)
             if budget < MIN_PHOTO_BYTES:
                 raise PixinwavError(f"this song's loud windows carry {max(budget, 0):,} bytes; a photo needs "
-                                    f"{MIN_PHOTO_BYTES:,} or more: use a longer or louder song")
+                                    f"{MIN_PHOTO_BYTES:,} or more: use a longer or louder song, or --model "
+                                    "pixinwav-modulo-v1 (a 256 x 256 crop in 1.5 s of music)")
             layer = layers.encode(photo, "sharp", budget, side, top=top)
         container, info = self._send(mono, key, plan, windows, "photo", layer.frame(), channels)
         info.update({"kind": "photo", "width": layer.width, "height": layer.height, "channels": photo.shape[0],
@@ -334,6 +342,7 @@ class AdaptiveSongStego(StegoScheme):
         packets = hidden_file.packets(frame, SYMBOL, need - source + 4 * MAX_PACKETS)
         container, at, sent, used, failed = mono.copy(), 0, 0, [], 0
         queue = list(plan)
+        bar = progress(need, "hiding")
         while sent < need:
             if not queue:
                 extra = next(more, None)
@@ -350,7 +359,9 @@ class AdaptiveSongStego(StegoScheme):
                 continue
             container[s:s + self.cfg.clip_samples] = out
             sent += carried
+            bar.update(min(carried, bar.total - bar.n))
             used.append(index)
+        bar.close()
         if sent < source:
             raise PixinwavError(f"only {sent} of the {source} packets the payload needs could be written in this song's "
                                 "loud windows (near full scale, the change clips): use a quieter master of the song, or "
@@ -361,12 +372,14 @@ class AdaptiveSongStego(StegoScheme):
                            "starts": sorted(i * seconds for i in used)}
 
     # --- revealing ----------------------------------------------------------------------------------------------
-    def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
+    def extract(self, wave: torch.Tensor, key: str | None = None, channels: np.ndarray | None = None) -> Extracted:
+        """``channels``: the file's channels ``[T, C]`` (at the model's rate), which tell where the sender left a
+        clipped master alone."""
         if len(wave) != 1:
             raise PixinwavError("the song model reveals one file at a time")
         mono = wave[0].detach().cpu().double().numpy()
         blank = torch.full((1, self.cfg.image_channels, self.cfg.image_size, self.cfg.image_size), 0.5)
-        start, first = self.find_grid(mono, key)
+        start, first = self.find_grid(mono, key, channels)
         if start is None:
             return Extracted(blank, torch.zeros(1), "no hidden image found (no window of this model's pilots: plain "
                                                     "audio, another --key, or a file changed after hiding)")
@@ -380,9 +393,14 @@ class AdaptiveSongStego(StegoScheme):
             for kind, length, more in windows:
                 if (kind, length) == head[:2]:  # (a window of another payload pasted in is left out)
                     decoded, count = decoded + 1, count + len(more)
+                    bar.update(min(len(more), bar.total - bar.n))  # (the rebuild may need a spare or two more)
                     yield from more
 
+        if head:
+            bar = progress(hidden_file.source_count(head[1], SYMBOL), "revealing", len(head[2]))
         raw = hidden_file.rebuild(packets(), head[1], SYMBOL) if head else None
+        if head:
+            bar.close()
         where = f"{decoded} windows decoded, {count} packets"
         if raw is None:
             if head is None:
@@ -423,16 +441,23 @@ class AdaptiveSongStego(StegoScheme):
         pilots = int((used & (layout.coef < 0)).sum())
         return win.agreement(step, used, place, layout) * math.sqrt(2 * pilots) >= FOUND_Z
 
-    def find_grid(self, mono: np.ndarray, key: str | None) -> tuple[int | None, int]:
-        """(a window start, its grid index) of the stego's grid, or (None, 0): the grid from the first sample when the
-        loudest windows there agree with their pilots, else :meth:`search`."""
+    def find_grid(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None
+                  ) -> tuple[int | None, int]:
+        """(a window start, its grid index) of the stego's grid, or (None, 0): :meth:`grid_start`, else
+        :meth:`search`."""
+        start, index = self.grid_start(mono, key)
+        return (start, index) if start is not None else self.search(mono, key, channels)
+
+    def grid_start(self, mono: np.ndarray, key: str | None) -> tuple[int | None, int]:
+        """(a window start, its grid index) when the grid starts at the first sample (the file as written) and its
+        loudest windows agree with their pilots, else (None, 0); fast (a few windows)."""
         L = self.cfg.clip_samples
         for index in self.loud(mono)[:GRID_CHECKS]:  # (a clipped master's loudest windows may carry nothing)
             if self.found_at(mono, int(index) * L, int(index), key):
                 return int(index) * L, int(index)
-        return self.search(mono, key)
+        return None, 0
 
-    def search(self, mono: np.ndarray, key: str | None) -> tuple[int | None, int]:
+    def search(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None) -> tuple[int | None, int]:
         """(a window start, its grid index) found around the loudest stretches of ``mono`` at any sample offset, or
         (None, 0).
 
@@ -452,24 +477,38 @@ class AdaptiveSongStego(StegoScheme):
         indices = np.arange(len(mono) // L + 1)
         expected = np.exp(-2j * np.pi * (np.stack([self._dither(key, int(i))[pilots] for i in indices]) + PILOT_CODE))
         expected = expected.astype(np.complex64).T  # [pilots, indices]
-        for stretch in self.stretches(mono):
+        # the stretches the sender fills first, then those of the first release's rule (its files keep revealing)
+        order = list(dict.fromkeys([*self.stretches(mono, channels), *self.stretches(mono, legacy=True)]))
+        for stretch in tqdm(order, desc="searching", unit="stretch", delay=PROGRESS_AFTER_S, disable=None, leave=False):
             found = self._search_strip(mono, key, stretch, pilots, frame_of, bin_of, bins, expected, indices)
             if found[0] is not None:
                 return found
         return None, 0
 
-    def stretches(self, mono: np.ndarray) -> list[int]:
+    def stretches(self, mono: np.ndarray, channels: np.ndarray | None = None, legacy: bool = False) -> list[int]:
         """Starts of the ``SEARCH_STRETCHES`` loudest stretches of a window's length (on a grid of hops, a window
-        apart): where the receiver searches for the grid, and whose windows the sender fills
-        first. The change is far under the music, so cover and stego rank them alike."""
+        apart): where the receiver searches for the grid, and whose windows the sender fills first. The change is far
+        under the music, so cover and stego rank them alike.
+
+        A stretch counts only where no grid window through its middle can be a clipped master's (which the sender
+        leaves alone): fewer than ``CLIPPED`` samples at full scale in any of ``channels`` (else the downmix) within
+        a window's length of the middle. ``legacy``: the first release's rule (the downmix, inside the stretch only),
+        which passed stretches whose middle window the sender had skipped (a stereo master clipped in one channel)."""
         hop, width = self.hop, self.cfg.clip_samples // self.hop
         blocks = len(mono) // hop
         if blocks < width:
             return []
         view = mono[: blocks * hop].reshape(blocks, hop)
         level = np.convolve(np.square(view).sum(1, dtype=np.float64), np.ones(width), "valid")
-        full = np.convolve(np.count_nonzero(np.abs(view) >= FULL_SCALE, axis=1), np.ones(width), "valid")
-        level[full >= CLIPPED] = -1.0  # as the sender skips (it judges each channel; this sees the downmix)
+        source = mono if channels is None or legacy else channels
+        at_full = np.count_nonzero((np.abs(source[: blocks * hop]) >= FULL_SCALE).reshape(blocks, -1), axis=1)
+        if legacy:
+            full = np.convolve(at_full, np.ones(width), "valid")
+        else:  # blocks from half a window before the stretch to half a window after it, one block more each side
+            total = np.concatenate([[0], np.cumsum(at_full)])
+            starts, half = np.arange(len(level)), width // 2 + 2
+            full = total[np.minimum(blocks, starts + width + half)] - total[np.maximum(0, starts - half)]
+        level[full >= CLIPPED] = -1.0
         out = []
         while len(out) < SEARCH_STRETCHES and level.max() > 0:
             at = int(np.argmax(level))

@@ -16,7 +16,8 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
 - ``full_image``: ``embed`` takes the photo ``[1, C, H, W]`` at its own size (any aspect ratio), not a square of
   ``cfg.image_size``, and ``extract`` returns it at the size it was sent.
 - ``writes_model_rate``: the stego must be written at the model's rate, from a cover as the 16-bit file holds it
-  (the scheme's mark lives in the exact samples; a resampler would erase it).
+  (the scheme's mark lives in the exact samples; a resampler would erase it); ``embed`` and ``extract`` take the
+  file's ``channels`` ``[T, C]`` beside the downmix.
 - ``hide_options``: the keyword options of ``embed`` a user may set (robust: ``seconds``, ``quality``).
 - ``carries_files``: ``embed_file(file, cover, key)`` hides a :class:`HiddenFile` bit-exact, and ``extract`` returns
   it in ``Extracted.file`` when that is what the audio holds.

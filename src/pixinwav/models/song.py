@@ -241,7 +241,8 @@ class SongStego(StegoScheme):
                 out.append((s, found, codes[i, data] + base.dither[data], noise[i], float(agreement[i])))
         return out
 
-    def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
+    def extract(self, wave: torch.Tensor, key: str | None = None, channels: np.ndarray | None = None) -> Extracted:
+        """(``channels``, the file's own, are not needed: the sync marks and windows are read from the downmix.)"""
         if len(wave) != 1:
             raise PixinwavError("the song model reveals one file at a time")
         windows = self.read_window(wave[0].detach().cpu().numpy(), key)  # windows go float64 a batch at a time

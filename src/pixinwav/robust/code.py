@@ -17,6 +17,7 @@ import scipy.sparse as sp
 COLUMN_WEIGHT = 3
 MESSAGE_BITS_PER_CHECK = 3
 SEED = 20221109
+QUICK_MIN_RATE, QUICK_ITERATIONS = 0.3, 40  # where min-sum is tried first, and for how long (it converged in 16-33)
 
 
 @functools.lru_cache(maxsize=8)
@@ -56,21 +57,22 @@ def encode(message: np.ndarray, length: int | None = None, drawn: str = "choice"
     return np.concatenate([message, parity.astype(np.uint8)])
 
 
-@functools.lru_cache(maxsize=4)
-def _decoder(k: int, m: int, max_iter: int, drawn: str):
+@functools.lru_cache(maxsize=8)
+def _decoder(k: int, m: int, max_iter: int, drawn: str, method: str):
     from ldpc import BpDecoder
 
     _, h = parity_checks(k, m, drawn)
-    return BpDecoder(h, error_rate=0.1, max_iter=max_iter, bp_method="product_sum",
-                     input_vector_type="received_vector")
+    return BpDecoder(h, error_rate=0.1, max_iter=max_iter, bp_method=method, input_vector_type="received_vector")
 
 
-def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: str = "choice") -> tuple[np.ndarray, bool]:
+def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: str = "choice",
+           method: str = "product_sum") -> tuple[np.ndarray, bool]:
     """Soft decoding: ``llr [n]`` (log P(bit 0) / P(bit 1); 0 where nothing was received) of a codeword with a
-    ``k``-bit message (default ``n / 2``) -> (message ``[k]``, whether every parity check holds)."""
+    ``k``-bit message (default ``n / 2``) -> (message ``[k]``, whether every parity check holds). ``method``:
+    belief propagation's "product_sum" (exact) or "minimum_sum" (its approximation, 2-3x faster)."""
     n = len(llr)
     k = n // 2 if k is None else k
-    decoder = _decoder(k, n - k, max_iter, drawn)
+    decoder = _decoder(k, n - k, max_iter, drawn, method)
     hard = (llr < 0).astype(np.uint8)
     # the decoder takes hard bits and, per bit, the probability that it is flipped: the same soft information
     flip = 1.0 / (1.0 + np.exp(np.minimum(np.abs(llr), 30.0)))
@@ -79,3 +81,18 @@ def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: st
     _, h = parity_checks(k, n - k, drawn)
     ok = bool(decoder.converge) and not ((h @ word.astype(np.int64)) % 2).any()
     return word[:k].astype(np.uint8), ok
+
+
+def decode_quick_first(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: str = "choice"
+                       ) -> tuple[np.ndarray, bool]:
+    """:func:`decode` by min-sum first where the code's rate is at least ``QUICK_MIN_RATE`` (at most ``QUICK_ITERATIONS``
+    of it), and by product-sum where that fails or the rate is lower: every word product-sum decodes still decodes,
+    and a clean word of a high-rate code in a third of the time. (At rates of 0.1-0.17, min-sum failed 100 iterations
+    on most windows of a validation song that product-sum decoded in 20.)"""
+    n = len(llr)
+    k = n // 2 if k is None else k
+    if k >= QUICK_MIN_RATE * n:
+        message, ok = decode(llr, k, min(max_iter, QUICK_ITERATIONS), drawn, "minimum_sum")
+        if ok:
+            return message, ok
+    return decode(llr, k, max_iter, drawn)

@@ -1,0 +1,54 @@
+"""`reveal` without `--model`: which shipped model wrote a stego file, told by each model's own keyed marks.
+
+The cheap checks come first (the default model's grid from the first sample, pixinwav-modulo-v2's sync marks,
+the window the previous default wrote at offset 0, pixinwav-robust-v2's frame grid); when none of them
+answers, the default model reads the file, and its search over every sample offset (a trimmed or pasted file,
+seconds of work) is the last resort. A file of an earlier default keeps revealing with the command that
+revealed it then.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .data.audio import Audio, resample
+from .errors import PixinwavError
+from .loader import DEFAULT_MODEL
+
+# the default of releases up to 0.1: one 256 x 256 image in one window, at --offset (0 unless given)
+PREVIOUS_DEFAULT = "pixinwav-modulo-v1"
+
+
+def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
+    """The shipped model to reveal ``audio`` with: the one whose marks it carries, else the default (which then
+    searches the file, and says "no hidden image found" when it finds nothing either)."""
+    from . import sync
+    from .api import PRESENCE_MIN, load_model
+
+    if offset not in (0, 0.0):  # only a window model takes an offset: the previous default wrote it
+        return PREVIOUS_DEFAULT
+    mono = audio.samples.mean(axis=1)
+    default = load_model(DEFAULT_MODEL).model
+    if audio.sample_rate == default.cfg.sample_rate and default.grid_start(mono.astype(np.float64), key)[0] is not None:
+        return DEFAULT_MODEL
+    if audio.sample_rate == load_model("pixinwav-modulo-v2").cfg.sample_rate and len(sync.find(mono, key)):
+        return "pixinwav-modulo-v2"  # (before the window check: its windows are the previous default's windows)
+    window = load_model(PREVIOUS_DEFAULT)
+    try:
+        if window.presence_at(audio.samples, audio.sample_rate, 0.0, key) >= PRESENCE_MIN:
+            return PREVIOUS_DEFAULT
+    except PixinwavError:  # too short for its window
+        pass
+    return "pixinwav-robust-v2" if _robust_grid(mono, audio.sample_rate, key) else DEFAULT_MODEL
+
+
+def _robust_grid(mono: np.ndarray, sample_rate: int, key: str | None) -> bool:
+    """Whether pixinwav-robust-v2's frame grid is in ``mono``."""
+    from .api import load_model
+    from .models.robust import MIN_AGREEMENT
+    from .robust import alignment
+
+    robust = load_model("pixinwav-robust-v2").model
+    if len(mono) >= robust.min_cover_samples * sample_rate / robust.cfg.sample_rate:
+        wave = resample(mono, sample_rate, robust.cfg.sample_rate).astype(np.float64)
+        return alignment.align(wave, robust.lattice(key), robust.hop)[1] >= MIN_AGREEMENT
+    return False

@@ -1,0 +1,59 @@
+"""`reveal` without --model: the file's own marks pick the model, and a file of the first default model
+(pixinwav-modulo-v1, written by releases up to 0.1 without --model) keeps revealing with the command that
+revealed it then."""
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from helpers import music
+from pixinwav import loader, metrics
+from pixinwav.cli import main
+from pixinwav.data.audio import Audio, read_audio
+from pixinwav.data.images import load_image
+from pixinwav.identify import PREVIOUS_DEFAULT, identify
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ASSETS = Path(str(resources.files("pixinwav") / "assets"))
+
+
+@pytest.mark.parametrize("fixture, expected", [("modulo-v1-default.flac", PREVIOUS_DEFAULT),
+                                               ("modulo-v2-file.flac", "pixinwav-modulo-v2"),
+                                               ("robust-v2-file.flac", "pixinwav-robust-v2"),
+                                               ("adaptive-v3-file.flac", loader.DEFAULT_MODEL)])
+def test_each_committed_stego_names_its_model(fixture, expected):
+    assert identify(read_audio(FIXTURES / fixture), "fixture") == expected
+
+
+def test_plain_audio_or_another_key_falls_to_the_default():
+    """(whose reveal then searches the file and says it found nothing)"""
+    assert identify(Audio(music(4.0, 44100, seed=3, channels=2), 44100), None) == loader.DEFAULT_MODEL
+    assert identify(read_audio(FIXTURES / "modulo-v1-default.flac"), "another key") == loader.DEFAULT_MODEL
+    assert identify(read_audio(FIXTURES / "modulo-v1-default.flac"), "fixture", offset=0.5) == PREVIOUS_DEFAULT
+
+
+def test_a_file_of_the_first_default_reveals_as_it_did(tmp_path, capsys):
+    stego, got, named = FIXTURES / "modulo-v1-default.flac", tmp_path / "got.png", tmp_path / "named.png"
+    assert main(["reveal", str(stego), "-o", str(got), "--key", "fixture"]) == 0
+    assert f"carries {PREVIOUS_DEFAULT}'s marks" in capsys.readouterr().err
+    assert main(["reveal", str(stego), "-o", str(named), "--key", "fixture", "--model", PREVIOUS_DEFAULT]) == 0
+    assert got.read_bytes() == named.read_bytes()
+    secret = load_image(FIXTURES / "modulo-v1-photo.jpg", 256, 3)[None]
+    assert float(metrics.ssim(load_image(got, 256, 3)[None], secret)[0]) > 0.85
+    assert main(["reveal", str(stego), "-o", str(tmp_path / "no.png")]) == 1  # without its key: nothing
+    assert "no hidden image found" in capsys.readouterr().err
+
+
+def test_the_first_default_at_an_offset_and_the_new_default_refusing_one(tmp_path, capsys):
+    cover, photo, stego = ASSETS / "drascula-track2-3s.ogg", ASSETS / "astronaut.jpg", tmp_path / "s.wav"
+    assert main(["hide", "--image", str(photo), "--cover", str(cover), "-o", str(stego), "--offset", "1.0"]) == 1
+    said = capsys.readouterr().err
+    assert "needs no --offset" in said and "--model pixinwav-modulo-v1" in said and not stego.exists()
+    assert main(["hide", "--image", str(photo), "--cover", str(cover), "-o", str(stego), "--offset", "1.0",
+                 "--model", PREVIOUS_DEFAULT]) == 0
+    for offset in ("1.0", "auto"):  # as releases up to 0.1 revealed it: no --model
+        got = tmp_path / f"got-{offset}.png"
+        assert main(["reveal", str(stego), "-o", str(got), "--offset", offset]) == 0
+        assert Image.open(got).size == (256, 256)
+    assert "carries pixinwav-modulo-v1's marks" in capsys.readouterr().err
