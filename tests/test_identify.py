@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from helpers import music
-from pixinwav import loader, metrics
+from helpers import music, photo
+from pixinwav import load_model, loader, metrics
+from pixinwav.channel import pcm16_round_trip
 from pixinwav.cli import main
 from pixinwav.data.audio import Audio, read_audio
 from pixinwav.data.images import load_image
@@ -24,6 +25,13 @@ ASSETS = Path(str(resources.files("pixinwav") / "assets"))
                                                ("adaptive-v3-file.flac", loader.DEFAULT_MODEL)])
 def test_each_committed_stego_names_its_model(fixture, expected):
     assert identify(read_audio(FIXTURES / fixture), "fixture") == expected
+
+
+def test_a_robust_v1_stego_names_its_model():
+    cover = music(15.0, 44100, seed=4)
+    stego, _ = load_model("pixinwav-robust-v1").hide(Image.fromarray(photo("rocket")), cover, 44100, key="k")
+    assert identify(Audio(pcm16_round_trip(stego), 44100), "k") == "pixinwav-robust-v1"
+    assert identify(Audio(pcm16_round_trip(stego), 44100), "another") == loader.DEFAULT_MODEL
 
 
 def test_plain_audio_or_another_key_falls_to_the_default():

@@ -1,7 +1,7 @@
 """`reveal` without `--model`: which shipped model wrote a stego file, told by each model's own keyed marks.
 
 The cheap checks come first (the default model's grid from the first sample, pixinwav-modulo-v2's sync marks,
-the window the previous default wrote at offset 0, pixinwav-robust-v2's frame grid); when none of them
+the window the previous default wrote at offset 0, the robust models' frame grids); when none of them
 answers, the default model reads the file, and its search over every sample offset (a trimmed or pasted file,
 seconds of work) is the last resort. A file of an earlier default keeps revealing with the command that
 revealed it then.
@@ -38,16 +38,19 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
             return PREVIOUS_DEFAULT
     except PixinwavError:  # too short for its window
         pass
-    return "pixinwav-robust-v2" if _robust_grid(mono, audio.sample_rate, key) else DEFAULT_MODEL
+    for name in ("pixinwav-robust-v2", "pixinwav-robust-v1"):  # (their lattices differ: neither reads as the other)
+        if _robust_grid(name, mono, audio.sample_rate, key):
+            return name
+    return DEFAULT_MODEL
 
 
-def _robust_grid(mono: np.ndarray, sample_rate: int, key: str | None) -> bool:
-    """Whether pixinwav-robust-v2's frame grid is in ``mono``."""
+def _robust_grid(name: str, mono: np.ndarray, sample_rate: int, key: str | None) -> bool:
+    """Whether the robust model ``name``'s frame grid is in ``mono``."""
     from .api import load_model
     from .models.robust import MIN_AGREEMENT
     from .robust import alignment
 
-    robust = load_model("pixinwav-robust-v2").model
+    robust = load_model(name).model
     if len(mono) >= robust.min_cover_samples * sample_rate / robust.cfg.sample_rate:
         wave = resample(mono, sample_rate, robust.cfg.sample_rate).astype(np.float64)
         return alignment.align(wave, robust.lattice(key), robust.hop)[1] >= MIN_AGREEMENT
