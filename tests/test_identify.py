@@ -50,7 +50,8 @@ def test_a_file_of_the_first_default_reveals_as_it_did(tmp_path, capsys):
     secret = load_image(FIXTURES / "modulo-v1-photo.jpg", 256, 3)[None]
     assert float(metrics.ssim(load_image(got, 256, 3)[None], secret)[0]) > 0.85
     assert main(["reveal", str(stego), "-o", str(tmp_path / "no.png")]) == 1  # without its key: nothing
-    assert "no hidden image found" in capsys.readouterr().err
+    assert "no hidden image found: no shipped model's marks" in capsys.readouterr().err
+    assert not (tmp_path / "no.png").exists()
 
 
 def test_the_first_default_at_an_offset_and_the_new_default_refusing_one(tmp_path, capsys):

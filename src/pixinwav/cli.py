@@ -146,7 +146,13 @@ def cmd_reveal(args) -> None:
     if name != DEFAULT_MODEL:
         print(f"the file carries {name}'s marks: revealing with it (pass --model {name} to go there directly)",
               file=sys.stderr)
-    _reveal(load_model(name), args, out, audio)
+    try:
+        _reveal(load_model(name), args, out, audio)
+    except PixinwavError as exc:
+        if name != DEFAULT_MODEL or not str(exc).startswith("no hidden image found"):
+            raise
+        raise PixinwavError("no hidden image found: no shipped model's marks are in this file (plain audio, another "
+                            "--key, or a file changed after hiding; a model of your own: pass --model)") from None
 
 
 def _reveal(model, args, out: Path, audio=None) -> None:
