@@ -72,6 +72,7 @@ SEARCH_PILOTS = 256
 SEARCH_CHUNK = 64
 SEARCH_STRETCHES = 6  # 5 s of louder audio pasted before the song can take the first four
 TIME_FREQ_MARGIN = 5
+COUNT_BLOCKS = 4096  # hops of samples counted at a time for full scale
 PROGRESS_AFTER_S = 2.0  # bars on stderr (in a terminal) for work that takes longer
 
 
@@ -123,7 +124,7 @@ class AdaptiveSongStego(StegoScheme):
 
     def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
         """Every loud window probed as ``hide`` probes it (about 0.1 s each)."""
-        plan = list(self.capacities(np.asarray(mono, np.float64), None))
+        plan = list(self.capacities(np.asarray(mono), None))
         window_s = self.cfg.clip_samples / self.cfg.sample_rate
         frame = self.frame_capacity(plan)
         most = max(0, frame - hidden_file.HiddenFile.frame_size(0))
@@ -252,7 +253,8 @@ class AdaptiveSongStego(StegoScheme):
             s = int(index) * self.cfg.clip_samples
             if self.clipped(mono if channels is None else channels, s, s + L):
                 continue
-            m = self.packets_for(self.window.probe_capacity(mono[s:s + L], self.window_layout(key, int(index)), key,
+            m = self.packets_for(self.window.probe_capacity(mono[s:s + L].astype(np.float64),
+                                                            self.window_layout(key, int(index)), key,
                                                             self.bounds(channels, s))[0], n)
             if m:
                 yield int(index), m
@@ -266,7 +268,7 @@ class AdaptiveSongStego(StegoScheme):
             raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
         if quality is not None and not 0 <= quality <= 100:
             raise PixinwavError(f"--quality must lie in 0-100, got {quality}")
-        mono = cover[0].detach().cpu().double().numpy()
+        mono = cover[0].detach().cpu().numpy()  # (float32 from the API: windows go float64 one at a time)
         photo = image[0].detach().cpu().float()
         side, top = max_side or self.max_side, QUALITY if quality is None else quality
         layer = layers.encode(photo, "sharp", hidden_file.MAX_BYTES, side, top=top)
@@ -291,7 +293,7 @@ class AdaptiveSongStego(StegoScheme):
                    channels: np.ndarray | None = None) -> Hidden:
         """A file, bit-exact. Refuses a file larger than the song carries, saying how much it does."""
         self.check_cover(cover)
-        mono = cover[0].detach().cpu().double().numpy()
+        mono = cover[0].detach().cpu().numpy()
         frame = file.frame()
         windows = self.capacities(mono, key, channels)
         plan = self.plan(windows, len(frame))
@@ -351,8 +353,9 @@ class AdaptiveSongStego(StegoScheme):
                 queue.append(extra)
             index, m = queue.pop(0)
             s = index * self.cfg.clip_samples
-            out, carried = self.write_window(mono[s:s + self.cfg.clip_samples], self.window_layout(key, index), key,
-                                             kind, len(frame), packets[at:at + m], self.bounds(channels, s))
+            out, carried = self.write_window(mono[s:s + self.cfg.clip_samples].astype(np.float64),
+                                             self.window_layout(key, index), key, kind, len(frame), packets[at:at + m],
+                                             self.bounds(channels, s))
             at += m  # packets a window could not carry are not sent: the repair packets after them stand in
             if out is None:
                 failed += 1
@@ -499,9 +502,11 @@ class AdaptiveSongStego(StegoScheme):
         if blocks < width:
             return []
         view = mono[: blocks * hop].reshape(blocks, hop)
-        level = np.convolve(np.square(view).sum(1, dtype=np.float64), np.ones(width), "valid")
+        level = np.convolve(np.einsum("ij,ij->i", view, view, dtype=np.float64), np.ones(width), "valid")
         source = mono if channels is None or legacy else channels
-        at_full = np.count_nonzero((np.abs(source[: blocks * hop]) >= FULL_SCALE).reshape(blocks, -1), axis=1)
+        at_full = np.concatenate([  # a block of hops at a time: no copy of the whole song
+            np.count_nonzero((np.abs(source[a * hop:min(a + COUNT_BLOCKS, blocks) * hop]) >= FULL_SCALE)
+                             .reshape(min(COUNT_BLOCKS, blocks - a), -1), axis=1) for a in range(0, blocks, COUNT_BLOCKS)])
         if legacy:
             full = np.convolve(at_full, np.ones(width), "valid")
         else:  # blocks from half a window before the stretch to half a window after it, one block more each side
