@@ -28,7 +28,7 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return PREVIOUS_DEFAULT
     mono = audio.samples.mean(axis=1)
     default = load_model(DEFAULT_MODEL).model
-    if audio.sample_rate == default.cfg.sample_rate and default.grid_start(mono.astype(np.float64), key)[0] is not None:
+    if audio.sample_rate == default.cfg.sample_rate and default.grid_start(mono, key)[0] is not None:
         return DEFAULT_MODEL
     if audio.sample_rate == load_model("pixinwav-modulo-v2").cfg.sample_rate and len(sync.find(mono, key)):
         return "pixinwav-modulo-v2"  # (before the window check: its windows are the previous default's windows)

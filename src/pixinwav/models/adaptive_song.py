@@ -388,7 +388,11 @@ class AdaptiveSongStego(StegoScheme):
                                                     "audio, another --key, or a file changed after hiding)")
         windows = self._windows(mono, start, first, key)
         head = next(windows, None)  # the first window that decodes says what the payload is and how long
-        decoded, count = int(head is not None), len(head[2]) if head else 0
+        if head is None:
+            return Extracted(blank, torch.zeros(1), "no hidden image found (the pilots agree but no window's code "
+                                                    "decodes: a file changed after hiding, or another --key)",
+                             torch.ones(1, dtype=torch.bool))
+        decoded, count = 1, len(head[2])
 
         def packets():  # the windows' packets, decoded one window at a time while the fountain code still needs more
             nonlocal decoded, count
@@ -399,17 +403,11 @@ class AdaptiveSongStego(StegoScheme):
                     bar.update(min(len(more), bar.total - bar.n))  # (the rebuild may need a spare or two more)
                     yield from more
 
-        if head:
-            bar = progress(hidden_file.source_count(head[1], SYMBOL), "revealing", len(head[2]))
-        raw = hidden_file.rebuild(packets(), head[1], SYMBOL) if head else None
-        if head:
-            bar.close()
+        bar = progress(hidden_file.source_count(head[1], SYMBOL), "revealing", len(head[2]))
+        raw = hidden_file.rebuild(packets(), head[1], SYMBOL)
+        bar.close()
         where = f"{decoded} windows decoded, {count} packets"
         if raw is None:
-            if head is None:
-                return Extracted(blank, torch.zeros(1), "no hidden image found (the pilots agree but no window's code "
-                                                        "decodes: a file changed after hiding, or another --key)",
-                                 torch.ones(1, dtype=torch.bool))
             return Extracted(blank, torch.ones(1), f"a hidden payload was found but too few of its packets arrived "
                                                    f"intact to rebuild it ({where}): the file was cut or changed after "
                                                    "hiding", torch.ones(1, dtype=torch.bool))
@@ -504,9 +502,10 @@ class AdaptiveSongStego(StegoScheme):
         view = mono[: blocks * hop].reshape(blocks, hop)
         level = np.convolve(np.einsum("ij,ij->i", view, view, dtype=np.float64), np.ones(width), "valid")
         source = mono if channels is None or legacy else channels
-        at_full = np.concatenate([  # a block of hops at a time: no copy of the whole song
-            np.count_nonzero((np.abs(source[a * hop:min(a + COUNT_BLOCKS, blocks) * hop]) >= FULL_SCALE)
-                             .reshape(min(COUNT_BLOCKS, blocks - a), -1), axis=1) for a in range(0, blocks, COUNT_BLOCKS)])
+        at_full = np.empty(blocks, np.int64)  # samples at full scale per hop, counted a block of hops at a time
+        for a in range(0, blocks, COUNT_BLOCKS):
+            b = min(a + COUNT_BLOCKS, blocks)
+            at_full[a:b] = np.count_nonzero((np.abs(source[a * hop:b * hop]) >= FULL_SCALE).reshape(b - a, -1), axis=1)
         if legacy:
             full = np.convolve(at_full, np.ones(width), "valid")
         else:  # blocks from half a window before the stretch to half a window after it, one block more each side
