@@ -7,7 +7,7 @@ from PIL import Image
 from helpers import photo
 from pixinwav.data.images import prepare_image
 from pixinwav.errors import PixinwavError
-from pixinwav.robust import code, levels, mdct, payload
+from pixinwav.robust import accumulate_decode, code, levels, mdct, payload
 from pixinwav.robust.stdm import Lattice, keyed_permutation, keyed_uniform
 
 
@@ -95,6 +95,54 @@ def test_ldpc_of_other_rates_corrects_what_its_rate_allows(k, n):
     assert ok and np.array_equal(decoded, message)
     _, ok = code.decode(2 * ((1 - 2.0 * word) + 2.5 * rng.normal(size=n)), k)  # far beyond what it corrects
     assert not ok
+
+
+@pytest.mark.parametrize("k, n, sigma, drawn", [(1024, 2048, 0.75, "choice"), (600, 6000, 1.4, "rows"),
+                                                (1800, 2400, 0.55, "rows")])
+def test_the_chain_decoder_gets_the_flooding_decoders_message_in_fewer_iterations(k, n, sigma, drawn):
+    """The accumulator decoded whole each iteration: the same message as ldpc's flooding, from soft bits noisy
+    enough that flooding needs many iterations, and a failure (not a wrong word) on noise."""
+    rng = np.random.default_rng(3)
+    message = rng.integers(0, 2, k).astype(np.uint8)
+    word = code.encode(message, n, drawn)
+    llr = 2 * ((1 - 2.0 * word) + sigma * rng.normal(size=n)) / sigma**2
+    h1, _ = code.parity_checks(k, n - k, drawn)
+    chain_word, ok, iterations = accumulate_decode._kernel()(llr, k, h1.indptr.astype(np.int64),
+                                                             h1.indices.astype(np.int64), code.CHAIN_ITERATIONS)
+    assert ok and np.array_equal(chain_word[:k], message)
+    assert np.array_equal(chain_word[k:], word[k:])  # the parity bits too: the whole codeword
+    flooded, flooding_ok = code.flooding_decode(llr, k, 300, drawn)
+    assert flooding_ok and np.array_equal(flooded, message)
+    assert iterations < code._decoder(k, n - k, 300, drawn, "product_sum").iter  # flooding's iterations
+    _, ok = accumulate_decode.decode(rng.normal(size=n), k, h1.indptr, h1.indices, 20)
+    assert not ok
+
+
+def test_a_word_the_chain_decoder_cannot_finish_goes_to_flooding(monkeypatch):
+    """Where the chain decoder stops short (here: one iteration is too few), ldpc's flooding decodes the word:
+    every word flooding decodes still decodes. (Rate 1/5: min-sum is not tried first.)"""
+    rng = np.random.default_rng(4)
+    message = rng.integers(0, 2, 400).astype(np.uint8)
+    word = code.encode(message, 2000)
+    llr = 2 * ((1 - 2.0 * word) + 1.2 * rng.normal(size=2000)) / 1.2**2
+    h1, _ = code.parity_checks(400, 1600)
+    assert not accumulate_decode.decode(llr, 400, h1.indptr, h1.indices, 1)[1]
+    monkeypatch.setattr(code, "CHAIN_ITERATIONS", 1)
+    decoded, ok = code.decode(llr, 400)
+    assert ok and np.array_equal(decoded, message)
+
+
+def test_without_the_compiled_decoder_flooding_decodes_alone_with_a_warning(monkeypatch):
+    def missing():
+        raise ImportError("No module named 'numba'")
+
+    monkeypatch.setattr(accumulate_decode, "_kernel", missing)
+    rng = np.random.default_rng(5)
+    message = rng.integers(0, 2, 300).astype(np.uint8)
+    word = code.encode(message, 1500)
+    with pytest.warns(RuntimeWarning, match="compiled decoder failed"):
+        decoded, ok = code.decode(4 * (1 - 2.0 * word) + rng.normal(size=1500), 300)
+    assert ok and np.array_equal(decoded, message)
 
 
 def test_levels_are_gray_coded_and_read_back_softly():

@@ -223,12 +223,11 @@ class AdaptiveSongStego(StegoScheme):
     def read_window(self, wave: np.ndarray, layout: CellLayout, key: str | None, iterations: int = RECEIVER_ITERATIONS
                     ) -> tuple[str, int, list[bytes]] | None:
         """(kind, framed length, packets) from one window's samples, or None (no payload, or it fails its code)."""
-        win = self.window
-        header_llr, llr, agreement, _ = win.soft_file(mdct.analyse(wave, self.hop, win.frames), layout, key)
-        count = rung_of(header_llr)
-        if agreement < NO_FILE_AGREEMENT or not 1 <= count <= MAX_PACKETS or message_bits(count) > MAX_RATE * len(llr):
+        soft = self.window_soft_bits(wave, layout, key)
+        if soft is None:
             return None
-        bits, ok = code.decode_quick_first(llr, message_bits(count), iterations, "rows")
+        count, llr = soft
+        bits, ok = code.decode(llr, message_bits(count), iterations, "rows")
         raw = payload.bits_to_bytes(bits) if ok else b""
         data = payload.checked(raw, len(raw) - 4) if len(raw) > 4 else None
         if data is None:
@@ -240,6 +239,16 @@ class AdaptiveSongStego(StegoScheme):
         size = hidden_file.PACKET_ID + SYMBOL
         body = data[HEAD.size:]
         return KINDS[kind], length, [body[i * size:(i + 1) * size] for i in range(packets)]
+
+    def window_soft_bits(self, wave: np.ndarray, layout: CellLayout, key: str | None) -> tuple[int, np.ndarray] | None:
+        """(packets the window says it carries, its codeword's soft bits), or None where its pilots or head say it
+        carries nothing."""
+        win = self.window
+        header_llr, llr, agreement, _ = win.soft_file(mdct.analyse(wave, self.hop, win.frames), layout, key)
+        count = rung_of(header_llr)
+        if agreement < NO_FILE_AGREEMENT or not 1 <= count <= MAX_PACKETS or message_bits(count) > MAX_RATE * len(llr):
+            return None
+        return count, llr
 
     # --- hiding -------------------------------------------------------------------------------------------------
     def capacities(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None):

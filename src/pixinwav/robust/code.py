@@ -1,4 +1,5 @@
-"""A repeat-accumulate LDPC code of any rate with soft-decision belief-propagation decoding (the ``ldpc`` package).
+"""A repeat-accumulate LDPC code of any rate with soft-decision belief-propagation decoding: the chain schedule of
+``accumulate_decode.py`` first, the ``ldpc`` package's flooding where that fails.
 
 The parity-check matrix is ``[H1 | T]`` with ``H1`` random (``m`` checks x ``k`` message bits) and ``T`` lower
 bidiagonal (``m x m``), so encoding is a sparse product and a running XOR (systematic: the first ``k`` bits of a
@@ -10,6 +11,7 @@ robust scheme's code.
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,7 +19,12 @@ import scipy.sparse as sp
 COLUMN_WEIGHT = 3
 MESSAGE_BITS_PER_CHECK = 3
 SEED = 20221109
-QUICK_MIN_RATE, QUICK_ITERATIONS = 0.3, 40  # where min-sum is tried first, and for how long (it converged in 16-33)
+# Where each decoder is tried (seconds per window of adaptive-v3: benchmarks/results/bench_decoder.md): min-sum
+# flooding first where the rate is at least 0.3 (0.17 s a window at rate 1/2, at most 40 iterations; it converged in
+# 16-33), the chain schedule next (at most 40 iterations: it converged in 6-13 on real windows of every rate, 27 on a
+# rate-1/2 word near its threshold; 0.22-0.3 s, where flooding product-sum takes 0.4-1.4 s), product-sum last
+QUICK_MIN_RATE, QUICK_ITERATIONS = 0.3, 40
+CHAIN_ITERATIONS = 40
 
 
 @functools.lru_cache(maxsize=8)
@@ -65,11 +72,34 @@ def _decoder(k: int, m: int, max_iter: int, drawn: str, method: str):
     return BpDecoder(h, error_rate=0.1, max_iter=max_iter, bp_method=method, input_vector_type="received_vector")
 
 
-def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: str = "choice",
-           method: str = "product_sum") -> tuple[np.ndarray, bool]:
+def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: str = "choice") -> tuple[np.ndarray, bool]:
     """Soft decoding: ``llr [n]`` (log P(bit 0) / P(bit 1); 0 where nothing was received) of a codeword with a
-    ``k``-bit message (default ``n / 2``) -> (message ``[k]``, whether every parity check holds). ``method``:
-    belief propagation's "product_sum" (exact) or "minimum_sum" (its approximation, 2-3x faster)."""
+    ``k``-bit message (default ``n / 2``) -> (message ``[k]``, whether every parity check holds).
+
+    The quickest decoder first, the next where it fails: min-sum flooding where the rate is at least
+    ``QUICK_MIN_RATE``, the chain schedule (``accumulate_decode.py``), then ``ldpc``'s flooding product-sum with
+    ``max_iter`` iterations: every word product-sum decodes still decodes, so files written before keep revealing."""
+    from . import accumulate_decode
+
+    n = len(llr)
+    k = n // 2 if k is None else k
+    if k >= QUICK_MIN_RATE * n:
+        message, ok = flooding_decode(llr, k, min(max_iter, QUICK_ITERATIONS), drawn, "minimum_sum")
+        if ok:
+            return message, ok
+    h1, _ = parity_checks(k, n - k, drawn)
+    try:
+        message, ok = accumulate_decode.decode(llr, k, h1.indptr, h1.indices, min(max_iter, CHAIN_ITERATIONS))
+    except Exception as exc:  # numba missing or its on-disk cache unreadable: flooding alone, the same words
+        warnings.warn(f"the compiled decoder failed ({exc}); using ldpc's alone", RuntimeWarning, stacklevel=2)
+        ok = False
+    return (message, ok) if ok else flooding_decode(llr, k, max_iter, drawn)
+
+
+def flooding_decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: str = "choice",
+                    method: str = "product_sum") -> tuple[np.ndarray, bool]:
+    """:func:`decode` by ``ldpc``'s flooding belief propagation alone: "product_sum" (exact) or "minimum_sum" (its
+    approximation)."""
     n = len(llr)
     k = n // 2 if k is None else k
     decoder = _decoder(k, n - k, max_iter, drawn, method)
@@ -81,18 +111,3 @@ def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: st
     _, h = parity_checks(k, n - k, drawn)
     ok = bool(decoder.converge) and not ((h @ word.astype(np.int64)) % 2).any()
     return word[:k].astype(np.uint8), ok
-
-
-def decode_quick_first(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: str = "choice"
-                       ) -> tuple[np.ndarray, bool]:
-    """:func:`decode` by min-sum first where the code's rate is at least ``QUICK_MIN_RATE`` (at most ``QUICK_ITERATIONS``
-    of it), and by product-sum where that fails or the rate is lower: every word product-sum decodes still decodes,
-    and a clean word of a high-rate code in a third of the time. (At rates of 0.1-0.17, min-sum failed 100 iterations
-    on most windows of a validation song that product-sum decoded in 20.)"""
-    n = len(llr)
-    k = n // 2 if k is None else k
-    if k >= QUICK_MIN_RATE * n:
-        message, ok = decode(llr, k, min(max_iter, QUICK_ITERATIONS), drawn, "minimum_sum")
-        if ok:
-            return message, ok
-    return decode(llr, k, max_iter, drawn)

@@ -1,0 +1,111 @@
+"""The LDPC decoders side by side on real windows of the default model (pixinwav-adaptive-v3): ldpc's flooding
+product-sum (version 0.1), min-sum first where the rate is 0.3 or more (0.2.0), and the chain-schedule decoder with
+flooding where it fails (now).
+
+    pixinwav data fetch --dest data/debian
+    python benchmarks/bench_decoder.py [--songs PATH ...] [--image PATH]
+
+A photo is hidden in each song by the CLI (16-bit WAV, with a key); every window the receiver reads from the file
+is decoded by each decoder, on the same soft bits. Printed: per song and code rate, the windows, each decoder's
+median seconds per window, the new decoder's speed-up over 0.1's and 0.2.0's, and whether every decoder gave the
+same message (they must: each either satisfies every parity check or fails). The parity-check matrices and ldpc's
+decoder objects are built before the timing. Run alone: the times are wall clock.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from pixinwav.loader import load_scheme
+from pixinwav.models.adaptive_song import RECEIVER_ITERATIONS, message_bits
+from pixinwav.robust import code
+
+KEY = "benchmark key"
+VAL = "data/debian/val_audio"
+# the three validation songs whose windows carry the fewest packets (the slow tail of song_adaptive_v3.md), and two
+# louder ones of other sources
+SONGS = ("supertux-data/usr__share__games__supertux2__music__misc__battle_theme.ogg",
+         "warmux-data/usr__share__games__warmux__music__ingame__Olivier_Militon.-.Apnee2.ogg",
+         "warmux-data/usr__share__games__warmux__music__ingame__Olivier_Militon.-.Vogue_a_lame.ogg",
+         "drascula-music/usr__share__scummvm__drascula__audio__track14.ogg",
+         "freedroidrpg-data/usr__share__freedroidrpg__data__sound__music__TechBattle.ogg")
+
+
+def min_sum_first(llr: np.ndarray, k: int) -> tuple[np.ndarray, bool]:
+    """Version 0.2.0's rule: min-sum (at most 40 iterations) where the rate is 0.3 or more, then product-sum."""
+    if k >= 0.3 * len(llr):
+        message, ok = code.flooding_decode(llr, k, 40, "rows", "minimum_sum")
+        if ok:
+            return message, ok
+    return code.flooding_decode(llr, k, RECEIVER_ITERATIONS, "rows")
+
+
+DECODERS = {
+    "flooding (0.1)": lambda llr, k: code.flooding_decode(llr, k, RECEIVER_ITERATIONS, "rows"),
+    "min-sum first (0.2.0)": min_sum_first,
+    "chain, then flooding (now)": lambda llr, k: code.decode(llr, k, RECEIVER_ITERATIONS, "rows"),
+}
+
+
+def windows(stego: Path, scheme) -> list[tuple[int, np.ndarray]]:
+    """(message bits, soft bits) of every window the receiver reads, as it reads them."""
+    audio, _ = sf.read(str(stego), dtype="float32", always_2d=True)
+    mono = audio.mean(axis=1).astype(np.float64)
+    L = scheme.cfg.clip_samples
+    out = []
+    for index in range(len(mono) // L):
+        soft = scheme.window_soft_bits(mono[index * L:(index + 1) * L], scheme.window_layout(KEY, index), KEY)
+        if soft is not None:
+            out.append((message_bits(soft[0]), soft[1]))
+    return out
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--songs", nargs="+", type=Path, default=[Path(VAL) / s for s in SONGS])
+    p.add_argument("--image", type=Path, default=Path("data/debian/val_images/scikit-image/astronaut.png"))
+    args = p.parse_args(argv)
+    scheme, _, _ = load_scheme("pixinwav-adaptive-v3")
+    code.decode(np.ones(64), 32)  # compile (or load the compiled decoder) before timing
+    names = list(DECODERS)
+    print(f"pixinwav-adaptive-v3, {args.image.name} hidden in each song; seconds per window decode (median)\n")
+    print(f"| song | code rate | windows | {' | '.join(names)} | speed-up vs 0.1 | vs 0.2.0 | same messages |")
+    print("|---|---|---|" + "---|" * (len(names) + 3))
+    totals = {name: 0.0 for name in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        for song in args.songs:
+            stego = Path(tmp) / "stego.wav"
+            subprocess.run([sys.executable, "-m", "pixinwav", "hide", "--image", str(args.image), "--cover", str(song),
+                            "-o", str(stego), "--key", KEY, "--force"], check=True, capture_output=True)
+            by_rate: dict[float, list[dict]] = {}
+            for k, llr in windows(stego, scheme):
+                # the matrices and ldpc's decoders built before timing (each decoder's first use builds them)
+                for iterations, method in ((40, "minimum_sum"), (RECEIVER_ITERATIONS, "product_sum")):
+                    code._decoder(k, len(llr) - k, iterations, "rows", method)
+                row = {}
+                for name, decode in DECODERS.items():
+                    t = time.perf_counter()
+                    message, ok = decode(llr, k)
+                    row[name] = (time.perf_counter() - t, message.tobytes() if ok else None)
+                    totals[name] += row[name][0]
+                by_rate.setdefault(round(k / len(llr), 2), []).append(row)
+            for rate, rows in sorted(by_rate.items()):
+                med = {name: statistics.median(r[name][0] for r in rows) for name in names}
+                same = all(len({r[name][1] for name in names}) == 1 and r[names[0]][1] is not None for r in rows)
+                print(f"| {song.stem[-28:]} | {rate:.2f} | {len(rows)} | "
+                      + " | ".join(f"{med[name]:.3f}" for name in names)
+                      + f" | {med[names[0]] / med[names[-1]]:.1f}x | {med[names[1]] / med[names[-1]]:.1f}x | "
+                      + ("yes" if same else "NO") + " |")
+    print("\nall windows, seconds in all: " + ", ".join(f"{name} {totals[name]:.1f}" for name in names))
+
+
+if __name__ == "__main__":
+    main()
