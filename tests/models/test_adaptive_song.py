@@ -98,6 +98,25 @@ def test_a_file_larger_than_the_song_carries_is_refused_with_its_capacity(model,
         model.hide_file(big, cover, RATE)
 
 
+def test_a_quiet_song_carries_more_in_windows_of_two_or_three_packets_used_last(model, tmp_path, monkeypatch):
+    """Windows of 2-3 packets come after every fuller window (a song with room writes what it wrote before), and
+    they carry what the fuller ones cannot: here a 3 kB file the old rule (4 packets or more) refused."""
+    quiet = music(8.0, RATE, seed=21, channels=2) * 10 ** (-10 / 20)  # 5 windows; two carry 3 packets
+    mono = pcm16_round_trip(quiet).mean(axis=1)
+    counts = [m for _, m in model.model.capacities(mono, "k", quiet)]
+    fuller = [m >= adaptive_song.FULL_WINDOW_PACKETS for m in counts]
+    assert any(fuller) and not all(fuller) and fuller == sorted(fuller, reverse=True)
+    secret = HiddenFile("quiet.bin", np.random.default_rng(6).integers(0, 256, 3_000, dtype=np.uint8).tobytes())
+    stego, report = model.hide_file(secret, quiet, RATE, key="k")
+    path = tmp_path / "stego.wav"
+    sf.write(path, stego, RATE, subtype="PCM_16")
+    found = model.reveal_payload(sf.read(path, dtype="float32")[0], RATE, key="k")
+    assert found.file is not None and found.file.data == secret.data
+    monkeypatch.setattr(adaptive_song, "MIN_WINDOW_PACKETS", adaptive_song.FULL_WINDOW_PACKETS)
+    with pytest.raises(PixinwavError, match="this song carries at most"):
+        model.hide_file(secret, quiet, RATE, key="k")
+
+
 def test_a_newer_format_is_refused(model, cover, monkeypatch):
     monkeypatch.setattr(adaptive_song, "VERSION", 2)
     stego, _ = model.hide_file(HiddenFile("a.txt", b"hello" * 100), cover[: 5 * RATE], RATE)

@@ -53,9 +53,12 @@ MIN_RMS_DB = -50.0  # a window quieter than this (dBFS) is not probed: it carrie
 # (windows near full scale are used: the rounding keeps every channel in range, so a loud master loses nothing)
 SPARE_SHARE = 0.1  # spare packets: a tenth of the source packets, and at least two windows' worth
 SPARE_WINDOWS = 2
-# A window that carries fewer packets is not used: its code's rate is under 1/10, where belief propagation takes
-# 5-9 s a window instead of 0.2 (a quiet 20 s validation clip: 97 s to hide 5.5 kB) and fails more often
-MIN_WINDOW_PACKETS = 4
+# A window that carries fewer packets is not used (its code's rate would be under 1/20). Windows of 2-3 packets
+# (rates 0.05-0.075) are used only once every fuller window is: they cost as much to decode as any window (0.2-0.3 s
+# by the chain decoder; flooding took 5-9 s there, so up to 0.2 they were never used) for a third of the packets,
+# and a song with room writes exactly what it wrote before. They carry a quiet song's rest: WarMUX's Apnee2 went
+# from 14.8 to 67 kB.
+MIN_WINDOW_PACKETS, FULL_WINDOW_PACKETS = 2, 4
 FULL_SCALE, CLIPPED = 32700 / 32768, 16  # windows with this many samples at full scale are left alone
 RETRY_SHARE = 0.7  # a window whose packets the sender's own decoder does not get back is tried with this share
 QUALITY = 80  # the photo's AVIF quality when the song has room (lower when it has not)
@@ -258,6 +261,7 @@ class AdaptiveSongStego(StegoScheme):
         # the windows through the middle of the loudest stretches first: where the receiver of a trimmed file searches
         L = self.cfg.clip_samples
         first = [i for i in ((s + L // 2) // L for s in self.stretches(mono, channels)) if i in set(loud)]
+        sparse = []  # windows of fewer than FULL_WINDOW_PACKETS: after all the others
         for index in dict.fromkeys([*first, *loud]):
             s = int(index) * self.cfg.clip_samples
             if self.clipped(mono if channels is None else channels, s, s + L):
@@ -265,8 +269,11 @@ class AdaptiveSongStego(StegoScheme):
             m = self.packets_for(self.window.probe_capacity(mono[s:s + L].astype(np.float64),
                                                             self.window_layout(key, int(index)), key,
                                                             self.bounds(channels, s))[0], n)
-            if m:
+            if m >= FULL_WINDOW_PACKETS:
                 yield int(index), m
+            elif m:
+                sparse.append((int(index), m))
+        yield from sparse
 
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None, max_side: int | None = None,
               quality: int | None = None, channels: np.ndarray | None = None) -> Hidden:
