@@ -64,7 +64,7 @@ def encode(message: np.ndarray, length: int | None = None, drawn: str = "choice"
     return np.concatenate([message, parity.astype(np.uint8)])
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=2)  # (one for a 168,408-bit word at rate 0.1 holds 89 MiB)
 def _decoder(k: int, m: int, max_iter: int, drawn: str, method: str):
     from ldpc import BpDecoder
 
