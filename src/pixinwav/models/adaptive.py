@@ -443,13 +443,14 @@ class AdaptiveStego(ModuloStego):
         slots = levels.soft_bits(place[body], relative[body], self.cfg.bits_per_cell) * used[body, None]
         return header_llr, slots.reshape(-1)[interleave], agreement, noise
 
-    def decode_file(self, rung: int, word_llr: np.ndarray, iterations: int) -> tuple[bytes | None, str]:
+    def decode_file(self, rung: int, word_llr: np.ndarray, iterations: int, sender: bool = False
+                    ) -> tuple[bytes | None, str]:
         """Soft bits of a codeword of size ``rung`` -> (the image file's bytes, or None; one line on what went
-        wrong)."""
+        wrong). ``sender``: the sender's check of its own stego (:func:`code.decode`)."""
         k = rung_bits(rung)
         if k > MAX_RATE * len(word_llr):
             return None, "the message-size header is unreadable"
-        message, ok = code.decode(word_llr, k, iterations)
+        message, ok = code.decode(word_llr, k, iterations, sender=sender)
         head = payload.Header.from_bits(message[: payload.HEADER_BITS])
         if not ok or head is None:
             return None, f"the error-correcting code failed ({k} message bits)"
@@ -491,7 +492,7 @@ class AdaptiveStego(ModuloStego):
                 stego, info = self._embed_one(lambda step: places, cover, layout)  # the same whatever the steps
                 received = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
                 if (received[2] >= NO_FILE_AGREEMENT
-                        and self.decode_file(rung_of(received[0]), received[1], SENDER_ITERATIONS)[0] == data):
+                        and self.decode_file(rung_of(received[0]), received[1], SENDER_ITERATIONS, sender=True)[0] == data):
                     decoded = payload.decompress(data, image.shape[0], image.shape[1:])
                     return stego, {**info, "bytes": len(data), "quality": quality, "message_bits": k,
                                    "capacity_bits": round(capacity), "tries": tries, "presence": 1.0,

@@ -215,7 +215,7 @@ class AdaptiveSongStego(StegoScheme):
                 HEAD.pack(VERSION, KIND_IDS[kind], length, count) + b"".join(packets[:count])))
             places = win.file_places(code.encode(message, self._slots(layout, key), "rows"), count, layout, key)
             stego = win._embed_one(lambda step: places, cover, layout, bounds)[0]
-            read = self.read_window(stego, layout, key, SENDER_ITERATIONS)
+            read = self.read_window(stego, layout, key, SENDER_ITERATIONS, sender=True)
             if read is not None and read[2] == packets[:count]:
                 return stego, count
             count = int(count * RETRY_SHARE)
@@ -223,14 +223,15 @@ class AdaptiveSongStego(StegoScheme):
                 break
         return None, 0
 
-    def read_window(self, wave: np.ndarray, layout: CellLayout, key: str | None, iterations: int = RECEIVER_ITERATIONS
-                    ) -> tuple[str, int, list[bytes]] | None:
-        """(kind, framed length, packets) from one window's samples, or None (no payload, or it fails its code)."""
+    def read_window(self, wave: np.ndarray, layout: CellLayout, key: str | None, iterations: int = RECEIVER_ITERATIONS,
+                    sender: bool = False) -> tuple[str, int, list[bytes]] | None:
+        """(kind, framed length, packets) from one window's samples, or None (no payload, or it fails its code).
+        ``sender``: the sender's check of its own stego (:func:`code.decode`)."""
         soft = self.window_soft_bits(wave, layout, key)
         if soft is None:
             return None
         count, llr = soft
-        bits, ok = code.decode(llr, message_bits(count), iterations, "rows")
+        bits, ok = code.decode(llr, message_bits(count), iterations, "rows", sender)
         raw = payload.bits_to_bytes(bits) if ok else b""
         data = payload.checked(raw, len(raw) - 4) if len(raw) > 4 else None
         if data is None:

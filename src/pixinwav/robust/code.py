@@ -25,6 +25,10 @@ SEED = 20221109
 # rate-1/2 word near its threshold; 0.22-0.3 s, where flooding product-sum takes 0.4-1.4 s), product-sum last
 QUICK_MIN_RATE, QUICK_ITERATIONS = 0.3, 40
 CHAIN_ITERATIONS = 40
+# A sender checking its own stego trusts the chain decoder only where it converged this fast, and else lets flooding
+# decide as releases up to 0.2.0 decode: at low rates the chain decodes words flooding cannot (a quiet adaptive-v2
+# window at rate 0.02: chain in 12 iterations, flooding not in 100), and those would not reveal with 0.2.0
+SENDER_CHAIN_ITERATIONS = 10
 
 
 @functools.lru_cache(maxsize=8)
@@ -72,13 +76,15 @@ def _decoder(k: int, m: int, max_iter: int, drawn: str, method: str):
     return BpDecoder(h, error_rate=0.1, max_iter=max_iter, bp_method=method, input_vector_type="received_vector")
 
 
-def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: str = "choice") -> tuple[np.ndarray, bool]:
+def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: str = "choice",
+           sender: bool = False) -> tuple[np.ndarray, bool]:
     """Soft decoding: ``llr [n]`` (log P(bit 0) / P(bit 1); 0 where nothing was received) of a codeword with a
     ``k``-bit message (default ``n / 2``) -> (message ``[k]``, whether every parity check holds).
 
     The quickest decoder first, the next where it fails: min-sum flooding where the rate is at least
     ``QUICK_MIN_RATE``, the chain schedule (``accumulate_decode.py``), then ``ldpc``'s flooding product-sum with
-    ``max_iter`` iterations: every word product-sum decodes still decodes, so files written before keep revealing."""
+    ``max_iter`` iterations: every word product-sum decodes still decodes, so files written before keep revealing.
+    ``sender``: a sender checking what it wrote; the chain's word counts only within ``SENDER_CHAIN_ITERATIONS``."""
     from . import accumulate_decode
 
     n = len(llr)
@@ -88,8 +94,9 @@ def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: st
         if ok:
             return message, ok
     h1, _ = parity_checks(k, n - k, drawn)
+    budget = min(max_iter, SENDER_CHAIN_ITERATIONS if sender else CHAIN_ITERATIONS)
     try:
-        message, ok = accumulate_decode.decode(llr, k, h1.indptr, h1.indices, min(max_iter, CHAIN_ITERATIONS))
+        message, ok = accumulate_decode.decode(llr, k, h1.indptr, h1.indices, budget)
     except Exception as exc:  # numba missing or its on-disk cache unreadable: flooding alone, the same words
         warnings.warn(f"the compiled decoder failed ({exc}); using ldpc's alone", RuntimeWarning, stacklevel=2)
         ok = False
