@@ -107,14 +107,25 @@ def test_the_chain_decoder_gets_the_flooding_decoders_message_in_fewer_iteration
     word = code.encode(message, n, drawn)
     llr = 2 * ((1 - 2.0 * word) + sigma * rng.normal(size=n)) / sigma**2
     h1, _ = code.parity_checks(k, n - k, drawn)
+    colptr, edge_of = accumulate_decode.by_columns(h1.indices, k)
     chain_word, ok, iterations = accumulate_decode._kernel()(llr, k, h1.indptr.astype(np.int64),
-                                                             h1.indices.astype(np.int64), code.CHAIN_ITERATIONS)
+                                                             h1.indices.astype(np.int64), colptr, edge_of,
+                                                             code.CHAIN_ITERATIONS)
     assert ok and np.array_equal(chain_word[:k], message)
     assert np.array_equal(chain_word[k:], word[k:])  # the parity bits too: the whole codeword
+    numba = pytest.importorskip("numba")
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)  # the same word in the same iterations on one thread: sums keep their order
+    try:
+        alone = accumulate_decode._kernel()(llr, k, h1.indptr.astype(np.int64), h1.indices.astype(np.int64), colptr,
+                                            edge_of, code.CHAIN_ITERATIONS)
+    finally:
+        numba.set_num_threads(threads)
+    assert np.array_equal(alone[0], chain_word) and alone[2] == iterations
     flooded, flooding_ok = code.flooding_decode(llr, k, 300, drawn)
     assert flooding_ok and np.array_equal(flooded, message)
     assert iterations < code._decoder(k, n - k, 300, drawn, "product_sum").iter  # flooding's iterations
-    _, ok = accumulate_decode.decode(rng.normal(size=n), k, h1.indptr, h1.indices, 20)
+    _, ok = accumulate_decode.decode(rng.normal(size=n), k, h1, 20)
     assert not ok
 
 
@@ -126,7 +137,7 @@ def test_a_word_the_chain_decoder_cannot_finish_goes_to_flooding(monkeypatch):
     word = code.encode(message, 2000)
     llr = 2 * ((1 - 2.0 * word) + 1.2 * rng.normal(size=2000)) / 1.2**2
     h1, _ = code.parity_checks(400, 1600)
-    assert not accumulate_decode.decode(llr, 400, h1.indptr, h1.indices, 1)[1]
+    assert not accumulate_decode.decode(llr, 400, h1, 1)[1]
     monkeypatch.setattr(code, "CHAIN_ITERATIONS", 1)
     decoded, ok = code.decode(llr, 400)
     assert ok and np.array_equal(decoded, message)

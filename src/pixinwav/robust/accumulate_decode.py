@@ -18,6 +18,7 @@ import functools
 from typing import Callable
 
 import numpy as np
+from numba import njit, prange  # (this module is imported only to decode: numba's import is 0.35 s)
 
 CLIP = 30.0  # |LLR| kept below this
 BELOW_ONE = 1.0 - 1e-12  # |tanh(L / 2)| kept below this, so that its arctanh is finite
@@ -27,11 +28,13 @@ BELOW_ONE = 1.0 - 1e-12  # |tanh(L / 2)| kept below this, so that its arctanh is
 CHANNEL_SCALE = 0.8
 
 
-def _decode(channel: np.ndarray, k: int, indptr: np.ndarray, cols: np.ndarray, max_iter: int
-            ) -> tuple[np.ndarray, bool, int]:
+def _decode(channel: np.ndarray, k: int, indptr: np.ndarray, cols: np.ndarray, colptr: np.ndarray,
+            edge_of: np.ndarray, max_iter: int) -> tuple[np.ndarray, bool, int]:
     """``channel [k + m]`` LLRs of a codeword (message, then the chain's parity); ``indptr``, ``cols``: ``H1`` by rows
-    (CSR). -> (hard codeword, whether every check holds, iterations run). Soft values travel as ``tanh(L / 2)``
-    where bits are XORed and as LLRs where they are added."""
+    (CSR); ``colptr``, ``edge_of``: its edges by column. -> (hard codeword, whether every check holds, iterations
+    run). Soft values travel as ``tanh(L / 2)`` where bits are XORed and as LLRs where they are added. The rows,
+    the columns and the chain's two directions run in parallel (``prange``); each sum is taken in the same order
+    as one thread would, so the result does not depend on the number of threads."""
     m = len(channel) - k
     lc = np.minimum(np.maximum(channel * CHANNEL_SCALE, -CLIP), CLIP)
     r = np.zeros(len(cols))  # check -> message bit (LLR)
@@ -44,23 +47,25 @@ def _decode(channel: np.ndarray, k: int, indptr: np.ndarray, cols: np.ndarray, m
     tb = np.zeros(m)  # tanh of p_i's LLR from its channel and the chain after check i
     word = np.zeros(k + m, np.uint8)
     for it in range(1, max_iter + 1):
-        for i in range(m):
+        for i in prange(m):
             prod = 1.0
             for e in range(indptr[i], indptr[i + 1]):
                 t[e] = np.tanh(0.5 * min(max(total[cols[e]] - r[e], -CLIP), CLIP))
                 prod *= t[e]
             ts[i] = prod
-        for i in range(1, m):  # forward along the chain
-            tf[i] = np.tanh(0.5 * min(max(fwd[i - 1] + lc[k + i - 1], -CLIP), CLIP))
-            fwd[i] = 2.0 * np.arctanh(min(max(ts[i] * tf[i], -BELOW_ONE), BELOW_ONE))
-        fwd[0] = 2.0 * np.arctanh(min(max(ts[0], -BELOW_ONE), BELOW_ONE))
-        bwd[m - 1] = 0.0
-        tb[m - 1] = np.tanh(0.5 * min(max(lc[k + m - 1], -CLIP), CLIP))
-        for i in range(m - 2, -1, -1):  # and backward
-            bwd[i] = 2.0 * np.arctanh(min(max(ts[i + 1] * tb[i + 1], -BELOW_ONE), BELOW_ONE))
-            tb[i] = np.tanh(0.5 * min(max(bwd[i] + lc[k + i], -CLIP), CLIP))
-        total[:] = lc[:k]
-        for i in range(m):  # checks -> message bits: the chain's word on s_i times the row's other bits
+        for d in prange(2):  # the chain, forward and backward at once
+            if d == 0:
+                for i in range(1, m):
+                    tf[i] = np.tanh(0.5 * min(max(fwd[i - 1] + lc[k + i - 1], -CLIP), CLIP))
+                    fwd[i] = 2.0 * np.arctanh(min(max(ts[i] * tf[i], -BELOW_ONE), BELOW_ONE))
+                fwd[0] = 2.0 * np.arctanh(min(max(ts[0], -BELOW_ONE), BELOW_ONE))
+            else:
+                bwd[m - 1] = 0.0
+                tb[m - 1] = np.tanh(0.5 * min(max(lc[k + m - 1], -CLIP), CLIP))
+                for i in range(m - 2, -1, -1):
+                    bwd[i] = 2.0 * np.arctanh(min(max(ts[i + 1] * tb[i + 1], -BELOW_ONE), BELOW_ONE))
+                    tb[i] = np.tanh(0.5 * min(max(bwd[i] + lc[k + i], -CLIP), CLIP))
+        for i in prange(m):  # checks -> message bits: the chain's word on s_i times the row's other bits
             chain = tf[i] * tb[i]
             start, stop = indptr[i], indptr[i + 1]
             for e in range(start, stop):
@@ -69,32 +74,42 @@ def _decode(channel: np.ndarray, k: int, indptr: np.ndarray, cols: np.ndarray, m
                     if f != e:
                         prod *= t[f]
                 r[e] = 2.0 * np.arctanh(min(max(prod, -BELOW_ONE), BELOW_ONE))
-                total[cols[e]] += r[e]
-        for j in range(k):  # hard decisions; stop once every check holds
-            word[j] = 1 if total[j] < 0 else 0
-        for i in range(m):
+        for j in prange(k):  # each message bit's posterior, its edges in row order; hard decisions
+            acc = lc[j]
+            for p in range(colptr[j], colptr[j + 1]):
+                acc += r[edge_of[p]]
+            total[j] = acc
+            word[j] = 1 if acc < 0 else 0
+        for i in prange(m):
             word[k + i] = 1 if lc[k + i] + fwd[i] + bwd[i] < 0 else 0
-        ok = True
-        for i in range(m):
+        bad = 0  # unsatisfied checks: stop when none
+        for i in prange(m):
             x = word[k + i] ^ (word[k + i - 1] if i > 0 else 0)
             for e in range(indptr[i], indptr[i + 1]):
                 x ^= word[cols[e]]
-            if x:
-                ok = False
-                break
-        if ok:
+            bad += x
+        if bad == 0:
             return word, True, it
     return word, False, max_iter
 
 
 @functools.cache
 def _kernel() -> Callable:
-    import numba  # imported here: only the models that decode need it; compiled once per machine (cached on disk)
-
-    return numba.njit(cache=True, nogil=True)(_decode)
+    return njit(cache=True, nogil=True, parallel=True)(_decode)  # compiled once per machine (cached on disk)
 
 
-def decode(llr: np.ndarray, k: int, indptr: np.ndarray, cols: np.ndarray, max_iter: int) -> tuple[np.ndarray, bool]:
-    """(message ``[k]``, whether every check holds) of a repeat-accumulate codeword; see the module's docstring."""
-    word, ok, _ = _kernel()(np.asarray(llr, np.float64), k, indptr.astype(np.int64), cols.astype(np.int64), max_iter)
+def by_columns(cols: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(``colptr [k + 1]``, ``edge_of``): the edges of ``H1`` (CSR column indices ``cols``) grouped by column, each
+    column's in row order."""
+    edge_of = np.argsort(cols, kind="stable").astype(np.int64)
+    return np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=k))]).astype(np.int64), edge_of
+
+
+def decode(llr: np.ndarray, k: int, h1, max_iter: int, columns: tuple[np.ndarray, np.ndarray] | None = None
+           ) -> tuple[np.ndarray, bool]:
+    """(message ``[k]``, whether every check holds) of a repeat-accumulate codeword whose ``H1`` (CSR) is ``h1``;
+    ``columns``: :func:`by_columns` of it, where the caller keeps it."""
+    colptr, edge_of = columns if columns is not None else by_columns(h1.indices, k)
+    word, ok, _ = _kernel()(np.asarray(llr, np.float64), k, h1.indptr.astype(np.int64), h1.indices.astype(np.int64),
+                            colptr, edge_of, max_iter)
     return word[:k].copy(), bool(ok)

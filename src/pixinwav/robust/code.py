@@ -85,22 +85,30 @@ def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: st
     ``QUICK_MIN_RATE``, the chain schedule (``accumulate_decode.py``), then ``ldpc``'s flooding product-sum with
     ``max_iter`` iterations: every word product-sum decodes still decodes, so files written before keep revealing.
     ``sender``: a sender checking what it wrote; the chain's word counts only within ``SENDER_CHAIN_ITERATIONS``."""
-    from . import accumulate_decode
-
     n = len(llr)
     k = n // 2 if k is None else k
     if k >= QUICK_MIN_RATE * n:
         message, ok = flooding_decode(llr, k, min(max_iter, QUICK_ITERATIONS), drawn, "minimum_sum")
         if ok:
             return message, ok
-    h1, _ = parity_checks(k, n - k, drawn)
     budget = min(max_iter, SENDER_CHAIN_ITERATIONS if sender else CHAIN_ITERATIONS)
     try:
-        message, ok = accumulate_decode.decode(llr, k, h1.indptr, h1.indices, budget)
+        from . import accumulate_decode
+
+        message, ok = accumulate_decode.decode(llr, k, parity_checks(k, n - k, drawn)[0], budget,
+                                               _columns(k, n - k, drawn))
     except Exception as exc:  # numba missing or its on-disk cache unreadable: flooding alone, the same words
         warnings.warn(f"the compiled decoder failed ({exc}); using ldpc's alone", RuntimeWarning, stacklevel=2)
         ok = False
     return (message, ok) if ok else flooding_decode(llr, k, max_iter, drawn)
+
+
+@functools.lru_cache(maxsize=8)
+def _columns(k: int, m: int, drawn: str) -> tuple[np.ndarray, np.ndarray]:
+    """``H1``'s edges by column, for the chain decoder (kept beside the matrix)."""
+    from .accumulate_decode import by_columns
+
+    return by_columns(parity_checks(k, m, drawn)[0].indices, k)
 
 
 def flooding_decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: str = "choice",
