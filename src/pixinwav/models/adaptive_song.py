@@ -54,7 +54,7 @@ MIN_RMS_DB = -50.0  # a window quieter than this (dBFS) is not probed: it carrie
 SPARE_SHARE = 0.1  # spare packets: a tenth of the source packets, and at least two windows' worth
 SPARE_WINDOWS = 2
 # A window that carries fewer packets is not used (its code's rate would be under 1/20). Windows of 2-3 packets
-# (rates 0.05-0.075) are used only once every fuller window is: they cost as much to decode as any window (0.2-0.3 s
+# (rates 0.05-0.075) are used only once every fuller window is: they cost as much to decode as any window (about 0.2 s
 # by the chain decoder; flooding took 5-9 s there, so up to 0.2 they were never used) for a third of the packets,
 # and a song with room writes exactly what it wrote before. They carry a quiet song's rest: WarMUX's Apnee2 went
 # from 14.8 to 67 kB.

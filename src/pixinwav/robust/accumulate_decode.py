@@ -6,8 +6,8 @@ the message bits in row ``i`` of ``H1`` and the parity bits ``p`` form a chain. 
 ``ldpc`` package's) moves news along that chain one check per iteration; here each iteration runs one
 forward-backward pass over the whole chain (exact on a chain), then updates the message bits from what it says
 about each ``s_i``. Near the code's threshold that takes far fewer iterations, and each is a plain loop over the
-edges: at the low rates (0.1-0.17) that quiet windows need, 1.0-1.7 s per decode with ``ldpc``'s product-sum, about
-a tenth of that here (``benchmarks/bench_decoder.py``).
+edges, spread over the cores: at the low rates (0.1-0.25) of quiet or dense songs' windows, 0.57-1.26 s per decode
+with ``ldpc``'s product-sum, 0.13-0.17 s here (``benchmarks/bench_decoder.py``).
 
 Messages are log-likelihood ratios, log P(0) / P(1), as in ``code.decode``; the check rule is the exact one
 (``tanh``), so a word either satisfies every parity check or is reported as failed, exactly as with ``ldpc``.

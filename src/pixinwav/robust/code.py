@@ -22,7 +22,8 @@ SEED = 20221109
 # Where each decoder is tried (seconds per window of adaptive-v3: benchmarks/results/bench_decoder.md): min-sum
 # flooding first where the rate is at least 0.3 (0.17 s a window at rate 1/2, at most 40 iterations; it converged in
 # 16-33), the chain schedule next (at most 40 iterations: it converged in 6-13 on real windows of every rate, 27 on a
-# rate-1/2 word near its threshold; 0.22-0.3 s, where flooding product-sum takes 0.4-1.4 s), product-sum last
+# rate-1/2 word near its threshold; 0.13-0.17 s on both cores where flooding product-sum takes 0.4-1.3 s), then
+# product-sum
 QUICK_MIN_RATE, QUICK_ITERATIONS = 0.3, 40
 CHAIN_ITERATIONS = 40
 # A sender checking its own stego trusts the chain decoder only where it converged this fast, and else lets flooding
