@@ -55,10 +55,10 @@ def _decode(channel: np.ndarray, k: int, indptr: np.ndarray, cols: np.ndarray, c
             ts[i] = prod
         for d in prange(2):  # the chain, forward and backward at once
             if d == 0:
+                fwd[0] = 2.0 * np.arctanh(min(max(ts[0], -BELOW_ONE), BELOW_ONE))  # (p_(-1) = 0: s_0 alone)
                 for i in range(1, m):
                     tf[i] = np.tanh(0.5 * min(max(fwd[i - 1] + lc[k + i - 1], -CLIP), CLIP))
                     fwd[i] = 2.0 * np.arctanh(min(max(ts[i] * tf[i], -BELOW_ONE), BELOW_ONE))
-                fwd[0] = 2.0 * np.arctanh(min(max(ts[0], -BELOW_ONE), BELOW_ONE))
             else:
                 bwd[m - 1] = 0.0
                 tb[m - 1] = np.tanh(0.5 * min(max(lc[k + m - 1], -CLIP), CLIP))
