@@ -48,10 +48,9 @@ def _robust_grid(name: str, mono: np.ndarray, sample_rate: int, key: str | None)
     """Whether the robust model ``name``'s frame grid is in ``mono``."""
     from .api import load_model
     from .models.robust import MIN_AGREEMENT
-    from .robust import alignment
 
     robust = load_model(name).model
     if len(mono) >= robust.min_cover_samples * sample_rate / robust.cfg.sample_rate:
         wave = resample(mono, sample_rate, robust.cfg.sample_rate).astype(np.float64)
-        return alignment.align(wave, robust.lattice(key), robust.hop)[1] >= MIN_AGREEMENT
+        return robust.locate(wave, key).agreement >= MIN_AGREEMENT
     return False

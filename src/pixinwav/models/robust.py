@@ -16,6 +16,7 @@ the frame number.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ import torch
 
 from ..config import ModelConfig
 from ..errors import PixinwavError
-from ..robust import alignment, code, mdct, payload
+from ..robust import alignment, code, mdct, payload, speed
 from ..robust.alignment import PN_PERIOD, SYNC_FRAMES
 from ..robust.stdm import Lattice, keyed_bits, keyed_lattice, keyed_permutation
 from .base import Extracted, Hidden, StegoScheme
@@ -37,6 +38,24 @@ FLOOR = 10 ** (-75 / 20)  # masking scale (per coefficient, full scale = 1) unde
 # 0.003-0.05 at their best alignment, stego files that still decode 0.25 or more (Opus 64 kbit/s the lowest).
 # Above it, the header's CRC-32 decides; so a false find needs both a chance alignment and a chance CRC.
 MIN_AGREEMENT = 0.1
+_SPEEDS: dict[tuple, tuple[float, float] | None] = {}  # the last few speed searches, by model, key and audio
+
+
+@dataclass
+class Location:
+    """Where a receiver found the frame grid: in ``wave`` (the received one, or with a speed change undone)."""
+
+    wave: np.ndarray
+    shift: float  # samples from the start of ``wave`` to the first whole frame, fractional
+    agreement: float  # how well the projections sit on the lattices there (about 0 without a payload, 1 intact)
+    speed: float = 1.0  # the speed change undone (1.01: the file played 1 % fast)
+
+    @property
+    def note(self) -> str:
+        """What the receiver undid, for its report (empty when nothing)."""
+        if self.speed == 1.0:
+            return ""
+        return f"; the file plays {abs(self.speed - 1) * 100:.2f} % {'fast' if self.speed > 1 else 'slow'}: undone"
 
 
 @dataclass
@@ -84,15 +103,37 @@ class RobustChannel(StegoScheme):
         container[: len(change)] += change
         return container
 
-    def soft_frames(self, wave: np.ndarray, key: str | None) -> tuple[float, float, np.ndarray | None]:
-        """(shift of the frame grid, alignment agreement, log-likelihood ratios ``[frames, groups]`` of the frames
-        from there on; None when the agreement is under ``MIN_AGREEMENT``: no payload)."""
+    def locate(self, wave: np.ndarray, key: str | None) -> "Location":
+        """Where the frame grid is in ``wave``: first as written; where it is not found so, after the speed search
+        (``robust/speed.py``: a file played up to 2.7 % fast or slow, pitch and tempo together), in the wave with
+        the speed change undone."""
         lattice = self.lattice(key)
         shift, agreement = alignment.align(wave, lattice, self.hop)
-        if agreement < MIN_AGREEMENT:
-            return shift, agreement, None
-        coefs = mdct.analyse(alignment.fractional_shift(wave, shift)[int(math.floor(shift)):], self.hop)
-        return shift, agreement, lattice.soft(coefs)[0]
+        if agreement >= MIN_AGREEMENT:
+            return Location(wave, shift, agreement)
+        memo = (type(self).__name__, self.hop, self.low, self.high, self.cfg.spread, self.cfg.change_db, key,
+                len(wave), hashlib.blake2b(np.ascontiguousarray(wave[::97], np.float32).tobytes()).hexdigest())
+        if memo not in _SPEEDS:  # (`reveal` without --model locates the grid to recognise the file, then to read it)
+            _SPEEDS[memo] = speed.find(wave, lattice, self.hop)
+            while len(_SPEEDS) > 4:
+                del _SPEEDS[next(iter(_SPEEDS))]
+        found = _SPEEDS[memo]
+        if found is None:
+            return Location(wave, shift, agreement)
+        undone = speed.undo(wave, found[0])
+        undone_shift, undone_agreement = alignment.align(undone, lattice, self.hop)
+        if undone_agreement <= agreement:
+            return Location(wave, shift, agreement)
+        return Location(undone, undone_shift, undone_agreement, found[0])
+
+    def soft_frames(self, wave: np.ndarray, key: str | None) -> tuple["Location", np.ndarray | None]:
+        """(where the grid is, log-likelihood ratios ``[frames, groups]`` of the frames from there on; None when the
+        agreement is under ``MIN_AGREEMENT``: no payload)."""
+        where = self.locate(wave, key)
+        if where.agreement < MIN_AGREEMENT:
+            return where, None
+        coefs = mdct.analyse(alignment.fractional_shift(where.wave, where.shift)[int(math.floor(where.shift)):], self.hop)
+        return where, self.lattice(key).soft(coefs)[0]
 
     def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
         return self.extract(spec, key).image
@@ -185,7 +226,8 @@ class RobustStego(RobustChannel):
         """Find and decode the payload in a mono waveform at the model's rate (any start, any length)."""
         if mdct.frame_count(len(wave), self.hop) < SYNC_FRAMES:
             return Reading(None, 0.0, f"the audio is too short to hold a payload ({len(wave) / self.cfg.sample_rate:.1f} s)")
-        shift, agreement, llr = self.soft_frames(wave, key)
+        where, llr = self.soft_frames(wave, key)
+        shift, agreement = where.shift, where.agreement
         if llr is None:
             return Reading(None, agreement, f"no hidden image found (alignment score {agreement:.3f}; a payload scores "
                                             f"{MIN_AGREEMENT} or more): plain audio, another --key, or a change too strong")
@@ -212,11 +254,11 @@ class RobustStego(RobustChannel):
         data = payload.checked(raw, header.length)
         if data is None:
             return Reading(None, agreement, f"a hidden image was found but it is damaged beyond repair ({len(failed)} "
-                                            f"of {header.blocks} code blocks failed): the audio changed too much",
+                                            f"of {header.blocks} code blocks failed): the audio changed too much{where.note}",
                            shift, first, len(failed))
         try:
             image = payload.decompress(data, self.cfg.image_channels, (self.cfg.image_size, self.cfg.image_size))
         except Exception as exc:  # a CRC-exact payload that Pillow cannot read: not something this scheme wrote
             return Reading(None, agreement, f"a payload was found but its image does not decode ({exc})", shift, first)
         return Reading(image, agreement, f"found a {header.width} x {header.height} {header.codec} image "
-                                         f"({header.length} bytes, alignment score {agreement:.3f})", shift, first)
+                                         f"({header.length} bytes, alignment score {agreement:.3f}){where.note}", shift, first)

@@ -400,7 +400,8 @@ class RobustSongStego(RobustChannel):
         seg = self.cfg.segment_frames
         if mdct.frame_count(len(wave), self.hop) < alignment.SYNC_FRAMES:
             return None, [], f"no hidden image found: the audio is too short ({len(wave) / self.cfg.sample_rate:.1f} s)"
-        _, agreement, llr = self.soft_frames(wave, key)
+        where, llr = self.soft_frames(wave, key)
+        agreement = where.agreement
         if llr is None:
             return None, [], (f"no hidden image found (alignment score {agreement:.3f}; a payload scores {MIN_AGREEMENT} "
                               "or more): plain audio, another --key, or a change too strong")
@@ -434,4 +435,4 @@ class RobustSongStego(RobustChannel):
                 found.append(parsed)
         segments = sum(entry[0] for entry in copies.values())
         return layout, found, (f"{len(found)} of {len(copies)} packets decoded from {segments} segments (alignment "
-                               f"score {agreement:.3f})")
+                               f"score {agreement:.3f}){where.note}")
