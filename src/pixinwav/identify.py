@@ -47,10 +47,9 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
 def _robust_grid(name: str, mono: np.ndarray, sample_rate: int, key: str | None) -> bool:
     """Whether the robust model ``name``'s frame grid is in ``mono``."""
     from .api import load_model
-    from .models.robust import MIN_AGREEMENT
 
     robust = load_model(name).model
     if len(mono) >= robust.min_cover_samples * sample_rate / robust.cfg.sample_rate:
         wave = resample(mono, sample_rate, robust.cfg.sample_rate).astype(np.float64)
-        return robust.locate(wave, key).agreement >= MIN_AGREEMENT
+        return robust.locate(wave, key).found
     return False

@@ -25,7 +25,7 @@ import torch
 
 from ..config import ModelConfig
 from ..errors import PixinwavError
-from ..robust import alignment, code, mdct, payload, speed
+from ..robust import alignment, code, mdct, payload, speed, tempo
 from ..robust.alignment import PN_PERIOD, SYNC_FRAMES
 from ..robust.stdm import Lattice, keyed_bits, keyed_lattice, keyed_permutation
 from .base import Extracted, Hidden, StegoScheme
@@ -49,11 +49,18 @@ class Location:
     shift: float  # samples from the start of ``wave`` to the first whole frame, fractional
     agreement: float  # how well the projections sit on the lattices there (about 0 without a payload, 1 intact)
     speed: float = 1.0  # the speed change undone (1.01: the file played 1 % fast)
+    stretched: bool = False  # the tempo was changed, the pitch kept: ``agreement`` is the share of chunks in pieces
+
+    @property
+    def found(self) -> bool:
+        return self.stretched or self.agreement >= MIN_AGREEMENT
 
     @property
     def note(self) -> str:
         """What the receiver undid, for its report (empty when nothing)."""
-        if self.speed == 1.0:
+        if self.stretched:
+            return "; the tempo was changed (pitch kept): read piece by piece"
+        if abs(self.speed - 1) < 5e-5:
             return ""
         return f"; the file plays {abs(self.speed - 1) * 100:.2f} % {'fast' if self.speed > 1 else 'slow'}: undone"
 
@@ -88,6 +95,11 @@ class RobustChannel(StegoScheme):
         return keyed_lattice(key or "", self.low, self.high, self.cfg.spread, self.cfg.change_db, self.floor)
 
     @property
+    def numbering_group(self) -> int:
+        """The group whose bits number the frames (a keyed sequence, ``alignment.frame_sequence``)."""
+        return PN_GROUP
+
+    @property
     def top_frequency(self) -> float:
         return self.high * self.cfg.sample_rate / (2 * self.hop)
 
@@ -118,20 +130,33 @@ class RobustChannel(StegoScheme):
             while len(_SPEEDS) > 4:
                 del _SPEEDS[next(iter(_SPEEDS))]
         found = _SPEEDS[memo]
-        if found is None:
-            return Location(wave, shift, agreement)
-        undone = speed.undo(wave, found[0])
-        undone_shift, undone_agreement = alignment.align(undone, lattice, self.hop)
-        if undone_agreement <= agreement:
-            return Location(wave, shift, agreement)
-        return Location(undone, undone_shift, undone_agreement, found[0])
+        if found is not None:
+            undone = speed.undo(wave, found[0])
+            undone_shift, undone_agreement = alignment.align(undone, lattice, self.hop)
+            if undone_agreement >= MIN_AGREEMENT:
+                return Location(undone, undone_shift, undone_agreement, found[0])
+        share = tempo.share_in_pieces(wave, lattice, self.hop)
+        if share >= tempo.MIN_PIECES:
+            return Location(wave, 0.0, share, stretched=True)
+        return Location(wave, shift, agreement)
 
-    def soft_frames(self, wave: np.ndarray, key: str | None) -> tuple["Location", np.ndarray | None]:
-        """(where the grid is, log-likelihood ratios ``[frames, groups]`` of the frames from there on; None when the
-        agreement is under ``MIN_AGREEMENT``: no payload)."""
-        where = self.locate(wave, key)
-        if where.agreement < MIN_AGREEMENT:
+    def soft_frames(self, wave: np.ndarray, key: str | None,
+                    piecewise: bool = False) -> tuple["Location", np.ndarray | None]:
+        """(where the grid is, log-likelihood ratios ``[frames, groups]`` of the frames from there on; None when no
+        payload is found). For a stretched file the frames are the payload's, in its order, read piece by piece;
+        ``piecewise`` reads so without looking for one grid first (a receiver's second try)."""
+        if piecewise:
+            share = tempo.share_in_pieces(wave, self.lattice(key), self.hop)
+            where = Location(wave, 0.0, share, stretched=share >= tempo.MIN_PIECES)
+        else:
+            where = self.locate(wave, key)
+        if not where.found:
             return where, None
+        if where.stretched:
+            pieces = tempo.piecewise(where.wave, self.lattice(key), self.hop, self.numbering_group, key)
+            if pieces is None:
+                return Location(wave, 0.0, 0.0), None
+            return where, self.lattice(key).soft_phases(pieces[0], pieces[1])[0]
         coefs = mdct.analyse(alignment.fractional_shift(where.wave, where.shift)[int(math.floor(where.shift)):], self.hop)
         return where, self.lattice(key).soft(coefs)[0]
 

@@ -36,7 +36,7 @@ from ..errors import PixinwavError
 from ..robust import alignment, code, layers, mdct, payload
 from ..robust.stdm import keyed_permutation
 from .base import Extracted, Hidden
-from .robust import MIN_AGREEMENT, RobustChannel
+from .robust import MIN_AGREEMENT, Location, RobustChannel
 
 VERSION = 1  # of the packet and layout formats: a receiver refuses another version with a message, never guesses
 STREAMS = ("base", "sharp", "file")
@@ -397,14 +397,23 @@ class RobustSongStego(RobustChannel):
     def packets(self, wave: np.ndarray, key: str | None = None) -> tuple[Layout | None, list[tuple[str, int, bytes]], str]:
         """(the layout, every intact packet, one line on the search) in a mono 16 kHz waveform from any start, any
         length; the layout is None when no payload is found."""
-        seg = self.cfg.segment_frames
         if mdct.frame_count(len(wave), self.hop) < alignment.SYNC_FRAMES:
             return None, [], f"no hidden image found: the audio is too short ({len(wave) / self.cfg.sample_rate:.1f} s)"
         where, llr = self.soft_frames(wave, key)
-        agreement = where.agreement
+        read = self._read(where, llr, key)
+        if not where.stretched and read[3] < 0.5:  # a grid found in the loudest passages does not hold over the song:
+            stretched, pieces = self.soft_frames(wave, key, piecewise=True)  # a changed tempo, read piece by piece
+            if pieces is not None:
+                again = self._read(stretched, pieces, key)
+                read = again if len(again[1]) > len(read[1]) else read
+        return read[:3]
+
+    def _read(self, where: Location, llr: np.ndarray | None, key: str | None) -> tuple[Layout | None, list, str, float]:
+        """:meth:`packets` from the frames' log-likelihood ratios, and the share of distinct packets that decoded."""
+        seg, agreement = self.cfg.segment_frames, where.agreement
         if llr is None:
             return None, [], (f"no hidden image found (alignment score {agreement:.3f}; a payload scores {MIN_AGREEMENT} "
-                              "or more): plain audio, another --key, or a change too strong")
+                              "or more): plain audio, another --key, or a change too strong"), 0.0
         first = alignment.frame_number(llr[:, self.numbering_group], key)
         numbers = first + np.arange(len(llr))
         summed = np.zeros(LAYOUT_BITS)
@@ -412,7 +421,7 @@ class RobustSongStego(RobustChannel):
         layout = Layout.from_bits((summed < 0).astype(np.uint8))
         if layout is None:
             return None, [], (f"no hidden image found: a payload-like pattern (alignment score {agreement:.3f}) but no "
-                              "readable layout header")
+                              "readable layout header"), 0.0
         order = self._interleave(key)
         data = llr[:, self.data_groups]
         copies: dict[tuple[int, int], list] = {}
@@ -435,4 +444,4 @@ class RobustSongStego(RobustChannel):
                 found.append(parsed)
         segments = sum(entry[0] for entry in copies.values())
         return layout, found, (f"{len(found)} of {len(copies)} packets decoded from {segments} segments (alignment "
-                               f"score {agreement:.3f}){where.note}")
+                               f"score {agreement:.3f}){where.note}"), len(found) / max(len(copies), 1)

@@ -60,22 +60,26 @@ def low_lattice(lattice: Lattice) -> Lattice:
 def agreement_map(x: np.ndarray, low: Lattice, hop: int, frames: int) -> np.ndarray:
     """``[hop, frames]``: how well the frame starting at sample ``s + j hop`` of ``x`` puts its low groups' projections
     on the lattices (1 exact, about 0 for audio without a payload), for every offset ``s`` and frame ``j``."""
-    top = low.high + FREQ_RADIUS
+    first, top = low.low - FREQ_RADIUS, low.high + FREQ_RADIUS  # the groups' bins and the masking neighbourhood
     size = 1 << int(np.ceil(np.log2((frames + 2) * hop)))
     # the MDCT of the frame at every sample position: each bin's basis function correlated with x (by FFT: three
     # times quicker here than the DCT-IV of every position's frame, which computes all 512 bins)
     spectrum = scipy.fft.rfft(np.asarray(x[:(frames + 2) * hop], np.float32), size)
-    every = scipy.fft.irfft(spectrum[None] * _basis_spectra(hop, top, size), size, workers=-1)[:, : frames * hop]
-    coefs = every.T.reshape(frames, hop, top).transpose(1, 0, 2)
-    power = uniform_filter(np.square(coefs), size=(1, 2 * TIME_RADIUS + 1, 2 * FREQ_RADIUS + 1), mode="nearest")
-    scale = np.sqrt(np.maximum(power, low.floor**2))
-    return np.cos(4 * np.pi * low.project(coefs, scale)).mean(-1)
+    every = scipy.fft.irfft(spectrum[None] * _basis_spectra(hop, first, top, size), size, workers=-1)
+    coefs = np.ascontiguousarray(every[:, : frames * hop].T).reshape(frames, hop, top - first)  # [frame, offset, bin]
+    power = uniform_filter(np.square(coefs), size=(2 * TIME_RADIUS + 1, 1, 2 * FREQ_RADIUS + 1), mode="nearest")
+    coefs /= np.sqrt(np.maximum(power, np.float32(low.floor**2)))
+    groups = coefs[..., FREQ_RADIUS:FREQ_RADIUS + low.groups * low.spread].reshape(frames, hop, low.groups, low.spread)
+    projection = np.einsum("fogs,gs->fog", groups, low.signs.astype(np.float32))
+    phase = np.mod(projection / np.float32(low.step) - low.dither.astype(np.float32), np.float32(1.0))
+    return np.cos(np.float32(4 * np.pi) * phase).mean(-1).T
 
 
 @functools.lru_cache(maxsize=4)
-def _basis_spectra(hop: int, top: int, size: int) -> np.ndarray:
-    """``[top, size // 2 + 1]``: conjugate spectra of the first ``top`` MDCT basis functions (correlation by FFT)."""
-    return np.conj(scipy.fft.rfft(mdct.basis(hop)[:, :top].T.astype(np.float32), size))
+def _basis_spectra(hop: int, first: int, top: int, size: int) -> np.ndarray:
+    """``[top - first, size // 2 + 1]``: conjugate spectra of MDCT basis functions ``first ... top - 1`` (correlation
+    by FFT)."""
+    return np.conj(scipy.fft.rfft(mdct.basis(hop)[:, first:top].T.astype(np.float32), size))
 
 
 def drift_search(agreement: np.ndarray, hop: int, drifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -115,8 +115,10 @@ class Lattice:
         per file: noise at a fixed level drowns quiet passages and spares loud ones, and a codec spends its bits
         unevenly, so a bit's confidence must follow its own neighbourhood."""
         scale = self.scale(coefs)
-        phase = self.project(coefs, scale)
-        usable = self.usable(scale)
+        return self.soft_phases(self.project(coefs, scale), self.usable(scale))
+
+    def soft_phases(self, phase: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`soft` from the projections ``phase [frames, groups]`` (:meth:`project`) and where they are usable."""
         closeness = np.cos(4 * np.pi * phase) * usable
         agreement = closeness.sum(0) / np.maximum(usable.sum(0), 1)
         size = (2 * RELIABILITY_FRAMES + 1, 2 * RELIABILITY_GROUPS + 1)
