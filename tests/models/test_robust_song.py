@@ -59,6 +59,20 @@ def test_the_sharp_image_survives(model, hidden, attack, strength):
     assert torch.equal(found.image, report.payload["compressed"].clamp(0, 1)), found.detail
 
 
+@pytest.mark.parametrize("attack,strength,says", [("speed", 2.0, "the file plays 2.00 % fast: undone"),
+                                                   ("speed", -1.0, "the file plays 1.00 % slow: undone"),
+                                                   ("tempo", 1.0, "the tempo was changed (pitch kept)"),
+                                                   ("tempo", 2.0, "the tempo was changed (pitch kept)"),
+                                                   ("tempo", -1.0, "the tempo was changed (pitch kept)")])
+def test_the_sharp_image_survives_speed_and_tempo_changes_and_says_what_was_undone(model, hidden, attack, strength,
+                                                                                   says):
+    stego, report = hidden
+    attacked, rate = apply(attack, stego, RATE, strength, seed=1)
+    found = model.reveal_payload(attacked, rate, key="k")
+    assert torch.equal(found.image, report.payload["compressed"].clamp(0, 1)), found.detail
+    assert says in found.detail
+
+
 def test_a_short_excerpt_gives_the_coarse_base_image_with_a_warning(model, hidden):
     stego, report = hidden
     excerpt = stego[int(6.0 * RATE):int(20.6 * RATE)]  # segments 3-9: 3 base packets, 4 of the 8 sharp ones needed

@@ -57,7 +57,7 @@ def low_lattice(lattice: Lattice) -> Lattice:
     return replace(lattice, groups=g, signs=lattice.signs[:g], dither=lattice.dither[:g])
 
 
-def agreement_map(x: np.ndarray, low: Lattice, hop: int, frames: int) -> np.ndarray:
+def agreement_map(x: np.ndarray, low: Lattice, hop: int, frames: int, workers: int = -1) -> np.ndarray:
     """``[hop, frames]``: how well the frame starting at sample ``s + j hop`` of ``x`` puts its low groups' projections
     on the lattices (1 exact, about 0 for audio without a payload), for every offset ``s`` and frame ``j``."""
     first, top = low.low - FREQ_RADIUS, low.high + FREQ_RADIUS  # the groups' bins and the masking neighbourhood
@@ -65,7 +65,7 @@ def agreement_map(x: np.ndarray, low: Lattice, hop: int, frames: int) -> np.ndar
     # the MDCT of the frame at every sample position: each bin's basis function correlated with x (by FFT: three
     # times quicker here than the DCT-IV of every position's frame, which computes all 512 bins)
     spectrum = scipy.fft.rfft(np.asarray(x[:(frames + 2) * hop], np.float32), size)
-    every = scipy.fft.irfft(spectrum[None] * _basis_spectra(hop, first, top, size), size, workers=-1)
+    every = scipy.fft.irfft(spectrum[None] * _basis_spectra(hop, first, top, size), size, workers=workers)
     coefs = np.ascontiguousarray(every[:, : frames * hop].T).reshape(frames, hop, top - first)  # [frame, offset, bin]
     power = uniform_filter(np.square(coefs), size=(2 * TIME_RADIUS + 1, 1, 2 * FREQ_RADIUS + 1), mode="nearest")
     coefs /= np.sqrt(np.maximum(power, np.float32(low.floor**2)))

@@ -14,6 +14,8 @@ numbers in the payload, and frames nobody received stay empty (the code and the 
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -29,6 +31,9 @@ SAME_PIECE = 3.0  # samples: a chunk this close to its neighbour's offset contin
 # of neighbours agree; a stretched stego measured 60-80 %).
 MIN_PIECES = 0.25
 TEST_BLOCKS = 3
+STRADDLE_REACH = 3  # chunks: a left-out chunk is read at the offsets of pieces this near
+MIN_SINGLE = 0.6  # a left-out chunk this sure of its own offset is also read there (a piece of 128 ms)
+MIN_FRAME = 0.5  # a left-out frame is kept where all its groups agree this well (chance: about 0 +- 0.1)
 CORRECTION_REACH = 4  # frames: the first piece's numbering is searched this far either side
 CLEAR_WIN = 0.3  # of the piece's total evidence: the margin a piece's numbering needs over the next best to count
 
@@ -50,16 +55,49 @@ def piecewise(wave: np.ndarray, lattice: Lattice, hop: int, numbering_group: int
                              | (np.diff(chunks) > 1)]) - 1
     numbers = numbers + _corrections(numbers, pieces, [r[0][:, numbering_group] for r in read],
                                      [r[1][:, numbering_group] for r in read], key)
-    numbers -= numbers.min()
-    total = int(numbers.max()) + CHUNK_FRAMES
+    every = CHUNK_FRAMES * [True]
+    frames = [(number + np.arange(CHUNK_FRAMES), p, u, np.array(every)) for number, (p, u) in zip(numbers, read)]
+    frames += _straddling(wave, lattice, hop, offsets, values, chunks, numbers)  # after the pieces: they are surer
+    start = min(rows.min() for rows, *_ in frames)
+    total = max(rows.max() for rows, *_ in frames) - start + 1
     phase = np.zeros((total, lattice.groups))
     usable = np.zeros((total, lattice.groups), bool)
-    for (chunk_phase, chunk_usable), number in zip(read, numbers):
-        rows = slice(number, number + CHUNK_FRAMES)
-        if usable[rows].any():  # a stretch the stretcher repeated: the first copy stands
-            continue
-        phase[rows], usable[rows] = chunk_phase, chunk_usable
+    for rows, chunk_phase, chunk_usable, take in frames:
+        rows = rows - start
+        new = take & ~usable[rows].any(1)  # frames of a stretch the stretcher repeated: the first copy stands
+        phase[rows[new]], usable[rows[new]] = chunk_phase[new], chunk_usable[new]
     return phase, usable, share
+
+
+def _straddling(wave: np.ndarray, lattice: Lattice, hop: int, offsets: np.ndarray, values: np.ndarray,
+                chunks: np.ndarray, numbers: np.ndarray) -> list[tuple]:
+    """The frames of chunks left out of the pieces (a splice inside them, or a piece of one chunk): each frame is
+    read at the offset of the piece before, the piece after and the chunk's own best, and kept at the one where
+    all its groups agree best, if they agree clearly. Returns (payload rows, projections, usable, kept) per reading
+    that keeps a frame."""
+    faster = _faster(offsets[chunks], hop)
+    found = []
+    for chunk in np.setdiff1d(np.arange(len(offsets)), chunks):
+        i = int(np.searchsorted(chunks, chunk))
+        candidates = []  # (offset, payload number of the chunk's first frame)
+        for j in (i - 1, i):
+            if 0 <= j < len(chunks) and abs(chunks[j] - chunk) <= STRADDLE_REACH:
+                candidates.append((offsets[chunks[j]], numbers[j] + (chunk - chunks[j]) * CHUNK_FRAMES))
+        if not candidates:
+            continue
+        if values[chunk] >= MIN_SINGLE:  # a piece of one chunk: numbered from the piece before it
+            base, number = candidates[0]
+            delay = number * hop - base - chunk * CHUNK_FRAMES * hop
+            delay += _delay_change(_wrapped(offsets[chunk] - base, hop), hop, faster)
+            candidates.append((offsets[chunk], int(round((offsets[chunk] + delay) / hop)) + chunk * CHUNK_FRAMES))
+        reads = [_projections(wave, lattice, hop, chunk, offset) for offset, _ in candidates]
+        closeness = np.array([(np.cos(4 * np.pi * p) * u).sum(1) / np.maximum(u.sum(1), 1) for p, u in reads])
+        best = closeness.argmax(0)
+        for k, (_, number) in enumerate(candidates):
+            take = (best == k) & (closeness[k] >= MIN_FRAME)
+            if take.any():
+                found.append((number + np.arange(CHUNK_FRAMES), reads[k][0], reads[k][1], take))
+    return found
 
 
 def _corrections(numbers: np.ndarray, pieces: np.ndarray, phases: list, usables: list, key: str | None) -> np.ndarray:
@@ -112,13 +150,13 @@ def chunk_offsets(wave: np.ndarray, lattice: Lattice, hop: int) -> tuple[np.ndar
     """(grid offset in samples, fractional; its agreement) of every chunk of ``CHUNK_FRAMES`` frames of ``wave``."""
     low = speed.low_lattice(lattice)
     chunks = (mdct.frame_count(len(wave), hop) - 3) // CHUNK_FRAMES
-    offsets, values = np.zeros(chunks), np.zeros(chunks)
     per_block = BLOCK_FRAMES // CHUNK_FRAMES
-    for first in range(0, chunks, per_block):
+
+    def block(first: int) -> tuple[np.ndarray, np.ndarray]:
         count = min(per_block, chunks - first)
         start = first * CHUNK_FRAMES * hop
         frames = count * CHUNK_FRAMES
-        agreement = speed.agreement_map(wave[start:start + (frames + 3) * hop], low, hop, frames)
+        agreement = speed.agreement_map(wave[start:start + (frames + 3) * hop], low, hop, frames, workers=1)
         per_chunk = agreement.reshape(hop, count, CHUNK_FRAMES).mean(-1)  # [offset, chunk]
         best = per_chunk.argmax(0)
         columns = np.arange(count)
@@ -126,9 +164,13 @@ def chunk_offsets(wave: np.ndarray, lattice: Lattice, hop: int) -> tuple[np.ndar
         left, right = per_chunk[best - 1, columns], per_chunk[(best + 1) % hop, columns]
         bend = left - 2 * peak + right  # a parabola through the peak: the offset to a fraction of a sample
         fraction = np.where(bend < 0, 0.5 * (left - right) / np.where(bend < 0, bend, -1.0), 0.0)
-        offsets[first:first + count] = best + np.clip(fraction, -0.5, 0.5)
-        values[first:first + count] = peak
-    return offsets, values
+        return best + np.clip(fraction, -0.5, 0.5), peak
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # (NumPy and SciPy's FFT let go of the GIL)
+        measured = list(pool.map(block, range(0, chunks, per_block)))
+    if not measured:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate([m[0] for m in measured]), np.concatenate([m[1] for m in measured])
 
 
 def _wrapped(difference: np.ndarray, hop: int) -> np.ndarray:
@@ -143,17 +185,27 @@ def _frame_numbers(offsets: np.ndarray, hop: int) -> np.ndarray:
     A splice changes the delay by less than a hop, always the same way (dropped audio: up; repeated: down), so
     the change of offset modulo the hop gives it; the way is the one most splices take."""
     steps = _wrapped(np.diff(offsets), hop)
-    splices = steps[np.abs(steps) > SAME_PIECE]
-    faster = np.median(splices) < 0 if len(splices) else True  # (offsets fall when audio was dropped)
+    faster = _faster(offsets, hop)
     delay = np.empty(len(offsets))
     delay[0] = -offsets[0]
     for i, step in enumerate(steps, start=1):
-        if abs(step) <= SAME_PIECE:
-            change = -step
-        else:
-            change = (-step) % hop if faster else (-step) % hop - hop
-        delay[i] = delay[i - 1] + change
+        delay[i] = delay[i - 1] + _delay_change(step, hop, faster)
     return np.round((offsets + delay) / hop).astype(np.int64)  # (+ the received frame index, added by the caller)
+
+
+def _faster(offsets: np.ndarray, hop: int) -> bool:
+    """Whether audio was dropped (faster) rather than repeated: the way most splices move the offset."""
+    steps = _wrapped(np.diff(offsets), hop)
+    splices = steps[np.abs(steps) > SAME_PIECE]
+    return bool(np.median(splices) < 0) if len(splices) else True  # (offsets fall when audio was dropped)
+
+
+def _delay_change(step: float, hop: int, faster: bool) -> float:
+    """The change of delay where the grid offset moved by ``step`` (wrapped): itself within a piece, else a splice
+    of less than a hop the stretcher's way."""
+    if abs(step) <= SAME_PIECE:
+        return -step
+    return (-step) % hop if faster else (-step) % hop - hop
 
 
 def _projections(wave: np.ndarray, lattice: Lattice, hop: int, chunk: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
