@@ -5,10 +5,12 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 from PIL import Image
 
 from helpers import music, photo
 from pixinwav import load_model, loader, metrics
+from pixinwav.attacks import apply
 from pixinwav.channel import pcm16_round_trip
 from pixinwav.cli import main
 from pixinwav.data.audio import Audio, read_audio
@@ -25,6 +27,18 @@ ASSETS = Path(str(resources.files("pixinwav") / "assets"))
                                                ("adaptive-v3-file.flac", loader.DEFAULT_MODEL)])
 def test_each_committed_stego_names_its_model(fixture, expected):
     assert identify(read_audio(FIXTURES / fixture), "fixture") == expected
+
+
+@pytest.mark.parametrize("percent", [1.5, -2.0])
+def test_a_robust_stego_played_faster_or_slower_still_names_its_model_and_reveals(percent, tmp_path, capsys):
+    audio = read_audio(FIXTURES / "robust-v2-file.flac")
+    faster, rate = apply("speed", audio.samples, audio.sample_rate, percent)
+    assert identify(Audio(faster, rate), "fixture") == "pixinwav-robust-v2"
+    path = tmp_path / "faster.wav"
+    sf.write(path, faster, rate, subtype="PCM_16")
+    assert main(["reveal", str(path), "-o", str(tmp_path / "note.txt"), "--key", "fixture"]) == 0
+    assert (tmp_path / "note.txt").read_bytes() == (FIXTURES / "robust-v2-note.txt").read_bytes()
+    assert f"{abs(percent):.2f} % {'fast' if percent > 0 else 'slow'}: undone" in capsys.readouterr().out
 
 
 def test_a_robust_v1_stego_names_its_model():

@@ -222,8 +222,8 @@ ATTACKS: dict[str, AttackSpec] = {
     "lowpass": AttackSpec(lowpass, (8000,), "Hz"),
     "mono": AttackSpec(mono, (0,), "downmix"),
     "quantise": AttackSpec(quantise, (8,), "bits"),
-    "speed": AttackSpec(speed, (1.0, -1.0), "%"),
-    "tempo": AttackSpec(tempo, (1.0, -1.0), "% (pitch kept)"),
+    "speed": AttackSpec(speed, (1.0, -1.0, 2.0, -2.0), "%"),
+    "tempo": AttackSpec(tempo, (1.0, -1.0, 2.0, -2.0), "% (pitch kept)"),
     "excerpt": AttackSpec(excerpt, (30.0,), "s cut from anywhere"),
     "over_the_air": AttackSpec(over_the_air, (30,), "dB SNR of room noise"),
 }

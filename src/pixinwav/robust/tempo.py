@@ -129,12 +129,17 @@ def _corrections(numbers: np.ndarray, pieces: np.ndarray, phases: list, usables:
 
 
 def share_in_pieces(wave: np.ndarray, lattice: Lattice, hop: int) -> float:
-    """The share of chunks in pieces in the loudest ``TEST_BLOCKS`` blocks of ``wave``: a quick test for a
-    stretched payload before :func:`piecewise` reads the whole file."""
+    """The share of chunks in pieces in the loudest ``TEST_BLOCKS`` blocks of ``wave``, 0 where no piece ends in
+    them (one grid: not stretched): a quick test for a stretched payload before :func:`piecewise` reads the whole
+    file."""
     span = (BLOCK_FRAMES + 3) * hop
-    shares = [_in_pieces(*chunk_offsets(wave[start:start + span], lattice, hop), hop).mean()
-              for start in loudest_segments(wave, span, TEST_BLOCKS)]
-    return float(np.mean(shares))
+    shares, splices = [], 0
+    for start in loudest_segments(wave, span, TEST_BLOCKS):
+        offsets, values = chunk_offsets(wave[start:start + span], lattice, hop)
+        kept = _in_pieces(offsets, values, hop)
+        shares.append(kept.mean())
+        splices += int((np.abs(_wrapped(np.diff(offsets[kept]), hop)) > SAME_PIECE).sum())
+    return float(np.mean(shares)) if splices else 0.0
 
 
 def _in_pieces(offsets: np.ndarray, values: np.ndarray, hop: int) -> np.ndarray:
