@@ -122,7 +122,11 @@ class RobustChannel(StegoScheme):
         lattice = self.lattice(key)
         shift, agreement = alignment.align(wave, lattice, self.hop)
         if agreement >= MIN_AGREEMENT:
-            return Location(wave, shift, agreement)
+            # one grid in the loudest passages; unless the delay jumps inside them (a changed tempo), it holds over
+            # the file (reading a stretched file with one grid decodes nothing, slowly)
+            share = tempo.share_in_pieces(wave, lattice, self.hop)
+            return Location(wave, shift, agreement) if share < tempo.MIN_PIECES else Location(wave, 0.0, share,
+                                                                                               stretched=True)
         memo = (type(self).__name__, self.hop, self.low, self.high, self.cfg.spread, self.cfg.change_db, key,
                 len(wave), hashlib.blake2b(np.ascontiguousarray(wave[::97], np.float32).tobytes()).hexdigest())
         if memo not in _SPEEDS:  # (`reveal` without --model locates the grid to recognise the file, then to read it)
