@@ -35,7 +35,8 @@ from pixinwav.tiles import scaled
 
 ATTACK_LIST = [("none", 0), ("mp3", 128), ("aac", 128), ("vorbis", 128), ("opus", 64), ("resample", 22050),
                ("white_noise", 30), ("trim_start", 1.0), ("excerpt", 30), ("aac", 64), ("mp3", 64), ("opus", 32),
-               ("speed", 1.0), ("tempo", 1.0), ("over_the_air", 30)]
+               ("speed", 1.0), ("speed", -1.0), ("speed", 2.0), ("speed", -2.0), ("tempo", 1.0), ("tempo", -1.0),
+               ("tempo", 2.0), ("tempo", -2.0), ("over_the_air", 30)]
 MIN_SONG, MAX_SONG = 120.0, 240.0  # whole songs of 2-4 minutes (a longer one is cut at 4 minutes)
 
 

@@ -124,7 +124,7 @@ class RobustChannel(StegoScheme):
         if agreement >= MIN_AGREEMENT:
             # one grid in the loudest passages; unless the delay jumps inside them (a changed tempo), it holds over
             # the file (reading a stretched file with one grid decodes nothing, slowly)
-            share = tempo.share_in_pieces(wave, lattice, self.hop)
+            share = tempo.share_in_pieces(wave, lattice, self.hop, grid=shift)
             return Location(wave, shift, agreement) if share < tempo.MIN_PIECES else Location(wave, 0.0, share,
                                                                                                stretched=True)
         memo = (type(self).__name__, self.hop, self.low, self.high, self.cfg.spread, self.cfg.change_db, key,
