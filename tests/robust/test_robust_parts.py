@@ -7,7 +7,7 @@ from PIL import Image
 from helpers import photo
 from pixinwav.data.images import prepare_image
 from pixinwav.errors import PixinwavError
-from pixinwav.robust import accumulate_decode, code, levels, mdct, payload
+from pixinwav.robust import accumulate_decode, code, levels, mdct, payload, tempo
 from pixinwav.robust.stdm import Lattice, keyed_permutation, keyed_uniform
 
 
@@ -170,3 +170,19 @@ def test_levels_are_gray_coded_and_read_back_softly():
     assert np.sum(np.abs(last) < 1) == 1
     # noise as large as the step: no information left (near-erasures for the code)
     assert np.abs(levels.soft_bits(places, np.full(500, 1.0), 4)).max() < 0.1
+
+
+@pytest.mark.parametrize("tempo_change", [0.01, -0.02])
+def test_the_delay_trend_numbers_chunks_whose_delay_is_known_only_modulo_the_hop(tempo_change):
+    """A stretched file's chunks: delay = the tempo's line plus the stretcher's jitter (up to 200 samples), seen
+    only as ``-delay mod hop``; the fitted line gives every chunk its whole frame number back."""
+    hop, rng = 512, np.random.default_rng(3)
+    chunks = np.sort(rng.choice(6000, 2000, replace=False))
+    at = chunks * tempo.CHUNK_FRAMES * hop
+    delay = tempo_change * at + 1234.5 + rng.uniform(-200, 200, len(chunks))
+    offsets = np.mod(-delay, hop)
+    slope, _ = tempo.delay_trend(chunks, offsets, np.ones(len(chunks)), hop)
+    assert abs(slope - tempo_change) < 2e-5
+    numbers = tempo._numbers(chunks, offsets, (slope, _), hop)
+    truth = (at + offsets + delay) / hop  # payload frame of each chunk's first frame: whole numbers
+    assert np.allclose(truth, np.round(truth)) and len(set(numbers - np.round(truth).astype(int))) == 1
