@@ -239,15 +239,21 @@ def cmd_eval_attacks(args) -> None:
     names = args.models.split(",")
     models = {name: Baseline(name) if name in BASELINES else load_model(name) for name in names}
     images = find_files(args.images, IMAGE_EXTENSIONS, "image")
-    covers = cover_clips(args.audio, args.n, args.seconds, args.seed)
+    covers = cover_clips(args.audio, args.n, args.seconds, args.seed, whole=args.whole_songs)
     images = [images[i % len(images)] for i in range(len(covers))]
     rows = ea.run(models, images, covers, attacks, visqol=args.visqol, progress=not args.quiet,
                   payload_seconds=args.payload_seconds)
     table = ea.summary(rows)
-    lines = [f"{len(covers)} covers of {args.seconds:g} s (seed {args.seed}), each stego through a 16-bit WAV, then the "
-             "attack, then reveal as the CLI does", "", ea.markdown(table), "",
-             f"For scale: MP3 128 kbit/s's own coding noise is louder than the cover in "
-             f"{100 * ea.codec_louder_cells(covers):.1f} % of the same STFT cells."]
+    what = f"whole songs of {args.seconds:g} s or more" if args.whole_songs else f"covers of {args.seconds:g} s"
+    lines = [f"{len(covers)} {what} (seed {args.seed}), each stego through a 16-bit WAV, then the "
+             "attack, then reveal as the CLI does", "", ea.markdown(table)]
+    per_source = ea.by_source(rows)
+    if per_source:
+        lines += ["", "Per source of music (the covers' folders under --audio): recovered / files, median SSIM "
+                  "(failed = 0)", "", per_source]
+    if not args.whole_songs:  # (whole songs are read one at a time, not kept)
+        lines += ["", f"For scale: MP3 128 kbit/s's own coding noise is louder than the cover in "
+                      f"{100 * ea.codec_louder_cells(covers):.1f} % of the same STFT cells."]
     if args.clean:  # windows drawn at random from the tracks (no image in them)
         clean = find_files(args.audio, AUDIO_EXTENSIONS, "audio")
         lines.append("")
@@ -496,6 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", default="pixinwav-robust-v1,pixinwav-modulo-v1,lsb1,lsb2,qim",
                    help="with --attacks: models and baselines (lsb1, lsb2, qim) to compare in the same run")
     p.add_argument("--seconds", type=float, default=30.0, help="with --attacks: length of each cover clip (default 30)")
+    p.add_argument("--whole-songs", action="store_true",
+                   help="with --attacks: whole songs of at least --seconds instead of clips (the robust models' use)")
     p.add_argument("--clean", type=int, default=0,
                    help="with --attacks: also reveal on this many clean windows of the audio folder's tracks and count "
                         "false finds")

@@ -79,9 +79,16 @@ def cover_clips(folder: str, count: int, seconds: float, seed: int, whole: bool 
     long_enough = [f for f in files if sf.info(str(f)).duration >= seconds]
     if not long_enough:
         raise PixinwavError(f"no audio file under {folder} lasts {seconds:g} s")
+
+    def name(path: Path) -> str:  # under the folder, so a subfolder (a source of music) can be reported apart
+        try:
+            return Path(path).resolve().relative_to(Path(folder).resolve()).as_posix()
+        except ValueError:  # (a single file given as the folder)
+            return Path(path).name
+
     if whole:
         picks = rng.permutation(len(long_enough))[:count]
-        return [(long_enough[i], None, long_enough[i].name) for i in picks]
+        return [(long_enough[i], None, name(long_enough[i])) for i in picks]
     out = []
     for i, index in enumerate(rng.permutation(len(long_enough))[:count] if count <= len(long_enough)
                               else rng.integers(0, len(long_enough), count)):
@@ -92,7 +99,7 @@ def cover_clips(folder: str, count: int, seconds: float, seed: int, whole: bool 
             audio, rate = sf.read(str(long_enough[index]), start=start, frames=n, dtype="float32", always_2d=True)
             if np.sqrt(np.mean(np.square(audio))) > 10 ** (-40 / 20):
                 break
-        out.append((audio, rate, f"{long_enough[index].name}@{start / rate:.1f}s"))
+        out.append((audio, rate, f"{name(long_enough[index])}@{start / rate:.1f}s"))
     return out
 
 

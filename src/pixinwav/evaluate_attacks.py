@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from . import metrics
 from .attacks import ATTACKS, apply
+from .data.audio import read_audio
 from .data.images import load_image
 from .errors import PixinwavError
 from .evaluate import through_file
@@ -57,7 +58,11 @@ def run(models: dict, images: list[Path], covers: list[tuple[np.ndarray, int, st
     with tempfile.TemporaryDirectory(prefix="pixinwav-attacks-") as tmp:
         for name, model in models.items():
             for i, ((cover, rate, label), image) in enumerate(zip(covers, images)):
+                source = label.split("/")[0] if "/" in label else ""
                 # models that send the photo at its own size are measured at the size they sent it (as `eval` does)
+                if rate is None:  # a whole song, read now (``evaluate.cover_clips(whole=True)``)
+                    song = read_audio(cover)
+                    cover, rate = song.samples, song.sample_rate
                 secret = model.prepare_image(image) if model.full_image else load_image(image, 256, 3)
                 offset = {"offset": "auto"} if is_window_model(model) else {}
                 try:
@@ -66,7 +71,8 @@ def run(models: dict, images: list[Path], covers: list[tuple[np.ndarray, int, st
                 except PixinwavError as exc:  # e.g. the image does not fit the music: a failure on every attack
                     failed = {"image/ssim": float("nan"), "image/psnr": float("nan"), "recovered": 0, "warned": 0,
                               **dict.fromkeys(AUDIO_KEYS, float("nan")), "hide_error": str(exc)}
-                    rows += [{"model": name, "pair": i, "cover": label, "image": Path(image).name, "attack": attack,
+                    rows += [{"model": name, "pair": i, "cover": label, "source": source, "image": Path(image).name,
+                              "attack": attack,
                               "strength": strength, **failed} for attack, strength in attacks]
                     bar.update(len(attacks))
                     continue
@@ -92,7 +98,8 @@ def run(models: dict, images: list[Path], covers: list[tuple[np.ndarray, int, st
                                    "recovered": int(not found.startswith("warning")), "warned": int(found.startswith("warning"))}
                     except PixinwavError:
                         quality = {"image/ssim": float("nan"), "image/psnr": float("nan"), "recovered": 0, "warned": 0}
-                    rows.append({"model": name, "pair": i, "cover": label, "image": Path(image).name, "attack": attack,
+                    rows.append({"model": name, "pair": i, "cover": label, "source": source, "image": Path(image).name,
+                                 "attack": attack,
                                  "strength": strength, **quality, **audio, "hide_error": ""})
                     bar.update(1)
     bar.close()
@@ -133,6 +140,25 @@ def markdown(table: list[dict]) -> str:
                      f"{r['warned'] * 100:.0f} % | "
                      f"{r['ssim_median']:.3f} | {r['psnr_mean']:.1f} | {r['audio/snr']:.1f} | "
                      f"{r.get('audio/visqol', float('nan')):.2f} | {r['audio/louder_cells'] * 100:.1f} % |")
+    return "\n".join(lines)
+
+
+def by_source(rows: list[dict]) -> str:
+    """Markdown: per model, attack and strength, recovered / files and median SSIM (failed = 0) for each source of
+    music (the covers' first folder under ``--audio``) and for all; empty when the covers have no sources."""
+    sources = sorted({r["source"] for r in rows if r.get("source")})
+    if len(sources) < 2:
+        return ""
+    lines = ["| model | attack | " + " | ".join(sources) + " | all |", "|---|---|" + "---|" * (len(sources) + 1)]
+    for r in summary(rows):
+        cells = []
+        for source in sources + [None]:
+            group = [x for x in rows if (x["model"], x["attack"], x["strength"]) == (r["model"], r["attack"], r["strength"])
+                     and (source is None or x["source"] == source)]
+            ssim = np.median([x["image/ssim"] if x["recovered"] else 0.0 for x in group])
+            cells.append(f"{sum(x['recovered'] for x in group)}/{len(group)} {ssim:.2f}")
+        lines.append(f"| {r['model']} | {r['attack']} {r['strength']:g} {ATTACKS[r['attack']].unit} | "
+                     + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -188,3 +188,19 @@ def test_eval_attacks_measures_the_photo_at_the_size_it_was_sent(model, cover, t
                                 visqol=False, progress=False)
     assert [r["recovered"] for r in rows] == [1, 1]
     assert all(r["image/ssim"] > 0.5 for r in rows)  # against the photo at the sent size (squashed into a crop: 0.36)
+
+
+def test_eval_attacks_on_whole_songs_reports_each_source_of_music(tmp_path, capsys):
+    images, audio = tmp_path / "images", tmp_path / "audio"
+    images.mkdir()
+    Image.fromarray(photo("coffee")).save(images / "coffee.png")
+    for source, seed in (("band-a", 21), ("band-b", 22)):
+        (audio / source).mkdir(parents=True)
+        sf.write(audio / source / "song.wav", music(40.0, RATE, seed=seed, channels=2), RATE, subtype="PCM_16")
+    assert main(["eval", "--attacks", "none:0,speed:1", "--models", "pixinwav-robust-v2", "--whole-songs", "--seconds",
+                 "30", "--n", "2", "--images", str(images), "--audio", str(audio), "--no-visqol", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "2 whole songs of 30 s or more" in out
+    per_source = out.split("Per source of music")[1]
+    assert "| model | attack | band-a | band-b | all |" in per_source
+    assert "| pixinwav-robust-v2 | speed 1 % | 1/1 " in per_source and " 2/2 " in per_source
