@@ -75,6 +75,7 @@ class Reading:
     shift: float = 0.0  # samples (16 kHz) from the file's start to the first whole frame
     first_frame: int = 0  # the payload frame number of that frame
     failed_blocks: int = 0
+    header_read: bool = True  # False where a payload-like pattern held no readable header
 
 
 class RobustChannel(StegoScheme):
@@ -148,7 +149,8 @@ class RobustChannel(StegoScheme):
                     piecewise: bool = False) -> tuple["Location", np.ndarray | None]:
         """(where the grid is, log-likelihood ratios ``[frames, groups]`` of the frames from there on; None when no
         payload is found). For a stretched file the frames are the payload's, in its order, read piece by piece;
-        ``piecewise`` reads so without looking for one grid first (a receiver's second try)."""
+        ``piecewise`` reads so wherever the loudest blocks show a splice (a receiver's second try, where one grid
+        found in the loudest passages gave no header)."""
         if piecewise:
             share = tempo.share_in_pieces(wave, self.lattice(key), self.hop)
             where = Location(wave, 0.0, share, stretched=share >= tempo.MIN_PIECES)
@@ -257,9 +259,9 @@ class RobustStego(RobustChannel):
             return Reading(None, 0.0, f"the audio is too short to hold a payload ({len(wave) / self.cfg.sample_rate:.1f} s)")
         where, llr = self.soft_frames(wave, key)
         reading = self._decode(where, llr, key)
-        if reading.image is None and where.found and not where.stretched:  # the grid of the loudest passages does not
-            stretched, pieces = self.soft_frames(wave, key, piecewise=True)  # hold over the file: a changed tempo?
-            if pieces is not None:
+        if not reading.header_read and not where.stretched:
+            stretched, pieces = self.soft_frames(wave, key, piecewise=True)  # no header under one grid: a changed
+            if pieces is not None:                                            # tempo after all?
                 again = self._decode(stretched, pieces, key)
                 reading = again if again.image is not None else reading
         return reading
@@ -277,7 +279,7 @@ class RobustStego(RobustChannel):
         header = payload.Header.from_bits((header_llr < 0).astype(np.uint8))
         if header is None:
             return Reading(None, agreement, f"no hidden image found: a payload-like pattern (score {agreement:.3f}) "
-                                            "but no readable header", shift, first)
+                                            "but no readable header", shift, first, header_read=False)
         k, data_groups = self.copy_frames(header.blocks), self.data_groups
         slot_llr = np.zeros((k, len(data_groups)))
         np.add.at(slot_llr, index % k, llr[:, data_groups])

@@ -401,19 +401,19 @@ class RobustSongStego(RobustChannel):
             return None, [], f"no hidden image found: the audio is too short ({len(wave) / self.cfg.sample_rate:.1f} s)"
         where, llr = self.soft_frames(wave, key)
         read = self._read(where, llr, key)
-        if not where.stretched and read[3] < 0.5:  # a grid found in the loudest passages does not hold over the song:
-            stretched, pieces = self.soft_frames(wave, key, piecewise=True)  # a changed tempo, read piece by piece
+        if read[0] is None and where.found and not where.stretched:  # a grid of the loudest passages that numbers no
+            stretched, pieces = self.soft_frames(wave, key, piecewise=True)  # layout: a changed tempo after all?
             if pieces is not None:
                 again = self._read(stretched, pieces, key)
-                read = again if len(again[1]) > len(read[1]) else read
-        return read[:3]
+                read = again if again[0] is not None else read
+        return read
 
-    def _read(self, where: Location, llr: np.ndarray | None, key: str | None) -> tuple[Layout | None, list, str, float]:
-        """:meth:`packets` from the frames' log-likelihood ratios, and the share of distinct packets that decoded."""
+    def _read(self, where: Location, llr: np.ndarray | None, key: str | None) -> tuple[Layout | None, list, str]:
+        """:meth:`packets` from the frames' log-likelihood ratios."""
         seg, agreement = self.cfg.segment_frames, where.agreement
         if llr is None:
             return None, [], (f"no hidden image found (alignment score {agreement:.3f}; a payload scores {MIN_AGREEMENT} "
-                              "or more): plain audio, another --key, or a change too strong"), 0.0
+                              "or more): plain audio, another --key, or a change too strong")
         first = alignment.frame_number(llr[:, self.numbering_group], key)
         numbers = first + np.arange(len(llr))
         summed = np.zeros(LAYOUT_BITS)
@@ -421,7 +421,7 @@ class RobustSongStego(RobustChannel):
         layout = Layout.from_bits((summed < 0).astype(np.uint8))
         if layout is None:
             return None, [], (f"no hidden image found: a payload-like pattern (alignment score {agreement:.3f}) but no "
-                              "readable layout header"), 0.0
+                              "readable layout header")
         order = self._interleave(key)
         data = llr[:, self.data_groups]
         copies: dict[tuple[int, int], list] = {}
@@ -444,4 +444,4 @@ class RobustSongStego(RobustChannel):
                 found.append(parsed)
         segments = sum(entry[0] for entry in copies.values())
         return layout, found, (f"{len(found)} of {len(copies)} packets decoded from {segments} segments (alignment "
-                               f"score {agreement:.3f}){where.note}"), len(found) / max(len(copies), 1)
+                               f"score {agreement:.3f}){where.note}")

@@ -15,14 +15,14 @@ code and the repeated copies fill them in).
 """
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import scipy.fft
 
 from . import alignment, mdct, speed
-from .alignment import fractional_shift, loudest_segments
+from .alignment import loudest_segments
 from .stdm import Lattice
 
 # 64 ms: pieces last 0.1-1 s at +-1-2 % tempo (chunks of 4 frames decoded fewer packets in 4 of 8 stretched
@@ -39,6 +39,7 @@ TEST_BLOCKS = 3
 STRADDLE_REACH = 3  # chunks: a left-out chunk is read at the offsets of pieces this near
 MIN_SINGLE = 0.6  # a left-out chunk this sure of its own offset is also read there (a piece of one chunk)
 MIN_FRAME = 0.5  # a left-out frame is kept where all its groups agree this well (chance: about 0 +- 0.1)
+BATCH = 256  # chunks read at once
 TEMPO_LIMIT = 0.04  # the delay trend's slope is searched over +-4 % of tempo
 CLEAR_WIN = 0.3  # of the piece's total evidence: the margin a piece's numbering needs over the next best to count
 
@@ -56,7 +57,7 @@ def piecewise(wave: np.ndarray, lattice: Lattice, hop: int, numbering_group: int
     chunks = np.flatnonzero(kept)
     trend = delay_trend(chunks, offsets[chunks], values[chunks], hop)
     numbers = _numbers(chunks, offsets[chunks], trend, hop)
-    read = [_projections(wave, lattice, hop, chunk, offsets[chunk]) for chunk in chunks]
+    read = list(zip(*_projections(wave, lattice, hop, chunks, offsets[chunks])))
     pieces = np.cumsum(np.r_[True, (np.abs(_wrapped(np.diff(offsets[chunks]), hop)) > SAME_PIECE)
                              | (np.diff(chunks) > 1)]) - 1
     numbers = numbers + _corrections(numbers, pieces, [r[0][:, numbering_group] for r in read],
@@ -81,24 +82,27 @@ def _straddling(wave: np.ndarray, lattice: Lattice, hop: int, offsets: np.ndarra
     read at the offset of the piece before, the piece after and the chunk's own best, and kept at the one where
     all its groups agree best, if they agree clearly. Returns (payload rows, projections, usable, kept) per reading
     that keeps a frame."""
-    found = []
+    requests = []  # (chunk, offset, payload number of the chunk's first frame)
     for chunk in np.setdiff1d(np.arange(len(offsets)), chunks):
         i = int(np.searchsorted(chunks, chunk))
-        candidates = []  # (offset, payload number of the chunk's first frame)
         for j in (i - 1, i):
             if 0 <= j < len(chunks) and abs(chunks[j] - chunk) <= STRADDLE_REACH:
-                candidates.append((offsets[chunks[j]], numbers[j] + (chunk - chunks[j]) * CHUNK_FRAMES))
-        if not candidates:
-            continue
-        if values[chunk] >= MIN_SINGLE:  # a piece of one chunk
-            candidates.append((offsets[chunk], int(_numbers(np.array([chunk]), offsets[[chunk]], trend, hop)[0])))
-        reads = [_projections(wave, lattice, hop, chunk, offset) for offset, _ in candidates]
-        closeness = np.array([(np.cos(4 * np.pi * p) * u).sum(1) / np.maximum(u.sum(1), 1) for p, u in reads])
-        best = closeness.argmax(0)
-        for k, (_, number) in enumerate(candidates):
+                requests.append((chunk, offsets[chunks[j]], numbers[j] + (chunk - chunks[j]) * CHUNK_FRAMES))
+        if values[chunk] >= MIN_SINGLE and requests and requests[-1][0] == chunk:  # a piece of one chunk
+            requests.append((chunk, offsets[chunk], int(_numbers(np.array([chunk]), offsets[[chunk]], trend, hop)[0])))
+    if not requests:
+        return []
+    asked = np.array([r[0] for r in requests])
+    phase, usable = _projections(wave, lattice, hop, asked, np.array([r[1] for r in requests]))
+    closeness = (np.cos(4 * np.pi * phase) * usable).sum(-1) / np.maximum(usable.sum(-1), 1)  # [request, frame]
+    found = []
+    for chunk in np.unique(asked):
+        mine = np.flatnonzero(asked == chunk)
+        best = mine[closeness[mine].argmax(0)]  # per frame, the reading where all groups agree best
+        for k in mine:
             take = (best == k) & (closeness[k] >= MIN_FRAME)
             if take.any():
-                found.append((number + np.arange(CHUNK_FRAMES), reads[k][0], reads[k][1], take))
+                found.append((requests[k][2] + np.arange(CHUNK_FRAMES), phase[k], usable[k], take))
     return found
 
 
@@ -215,14 +219,28 @@ def _numbers(chunks: np.ndarray, offsets: np.ndarray, trend: tuple[float, float]
     return chunks * CHUNK_FRAMES + np.round((slope * at + intercept + offsets) / hop).astype(np.int64)
 
 
-def _projections(wave: np.ndarray, lattice: Lattice, hop: int, chunk: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
-    """(projections, usable) ``[CHUNK_FRAMES, groups]`` of the chunk's frames at ``offset``, with a frame either
-    side for the masking scale's neighbourhood."""
-    first = chunk * CHUNK_FRAMES  # received frame index of the chunk's first frame
-    start = (first - 1) * hop + int(math.floor(offset))
-    pad = max(0, -start)
-    piece = np.pad(wave[max(start, 0):start + (CHUNK_FRAMES + 3) * hop], (pad, 0))
-    piece = np.pad(piece, (0, max(0, (CHUNK_FRAMES + 3) * hop - len(piece))))
-    coefs = mdct.analyse(fractional_shift(piece, offset)[:(CHUNK_FRAMES + 3) * hop], hop, CHUNK_FRAMES + 2)
-    scale = lattice.scale(coefs)
-    return lattice.project(coefs, scale)[1:-1], lattice.usable(scale)[1:-1]
+def _projections(wave: np.ndarray, lattice: Lattice, hop: int, chunks: np.ndarray,
+                 offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(projections, usable) ``[len(chunks), CHUNK_FRAMES, groups]`` of each chunk's frames at its offset (with a
+    frame either side for the masking scale's neighbourhood), in batches (one chunk at a time took 1-10 ms, mostly
+    overhead)."""
+    length = (CHUNK_FRAMES + 3) * hop
+    padded = np.pad(wave, (length, length))
+    size = scipy.fft.next_fast_len(length + 64, real=True)
+    ramp = 2j * np.pi * scipy.fft.rfftfreq(size)
+    frames = np.arange(CHUNK_FRAMES + 2)[:, None] * hop + np.arange(2 * hop)[None]
+    phases, usables = [], []
+    for part in range(0, len(chunks), BATCH):
+        chunk, offset = np.asarray(chunks[part:part + BATCH]), np.asarray(offsets[part:part + BATCH], float)
+        start = (chunk * CHUNK_FRAMES - 1) * hop + np.floor(offset).astype(np.int64) + length
+        pieces = padded[start[:, None] + np.arange(length)[None]]
+        # each piece advanced by its offset's fraction of a sample (as ``alignment.fractional_shift``)
+        shifted = scipy.fft.irfft(scipy.fft.rfft(pieces, size, axis=1) * np.exp(ramp[None] * (offset % 1)[:, None]),
+                                  size, axis=1)[:, :length]
+        coefs = shifted[:, frames] @ mdct.basis(hop)  # [chunks, frames, bins]
+        scale = lattice.scale(coefs)
+        phases.append(lattice.project(coefs, scale)[:, 1:-1])
+        usables.append(lattice.usable(scale.reshape(-1, hop)).reshape(len(chunk), CHUNK_FRAMES + 2, -1)[:, 1:-1])
+    if not phases:
+        return np.zeros((0, CHUNK_FRAMES, lattice.groups)), np.zeros((0, CHUNK_FRAMES, lattice.groups), bool)
+    return np.concatenate(phases), np.concatenate(usables)
