@@ -62,8 +62,8 @@ def piecewise(wave: np.ndarray, lattice: Lattice, hop: int, numbering_group: int
                              | (np.diff(chunks) > 1)]) - 1
     numbers = numbers + _corrections(numbers, pieces, [r[0][:, numbering_group] for r in read],
                                      [r[1][:, numbering_group] for r in read], key)
-    every = CHUNK_FRAMES * [True]
-    frames = [(number + np.arange(CHUNK_FRAMES), p, u, np.array(every)) for number, (p, u) in zip(numbers, read)]
+    every = np.ones(CHUNK_FRAMES, bool)
+    frames = [(number + np.arange(CHUNK_FRAMES), p, u, every) for number, (p, u) in zip(numbers, read)]
     frames += _straddling(wave, lattice, hop, offsets, values, chunks, numbers, trend)  # after the pieces: surer
     start = min(rows.min() for rows, *_ in frames)
     total = max(rows.max() for rows, *_ in frames) - start + 1
