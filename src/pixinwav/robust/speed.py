@@ -98,6 +98,22 @@ def drift_search(agreement: np.ndarray, hop: int, drifts: np.ndarray) -> tuple[n
     return scores, offsets
 
 
+def parabolic_peak(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position, value) of the maximum of each column of ``curves [offsets, ...]``, circular in the offset, to a
+    fraction of an offset by the parabola through the peak and its neighbours (within half an offset of it)."""
+    best = curves.argmax(0)
+    peak = np.take_along_axis(curves, best[None], 0)[0]
+    left = np.take_along_axis(curves, (best - 1)[None] % len(curves), 0)[0]
+    right = np.take_along_axis(curves, (best + 1)[None] % len(curves), 0)[0]
+    bend = left - 2 * peak + right
+    return best + np.where(bend < 0, 0.5 * (left - right) / np.where(bend < 0, bend, -1.0), 0.0), peak
+
+
+def wrapped(difference: np.ndarray, hop: int) -> np.ndarray:
+    """``difference`` in samples, modulo the hop, in ``[-hop / 2, hop / 2)``."""
+    return (difference + hop / 2) % hop - hop / 2
+
+
 def _best(wave: np.ndarray, start: int, factor: float, low: Lattice, hop: int, frames: int,
           tolerance: float) -> tuple[float, float]:
     """(score, speed) of the segment at ``start``, resampled by ``factor``, over residual drifts within
@@ -143,21 +159,16 @@ def refine(wave: np.ndarray, low: Lattice, hop: int, factor: float) -> float:
     where, offsets, weights = [], [], []
     for k in range(SONG_SEGMENTS):
         start = k * part + loudest_segments(x[k * part:(k + 1) * part], span, 1)[0]
-        folded = agreement_map(x[start:start + span], low, hop, SONG_FRAMES).mean(1)
-        peak = int(np.argmax(folded))
-        if folded[peak] < MIN_SEGMENT_SCORE:
+        position, value = parabolic_peak(agreement_map(x[start:start + span], low, hop, SONG_FRAMES).mean(1))
+        if value < MIN_SEGMENT_SCORE:
             continue
-        left, right = folded[peak - 1], folded[(peak + 1) % hop]  # a parabola through the peak: sub-sample
-        bend = left - 2 * folded[peak] + right
-        fraction = float(0.5 * (left - right) / bend) if bend < 0 else 0.0  # (a float32 here made the sum below
-        # float32: a quarter of a sample at a position of 3 million)
         where.append(start)
-        offsets.append((start + peak + fraction) % hop)
-        weights.append(folded[peak])
+        offsets.append((start + position) % hop)
+        weights.append(value)
     if len(where) < 3:
         return factor
     where, offsets, weights = np.array(where, float), np.array(offsets), np.array(weights)
-    offsets = (offsets - offsets[np.argmax(weights)] + hop / 2) % hop - hop / 2  # unwrapped: drifts are tiny
+    offsets = wrapped(offsets - offsets[np.argmax(weights)], hop)  # unwrapped: drifts are tiny
     keep = np.ones(len(where), bool)
     for _ in range(2):  # a line, then again without the segments far from it
         slope, intercept = np.polyfit(where[keep], offsets[keep], 1, w=weights[keep])

@@ -88,9 +88,9 @@ class Lattice:
         return masking_scale(coefs, TIME_RADIUS, FREQ_RADIUS, self.floor)
 
     def usable(self, scale: np.ndarray) -> np.ndarray:
-        """``[frames, bins]`` masking scale -> ``[frames, groups]``: where a group is not in near-silence (most of its
-        bins over twice the floor); elsewhere it carries nothing readable."""
-        band = scale[:, self.low:self.high].reshape(len(scale), self.groups, self.spread)
+        """``[..., frames, bins]`` masking scale -> ``[..., frames, groups]``: where a group is not in near-silence
+        (most of its bins over twice the floor); elsewhere it carries nothing readable."""
+        band = scale[..., self.low:self.high].reshape(*scale.shape[:-1], self.groups, self.spread)
         return (band > 2 * self.floor).mean(-1) > 0.5
 
     def embed(self, coefs: np.ndarray, bits: np.ndarray) -> np.ndarray:
@@ -126,7 +126,13 @@ class Lattice:
             uniform_filter(usable.astype(np.float64), size=size, mode="nearest"), 1e-3)
         # wrapped-Gaussian noise of deviation sigma (in steps) gives E cos(4 pi e) = exp(-8 pi^2 sigma^2)
         sigma = np.sqrt(-np.log(np.clip(local, 1e-3, 0.999)) / (8 * np.pi**2))
+        llr = self.evidence(phase) / (2 * sigma**2) * usable
+        return np.clip(llr, -30, 30), agreement, usable
+
+    @staticmethod
+    def evidence(phase: np.ndarray) -> np.ndarray:
+        """Squared distance to bit 1's lattice minus bit 0's (positive for bit 0): a log-likelihood ratio before
+        the noise's scale."""
         d0 = np.minimum(phase, 1 - phase)
         d1 = np.abs(phase - 0.5)
-        llr = (d1**2 - d0**2) / (2 * sigma**2) * usable
-        return np.clip(llr, -30, 30), agreement, usable
+        return d1**2 - d0**2

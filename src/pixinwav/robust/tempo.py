@@ -58,7 +58,7 @@ def piecewise(wave: np.ndarray, lattice: Lattice, hop: int, numbering_group: int
     trend = delay_trend(chunks, offsets[chunks], values[chunks], hop)
     numbers = _numbers(chunks, offsets[chunks], trend, hop)
     read = list(zip(*_projections(wave, lattice, hop, chunks, offsets[chunks])))
-    pieces = np.cumsum(np.r_[True, (np.abs(_wrapped(np.diff(offsets[chunks]), hop)) > SAME_PIECE)
+    pieces = np.cumsum(np.r_[True, (np.abs(speed.wrapped(np.diff(offsets[chunks]), hop)) > SAME_PIECE)
                              | (np.diff(chunks) > 1)]) - 1
     numbers = numbers + _corrections(numbers, pieces, [r[0][:, numbering_group] for r in read],
                                      [r[1][:, numbering_group] for r in read], key)
@@ -110,7 +110,7 @@ def _corrections(numbers: np.ndarray, pieces: np.ndarray, phases: list, usables:
     """Frames to add to each chunk's number so the frame-numbering sequence agrees, piece by piece: where a piece's
     delay strays more than half a hop from the trend, its number is one off. Each piece's numbering bits are
     compared with the keyed sequence at its number and one frame either side; a clear winner moves it."""
-    evidence = [(np.abs(p - 0.5) ** 2 - np.minimum(p, 1 - p) ** 2) * u for p, u in zip(phases, usables)]  # > 0: bit 0
+    evidence = [Lattice.evidence(p) * u for p, u in zip(phases, usables)]  # > 0: bit 0
     start = numbers.min()
     row_evidence = np.zeros(int(numbers.max() - start) + CHUNK_FRAMES)
     for number, value in zip(numbers, evidence):
@@ -139,9 +139,9 @@ def share_in_pieces(wave: np.ndarray, lattice: Lattice, hop: int, grid: float | 
         offsets, values = chunk_offsets(wave[start:start + span], lattice, hop)
         kept = _in_pieces(offsets, values, hop)
         shares.append(kept.mean())
-        splices += int((np.abs(_wrapped(np.diff(offsets[kept]), hop)) > SAME_PIECE).sum())
+        splices += int((np.abs(speed.wrapped(np.diff(offsets[kept]), hop)) > SAME_PIECE).sum())
         if grid is not None:
-            off_grid += int((np.abs(_wrapped(offsets[kept] - grid, hop)) > SAME_PIECE).sum())
+            off_grid += int((np.abs(speed.wrapped(offsets[kept] - grid, hop)) > SAME_PIECE).sum())
             kept_count += int(kept.sum())
     if not splices or (grid is not None and off_grid <= kept_count / 2):
         return 0.0
@@ -150,7 +150,7 @@ def share_in_pieces(wave: np.ndarray, lattice: Lattice, hop: int, grid: float | 
 
 def _in_pieces(offsets: np.ndarray, values: np.ndarray, hop: int) -> np.ndarray:
     """``[chunks]`` bool: chunks that agree well enough and sit at their neighbour's offset."""
-    near = np.abs(_wrapped(np.diff(offsets), hop)) <= SAME_PIECE
+    near = np.abs(speed.wrapped(np.diff(offsets), hop)) <= SAME_PIECE
     in_piece = np.zeros(len(offsets), bool)
     in_piece[1:] |= near
     in_piece[:-1] |= near
@@ -168,24 +168,13 @@ def chunk_offsets(wave: np.ndarray, lattice: Lattice, hop: int) -> tuple[np.ndar
         start = first * CHUNK_FRAMES * hop
         frames = count * CHUNK_FRAMES
         agreement = speed.agreement_map(wave[start:start + (frames + 3) * hop], low, hop, frames, workers=1)
-        per_chunk = agreement.reshape(hop, count, CHUNK_FRAMES).mean(-1)  # [offset, chunk]
-        best = per_chunk.argmax(0)
-        columns = np.arange(count)
-        peak = per_chunk[best, columns]
-        left, right = per_chunk[best - 1, columns], per_chunk[(best + 1) % hop, columns]
-        bend = left - 2 * peak + right  # a parabola through the peak: the offset to a fraction of a sample
-        fraction = np.where(bend < 0, 0.5 * (left - right) / np.where(bend < 0, bend, -1.0), 0.0)
-        return best + np.clip(fraction, -0.5, 0.5), peak
+        return speed.parabolic_peak(agreement.reshape(hop, count, CHUNK_FRAMES).mean(-1))  # [offset, chunk]
 
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # (NumPy and SciPy's FFT let go of the GIL)
         measured = list(pool.map(block, range(0, chunks, per_block)))
     if not measured:
         return np.zeros(0), np.zeros(0)
     return np.concatenate([m[0] for m in measured]), np.concatenate([m[1] for m in measured])
-
-
-def _wrapped(difference: np.ndarray, hop: int) -> np.ndarray:
-    return (difference + hop / 2) % hop - hop / 2
 
 
 def delay_trend(chunks: np.ndarray, offsets: np.ndarray, weights: np.ndarray, hop: int) -> tuple[float, float]:
@@ -240,7 +229,7 @@ def _projections(wave: np.ndarray, lattice: Lattice, hop: int, chunks: np.ndarra
         coefs = shifted[:, frames] @ mdct.basis(hop)  # [chunks, frames, bins]
         scale = lattice.scale(coefs)
         phases.append(lattice.project(coefs, scale)[:, 1:-1])
-        usables.append(lattice.usable(scale.reshape(-1, hop)).reshape(len(chunk), CHUNK_FRAMES + 2, -1)[:, 1:-1])
+        usables.append(lattice.usable(scale)[:, 1:-1])
     if not phases:
         return np.zeros((0, CHUNK_FRAMES, lattice.groups)), np.zeros((0, CHUNK_FRAMES, lattice.groups), bool)
     return np.concatenate(phases), np.concatenate(usables)
