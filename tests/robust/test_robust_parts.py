@@ -62,6 +62,31 @@ def test_stdm_bits_come_back_and_the_change_follows_the_cover():
     assert 20 * np.log10(ratio) == pytest.approx(-12, abs=1.5)
 
 
+def test_hiss_that_drowns_quiet_frames_makes_their_bits_unsure_not_confidently_wrong():
+    # loud and quiet passages 30 dB apart, 0.3 s each; white noise drowns the quiet ones' change and spares the loud
+    rng = np.random.default_rng(5)
+    level = np.tile(np.repeat([1.0, 0.03], 10), 20)[:, None]
+    cover = level * rng.normal(size=(400, 256))
+    lattice = Lattice.make("k", 16, 240, 16, -12.0, 1e-9)
+    bits = rng.integers(0, 2, (400, lattice.groups)).astype(np.uint8)
+    received = lattice.embed(cover, bits) + 0.03 * rng.normal(size=cover.shape)
+    llr, _, usable = lattice.soft(received)
+    wrong = (llr < 0) != bits.astype(bool)
+    quiet = np.broadcast_to(level < 0.5, llr.shape)
+    assert wrong[~quiet].mean() < 0.01 and wrong[quiet].mean() > 0.1  # the loud frames read, the quiet ones barely
+    assert wrong[np.abs(llr) > 2].mean() < 0.02  # what the ratios call sure is right
+
+    def information(ratios):  # bits per bit the ratios carry about the truth (1: all sure and right; < 0: misleading)
+        return 1 - np.mean(np.log2(1 + np.exp(-np.where(bits == 0, 1, -1) * ratios)))
+
+    # the noise measured only around each bit (no gain: all of it taken as relative to the music) mixes loud and
+    # quiet frames and calls many wrong bits sure
+    scale = lattice.scale(received)
+    relative_only, _, _ = lattice.soft_phases(lattice.project(received, scale), lattice.usable(scale))
+    assert wrong[np.abs(relative_only) > 2].mean() > 0.05
+    assert information(llr) > 0.6 and information(relative_only) < 0.4
+
+
 def test_header_round_trip_and_crc():
     header = payload.Header("AVIF", 256, 256, 8, 1000)
     bits = header.to_bits()

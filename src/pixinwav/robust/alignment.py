@@ -49,7 +49,7 @@ def align(wave: np.ndarray, lattice: Lattice, hop: int) -> tuple[float, float]:
         total = (coarse + delta) % hop  # the frame grid repeats every hop
         piece = fractional_shift(segment, total)
         coefs = mdct.analyse(piece[int(math.floor(total)):], hop, SYNC_FRAMES)
-        _, agreement, usable = lattice.soft(coefs)
+        agreement, usable = lattice.agreement(coefs)
         value = float(np.average(agreement, weights=usable.sum(0) + 1e-9))
         if value > best[0]:
             best = (value, total)
