@@ -28,15 +28,17 @@ import soundfile as sf
 
 from pixinwav import metrics
 from pixinwav.api import load_model
-from pixinwav.attacks import ATTACKS, apply
+from pixinwav.attacks import apply, describe
 from pixinwav.errors import PixinwavError
 from pixinwav.evaluate import through_file
+from pixinwav.evaluate_attacks import parse_attacks
 from pixinwav.tiles import scaled
 
 ATTACK_LIST = [("none", 0), ("mp3", 128), ("aac", 128), ("vorbis", 128), ("opus", 64), ("resample", 22050),
                ("white_noise", 30), ("trim_start", 1.0), ("excerpt", 30), ("aac", 64), ("mp3", 64), ("opus", 32),
                ("speed", 1.0), ("speed", -1.0), ("speed", 2.0), ("speed", -2.0), ("tempo", 1.0), ("tempo", -1.0),
-               ("tempo", 2.0), ("tempo", -2.0), ("over_the_air", 30)]
+               ("tempo", 2.0), ("tempo", -2.0), ("over_the_air", 30),
+               ("speed:1+mp3:128", 0), ("tempo:-1+aac:128", 0)]  # a sped-up or stretched upload, re-encoded
 MIN_SONG, MAX_SONG = 120.0, 240.0  # whole songs of 2-4 minutes (a longer one is cut at 4 minutes)
 
 
@@ -57,7 +59,8 @@ def main() -> None:
     p.add_argument("--split", default="val", choices=["train", "val"])
     p.add_argument("--per-source", type=int, default=3)
     p.add_argument("--sources", default=None, help="comma-separated source folders (default: all of the split)")
-    p.add_argument("--attacks", default=None, help="NAME:STRENGTH,... (default: the list in this file)")
+    p.add_argument("--attacks", default=None, help="NAME:STRENGTH,... (default: the list in this file); a chain "
+                   "NAME:STRENGTH+NAME:STRENGTH runs its steps in turn (speed:1+mp3:128)")
     p.add_argument("--seconds", type=float, default=None, help="hide --seconds: music per copy (default: the model's)")
     p.add_argument("--visqol", action="store_true", help="ViSQOL on the first 20 s of each stego (slow)")
     p.add_argument("--out", default=None)
@@ -88,8 +91,7 @@ def main() -> None:
     root = Path(args.data) / f"{args.split}_audio"
     everything = sorted(d.name for d in root.iterdir() if d.is_dir())
     sources = args.sources.split(",") if args.sources else everything
-    attacks = ATTACK_LIST if not args.attacks else [
-        (a.split(":")[0], float(a.split(":")[1])) for a in args.attacks.split(",")]
+    attacks = ATTACK_LIST if not args.attacks else parse_attacks(args.attacks)
     photos = sorted((Path(args.data) / "val_images").rglob("*.*"))
     out = Path(args.out or Path(__file__).parent / "results" / f"{args.model}_{args.split}")
     rows, audio_rows = [], []
@@ -164,7 +166,7 @@ def summary(rows: list[dict], audio_rows: list[dict], sources: list[str], attack
             sharp = sum(r["came_back"] == "sharp" for r in group)
             some = sum(r["came_back"] != "none" for r in group)
             cells.append(f"{sharp}/{some}/{len(group)} {np.median([r['ssim'] for r in group]):.2f}")
-        lines.append(f"| {attack} {strength:g} {ATTACKS[attack].unit} | " + " | ".join(cells) + " |")
+        lines.append(f"| {describe(attack, strength)} | " + " | ".join(cells) + " |")
     lines += ["", "| source | songs | sent (median) | sharp bytes (median) | audio SNR dB | cells louder than cover | "
               "MP3 128's own | ViSQOL | hide s | reveal s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for source in [*sources, None]:

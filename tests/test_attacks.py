@@ -4,7 +4,8 @@ import pytest
 
 from helpers import music
 from pixinwav import metrics
-from pixinwav.attacks import ATTACKS, apply
+from pixinwav.attacks import ATTACKS, apply, describe
+from pixinwav.evaluate_attacks import parse_attacks
 from pixinwav.errors import PixinwavError
 
 RATE = 44100
@@ -55,3 +56,16 @@ def test_trim_speed_and_shape_changes(stereo):
 def test_unknown_attack_is_one_line():
     with pytest.raises(PixinwavError, match="unknown attack"):
         apply("vinyl", np.zeros((10, 1), np.float32), RATE, 1.0)
+
+
+def test_a_chain_runs_its_steps_in_turn(stereo):
+    chained, rate = apply("speed:2+gain:-6", stereo, RATE, 0.0, seed=0)
+    fast, fast_rate = apply("speed", stereo, RATE, 2.0, seed=0)
+    quieter, _ = apply("gain", fast, fast_rate, -6.0, seed=0)
+    assert rate == fast_rate and np.array_equal(chained, quieter)
+    assert len(chained) < len(stereo) * 0.99  # sped up: shorter
+    assert describe("speed:2+gain:-6", 0.0) == "speed 2 % + gain -6 dB"
+    assert parse_attacks("mp3:128,speed:1+mp3:128") == [("mp3", 128.0), ("speed:1+mp3:128", 0.0)]
+    for bad in ("speed:1+warp:2", "speed:1+mp3"):
+        with pytest.raises(PixinwavError, match="warp|NAME:STRENGTH"):
+            parse_attacks(bad)

@@ -229,10 +229,35 @@ ATTACKS: dict[str, AttackSpec] = {
 }
 
 
+CHAIN = "+"  # "speed:1+mp3:128": a sped-up upload, then re-encoded
+
+
+def steps(name: str, strength: float) -> list[tuple[str, float]]:
+    """The attacks ``name`` runs, in order: itself, or a chain ``NAME:STRENGTH+NAME:STRENGTH...`` (each step with its
+    own strength; ``strength`` is then unused). One-line error for an unknown name or a step without a strength."""
+    parts = [(name, strength)] if CHAIN not in name else []
+    for step in name.split(CHAIN) if CHAIN in name else ():
+        step_name, _, step_strength = step.strip().partition(":")
+        try:
+            parts.append((step_name, float(step_strength)))
+        except ValueError:
+            raise PixinwavError(f"attack chain {name!r}: each step needs NAME:STRENGTH, got {step!r}") from None
+    for step_name, _ in parts:
+        if step_name not in ATTACKS:
+            raise PixinwavError(f"unknown attack {step_name!r}; choose from {', '.join(ATTACKS)}")
+    return parts
+
+
+def describe(name: str, strength: float) -> str:
+    """``mp3 128 kbit/s``, or a chain's steps joined by `` + ``."""
+    return " + ".join(f"{n} {s:g} {ATTACKS[n].unit}" for n, s in steps(name, strength))
+
+
 def apply(name: str, audio: np.ndarray, rate: int, strength: float, seed: int = 0) -> tuple[np.ndarray, int]:
-    """Run attack ``name`` on ``[T]`` or ``[T, channels]`` audio; one-line error for an unknown name."""
-    if name not in ATTACKS:
-        raise PixinwavError(f"unknown attack {name!r}; choose from {', '.join(ATTACKS)}")
-    audio = np.asarray(audio, dtype=np.float32)
-    out, out_rate = ATTACKS[name].run(audio[:, None] if audio.ndim == 1 else audio, rate, strength, seed)
-    return np.ascontiguousarray(out, dtype=np.float32), out_rate
+    """Run attack ``name`` (or a chain, see :func:`steps`) on ``[T]`` or ``[T, channels]`` audio; one-line error for
+    an unknown name."""
+    out = np.asarray(audio, dtype=np.float32)
+    for step_name, step_strength in steps(name, strength):
+        out, rate = ATTACKS[step_name].run(out[:, None] if out.ndim == 1 else out, rate, step_strength, seed)
+        out = np.ascontiguousarray(out, dtype=np.float32)
+    return out, rate

@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from . import metrics
-from .attacks import ATTACKS, apply
+from .attacks import ATTACKS, CHAIN, apply, describe, steps
 from .data.audio import read_audio
 from .data.images import load_image
 from .errors import PixinwavError
@@ -36,9 +36,14 @@ def codec_louder_cells(covers: list[tuple[np.ndarray, int, str]], codec: str = "
 
 
 def parse_attacks(text: str) -> list[tuple[str, float]]:
-    """``all``, or ``NAME[:STRENGTH],...`` (a name without a strength runs all its strengths)."""
+    """``all``, or ``NAME[:STRENGTH],...`` (a name without a strength runs all its strengths; a chain
+    ``NAME:STRENGTH+NAME:STRENGTH`` runs its steps in turn)."""
     out = []
     for item in (ATTACKS if text == "all" else text.split(",")):
+        if CHAIN in item:
+            steps(item.strip(), 0.0)  # (checks every step)
+            out.append((item.strip(), 0.0))
+            continue
         name, _, strength = item.strip().partition(":")
         if name not in ATTACKS:
             raise PixinwavError(f"unknown attack {name!r}; choose from {', '.join(ATTACKS)} or 'all'")
@@ -135,8 +140,9 @@ def markdown(table: list[dict]) -> str:
              "| mean PSNR dB (recovered) | audio SNR dB | ViSQOL | cells louder than cover |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in table:
-        unit = ATTACKS[r["attack"]].unit
-        lines.append(f"| {r['model']} | {r['attack']} | {r['strength']:g} {unit} | {r['recovered'] * 100:.0f} % | "
+        name, strength = describe(r["attack"], r["strength"]).split(" ", 1) if CHAIN not in r["attack"] else \
+            (describe(r["attack"], 0.0), "")
+        lines.append(f"| {r['model']} | {name} | {strength} | {r['recovered'] * 100:.0f} % | "
                      f"{r['warned'] * 100:.0f} % | "
                      f"{r['ssim_median']:.3f} | {r['psnr_mean']:.1f} | {r['audio/snr']:.1f} | "
                      f"{r.get('audio/visqol', float('nan')):.2f} | {r['audio/louder_cells'] * 100:.1f} % |")
@@ -157,7 +163,7 @@ def by_source(rows: list[dict]) -> str:
                      and (source is None or x["source"] == source)]
             ssim = np.median([x["image/ssim"] if x["recovered"] else 0.0 for x in group])
             cells.append(f"{sum(x['recovered'] for x in group)}/{len(group)} {ssim:.2f}")
-        lines.append(f"| {r['model']} | {r['attack']} {r['strength']:g} {ATTACKS[r['attack']].unit} | "
+        lines.append(f"| {r['model']} | {describe(r['attack'], r['strength'])} | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines)
 
