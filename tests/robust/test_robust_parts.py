@@ -8,7 +8,7 @@ from helpers import photo
 from pixinwav.data.images import prepare_image
 from pixinwav.errors import PixinwavError
 from pixinwav.robust import accumulate_decode, code, levels, mdct, payload, tempo
-from pixinwav.robust.stdm import Lattice, keyed_permutation, keyed_uniform
+from pixinwav.robust.stdm import Lattice, additive_noise, keyed_permutation, keyed_uniform
 
 
 @pytest.mark.parametrize("hop", [64, 512])
@@ -85,6 +85,24 @@ def test_hiss_that_drowns_quiet_frames_makes_their_bits_unsure_not_confidently_w
     relative_only, _, _ = lattice.soft_phases(lattice.project(received, scale), lattice.usable(scale))
     assert wrong[np.abs(relative_only) > 2].mean() > 0.05
     assert information(llr) > 0.6 and information(relative_only) < 0.4
+
+
+def test_only_noise_at_a_fixed_level_is_fitted_as_such():
+    rng = np.random.default_rng(6)
+    level = np.tile(np.repeat([1.0, 0.03], 10), 20)[:, None]
+    cover = level * rng.normal(size=(400, 256))
+    lattice = Lattice.make("k", 16, 240, 16, -12.0, 1e-9)
+    stego = lattice.embed(cover, rng.integers(0, 2, (400, lattice.groups)).astype(np.uint8))
+
+    def fitted(received):
+        scale = lattice.scale(received)
+        usable = lattice.usable(scale)
+        closeness = np.cos(4 * np.pi * lattice.project(received, scale)) * usable
+        gain = (scale[:, 16:240].reshape(400, lattice.groups, 16) ** -2.0).mean(-1) / lattice.step**2
+        return additive_noise(closeness, usable, gain)
+
+    assert (fitted(stego + 0.03 * rng.normal(size=cover.shape)) > 0).mean() > 0.8  # hiss: found in most groups
+    assert (fitted(stego + 0.05 * level * rng.normal(size=cover.shape)) == 0).all()  # noise that follows the music
 
 
 def test_header_round_trip_and_crc():
