@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,9 @@ def main() -> None:
     p.add_argument("--attacks", default=None, help="NAME:STRENGTH,... (default: the list in this file); a chain "
                    "NAME:STRENGTH+NAME:STRENGTH runs its steps in turn (speed:1+mp3:128)")
     p.add_argument("--seconds", type=float, default=None, help="hide --seconds: music per copy (default: the model's)")
+    p.add_argument("--code-rate", type=float, default=None,
+                   help="design experiment: robust-v2 with this LDPC code rate (not a released model: its files need it)")
+    p.add_argument("--redundancy", type=float, default=None, help="design experiment: copies of each packet (with --code-rate)")
     p.add_argument("--visqol", action="store_true", help="ViSQOL on the first 20 s of each stego (slow)")
     p.add_argument("--out", default=None)
     p.add_argument("--clean", type=int, default=0, metavar="N",
@@ -88,6 +92,9 @@ def main() -> None:
         return
 
     model = load_model(args.model)
+    if args.code_rate or args.redundancy:  # the same channel, another split of its bits between code and copies
+        model.model.cfg = replace(model.model.cfg, **{k: v for k, v in (("code_rate", args.code_rate),
+                                                                        ("redundancy", args.redundancy)) if v})
     root = Path(args.data) / f"{args.split}_audio"
     everything = sorted(d.name for d in root.iterdir() if d.is_dir())
     sources = args.sources.split(",") if args.sources else everything
