@@ -43,6 +43,11 @@ ATTACK_LIST = [("none", 0), ("mp3", 128), ("aac", 128), ("vorbis", 128), ("opus"
 MIN_SONG, MAX_SONG = 120.0, 240.0  # whole songs of 2-4 minutes (a longer one is cut at 4 minutes)
 
 
+def with_ending(out: Path, ending: str) -> Path:
+    """``out`` plus ``.md`` / ``.json``: a name with dots in it (``--out /tmp/rate_0.225``) keeps them."""
+    return out.with_name(out.name + ending)
+
+
 def songs(folder: Path, count: int) -> list[Path]:
     """Up to ``count`` files of 2-4 minutes (else the longest, cut later), spread over the folder's sorted list."""
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".ogg", ".opus", ".flac", ".wav", ".mp3"))
@@ -86,9 +91,9 @@ def main() -> None:
         sources = list(dict.fromkeys(a["source"] for a in audio_rows))
         attacks = list(dict.fromkeys((r["attack"], r["strength"]) for r in rows))
         out = Path(args.out or Path(__file__).parent / "results" / f"{args.model}_{args.split}")
-        out.with_suffix(".json").write_text(json.dumps({"rows": rows, "audio": audio_rows}, indent=1))
-        out.with_suffix(".md").write_text(summary(rows, audio_rows, sources, attacks) + "\n")
-        print(out.with_suffix(".md").read_text())
+        with_ending(out, ".json").write_text(json.dumps({"rows": rows, "audio": audio_rows}, indent=1))
+        with_ending(out, ".md").write_text(summary(rows, audio_rows, sources, attacks) + "\n")
+        print(with_ending(out, ".md").read_text())
         return
 
     model = load_model(args.model)
@@ -152,8 +157,8 @@ def main() -> None:
                              "came_back": kind, "ssim": score, "reveal_s": time.perf_counter() - start})
                 print(f"   {attack} {strength:g}: {kind} SSIM {score:.3f}", flush=True)
     table = summary(rows, audio_rows, sources, attacks)
-    out.with_suffix(".json").write_text(json.dumps({"rows": rows, "audio": audio_rows}, indent=1))
-    out.with_suffix(".md").write_text(table + "\n")
+    with_ending(out, ".json").write_text(json.dumps({"rows": rows, "audio": audio_rows}, indent=1))
+    with_ending(out, ".md").write_text(table + "\n")
     print(table)
 
 
