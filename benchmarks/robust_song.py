@@ -70,7 +70,7 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=None, help="hide --seconds: music per copy (default: the model's)")
     p.add_argument("--code-rate", type=float, default=None,
                    help="design experiment: robust-v2 with this LDPC code rate (not a released model: its files need it)")
-    p.add_argument("--redundancy", type=float, default=None, help="design experiment: copies of each packet (with --code-rate)")
+    p.add_argument("--redundancy", type=float, default=None, help="design experiment: copies of each packet")
     p.add_argument("--visqol", action="store_true", help="ViSQOL on the first 20 s of each stego (slow)")
     p.add_argument("--out", default=None)
     p.add_argument("--clean", type=int, default=0, metavar="N",

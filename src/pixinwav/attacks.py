@@ -235,13 +235,16 @@ CHAIN = "+"  # "speed:1+mp3:128": a sped-up upload, then re-encoded
 def steps(name: str, strength: float) -> list[tuple[str, float]]:
     """The attacks ``name`` runs, in order: itself, or a chain ``NAME:STRENGTH+NAME:STRENGTH...`` (each step with its
     own strength; ``strength`` is then unused). One-line error for an unknown name or a step without a strength."""
-    parts = [(name, strength)] if CHAIN not in name else []
-    for step in name.split(CHAIN) if CHAIN in name else ():
-        step_name, _, step_strength = step.strip().partition(":")
-        try:
-            parts.append((step_name, float(step_strength)))
-        except ValueError:
-            raise PixinwavError(f"attack chain {name!r}: each step needs NAME:STRENGTH, got {step!r}") from None
+    if CHAIN not in name:
+        parts = [(name, strength)]
+    else:
+        parts = []
+        for step in name.split(CHAIN):
+            step_name, _, step_strength = step.strip().partition(":")
+            try:
+                parts.append((step_name, float(step_strength)))
+            except ValueError:
+                raise PixinwavError(f"attack chain {name!r}: each step needs NAME:STRENGTH, got {step!r}") from None
     for step_name, _ in parts:
         if step_name not in ATTACKS:
             raise PixinwavError(f"unknown attack {step_name!r}; choose from {', '.join(ATTACKS)}")

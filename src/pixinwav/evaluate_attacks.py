@@ -140,9 +140,9 @@ def markdown(table: list[dict]) -> str:
              "| mean PSNR dB (recovered) | audio SNR dB | ViSQOL | cells louder than cover |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in table:
-        name, strength = describe(r["attack"], r["strength"]).split(" ", 1) if CHAIN not in r["attack"] else \
-            (describe(r["attack"], 0.0), "")
-        lines.append(f"| {r['model']} | {name} | {strength} | {r['recovered'] * 100:.0f} % | "
+        attack, strength = (describe(r["attack"], 0.0), "") if CHAIN in r["attack"] else \
+            (r["attack"], f"{r['strength']:g} {ATTACKS[r['attack']].unit}")  # a chain's strengths are in its steps
+        lines.append(f"| {r['model']} | {attack} | {strength} | {r['recovered'] * 100:.0f} % | "
                      f"{r['warned'] * 100:.0f} % | "
                      f"{r['ssim_median']:.3f} | {r['psnr_mean']:.1f} | {r['audio/snr']:.1f} | "
                      f"{r.get('audio/visqol', float('nan')):.2f} | {r['audio/louder_cells'] * 100:.1f} % |")

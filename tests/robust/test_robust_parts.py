@@ -98,8 +98,7 @@ def test_only_noise_at_a_fixed_level_is_fitted_as_such():
         scale = lattice.scale(received)
         usable = lattice.usable(scale)
         closeness = np.cos(4 * np.pi * lattice.project(received, scale)) * usable
-        gain = (scale[:, 16:240].reshape(400, lattice.groups, 16) ** -2.0).mean(-1) / lattice.step**2
-        return additive_noise(closeness, usable, gain)
+        return additive_noise(closeness, usable, lattice.gain(scale))
 
     assert (fitted(stego + 0.03 * rng.normal(size=cover.shape)) > 0).mean() > 0.8  # hiss: found in most groups
     assert (fitted(stego + 0.05 * level * rng.normal(size=cover.shape)) == 0).all()  # noise that follows the music

@@ -124,9 +124,13 @@ class Lattice:
         """Received ``coefs [frames, bins]`` -> (LLR ``[frames, groups]``, positive for bit 0; agreement per group
         ``[groups]`` as :meth:`agreement`; usable ``[frames, groups]``)."""
         scale = self.scale(coefs)
+        return self.soft_phases(self.project(coefs, scale), self.usable(scale), self.gain(scale))
+
+    def gain(self, scale: np.ndarray) -> np.ndarray:
+        """``[..., frames, bins]`` masking scale -> ``[..., frames, groups]``: the variance (steps^2) a unit of noise
+        power per coefficient adds to each group's projection."""
         band = scale[..., self.low:self.high].reshape(*scale.shape[:-1], self.groups, self.spread)
-        gain = np.mean(band**-2.0, axis=-1) / self.step**2  # a unit of noise power per coefficient, in steps^2
-        return self.soft_phases(self.project(coefs, scale), self.usable(scale), gain)
+        return np.mean(band**-2.0, axis=-1) / self.step**2
 
     def soft_phases(self, phase: np.ndarray, usable: np.ndarray,
                     gain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -175,12 +179,12 @@ def additive_noise(closeness: np.ndarray, usable: np.ndarray, gain: np.ndarray, 
         mine = usable[:, g]
         if mine.sum() < 10 * bins:
             continue
-        order = np.argsort(gain[mine, g])
-        parts = np.array_split(order, bins)
-        level = np.array([gain[mine, g][p].mean() for p in parts])
-        mean = np.array([closeness[mine, g][p].mean() for p in parts])
+        own_gain, own_closeness = gain[mine, g], closeness[mine, g]
+        parts = np.array_split(np.argsort(own_gain), bins)
+        level = np.array([own_gain[p].mean() for p in parts])
+        mean = np.array([own_closeness[p].mean() for p in parts])
         weight = np.array([len(p) for p in parts])
-        power = powers / np.median(gain[mine, g])
+        power = powers / np.median(own_gain)
         model = np.exp(-_WRAP * (relatives[:, None, None] + power[None, :, None] * level))
         misfit = (weight * (mean - model) ** 2).sum(-1)
         found[g] = power[np.unravel_index(np.argmin(misfit), misfit.shape)[1]]
