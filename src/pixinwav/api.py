@@ -12,6 +12,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -44,6 +45,15 @@ MAX_RATE = 1_000_000  # Hz: more is not an audio sample rate (768 kHz is the hig
 # music, so they pass; they warn when a quiet cover carries the image poorly.)
 MIN_SNR_DB = 0.0
 AUDIBLE_SNR_DB = 25.0  # below this, hide warns (white noise at 30 dB SNR already scores ViSQOL 3.6 on music)
+
+
+class Added(NamedTuple):
+    """What :meth:`Stego._add` returns."""
+
+    stego: np.ndarray  # [T, channels] float32
+    clipped: int  # samples the change took beyond 16-bit full scale (clipped)
+    snr: float  # dB, stego against the cover, over the whole file
+    cover_power: float  # the cover's mean square
 
 
 @dataclass
@@ -294,14 +304,17 @@ class Stego:
     @torch.no_grad()
     def hide(self, image, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0,
              key: str | None = None, seconds: float | None = None, quality: int | None = None,
-             max_side: int | None = None) -> tuple[np.ndarray, HideReport]:
+             max_side: int | None = None, in_place: bool = False) -> tuple[np.ndarray, HideReport]:
         """Hide ``image`` in ``audio`` at ``offset`` seconds ("auto": the loudest window on the 0.5 s grid);
         with ``key``, only a receiver with the same key can reveal it, or tell it is there. Whole-file models
         (``pixinwav-robust-v1``) take no offset: they fill the song, one copy of the payload per ``seconds`` of
         music, the image compressed at the best quality that fits (or at ``quality``); ``pixinwav-modulo-v2`` sends
         the photo at its own size, or with its long side at most ``max_side``; ``pixinwav-robust-v2`` the photo at
         its own aspect ratio, as large as ``seconds`` of music carry (default: the song over 1.5). Returns (stego
-        ``[T, channels]`` float32, report; the stego is at the cover's rate unless ``report.sample_rate`` says otherwise)."""
+        ``[T, channels]`` float32, report; the stego is at the cover's rate unless ``report.sample_rate`` says otherwise).
+        ``in_place``: a whole-song model may write the stego into ``audio`` itself (a float32 ``[T, channels]``
+        array the caller no longer needs; afterwards it holds the stego or, after an error, part of it): a
+        10-minute stereo song is then not held twice (212 MB at 44.1 kHz)."""
         keyed, offset, sample_rate = self._keyed(key), check_offset(offset), check_rate(sample_rate)
         given = self.check_options({"seconds": seconds, "quality": quality, "max_side": max_side})
         secret = self.prepare_image(image)
@@ -310,7 +323,8 @@ class Stego:
             mono = self._song_mono(cover, sample_rate)
             if offset not in (0, 0.0):
                 raise PixinwavError("this model fills the whole song and finds the image anywhere: drop --offset")
-            stego, report = self._hide_whole(secret, cover, mono, sample_rate, keyed, given)
+            owned = in_place or not np.may_share_memory(cover, audio)
+            stego, report = self._hide_whole(secret, cover, mono, sample_rate, keyed, given, owned)
             report.cover_over_full_scale = beyond
             return stego, report
         mono = self._mono(cover, sample_rate)
@@ -336,14 +350,16 @@ class Stego:
         rooms = (1.0, 0.7, 0.5) if self.cfg.bits_per_cell and sample_rate != self.cfg.sample_rate else (None,)
         for room in rooms:
             hidden = self.model.embed(secret[None], wave, **keyed, **band, **({} if room is None else {"room": room}))
-            stego, clipped = self._add(cover, hidden.container[0].numpy() - segment, start, sample_rate, on_grid)
+            stego, clipped, snr_file, _ = self._add(cover, hidden.container[0].numpy() - segment, start, sample_rate,
+                                                    on_grid)
             expected = self._expected_ssim(hidden, secret, stego, sample_rate, window_start, keyed)
             if expected != 0.0:
                 break
         seg = slice(int(window_start * sample_rate), int((window_start + self.clip_seconds) * sample_rate))
         snr = metrics.snr(cover[seg], stego[seg])
-        refuse_louder_than_music(snr, cover[seg], f"from {window_start:.6f} s for {self.clip_seconds:.3f} s")
-        report = HideReport(snr, metrics.snr(cover, stego),
+        refuse_louder_than_music(snr, float(np.mean(np.square(cover[seg], dtype=np.float64))),
+                                 f"from {window_start:.6f} s for {self.clip_seconds:.3f} s")
+        report = HideReport(snr, snr_file,
                             (window_start, window_start + self.clip_seconds), clipped,
                             None if band or sample_rate / 2 >= self.model.top_frequency else sample_rate / 2,
                             cover_over_full_scale=beyond,
@@ -357,10 +373,10 @@ class Stego:
 
     @torch.no_grad()
     def hide_file(self, file: HiddenFile | str | Path, audio: np.ndarray, sample_rate: int,
-                  key: str | None = None) -> tuple[np.ndarray, HideReport]:
+                  key: str | None = None, in_place: bool = False) -> tuple[np.ndarray, HideReport]:
         """Hide a file bit-exact (a :class:`HiddenFile`, or a path) in the whole song, with models that carry files
         (``pixinwav-modulo-v2``, ``pixinwav-robust-v2``); ``reveal_payload`` gives it back. Returns (stego
-        ``[T, channels]``, report), as :meth:`hide`."""
+        ``[T, channels]``, report), as :meth:`hide` (``in_place`` too)."""
         from . import hidden_file
 
         if not self.model.carries_files:
@@ -373,7 +389,8 @@ class Stego:
             raise PixinwavError("the file is empty: there is nothing to hide")
         cover, beyond = self._cover(audio)
         mono = self._song_mono(cover, sample_rate)
-        stego, report = self._hide_whole(file, cover, mono, sample_rate, keyed, {})
+        stego, report = self._hide_whole(file, cover, mono, sample_rate, keyed, {},
+                                         in_place or not np.may_share_memory(cover, audio))
         report.cover_over_full_scale = beyond
         return stego, report
 
@@ -417,10 +434,11 @@ class Stego:
         return float(metrics.ssim(revealed[None], secret[None].to(revealed))[0])
 
     def _add(self, cover: np.ndarray, delta: np.ndarray, start: int, sample_rate: int,
-             on_grid: bool = False) -> tuple[np.ndarray, int]:
+             on_grid: bool = False, in_place: bool = False) -> Added:
         """The cover plus a difference signal made at the model's rate from sample ``start`` on, brought to the
         cover's rate and added to every channel, clipped to 16 bits; ``on_grid``: added to the cover's samples
-        as a 16-bit file holds them. Returns (stego, samples clipped)."""
+        as a 16-bit file holds them; ``in_place``: written into ``cover`` itself (a whole song is then not held
+        twice), else into a copy. The SNR over the whole file is taken on the way, block by block."""
         delta = np.asarray(delta)
         if sample_rate == self.cfg.sample_rate:
             at = start
@@ -435,18 +453,23 @@ class Stego:
             # the file does not have, and the rounding would be shaped against it)
             mono = pcm16_round_trip(cover[lo:hi]).astype(np.float64).mean(axis=1) * PCM16_SCALE
             part = self.model.whole_steps(part * PCM16_SCALE, mono) / PCM16_SCALE
-        stego, clipped = cover.copy(), 0
+        stego, clipped = cover if in_place and cover.flags.writeable else cover.copy(), 0
+        power = float(np.sum(np.square(cover[:lo], dtype=np.float64)) + np.sum(np.square(cover[hi:], dtype=np.float64)))
+        noise = 0.0
         for a in range(lo, hi, ADD_BLOCK):  # float64 a block at a time: a whole song is not copied at double width
             b = min(a + ADD_BLOCK, hi)
-            window = (pcm16_round_trip(cover[a:b]) if on_grid else cover[a:b]).astype(np.float64) + part[a - lo:b - lo, None]
+            before = cover[a:b].astype(np.float64)
+            window = (pcm16_round_trip(cover[a:b]).astype(np.float64) if on_grid else before) + part[a - lo:b - lo, None]
             # `hide` clipped a float cover that went beyond full scale, so whatever is over now, the change put there
             clipped += int(np.count_nonzero((window < -1.0) | (window > 32767 / 32768)))
             stego[a:b] = np.clip(window, -1.0, 32767 / 32768)
-        return stego, clipped
+            power += float(np.sum(np.square(before)))
+            noise += float(np.sum(np.square(stego[a:b] - before)))
+        return Added(stego, clipped, metrics.snr_of(power, noise), power / max(cover.size, 1))
 
     def _hide_whole(self, secret: torch.Tensor | HiddenFile, cover: np.ndarray, mono: np.ndarray, sample_rate: int,
-                    keyed: dict, options: dict) -> tuple[np.ndarray, HideReport]:
-        """A whole-file model's hide of an image ``[C, H, W]`` or a file."""
+                    keyed: dict, options: dict, owned: bool = False) -> tuple[np.ndarray, HideReport]:
+        """A whole-file model's hide of an image ``[C, H, W]`` or a file; ``owned``: ``cover`` may become the stego."""
         seconds, quality = options.get("seconds"), options.get("quality")
         if seconds is not None and not (np.isfinite(seconds) and seconds > 0):
             raise PixinwavError(f"--seconds must be a positive number of seconds, got {seconds}")
@@ -464,7 +487,13 @@ class Stego:
         if self.model.writes_model_rate:  # its mark lives in the exact 16-bit samples at the model's rate
             if sample_rate != self.cfg.sample_rate:
                 written_rate = sample_rate
-                cover, sample_rate = resample(cover, sample_rate, self.cfg.sample_rate), self.cfg.sample_rate
+                at_rate = resample(cover, sample_rate, self.cfg.sample_rate)
+                if owned and cover.flags.c_contiguous and cover.flags.writeable and at_rate.size <= cover.size:
+                    # into the cover's own memory (a lower rate fits): the song is not held at both rates
+                    cover.reshape(-1)[:at_rate.size] = at_rate.reshape(-1)
+                    at_rate = cover.reshape(-1)[:at_rate.size].reshape(at_rate.shape)
+                cover, sample_rate, owned = at_rate, self.cfg.sample_rate, True
+                del at_rate
             mono = pcm16_mono(cover)  # the downmix the receiver will read from the file
         if self.model.writes_model_rate:  # the channels as the file holds them: none may clip
             options = {**options, "channels": cover}
@@ -474,16 +503,17 @@ class Stego:
             hidden = self.model.embed(secret[None], torch.from_numpy(mono)[None], **options, **keyed)
         if options.get("seconds") is not None:  # what was asked, to say when the song was shorter
             hidden.info[0]["asked_seconds"] = options["seconds"]
-        payload, change = hidden.info[0], hidden.container[0].numpy()
-        if change.dtype == mono.dtype and change.flags.writeable and not np.shares_memory(change, mono):
-            change -= mono  # in place, and the song's downmix let go: a whole song's copies are what peak memory is
-        else:
-            change = change - mono
+        payload, change = hidden.info[0], hidden.change
+        if change is None:  # (a scheme that gave its container)
+            change = hidden.container[0].numpy()
+            if change.dtype == mono.dtype and change.flags.writeable and not np.shares_memory(change, mono):
+                change -= mono  # in place, and the downmix let go: a whole song's copies are what peak memory is
+            else:
+                change = change - mono
         del hidden, mono
-        stego, clipped = self._add(cover, change, 0, sample_rate, on_grid=self.model.writes_model_rate)
+        stego, clipped, snr, power = self._add(cover, change, 0, sample_rate, self.model.writes_model_rate, owned)
         del change
-        snr = metrics.snr(cover, stego)
-        refuse_louder_than_music(snr, cover, "")
+        refuse_louder_than_music(snr, power, "")
         duration = cover.shape[0] / sample_rate
         return stego, HideReport(snr, snr, (0.0, duration), clipped,
                                  sample_rate / 2 if sample_rate / 2 < self.model.top_frequency else None,
@@ -626,11 +656,11 @@ class Stego:
         return Revealed(found.image[0].clamp(0, 1), None, found.detail)  # a partial image's detail: "warning: ..."
 
 
-def refuse_louder_than_music(snr: float, cover: np.ndarray, where: str) -> None:
-    """An error when the change is louder than the cover (``snr``, stego against ``cover``, under ``MIN_SNR_DB``):
-    nothing is written."""
+def refuse_louder_than_music(snr: float, cover_power: float, where: str) -> None:
+    """An error when the change is louder than the cover (``snr``, stego against a cover of mean square
+    ``cover_power``, under ``MIN_SNR_DB``): nothing is written."""
     if snr < MIN_SNR_DB:
-        level = 10 * math.log10(max(float(np.mean(np.square(cover, dtype=np.float64))), 1e-30))
+        level = 10 * math.log10(max(cover_power, 1e-30))
         raise PixinwavError(f"the cover is nearly silent{' ' + where if where else ''} (RMS {level:.0f} dBFS): the hidden "
                             f"image would be {-snr:.0f} dB louder than the music; choose a louder passage or song")
 

@@ -72,11 +72,13 @@ def cmd_hide(args) -> None:
         model.check_options({name: getattr(args, name) for name in ("seconds", "quality", "max_side")})
     if model.whole_file:  # the payload spans the song: read it whole
         cover = read_audio(args.cover)
+        # in place: the decoded song becomes the stego (a 10-minute song is not held twice)
         if file is not None:
-            stego, report = model.hide_file(file, cover.samples, cover.sample_rate, key=_key(args))
+            stego, report = model.hide_file(file, cover.samples, cover.sample_rate, key=_key(args), in_place=True)
         else:
             stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args),
-                                       seconds=args.seconds, quality=args.quality, max_side=args.max_side)
+                                       seconds=args.seconds, quality=args.quality, max_side=args.max_side,
+                                       in_place=True)
         rate = report.sample_rate or cover.sample_rate
         write_audio(out, stego, rate, force=args.force, fmt=args.format, tags=cover.tags)
         facts = {"rate": rate, "channels": cover.channels, "seconds": cover.duration}

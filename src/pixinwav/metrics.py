@@ -55,6 +55,11 @@ def snr(reference, test) -> float:
         r, t = ref[a:a + BLOCK].astype(np.float64), tst[a:a + BLOCK].astype(np.float64)
         noise += float(np.sum((t - r) ** 2))
         signal += float(np.sum(r**2))
+    return snr_of(signal, noise)
+
+
+def snr_of(signal: float, noise: float) -> float:
+    """10 log10(signal / noise) in dB from two summed powers (inf when there is no noise)."""
     if noise == 0:
         return math.inf
     if signal == 0:

@@ -172,3 +172,21 @@ def test_a_stereo_master_clipped_in_one_channel_where_it_is_loudest_is_still_fou
     moved = pcm16_round_trip(stego)[5_000:]
     found = model.reveal_payload(moved, RATE, key="k")
     assert found.file is not None and found.file.data == secret.data, found.detail
+
+
+@pytest.mark.parametrize("rate", [44100, 48000])
+def test_in_place_writes_the_same_stego_into_the_songs_own_memory_and_the_default_leaves_the_song_alone(model, rate):
+    from pixinwav import metrics
+    from pixinwav.data.audio import resample
+
+    song = music(8.0, rate, seed=4, channels=2)
+    kept = song.copy()
+    small = HiddenFile("note.txt", b"in place " * 300)
+    stego, report = model.hide_file(small, song, rate, key="k")
+    assert np.array_equal(song, kept)  # the caller's song is untouched unless it says so
+    at_rate = kept if rate == RATE else resample(kept, rate, RATE)  # (the model writes 44.1 kHz)
+    assert report.snr_db == pytest.approx(metrics.snr(at_rate, stego), abs=1e-9)  # taken on the way, block by block
+    work = kept.copy()
+    again, report = model.hide_file(small, work, rate, key="k", in_place=True)
+    assert np.array_equal(again, stego) and np.shares_memory(again, work)  # the song's memory now holds the stego
+    assert model.reveal_payload(again, RATE, key="k").file.data == small.data

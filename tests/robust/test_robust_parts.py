@@ -228,3 +228,21 @@ def test_the_delay_trend_numbers_chunks_whose_delay_is_known_only_modulo_the_hop
     numbers = tempo._numbers(chunks, offsets, (slope, _), hop)
     truth = (at + offsets + delay) / hop  # payload frame of each chunk's first frame: whole numbers
     assert np.allclose(truth, np.round(truth)) and len(set(numbers - np.round(truth).astype(int))) == 1
+
+
+def test_a_senders_check_builds_no_flooding_decoder_where_the_chain_decodes(monkeypatch):
+    """A sender checks every window it writes: ``ldpc``'s decoder objects (up to 102 MiB for a rate-1/2 word of a
+    whole window) are built only where the chain decoder does not decode quickly, and are not kept."""
+    rng = np.random.default_rng(3)
+    k = 4000
+    message = rng.integers(0, 2, k).astype(np.uint8)
+    word = code.encode(message, 2 * k, "rows")
+    llr = (1 - 2 * word.astype(np.float64)) * 2.0 + rng.normal(0, 1.0, len(word))
+    assert np.array_equal(code.decode(llr, k, 40, "rows")[0], message)  # the receiver: min-sum flooding first
+
+    def flooding(*args, **kwargs):
+        raise AssertionError("the sender built an ldpc decoder")
+
+    monkeypatch.setattr(code, "flooding_decode", flooding)
+    got, ok = code.decode(llr, k, 40, "rows", sender=True)
+    assert ok and np.array_equal(got, message)

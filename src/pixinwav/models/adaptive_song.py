@@ -298,13 +298,12 @@ class AdaptiveSongStego(StegoScheme):
                                     f"{MIN_PHOTO_BYTES:,} or more: use a longer or louder song, or --model "
                                     "pixinwav-modulo-v1 (a 256 x 256 crop in 1.5 s of music)")
             layer = layers.encode(photo, "sharp", budget, side, top=top)
-        container, info = self._send(mono, key, plan, windows, "photo", layer.frame(), channels)
+        change, info = self._send(mono, key, plan, windows, "photo", layer.frame(), channels)
         info.update({"kind": "photo", "width": layer.width, "height": layer.height, "channels": photo.shape[0],
                      "original": (photo.shape[2], photo.shape[1]), "bytes": len(layer.data), "quality": layer.quality,
                      "codec": layer.codec, "compressed": layer.image(),
                      "sent": tiles.scaled(photo, layer.width, layer.height)})
-        out = torch.from_numpy(container)[None].to(cover.dtype)
-        return Hidden(cover, out, out, info=[info])
+        return Hidden(cover, None, None, info=[info], change=change)
 
     def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None,
                    channels: np.ndarray | None = None) -> Hidden:
@@ -320,10 +319,9 @@ class AdaptiveSongStego(StegoScheme):
                                 f"{max(0, self.frame_capacity(plan) - hidden_file.HiddenFile.frame_size(0, file.name)):,} "
                                 f"({len(plan)} windows loud enough, {slots} packets of {SYMBOL} bytes with a tenth or "
                                 f"two windows' worth spare): use a longer or louder song, or a smaller file")
-        container, info = self._send(mono, key, plan, windows, "file", frame, channels)
+        change, info = self._send(mono, key, plan, windows, "file", frame, channels)
         info.update({"kind": "file", "name": file.name, "bytes": len(file.data)})
-        out = torch.from_numpy(container)[None].to(cover.dtype)
-        return Hidden(cover, out, out, info=[info])
+        return Hidden(cover, None, None, info=[info], change=change)
 
     @staticmethod
     def packets_needed(frame_bytes: int, window_packets: int = 0) -> int:
@@ -354,12 +352,13 @@ class AdaptiveSongStego(StegoScheme):
 
     def _send(self, mono: np.ndarray, key: str | None, plan: list[tuple[int, int]], more: Iterator[tuple[int, int]],
               kind: str, frame: bytes, channels: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
-        """Write ``frame``'s packets into the planned windows, source packets first, then repair packets; where a
+        """(the change ``[T]`` float32, what was sent): write ``frame``'s packets into the planned windows, source
+        packets first, then repair packets; where a
         window fails (:meth:`write_window`), it is left as the cover was and the next loud windows (``more``: the
         rest of :meth:`capacities`) make up for it."""
         source, need = hidden_file.source_count(len(frame), SYMBOL), sum(m for _, m in plan)
         packets = hidden_file.packets(frame, SYMBOL, need - source + 4 * MAX_PACKETS)
-        container, at, sent, used, failed = mono.copy(), 0, 0, [], 0
+        change, at, sent, used, failed = np.zeros(len(mono), np.float32), 0, 0, [], 0
         queue = list(plan)
         bar = progress(need, "hiding")
         while sent < need:
@@ -377,7 +376,7 @@ class AdaptiveSongStego(StegoScheme):
             if out is None:
                 failed += 1
                 continue
-            container[s:s + self.cfg.clip_samples] = out
+            change[s:s + self.cfg.clip_samples] = out.astype(np.float32) - mono[s:s + self.cfg.clip_samples]
             sent += carried
             bar.update(min(carried, bar.total - bar.n))
             used.append(index)
@@ -387,7 +386,7 @@ class AdaptiveSongStego(StegoScheme):
                                 "loud windows (near full scale, the change clips): use a quieter master of the song, or "
                                 "a smaller payload")
         seconds = self.cfg.clip_samples / self.cfg.sample_rate
-        return container, {"windows": len(self.loud(mono)), "windows_used": len(used), "windows_failed": failed,
+        return change, {"windows": len(self.loud(mono)), "windows_used": len(used), "windows_failed": failed,
                            "packets": sent, "needed": source, "seconds_used": len(used) * seconds,
                            "starts": sorted(i * seconds for i in used)}
 

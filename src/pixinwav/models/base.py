@@ -47,16 +47,20 @@ class Hidden:
     container and of what the receiver got: ``[B, F, N]`` (STDCT or STFT) for ``unet``, ``[B, T]`` (the
     full-window DCT) for ``modulo``, ``[B, frames, hop]`` (the window's MDCT) for ``adaptive``, ``[B, T]`` waveforms
     for ``robust``. ``container`` is the container
-    waveform ``[B, T]`` before quantisation; ``revealed`` the image ``[B, C, H, W]``."""
+    waveform ``[B, T]`` before quantisation; ``revealed`` the image ``[B, C, H, W]``. A whole-file scheme that
+    changes a song in places may give ``change`` instead of the container (then None)."""
 
     cover_spec: torch.Tensor
-    container_spec: torch.Tensor
-    container: torch.Tensor
+    container_spec: torch.Tensor | None
+    container: torch.Tensor | None
     received_spec: torch.Tensor | None = None
     revealed: torch.Tensor | None = None
     # per item, what the scheme sent (robust: bytes, quality, seconds; adaptive: cells used, the SSIM the receiver
     # will get)
     info: list[dict] | None = None
+    # whole-file schemes, one song: the container minus the cover, ``[T]`` float32, zeros where nothing was written
+    # (made by np.zeros, whose untouched pages take no memory: a 10-minute song's container would take 106 MB)
+    change: np.ndarray | None = None
 
 
 class Extracted(NamedTuple):

@@ -140,6 +140,7 @@ def decompress(data: bytes, channels: int, size: tuple[int, int] | None = None) 
         pil = pil.convert("L" if channels == 1 else "RGB")
         if size is not None and (pil.height, pil.width) != tuple(size):
             pil = pil.resize((size[1], size[0]), Image.LANCZOS)
-        array = np.asarray(pil, dtype=np.float32) / 255.0
+        array = np.asarray(pil, dtype=np.float32)  # (a new array: scaled in place, one photo's size at a time)
+    array /= 255.0
     array = array[..., None] if array.ndim == 2 else array
-    return torch.from_numpy(array.copy()).permute(2, 0, 1)
+    return torch.from_numpy(array).permute(2, 0, 1)
