@@ -242,15 +242,16 @@ def _hide(model_name, secret: Path, file_name, cover: Path, key, fmt: str, folde
     from .hidden_file import HiddenFile
 
     model = _model(model_name)
-    song = read_audio(cover)
+    song = read_audio(cover)  # (decoded here and needed no more once hidden in: the stego is written into it)
     if file_name is not None:  # (hide_file refuses a model that carries images only)
-        stego, report = model.hide_file(HiddenFile(file_name, secret.read_bytes()), song.samples, song.sample_rate, key=key)
+        stego, report = model.hide_file(HiddenFile(file_name, secret.read_bytes()), song.samples, song.sample_rate, key=key,
+                                        in_place=True)
     else:
         from .data.images import LONGEST_SENT_SIDE, open_image
 
         photo = open_image(secret, long_side=LONGEST_SENT_SIDE)
         offset = 0.0 if model.whole_file else "auto"
-        stego, report = model.hide(photo, song.samples, song.sample_rate, offset, key=key)
+        stego, report = model.hide(photo, song.samples, song.sample_rate, offset, key=key, in_place=True)
     rate = report.sample_rate or song.sample_rate
     out = write_audio(folder / f"stego.{fmt}", stego, rate, fmt=fmt, tags=song.tags)
     payload = {k: v for k, v in (report.payload or {}).items() if isinstance(v, (int, float, str, list, tuple))
