@@ -444,7 +444,9 @@ class Stego:
             at = start
         else:  # take the difference back to the cover's rate, with a margin for the resampler's filter
             margin = self.cfg.sample_rate // 10
-            delta = resample(np.pad(delta.astype(np.float64), margin), self.cfg.sample_rate, sample_rate).astype(np.float64)
+            # (float32, as the resampler returns it: added to the float64 cover block by block, exactly as a float64
+            # copy of it would be, without a whole song at double width)
+            delta = resample(np.pad(delta.astype(np.float64), margin), self.cfg.sample_rate, sample_rate)
             at = int(round((start - margin) * sample_rate / self.cfg.sample_rate))
         lo, hi = max(at, 0), min(at + len(delta), cover.shape[0])
         part = delta[lo - at:hi - at]
@@ -452,7 +454,7 @@ class Stego:
             # the downmix of the channels as the file will hold them (not rounded again: that would add a floor
             # the file does not have, and the rounding would be shaped against it)
             mono = pcm16_round_trip(cover[lo:hi]).astype(np.float64).mean(axis=1) * PCM16_SCALE
-            part = self.model.whole_steps(part * PCM16_SCALE, mono) / PCM16_SCALE
+            part = self.model.whole_steps(part.astype(np.float64) * PCM16_SCALE, mono) / PCM16_SCALE
         stego, clipped = cover if in_place and cover.flags.writeable else cover.copy(), 0
         power = float(np.sum(np.square(cover[:lo], dtype=np.float64)) + np.sum(np.square(cover[hi:], dtype=np.float64)))
         noise = 0.0

@@ -130,3 +130,16 @@ def test_large_photo_is_reduced_when_decoded_and_keeps_its_orientation(tmp_path)
     # the command line opens the photo before torch is imported, so their memory peaks do not add up
     probe = "import sys, pixinwav.cli, pixinwav.data.images, pixinwav.files; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("dtype,shape,rates", [(np.float32, (700_001, 2), (48000, 44100)), (np.float64, (300_007,), (16000, 44100))])
+def test_a_long_signal_resamples_in_chunks_to_the_same_samples_as_one_call(dtype, shape, rates):
+    import soxr
+
+    from pixinwav.data import audio
+
+    x = (np.random.default_rng(8).normal(size=shape) * 0.1).astype(dtype)
+    assert len(x) > audio.RESAMPLE_CHUNK  # (the chunked path)
+    whole = soxr.resample(x, *rates, quality="HQ").astype(np.float32)
+    got = audio.resample(x, *rates)
+    assert got.dtype == np.float32 and got.shape == whole.shape and np.array_equal(got, whole)

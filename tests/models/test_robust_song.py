@@ -204,3 +204,20 @@ def test_eval_attacks_on_whole_songs_reports_each_source_of_music(tmp_path, caps
     per_source = out.split("Per source of music")[1]
     assert "| model | attack | band-a | band-b | all |" in per_source
     assert "| pixinwav-robust-v2 | speed 1 % | 1/1 " in per_source and " 2/2 " in per_source
+
+
+def test_the_sender_writes_a_block_of_frames_at_a_time_as_it_would_the_whole_song(model, monkeypatch):
+    from pixinwav.models import robust
+
+    scheme = model.model
+    cover = music(20.0, scheme.cfg.sample_rate, seed=13).astype(np.float64)
+    frames = len(cover) // scheme.hop - 1
+    bits = np.random.default_rng(6).integers(0, 2, (frames, scheme.lattice("k").groups)).astype(np.uint8)
+    monkeypatch.setattr(robust, "WRITE_FRAMES", 10 ** 9)
+    whole = scheme.write(cover, bits, "k")
+    monkeypatch.setattr(robust, "WRITE_FRAMES", 97)  # (blocks that end anywhere, the last one short)
+    blocks = scheme.write(cover, bits, "k")
+    # the same stego but for the last bits of the masking scale's running sums, which start anew in each block
+    assert np.abs(blocks - whole).max() < 1e-9 * np.abs(cover).max()
+    step = int(np.argmax(np.abs(whole - cover)))
+    assert abs(whole[step] - cover[step]) > 1e-4  # (the change is there to compare)

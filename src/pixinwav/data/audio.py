@@ -22,6 +22,7 @@ OUTPUT_FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16")}
 # what libsndfile opens but FFmpeg reads right: Ogg Opus, whose pre-skip libsndfile ignores (its samples come 312 late)
 FFMPEG_SUBTYPES = {"OPUS"}
 WRITE_BLOCK = 1 << 18  # frames converted to int16 at a time when writing
+RESAMPLE_CHUNK = 1 << 18  # input frames resampled at a time (longer signals: soxr's stream, the same samples)
 
 
 TAGS = ("title", "artist", "album", "date", "comment", "genre", "tracknumber", "copyright", "software")
@@ -161,10 +162,22 @@ def _looks_like_image(path: Path) -> bool:
 
 
 def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Resample ``[T]`` or ``[T, channels]`` with soxr (high quality)."""
+    """Resample ``[T]`` or ``[T, channels]`` with soxr (high quality) to float32. A long signal goes through soxr's
+    stream a chunk at a time into the float32 result: the same samples as its one-shot call (checked for both float
+    types, mono and stereo, up and down), without a whole song at double width beside them."""
     if rate_in == rate_out:
         return x
-    return soxr.resample(x, rate_in, rate_out, quality="HQ").astype(np.float32)
+    x = np.ascontiguousarray(x)
+    if x.dtype not in (np.float32, np.float64) or len(x) <= RESAMPLE_CHUNK:
+        return soxr.resample(x, rate_in, rate_out, quality="HQ").astype(np.float32, copy=False)
+    stream = soxr.ResampleStream(rate_in, rate_out, 1 if x.ndim == 1 else x.shape[1], dtype=x.dtype.name, quality="HQ")
+    out = np.empty((round(len(x) * rate_out / rate_in) + 64,) + x.shape[1:], np.float32)  # (the one-shot length, rounded)
+    at = 0
+    for i in range(0, len(x), RESAMPLE_CHUNK):
+        piece = stream.resample_chunk(x[i:i + RESAMPLE_CHUNK], last=i + RESAMPLE_CHUNK >= len(x))
+        out[at:at + len(piece)] = piece
+        at += len(piece)
+    return out[:at]
 
 
 def output_format(path: str | Path, fmt: str | None) -> str:

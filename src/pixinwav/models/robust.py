@@ -27,7 +27,7 @@ from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..robust import alignment, code, mdct, payload, speed, tempo
 from ..robust.alignment import PN_PERIOD, SYNC_FRAMES
-from ..robust.stdm import Lattice, keyed_bits, keyed_lattice, keyed_permutation
+from ..robust.stdm import FIXED_POINT_ROUNDS, TIME_RADIUS, Lattice, keyed_bits, keyed_lattice, keyed_permutation
 from .base import Extracted, Hidden, StegoScheme
 
 BLOCK_BITS = 1024  # LDPC message bits per codeword (2048 coded bits)
@@ -38,6 +38,10 @@ FLOOR = 10 ** (-75 / 20)  # masking scale (per coefficient, full scale = 1) unde
 # 0.003-0.05 at their best alignment, stego files that still decode 0.25 or more (Opus 64 kbit/s the lowest).
 # Above it, the header's CRC-32 decides; so a false find needs both a chance alignment and a chance CRC.
 MIN_AGREEMENT = 0.1
+# The sender embeds this many frames at a time (``write``), with the frames each side whose masking scale reaches a
+# block's frames over the fixed-point rounds (one frame per round and time radius, one round more to spare)
+WRITE_FRAMES = 4096
+WRITE_MARGIN = TIME_RADIUS * (FIXED_POINT_ROUNDS + 1)
 _SPEEDS: dict[tuple, tuple[float, float] | None] = {}  # the last few speed searches, by model, key and audio
 
 
@@ -108,12 +112,23 @@ class RobustChannel(StegoScheme):
         return wave
 
     def write(self, cover: np.ndarray, bits: np.ndarray, key: str | None) -> np.ndarray:
-        """``cover [T]`` with ``bits [frames, groups]`` written into its first frames."""
-        lattice = self.lattice(key)
-        coefs = mdct.analyse(cover, self.hop, len(bits))
-        change = mdct.synthesise(lattice.embed(coefs, bits) - coefs, self.hop)
-        container = cover.copy()
-        container[: len(change)] += change
+        """``cover [T]`` with ``bits [frames, groups]`` written into its first frames, ``WRITE_FRAMES`` at a time:
+        each block is embedded with the frames around it whose scale reaches into it over the sender's rounds, so the
+        block's stego is the one a whole-song embedding gives (whose arrays peaked a 10-minute hide at 1.2 GB), and
+        the blocks' syntheses add up to the whole one (each sample is the sum of the same two frames' halves)."""
+        lattice, hop, frames = self.lattice(key), self.hop, len(bits)
+        coefs = mdct.analyse(cover, hop, frames)
+        container, tail = cover.copy(), None
+        for a in range(0, frames, WRITE_FRAMES):
+            b = min(a + WRITE_FRAMES, frames)
+            lo, hi = max(0, a - WRITE_MARGIN), min(frames, b + WRITE_MARGIN)
+            change = mdct.synthesise(lattice.embed(coefs[lo:hi], bits[lo:hi])[a - lo:b - lo] - coefs[a:b], hop)
+            if tail is not None:  # the last block's final frame's second half: these samples are now whole
+                change[:hop] += tail
+            container[a * hop:b * hop] += change[:-hop]
+            tail = change[-hop:]
+        if tail is not None:
+            container[frames * hop:(frames + 1) * hop] += tail
         return container
 
     def locate(self, wave: np.ndarray, key: str | None) -> "Location":

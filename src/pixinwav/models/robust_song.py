@@ -34,9 +34,9 @@ from .. import hidden_file
 from ..tiles import scaled
 from ..errors import PixinwavError
 from ..robust import alignment, code, layers, mdct, payload
-from ..robust.stdm import keyed_permutation
+from ..robust.stdm import TIME_RADIUS, keyed_permutation
 from .base import Extracted, Hidden
-from .robust import MIN_AGREEMENT, Location, RobustChannel
+from .robust import MIN_AGREEMENT, WRITE_FRAMES, Location, RobustChannel
 
 VERSION = 1  # of the packet and layout formats: a receiver refuses another version with a message, never guesses
 STREAMS = ("base", "sharp", "file")
@@ -168,10 +168,15 @@ class RobustSongStego(RobustChannel):
     def carrying(self, mono: np.ndarray) -> np.ndarray:
         """``[segments]`` bool: the segments of a mono cover (the model's rate) loud enough across the band to
         decode (a packet in the others is sent, but the sender does not count on it)."""
-        segments, seg = self.segments(len(mono)), self.cfg.segment_frames
+        segments, seg, hop = self.segments(len(mono)), self.cfg.segment_frames, self.hop
         lattice = replace(self.lattice(None), floor=PLAN_FLOOR)  # (the floor test does not depend on the key)
-        usable = lattice.usable(lattice.scale(mdct.analyse(mono, self.hop, segments * seg)))[:, self.data_groups]
-        return usable.reshape(segments, -1).mean(axis=1) >= MIN_USABLE
+        frames, usable = segments * seg, []
+        for a in range(0, frames, WRITE_FRAMES):  # (a block of frames at a time, with the frames its scale reaches)
+            b = min(a + WRITE_FRAMES, frames)
+            lo, hi = max(0, a - TIME_RADIUS), min(frames, b + TIME_RADIUS)
+            scale = lattice.scale(mdct.analyse(mono[lo * hop:(hi + 1) * hop], hop, hi - lo))[a - lo:b - lo]
+            usable.append(lattice.usable(scale)[:, self.data_groups])
+        return np.concatenate(usable).reshape(segments, -1).mean(axis=1) >= MIN_USABLE
 
     def classes(self, good: np.ndarray, kind: str, seconds: float | None = None) -> int:
         """Distinct packets of the sharp image (or the file) for a song whose segments carry where ``good`` says:
