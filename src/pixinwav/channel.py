@@ -1,10 +1,14 @@
 """The audio channel between hiding and revealing: 16-bit PCM quantisation, as a file stores it."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 PCM16_SCALE = 32768.0  # libsndfile reads int16 as value / 32768; quantising on the same grid is exact
+LSB = 1.0 / PCM16_SCALE  # one 16-bit step in float units
+ROUNDING_RMS_LSB = 1 / math.sqrt(12)  # 16-bit rounding noise per sample, in LSB (per coefficient of an orthonormal transform too)
 
 
 def to_pcm16(wave: np.ndarray) -> np.ndarray:

@@ -191,3 +191,18 @@ def test_an_empty_band_keeps_the_covers_floor(model, cover, monkeypatch, rate):
     raised = rise_db()
     print(f"{rate} Hz, above 14 kHz: the stego's floor rises {kept:.4f} dB ({raised:.3f} dB without giving up power)")
     assert abs(kept) <= 0.06 and raised >= 0.1
+
+
+def test_the_adaptive_window_shares_the_image_coefficients_and_dither_with_modulo_but_none_of_its_reader():
+    """AdaptiveStego and ModuloStego are siblings: the photo's coefficient statistics and the keyed offsets come from
+    their own modules; modulo's DCT-domain reader (gain search, analog codes of the full-window DCT) is not the
+    adaptive model's, whose own ``layout`` and ``agreement`` take other types."""
+    from pixinwav.models.adaptive import AdaptiveStego
+    from pixinwav.models.image_coefficients import ImageCoefficients
+    from pixinwav.models.modulo import ModuloStego
+
+    window = load_model("pixinwav-adaptive-v2").model
+    assert isinstance(window, AdaptiveStego) and isinstance(window, ImageCoefficients)
+    assert not isinstance(window, ModuloStego) and not hasattr(window, "find_gain") and not hasattr(window, "read_codes")
+    assert list(window.state_dict()) == ["coef_mean", "coef_std", "steps"]  # what the shipped files hold
+    assert window.steps.dtype == torch.float64

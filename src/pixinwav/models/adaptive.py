@@ -53,15 +53,16 @@ import scipy.linalg
 from scipy.ndimage import uniform_filter1d
 import torch
 
+from ..channel import LSB, ROUNDING_RMS_LSB
 from ..config import ModelConfig
 from ..metrics import ssim
 from ..errors import PixinwavError
 from ..robust import code, levels, mdct, payload
 from ..robust.masking import masking_scale
 from ..robust.stdm import keyed_permutation
-from .base import Extracted, Hidden
-from .modulo import (GOLDEN, LSB, MIN_PILOTS_TO_TELL, PILOT_CODE, ROUNDING_RMS_LSB, ModuloStego, dct_2d, idct_2d,
-                     keyed_dither, wrap)
+from .base import Extracted, Hidden, StegoScheme
+from .dither import GOLDEN, MIN_PILOTS_TO_TELL, PILOT_CODE, keyed_dither, wrap
+from .image_coefficients import ImageCoefficients, dct_2d, idct_2d
 
 PILOT_EVERY = 64  # one position in 64 carries the known code: presence, and the noise the channel added
 # Masking neighbourhood: 5 frames (70 ms) x 9 bins (390 Hz at 44.1 kHz): wide enough that the change itself moves
@@ -221,21 +222,26 @@ def _interleaver(key: str, count: int) -> np.ndarray:
     return keyed_permutation(key, f"adaptive-cells{count}", count)
 
 
-class AdaptiveStego(ModuloStego):
+class AdaptiveStego(ImageCoefficients, StegoScheme):
     """The container transform is the MDCT of the window, ``[B, frames, hop]``. Takes a key, measures
     statistics, tells whether an image is present (its pilots), follows the cover's band limit and changes the
     cover by whole 16-bit steps."""
 
+    takes_key = True
+    measures_statistics = True
+    has_presence = True
+    follows_band_limit = True
     whole_step_changes = True
 
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
+        self._layouts: dict[tuple, CellLayout] = {}
         self.hop = cfg.cell_hop
         self.frames = mdct.frame_count(cfg.clip_samples, self.hop)
+        self.init_image_coefficients(cfg)
         # ``steps`` here: the training music's median level per MDCT bin, which only ranks the bins (the most
         # important coefficients go to the bins music usually fills); the steps themselves come from the cover.
-        prior = torch.from_numpy(np.sqrt(np.arange(self.hop) + 0.5) ** -1.3)
-        self.steps = prior.double()
+        self.register_buffer("steps", torch.from_numpy(np.sqrt(np.arange(self.hop) + 0.5) ** -1.3))
 
     # --- statistics ---------------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -257,13 +263,13 @@ class AdaptiveStego(ModuloStego):
             hi = min(hi, int(band_limit_hz / (self.cfg.sample_rate / 2) * self.hop))
         lo = max(lo, 1)  # never the lowest bin: a constant offset (writers that floor) lands there
         bins = lo + np.argsort(-self.steps.cpu().numpy()[lo:hi], kind="stable")
-        shuffle = np.argsort(keyed_dither("frames:" + (key or ""), self.frames).numpy(), kind="stable")
+        shuffle = np.argsort(keyed_dither("frames:" + (key or ""), self.frames), kind="stable")
         # bin-major; each bin visits the frames in a shuffled order, rotated per bin, so that the copies of a
         # coefficient (``sent`` positions apart) land in different frames
         cells = np.concatenate([np.roll(shuffle, 37 * i) * self.hop + b for i, b in enumerate(bins)])
         positions = len(cells)
         dither = (np.remainder(np.arange(positions) * GOLDEN, 1.0) if key is None
-                  else keyed_dither(key, positions).numpy())
+                  else keyed_dither(key, positions))
         pilot = np.arange(positions) % PILOT_EVERY == PILOT_EVERY // 2
         coef = np.full(positions, -1)
         sent = min(self.cfg.sent_coefficients, self.coef_std.numel(), int((~pilot).sum()))

@@ -41,7 +41,7 @@ from ..robust import code, layers, mdct, payload
 from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
                        SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
 from .base import Extracted, Hidden, StegoScheme
-from .modulo import PILOT_CODE, keyed_dither
+from .dither import PILOT_CODE, keyed_dither
 
 SYMBOL = 512  # bytes per fountain-code packet: a window carries 4-28 of them
 HEAD = struct.Struct(">BBIB")  # format version, payload kind, the framed payload's bytes, packets in this window
@@ -159,7 +159,7 @@ class AdaptiveSongStego(StegoScheme):
 
     @functools.lru_cache(maxsize=4)  # 2 ms to derive, 374 kB to keep: a long song's windows would hold 150 MB
     def _dither(self, key: str | None, index: int) -> np.ndarray:
-        return keyed_dither(f"{key or ''}\x00window {index}", len(self.window.layout(key).cells)).numpy()
+        return keyed_dither(f"{key or ''}\x00window {index}", len(self.window.layout(key).cells))
 
     def window_starts(self, samples: int) -> np.ndarray:
         return np.arange(0, samples - self.cfg.clip_samples + 1, self.cfg.clip_samples)

@@ -22,43 +22,24 @@ from them is identical): the per-coefficient image mean and deviation, and the p
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from torch import nn
 
-from ..channel import PCM16_SCALE
+from ..channel import LSB, ROUNDING_RMS_LSB
 from ..config import ModelConfig
 from ..transforms import dct2, idct2
 from .base import Extracted, Hidden, StegoScheme
+from .dither import GOLDEN, MIN_PILOTS_TO_TELL, PILOT_CODE, keyed_dither, wrap
+from .image_coefficients import ImageCoefficients, dct_2d, idct_2d
 
-LSB = 1.0 / PCM16_SCALE
-ROUNDING_RMS_LSB = 1 / math.sqrt(12)  # 16-bit rounding noise per orthonormal-DCT coefficient, in LSB
-GOLDEN = (math.sqrt(5) - 1) / 2
 MAX_PILOTS = 512  # bins with a known code, for the receiver to measure gain and noise (1 % of the capacity)
-PILOT_CODE = 0.5
-MIN_PILOTS_TO_TELL = 128  # with fewer, a gain search can align random phases by chance
 NOISE_PILOT_STEP_LSB = 32.0  # noise is measured on pilots with steps at least this large
 # The receiver's gain search: +-6.5 dB, so that halving or doubling a file (6.02 dB, the commonest volume change)
 # lies inside it (at +-6.0 dB exactly, a halved file was read at the edge, at a gain 0.2 % off: SSIM 0.4, no warning)
 GAIN_SEARCH_DB = 6.5
-# JPEG's YCbCr (full range). Errors in Y, Cb, Cr reach RGB with these squared gains, which rank coefficients.
-YCBCR = torch.tensor([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
-YCBCR_MEAN = torch.tensor([0.0, 0.5, 0.5])
-
-
-def keyed_dither(key: str, count: int) -> torch.Tensor:
-    """``count`` offsets in [0, 1) from SHAKE-256 of the key: the same on every machine, unpredictable without
-    the key. A code plus an unknown uniform offset (mod 1) says nothing about the code, so without the key the
-    audio gives away neither the image nor (the pilots being offset too) that an image is there."""
-    raw = hashlib.shake_256(b"pixinwav-modulo:" + key.encode("utf-8")).digest(8 * count)
-    words = np.frombuffer(raw, dtype="<u8") >> np.uint64(11)  # 53 bits: exact in float64, on any byte order
-    return torch.from_numpy(words.astype(np.float64) / 2.0**53)
-
-
 class Layout(NamedTuple):
     """Where everything goes; derived from the model's buffers, so identical at both ends."""
 
@@ -72,19 +53,6 @@ class Layout(NamedTuple):
     pilot_dither: torch.Tensor
 
 
-def wrap(steps):
-    """Distances in steps folded to the nearest lattice point: into [-1/2, 1/2) (a tensor or a NumPy array)."""
-    return (steps + 0.5) % 1.0 - 0.5
-
-
-def dct_2d(x: torch.Tensor) -> torch.Tensor:
-    return dct2(dct2(x).transpose(-1, -2)).transpose(-1, -2)
-
-
-def idct_2d(x: torch.Tensor) -> torch.Tensor:
-    return idct2(idct2(x).transpose(-1, -2)).transpose(-1, -2)
-
-
 def music_envelope_prior(num_bins: int, sample_rate: int) -> torch.Tensor:
     """Median orthonormal-DCT magnitude per bin of typical music (fit by eye to the Debian training tracks:
     -26 dB at 1 kHz, -42 dB at 4 kHz, -49 dB at 8 kHz); used until ``fit_statistics`` measures the real one."""
@@ -92,23 +60,7 @@ def music_envelope_prior(num_bins: int, sample_rate: int) -> torch.Tensor:
     return 0.05 * (freq.clamp_min(100.0) / 1000.0) ** -1.3
 
 
-class Refiner(nn.Sequential):
-    """A plain stack of 3 x 3 convolutions (one per entry of ``widths``) predicting a correction to the decoded
-    image: mostly the ringing left by the coefficients that did not fit. The last layer starts at zero, so an
-    untrained refiner is the identity and training can only start from the training-free decoder."""
-
-    def __init__(self, channels: int, widths: list[int]):
-        chans = [channels, *widths]
-        layers: list[nn.Module] = []
-        for cin, cout in zip(chans[:-1], chans[1:]):
-            layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.LeakyReLU(0.1)]
-        layers.append(nn.Conv2d(chans[-1], channels, 3, padding=1))
-        nn.init.zeros_(layers[-1].weight)
-        nn.init.zeros_(layers[-1].bias)
-        super().__init__(*layers)
-
-
-class ModuloStego(StegoScheme):
+class ModuloStego(ImageCoefficients, StegoScheme):
     """The container "spectrogram" is the full-window DCT ``[B, T]``. Takes a key, measures statistics, tells
     whether an image is present (its pilots)."""
 
@@ -120,14 +72,9 @@ class ModuloStego(StegoScheme):
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
         self._layouts: dict[tuple, Layout] = {}
-        c, n, t = cfg.image_channels, cfg.image_size, cfg.clip_samples
-        # Priors until fit_statistics: image spectra fall as 1 / frequency, music as the envelope above.
-        u = torch.arange(n, dtype=torch.float32)
-        std = 0.2 * n / (1.0 + u[:, None] + u[None, :]) * torch.tensor([1.0, 0.5, 0.5][:c])[:, None, None]
-        self.register_buffer("coef_mean", torch.zeros(c, n, n))
-        self.register_buffer("coef_std", std)
-        self.register_buffer("steps", self.steps_from_envelope(music_envelope_prior(t, cfg.sample_rate)))
-        self.refiner = Refiner(c, cfg.widths) if cfg.widths else None  # widths []: the training-free decoder
+        self.init_image_coefficients(cfg)
+        # a prior until fit_statistics: music as the envelope above
+        self.register_buffer("steps", self.steps_from_envelope(music_envelope_prior(cfg.clip_samples, cfg.sample_rate)))
 
     # --- statistics ---------------------------------------------------------------------------------------
     def steps_from_envelope(self, envelope: torch.Tensor) -> torch.Tensor:
@@ -156,19 +103,6 @@ class ModuloStego(StegoScheme):
         smooth = nn.functional.avg_pool1d(envelope[None, None], width, 1, width // 2, count_include_pad=False)[0, 0]
         self.steps.copy_(self.steps_from_envelope(smooth.exp()))
 
-    def fit_image_statistics(self, images: torch.Tensor) -> None:
-        """The mean and deviation of each colour-DCT coefficient over training images ``[N, C, H, W]``."""
-        coefs = dct_2d(self.to_colour(images))
-        self.coef_mean.copy_(coefs.mean(0))
-        self.coef_std.copy_(coefs.std(0).clamp_min(1e-4) if len(images) > 1 else coefs.abs()[0].clamp_min(1e-4))
-
-    def importance_order(self) -> torch.Tensor:
-        """Flat colour-DCT indices, most important first: training variance times the coefficient's gain into RGB
-        (CPU)."""
-        weight = torch.linalg.inv(YCBCR).pow(2).sum(0) if self.cfg.image_channels == 3 else torch.ones(1)
-        importance = (self.coef_std.cpu().double().pow(2) * weight.double()[:, None, None]).flatten()
-        return torch.sort(importance, descending=True, stable=True).indices
-
     # --- layout (derived from the buffers; deterministic) ---------------------------------------------------
     def layout(self, key: str | None = None, band_limit_hz: float | None = None) -> Layout:
         """Which bins carry which image coefficients (largest steps to the most important coefficients), and
@@ -192,7 +126,7 @@ class ModuloStego(StegoScheme):
         if key is None:
             dither = torch.remainder(torch.arange(len(used), dtype=torch.float64) * GOLDEN, 1.0)
         else:
-            dither = keyed_dither(key, len(used))
+            dither = torch.from_numpy(keyed_dither(key, len(used)))
         count = min(MAX_PILOTS, len(used) // 64)
         is_pilot = torch.zeros(len(used), dtype=torch.bool)
         if count:
@@ -223,17 +157,6 @@ class ModuloStego(StegoScheme):
         return {"coefficients_sent": len(layout.bins), "pilots": len(layout.pilots)}
 
     # --- image <-> codes ----------------------------------------------------------------------------------
-    def to_colour(self, image: torch.Tensor) -> torch.Tensor:
-        if self.cfg.image_channels == 1:
-            return image
-        return torch.einsum("ij,bjhw->bihw", YCBCR.to(image), image) + YCBCR_MEAN.to(image)[:, None, None] - 0.5
-
-    def from_colour(self, colour: torch.Tensor) -> torch.Tensor:
-        if self.cfg.image_channels == 1:
-            return colour
-        colour = colour - YCBCR_MEAN.to(colour)[:, None, None] + 0.5
-        return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(YCBCR).to(colour), colour)
-
     def codes(self, image: torch.Tensor, layout: Layout) -> torch.Tensor:
         """``[B, C, H, W] -> [B, K]`` codes in [margin, 1 - margin]."""
         z = ((dct_2d(self.to_colour(image)) - self.coef_mean) / self.coef_std).flatten(1)[:, layout.coefs].double()

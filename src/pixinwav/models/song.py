@@ -32,12 +32,14 @@ import torch
 
 from .. import digital, hidden_file, sync, tiles
 from .. import header as headers
+from ..channel import LSB
 from ..config import ModelConfig
 from ..data.images import LONGEST_SENT_SIDE
 from ..errors import PixinwavError
 from ..transforms import dct2, idct2
 from .base import Extracted, Hidden, StegoScheme
-from .modulo import LSB, PILOT_CODE, Layout, ModuloStego, keyed_dither, wrap
+from .dither import PILOT_CODE, keyed_dither, wrap
+from .modulo import Layout, ModuloStego
 
 HEADER_COPIES = 3  # majority of three reads per bit (a lossless file needs one; three cover a little noise)
 MIN_SNR_DB = 25.0  # a window whose music is less than this over the change is skipped (the API's audible limit)
@@ -88,7 +90,7 @@ class SongStego(StegoScheme):
 
     def tile_layout(self, key: str | None, index: int) -> Layout:
         base, _, data = self.split_layout(key)
-        dither = keyed_dither(f"{key or ''}\x00tile {index}", len(data)).to(base.step.device)
+        dither = torch.from_numpy(keyed_dither(f"{key or ''}\x00tile {index}", len(data))).to(base.step.device)
         return base._replace(bins=base.bins[data], step=base.step[data], dither=dither,
                              margin=base.margin[data], coefs=base.coefs[: len(data)])
 
