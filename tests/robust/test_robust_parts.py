@@ -246,3 +246,23 @@ def test_a_senders_check_builds_no_flooding_decoder_where_the_chain_decodes(monk
     monkeypatch.setattr(code, "flooding_decode", flooding)
     got, ok = code.decode(llr, k, 40, "rows", sender=True)
     assert ok and np.array_equal(got, message)
+
+
+@pytest.mark.parametrize("curve,most", [(lambda q: int(300 * np.exp(0.04 * q)), 5), (lambda q: 1000 + q ** 3, 15),
+                                        (lambda q: 500 + 40 * q + (20_000 if q > 70 else 0), 15)])
+def test_the_quality_search_finds_the_highest_quality_that_fits(curve, most):
+    """Whatever the shape of a (growing) size curve: the highest quality under the budget, or None. On the
+    log-linear curve it aims with, in fewer encodings than a bisection's 7-8 (top first, then 0-79); on any other,
+    in at most twice the bisection's steps (a step that does not halve the bracket is followed by one that does)."""
+    for budget in range(200, 60_000, 997):
+        calls = []
+
+        def encode(q):
+            calls.append(q)
+            return b"x" * curve(q)
+
+        fits = [q for q in range(payload.MIN_QUALITY, 81) if curve(q) <= budget]
+        found = payload.best_quality(encode, budget, 80)
+        assert (found[1] if found else None) == (max(fits) if fits else None), budget
+        assert found is None or len(found[0]) == curve(found[1])
+        assert len(calls) <= most, (budget, calls)

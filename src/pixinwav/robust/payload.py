@@ -7,6 +7,7 @@ exactly; it never returns bytes that fail it.
 from __future__ import annotations
 
 import io
+import math
 import struct
 import zlib
 from collections.abc import Callable
@@ -24,6 +25,7 @@ CODEC_IDS = {name: i for i, name in CODECS.items()}
 HEADER = struct.Struct(">BBHHHH")
 HEADER_BITS = 8 * (HEADER.size + 4)
 MIN_QUALITY = 0
+LOG_BYTES_PER_QUALITY = 0.04  # AVIF: ln(bytes) grows about this much per step of quality (the search's first guess)
 
 
 @dataclass
@@ -115,23 +117,30 @@ def compress(image: torch.Tensor, max_bytes: int, codec: str = "AVIF", quality: 
 
 
 def best_quality(encode: Callable[[int], bytes], max_bytes: int, top: int = 100) -> tuple[bytes, int] | None:
-    """(bytes, quality) of the highest quality up to ``top`` whose ``encode(quality)`` fits ``max_bytes``
-    (bisection over ``MIN_QUALITY``-``top``: size grows with quality), or None when even the lowest does not fit.
-    Under 100, ``top`` is tried first: a large photo's encoding takes a second, and the room is usually there."""
-    lo, hi, fit = MIN_QUALITY, top, None
-    if top < 100:
-        data = encode(top)
-        if len(data) <= max_bytes:
-            return data, top
-        hi = top - 1
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        data = encode(mid)
-        if len(data) <= max_bytes:
-            fit, lo = (data, mid), mid + 1
-        else:
-            hi = mid - 1
-    return fit
+    """(bytes, quality) of the highest quality up to ``top`` whose ``encode(quality)`` fits ``max_bytes`` (size grows
+    with quality), or None when even ``MIN_QUALITY`` does not fit. ``top`` is tried first (the room is usually there,
+    and a large photo's encoding takes a second); then the bracket between a quality that fits and one that does not
+    shrinks by aiming at the budget on the line through their log sizes (log size is nearly linear in quality), or by
+    halving where that did not halve it: the bisection's answer in fewer encodings (``benchmarks/bench_quality_search.py``:
+    the same quality in all 120 searches of 12 photos, 35 % / 26 % fewer encodings from quality 80 / 100)."""
+    data: dict[int, bytes] = {top: encode(top)}
+    if len(data[top]) <= max_bytes:
+        return data[top], top
+    lo, hi, halve = MIN_QUALITY - 1, top, False  # lo fits (or lies under the range), hi does not
+    while hi - lo > 1:
+        if halve:
+            q = (lo + hi) // 2
+        elif lo in data:  # on the line through the two log sizes, at the budget
+            a, b = math.log(len(data[lo])), math.log(len(data[hi]))
+            q = lo + math.floor((math.log(max_bytes) - a) / (b - a) * (hi - lo))
+        else:  # only a size too large is known: about 4 % more bytes per step of quality
+            q = hi - math.ceil(math.log(len(data[hi]) / max_bytes) / LOG_BYTES_PER_QUALITY)
+        q = min(max(q, lo + 1), hi - 1)
+        width = hi - lo
+        data[q] = encode(q)
+        lo, hi = (q, hi) if len(data[q]) <= max_bytes else (lo, q)
+        halve = not halve and hi - lo > width // 2
+    return (data[lo], lo) if lo >= MIN_QUALITY else None
 
 
 def decompress(data: bytes, channels: int, size: tuple[int, int] | None = None) -> torch.Tensor:
