@@ -353,9 +353,8 @@ class AdaptiveSongStego(StegoScheme):
     def _send(self, mono: np.ndarray, key: str | None, plan: list[tuple[int, int]], more: Iterator[tuple[int, int]],
               kind: str, frame: bytes, channels: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
         """(the change ``[T]`` float32, what was sent): write ``frame``'s packets into the planned windows, source
-        packets first, then repair packets; where a
-        window fails (:meth:`write_window`), it is left as the cover was and the next loud windows (``more``: the
-        rest of :meth:`capacities`) make up for it."""
+        packets first, then repair packets; where a window fails (:meth:`write_window`), it is left as the cover was
+        and the next loud windows (``more``: the rest of :meth:`capacities`) make up for it."""
         source, need = hidden_file.source_count(len(frame), SYMBOL), sum(m for _, m in plan)
         packets = hidden_file.packets(frame, SYMBOL, need - source + 4 * MAX_PACKETS)
         change, at, sent, used, failed = np.zeros(len(mono), np.float32), 0, 0, [], 0

@@ -113,9 +113,11 @@ class RobustChannel(StegoScheme):
 
     def write(self, cover: np.ndarray, bits: np.ndarray, key: str | None) -> np.ndarray:
         """``cover [T]`` with ``bits [frames, groups]`` written into its first frames, ``WRITE_FRAMES`` at a time:
-        each block is embedded with the frames around it whose scale reaches into it over the sender's rounds, so the
-        block's stego is the one a whole-song embedding gives (whose arrays peaked a 10-minute hide at 1.2 GB), and
-        the blocks' syntheses add up to the whole one (each sample is the sum of the same two frames' halves)."""
+        each block is embedded with the frames around it whose scale reaches into it over the sender's rounds, and the
+        blocks' syntheses add up as the whole song's does (each sample is the sum of the same two frames' halves). The
+        stego is a whole-song embedding's (whose arrays peaked a 10-minute hide at 1.2 GB) but for the last bits of the
+        masking scale's running sums, which begin anew in each block (robust-v1 on a 10-minute cover: 4 of 28.8
+        million samples one step apart)."""
         lattice, hop, frames = self.lattice(key), self.hop, len(bits)
         coefs = mdct.analyse(cover, hop, frames)
         container, tail = cover.copy(), None
