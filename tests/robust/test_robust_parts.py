@@ -266,3 +266,15 @@ def test_the_quality_search_finds_the_highest_quality_that_fits(curve, most):
         assert (found[1] if found else None) == (max(fits) if fits else None), budget
         assert found is None or len(found[0]) == curve(found[1])
         assert len(calls) <= most, (budget, calls)
+
+
+def test_soft_bits_are_the_same_taken_a_block_of_frames_at_a_time(monkeypatch):
+    from pixinwav.robust import stdm
+
+    lattice = Lattice.make("k", 8, 200, 8, -15.0, 1e-6)
+    rng = np.random.default_rng(4)
+    coefs = rng.normal(size=(1000, 256)) * np.exp(rng.normal(size=(1000, 1)) * 2)  # loud and quiet frames
+    scale = lattice.scale(coefs)
+    whole = lattice.soft_phases(lattice.project(coefs, scale), lattice.usable(scale), lattice.gain(scale))
+    monkeypatch.setattr(stdm, "SOFT_FRAMES", 77)
+    assert all(np.array_equal(a, b) for a, b in zip(whole, lattice.soft(coefs)))

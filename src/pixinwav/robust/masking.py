@@ -16,4 +16,5 @@ def masking_scale(coefs: np.ndarray, time_radius: int, freq_radius: int, floor: 
     """``[..., frames, bins]`` coefficients -> ``[..., frames, bins]`` local RMS, at least ``floor``."""
     size = (1,) * (coefs.ndim - 2) + (2 * time_radius + 1, 2 * freq_radius + 1)
     power = uniform_filter(np.square(coefs), size=size, mode="nearest")
-    return np.sqrt(np.maximum(power, floor**2))
+    np.maximum(power, floor**2, out=power)  # (in place: a whole song's coefficients are 77 MB an array)
+    return np.sqrt(power, out=power)

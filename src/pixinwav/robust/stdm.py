@@ -25,6 +25,7 @@ from .masking import masking_scale
 # Masking neighbourhood: 3 frames (96 ms at 16 kHz, hop 512) x 5 bins (78 Hz): narrow enough in frequency to
 # follow a melody's harmonics instead of filling the gaps between them.
 TIME_RADIUS, FREQ_RADIUS = 1, 2
+SOFT_FRAMES = 4096  # frames whose phases, usability and gains are taken at a time (``Lattice.soft``)
 FIXED_POINT_ROUNDS = 3  # the sender re-derives the scale from its own stego this often (the receiver's view)
 RELIABILITY_FRAMES, RELIABILITY_GROUPS = 12, 2  # the receiver measures noise over 25 frames (0.8 s) x 5 groups
 _WRAP = 8 * np.pi**2
@@ -122,9 +123,15 @@ class Lattice:
 
     def soft(self, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Received ``coefs [frames, bins]`` -> (LLR ``[frames, groups]``, positive for bit 0; agreement per group
-        ``[groups]`` as :meth:`agreement`; usable ``[frames, groups]``)."""
+        ``[groups]`` as :meth:`agreement`; usable ``[frames, groups]``). The scale is taken over the whole song at once
+        (its running sums would differ a little begun anywhere else); what follows from it frame by frame is taken
+        ``SOFT_FRAMES`` at a time, the same values without a whole song's worth of each step at once (a 10-minute
+        reveal peaked at 1.03 GB so)."""
         scale = self.scale(coefs)
-        return self.soft_phases(self.project(coefs, scale), self.usable(scale), self.gain(scale))
+        blocks = [slice(a, a + SOFT_FRAMES) for a in range(0, max(len(coefs), 1), SOFT_FRAMES)]
+        phase, usable, gain = (np.concatenate(parts) for parts in zip(*[
+            (self.project(coefs[b], scale[b]), self.usable(scale[b]), self.gain(scale[b])) for b in blocks]))
+        return self.soft_phases(phase, usable, gain)
 
     def gain(self, scale: np.ndarray) -> np.ndarray:
         """``[..., frames, bins]`` masking scale -> ``[..., frames, groups]``: the variance (steps^2) a unit of noise
