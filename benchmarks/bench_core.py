@@ -23,8 +23,6 @@ from pathlib import Path
 
 import torch
 
-# This 2-core CPU's measured ceilings: a large fp32 matrix product, a 64-channel 3x3 conv.
-CEILING_MATMUL, CEILING_CONV = 360.0, 180.0
 PAPER_PRESETS = ["paper-rgb", "paper-gray", "paper2-stft", "fast-rgb", "modulo-rgb"]
 
 
@@ -54,14 +52,30 @@ def _timed(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def measure_stdct(repeats: int, threads: int) -> dict:
+def measure_ceilings(repeats: int, threads: int, device: str) -> dict:
+    """What this device reaches in fp32 (its default precision settings) on the two kinds of work the nets do."""
+    global DEVICE
+    DEVICE = device
+    torch.set_num_threads(threads)
+    a, b = torch.randn(4096, 4096, device=device), torch.randn(4096, 4096, device=device)
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1).to(device)
+    x = torch.randn(8, 64, 256, 256, device=device)
+    with torch.no_grad():
+        matmul_s = _timed(lambda: a @ b, repeats)
+        conv_s = _timed(lambda: conv(x), repeats)
+    return {"matmul_gflops": 2 * 4096**3 / matmul_s / 1e9, "conv_gflops": 2 * 8 * 64 * 64 * 9 * 256 * 256 / conv_s / 1e9}
+
+
+def measure_stdct(repeats: int, threads: int, device: str) -> dict:
     from pixinwav.transforms import STDCT
 
+    global DEVICE
+    DEVICE = device
     torch.set_num_threads(threads)
-    t = STDCT()
-    wave = torch.randn(1, 67522)
+    t = STDCT().to(device)
+    wave = torch.randn(1, 67522, device=device)
     spec = t(wave)
-    n = torch.arange(t.frame, dtype=torch.float64)  # the dense baseline: one 4096 x 4096 DCT matrix per frame
+    n = torch.arange(t.frame, dtype=torch.float64, device=device)  # the dense baseline: one 4096 x 4096 DCT matrix per frame
     basis = torch.cos(torch.pi * n[:, None] * (2 * n[None, :] + 1) / (2 * t.frame)) * (2 / t.frame) ** 0.5
     basis[0] /= 2**0.5
     basis = basis.float()
@@ -140,10 +154,13 @@ def main() -> None:
     p.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     p.add_argument("--repeats", type=int, default=3, help="timed runs after one warm-up (batch > 1: at most 2)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
-    p.add_argument("--max-gib", type=float, default=20.0, help="skip measurements estimated to need more memory")
+    p.add_argument("--max-gib", type=float, default=None,
+                   help="skip measurements estimated to need more memory (default 20 on the CPU, 90%% of a GPU's)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (GPU timings synchronise; memory is GPU peak)")
     p.add_argument("--out", default=None, help="JSON results (default results/core.json, or core_cuda.json)")
     args = p.parse_args()
+    if args.max_gib is None:
+        args.max_gib = 20.0 if args.device == "cpu" else 0.9 * torch.cuda.get_device_properties(0).total_memory / 2**30
     args.out = args.out or str(Path(__file__).parent / "results" / ("core.json" if args.device == "cpu" else "core_cuda.json"))
     if "paper-rgb" in args.presets:  # the baseline first, so every ratio comes from this run
         args.presets = ["paper-rgb"] + [x for x in args.presets if x != "paper-rgb"]
@@ -152,9 +169,11 @@ def main() -> None:
                platform.processor())
     if args.device != "cpu":
         cpu = f"{torch.cuda.get_device_name(0)} (host {cpu})"
+    ceilings = in_child(measure_ceilings, args.repeats, args.threads, args.device)
     print(f"device: {cpu}; torch {torch.__version__}; {args.threads} threads; median of {args.repeats} after a warm-up; "
-          f"ceilings {CEILING_MATMUL:.0f} GFLOP/s (matmul), {CEILING_CONV:.0f} GFLOP/s (64-ch 3x3 conv)\n")
-    stdct = in_child(measure_stdct, args.repeats, args.threads)
+          f"measured ceilings {ceilings['matmul_gflops']:.0f} GFLOP/s (4096 x 4096 fp32 matmul), "
+          f"{ceilings['conv_gflops']:.0f} GFLOP/s (64-channel 3x3 conv, 8 x 256 x 256)\n")
+    stdct = in_child(measure_stdct, args.repeats, args.threads, args.device)
     print("| transform (67,522 samples -> 4096 x 1024) | ms |\n|---|---|")
     print(f"| STDCT (FFT-based DCT) | {stdct['stdct_s'] * 1e3:.1f} |\n| inverse STDCT | {stdct['istdct_s'] * 1e3:.1f} |")
     print(f"| STDCT as a dense per-frame matrix product (baseline) | {stdct['dense_stdct_s'] * 1e3:.1f} |")
@@ -203,7 +222,8 @@ def main() -> None:
           "GFLOP/s = counted GFLOP per image / (hide + reveal seconds per image).")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"cpu": cpu, "threads": args.threads, "torch": torch.__version__, "stdct": stdct,
+    out.write_text(json.dumps({"cpu": cpu, "threads": args.threads, "torch": torch.__version__, "ceilings": ceilings,
+                               "stdct": stdct,
                                "models": {k: {str(b): r for b, r in v.items()} for k, v in results.items()}}, indent=2))
     print(f"wrote {out}")
 
