@@ -221,3 +221,24 @@ def test_the_sender_writes_a_block_of_frames_at_a_time_as_it_would_the_whole_son
     assert np.abs(blocks - whole).max() < 1e-9 * np.abs(cover).max()
     step = int(np.argmax(np.abs(whole - cover)))
     assert abs(whole[step] - cover[step]) > 1e-4  # (the change is there to compare)
+
+
+def test_the_bits_the_sender_plans_are_the_bits_the_receiver_reads(model, cover, hidden):
+    """``plan_photo`` + ``sent_bits`` rebuild what ``hide`` wrote (the capacity benchmark sets the receiver's soft
+    bits against them): an intact 16-bit stego reads them back with under 1 % of its data bits wrong, and the
+    receiver's ``read_frames`` gives the same answer as ``packets``."""
+    stego, _ = hidden
+    scheme = model.model
+    mono = model._song_mono(cover, RATE).astype(np.float64)
+    layout, streams = scheme.plan_photo(model.prepare_image(Image.fromarray(photo("coffee")))[None], mono)[:2]
+    bits = scheme.sent_bits(len(mono), "k", layout, streams)
+    wave = model._mono(stego, RATE).astype(np.float64)
+    where, llr, read = scheme.read_frames(wave, "k")
+    numbers = scheme.frame_number(llr, "k") + np.arange(len(llr))
+    inside = (numbers >= 0) & (numbers < len(bits))
+    groups = scheme.data_groups
+    wrong = (llr[inside][:, groups] < 0) != (bits[numbers[inside]][:, groups] == 1)
+    assert inside.sum() > 0.9 * len(bits) and wrong.mean() < 0.01
+    other = np.roll(bits, scheme.cfg.segment_frames, axis=0)  # another segment's bits: about half wrong
+    assert ((llr[inside][:, groups] < 0) != (other[numbers[inside]][:, groups] == 1)).mean() > 0.3
+    assert read[0] == layout and len(read[1]) == len(scheme.packets(wave, "k")[1])

@@ -238,14 +238,47 @@ def test_a_senders_check_builds_no_flooding_decoder_where_the_chain_decodes(monk
     message = rng.integers(0, 2, k).astype(np.uint8)
     word = code.encode(message, 2 * k, "rows")
     llr = (1 - 2 * word.astype(np.float64)) * 2.0 + rng.normal(0, 1.0, len(word))
-    assert np.array_equal(code.decode(llr, k, 40, "rows")[0], message)  # the receiver: min-sum flooding first
+    assert np.array_equal(code.decode(llr, k, 40, "rows")[0], message)
 
     def flooding(*args, **kwargs):
-        raise AssertionError("the sender built an ldpc decoder")
+        raise AssertionError("an ldpc decoder was built")
 
     monkeypatch.setattr(code, "flooding_decode", flooding)
     got, ok = code.decode(llr, k, 40, "rows", sender=True)
     assert ok and np.array_equal(got, message)
+    got, ok = code.decode(llr, k, 40, "rows")  # a receiver too: the chain first, at every rate
+    assert ok and np.array_equal(got, message)
+
+
+def test_a_rate_half_word_the_chain_cannot_finish_goes_to_min_sum_then_product_sum(monkeypatch):
+    """The receiver's order where the chain stops short (here: one iteration): min-sum flooding where the rate is
+    0.3 or more, then product-sum; the word decodes, and min-sum was tried before product-sum."""
+    rng = np.random.default_rng(6)
+    message = rng.integers(0, 2, 1000).astype(np.uint8)
+    word = code.encode(message, 2000)
+    llr = 2 * ((1 - 2.0 * word) + 0.5 * rng.normal(size=2000)) / 0.5**2
+    monkeypatch.setattr(code, "CHAIN_ITERATIONS", 1)
+    tried, flooding = [], code.flooding_decode
+
+    def recorded(*args, **kwargs):
+        tried.append(args[4] if len(args) > 4 else kwargs.get("method", "product_sum"))
+        return flooding(*args, **kwargs)
+
+    monkeypatch.setattr(code, "flooding_decode", recorded)
+    decoded, ok = code.decode(llr, 1000)
+    assert ok and np.array_equal(decoded, message) and tried[0] == "minimum_sum"
+
+
+def test_the_chain_decoders_quick_tanh_and_arctanh_match_the_library_ones():
+    """The kernel's ``tanh(x / 2)`` through one exp and ``2 arctanh`` through one log: within 1e-15 of NumPy's
+    (relative, for arctanh's values above 1) across the range the decoder uses (|x| up to the clip, |y| up to just
+    under 1)."""
+    x = np.concatenate([np.linspace(-accumulate_decode.CLIP, accumulate_decode.CLIP, 20001), [0.0, 1e-12, -1e-9]])
+    got = np.array([accumulate_decode._half_tanh(v) for v in x])
+    assert np.abs(got - np.tanh(x / 2)).max() < 1e-15
+    y = np.concatenate([np.linspace(-0.999, 0.999, 20001), [accumulate_decode.BELOW_ONE, -accumulate_decode.BELOW_ONE]])
+    got = np.array([accumulate_decode._two_arctanh(v) for v in y])
+    assert (np.abs(got - 2 * np.arctanh(y)) / np.maximum(1, np.abs(2 * np.arctanh(y)))).max() < 1e-15
 
 
 @pytest.mark.parametrize("curve,most", [(lambda q: int(300 * np.exp(0.04 * q)), 5), (lambda q: 1000 + q ** 3, 15),

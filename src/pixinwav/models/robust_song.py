@@ -268,6 +268,25 @@ class RobustSongStego(RobustChannel):
         if max_side is not None and max_side < 1:
             raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
         mono = cover[0].detach().cpu().double().numpy()
+        layout, streams, sharp, base, good = self.plan_photo(image, mono, seconds, max_side)
+        photo = image[0].detach().cpu().float()
+        container = self.write(mono, self.sent_bits(len(mono), key, layout, streams), key)
+        info = {"kind": "layers", "width": sharp.width, "height": sharp.height, "channels": photo.shape[0],
+                "original": (photo.shape[2], photo.shape[1]), "sharp_bytes": len(sharp.data),
+                "base_bytes": len(base.data), "quality": sharp.quality, "codec": sharp.codec,
+                "segments": len(good), "loud_segments": int(good.sum()),
+                "packets": {name: (hidden_file.source_count(length, self.symbol_bytes), len(packets))
+                            for name, (length, packets) in streams.items()},
+                "copies": (len(good) - math.ceil(len(good) / BASE_EVERY)) / layout.classes,
+                "seconds_used": len(good) * self.segment_seconds,
+                "sent": scaled(photo, sharp.width, sharp.height), "compressed": sharp.image()}
+        out = torch.from_numpy(container)[None].to(cover.dtype)
+        return Hidden(cover, out, out, info=[info])
+
+    def plan_photo(self, image: torch.Tensor, mono: np.ndarray, seconds: float | None = None,
+                   max_side: int | None = None) -> tuple[Layout, dict, layers.Layer, layers.Layer, np.ndarray]:
+        """(layout, streams, sharp layer, base layer, the segments loud enough) of a photo ``[1, C, H, W]`` in a mono
+        cover at the model's rate: what :meth:`embed` writes (deterministic: a benchmark rebuilds the bits sent)."""
         good = self.carrying(mono)
         classes = self.classes(good, "photo", seconds)
         sharp_bytes = self.stream_bytes(classes)
@@ -287,18 +306,7 @@ class RobustSongStego(RobustChannel):
         base = layers.encode(photo, "base", BASE_SOURCE * self.symbol_bytes, show=(sharp.width, sharp.height))
         layout = Layout("photo", classes, BASE_CLASSES)
         streams = {"base": self._stream(base.frame(), BASE_CLASSES), "sharp": self._stream(sharp.frame(), classes)}
-        container = self._write(mono, key, layout, streams)
-        info = {"kind": "layers", "width": sharp.width, "height": sharp.height, "channels": photo.shape[0],
-                "original": (photo.shape[2], photo.shape[1]), "sharp_bytes": len(sharp.data),
-                "base_bytes": len(base.data), "quality": sharp.quality, "codec": sharp.codec,
-                "segments": len(good), "loud_segments": int(good.sum()),
-                "packets": {name: (hidden_file.source_count(length, self.symbol_bytes), len(packets))
-                            for name, (length, packets) in streams.items()},
-                "copies": (len(good) - math.ceil(len(good) / BASE_EVERY)) / classes,
-                "seconds_used": len(good) * self.segment_seconds,
-                "sent": scaled(photo, sharp.width, sharp.height), "compressed": sharp.image()}
-        out = torch.from_numpy(container)[None].to(cover.dtype)
-        return Hidden(cover, out, out, info=[info])
+        return layout, streams, sharp, base, good
 
     def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None) -> Hidden:
         """A file, bit-exact, its packets in every segment. Refuses a file larger than the song carries at
@@ -314,7 +322,7 @@ class RobustSongStego(RobustChannel):
                                 f"{self.segment_seconds:.2f} s are loud enough, {self.symbol_bytes} bytes each, every "
                                 f"packet sent {self.cfg.redundancy:g} times over): use a longer song or a smaller file")
         streams = {"file": self._stream(frame, classes)}
-        container = self._write(mono, key, Layout("file", classes), streams)
+        container = self.write(mono, self.sent_bits(len(mono), key, Layout("file", classes), streams), key)
         info = {"kind": "file", "name": file.name, "bytes": len(file.data), "segments": len(good),
                 "packets": classes, "needed": hidden_file.source_count(len(frame), self.symbol_bytes),
                 "copies": len(good) / classes, "seconds_used": len(good) * self.segment_seconds}
@@ -328,12 +336,12 @@ class RobustSongStego(RobustChannel):
         packets = hidden_file.packets(frame, self.symbol_bytes, classes - hidden_file.source_count(len(frame), self.symbol_bytes))
         return len(frame), packets[:classes]
 
-    def _write(self, mono: np.ndarray, key: str | None, layout: Layout,
-               streams: dict[str, tuple[int, list[bytes]]]) -> np.ndarray:
-        """The cover with every frame numbered and carrying its bit of the layout, and segment ``s`` the packet of
-        its class (:meth:`class_of`)."""
+    def sent_bits(self, samples: int, key: str | None, layout: Layout,
+                  streams: dict[str, tuple[int, list[bytes]]]) -> np.ndarray:
+        """``[frames, groups]`` the bits a cover of ``samples`` carries: every frame numbered and carrying its bit of
+        the layout, and segment ``s`` the packet of its class (:meth:`class_of`)."""
         seg, data_groups = self.cfg.segment_frames, self.data_groups
-        segments = self.segments(len(mono))
+        segments = self.segments(samples)
         frames = segments * seg
         order = self._interleave(key)
         bits = np.zeros((frames, self.groups), np.uint8)
@@ -349,7 +357,7 @@ class RobustSongStego(RobustChannel):
                 slots[order] = word
                 words[stream, cls] = slots.reshape(seg, len(data_groups))
             bits[s * seg:(s + 1) * seg, data_groups] = words[stream, cls]
-        return self.write(mono, bits, key)
+        return bits
 
     # --- revealing -----------------------------------------------------------------------------------------
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
@@ -404,14 +412,24 @@ class RobustSongStego(RobustChannel):
         length; the layout is None when no payload is found."""
         if mdct.frame_count(len(wave), self.hop) < alignment.SYNC_FRAMES:
             return None, [], f"no hidden image found: the audio is too short ({len(wave) / self.cfg.sample_rate:.1f} s)"
+        return self.read_frames(wave, key)[2]
+
+    def read_frames(self, wave: np.ndarray, key: str | None) -> tuple[Location, np.ndarray | None, tuple]:
+        """(where the grid is, the frames' log-likelihood ratios ``[frames, groups]`` or None, :meth:`packets`'s
+        answer from them): the reading that numbers a layout, piece by piece where one grid does not."""
         where, llr = self.soft_frames(wave, key)
         read = self._read(where, llr, key)
         if read[0] is None and where.found and not where.stretched:  # a grid of the loudest passages that numbers no
             stretched, pieces = self.soft_frames(wave, key, piecewise=True)  # layout: a changed tempo after all?
             if pieces is not None:
                 again = self._read(stretched, pieces, key)
-                read = again if again[0] is not None else read
-        return read
+                if again[0] is not None:
+                    return stretched, pieces, again
+        return where, llr, read
+
+    def frame_number(self, llr: np.ndarray, key: str | None) -> int:
+        """The payload's number of the first frame of ``llr`` (:meth:`read_frames`), from its numbering group."""
+        return alignment.frame_number(llr[:, self.numbering_group], key)
 
     def _read(self, where: Location, llr: np.ndarray | None, key: str | None) -> tuple[Layout | None, list, str]:
         """:meth:`packets` from the frames' log-likelihood ratios."""
@@ -419,7 +437,7 @@ class RobustSongStego(RobustChannel):
         if llr is None:
             return None, [], (f"no hidden image found (alignment score {agreement:.3f}; a payload scores {MIN_AGREEMENT} "
                               "or more): plain audio, another --key, or a change too strong")
-        first = alignment.frame_number(llr[:, self.numbering_group], key)
+        first = self.frame_number(llr, key)
         numbers = first + np.arange(len(llr))
         summed = np.zeros(LAYOUT_BITS)
         np.add.at(summed, numbers % LAYOUT_BITS, llr[:, self.layout_group])

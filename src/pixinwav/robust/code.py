@@ -19,11 +19,11 @@ import scipy.sparse as sp
 COLUMN_WEIGHT = 3
 MESSAGE_BITS_PER_CHECK = 3
 SEED = 20221109
-# Where each decoder is tried (seconds per window of adaptive-v3: benchmarks/results/bench_decoder.md): min-sum
-# flooding first where the rate is at least 0.3 (0.17 s a window at rate 1/2, at most 40 iterations; it converged in
-# 16-33), the chain schedule next (at most 40 iterations: it converged in 6-13 on real windows of every rate, 27 on a
-# rate-1/2 word near its threshold; 0.13-0.17 s on both cores where flooding product-sum takes 0.4-1.3 s), then
-# product-sum
+# Where each decoder is tried (seconds per window of adaptive-v3: benchmarks/results/bench_decoder.md): the chain
+# schedule first (at most 40 iterations: it converged in 6-13 on real windows of every rate, 27 on a rate-1/2 word
+# near its threshold; 0.08-0.13 s on both cores, and no decoder object to build), then min-sum flooding where the
+# rate is at least 0.3 (at most 40 iterations; up to 0.2.4 it came first there: as quick once built, but each word
+# size builds an ldpc decoder of up to 100 MiB in 0.2 s), then product-sum
 QUICK_MIN_RATE, QUICK_ITERATIONS = 0.3, 40
 CHAIN_ITERATIONS = 40
 # A sender checking its own stego trusts the chain decoder only where it converged this fast, and else lets flooding
@@ -82,19 +82,14 @@ def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: st
     """Soft decoding: ``llr [n]`` (log P(bit 0) / P(bit 1); 0 where nothing was received) of a codeword with a
     ``k``-bit message (default ``n / 2``) -> (message ``[k]``, whether every parity check holds).
 
-    The quickest decoder first, the next where it fails: min-sum flooding where the rate is at least
-    ``QUICK_MIN_RATE``, the chain schedule (``accumulate_decode.py``), then ``ldpc``'s flooding product-sum with
-    ``max_iter`` iterations: every word product-sum decodes still decodes, so files written before keep revealing.
+    The quickest decoder first, the next where it fails: the chain schedule (``accumulate_decode.py``), min-sum
+    flooding where the rate is at least ``QUICK_MIN_RATE``, then ``ldpc``'s flooding product-sum with ``max_iter``
+    iterations: every word product-sum decodes still decodes, so files written before keep revealing.
     ``sender``: a sender checking what it wrote; the chain's word counts only within ``SENDER_CHAIN_ITERATIONS``, and
-    min-sum is not tried (each new word size builds an ``ldpc`` decoder of up to 102 MiB in 0.4 s; the chain needs
-    none, and a word it decodes that fast the receiver's min-sum or chain decodes too): a 10-minute hide peaked at
-    1.2 GB with it."""
+    min-sum is not tried (a word the chain decodes that fast every receiver's decoders decode too; each new word size
+    builds an ``ldpc`` decoder of up to 102 MiB): a 10-minute hide peaked at 1.2 GB with it."""
     n = len(llr)
     k = n // 2 if k is None else k
-    if k >= QUICK_MIN_RATE * n and not sender:
-        message, ok = flooding_decode(llr, k, min(max_iter, QUICK_ITERATIONS), drawn, "minimum_sum")
-        if ok:
-            return message, ok
     budget = min(max_iter, SENDER_CHAIN_ITERATIONS if sender else CHAIN_ITERATIONS)
     try:
         from . import accumulate_decode
@@ -104,8 +99,14 @@ def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: st
     except Exception as exc:  # numba missing or its on-disk cache unreadable: flooding alone, the same words
         warnings.warn(f"the compiled decoder failed ({exc}); using ldpc's alone", RuntimeWarning, stacklevel=2)
         ok = False
+    if ok:
+        return message, ok
+    if k >= QUICK_MIN_RATE * n and not sender:
+        message, ok = flooding_decode(llr, k, min(max_iter, QUICK_ITERATIONS), drawn, "minimum_sum")
+        if ok:
+            return message, ok
     # (a sender's decoder is not kept: it checks one window each, and one holds up to 89 MiB through the whole hide)
-    return (message, ok) if ok else flooding_decode(llr, k, max_iter, drawn, keep=not sender)
+    return flooding_decode(llr, k, max_iter, drawn, keep=not sender)
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,0 +1,203 @@
+"""The robust song model's rate against what its channel carries, per song and attack: how close the code comes to
+the channel, and where the photo is lost because the channel is too poor rather than the code too weak.
+
+Each whole song (2-4 minutes, validation music of several sources) hides a photo through the API's path (as
+`pixinwav hide` does), is written as a 16-bit WAV and passed through each attack. The receiver then reads every
+frame's soft bits (log-likelihood ratios) as `pixinwav reveal` does, and they are set against the bits the sender
+wrote (rebuilt from the same photo, song and key). The channel's capacity per bit is the generalised mutual
+information of those soft bits, ``max_a 1 - E[log2(1 + exp(-a * x * L))]`` (``x`` = +1 for a sent 0, -1 for a 1):
+what an ideal code reading these LLRs (scaled by the best ``a``) could carry per channel bit. In bit/s it is that
+times the data bits the song's frames carry per second. The model's rate is what it actually delivers: the
+photo's AVIF and base image's bytes over the song's seconds. Their ratio is the share of the channel the model
+uses; the photo came back (sharp / base only / none) is the receiver's own verdict on the same file.
+
+    pixinwav data fetch --dest data/debian
+    python benchmarks/robust_capacity.py [--per-source 3] [--sources a,b] [--attacks none:0,mp3:128,...]
+    # two processes over halves of the sources, then one table and plot:
+    python benchmarks/robust_capacity.py --sources drascula-music,freedroidrpg-data --out /tmp/a &
+    python benchmarks/robust_capacity.py --sources supertux-data,warmux-data --out /tmp/b
+    python benchmarks/robust_capacity.py --merge /tmp/a.json /tmp/b.json
+
+Writes ``benchmarks/results/<model>_capacity.md``, ``.json`` and ``.png`` (``--out`` to change).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from pixinwav.api import load_model
+from pixinwav.attacks import apply, describe
+from pixinwav.errors import PixinwavError
+from pixinwav.evaluate import through_file
+from pixinwav.evaluate_attacks import parse_attacks
+
+from robust_song import MAX_SONG, songs, with_ending
+
+ATTACKS = [("none", 0), ("mp3", 128), ("aac", 128), ("vorbis", 128), ("opus", 64), ("resample", 22050),
+           ("white_noise", 30), ("aac", 64), ("mp3", 64), ("opus", 32), ("speed", 1.0), ("tempo", -1.0)]
+KEY = "benchmark key"
+SCALES = np.geomspace(0.02, 4.0, 60)  # the LLR scalings the capacity is maximised over
+
+
+def capacity_per_bit(llr: np.ndarray, sent: np.ndarray) -> tuple[float, float]:
+    """(generalised mutual information in bit per channel bit, the LLR scale that reaches it) of soft bits ``llr``
+    (log P(0) / P(1)) against the ``sent`` 0/1 bits."""
+    signed = np.where(sent == 0, llr, -llr).astype(np.float64)
+    gmi = [1 - np.mean(np.logaddexp(0, -a * signed)) / np.log(2) for a in SCALES]
+    best = int(np.argmax(gmi))
+    return max(float(gmi[best]), 0.0), float(SCALES[best])
+
+
+def measure(stego_api, scheme, attacked: np.ndarray, rate: int, bits: np.ndarray) -> dict:
+    """The receiver's soft bits of an attacked file against the ``bits [frames, groups]`` the sender wrote."""
+    wave = stego_api._mono(attacked, rate).astype(np.float64)
+    where, llr, _ = scheme.read_frames(wave, KEY)
+    if llr is None:
+        return {"found": False, "gmi": 0.0, "ber": 0.5, "frames": 0}
+    first = scheme.frame_number(llr, KEY)
+    numbers = first + np.arange(len(llr))
+    inside = (numbers >= 0) & (numbers < len(bits))
+    groups = scheme.data_groups
+    got, sent = llr[inside][:, groups].reshape(-1), bits[numbers[inside]][:, groups].reshape(-1)
+    gmi, scale = capacity_per_bit(got, sent)
+    return {"found": True, "gmi": gmi, "scale": scale, "ber": float(np.mean((got < 0) != (sent == 1))),
+            "frames": int(inside.sum())}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="pixinwav-robust-v2")
+    p.add_argument("--data", default="data/debian")
+    p.add_argument("--split", default="val", choices=["train", "val"])
+    p.add_argument("--per-source", type=int, default=3)
+    p.add_argument("--sources", default=None, help="comma-separated source folders (default: all of the split)")
+    p.add_argument("--attacks", default=None, help="NAME:STRENGTH,... (default: the list in this file)")
+    p.add_argument("--out", default=None)
+    p.add_argument("--merge", nargs="+", default=None, metavar="JSON", help="no run: join runs into one table")
+    args = p.parse_args()
+    out = Path(args.out or Path(__file__).parent / "results" / f"{args.model}_capacity")
+    if args.merge:
+        rows = [r for f in args.merge for r in json.loads(Path(f).read_text())["rows"]]
+    else:
+        rows = run(args)
+    with_ending(out, ".json").write_text(json.dumps({"model": args.model, "rows": rows}, indent=1))
+    table = summary(rows, args.model)
+    with_ending(out, ".md").write_text(table + "\n")
+    plot(rows, args.model, with_ending(out, ".png"))
+    print(table)
+
+
+def run(args) -> list[dict]:
+    api = load_model(args.model)
+    scheme = api.model
+    if not hasattr(scheme, "sent_bits"):
+        raise SystemExit(f"{args.model} is not a robust song model")
+    root = Path(args.data) / f"{args.split}_audio"
+    everything = sorted(d.name for d in root.iterdir() if d.is_dir())
+    sources = args.sources.split(",") if args.sources else everything
+    attacks = ATTACKS if not args.attacks else parse_attacks(args.attacks)
+    photos = sorted((Path(args.data) / "val_images").rglob("*.*"))
+    tmp = Path("/tmp") / f"pixinwav-robust-capacity-{time.time_ns()}"
+    tmp.mkdir()
+    bits_per_second = len(scheme.data_groups) * scheme.cfg.sample_rate / scheme.hop
+    rows = []
+    for source in sources:
+        for n, path in enumerate(songs(root / source, args.per_source)):
+            cover, rate = sf.read(str(path), dtype="float32", always_2d=True)
+            cover = cover[: int(MAX_SONG * rate)]
+            photo_path = photos[(everything.index(source) * args.per_source + n) % len(photos)]
+            try:
+                stego, report = api.hide(photo_path, cover, rate, key=KEY)
+            except PixinwavError as exc:
+                print(f"{source}/{path.name}: hide refused: {exc}")
+                continue
+            stego = through_file(stego, rate, tmp / "stego.wav")
+            # the bits the sender wrote, rebuilt from the same song, photo and key
+            mono = api._song_mono(cover, rate).astype(np.float64)
+            image = api.prepare_image(photo_path)[None]
+            layout, streams = scheme.plan_photo(image, mono)[:2]
+            bits = scheme.sent_bits(len(mono), KEY, layout, streams)
+            info = report.payload
+            payload_bps = 8 * (info["sharp_bytes"] + info["base_bytes"]) / (len(cover) / rate)
+            print(f"{source}/{path.name}: {len(cover) / rate:.0f} s, {info['width']} x {info['height']}, "
+                  f"{payload_bps:.0f} bit/s of image", flush=True)
+            for attack, strength in attacks:
+                attacked, attacked_rate = apply(attack, stego, rate, strength, seed=n)
+                try:
+                    found = api.reveal_payload(attacked, attacked_rate, key=KEY)
+                    came_back = "base" if found.detail.startswith("warning") else "sharp"
+                except PixinwavError:
+                    came_back = "none"
+                got = measure(api, scheme, attacked, attacked_rate, bits)
+                rows.append({"source": source, "song": path.name, "attack": attack, "strength": strength,
+                             "payload_bps": payload_bps, "capacity_bps": got["gmi"] * bits_per_second,
+                             "came_back": came_back, **got})
+                print(f"   {describe(attack, strength)}: capacity {got['gmi']:.3f} bit per bit "
+                      f"({got['gmi'] * bits_per_second:.0f} bit/s), raw bit errors {got['ber']:.3f}, {came_back}",
+                      flush=True)
+    return rows
+
+
+def summary(rows: list[dict], model: str) -> str:
+    attacks = list(dict.fromkeys((r["attack"], r["strength"]) for r in rows))
+    songs_ = len({(r["source"], r["song"]) for r in rows})
+    sources = len({r["source"] for r in rows})
+    rate = np.median([r["payload_bps"] for r in rows])
+    lines = [f"# {model}: its rate against the channel's capacity", "",
+             f"`python benchmarks/robust_capacity.py` ({songs_} whole songs of {sources} sources, 16-bit WAV, then the "
+             "attack). Capacity: the generalised mutual information of the receiver's soft bits against the bits "
+             "sent, per channel bit and in bit/s; the model's rate: the image bytes it sends (sharp + base) over the "
+             f"song's seconds, median {rate:.0f} bit/s. 'used': rate / capacity (median); 'sharp back': the "
+             "receiver's own result on the same file.", "",
+             "| attack | capacity bit per bit (median) | raw bit errors (median) | capacity bit/s (median, min) | "
+             "used (median) | songs whose capacity is under the rate | sharp back | any image back |",
+             "|---|---|---|---|---|---|---|---|"]
+    for attack, strength in attacks:
+        group = [r for r in rows if (r["attack"], r["strength"]) == (attack, strength)]
+        cap = [r["capacity_bps"] for r in group]
+        used = [r["payload_bps"] / r["capacity_bps"] if r["capacity_bps"] > 0 else np.inf for r in group]
+        under = sum(r["capacity_bps"] < r["payload_bps"] for r in group)
+        lines.append(f"| {describe(attack, strength)} | {np.median([r['gmi'] for r in group]):.3f} | "
+                     f"{np.median([r['ber'] for r in group]):.3f} | {np.median(cap):.0f}, {min(cap):.0f} | "
+                     f"{np.median(used) * 100:.0f} % | {under} / {len(group)} | "
+                     f"{sum(r['came_back'] == 'sharp' for r in group)} / {len(group)} | "
+                     f"{sum(r['came_back'] != 'none' for r in group)} / {len(group)} |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict], model: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    colours = {"sharp": "tab:green", "base": "tab:orange", "none": "tab:red"}
+    for outcome, colour in colours.items():
+        group = [r for r in rows if r["came_back"] == outcome]
+        ax.scatter([max(r["capacity_bps"], 1) for r in group], [r["payload_bps"] for r in group], s=18,
+                   color=colour, alpha=0.75, label={"sharp": "sharp photo back", "base": "base image only",
+                                                    "none": "nothing back"}[outcome])
+    top = max(max(r["capacity_bps"] for r in rows), max(r["payload_bps"] for r in rows)) * 1.3
+    line = np.geomspace(1, top, 50)
+    ax.plot(line, line, "k--", lw=1, label="rate = capacity")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(left=max(1, min(r["capacity_bps"] for r in rows if r["capacity_bps"] > 0) / 2))
+    ax.set_xlabel("channel capacity after the attack (bit/s, generalised mutual information of the soft bits)")
+    ax.set_ylabel("image bits sent per second of song")
+    ax.set_title(f"{model}: rate against capacity, one point per song and attack")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
