@@ -35,6 +35,7 @@ from pixinwav.attacks import apply, describe
 from pixinwav.errors import PixinwavError
 from pixinwav.evaluate import through_file
 from pixinwav.evaluate_attacks import parse_attacks
+from pixinwav.models.robust_song import STREAMS
 
 from robust_song import MAX_SONG, songs, with_ending
 
@@ -54,19 +55,35 @@ def capacity_per_bit(llr: np.ndarray, sent: np.ndarray) -> tuple[float, float]:
 
 
 def measure(stego_api, scheme, attacked: np.ndarray, rate: int, bits: np.ndarray) -> dict:
-    """The receiver's soft bits of an attacked file against the ``bits [frames, groups]`` the sender wrote."""
+    """The receiver's soft bits of an attacked file against the ``bits [frames, groups]`` the sender wrote: the
+    capacity over every frame, and per packet of the sharp image (its copies' soft bits added up, as the receiver
+    decodes them) whether its capacity clears the code's rate."""
     wave = stego_api._mono(attacked, rate).astype(np.float64)
-    where, llr, _ = scheme.read_frames(wave, KEY)
+    where, llr, (layout, found, _) = scheme.read_frames(wave, KEY)
     if llr is None:
-        return {"found": False, "gmi": 0.0, "ber": 0.5, "frames": 0}
+        return {"found": False, "gmi": 0.0, "ber": 0.5, "frames": 0, "packets_over_rate": 0, "packets_decoded": 0}
     first = scheme.frame_number(llr, KEY)
     numbers = first + np.arange(len(llr))
     inside = (numbers >= 0) & (numbers < len(bits))
     groups = scheme.data_groups
     got, sent = llr[inside][:, groups].reshape(-1), bits[numbers[inside]][:, groups].reshape(-1)
     gmi, scale = capacity_per_bit(got, sent)
-    return {"found": True, "gmi": gmi, "scale": scale, "ber": float(np.mean((got < 0) != (sent == 1))),
-            "frames": int(inside.sum())}
+    row = {"found": True, "gmi": gmi, "scale": scale, "ber": float(np.mean((got < 0) != (sent == 1))),
+           "frames": int(inside.sum()), "packets_over_rate": 0, "packets_decoded": 0}
+    if layout is None:
+        return row
+    seg, order, code_rate = scheme.cfg.segment_frames, scheme._interleave(KEY), 8 * scheme.packet_bytes / scheme.coded_bits
+    sharp = STREAMS.index("sharp")
+    words = {}  # each sharp class's codeword, from its first segment in the song
+    for s in range(len(bits) // seg):
+        stream, cls = (int(x[0]) for x in scheme.class_of(np.array([s]), layout))
+        if stream == sharp and cls not in words:
+            words[cls] = bits[s * seg:(s + 1) * seg][:, groups].reshape(-1)[order]
+    over = [capacity_per_bit(summed, words[cls])[0] > code_rate
+            for (stream, cls), (_, summed) in scheme.summed_copies(llr, first, layout, KEY).items()
+            if stream == sharp and cls in words]
+    return {**row, "packets_over_rate": int(sum(over)), "packets_decoded": sum(s == "sharp" for s, _, _ in found),
+            "packets": layout.classes, "packets_needed": scheme.source_of(layout.classes)}
 
 
 def main() -> None:
@@ -138,8 +155,9 @@ def run(args) -> list[dict]:
                              "payload_bps": payload_bps, "capacity_bps": got["gmi"] * bits_per_second,
                              "came_back": came_back, **got})
                 print(f"   {describe(attack, strength)}: capacity {got['gmi']:.3f} bit per bit "
-                      f"({got['gmi'] * bits_per_second:.0f} bit/s), raw bit errors {got['ber']:.3f}, {came_back}",
-                      flush=True)
+                      f"({got['gmi'] * bits_per_second:.0f} bit/s), raw bit errors {got['ber']:.3f}; sharp packets "
+                      f"over the code rate {got['packets_over_rate']}, decoded {got['packets_decoded']} of "
+                      f"{got.get('packets', 0)} ({got.get('packets_needed', 0)} needed): {came_back}", flush=True)
     return rows
 
 
@@ -155,8 +173,9 @@ def summary(rows: list[dict], model: str) -> str:
              f"song's seconds, median {rate:.0f} bit/s. 'used': rate / capacity (median); 'sharp back': the "
              "receiver's own result on the same file.", "",
              "| attack | capacity bit per bit (median) | raw bit errors (median) | capacity bit/s (median, min) | "
-             "used (median) | songs whose capacity is under the rate | sharp back | any image back |",
-             "|---|---|---|---|---|---|---|---|"]
+             "used (median) | songs whose capacity is under the rate | sharp packets over the code rate / decoded / "
+             "needed (share of those sent, median) | sharp back | any image back |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for attack, strength in attacks:
         group = [r for r in rows if (r["attack"], r["strength"]) == (attack, strength)]
         cap = [r["capacity_bps"] for r in group]
@@ -164,10 +183,20 @@ def summary(rows: list[dict], model: str) -> str:
         under = sum(r["capacity_bps"] < r["payload_bps"] for r in group)
         lines.append(f"| {describe(attack, strength)} | {np.median([r['gmi'] for r in group]):.3f} | "
                      f"{np.median([r['ber'] for r in group]):.3f} | {np.median(cap):.0f}, {min(cap):.0f} | "
-                     f"{np.median(used) * 100:.0f} % | {under} / {len(group)} | "
+                     f"{np.median(used) * 100:.0f} % | {under} / {len(group)} | {shares(group)} | "
                      f"{sum(r['came_back'] == 'sharp' for r in group)} / {len(group)} | "
                      f"{sum(r['came_back'] != 'none' for r in group)} / {len(group)} |")
     return "\n".join(lines)
+
+
+def shares(group: list[dict]) -> str:
+    """Median shares of the sharp packets sent whose copies' capacity clears the code rate, that decoded, and that
+    the fountain code needs."""
+    sent = [r for r in group if r.get("packets")]
+    if not sent:
+        return "-"
+    share = lambda key: np.median([r[key] / r["packets"] for r in sent]) * 100  # noqa: E731
+    return f"{share('packets_over_rate'):.0f} / {share('packets_decoded'):.0f} / {share('packets_needed'):.0f} %"
 
 
 def plot(rows: list[dict], model: str, path: Path) -> None:

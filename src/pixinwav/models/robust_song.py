@@ -431,9 +431,28 @@ class RobustSongStego(RobustChannel):
         """The payload's number of the first frame of ``llr`` (:meth:`read_frames`), from its numbering group."""
         return alignment.frame_number(llr[:, self.numbering_group], key)
 
+    def summed_copies(self, llr: np.ndarray, first: int, layout: Layout, key: str | None) -> dict[tuple[int, int], list]:
+        """{(stream, class): [copies, the codeword's summed log-likelihood ratios ``[coded_bits]``]} of the frames
+        ``llr`` whose first is payload frame ``first``: every segment at least ``MIN_PRESENT`` there adds its copy."""
+        seg, order = self.cfg.segment_frames, self._interleave(key)
+        data = llr[:, self.data_groups]
+        copies: dict[tuple[int, int], list] = {}
+        for s in range(first // seg, (first + len(llr) - 1) // seg + 1):  # add up the copies of each packet
+            rows = np.arange(s * seg, (s + 1) * seg) - first
+            present = (rows >= 0) & (rows < len(llr))
+            if present.mean() < MIN_PRESENT:
+                continue
+            slots = np.zeros((seg, len(self.data_groups)))
+            slots[present] = data[rows[present]]
+            stream, cls = (int(x[0]) for x in self.class_of(np.array([s]), layout))
+            entry = copies.setdefault((stream, cls), [0, np.zeros(self.coded_bits)])
+            entry[0] += 1
+            entry[1] += slots.reshape(-1)[order]
+        return copies
+
     def _read(self, where: Location, llr: np.ndarray | None, key: str | None) -> tuple[Layout | None, list, str]:
         """:meth:`packets` from the frames' log-likelihood ratios."""
-        seg, agreement = self.cfg.segment_frames, where.agreement
+        agreement = where.agreement
         if llr is None:
             return None, [], (f"no hidden image found (alignment score {agreement:.3f}; a payload scores {MIN_AGREEMENT} "
                               "or more): plain audio, another --key, or a change too strong")
@@ -445,20 +464,7 @@ class RobustSongStego(RobustChannel):
         if layout is None:
             return None, [], (f"no hidden image found: a payload-like pattern (alignment score {agreement:.3f}) but no "
                               "readable layout header")
-        order = self._interleave(key)
-        data = llr[:, self.data_groups]
-        copies: dict[tuple[int, int], list] = {}
-        for s in range(numbers[0] // seg, numbers[-1] // seg + 1):  # add up the copies of each packet
-            rows = np.arange(s * seg, (s + 1) * seg) - first
-            present = (rows >= 0) & (rows < len(llr))
-            if present.mean() < MIN_PRESENT:
-                continue
-            slots = np.zeros((seg, len(self.data_groups)))
-            slots[present] = data[rows[present]]
-            stream, cls = (int(x[0]) for x in self.class_of(np.array([s]), layout))
-            entry = copies.setdefault((stream, cls), [0, np.zeros(self.coded_bits)])
-            entry[0] += 1
-            entry[1] += slots.reshape(-1)[order]
+        copies = self.summed_copies(llr, first, layout, key)
         found = []
         for summed_llr in (entry[1] for entry in copies.values()):
             message, ok = code.decode(summed_llr, 8 * self.packet_bytes, DECODE_ITERATIONS, drawn="rows")
