@@ -43,6 +43,7 @@ ATTACKS = [("none", 0), ("mp3", 128), ("aac", 128), ("vorbis", 128), ("opus", 64
            ("white_noise", 30), ("aac", 64), ("mp3", 64), ("opus", 32), ("speed", 1.0), ("tempo", -1.0)]
 KEY = "benchmark key"
 SCALES = np.geomspace(0.02, 4.0, 60)  # the LLR scalings the capacity is maximised over
+BANDS = [(0, 1000), (1000, 2000), (2000, 4000), (4000, 8000)]  # Hz, for the table by frequency
 
 
 def capacity_per_bit(llr: np.ndarray, sent: np.ndarray) -> tuple[float, float]:
@@ -61,15 +62,17 @@ def measure(stego_api, scheme, attacked: np.ndarray, rate: int, bits: np.ndarray
     wave = stego_api._mono(attacked, rate).astype(np.float64)
     where, llr, (layout, found, _) = scheme.read_frames(wave, KEY)
     if llr is None:
-        return {"found": False, "gmi": 0.0, "ber": 0.5, "frames": 0, "packets_over_rate": 0, "packets_decoded": 0}
+        return {"found": False, "gmi": 0.0, "ber": 0.5, "frames": 0, "packets_over_rate": 0, "packets_decoded": 0,
+                "group_gmi": [0.0] * len(scheme.data_groups)}
     first = scheme.frame_number(llr, KEY)
     numbers = first + np.arange(len(llr))
     inside = (numbers >= 0) & (numbers < len(bits))
     groups = scheme.data_groups
     got, sent = llr[inside][:, groups].reshape(-1), bits[numbers[inside]][:, groups].reshape(-1)
     gmi, scale = capacity_per_bit(got, sent)
+    per_group = [capacity_per_bit(llr[inside][:, g], bits[numbers[inside]][:, g])[0] for g in groups]
     row = {"found": True, "gmi": gmi, "scale": scale, "ber": float(np.mean((got < 0) != (sent == 1))),
-           "frames": int(inside.sum()), "packets_over_rate": 0, "packets_decoded": 0}
+           "frames": int(inside.sum()), "packets_over_rate": 0, "packets_decoded": 0, "group_gmi": per_group}
     if layout is None:
         return row
     seg, order, code_rate = scheme.cfg.segment_frames, scheme._interleave(KEY), 8 * scheme.packet_bytes / scheme.coded_bits
@@ -102,11 +105,18 @@ def main() -> None:
         rows = [r for f in args.merge for r in json.loads(Path(f).read_text())["rows"]]
     else:
         rows = run(args)
-    with_ending(out, ".json").write_text(json.dumps({"model": args.model, "rows": rows}, indent=1))
+    with_ending(out, ".json").write_text(json.dumps({"model": args.model, "rows": [rounded(r) for r in rows]}))
     table = summary(rows, args.model)
     with_ending(out, ".md").write_text(table + "\n")
     plot(rows, args.model, with_ending(out, ".png"))
     print(table)
+
+
+def rounded(row: dict) -> dict:
+    """The row with its floats to 4 decimals (the JSON keeps every group's capacity)."""
+    def r(x):
+        return round(x, 4) if isinstance(x, float) else [r(v) for v in x] if isinstance(x, list) else x
+    return {k: r(v) for k, v in row.items()}
 
 
 def run(args) -> list[dict]:
@@ -122,6 +132,8 @@ def run(args) -> list[dict]:
     tmp = Path("/tmp") / f"pixinwav-robust-capacity-{time.time_ns()}"
     tmp.mkdir()
     bits_per_second = len(scheme.data_groups) * scheme.cfg.sample_rate / scheme.hop
+    bin_hz = scheme.cfg.sample_rate / (2 * scheme.hop)
+    centres = [(scheme.low + (g + 0.5) * scheme.cfg.spread) * bin_hz for g in scheme.data_groups]
     rows = []
     for source in sources:
         for n, path in enumerate(songs(root / source, args.per_source)):
@@ -152,7 +164,7 @@ def run(args) -> list[dict]:
                     came_back = "none"
                 got = measure(api, scheme, attacked, attacked_rate, bits)
                 rows.append({"source": source, "song": path.name, "attack": attack, "strength": strength,
-                             "payload_bps": payload_bps, "capacity_bps": got["gmi"] * bits_per_second,
+                             "group_hz": centres, "payload_bps": payload_bps, "capacity_bps": got["gmi"] * bits_per_second,
                              "came_back": came_back, **got})
                 print(f"   {describe(attack, strength)}: capacity {got['gmi']:.3f} bit per bit "
                       f"({got['gmi'] * bits_per_second:.0f} bit/s), raw bit errors {got['ber']:.3f}; sharp packets "
@@ -169,23 +181,41 @@ def summary(rows: list[dict], model: str) -> str:
     lines = [f"# {model}: its rate against the channel's capacity", "",
              f"`python benchmarks/robust_capacity.py` ({songs_} whole songs of {sources} sources, 16-bit WAV, then the "
              "attack). Capacity: the generalised mutual information of the receiver's soft bits against the bits "
-             "sent, per channel bit and in bit/s; the model's rate: the image bytes it sends (sharp + base) over the "
-             f"song's seconds, median {rate:.0f} bit/s. 'used': rate / capacity (median); 'sharp back': the "
-             "receiver's own result on the same file.", "",
-             "| attack | capacity bit per bit (median) | raw bit errors (median) | capacity bit/s (median, min) | "
-             "used (median) | songs whose capacity is under the rate | sharp packets over the code rate / decoded / "
+             "sent, per channel bit and in bit/s, over the songs where the receiver found the frame grid; the "
+             "model's rate: the image bytes it sends (sharp + base) over the song's seconds, median "
+             f"{rate:.0f} bit/s; 'sharp back': the receiver's own result on the same file.", "",
+             "| attack | grid found | capacity bit per bit (median) | raw bit errors (median) | capacity bit/s "
+             "(median, min) | rate / capacity (median) | sharp packets whose copies clear the code rate / decoded / "
              "needed (share of those sent, median) | sharp back | any image back |",
              "|---|---|---|---|---|---|---|---|---|"]
     for attack, strength in attacks:
         group = [r for r in rows if (r["attack"], r["strength"]) == (attack, strength)]
-        cap = [r["capacity_bps"] for r in group]
-        used = [r["payload_bps"] / r["capacity_bps"] if r["capacity_bps"] > 0 else np.inf for r in group]
-        under = sum(r["capacity_bps"] < r["payload_bps"] for r in group)
-        lines.append(f"| {describe(attack, strength)} | {np.median([r['gmi'] for r in group]):.3f} | "
-                     f"{np.median([r['ber'] for r in group]):.3f} | {np.median(cap):.0f}, {min(cap):.0f} | "
-                     f"{np.median(used) * 100:.0f} % | {under} / {len(group)} | {shares(group)} | "
-                     f"{sum(r['came_back'] == 'sharp' for r in group)} / {len(group)} | "
-                     f"{sum(r['came_back'] != 'none' for r in group)} / {len(group)} |")
+        found = [r for r in group if r["found"]]
+        head = f"| {describe(attack, strength)} | {len(found)} / {len(group)} | "
+        back = (f"{sum(r['came_back'] == 'sharp' for r in group)} / {len(group)} | "
+                f"{sum(r['came_back'] != 'none' for r in group)} / {len(group)} |")
+        if not found:
+            lines.append(head + "- | - | - | - | - | " + back)
+            continue
+        cap = [r["capacity_bps"] for r in found]
+        used = [r["payload_bps"] / r["capacity_bps"] for r in found if r["capacity_bps"] > 0]
+        lines.append(head + f"{np.median([r['gmi'] for r in found]):.3f} | {np.median([r['ber'] for r in found]):.3f} | "
+                     f"{np.median(cap):.0f}, {min(cap):.0f} | "
+                     f"{np.median(used) * 100 if used else float('nan'):.0f} % | {shares(found)} | " + back)
+    lines += ["", "Capacity per channel bit by frequency (median over songs of each band's groups; the groups of one "
+              "band carry equal shares of every packet):", "",
+              "| attack | " + " | ".join(f"{lo / 1000:g}-{hi / 1000:g} kHz" for lo, hi in BANDS) + " |",
+              "|---|" + "---|" * len(BANDS)]
+    for attack, strength in attacks:
+        group = [r for r in rows if (r["attack"], r["strength"]) == (attack, strength) and r["found"]]
+        if not group:
+            lines.append(f"| {describe(attack, strength)} | " + " | ".join("not found" for _ in BANDS) + " |")
+            continue
+        centres = np.array(group[0]["group_hz"])
+        cells = [np.median([np.mean(np.array(r["group_gmi"])[(centres >= lo) & (centres < hi)]) for r in group])
+                 for lo, hi in BANDS]
+        lines.append(f"| {describe(attack, strength)} ({len(group)} found) | " + " | ".join(f"{c:.2f}" for c in cells)
+                     + " |")
     return "\n".join(lines)
 
 
@@ -205,24 +235,41 @@ def plot(rows: list[dict], model: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 6))
+    fig, (ax, by_hz) = plt.subplots(1, 2, figsize=(14, 6))
     colours = {"sharp": "tab:green", "base": "tab:orange", "none": "tab:red"}
+    shown = [r for r in rows if r["found"] and r["capacity_bps"] > 0]
     for outcome, colour in colours.items():
-        group = [r for r in rows if r["came_back"] == outcome]
-        ax.scatter([max(r["capacity_bps"], 1) for r in group], [r["payload_bps"] for r in group], s=18,
-                   color=colour, alpha=0.75, label={"sharp": "sharp photo back", "base": "base image only",
-                                                    "none": "nothing back"}[outcome])
-    top = max(max(r["capacity_bps"] for r in rows), max(r["payload_bps"] for r in rows)) * 1.3
-    line = np.geomspace(1, top, 50)
-    ax.plot(line, line, "k--", lw=1, label="rate = capacity")
+        group = [r for r in shown if r["came_back"] == outcome]
+        ax.scatter([r["capacity_bps"] for r in group], [r["payload_bps"] for r in group], s=18, color=colour,
+                   alpha=0.75, label={"sharp": "sharp photo back", "base": "base image only",
+                                      "none": "nothing back"}[outcome] + f" ({len(group)})")
+    low = min(min(r["capacity_bps"] for r in shown), min(r["payload_bps"] for r in shown)) / 1.5
+    top = max(max(r["capacity_bps"] for r in shown), max(r["payload_bps"] for r in shown)) * 1.5
+    ax.plot([low, top], [low, top], "k--", lw=1, label="rate = capacity")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlim(left=max(1, min(r["capacity_bps"] for r in rows if r["capacity_bps"] > 0) / 2))
+    ax.set_xlim(low, top)
+    ax.set_ylim(low, top)
     ax.set_xlabel("channel capacity after the attack (bit/s, generalised mutual information of the soft bits)")
     ax.set_ylabel("image bits sent per second of song")
-    ax.set_title(f"{model}: rate against capacity, one point per song and attack")
+    lost = len(rows) - len(shown)
+    ax.set_title(f"{model}: rate against capacity, one point per song and attack"
+                 + (f"\n({lost} files where the receiver found no frame grid are not shown)" if lost else ""), fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
+    palette = plt.get_cmap("tab20").colors
+    for i, (attack, strength) in enumerate(dict.fromkeys((r["attack"], r["strength"]) for r in rows)):
+        group = [r for r in rows if (r["attack"], r["strength"]) == (attack, strength) and r["found"]]
+        if group:
+            by_hz.plot(group[0]["group_hz"], np.median([r["group_gmi"] for r in group], axis=0), marker=".",
+                       color=palette[(2 * i) % 20 + (2 * i) // 20], linestyle="-" if i < 10 else "--",
+                       label=f"{describe(attack, strength)} ({len(group)})")
+    by_hz.set_xlabel("group centre (Hz)")
+    by_hz.set_ylabel("capacity per channel bit (median over the songs where the grid was found)")
+    by_hz.set_title("where the capacity is: by frequency")
+    by_hz.set_ylim(0, 1.02)
+    by_hz.legend(fontsize=7, loc="lower left")
+    by_hz.grid(True, alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
