@@ -37,7 +37,7 @@ from pixinwav.evaluate import through_file
 from pixinwav.evaluate_attacks import parse_attacks
 from pixinwav.models.robust_song import STREAMS
 
-from robust_song import MAX_SONG, songs, with_ending
+from robust_song import MAX_SONG, song_arguments, songs, with_ending
 
 ATTACKS = [("none", 0), ("mp3", 128), ("aac", 128), ("vorbis", 128), ("opus", 64), ("resample", 22050),
            ("white_noise", 30), ("aac", 64), ("mp3", 64), ("opus", 32), ("speed", 1.0), ("tempo", -1.0)]
@@ -91,11 +91,7 @@ def measure(stego_api, scheme, attacked: np.ndarray, rate: int, bits: np.ndarray
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="pixinwav-robust-v2")
-    p.add_argument("--data", default="data/debian")
-    p.add_argument("--split", default="val", choices=["train", "val"])
-    p.add_argument("--per-source", type=int, default=3)
-    p.add_argument("--sources", default=None, help="comma-separated source folders (default: all of the split)")
+    song_arguments(p)
     p.add_argument("--attacks", default=None, help="NAME:STRENGTH,... (default: the list in this file)")
     p.add_argument("--out", default=None)
     p.add_argument("--merge", nargs="+", default=None, metavar="JSON", help="no run: join runs into one table")

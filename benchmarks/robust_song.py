@@ -58,13 +58,18 @@ def songs(folder: Path, count: int) -> list[Path]:
     return [pool[i] for i in sorted(set(pick))]
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def song_arguments(p: argparse.ArgumentParser) -> None:
+    """The options every whole-song robust benchmark takes: the model, and which songs of which split."""
     p.add_argument("--model", default="pixinwav-robust-v2")
     p.add_argument("--data", default="data/debian")
     p.add_argument("--split", default="val", choices=["train", "val"])
     p.add_argument("--per-source", type=int, default=3)
     p.add_argument("--sources", default=None, help="comma-separated source folders (default: all of the split)")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    song_arguments(p)
     p.add_argument("--attacks", default=None, help="NAME:STRENGTH,... (default: the list in this file); a chain "
                    "NAME:STRENGTH+NAME:STRENGTH runs its steps in turn (speed:1+mp3:128)")
     p.add_argument("--seconds", type=float, default=None, help="hide --seconds: music per copy (default: the model's)")
