@@ -40,6 +40,13 @@ def _sync() -> None:
         torch.cuda.synchronize()
 
 
+def _use(device: str, threads: int) -> None:
+    """A child process's settings: where it measures (memory and synchronisation follow) and its CPU threads."""
+    global DEVICE
+    DEVICE = device
+    torch.set_num_threads(threads)
+
+
 def _timed(fn, repeats: int) -> float:
     fn()  # warm-up
     _sync()
@@ -54,9 +61,7 @@ def _timed(fn, repeats: int) -> float:
 
 def measure_ceilings(repeats: int, threads: int, device: str) -> dict:
     """What this device reaches in fp32 (its default precision settings) on the two kinds of work the nets do."""
-    global DEVICE
-    DEVICE = device
-    torch.set_num_threads(threads)
+    _use(device, threads)
     a, b = torch.randn(4096, 4096, device=device), torch.randn(4096, 4096, device=device)
     conv = torch.nn.Conv2d(64, 64, 3, padding=1).to(device)
     x = torch.randn(8, 64, 256, 256, device=device)
@@ -69,9 +74,7 @@ def measure_ceilings(repeats: int, threads: int, device: str) -> dict:
 def measure_stdct(repeats: int, threads: int, device: str) -> dict:
     from pixinwav.transforms import STDCT
 
-    global DEVICE
-    DEVICE = device
-    torch.set_num_threads(threads)
+    _use(device, threads)
     t = STDCT().to(device)
     wave = torch.randn(1, 67522, device=device)
     spec = t(wave)
@@ -90,9 +93,7 @@ def _setup(preset: str, batch: int, threads: int, device: str):
     from pixinwav.config import model_config
     from pixinwav.models import build_model
 
-    global DEVICE
-    DEVICE = device
-    torch.set_num_threads(threads)
+    _use(device, threads)
     torch.manual_seed(0)
     cfg = model_config(preset)
     model = build_model(cfg).to(device)

@@ -2,9 +2,9 @@
 the channel, and where the photo is lost because the channel is too poor rather than the code too weak.
 
 Each whole song (2-4 minutes, validation music of several sources) hides a photo through the API's path (as
-`pixinwav hide` does), is written as a 16-bit WAV and passed through each attack. The receiver then reads every
-frame's soft bits (log-likelihood ratios) as `pixinwav reveal` does, and they are set against the bits the sender
-wrote (rebuilt from the same photo, song and key). The channel's capacity per bit is the generalised mutual
+`pixinwav hide` does), is written as a 16-bit WAV and passed through each attack. The receiver then reads the file
+once, as `pixinwav reveal` does: what came back, and every frame's soft bits (log-likelihood ratios), set against
+the bits the sender wrote (rebuilt from the same photo, song and key). The channel's capacity per bit is the generalised mutual
 information of those soft bits, ``max_a 1 - E[log2(1 + exp(-a * x * L))]`` (``x`` = +1 for a sent 0, -1 for a 1):
 what an ideal code reading these LLRs (scaled by the best ``a``) could carry per channel bit. In bit/s it is that
 times the data bits the song's frames carry per second. The model's rate is what it actually delivers: the
@@ -55,36 +55,34 @@ def capacity_per_bit(llr: np.ndarray, sent: np.ndarray) -> tuple[float, float]:
     return max(float(gmi[best]), 0.0), float(SCALES[best])
 
 
-def measure(stego_api, scheme, attacked: np.ndarray, rate: int, bits: np.ndarray) -> dict:
-    """The receiver's soft bits of an attacked file against the ``bits [frames, groups]`` the sender wrote: the
-    capacity over every frame, and per packet of the sharp image (its copies' soft bits added up, as the receiver
-    decodes them) whether its capacity clears the code's rate."""
+def measure(stego_api, scheme, attacked: np.ndarray, rate: int, bits: np.ndarray, streams: dict) -> dict:
+    """One read of an attacked file, as `pixinwav reveal` reads it: what came back (sharp / base / none), and the
+    receiver's soft bits against the ``bits [frames, groups]`` the sender wrote: the capacity over every frame and
+    per group, and per packet of the sharp image (its copies' soft bits added up, as the receiver decodes them)
+    whether its capacity clears the code's rate."""
     wave = stego_api._mono(attacked, rate).astype(np.float64)
-    where, llr, (layout, found, _) = scheme.read_frames(wave, KEY)
+    where, llr, read = scheme.read_frames(wave, KEY)
+    got = scheme.extracted(*read)
+    lost = float(got.presence[0]) == 0.0 or (got.lost is not None and bool(got.lost[0]))
+    came_back = "none" if lost else "base" if got.detail.startswith("warning") else "sharp"
     if llr is None:
-        return {"found": False, "gmi": 0.0, "ber": 0.5, "frames": 0, "packets_over_rate": 0, "packets_decoded": 0,
-                "group_gmi": [0.0] * len(scheme.data_groups)}
+        return {"came_back": came_back, "found": False, "gmi": 0.0, "ber": 0.5, "frames": 0, "packets_over_rate": 0,
+                "packets_decoded": 0, "group_gmi": [0.0] * len(scheme.data_groups)}
     first = scheme.frame_number(llr, KEY)
     numbers = first + np.arange(len(llr))
     inside = (numbers >= 0) & (numbers < len(bits))
     groups = scheme.data_groups
-    got, sent = llr[inside][:, groups].reshape(-1), bits[numbers[inside]][:, groups].reshape(-1)
-    gmi, scale = capacity_per_bit(got, sent)
-    per_group = [capacity_per_bit(llr[inside][:, g], bits[numbers[inside]][:, g])[0] for g in groups]
-    row = {"found": True, "gmi": gmi, "scale": scale, "ber": float(np.mean((got < 0) != (sent == 1))),
-           "frames": int(inside.sum()), "packets_over_rate": 0, "packets_decoded": 0, "group_gmi": per_group}
+    received, sent = llr[inside][:, groups], bits[numbers[inside]][:, groups]
+    gmi, scale = capacity_per_bit(received.reshape(-1), sent.reshape(-1))
+    row = {"came_back": came_back, "found": True, "gmi": gmi, "scale": scale,
+           "ber": float(np.mean((received < 0) != (sent == 1))), "frames": int(inside.sum()), "packets_over_rate": 0,
+           "packets_decoded": 0, "group_gmi": [capacity_per_bit(received[:, j], sent[:, j])[0] for j in range(len(groups))]}
+    layout, found, _ = read
     if layout is None:
         return row
-    seg, order, code_rate = scheme.cfg.segment_frames, scheme._interleave(KEY), 8 * scheme.packet_bytes / scheme.coded_bits
-    sharp = STREAMS.index("sharp")
-    words = {}  # each sharp class's codeword, from its first segment in the song
-    for s in range(len(bits) // seg):
-        stream, cls = (int(x[0]) for x in scheme.class_of(np.array([s]), layout))
-        if stream == sharp and cls not in words:
-            words[cls] = bits[s * seg:(s + 1) * seg][:, groups].reshape(-1)[order]
-    over = [capacity_per_bit(summed, words[cls])[0] > code_rate
-            for (stream, cls), (_, summed) in scheme.summed_copies(llr, first, layout, KEY).items()
-            if stream == sharp and cls in words]
+    sharp, code_rate = STREAMS.index("sharp"), 8 * scheme.packet_bytes / scheme.coded_bits
+    over = [capacity_per_bit(summed, scheme.codeword(streams, stream, cls))[0] > code_rate
+            for (stream, cls), (_, summed) in scheme.summed_copies(llr, first, layout, KEY).items() if stream == sharp]
     return {**row, "packets_over_rate": int(sum(over)), "packets_decoded": sum(s == "sharp" for s, _, _ in found),
             "packets": layout.classes, "packets_needed": scheme.source_of(layout.classes)}
 
@@ -153,19 +151,14 @@ def run(args) -> list[dict]:
                   f"{payload_bps:.0f} bit/s of image", flush=True)
             for attack, strength in attacks:
                 attacked, attacked_rate = apply(attack, stego, rate, strength, seed=n)
-                try:
-                    found = api.reveal_payload(attacked, attacked_rate, key=KEY)
-                    came_back = "base" if found.detail.startswith("warning") else "sharp"
-                except PixinwavError:
-                    came_back = "none"
-                got = measure(api, scheme, attacked, attacked_rate, bits)
+                got = measure(api, scheme, attacked, attacked_rate, bits, streams)
                 rows.append({"source": source, "song": path.name, "attack": attack, "strength": strength,
                              "group_hz": centres, "payload_bps": payload_bps, "capacity_bps": got["gmi"] * bits_per_second,
-                             "came_back": came_back, **got})
+                             **got})
                 print(f"   {describe(attack, strength)}: capacity {got['gmi']:.3f} bit per bit "
                       f"({got['gmi'] * bits_per_second:.0f} bit/s), raw bit errors {got['ber']:.3f}; sharp packets "
                       f"over the code rate {got['packets_over_rate']}, decoded {got['packets_decoded']} of "
-                      f"{got.get('packets', 0)} ({got.get('packets_needed', 0)} needed): {came_back}", flush=True)
+                      f"{got.get('packets', 0)} ({got.get('packets_needed', 0)} needed): {got['came_back']}", flush=True)
     return rows
 
 

@@ -348,23 +348,31 @@ class RobustSongStego(RobustChannel):
         number = np.arange(frames)
         bits[:, self.numbering_group] = alignment.frame_sequence(key)[number % alignment.PN_PERIOD]
         bits[:, self.layout_group] = layout.to_bits()[number % LAYOUT_BITS]
-        words: dict[tuple[int, int], np.ndarray] = {}
+        laid: dict[tuple[int, int], np.ndarray] = {}  # each codeword interleaved over its segment
         for s, (stream, cls) in enumerate(zip(*self.class_of(np.arange(segments), layout))):
-            if (stream, cls) not in words:
-                length, packets = streams[STREAMS[stream]]
-                word = code.encode(self._message(STREAMS[stream], length, packets[cls]), self.coded_bits, drawn="rows")
+            if (stream, cls) not in laid:
                 slots = np.empty(self.coded_bits, np.uint8)
-                slots[order] = word
-                words[stream, cls] = slots.reshape(seg, len(data_groups))
-            bits[s * seg:(s + 1) * seg, data_groups] = words[stream, cls]
+                slots[order] = self.codeword(streams, stream, cls)
+                laid[stream, cls] = slots.reshape(seg, len(data_groups))
+            bits[s * seg:(s + 1) * seg, data_groups] = laid[stream, cls]
         return bits
+
+    def codeword(self, streams: dict[str, tuple[int, list[bytes]]], stream: int, cls: int) -> np.ndarray:
+        """``[coded_bits]`` the codeword of packet ``cls`` of stream ``STREAMS[stream]`` (in the order the receiver's
+        :meth:`summed_copies` gives its soft bits)."""
+        length, packets = streams[STREAMS[stream]]
+        return code.encode(self._message(STREAMS[stream], length, packets[cls]), self.coded_bits, drawn="rows")
 
     # --- revealing -----------------------------------------------------------------------------------------
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
         if len(wave) != 1:
             raise PixinwavError("the robust song model reveals one file at a time")
+        return self.extracted(*self.packets(wave[0].detach().cpu().double().numpy(), key))
+
+    def extracted(self, layout: Layout | None, found: list[tuple[str, int, bytes]], detail: str) -> Extracted:
+        """What :meth:`extract` gives for :meth:`packets`'s answer: the sharp image, the base with a warning, a file,
+        or nothing with the reason."""
         blank = torch.full((1, self.cfg.image_channels, self.cfg.image_size, self.cfg.image_size), 0.5)
-        layout, found, detail = self.packets(wave[0].detach().cpu().double().numpy(), key)
         if layout is None:
             return Extracted(blank, torch.zeros(1), detail)
         if layout.kind == "file":
