@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pixinwav.config import load_config
 from pixinwav.data.datasets import validation_pairs
-from pixinwav.evaluate import summarise, through_wav
+from pixinwav.evaluate import measure_scheme, metric_rows, summarise
 from pixinwav.train import fit
 
 GEOMETRY = ["model.image_size=32", "model.frame=256", "model.hop=16", "model.frames=128", "model.snr_db=20.0"]
@@ -49,7 +49,7 @@ def main() -> None:
         rows = []
         for seed in args.seeds:
             images, covers = validation_pairs(cfg.model, cfg.data, seed)
-            rows += through_wav(model, images, covers)[0]
+            rows += metric_rows(measure_scheme(model, images, covers))
         results[preset] = {"train_minutes": minutes, "pairs": len(rows),
                            "params": sum(p.numel() for p in model.parameters()), **summarise(rows)}
 

@@ -23,7 +23,7 @@ import torch  # noqa: E402
 from pixinwav.api import load_model  # noqa: E402
 from pixinwav.config import DataConfig, model_config, model_config_from_dict, parse_overrides  # noqa: E402
 from pixinwav.data.datasets import statistics_sample, validation_pairs  # noqa: E402
-from pixinwav.evaluate import summarise, through_wav  # noqa: E402
+from pixinwav.evaluate import measure_scheme, metric_rows, summarise  # noqa: E402
 from pixinwav.models import build_model  # noqa: E402
 from pixinwav.train import STATISTICS_SAMPLE  # noqa: E402
 
@@ -53,12 +53,12 @@ def main() -> None:
     for snr in args.snrs:
         model = build_model(model_config_from_dict({**settings, "preset": "modulo-rgb", "bin_snr_db": snr}))
         model.fit_statistics(*sample)
-        summary = summarise(through_wav(model, images, covers, visqol=True)[0])
+        summary = summarise(metric_rows(measure_scheme(model, images, covers, visqol=True)))
         rows.append({"decoder": "training-free", "bin_snr_db": snr, "capacity": model.capacity, **summary})
         print(rows[-1], flush=True)
     if args.model:
         shipped = load_model(args.model).model
-        summary = summarise(through_wav(shipped, images, covers, visqol=True)[0])
+        summary = summarise(metric_rows(measure_scheme(shipped, images, covers, visqol=True)))
         rows.append({"decoder": f"{args.model} (shipped)", "bin_snr_db": shipped.cfg.bin_snr_db,
                      "capacity": shipped.capacity, **summary})
 

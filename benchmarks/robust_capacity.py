@@ -145,9 +145,9 @@ def run(args) -> list[dict]:
             image = api.prepare_image(photo_path)[None]
             layout, streams = scheme.plan_photo(image, mono)[:2]
             bits = scheme.sent_bits(len(mono), KEY, layout, streams)
-            info = report.payload
-            payload_bps = 8 * (info["sharp_bytes"] + info["base_bytes"]) / (len(cover) / rate)
-            print(f"{source}/{path.name}: {len(cover) / rate:.0f} s, {info['width']} x {info['height']}, "
+            sent = report.payload
+            payload_bps = 8 * (sent.bytes + sent.base_bytes) / (len(cover) / rate)
+            print(f"{source}/{path.name}: {len(cover) / rate:.0f} s, {sent.width} x {sent.height}, "
                   f"{payload_bps:.0f} bit/s of image", flush=True)
             for attack, strength in attacks:
                 attacked, attacked_rate = apply(attack, stego, rate, strength, seed=n)

@@ -18,7 +18,7 @@ from pixinwav import evaluate_attacks as ea
 from pixinwav.api import load_model
 from pixinwav.data.datasets import find_files
 from pixinwav.data.images import IMAGE_EXTENSIONS
-from pixinwav.evaluate import cover_clips
+from pixinwav.evaluate import cover_clips, measure
 
 ATTACKS = "none,mp3:128,aac:128,opus:64,white_noise:30,resample:22050,trim_start:1"
 
@@ -40,8 +40,8 @@ def main() -> None:
     for config in args.configs:
         payload, clip = (float(x) for x in config.split(":"))
         covers = cover_clips(f"{args.data}/val_audio", args.n, clip, args.seed)
-        rows = ea.run({"robust": model}, [images[i % len(images)] for i in range(len(covers))], covers, attacks,
-                      visqol=False, progress=False, payload_seconds=payload)
+        rows = measure({"robust": model}, [images[i % len(images)] for i in range(len(covers))], covers, attacks,
+                       visqol=False, progress=False, payload_seconds=payload).rows
         failed_hides = len({r["pair"] for r in rows if r["hide_error"]})
         table = ea.summary(rows)
         results.append({"payload_seconds": payload, "clip_seconds": clip, "table": table})

@@ -128,23 +128,20 @@ def main() -> None:
                 continue
             hide_s = time.perf_counter() - start
             stego = through_file(stego, rate, tmp / "stego.wav")
-            info = report.payload
-            reference = model.prepare_image(photo_path)  # the photo as hide read it (v1: its 256 x 256 centre crop)
-            if info.get("kind") == "layers":  # at the size it was sent
-                reference = scaled(reference, info["width"], info["height"])
-            else:  # robust-v1: one compressed copy per --seconds
-                info = {**info, "width": 256, "height": 256, "sharp_bytes": info["image_bytes"]}
+            sent = report.payload
+            # the photo as hide read it (v1: its 256 x 256 centre crop), at the size it was sent
+            reference = scaled(model.prepare_image(photo_path), sent.width, sent.height)
             codec_noise, _ = apply("mp3", cover, rate, 128)
             m = min(len(codec_noise), len(cover))
             audio_rows.append({"source": source, "song": path.name, "seconds": len(cover) / rate,
-                               "photo": photo_path.name, "sent": f"{info['width']} x {info['height']}",
-                               "sharp_bytes": info["sharp_bytes"], "snr": report.snr_db,
+                               "photo": photo_path.name, "sent": f"{sent.width} x {sent.height}",
+                               "sharp_bytes": sent.bytes, "snr": report.snr_db,
                                "louder": metrics.louder_cells(cover, stego, rate),
                                "mp3_louder": metrics.louder_cells(cover[:m], codec_noise[:m], rate),
                                "visqol": metrics.visqol_mos(cover[: 20 * rate].mean(1), stego[: 20 * rate].mean(1), rate)
                                if args.visqol else float("nan"), "hide_s": hide_s})
-            print(f"{source}/{path.name}: {len(cover) / rate:.0f} s, {photo_path.name} sent at {info['width']} x "
-                  f"{info['height']} ({info['sharp_bytes']} bytes), SNR {report.snr_db:.1f} dB, hide {hide_s:.1f} s",
+            print(f"{source}/{path.name}: {len(cover) / rate:.0f} s, {photo_path.name} sent at {sent.width} x "
+                  f"{sent.height} ({sent.bytes} bytes), SNR {report.snr_db:.1f} dB, hide {hide_s:.1f} s",
                   flush=True)
             for attack, strength in attacks:
                 attacked, attacked_rate = apply(attack, stego, rate, strength, seed=n)

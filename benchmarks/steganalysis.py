@@ -161,14 +161,14 @@ def main() -> None:
                     try:
                         found = model.reveal_payload(stego, rate, key=options.get("key")).image
                     except PixinwavError:  # an error, not a wrong image: counted as a blank one, as the window models'
-                        found = torch.zeros_like(report.payload["sent"])
-                    ssims.append(float(metrics.ssim(found[None], report.payload["sent"][None])[0]))
+                        found = torch.zeros_like(report.payload.sent)
+                    ssims.append(float(metrics.ssim(found[None], report.payload.sent[None])[0]))
                 if "offset" in options:  # what the receiver gets from the 16-bit file (the path users take)
                     secret = model.prepare_image(images[i % len(images)])[None]
                     revealed = reveal_or_blank(model, stego, rate, offset=options["offset"], key=options.get("key"))[None]
                     ssims.append(float(metrics.ssim(revealed, secret)[0]))
             if "offset" in options or options.get("span") == "written":
-                start = options["offset"] if "offset" in options else report.payload["starts"][0]
+                start = options["offset"] if "offset" in options else report.payload.starts[0]
                 span = slice(int(start * rate), int((start + model.clip_seconds) * rate))
             else:
                 span = slice(0, int(args.window * rate))

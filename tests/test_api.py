@@ -16,13 +16,16 @@ from pixinwav.models import SCHEMES, ModuloStego, StegoScheme, UNetStego
 ASSETS = Path(str(resources.files("pixinwav") / "assets"))
 # sha256 (first 16 hex digits) of the stego samples and of the revealed image, hide and reveal at offset 1.0 s.
 # Measured on x86_64 with torch 2.13 (CPU) before and after the scheme interface was introduced: identical.
-# Re-measured on 2026-12-03 in a fresh environment, where the code of that commit (and of every later one)
-# gives these values: a dependency below the pinned torch changed the floats, the code did not.
-GOLDEN = {
-    "pixinwav-modulo-v1": ("7f205c24e3388e82", "d931670d98f0d6ee"),
-    "pixinwav-adaptive-v1": ("f42dce05b701f8b8", "7301aee0a4fd9e16"),
-    "pixinwav-adaptive-v2": ("4e4f817c8052e753", "2d6930fe88ac9802"),
-    "pixinwav-small-v0": ("8f4e80ede876b519", "50cf84f22473cf65"),
+# Re-measured on 2026-12-03 in a fresh environment (a dependency below the pinned torch changed the floats, the code
+# did not) and on 2026-12-04 on an Intel Xeon, where the code of the previous day gives the second values.
+# Known outputs per machine: torch's kernels round differently on each instruction set (the window models' DCT and
+# nets), so a model's stego differs in its last bits between CPUs (each reveals the same; the release fixtures in
+# tests/fixtures check that). A change of code that alters an output matches none of them.
+GOLDEN = {  # (stego, revealed image) digests: first on a 2-core AMD EPYC, then on a 2-core Intel Xeon (AVX-512)
+    "pixinwav-modulo-v1": {("7f205c24e3388e82", "d931670d98f0d6ee"), ("3cbda34c92df2643", "31f9296e008bfa59")},
+    "pixinwav-adaptive-v1": {("f42dce05b701f8b8", "7301aee0a4fd9e16"), ("3ae8f93de889f830", "48667351ba4817d8")},
+    "pixinwav-adaptive-v2": {("4e4f817c8052e753", "2d6930fe88ac9802")},  # (NumPy alone: the same on both)
+    "pixinwav-small-v0": {("8f4e80ede876b519", "50cf84f22473cf65"), ("c15a06c8dd0d8ea2", "ce35444a1f17cfaf")},
 }
 
 
@@ -60,4 +63,4 @@ def test_shipped_models_outputs_are_bit_identical(name):
     cover = read_audio(ASSETS / "drascula-track2-3s.ogg")
     stego, _ = model.hide(ASSETS / "astronaut.jpg", cover.samples, cover.sample_rate, offset=1.0)
     image = model.reveal(stego, cover.sample_rate, offset=1.0, check=False)
-    assert (digest(stego), digest(image.numpy())) == GOLDEN[name]
+    assert (digest(stego), digest(image.numpy())) in GOLDEN[name]

@@ -25,7 +25,7 @@ from .data.images import MIN_SIDE, prepare_image, to_array
 from .errors import PixinwavError
 from .hidden_file import HiddenFile
 from .loader import DEFAULT_MODEL, load_scheme
-from .models import StegoScheme
+from .models import Sent, StegoScheme
 
 __all__ = ["DEFAULT_MODEL", "HiddenFile", "HideReport", "Revealed", "Stego", "load_model"]
 # Pilot agreement thresholds of `reveal`, from the distributions benchmarks/robustness.py measures (8 validation
@@ -63,7 +63,7 @@ class HideReport:
     window: tuple[float, float]  # seconds in the cover where the image lives
     clipped: int = 0  # stego samples (all channels) that had to be clipped to the 16-bit range
     lost_above_hz: float | None = None  # the cover's Nyquist frequency, when the model hides above it
-    payload: dict | None = None  # whole-file models: image bytes, quality, seconds per copy, copies
+    payload: Sent | None = None  # whole-file models: what was sent, and where
     cover_over_full_scale: int = 0  # samples of a float cover beyond [-1, 1]: any 16-bit file clips them
     change_lsb: float | None = None  # window models: RMS of the change in 16-bit steps (under 0.5 the file's rounding
     # takes most of it: a model whose change follows the cover's level, in a nearly silent cover)
@@ -102,10 +102,11 @@ class HideReport:
         elif self.clipped:
             out.append(f"{self.clipped} samples hit full scale and were clipped: the revealed image may show errors; "
                        "lower the cover's volume")
-        if self.payload and self.payload.get("asked_seconds") and self.payload["asked_seconds"] > self.payload.get(
-                "seconds_used", float("inf")) + 0.5:
-            out.append(f"--seconds {self.payload['asked_seconds']:g} is longer than the song: one copy of "
-                       f"{self.payload['copy_seconds']:.1f} s fits in its {self.payload['seconds_used']:.1f} s")
+        p = self.payload
+        if p and p.asked_seconds and p.asked_seconds > p.seconds_used + 0.5:
+            out.append(f"--seconds {p.asked_seconds:g} is longer than the song: "
+                       + (f"one copy of {p.copy_seconds:.1f} s fits in its {p.seconds_used:.1f} s" if p.copy_seconds
+                          else f"its {p.seconds_used:.1f} s carry every packet once"))
         if self.band_limit_hz is not None:
             nyquist = self.band_limit_hz / BAND_LIMIT_FRACTION
             out.append(f"the cover's sample rate keeps only frequencies under {nyquist:.0f} Hz: the image is hidden "
@@ -117,11 +118,10 @@ class HideReport:
         if self.resampled_from:
             out.append(f"the cover is at {self.resampled_from} Hz; this model writes its stego at {self.sample_rate} Hz "
                        "(its mark lives in the exact 16-bit samples, which a resampler would erase)")
-        if self.payload and self.payload.get("original") and self.payload["original"] != (self.payload["width"],
-                                                                                         self.payload["height"]):
-            w, h = self.payload["original"]
-            out.append(f"the photo is {w} x {h}; the song carries it at {self.payload['width']} x "
-                       f"{self.payload['height']} (longer or louder music carries more, or pass a smaller --max-side)")
+        if p and p.original and p.original != (p.width, p.height):
+            w, h = p.original
+            out.append(f"the photo is {w} x {h}; the song carries it at {p.width} x {p.height} (longer or louder music "
+                       "carries more, or pass a smaller --max-side)")
         if self.change_lsb is not None and self.change_lsb < 0.5 and self.expected_ssim is None:
             out.append(f"the hidden signal is only {self.change_lsb:.2f} of a 16-bit step (RMS) in this quiet window: the "
                        "file's rounding takes most of it and the image will come back poorly; choose a louder passage")
@@ -503,9 +503,8 @@ class Stego:
             hidden = self.model.embed_file(secret, torch.from_numpy(mono)[None], **keyed, **options)
         else:
             hidden = self.model.embed(secret[None], torch.from_numpy(mono)[None], **options, **keyed)
-        if options.get("seconds") is not None:  # what was asked, to say when the song was shorter
-            hidden.info[0]["asked_seconds"] = options["seconds"]
-        payload, change = hidden.info[0], hidden.change
+        payload, change = hidden.sent, hidden.change
+        payload.asked_seconds = options.get("seconds")  # what was asked, to say when the song was shorter
         if change is None:  # (a scheme that gave its container)
             change = hidden.container[0].numpy()
             if change.dtype == mono.dtype and change.flags.writeable and not np.shares_memory(change, mono):

@@ -17,7 +17,7 @@ import torch
 
 from . import metrics
 from .channel import PCM16_SCALE, to_pcm16
-from .data.images import open_image, prepare_image
+from .data.images import load_image, open_image, prepare_image
 from .errors import PixinwavError
 from .robust import payload
 
@@ -26,6 +26,7 @@ from .robust import payload
 class BaselineReport:
     snr_db: float
     image_bytes: int
+    sample_rate: int | None = None  # (the cover's: a baseline writes at any rate)
 
 
 class Baseline:
@@ -36,6 +37,10 @@ class Baseline:
         self.kind, self.image_size = kind, image_size
         self.card = {"name": kind}
         self.source = kind
+
+    def prepare_image(self, image) -> torch.Tensor:
+        """The photo as this baseline sends it, ``[3, S, S]``: what its revealed image is measured against."""
+        return load_image(image, self.image_size, 3)
 
     def _capacity_bits(self, samples: int) -> int:
         return samples * int(self.kind[-1]) if self.kind.startswith("lsb") else samples // 15

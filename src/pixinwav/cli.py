@@ -89,35 +89,8 @@ def cmd_hide(args) -> None:
     a, b = report.window
     print(f"hid {secret} in {args.cover} [{a:.6f}-{b:.6f} s] -> {out} "
           f"({facts['rate']} Hz, {facts['channels']} ch, {facts['seconds']:.2f} s, 16-bit)")
-    if report.payload and report.payload.get("kind") == "image tiles":
-        p = report.payload
-        print(f"payload: the photo at {p['width']} x {p['height']} in {p['tiles']} tiles of {model.cfg.image_size} x "
-              f"{model.cfg.image_size}, one per window: {p['seconds_used']:.1f} s of music used ({p['windows']} windows "
-              f"loud enough); reveal needs no offset")
-    elif report.payload and report.payload.get("kind") == "layers":
-        p = report.payload
-        (base, base_sent), (need, sent) = p["packets"]["base"], p["packets"]["sharp"]
-        print(f"payload: the photo at {p['width']} x {p['height']} ({p['codec']}, {p['sharp_bytes']:,} bytes, quality "
-              f"{p['quality']}) in {sent} packets, any {need} of which rebuild it, and a coarse base image "
-              f"({p['base_bytes']} bytes) in {base_sent} packets, any {base} of which rebuild it: one packet per "
-              f"{model.model.segment_seconds:.2f} s, {p['seconds_used']:.1f} s of music used; reveal needs no offset")
-    elif report.payload and report.payload.get("kind") == "photo":
-        p = report.payload
-        print(f"payload: the photo at {p['width']} x {p['height']} ({p['codec']}, {p['bytes']:,} bytes, quality "
-              f"{p['quality']}) in {p['packets']} packets, any {p['needed']} of which rebuild it: {p['seconds_used']:.1f} s "
-              f"of music used ({p['windows_used']} of {p['windows']} windows loud enough); reveal needs no offset")
-    elif report.payload and report.payload.get("kind") == "file":
-        p = report.payload
-        spare = p["packets"] - p["needed"]
-        where = (f"{p['segments']} segments of {model.model.segment_seconds:.2f} s" if "segments" in p
-                 else f"{p['windows']} windows loud enough")
-        print(f"payload: the file {p['name']} ({p['bytes']:,} bytes, exact) in {p['packets']} packets, {p['needed']} "
-              f"needed and {spare} spare (any {p['needed']} of them rebuild it): {p['seconds_used']:.1f} s of music used "
-              f"({where}); reveal needs no offset")
-    elif report.payload:
-        p = report.payload
-        print(f"payload: {p['codec']} image, {p['image_bytes']} bytes (quality {p['quality']}), one copy per "
-              f"{p['copy_seconds']:.1f} s of music, {p['copies']:.1f} copies in {p['seconds_used']:.1f} s")
+    if report.payload is not None:
+        print(f"payload: {report.payload.describe()}")
     print(f"container SNR vs cover: {report.snr_db:.2f} dB over the hidden window, {report.snr_file_db:.2f} dB over the file")
     if report.expected_ssim is not None:  # the sender read its own stego as the receiver will
         sent = f", an {model.cfg.image_codec.upper()} file of {report.image_bytes} bytes" if report.image_bytes else ""
@@ -231,7 +204,7 @@ def cmd_eval_attacks(args) -> None:
     from .data.audio import AUDIO_EXTENSIONS
     from .data.datasets import find_files
     from .data.images import IMAGE_EXTENSIONS
-    from .evaluate import cover_clips
+    from .evaluate import cover_clips, measure
     from .files import atomic_write, check_output
 
     attacks = ea.parse_attacks(args.attacks)
@@ -243,8 +216,8 @@ def cmd_eval_attacks(args) -> None:
     images = find_files(args.images, IMAGE_EXTENSIONS, "image")
     covers = cover_clips(args.audio, args.n, args.seconds, args.seed, whole=args.whole_songs)
     images = [images[i % len(images)] for i in range(len(covers))]
-    rows = ea.run(models, images, covers, attacks, visqol=args.visqol, progress=not args.quiet,
-                  payload_seconds=args.payload_seconds)
+    rows = measure(models, images, covers, attacks, offset="auto", visqol=args.visqol, progress=not args.quiet,
+                   payload_seconds=args.payload_seconds).rows
     table = ea.summary(rows)
     what = f"whole songs of {args.seconds:g} s or more" if args.whole_songs else f"covers of {args.seconds:g} s"
     lines = [f"{len(covers)} {what} (seed {args.seed}), each stego through a 16-bit WAV, then the "
@@ -292,7 +265,7 @@ def cmd_eval(args) -> None:
     from .api import load_model
     from .data.datasets import find_files
     from .data.images import IMAGE_EXTENSIONS
-    from .evaluate import cover_clips, summarise, through_files
+    from .evaluate import cover_clips, measure, metric_rows, summarise
     from .files import atomic_write, check_output
 
     for path in (args.output, args.figure):
@@ -305,31 +278,41 @@ def cmd_eval(args) -> None:
     images = find_files(args.images, IMAGE_EXTENSIONS, "image")
     images = [images[i] for i in np.random.default_rng(args.seed).permutation(len(images))[: len(covers)]]
     covers = covers[: len(images)]
-    rows, revealed = through_files(model, images, covers, visqol=args.visqol, progress=not args.quiet)
+    name = model.card.get("name", model.source)
+    # window models at 0.5 s into each clip (where a user would hide without searching), as in earlier releases
+    measured = measure({name: model}, images, covers, offset=0.5, visqol=args.visqol, progress=not args.quiet,
+                       keep=bool(args.figure))
+    rows = measured.rows
     if args.output:
         def write(tmp):
             with open(tmp, "w", newline="") as f:
-                w = csv.DictWriter(f, ["pair", *rows[0]])
+                w = csv.DictWriter(f, list(rows[0]))
                 w.writeheader()
-                w.writerows({"pair": i, **r} for i, r in enumerate(rows))
+                w.writerows(rows)
 
         atomic_write(Path(args.output), write, args.force)
     if args.figure:
-
         from .figures import pairs_figure
 
         secrets = [model.prepare_image(p) for p in images]
-        labels = [f"SSIM {r['image/ssim']:.3f}, {r['image/psnr']:.1f} dB" for r in rows]
+        revealed = [r if r is not None else s * 0 for r, s in zip(measured.revealed, secrets)]  # nothing: black
+        labels = [f"SSIM {r['image/ssim']:.3f}, {r['image/psnr']:.1f} dB" if r["recovered"] or r["warned"]
+                  else "nothing revealed" for r in rows]
         title = f"{model.card.get('name', model.source)}: each pair through a 16-bit WAV (seed {args.seed})"
         atomic_write(Path(args.figure), lambda tmp: pairs_figure(tmp, secrets, revealed, labels, title), args.force)
-    metrics_only = [{k: v for k, v in r.items() if k.startswith(("image/", "audio/"))} for r in rows]
+    metrics_only = metric_rows(measured)
     summary = summarise(metrics_only, ("mean", "median", "p10"))
+    recovered = sum(r["recovered"] for r in rows)
     print(f"{len(rows)} image/cover pairs (seed {args.seed}), each hidden and revealed as the CLI does (covers at their "
           f"own rate, the stego through a 16-bit WAV file); model {model.source}"
           + ("; whole songs, photos at their own size, SSIM against the photo at the size sent" if whole else ""))
     print("| metric | mean | median | 10th percentile |\n|---|---|---|---|")
     for key in metrics_only[0]:
         print(f"| {key} | {summary[key]:.4f} | {summary[key + '/median']:.4f} | {summary[key + '/p10']:.4f} |")
+    print(f"revealed intact: {recovered} of {len(rows)}"
+          + (f"; written with a damage warning: {sum(r['warned'] for r in rows)}" if any(r["warned"] for r in rows) else "")
+          + (f"; nothing revealed (SSIM counted as 0): {len(rows) - recovered - sum(r['warned'] for r in rows)}"
+             if recovered < len(rows) else ""))
 
 
 def cmd_data_fetch(args) -> None:

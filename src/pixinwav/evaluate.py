@@ -1,7 +1,9 @@
 """Quality through a real file: hide -> 16-bit WAV on disk -> read back -> reveal, with metrics per pair."""
 from __future__ import annotations
 
+import copy
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,46 +25,6 @@ def through_file(samples: np.ndarray, rate: int, path: Path) -> np.ndarray:
     """``[T]`` or ``[T, channels]`` audio written as `pixinwav hide` writes it (16-bit WAV) and read back
     ``[T, channels]``: the channel every evaluation puts between hiding and revealing."""
     return read_audio(write_audio(path, samples, rate, force=True)).samples
-
-
-@torch.no_grad()
-def through_wav(model: StegoScheme, images: torch.Tensor, covers: torch.Tensor,
-                visqol: bool = False) -> tuple[list[dict], dict]:
-    """Hide each image in its cover, write the container as a 16-bit WAV, read it back and reveal.
-
-    ``images [V, C, H, W]``, ``covers [V, T]``. Returns (one metrics row per pair, tensors of the first pair
-    for figures plus ``all_revealed [V, C, H, W]``). ``visqol`` adds ViSQOL MOS-LQO of stego against cover
-    (NaN for clips under a second).
-    The model is used in eval mode and put back in the mode it was in.
-    """
-    was_training = model.training
-    model.eval()
-    rows, first, revealed_all = [], {}, []
-    rate = model.cfg.sample_rate
-    with tempfile.TemporaryDirectory(prefix="pixinwav-val-") as tmp:
-        for i in range(images.shape[0]):
-            image, cover = images[i : i + 1], covers[i : i + 1]
-            hidden = model.embed(image, cover)
-            received = through_file(to_numpy(hidden.container[0]), rate, Path(tmp) / f"{i}.wav")[:, 0]
-            wave = torch.from_numpy(received)[None].to(cover.device)
-            revealed = model.extract(wave).image.clamp(0, 1)
-            revealed_all.append(revealed[0])
-            clean = to_numpy(cover[0])
-            rows.append({
-                "image/ssim": float(metrics.ssim(revealed, image)[0]),
-                "image/psnr": float(metrics.psnr(revealed, image)[0]),
-                "audio/snr": metrics.snr(clean, received),
-                "audio/seg_snr": metrics.segmental_snr(clean, received),
-            })
-            if visqol:
-                rows[-1]["audio/visqol"] = metrics.visqol_mos(clean, received, rate)
-            if i == 0:
-                first = {"secret": image[0], "revealed": revealed[0], "cover": cover[0],
-                         "container": torch.from_numpy(received)}
-    model.train(was_training)
-    first = {k: v.cpu() for k, v in first.items()}
-    first["all_revealed"] = torch.stack(revealed_all).cpu()
-    return rows, first
 
 
 def cover_clips(folder: str, count: int, seconds: float, seed: int, whole: bool = False) -> list:
@@ -120,39 +82,146 @@ def reveal_or_blank(model, audio: np.ndarray, rate: int, check: bool = False, sh
         return torch.zeros(shape or (model.cfg.image_channels, model.cfg.image_size, model.cfg.image_size))
 
 
-def through_files(model, images: list, covers: list, offset: float = 0.5, visqol: bool = True,
-                  progress: bool = True) -> tuple[list[dict], list[torch.Tensor]]:
-    """What ``pixinwav hide`` then ``pixinwav reveal`` give: each image hidden in its cover at the cover's own rate
-    (window models at ``offset`` seconds), written as a 16-bit WAV, read back and revealed. Audio metrics cover the
-    samples the model changed. Returns (one row per pair, revealed images)."""
+NO_ATTACK = (("none", 0.0),)
+VISQOL_SECONDS = 20.0  # ViSQOL on the first seconds of the changed samples (it is slow on long files)
+AUDIO_KEYS = ("audio/snr", "audio/snr_file", "audio/seg_snr", "audio/louder_cells", "audio/visqol")
+
+
+@dataclass
+class Measured:
+    """What :func:`measure` returns: one row per model, pair and attack; with ``keep``, the revealed image of each
+    pair through the first attack (None where nothing was revealed) and the first pair's audio, for figures."""
+
+    rows: list[dict]
+    revealed: list[torch.Tensor | None] = field(default_factory=list)
+    first: dict | None = None
+
+
+def _name(image) -> str:
+    return Path(image).name if isinstance(image, (str, Path)) else ""
+
+
+def _audio_metrics(cover: np.ndarray, stego: np.ndarray, rate: int, visqol: bool) -> dict:
+    """The stego ``[T, channels]`` against its cover: SNR, segmental SNR and ViSQOL over the samples the model
+    changed (a window model's window, or the song), downmixed; SNR and louder cells over the whole file."""
+    region = changed_region(cover, stego)
+    clean, heard = cover[region].mean(axis=1), stego[region].mean(axis=1)
+    out = {"audio/snr": metrics.snr(clean, heard), "audio/snr_file": metrics.snr(cover, stego),
+           "audio/seg_snr": metrics.segmental_snr(clean, heard) if len(clean) >= 1024 else float("nan"),
+           "audio/louder_cells": metrics.louder_cells(cover, stego, rate), "audio/visqol": float("nan")}
+    if visqol:
+        n = int(VISQOL_SECONDS * rate)
+        out["audio/visqol"] = metrics.visqol_mos(clean[:n], heard[:n], rate)
+    return out
+
+
+def _compared(secret: torch.Tensor, revealed: torch.Tensor, full_image: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(reference, revealed) at one size and channel count: a model that sends the photo at its own size is measured
+    against the photo at the size it sent; a square of another size is brought to the secret's."""
+    if full_image:
+        secret = tiles.scaled(secret, revealed.shape[2], revealed.shape[1])
+    elif revealed.shape[1:] != secret.shape[1:]:
+        revealed = torch.nn.functional.interpolate(revealed[None].float(), size=tuple(secret.shape[1:]), mode="area")[0]
+    if revealed.shape[0] != secret.shape[0]:  # a greyscale model against a colour photo, or the other way round
+        channels = max(revealed.shape[0], secret.shape[0])
+        revealed, secret = revealed.expand(channels, -1, -1), secret.expand(channels, -1, -1)
+    return secret.float(), revealed.float()
+
+
+def measure(models: dict, images: list, covers: list, attacks=NO_ATTACK, offset: float | str = "auto",
+            visqol: bool = True, progress: bool = True, payload_seconds: float | None = None,
+            keep: bool = False) -> Measured:
+    """The one evaluation loop: what ``pixinwav hide`` then ``pixinwav reveal`` give, through every attack.
+
+    Each model (a :class:`pixinwav.api.Stego` or a baseline) hides each image (a path or a ``[C, H, W]`` tensor) in
+    its cover (``evaluate.cover_clips``: samples at their own rate and channels, or a song's path read when used) as
+    ``hide`` does (window models at ``offset``, "auto" as ``--offset auto``; whole-file models need none; their
+    ``--seconds`` from ``payload_seconds``); the stego is written as a 16-bit WAV and read back, then each attack
+    (``attacks.py``) runs on it and the model reveals as ``reveal`` does (window models at ``offset``). A failed
+    ``hide`` or ``reveal`` is a row with ``recovered`` 0 and an SSIM of 0; an image written with a warning that it
+    is damaged counts as ``warned``, not ``recovered``. SSIM is measured against the photo at the size it was sent."""
     from tqdm import tqdm
 
-    rows, revealed = [], []
-    where = {} if model.model.whole_file else {"offset": offset}
+    from .attacks import apply
+
+    out = Measured([])
+    bar = tqdm(total=len(models) * len(covers) * len(attacks), desc="eval", unit="reveal", disable=not progress)
     with tempfile.TemporaryDirectory(prefix="pixinwav-eval-") as tmp:
-        for i, (image, (cover, rate, label)) in enumerate(tqdm(list(zip(images, covers)), desc="eval", unit="pair",
-                                                               disable=not progress)):
-            if rate is None:  # a whole song, read now (see cover_clips)
-                song = read_audio(cover)
-                cover, rate = song.samples, song.sample_rate
-            stego, report = model.hide(image, cover, rate, **where)
-            if report.sample_rate and report.sample_rate != rate:  # a model that writes its own rate: compare there
-                cover, rate = resample(cover, rate, report.sample_rate), report.sample_rate
-            back = through_file(stego, rate, Path(tmp) / f"{i}.wav")
-            secret = model.prepare_image(image)
-            image_out = reveal_or_blank(model, back, rate, check=True, shape=tuple(secret.shape), **where)  # as the CLI
-            revealed.append(image_out)
-            secret = tiles.scaled(secret, image_out.shape[2], image_out.shape[1])  # as the song model sent it
-            region = changed_region(cover, back)
-            clean, heard = cover[region].mean(axis=1), back[region].mean(axis=1)
-            row = {"cover": label, "image": Path(image).name, "sent": f"{image_out.shape[2]} x {image_out.shape[1]}",
-                   "image/ssim": float(metrics.ssim(image_out[None], secret[None])[0]),
-                   "image/psnr": float(metrics.psnr(image_out[None], secret[None])[0]),
-                   "audio/snr": metrics.snr(clean, heard), "audio/seg_snr": metrics.segmental_snr(clean, heard)}
-            if visqol:
-                row["audio/visqol"] = metrics.visqol_mos(clean, heard, rate)
-            rows.append(row)
-    return rows, revealed
+        for name, model in models.items():
+            where = {} if model.whole_file else {"offset": offset}
+            for i, ((cover, rate, label), image) in enumerate(zip(covers, images)):
+                base = {"model": name, "pair": i, "cover": label, "source": label.split("/")[0] if "/" in label else "",
+                        "image": _name(image)}
+                if rate is None:  # a whole song, read now (``cover_clips(whole=True)``)
+                    song = read_audio(cover)
+                    cover, rate = song.samples, song.sample_rate
+                secret = model.prepare_image(image)
+                seconds = {"seconds": payload_seconds} if payload_seconds and model.whole_file else {}
+                try:
+                    stego, report = model.hide(image, cover, rate, **where, **seconds)
+                except PixinwavError as exc:  # e.g. the image does not fit the music: a failure through every attack
+                    failed = {"sent": "", "image/ssim": 0.0, "image/psnr": float("nan"), "recovered": 0, "warned": 0,
+                              **dict.fromkeys(AUDIO_KEYS, float("nan")), "hide_error": str(exc)}
+                    out.rows += [{**base, "attack": attack, "strength": strength, **failed} for attack, strength in attacks]
+                    out.revealed += [None] if keep else []
+                    bar.update(len(attacks))
+                    continue
+                if report.sample_rate and report.sample_rate != rate:  # a model that writes its own
+                    cover, rate = resample(cover, rate, report.sample_rate), report.sample_rate  # rate: compare there
+                stego = through_file(stego, rate, Path(tmp) / f"{i}.wav")
+                audio = _audio_metrics(cover, stego, rate, visqol)
+                for a, (attack, strength) in enumerate(attacks):
+                    attacked, attacked_rate = apply(attack, stego, rate, strength, seed=i)
+                    revealed = None
+                    try:
+                        revealed, found = model.reveal_with_report(attacked, attacked_rate, **where)
+                        reference, revealed = _compared(secret, revealed, model.full_image)
+                        warned = found.startswith("warning")
+                        quality = {"sent": f"{revealed.shape[2]} x {revealed.shape[1]}",
+                                   "image/ssim": float(metrics.ssim(revealed[None], reference[None])[0]),
+                                   "image/psnr": float(metrics.psnr(revealed[None], reference[None])[0]),
+                                   "recovered": int(not warned), "warned": int(warned)}
+                    except PixinwavError:
+                        quality = {"sent": "", "image/ssim": 0.0, "image/psnr": float("nan"), "recovered": 0, "warned": 0}
+                    out.rows.append({**base, "attack": attack, "strength": strength, **quality, **audio,
+                                     "hide_error": ""})
+                    if keep and a == 0:
+                        out.revealed.append(revealed)
+                        if out.first is None:
+                            out.first = {"pair": i, "secret": secret, "revealed": revealed, "cover": cover,
+                                         "stego": stego, "rate": rate}
+                    bar.update(1)
+    bar.close()
+    return out
+
+
+def measure_scheme(model: StegoScheme, images: torch.Tensor, covers: torch.Tensor, visqol: bool = False) -> Measured:
+    """A scheme being trained, measured the way :func:`measure` measures a released model: wrapped as
+    ``pixinwav.load_model`` wraps one, each image ``[V, C, H, W]`` hidden at the start of its window ``[V, T]`` (the
+    model's rate), written as a 16-bit WAV, read back and revealed. The API's path runs on the CPU, so a model on
+    another device is measured as a copy there; the model is left in the mode it was in. Keeps the revealed images
+    and the first pair's audio (for figures)."""
+    from .api import Stego
+
+    was_training = model.training
+    on_cpu = next(iter([*model.parameters(), *model.buffers()]), torch.zeros(0)).device.type == "cpu"
+    try:
+        stego = Stego(model if on_cpu else copy.deepcopy(model).cpu())
+        clips = [(to_numpy(c).astype(np.float32)[:, None], model.cfg.sample_rate, f"validation {i}")
+                 for i, c in enumerate(covers)]
+        out = measure({"model": stego}, [to_numpy(x) for x in images], clips, offset=0.0, visqol=visqol,
+                      progress=False, keep=True)
+    finally:
+        model.train(was_training)
+    if not visqol:
+        for row in out.rows:
+            del row["audio/visqol"]
+    return out
+
+
+def metric_rows(measured: Measured) -> list[dict]:
+    """The rows' metrics alone (``image/...``, ``audio/...``), for :func:`summarise`."""
+    return [{k: v for k, v in r.items() if k.startswith(("image/", "audio/"))} for r in measured.rows]
 
 
 def summarise(rows: list[dict], stats=("mean",)) -> dict[str, float]:

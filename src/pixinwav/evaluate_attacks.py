@@ -1,26 +1,18 @@
-"""What a stego file survives: every model hides in the same covers, each stego is written as a 16-bit WAV the
-way ``pixinwav hide`` writes it, read back, attacked (``attacks.py``) and revealed the way ``pixinwav reveal``
-reveals (window models search with ``--offset auto``; whole-file models need no offset). One row per model, pair,
-attack and strength; a failed reveal (the model says no intact image) is a row with ``recovered`` 0."""
+"""What a stego file survives, as tables: the attacks' names, and the rows of ``evaluate.measure`` (every model
+hides in the same covers, each stego goes through a 16-bit WAV, each attack, and ``reveal``) summarised per model,
+attack and strength, per source of music, and as a figure; how often a model "finds" an image in clean music."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from . import metrics
 from .attacks import ATTACKS, CHAIN, apply, describe, steps
-from .data.audio import read_audio
-from .data.images import load_image
 from .errors import PixinwavError
-from .evaluate import through_file
-from .tiles import scaled
+from .evaluate import AUDIO_KEYS
 
-VISQOL_SECONDS = 20.0  # ViSQOL on the first seconds of each stego (it is slow on long files)
-AUDIO_KEYS = ("audio/snr", "audio/louder_cells", "audio/visqol")
 
 
 def codec_louder_cells(covers: list[tuple[np.ndarray, int, str]], codec: str = "mp3", kbps: float = 128) -> float:
@@ -55,62 +47,6 @@ def is_window_model(model) -> bool:
     return not model.whole_file  # it hides in a window and reveals with --offset auto
 
 
-def run(models: dict, images: list[Path], covers: list[tuple[np.ndarray, int, str]], attacks: list[tuple[str, float]],
-        visqol: bool = True, progress: bool = True, payload_seconds: float | None = None) -> list[dict]:
-    """``payload_seconds``: music per payload copy for whole-file models (their ``--seconds``)."""
-    rows = []
-    bar = tqdm(total=len(models) * len(covers) * len(attacks), desc="eval --attacks", unit="reveal", disable=not progress)
-    with tempfile.TemporaryDirectory(prefix="pixinwav-attacks-") as tmp:
-        for name, model in models.items():
-            for i, ((cover, rate, label), image) in enumerate(zip(covers, images)):
-                source = label.split("/")[0] if "/" in label else ""
-                # models that send the photo at its own size are measured at the size they sent it (as `eval` does)
-                if rate is None:  # a whole song, read now (``evaluate.cover_clips(whole=True)``)
-                    song = read_audio(cover)
-                    cover, rate = song.samples, song.sample_rate
-                secret = model.prepare_image(image) if model.full_image else load_image(image, 256, 3)
-                offset = {"offset": "auto"} if is_window_model(model) else {}
-                try:
-                    seconds = {"seconds": payload_seconds} if model.whole_file and payload_seconds else {}
-                    stego, report = model.hide(image, cover, rate, **offset, **seconds)
-                except PixinwavError as exc:  # e.g. the image does not fit the music: a failure on every attack
-                    failed = {"image/ssim": float("nan"), "image/psnr": float("nan"), "recovered": 0, "warned": 0,
-                              **dict.fromkeys(AUDIO_KEYS, float("nan")), "hide_error": str(exc)}
-                    rows += [{"model": name, "pair": i, "cover": label, "source": source, "image": Path(image).name,
-                              "attack": attack,
-                              "strength": strength, **failed} for attack, strength in attacks]
-                    bar.update(len(attacks))
-                    continue
-                stego = through_file(stego, rate, Path(tmp) / f"{name}-{i}.wav")
-                audio = {"audio/snr": metrics.snr(cover, stego),
-                         "audio/louder_cells": metrics.louder_cells(cover, stego, rate), "audio/visqol": float("nan")}
-                if visqol:
-                    n = int(VISQOL_SECONDS * rate)
-                    audio["audio/visqol"] = metrics.visqol_mos(cover[:n].mean(1), stego[:n].mean(1), rate)
-                for attack, strength in attacks:
-                    attacked, attacked_rate = apply(attack, stego, rate, strength, seed=i)
-                    try:
-                        revealed, found = model.reveal_with_report(attacked, attacked_rate, **offset)
-                        revealed = revealed.expand(3, -1, -1) if revealed.shape[0] == 1 else revealed
-                        if model.full_image:
-                            reference = scaled(secret, revealed.shape[2], revealed.shape[1])
-                        else:
-                            reference = secret
-                            revealed = torch.nn.functional.interpolate(revealed[None], size=secret.shape[1:], mode="area")[0]
-                        # an image written with a warning that it is damaged is not counted as recovered
-                        quality = {"image/ssim": float(metrics.ssim(revealed[None], reference[None])[0]),
-                                   "image/psnr": float(metrics.psnr(revealed[None], reference[None])[0]),
-                                   "recovered": int(not found.startswith("warning")), "warned": int(found.startswith("warning"))}
-                    except PixinwavError:
-                        quality = {"image/ssim": float("nan"), "image/psnr": float("nan"), "recovered": 0, "warned": 0}
-                    rows.append({"model": name, "pair": i, "cover": label, "source": source, "image": Path(image).name,
-                                 "attack": attack,
-                                 "strength": strength, **quality, **audio, "hide_error": ""})
-                    bar.update(1)
-    bar.close()
-    return rows
-
-
 def _finite_mean(values: list[float]) -> float:
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
@@ -137,14 +73,14 @@ def summary(rows: list[dict]) -> list[dict]:
 
 def markdown(table: list[dict]) -> str:
     lines = ["| model | attack | strength | recovered | written with a damage warning | median SSIM (failed = 0) "
-             "| mean PSNR dB (recovered) | audio SNR dB | ViSQOL | cells louder than cover |",
+             "| mean PSNR dB (recovered) | audio SNR dB (file) | ViSQOL | cells louder than cover |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in table:
         attack, strength = (describe(r["attack"], 0.0), "") if CHAIN in r["attack"] else \
             (r["attack"], f"{r['strength']:g} {ATTACKS[r['attack']].unit}")  # a chain's strengths are in its steps
         lines.append(f"| {r['model']} | {attack} | {strength} | {r['recovered'] * 100:.0f} % | "
                      f"{r['warned'] * 100:.0f} % | "
-                     f"{r['ssim_median']:.3f} | {r['psnr_mean']:.1f} | {r['audio/snr']:.1f} | "
+                     f"{r['ssim_median']:.3f} | {r['psnr_mean']:.1f} | {r['audio/snr_file']:.1f} | "
                      f"{r.get('audio/visqol', float('nan')):.2f} | {r['audio/louder_cells'] * 100:.1f} % |")
     return "\n".join(lines)
 

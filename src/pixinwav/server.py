@@ -254,13 +254,13 @@ def _hide(model_name, secret: Path, file_name, cover: Path, key, fmt: str, folde
         stego, report = model.hide(photo, song.samples, song.sample_rate, offset, key=key, in_place=True)
     rate = report.sample_rate or song.sample_rate
     out = write_audio(folder / f"stego.{fmt}", stego, rate, fmt=fmt, tags=song.tags)
-    payload = {k: v for k, v in (report.payload or {}).items() if isinstance(v, (int, float, str, list, tuple))
-               and k != "starts"}
-    starts = (report.payload or {}).get("starts") or [report.window[0]]
+    sent = report.payload
+    payload = {k: v for k, v in sent.summary().items() if k != "starts"} if sent else {}
+    starts = (sent.starts if sent else None) or [report.window[0]]
     summary = {"snr_db": round(report.snr_db, 2), "seconds": round(song.duration, 3), "sample_rate": rate,
                "first_window_s": round(float(min(starts)), 3),
                "window": [round(report.window[0], 6), round(report.window[1], 6)], "payload": payload,
-               "seconds_used": round(payload.get("seconds_used", report.window[1] - report.window[0]), 2),
+               "seconds_used": round(sent.seconds_used if sent else report.window[1] - report.window[0], 2),
                "warnings": report.warnings()}
     return out.read_bytes(), summary
 

@@ -21,7 +21,7 @@ from . import checkpoint
 from .config import Config, to_dict
 from .data.datasets import TrainBatches, statistics_sample, validation_pairs
 from .errors import PixinwavError
-from .evaluate import summarise, through_wav
+from .evaluate import measure_scheme, metric_rows, summarise
 from .figures import example_figure
 from .losses import StegoLoss
 from .models import StegoScheme, build_model
@@ -100,18 +100,22 @@ def make_loss(cfg: Config) -> StegoLoss:
 @torch.no_grad()
 def validate(model: StegoScheme, loss_fn: StegoLoss, images: torch.Tensor, covers: torch.Tensor,
              figure: Path | None) -> dict[str, float]:
-    """Metrics through real WAV files plus the training loss on the same pairs (eval mode)."""
-    rows, first = through_wav(model, images, covers)
+    """Metrics the way `pixinwav eval` measures (hide, a real 16-bit WAV, reveal: ``evaluate.measure_scheme``) plus
+    the training loss on the same pairs (eval mode)."""
+    measured = measure_scheme(model, images, covers)
+    rows = metric_rows(measured)
     was_training = model.training
     model.eval()
     out = model(images, covers)
     values = {k: float(v) for k, v in loss_fn(out, images, covers).items()}
     model.train(was_training)
     values.update(summarise(rows))
-    if figure is not None:
-        example_figure(figure, first["secret"], first["revealed"], first["cover"], first["container"],
-                       model.cfg.sample_rate, title=f"{figure.stem}: SSIM {rows[0]['image/ssim']:.3f}, "
-                       f"SNR {rows[0]['audio/snr']:.1f} dB (through a 16-bit WAV)")
+    first = measured.first
+    if figure is not None and first is not None:
+        example_figure(figure, first["secret"], first["revealed"], torch.from_numpy(first["cover"][:, 0]),
+                       torch.from_numpy(first["stego"][:, 0]), first["rate"],
+                       title=f"{figure.stem}: SSIM {rows[first['pair']]['image/ssim']:.3f}, "
+                       f"SNR {rows[first['pair']]['audio/snr']:.1f} dB (through a 16-bit WAV)")
     return values
 
 

@@ -45,9 +45,9 @@ def hidden(model, cover, secret, tmp_path_factory):
 def test_a_file_comes_back_exact_from_a_16bit_wav(model, hidden, secret):
     stego, report = hidden
     p = report.payload
-    assert p["kind"] == "file" and p["bytes"] == 40_000 and p["needed"] == 79  # 40 kB + name in 512-byte packets
-    assert p["packets"] >= p["needed"] + 2 * max(1, p["packets"] // max(p["windows_used"], 1)) - 1  # the spares
-    assert p["windows_used"] < p["windows"]  # the song has room: only what the file needs is changed
+    assert p.kind == "file" and p.bytes == 40_000 and p.needed == 79  # 40 kB + name in 512-byte packets
+    assert p.packets >= p.needed + 2 * max(1, p.packets // max(p.units_used, 1)) - 1  # the spares
+    assert p.units_used < p.units_loud  # the song has room: only what the file needs is changed
     found = model.reveal_payload(stego, RATE, key="k")
     assert found.file is not None and found.file.data == secret.data and found.file.name == "data.bin"
 
@@ -72,10 +72,10 @@ def test_the_photo_keeps_its_own_size_and_comes_back_as_the_avif_sent(model, cov
     picture = Image.fromarray(photo("coffee"))  # 600 x 400
     stego, report = model.hide(picture, cover, RATE, key="k")
     p = report.payload
-    assert p["kind"] == "photo" and (p["width"], p["height"]) == (600, 400) and p["quality"] == adaptive_song.QUALITY
+    assert p.kind == "photo" and (p.width, p.height) == (600, 400) and p.quality == adaptive_song.QUALITY
     found = model.reveal_payload(pcm16_round_trip(stego), RATE, key="k")
     assert found.image.shape == (3, 400, 600)
-    assert torch.equal(found.image, p["compressed"].clamp(0, 1))
+    assert torch.equal(found.image, p.compressed.clamp(0, 1))
 
 
 def test_plain_audio_or_another_key_find_nothing(model, hidden, cover):

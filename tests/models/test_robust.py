@@ -21,8 +21,8 @@ def hidden():
 
 def test_hide_fills_the_song_and_reports_the_payload(hidden):
     model, cover, stego, report = hidden
-    assert stego.shape == cover.shape and report.payload["codec"] == "AVIF"
-    assert report.payload["copy_seconds"] <= 20.0 and report.payload["image_bytes"] > 300
+    assert stego.shape == cover.shape and report.payload.codec == "AVIF"
+    assert report.payload.copy_seconds <= 20.0 and report.payload.bytes > 300
     assert not any("quiet" in w for w in report.warnings())  # its level follows the music by design
     # the change follows the cover: far fewer cells where it is louder than the cover than a white change of the
     # same energy has (this synthetic cover has wide gaps between harmonics; real music: see the model card)
@@ -37,7 +37,7 @@ def test_the_image_survives(hidden, attack, strength):
     model, _, stego, report = hidden
     attacked, rate = apply(attack, stego, 44100, strength, seed=1)
     image = model.reveal(attacked, rate)
-    sent = report.payload["compressed"]
+    sent = report.payload.compressed
     assert float(metrics.psnr(image[None], sent[None])[0]) > 40  # the very bytes that were sent
     assert float(metrics.ssim(image[None], model.prepare_image(Image.fromarray(photo("coffee")))[None])[0]) > 0.5
 

@@ -38,16 +38,16 @@ def hidden(model, cover):
 def test_the_photo_keeps_its_aspect_and_comes_back_as_the_very_bytes_sent(model, hidden):
     stego, report = hidden
     p = report.payload
-    assert p["kind"] == "layers" and p["codec"] == "AVIF" and p["segments"] == 19
-    assert abs(p["width"] / p["height"] - 1.5) < 0.02  # 600 x 400 keeps 3:2
-    base, sharp = p["packets"]["base"], p["packets"]["sharp"]
+    assert p.kind == "photo" and p.codec == "AVIF" and p.units_used == 19
+    assert abs(p.width / p.height - 1.5) < 0.02  # 600 x 400 keeps 3:2
+    base, sharp = (p.base_needed, p.base_packets), (p.needed, p.packets)
     # every 3rd segment carries one of 4 base packets; the 12 others 8 distinct sharp packets (12 / 1.5), 7 of them
     # source packets and one spare, each sent once or twice
     assert base == (3, 4) and sharp[1] == 8 and sharp[0] <= 7
     found = model.reveal_payload(stego, RATE, key="k")
-    assert found.image.shape == (3, p["height"], p["width"]) and not found.detail.startswith("warning")
-    assert torch.equal(found.image, p["compressed"].clamp(0, 1))  # the AVIF that was sent, decoded
-    assert float(metrics.ssim(found.image[None], p["sent"][None])[0]) > 0.5  # about 850 bytes in 40 s
+    assert found.image.shape == (3, p.height, p.width) and not found.detail.startswith("warning")
+    assert torch.equal(found.image, p.compressed.clamp(0, 1))  # the AVIF that was sent, decoded
+    assert float(metrics.ssim(found.image[None], p.sent[None])[0]) > 0.5  # about 850 bytes in 40 s
 
 
 @pytest.mark.parametrize("attack,strength", [("mp3", 128), ("aac", 128), ("opus", 64), ("resample", 22050),
@@ -56,7 +56,7 @@ def test_the_sharp_image_survives(model, hidden, attack, strength):
     stego, report = hidden
     attacked, rate = apply(attack, stego, RATE, strength, seed=1)
     found = model.reveal_payload(attacked, rate, key="k")
-    assert torch.equal(found.image, report.payload["compressed"].clamp(0, 1)), found.detail
+    assert torch.equal(found.image, report.payload.compressed.clamp(0, 1)), found.detail
 
 
 @pytest.mark.parametrize("attack,strength,says", [("speed", 2.0, "the file plays 2.00 % fast: undone"),
@@ -69,7 +69,7 @@ def test_the_sharp_image_survives_speed_and_tempo_changes_and_says_what_was_undo
     stego, report = hidden
     attacked, rate = apply(attack, stego, RATE, strength, seed=1)
     found = model.reveal_payload(attacked, rate, key="k")
-    assert torch.equal(found.image, report.payload["compressed"].clamp(0, 1)), found.detail
+    assert torch.equal(found.image, report.payload.compressed.clamp(0, 1)), found.detail
     assert says in found.detail
 
 
@@ -78,8 +78,8 @@ def test_a_short_excerpt_gives_the_coarse_base_image_with_a_warning(model, hidde
     excerpt = stego[int(6.0 * RATE):int(20.6 * RATE)]  # segments 3-9: 3 base packets, 4 of the 8 sharp ones needed
     found = model.reveal_payload(excerpt, RATE, key="k")
     assert found.detail.startswith("warning: only the coarse base image came back")
-    assert found.image.shape == (3, report.payload["height"], report.payload["width"])  # shown at the sharp size
-    assert float(metrics.ssim(found.image[None], report.payload["sent"][None])[0]) > 0.3
+    assert found.image.shape == (3, report.payload.height, report.payload.width)  # shown at the sharp size
+    assert float(metrics.ssim(found.image[None], report.payload.sent[None])[0]) > 0.3
 
 
 def test_nothing_is_found_in_plain_audio_under_another_key_or_in_noise(model, cover, hidden):
@@ -92,10 +92,24 @@ def test_nothing_is_found_in_plain_audio_under_another_key_or_in_noise(model, co
         model.reveal_payload(drowned, RATE, key="k")
 
 
+def test_what_was_sent_is_one_typed_record_with_one_line_for_the_cli_and_the_web_page(model, hidden, cover):
+    import json
+
+    sent = hidden[1].payload
+    summary = json.loads(json.dumps(sent.summary()))  # (JSON as the web API sends it: no tensors)
+    assert summary["line"] == sent.describe() and summary["base_bytes"] == sent.base_bytes
+    assert sent.describe().startswith(f"the photo at {sent.width} x {sent.height} (AVIF, {sent.bytes:,} bytes")
+    assert "coarse base image" in sent.describe() and "19 segments of 2.05 s" in sent.describe()
+    # --seconds longer than the song: a warning (0.2.5 stopped with a KeyError here)
+    _, report = model.hide(Image.fromarray(photo("coffee")), cover, RATE, key="k", seconds=500)
+    assert any("--seconds 500 is longer than the song: its 38.9 s carry every packet once" in w
+               for w in report.warnings())
+
+
 def test_a_file_comes_back_exactly_and_one_too_large_is_refused(model, cover):
     secret = HiddenFile("notes.txt", np.random.default_rng(3).bytes(900))
     stego, report = model.hide_file(secret, cover, RATE)
-    assert report.payload["kind"] == "file" and report.payload["packets"] == 12  # 19 segments over 1.5
+    assert report.payload.kind == "file" and report.payload.packets == 12  # 19 segments over 1.5
     aac, rate = apply("aac", pcm16_round_trip(stego), RATE, 128)
     assert model.reveal_payload(aac, rate).file == secret
     with pytest.raises(PixinwavError, match=r"the file is 5,000 bytes; this song carries at most 950 "):
@@ -180,12 +194,12 @@ def test_capacity_of_a_song_too_short_for_a_photo_says_so_and_what_file_fits(mod
 
 
 def test_eval_attacks_measures_the_photo_at_the_size_it_was_sent(model, cover, tmp_path):
-    from pixinwav import evaluate_attacks
+    from pixinwav.evaluate import measure
 
     path = tmp_path / "coffee.png"
     Image.fromarray(photo("coffee")).save(path)  # 600 x 400: sent at 3:2, not as a 256 x 256 crop
-    rows = evaluate_attacks.run({"v2": model}, [path], [(cover, RATE, "music")], [("none", 0), ("aac", 128)],
-                                visqol=False, progress=False)
+    rows = measure({"v2": model}, [path], [(cover, RATE, "music")], [("none", 0), ("aac", 128)], visqol=False,
+                   progress=False).rows
     assert [r["recovered"] for r in rows] == [1, 1]
     assert all(r["image/ssim"] > 0.5 for r in rows)  # against the photo at the sent size (squashed into a crop: 0.36)
 

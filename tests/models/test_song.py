@@ -46,8 +46,8 @@ def ssim_to(image, pil):
 
 def test_the_photo_comes_back_at_its_own_size_through_a_16_bit_file(model, stego, cat):
     audio, report = stego
-    assert report.payload["width"] == 451 and report.payload["height"] == 300 and report.payload["tiles"] == 4
-    assert report.payload["seconds_used"] == pytest.approx(4 * 67522 / RATE)
+    assert report.payload.width == 451 and report.payload.height == 300 and report.payload.tiles == 4
+    assert report.payload.seconds_used == pytest.approx(4 * 67522 / RATE)
     image, detail = model.reveal_with_report(audio, RATE)
     assert image.shape == (3, 300, 451)
     assert "every tile found" in detail
@@ -58,7 +58,7 @@ def test_the_photo_comes_back_at_its_own_size_through_a_16_bit_file(model, stego
 def test_no_offset_needed_after_a_trimmed_start_or_audio_pasted_before(model, stego):
     audio, report = stego
     whole = model.reveal(audio, RATE)
-    first = int(round(min(report.payload["starts"]) * RATE))
+    first = int(round(min(report.payload.starts) * RATE))
     pasted = np.concatenate([music(5.0, RATE, seed=8, channels=2), audio])
     for moved in (pcm16_round_trip(audio[first - 777:]), pcm16_round_trip(pasted)):
         assert torch.equal(model.reveal(moved, RATE), whole)
@@ -66,7 +66,7 @@ def test_no_offset_needed_after_a_trimmed_start_or_audio_pasted_before(model, st
 
 def test_a_window_cut_away_costs_its_tile_with_a_warning(model, stego):
     audio, report = stego
-    first = int(round(min(report.payload["starts"]) * RATE))
+    first = int(round(min(report.payload.starts) * RATE))
     image, detail = model.reveal_with_report(audio[first + 1000:], RATE)
     assert detail.startswith("warning: ") and "3 of 4 tiles" in detail
     assert image.shape == (3, 300, 451)
@@ -85,19 +85,19 @@ def test_plain_audio_and_a_wrong_key_find_nothing(model, cover, cat):
 def test_a_photo_larger_than_the_song_is_sent_smaller_with_a_warning(model, cover):
     big = Image.fromarray(photo("astronaut")).resize((1024, 1024))  # 16 tiles; the song has 10 windows
     audio, report = model.hide(big, cover, RATE)
-    w, h = report.payload["width"], report.payload["height"]
-    assert w == h and report.payload["tiles"] <= report.payload["windows"] == 10 and w > 512
+    w, h = report.payload.width, report.payload.height
+    assert w == h and report.payload.tiles <= report.payload.units_loud == 10 and w > 512
     assert any("carries it at" in warning for warning in report.warnings())
     assert model.reveal(pcm16_round_trip(audio), RATE).shape == (3, h, w)
     _, small = model.hide(big, cover, RATE, max_side=300)
-    assert (small.payload["width"], small.payload["height"]) == (300, 300)
+    assert (small.payload.width, small.payload.height) == (300, 300)
 
 
 def test_quiet_windows_are_skipped_and_a_quiet_song_is_refused(model, cat):
     song = music(16.0, RATE, seed=4)
     song[: len(song) // 2] *= 0.003  # the first half far too quiet to carry a tile
     audio, report = model.hide(cat, song, RATE)
-    assert min(report.payload["starts"]) >= 8.0 - 1.6
+    assert min(report.payload.starts) >= 8.0 - 1.6
     assert model.reveal(pcm16_round_trip(audio), RATE).shape == (3, 300, 451)
     with pytest.raises(PixinwavError, match="loud enough"):
         model.hide(cat, song * 0.003, RATE)

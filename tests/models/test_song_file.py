@@ -28,7 +28,7 @@ def stego(model, cover, secret, tmp_path_factory):
 def test_a_file_comes_back_bit_exact_through_a_16_bit_file(model, stego, secret):
     audio, report = stego
     p = report.payload
-    assert p["kind"] == "file" and p["bytes"] == 40_000 and p["needed"] == 3 and p["packets"] == 5  # 2 spare
+    assert p.kind == "file" and p.bytes == 40_000 and p.needed == 3 and p.packets == 5  # 2 spare
     assert report.snr_db > 40
     found = model.reveal_payload(audio, RATE, key="k")
     assert found.file == secret and found.image is None and "passed its checksum" in found.detail
@@ -40,7 +40,7 @@ def test_a_file_comes_back_bit_exact_through_a_16_bit_file(model, stego, secret)
 
 def test_spare_windows_replace_lost_ones_and_too_many_lost_is_an_error_not_a_guess(model, stego, secret):
     audio, report = stego
-    starts = [int(round(s * RATE)) for s in report.payload["starts"]]
+    starts = [int(round(s * RATE)) for s in report.payload.starts]
     window = model.cfg.clip_samples
     damaged = audio.copy()
     for s in starts[:2]:  # two windows drowned in noise: the two spare packets stand in for them

@@ -2,7 +2,7 @@
 from ..config import ModelConfig
 from .adaptive import AdaptiveStego
 from .adaptive_song import AdaptiveSongStego
-from .base import Extracted, Hidden, StegoScheme
+from .base import Extracted, Hidden, Sent, StegoScheme
 from .modulo import ModuloStego
 from .robust import RobustStego
 from .robust_song import RobustSongStego
@@ -23,5 +23,5 @@ def build_model(cfg: ModelConfig) -> StegoScheme:
 
 
 __all__ = ["SCHEMES", "AdaptiveSongStego", "AdaptiveStego", "Extracted",
-           "Hidden",
+           "Hidden", "Sent",
            "ModuloStego", "RobustSongStego", "RobustStego", "SongStego", "StegoScheme", "UNet", "UNetStego", "build_model"]

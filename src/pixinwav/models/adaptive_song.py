@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import math
 import struct
+from dataclasses import replace
 from typing import Iterator
 
 import numpy as np
@@ -40,7 +41,7 @@ from ..errors import PixinwavError
 from ..robust import code, layers, mdct, payload
 from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
                        SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
-from .base import Extracted, Hidden, StegoScheme
+from .base import Extracted, Hidden, Sent, StegoScheme
 from .dither import PILOT_CODE, keyed_dither
 
 SYMBOL = 512  # bytes per fountain-code packet: a window carries 4-28 of them
@@ -298,12 +299,11 @@ class AdaptiveSongStego(StegoScheme):
                                     f"{MIN_PHOTO_BYTES:,} or more: use a longer or louder song, or --model "
                                     "pixinwav-modulo-v1 (a 256 x 256 crop in 1.5 s of music)")
             layer = layers.encode(photo, "sharp", budget, side, top=top)
-        change, info = self._send(mono, key, plan, windows, "photo", layer.frame(), channels)
-        info.update({"kind": "photo", "width": layer.width, "height": layer.height, "channels": photo.shape[0],
-                     "original": (photo.shape[2], photo.shape[1]), "bytes": len(layer.data), "quality": layer.quality,
-                     "codec": layer.codec, "compressed": layer.image(),
-                     "sent": tiles.scaled(photo, layer.width, layer.height)})
-        return Hidden(cover, None, None, info=[info], change=change)
+        change, sent = self._send(mono, key, plan, windows, "photo", layer.frame(), channels)
+        sent = replace(sent, bytes=len(layer.data), width=layer.width, height=layer.height, channels=photo.shape[0],
+                       original=(photo.shape[2], photo.shape[1]), quality=layer.quality, codec=layer.codec,
+                       compressed=layer.image(), sent=tiles.scaled(photo, layer.width, layer.height))
+        return Hidden(cover, None, None, change=change, sent=sent)
 
     def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None,
                    channels: np.ndarray | None = None) -> Hidden:
@@ -319,9 +319,8 @@ class AdaptiveSongStego(StegoScheme):
                                 f"{max(0, self.frame_capacity(plan) - hidden_file.HiddenFile.frame_size(0, file.name)):,} "
                                 f"({len(plan)} windows loud enough, {slots} packets of {SYMBOL} bytes with a tenth or "
                                 f"two windows' worth spare): use a longer or louder song, or a smaller file")
-        change, info = self._send(mono, key, plan, windows, "file", frame, channels)
-        info.update({"kind": "file", "name": file.name, "bytes": len(file.data)})
-        return Hidden(cover, None, None, info=[info], change=change)
+        change, sent = self._send(mono, key, plan, windows, "file", frame, channels)
+        return Hidden(cover, None, None, change=change, sent=replace(sent, bytes=len(file.data), name=file.name))
 
     @staticmethod
     def packets_needed(frame_bytes: int, window_packets: int = 0) -> int:
@@ -351,7 +350,7 @@ class AdaptiveSongStego(StegoScheme):
         return sum(m for _, m in plan) >= self.packets_needed(frame_bytes, max((m for _, m in plan), default=0))
 
     def _send(self, mono: np.ndarray, key: str | None, plan: list[tuple[int, int]], more: Iterator[tuple[int, int]],
-              kind: str, frame: bytes, channels: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+              kind: str, frame: bytes, channels: np.ndarray | None = None) -> tuple[np.ndarray, Sent]:
         """(the change ``[T]`` float32, what was sent): write ``frame``'s packets into the planned windows, source
         packets first, then repair packets; where a window fails (:meth:`write_window`), it is left as the cover was
         and the next loud windows (``more``: the rest of :meth:`capacities`) make up for it."""
@@ -385,9 +384,10 @@ class AdaptiveSongStego(StegoScheme):
                                 "loud windows (near full scale, the change clips): use a quieter master of the song, or "
                                 "a smaller payload")
         seconds = self.cfg.clip_samples / self.cfg.sample_rate
-        return change, {"windows": len(self.loud(mono)), "windows_used": len(used), "windows_failed": failed,
-                           "packets": sent, "needed": source, "seconds_used": len(used) * seconds,
-                           "starts": sorted(i * seconds for i in used)}
+        places = f"{len(used)} of {len(self.loud(mono))} windows loud enough used" + (
+            f"; {failed} left as they were, where the change would clip" if failed else "")
+        return change, Sent(kind, 0, len(used) * seconds, places, sorted(i * seconds for i in used), len(used),
+                            len(self.loud(mono)), packets=sent, needed=source)
 
     # --- revealing ----------------------------------------------------------------------------------------------
     def extract(self, wave: torch.Tensor, key: str | None = None, channels: np.ndarray | None = None) -> Extracted:

@@ -26,7 +26,7 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
 import numpy as np
@@ -37,6 +37,67 @@ from ..channel import quantise_pcm16
 from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..hidden_file import HiddenFile
+
+
+@dataclass
+class Sent:
+    """What a whole-file scheme sent: one record for every scheme. ``hide``'s report carries it, the CLI prints
+    :meth:`describe` and the web page shows the same line (:meth:`summary`), so nothing downstream asks which scheme
+    wrote it. Fields that do not apply to a scheme stay None."""
+
+    kind: str  # "photo" or "file"
+    bytes: int  # the photo's compressed file (a layered photo's sharp layer), or the user's file; 0: tiles of pixels
+    seconds_used: float  # music that carries it
+    places: str  # where, in words: "63 of 94 windows loud enough", "87 segments of 2.05 s"
+    starts: list[float] = field(default_factory=list)  # window schemes: where each window that carries it starts (s)
+    units_used: int | None = None  # windows (or segments) that carry it
+    units_loud: int | None = None  # windows (or segments) loud enough to carry
+    packets: int | None = None  # fountain-code packets sent (distinct ones)
+    needed: int | None = None  # any this many of them rebuild it
+    copies: float | None = None  # times each packet (or the one copy) is sent over
+    copy_seconds: float | None = None  # one repeated copy: the music it takes
+    asked_seconds: float | None = None  # ``--seconds`` as given (to warn when the song is shorter)
+    width: int | None = None  # a photo at the size sent
+    height: int | None = None
+    channels: int | None = None
+    original: tuple[int, int] | None = None  # (width, height) of the photo given
+    codec: str | None = None  # the photo's file format (AVIF, WebP); None: pixels (tiles)
+    quality: int | None = None
+    tiles: int | None = None  # a photo sent as tiles of pixels, one per window
+    tile_side: int | None = None
+    base_bytes: int | None = None  # a layered photo's coarse base image, and its packets
+    base_packets: int | None = None
+    base_needed: int | None = None
+    name: str | None = None  # a file's name
+    # for measurement, not for the user: the photo at the size sent, and the compressed photo as an intact stego gives it
+    sent: torch.Tensor | None = field(default=None, repr=False, compare=False)
+    compressed: torch.Tensor | None = field(default=None, repr=False, compare=False)
+
+    def describe(self) -> str:
+        """One line on what was sent and where."""
+        where = f"{self.seconds_used:.1f} s of music used ({self.places}); reveal needs no offset"
+        if self.kind == "file":
+            spare = self.packets - self.needed
+            return (f"the file {self.name} ({self.bytes:,} bytes, exact) in {self.packets} packets, {self.needed} needed "
+                    f"and {spare} spare (any {self.needed} of them rebuild it): {where}")
+        text = f"the photo at {self.width} x {self.height}"
+        if self.codec:
+            text += f" ({self.codec}, {self.bytes:,} bytes, quality {self.quality})"
+        if self.tiles:
+            text += f" in {self.tiles} tiles of {self.tile_side} x {self.tile_side}, one per window"
+        if self.packets:
+            text += f" in {self.packets} packets, any {self.needed} of which rebuild it"
+        if self.base_bytes:
+            text += (f", and a coarse base image ({self.base_bytes} bytes) in {self.base_packets} packets, any "
+                     f"{self.base_needed} of which rebuild it")
+        if self.copy_seconds:
+            text += f", one copy per {self.copy_seconds:.1f} s of music, {self.copies:.1f} copies"
+        return f"{text}: {where}"
+
+    def summary(self) -> dict:
+        """The fields a JSON reader wants (no tensors, nothing unset), and ``line``: :meth:`describe`."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("sent", "compressed")}
+        return {**{k: v for k, v in out.items() if v is not None}, "line": self.describe()}
 
 
 @dataclass
@@ -55,9 +116,11 @@ class Hidden:
     container: torch.Tensor | None
     received_spec: torch.Tensor | None = None
     revealed: torch.Tensor | None = None
-    # per item, what the scheme sent (robust: bytes, quality, seconds; adaptive: cells used, the SSIM the receiver
-    # will get)
+    # window schemes, per item: what the scheme measured while sending (adaptive: cells used, the SSIM the receiver
+    # will get, the image file's bytes, the pilots' agreement)
     info: list[dict] | None = None
+    # whole-file schemes, one song: what was sent
+    sent: Sent | None = None
     # whole-file schemes, one song: the container minus the cover, ``[T]`` float32, zeros where nothing was written
     # (made by np.zeros, whose untouched pages take no memory: a 10-minute song's container would take 106 MB)
     change: np.ndarray | None = None

@@ -28,7 +28,7 @@ from ..errors import PixinwavError
 from ..robust import alignment, code, mdct, payload, speed, tempo
 from ..robust.alignment import PN_PERIOD, SYNC_FRAMES
 from ..robust.stdm import FIXED_POINT_ROUNDS, TIME_RADIUS, Lattice, keyed_bits, keyed_lattice, keyed_permutation
-from .base import Extracted, Hidden, StegoScheme
+from .base import Extracted, Hidden, Sent, StegoScheme
 
 BLOCK_BITS = 1024  # LDPC message bits per codeword (2048 coded bits)
 MIN_BLOCKS = 4  # 3 of data (380 bytes: a quarter-size photo at the lowest AVIF quality takes 300-400) + parity
@@ -212,19 +212,20 @@ class RobustStego(RobustChannel):
               seconds: float | None = None, quality: int | None = None) -> Hidden:
         """Hide ``image [B, C, H, W]`` in whole covers ``[B, T]``: one copy of the payload in ``seconds`` of music
         (default ``cfg.payload_seconds``, at most the cover), repeated to the end. The image is compressed at the
-        best quality that fits (or at ``quality``). ``Hidden.info`` holds what was sent, per item."""
+        best quality that fits (or at ``quality``). ``Hidden.sent``: what was sent (the first item's, where a batch
+        was given: a whole-file scheme hides one photo in one song)."""
         self.check_cover(cover)
-        containers, infos = [], []
+        containers, sents = [], []
         for one_image, one_cover in zip(image, cover):
-            container, info = self._embed_one(one_image, one_cover.detach().cpu().double().numpy(), key,
+            container, sent = self._embed_one(one_image, one_cover.detach().cpu().double().numpy(), key,
                                               seconds or self.cfg.payload_seconds, quality)
             containers.append(torch.from_numpy(container).to(cover))
-            infos.append(info)
+            sents.append(sent)
         container = torch.stack(containers)
-        return Hidden(cover, container, container, info=infos)
+        return Hidden(cover, container, container, sent=sents[0])
 
     def _embed_one(self, image: torch.Tensor, cover: np.ndarray, key: str | None, seconds: float,
-                   quality: int | None) -> tuple[np.ndarray, dict]:
+                   quality: int | None) -> tuple[np.ndarray, Sent]:
         lattice = self.lattice(key)
         frames = min(mdct.frame_count(len(cover), self.hop), PN_PERIOD)
         budget = min(frames, int(seconds * self.cfg.sample_rate / self.hop))
@@ -256,11 +257,11 @@ class RobustStego(RobustChannel):
         bits[:, HEADER_GROUP] = header_bits[index % len(header_bits)]
         bits[:, data_groups] = slots.reshape(k, len(data_groups))[index % k]
         container = self.write(cover, bits, key)
-        info = {"image_bytes": len(data), "quality": used_quality, "codec": header.codec, "blocks": blocks,
-                "copy_seconds": self.frame_seconds(k), "copies": frames / k,
-                "seconds_used": self.frame_seconds(frames),
-                "compressed": payload.decompress(data, image.shape[0], image.shape[1:])}
-        return container, info
+        sent = Sent("photo", len(data), self.frame_seconds(frames), f"{blocks} coded blocks a copy", copies=frames / k,
+                    copy_seconds=self.frame_seconds(k), width=image.shape[2], height=image.shape[1],
+                    channels=image.shape[0], codec=header.codec, quality=used_quality, sent=image,
+                    compressed=payload.decompress(data, image.shape[0], image.shape[1:]))
+        return container, sent
 
     # --- revealing ------------------------------------------------------------------------------------------------
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:

@@ -35,7 +35,7 @@ from ..tiles import scaled
 from ..errors import PixinwavError
 from ..robust import alignment, code, layers, mdct, payload
 from ..robust.stdm import TIME_RADIUS, keyed_permutation
-from .base import Extracted, Hidden
+from .base import Extracted, Hidden, Sent
 from .robust import MIN_AGREEMENT, WRITE_FRAMES, Location, RobustChannel
 
 VERSION = 1  # of the packet and layout formats: a receiver refuses another version with a message, never guesses
@@ -271,17 +271,21 @@ class RobustSongStego(RobustChannel):
         layout, streams, sharp, base, good = self.plan_photo(image, mono, seconds, max_side)
         photo = image[0].detach().cpu().float()
         container = self.write(mono, self.sent_bits(len(mono), key, layout, streams), key)
-        info = {"kind": "layers", "width": sharp.width, "height": sharp.height, "channels": photo.shape[0],
-                "original": (photo.shape[2], photo.shape[1]), "sharp_bytes": len(sharp.data),
-                "base_bytes": len(base.data), "quality": sharp.quality, "codec": sharp.codec,
-                "segments": len(good), "loud_segments": int(good.sum()),
-                "packets": {name: (hidden_file.source_count(length, self.symbol_bytes), len(packets))
-                            for name, (length, packets) in streams.items()},
-                "copies": (len(good) - math.ceil(len(good) / BASE_EVERY)) / layout.classes,
-                "seconds_used": len(good) * self.segment_seconds,
-                "sent": scaled(photo, sharp.width, sharp.height), "compressed": sharp.image()}
+        (base_needed, base_packets), (needed, packets) = (
+            (hidden_file.source_count(streams[name][0], self.symbol_bytes), len(streams[name][1]))
+            for name in ("base", "sharp"))
+        sent = Sent("photo", len(sharp.data), len(good) * self.segment_seconds, self._places(good),
+                    units_used=len(good), units_loud=int(good.sum()), packets=packets,
+                    needed=needed, copies=(len(good) - math.ceil(len(good) / BASE_EVERY)) / layout.classes,
+                    width=sharp.width, height=sharp.height, channels=photo.shape[0],
+                    original=(photo.shape[2], photo.shape[1]), codec=sharp.codec, quality=sharp.quality,
+                    base_bytes=len(base.data), base_packets=base_packets, base_needed=base_needed,
+                    sent=scaled(photo, sharp.width, sharp.height), compressed=sharp.image())
         out = torch.from_numpy(container)[None].to(cover.dtype)
-        return Hidden(cover, out, out, info=[info])
+        return Hidden(cover, out, out, sent=sent)
+
+    def _places(self, good: np.ndarray) -> str:
+        return f"{len(good)} segments of {self.segment_seconds:.2f} s, one packet each, {int(good.sum())} loud enough"
 
     def plan_photo(self, image: torch.Tensor, mono: np.ndarray, seconds: float | None = None,
                    max_side: int | None = None) -> tuple[Layout, dict, layers.Layer, layers.Layer, np.ndarray]:
@@ -323,11 +327,12 @@ class RobustSongStego(RobustChannel):
                                 f"packet sent {self.cfg.redundancy:g} times over): use a longer song or a smaller file")
         streams = {"file": self._stream(frame, classes)}
         container = self.write(mono, self.sent_bits(len(mono), key, Layout("file", classes), streams), key)
-        info = {"kind": "file", "name": file.name, "bytes": len(file.data), "segments": len(good),
-                "packets": classes, "needed": hidden_file.source_count(len(frame), self.symbol_bytes),
-                "copies": len(good) / classes, "seconds_used": len(good) * self.segment_seconds}
+        sent = Sent("file", len(file.data), len(good) * self.segment_seconds, self._places(good),
+                    units_used=len(good), units_loud=int(good.sum()), packets=classes,
+                    needed=hidden_file.source_count(len(frame), self.symbol_bytes), copies=len(good) / classes,
+                    name=file.name)
         out = torch.from_numpy(container)[None].to(cover.dtype)
-        return Hidden(cover, out, out, info=[info])
+        return Hidden(cover, out, out, sent=sent)
 
     def _stream(self, frame: bytes, classes: int) -> tuple[int, list[bytes]]:
         """(framed length, ``classes`` packets: the source packets, then repair packets)."""

@@ -37,7 +37,7 @@ from ..config import ModelConfig
 from ..data.images import LONGEST_SENT_SIDE
 from ..errors import PixinwavError
 from ..transforms import dct2, idct2
-from .base import Extracted, Hidden, StegoScheme
+from .base import Extracted, Hidden, Sent, StegoScheme
 from .dither import PILOT_CODE, keyed_dither, wrap
 from .modulo import Layout, ModuloStego
 
@@ -168,11 +168,13 @@ class SongStego(StegoScheme):
 
         header = lambda index: headers.WindowHeader("image tiles", c, width, height, index, len(parts))
         container = self._write(mono, starts, key, header, places)
-        info = {"kind": "image tiles", "width": width, "height": height, "channels": c, "original": (w, h),
-                "tiles": len(parts), "windows": len(usable), "seconds_used": len(parts) * self.cfg.clip_samples
-                / self.cfg.sample_rate, "starts": (starts / self.cfg.sample_rate).tolist(), "sent": photo}
+        sent = Sent("photo", 0, len(parts) * self.cfg.clip_samples / self.cfg.sample_rate,
+                    f"{len(parts)} of {len(usable)} windows loud enough used", (starts / self.cfg.sample_rate).tolist(),
+                    len(parts), len(usable), width=width,
+                    height=height, channels=c, original=(w, h), tiles=len(parts), tile_side=self.cfg.image_size,
+                    sent=photo)
         out = torch.from_numpy(container)[None].to(cover.dtype)
-        return Hidden(cover, out, out, info=[info])
+        return Hidden(cover, out, out, sent=sent)
 
     def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None,
                    channels: np.ndarray | None = None) -> Hidden:
@@ -194,11 +196,12 @@ class SongStego(StegoScheme):
         header = lambda index: headers.WindowHeader.for_file(len(frame), index, len(packets))
         places = lambda index, layout: torch.from_numpy(self.frame.places(packets[index] + pad))
         container = self._write(mono, starts, key, header, places)
-        info = {"kind": "file", "name": file.name, "bytes": len(file.data), "windows": len(usable),
-                "packets": len(packets), "needed": source, "seconds_used": len(packets) * self.cfg.clip_samples
-                / self.cfg.sample_rate, "starts": (starts / self.cfg.sample_rate).tolist()}
+        sent = Sent("file", len(file.data), len(packets) * self.cfg.clip_samples / self.cfg.sample_rate,
+                    f"{len(packets)} of {len(usable)} windows loud enough used", (starts / self.cfg.sample_rate).tolist(),
+                    len(packets), len(usable), packets=len(packets),
+                    needed=source, name=file.name)
         out = torch.from_numpy(container)[None].to(cover.dtype)
-        return Hidden(cover, out, out, info=[info])
+        return Hidden(cover, out, out, sent=sent)
 
     def _write(self, mono: np.ndarray, starts: np.ndarray, key: str | None,
                header: Callable[[int], headers.WindowHeader],

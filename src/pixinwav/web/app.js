@@ -111,13 +111,7 @@ $("hide-form").addEventListener("submit", async (e) => {
   download.download = `${cover.name.replace(/\.[^.]*$/, "")}-stego.${form.get("format")}`;
   const facts = [`audio SNR ${report.snr_db.toFixed(1)} dB (the song against the change)`,
     `${report.seconds_used.toFixed(1)} s of the ${report.seconds.toFixed(1)} s song carry it`];
-  const p = report.payload;
-  if (p.kind === "image tiles") facts.push(`the photo at ${p.width} x ${p.height} in ${p.tiles} tiles`);
-  if (p.kind === "layers") facts.push(`the photo at ${p.width} x ${p.height} (${p.sharp_bytes.toLocaleString()} bytes of AVIF) ` +
-    `and a coarse base image, in fountain-code packets over ${p.segments} segments`);
-  if (p.kind === "photo") facts.push(`the photo at ${p.width} x ${p.height} (${p.bytes.toLocaleString()} bytes of AVIF, ` +
-    `quality ${p.quality}) in ${p.packets} fountain-code packets over ${p.windows_used} windows`);
-  if (p.kind === "file") facts.push(`the file ${p.name} (${p.bytes.toLocaleString()} bytes, exact) in ${p.packets} packets`);
+  if (report.payload.line) facts.push(report.payload.line);  // what was sent and where, as `pixinwav hide` says it
   $("hide-facts").replaceChildren(...facts.map((t) => Object.assign(document.createElement("li"), { textContent: t })),
     ...report.warnings.map((t) => Object.assign(document.createElement("li"), { textContent: `warning: ${t}`, className: "warning" })));
   busy("hide", false, "done");
