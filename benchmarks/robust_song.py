@@ -31,6 +31,7 @@ from pixinwav import metrics
 from pixinwav.api import load_model
 from pixinwav.attacks import apply, describe
 from pixinwav.errors import PixinwavError
+from pixinwav.models import robust
 from pixinwav.evaluate import through_file
 from pixinwav.evaluate_attacks import parse_attacks
 from pixinwav.tiles import scaled
@@ -67,6 +68,27 @@ def song_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sources", default=None, help="comma-separated source folders (default: all of the split)")
 
 
+def numbering_z_of_clean(model, files: list[Path], count: int, seconds: float = 60.0, seed: int = 0) -> np.ndarray:
+    """The z-score a receiver's last resort (``RobustChannel.locate``: the keyed frame numbering along the grid the
+    alignment found) reaches on ``count`` clean windows drawn as ``clean_false_found`` draws them (seed ``seed``)."""
+    from pixinwav.data.audio import resample
+    from pixinwav.robust import alignment
+
+    scheme, rng, out = model.model, np.random.default_rng([seed, 7]), []
+    lattice = scheme.lattice(None)
+    files = [f for f in files if sf.info(str(f)).duration >= seconds]
+    for _ in range(count):
+        path = files[int(rng.integers(len(files)))]
+        info = sf.info(str(path))
+        n = int(seconds * info.samplerate)
+        audio, rate = sf.read(str(path), start=int(rng.integers(0, info.frames - n + 1)), frames=n, dtype="float32",
+                              always_2d=True)
+        wave = resample(audio.mean(1), rate, scheme.cfg.sample_rate).astype(np.float64)
+        shift, _ = alignment.align(wave, lattice, scheme.hop)
+        out.append(alignment.numbering_z(scheme.frames_at(wave, shift, None)[:, scheme.numbering_group], None))
+    return np.array(out)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     song_arguments(p)
@@ -87,8 +109,13 @@ def main() -> None:
         from pixinwav.evaluate_attacks import clean_false_found
 
         files = sorted((Path(args.data) / f"{args.split}_audio").rglob("*.ogg"))
-        found, count = clean_false_found(load_model(args.model), files, args.clean, 60.0, progress=False)
+        model = load_model(args.model)
+        found, count = clean_false_found(model, files, args.clean, 60.0, progress=False)
         print(f"{args.model}: an image was \"found\" in {found} of {count} clean 60 s windows of the {args.split} music")
+        z = numbering_z_of_clean(model, files, args.clean)
+        print(f"the keyed frame numbering at the best grid of clean windows (a grid counts from "
+              f"{robust.NUMBERED_Z:g}): median {np.median(z):.2f}, 99th percentile {np.percentile(z, 99):.2f}, "
+              f"highest {z.max():.2f} standard errors over chance, of {len(z)} windows")
         return
     if args.merge:
         runs = [json.loads(Path(f).read_text()) for f in args.merge]

@@ -311,3 +311,16 @@ def test_soft_bits_are_the_same_taken_a_block_of_frames_at_a_time(monkeypatch):
     whole = lattice.soft_phases(lattice.project(coefs, scale), lattice.usable(scale), lattice.gain(scale))
     monkeypatch.setattr(stdm, "SOFT_FRAMES", 77)
     assert all(np.array_equal(a, b) for a, b in zip(whole, lattice.soft(coefs)))
+
+
+def test_the_numbering_score_is_chance_level_on_random_bits_and_high_on_a_noisy_copy():
+    from pixinwav.robust import alignment
+
+    rng = np.random.default_rng(5)
+    chance = [alignment.numbering_z(rng.normal(size=3000), "k") for _ in range(5)]
+    assert all(2.0 < z < 6.0 for z in chance)  # the best of 32,768 frame numbers by chance alone
+    sent = 1.0 - 2.0 * alignment.frame_sequence("k")[1000:4000]  # frames 1000-3999, as the receiver reads them
+    received = sent * np.where(rng.random(3000) < 0.3, -1.0, 1.0) * rng.uniform(0.1, 5.0, 3000)  # 30 % wrong
+    assert alignment.numbering_z(received, "k") > 20
+    assert alignment.numbering_z(received, "other key") < 6.0
+    assert alignment.numbering_z(np.zeros(100), "k") == 0.0

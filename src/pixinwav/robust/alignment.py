@@ -67,6 +67,21 @@ def frame_number(pn_llr: np.ndarray, key: str | None) -> int:
     return int(np.argmax(score))
 
 
+def numbering_z(pn_llr: np.ndarray, key: str | None) -> float:
+    """How far the received numbering bits (``pn_llr [frames]``, their signs only) agree with the keyed sequence at
+    its best frame number, in standard errors of chance: without a payload each sign matches half the time, so the
+    best of the ``PN_PERIOD`` numbers reaches about 4.5; a 3-minute payload through a 64 kbit/s codec 20 or more."""
+    signs = np.sign(pn_llr)
+    count = int(np.count_nonzero(signs))
+    if count == 0:
+        return 0.0
+    folded = np.zeros(PN_PERIOD)
+    np.add.at(folded, np.arange(len(signs)) % PN_PERIOD, signs)
+    pn = 1.0 - 2.0 * frame_sequence(key)
+    score = np.fft.irfft(np.conj(np.fft.rfft(folded)) * np.fft.rfft(pn), n=PN_PERIOD)
+    return float(score.max() / math.sqrt(count))
+
+
 def frame_sequence(key: str | None) -> np.ndarray:
     """``[PN_PERIOD]`` bits the sender writes into the numbering group, frame ``f`` getting bit ``f mod period``."""
     return keyed_bits(key or "", "frames", PN_PERIOD)
