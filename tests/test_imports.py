@@ -68,3 +68,16 @@ def test_importing_the_cli_keeps_the_matplotlib_backend():
             "print(before == matplotlib.get_backend())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_listing_the_models_and_reading_audio_take_no_torch(tmp_path):
+    """`pixinwav info` (the shipped models) and an audio file's facts answer without torch's 1 s import."""
+    import numpy as np
+    import soundfile as sf
+
+    song = tmp_path / "song.wav"
+    sf.write(song, np.zeros((4410, 2), np.float32), 44100, subtype="PCM_16")
+    code = ("import sys; from pixinwav.cli import main; assert main(['info']) == 0; "
+            f"assert main(['info', {str(song)!r}]) == 0; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pixinwav-adaptive-v3 (default)" in out.stdout and out.stdout.strip().endswith("False")

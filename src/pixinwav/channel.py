@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # (torch is imported where a tensor is quantised: reading and writing audio takes no torch)
+    import torch
 
 PCM16_SCALE = 32768.0  # libsndfile reads int16 as value / 32768; quantising on the same grid is exact
 LSB = 1.0 / PCM16_SCALE  # one 16-bit step in float units
@@ -21,8 +24,10 @@ def to_pcm16(wave: np.ndarray) -> np.ndarray:
     return work.astype(np.int16)
 
 
-def quantise_pcm16(wave: torch.Tensor) -> torch.Tensor:
+def quantise_pcm16(wave: "torch.Tensor") -> "torch.Tensor":
     """What a 16-bit file gives back, with a straight-through gradient (identity) for training."""
+    import torch
+
     q = torch.clamp(torch.round(wave * PCM16_SCALE), -32768, 32767) / PCM16_SCALE
     return wave + (q - wave).detach()
 

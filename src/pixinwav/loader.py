@@ -4,11 +4,14 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .checkpoint import load_model_file, sha256
 from .errors import PixinwavError
-from .models import StegoScheme
+
+if TYPE_CHECKING:
+    from .models import StegoScheme
+# (the checkpoint reader and the models are imported when a model is loaded: listing the shipped models, as
+# `pixinwav info` does, then takes no torch)
 
 DEFAULT_MODEL = "pixinwav-adaptive-v3"  # (pixinwav-modulo-v1 up to version 0.1)
 
@@ -33,8 +36,10 @@ def resolve_model(name_or_path: str | Path | None) -> tuple[Path, str | None]:
     return path, None
 
 
-def load_scheme(name_or_path: str | Path | None = None) -> tuple[StegoScheme, dict[str, Any], Path]:
+def load_scheme(name_or_path: str | Path | None = None) -> tuple["StegoScheme", dict[str, Any], Path]:
     """(model in eval mode, card, file) for a shipped name (hash-checked) or a model / checkpoint file."""
+    from .checkpoint import load_model_file, sha256
+
     path, expected = resolve_model(name_or_path)
     if expected is not None:
         if not path.is_file():
