@@ -78,7 +78,13 @@ def test_resume_after_kill_matches_uninterrupted(tmp_path, image_dir, audio_dir)
     steps = 60
     args = lambda d: tiny(d, image_dir, audio_dir, f"train.steps={steps}", "train.ckpt_every=3")
     straight, killed = tmp_path / "straight", tmp_path / "killed"
-    fit(load_config(ROOT / "configs/tiny.yaml", args(straight)), progress=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        fit(load_config(ROOT / "configs/tiny.yaml", args(straight)), progress=False)  # (train.threads=1)
+        assert torch.get_num_threads() == 2  # put back: a later test's nets keep their own thread count
+    finally:
+        torch.set_num_threads(threads)
 
     cmd = [sys.executable, "-m", "pixinwav", "train", "--config", str(ROOT / "configs/tiny.yaml"), "--quiet", *args(killed)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

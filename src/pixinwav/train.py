@@ -145,10 +145,20 @@ def fit_statistics_only(cfg: Config, model, out: Path, rank: int, device) -> dic
 def fit(cfg: Config, resume: str | Path | None = None, rank: int = 0, world: int = 1,
         progress: bool = True, device: str | None = None) -> dict[str, Any]:
     """Train ``cfg``; ``resume`` is a checkpoint path or "auto" (the run folder's latest, if any).
-    Returns a summary: final step, last training losses, best validation loss."""
+    Returns a summary: final step, last training losses, best validation loss. ``train.threads`` holds while it
+    runs; the process's torch thread count is put back after (a caller's later work keeps its own)."""
+    previous = torch.get_num_threads()
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    try:
+        return _fit(cfg, resume, rank, world, progress, device)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _fit(cfg: Config, resume: str | Path | None, rank: int, world: int, progress: bool,
+         device: str | None) -> dict[str, Any]:
     t = cfg.train
-    if t.threads:
-        torch.set_num_threads(t.threads)
     device = torch.device(device or t.device)
     out = Path(t.out_dir)
     if rank == 0:
