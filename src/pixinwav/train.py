@@ -145,15 +145,21 @@ def fit_statistics_only(cfg: Config, model, out: Path, rank: int, device) -> dic
 def fit(cfg: Config, resume: str | Path | None = None, rank: int = 0, world: int = 1,
         progress: bool = True, device: str | None = None) -> dict[str, Any]:
     """Train ``cfg``; ``resume`` is a checkpoint path or "auto" (the run folder's latest, if any).
-    Returns a summary: final step, last training losses, best validation loss. ``train.threads`` holds while it
-    runs; the process's torch thread count is put back after (a caller's later work keeps its own)."""
-    previous = torch.get_num_threads()
+    Returns a summary: final step, last training losses, best validation loss. ``train.threads`` (and, for
+    bfloat16 on a CPU, PyTorch's own kernels instead of oneDNN's) hold while it runs; the process's settings are put
+    back after (a caller's later work keeps its own)."""
+    previous = torch.get_num_threads(), torch.backends.mkldnn.enabled
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
+    if cfg.train.amp == "bf16" and torch.device(device or cfg.train.device).type == "cpu":
+        # oneDNN's bfloat16 kernels gave the reveal net a NaN loss in about 1 of 16 runs of the same 2-step CPU
+        # training, inputs and weights identical to the bit (Intel Xeon, torch 2.13); PyTorch's own kernels in none of 84
+        torch.backends.mkldnn.enabled = False
     try:
         return _fit(cfg, resume, rank, world, progress, device)
     finally:
-        torch.set_num_threads(previous)
+        torch.set_num_threads(previous[0])
+        torch.backends.mkldnn.enabled = previous[1]
 
 
 def _fit(cfg: Config, resume: str | Path | None, rank: int, world: int, progress: bool,
