@@ -429,7 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["wav", "flac"], default=None, help="output format (default: from the extension)")
     p.add_argument("--seconds", type=float, default=None,
                    help="robust models: music per copy of the payload (robust-v1: default 30; robust-v2: default the "
-                        "song over 1.5); more seconds, a better image, less to spare for damage")
+                        "song over 1.5); more seconds, a better image, less to spare for damage. robust-v2 on 12 "
+                        "songs: 60 survives Opus 64 in all (SSIM 0.72), 40 also MP3 / AAC 64 and Opus 32 in most (0.69)")
     p.add_argument("--quality", type=int, default=None,
                    help="robust models: image codec quality 0-100 instead of the best that fits --seconds; "
                         "pixinwav-adaptive-v3 (the default): the photo's AVIF quality (default 80)")
