@@ -70,19 +70,14 @@ def song_arguments(p: argparse.ArgumentParser) -> None:
 
 def numbering_z_of_clean(model, files: list[Path], count: int, seconds: float = 60.0, seed: int = 0) -> np.ndarray:
     """The z-score a receiver's last resort (``RobustChannel.locate``: the keyed frame numbering along the grid the
-    alignment found) reaches on ``count`` clean windows drawn as ``clean_false_found`` draws them (seed ``seed``)."""
+    alignment found) reaches on the clean windows ``clean_false_found`` reveals on (the same seed, the same windows)."""
     from pixinwav.data.audio import resample
+    from pixinwav.evaluate_attacks import clean_windows
     from pixinwav.robust import alignment
 
-    scheme, rng, out = model.model, np.random.default_rng([seed, 7]), []
+    scheme, out = model.model, []
     lattice = scheme.lattice(None)
-    files = [f for f in files if sf.info(str(f)).duration >= seconds]
-    for _ in range(count):
-        path = files[int(rng.integers(len(files)))]
-        info = sf.info(str(path))
-        n = int(seconds * info.samplerate)
-        audio, rate = sf.read(str(path), start=int(rng.integers(0, info.frames - n + 1)), frames=n, dtype="float32",
-                              always_2d=True)
+    for audio, rate in clean_windows(files, count, seconds, seed):
         wave = resample(audio.mean(1), rate, scheme.cfg.sample_rate).astype(np.float64)
         shift, _ = alignment.align(wave, lattice, scheme.hop)
         out.append(alignment.numbering_z(scheme.frames_at(wave, shift, None)[:, scheme.numbering_group], None))

@@ -302,7 +302,7 @@ def cmd_eval(args) -> None:
         atomic_write(Path(args.figure), lambda tmp: pairs_figure(tmp, secrets, revealed, labels, title), args.force)
     metrics_only = metric_rows(measured)
     summary = summarise(metrics_only, ("mean", "median", "p10"))
-    recovered = sum(r["recovered"] for r in rows)
+    recovered, warned = sum(r["recovered"] for r in rows), sum(r["warned"] for r in rows)
     print(f"{len(rows)} image/cover pairs (seed {args.seed}), each hidden and revealed as the CLI does (covers at their "
           f"own rate, the stego through a 16-bit WAV file); model {model.source}"
           + ("; whole songs, photos at their own size, SSIM against the photo at the size sent" if whole else ""))
@@ -310,8 +310,8 @@ def cmd_eval(args) -> None:
     for key in metrics_only[0]:
         print(f"| {key} | {summary[key]:.4f} | {summary[key + '/median']:.4f} | {summary[key + '/p10']:.4f} |")
     print(f"revealed intact: {recovered} of {len(rows)}"
-          + (f"; written with a damage warning: {sum(r['warned'] for r in rows)}" if any(r["warned"] for r in rows) else "")
-          + (f"; nothing revealed (SSIM counted as 0): {len(rows) - recovered - sum(r['warned'] for r in rows)}"
+          + (f"; written with a damage warning: {warned}" if warned else "")
+          + (f"; nothing revealed (SSIM counted as 0): {len(rows) - recovered - warned}"
              if recovered < len(rows) else ""))
 
 

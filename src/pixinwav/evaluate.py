@@ -204,7 +204,7 @@ def measure_scheme(model: StegoScheme, images: torch.Tensor, covers: torch.Tenso
     from .api import Stego
 
     was_training = model.training
-    on_cpu = next(iter([*model.parameters(), *model.buffers()]), torch.zeros(0)).device.type == "cpu"
+    on_cpu = all(t.device.type == "cpu" for t in [*model.parameters(), *model.buffers()])
     try:
         stego = Stego(model if on_cpu else copy.deepcopy(model).cpu())
         clips = [(to_numpy(c).astype(np.float32)[:, None], model.cfg.sample_rate, f"validation {i}")

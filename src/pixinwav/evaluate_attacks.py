@@ -104,24 +104,31 @@ def by_source(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def clean_false_found(model, files: list[Path], count: int, seconds: float, seed: int = 0,
-                      progress: bool = True) -> tuple[int, int]:
-    """Reveal on ``count`` windows of ``seconds`` drawn at random from ``files`` (no image hidden in them): (times
-    an image was "found", windows tried). Files shorter than a window are skipped."""
+def clean_windows(files: list[Path], count: int, seconds: float, seed: int = 0):
+    """``count`` windows ``(samples [T, channels], rate)`` of ``seconds`` drawn at random from ``files`` (with no image
+    hidden in them), the same for the same seed; files shorter than a window are skipped."""
     import soundfile as sf
 
     files = [f for f in files if sf.info(str(f)).duration >= seconds]
     if not files:
         raise PixinwavError(f"no audio file lasts {seconds:g} s: nothing to draw clean windows from")
     rng = np.random.default_rng([seed, 7])
-    found = 0
-    offset = {"offset": "auto"} if is_window_model(model) else {}
-    for _ in tqdm(range(count), desc="clean windows", unit="window", disable=not progress):
+    for _ in range(count):
         path = files[int(rng.integers(len(files)))]
         info = sf.info(str(path))
         n = int(seconds * info.samplerate)
-        audio, rate = sf.read(str(path), start=int(rng.integers(0, info.frames - n + 1)), frames=n, dtype="float32",
-                              always_2d=True)
+        yield sf.read(str(path), start=int(rng.integers(0, info.frames - n + 1)), frames=n, dtype="float32",
+                      always_2d=True)
+
+
+def clean_false_found(model, files: list[Path], count: int, seconds: float, seed: int = 0,
+                      progress: bool = True) -> tuple[int, int]:
+    """Reveal on ``count`` windows of ``seconds`` drawn at random from ``files`` (:func:`clean_windows`): (times an
+    image was "found", windows tried)."""
+    found = 0
+    offset = {"offset": "auto"} if is_window_model(model) else {}
+    for audio, rate in tqdm(clean_windows(files, count, seconds, seed), total=count, desc="clean windows",
+                            unit="window", disable=not progress):
         try:
             model.reveal(audio, rate, **offset)
             found += 1

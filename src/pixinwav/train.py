@@ -148,7 +148,7 @@ def fit(cfg: Config, resume: str | Path | None = None, rank: int = 0, world: int
     Returns a summary: final step, last training losses, best validation loss. ``train.threads`` (and, for
     bfloat16 on a CPU, PyTorch's own kernels instead of oneDNN's) hold while it runs; the process's settings are put
     back after (a caller's later work keeps its own)."""
-    previous = torch.get_num_threads(), torch.backends.mkldnn.enabled
+    threads, onednn = torch.get_num_threads(), torch.backends.mkldnn.enabled
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     if cfg.train.amp == "bf16" and torch.device(device or cfg.train.device).type == "cpu":
@@ -158,8 +158,8 @@ def fit(cfg: Config, resume: str | Path | None = None, rank: int = 0, world: int
     try:
         return _fit(cfg, resume, rank, world, progress, device)
     finally:
-        torch.set_num_threads(previous[0])
-        torch.backends.mkldnn.enabled = previous[1]
+        torch.set_num_threads(threads)
+        torch.backends.mkldnn.enabled = onednn
 
 
 def _fit(cfg: Config, resume: str | Path | None, rank: int, world: int, progress: bool,

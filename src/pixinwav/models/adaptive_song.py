@@ -383,11 +383,11 @@ class AdaptiveSongStego(StegoScheme):
             raise PixinwavError(f"only {sent} of the {source} packets the payload needs could be written in this song's "
                                 "loud windows (near full scale, the change clips): use a quieter master of the song, or "
                                 "a smaller payload")
-        seconds = self.cfg.clip_samples / self.cfg.sample_rate
-        places = f"{len(used)} of {len(self.loud(mono))} windows loud enough used" + (
+        seconds, loud = self.cfg.clip_samples / self.cfg.sample_rate, len(self.loud(mono))
+        places = f"{len(used)} of {loud} windows loud enough used" + (
             f"; {failed} left as they were, where the change would clip" if failed else "")
-        return change, Sent(kind, 0, len(used) * seconds, places, sorted(i * seconds for i in used), len(used),
-                            len(self.loud(mono)), packets=sent, needed=source)
+        return change, Sent(kind, 0, len(used) * seconds, places, sorted(i * seconds for i in used), len(used), loud,
+                            packets=sent, needed=source)
 
     # --- revealing ----------------------------------------------------------------------------------------------
     def extract(self, wave: torch.Tensor, key: str | None = None, channels: np.ndarray | None = None) -> Extracted:
