@@ -164,8 +164,8 @@ def test_hiding_over_an_image_warns_and_revealing_it_says_damaged(paper_modulo_f
     with pytest.raises(PixinwavError, match="no hidden image found"):  # half the window rewritten: nothing left
         model.reveal_with_report(shifted, 44100, offset=1.0)
     noisy = first + np.random.default_rng(0).normal(0, 10 ** (-80 / 20), first.shape).astype(np.float32)
-    image, found = model.reveal_with_report(noisy, 44100, offset=1.0)  # damaged but useful: written, with a warning
-    assert found.startswith("warning: ") and "damaged" in found and image.shape == (3, 256, 256)
+    found = model.reveal_payload(noisy, 44100, offset=1.0)  # damaged but useful: written, with a warning
+    assert found.damaged and "damaged" in found.detail and found.image.shape == (3, 256, 256)
 
 
 @pytest.mark.parametrize("rate", [8000, 16000])
@@ -174,8 +174,8 @@ def test_low_rate_covers_carry_the_image_in_their_band(paper_modulo_file, rate):
     cover = music(3.0, rate, seed=9)
     stego, report = model.hide(Image.fromarray(photo("rocket")), cover, rate, offset=0.5)
     assert report.band_limit_hz == pytest.approx(0.9 * rate / 2) and report.lost_above_hz is None
-    image, found = model.reveal_with_report(to_pcm16(stego) / 32768.0, rate, offset=0.5)
-    assert not found.startswith("warning") and float(found.rsplit(" ", 1)[-1]) > 0.9
+    found = model.reveal_payload(to_pcm16(stego) / 32768.0, rate, offset=0.5)
+    assert found.verdict == "intact" and float(found.detail.rsplit(" ", 1)[-1]) > 0.9
 
 
 @pytest.mark.parametrize("gain", [1.1, 1.3])

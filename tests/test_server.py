@@ -62,13 +62,14 @@ def test_a_photo_and_a_file_round_trip_through_the_api(client, app):
     back = client.post("/api/reveal", files={"audio": ("stego.wav", r.content)}, data={"key": "open sesame"})
     assert back.status_code == 200 and back.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(back.content)).size == (451, 300)
-    assert "every tile found" in back.headers["x-pixinwav-detail"]
+    assert "every tile found" in back.headers["x-pixinwav-detail"] and back.headers["x-pixinwav-verdict"] == "intact"
 
     secret = np.random.default_rng(0).bytes(30_000)
     r = hide(client, secret, field="file", name="../../report.pdf", format="flac")
     assert r.status_code == 200 and r.headers["content-type"] == "audio/flac"
     back = client.post("/api/reveal", files={"audio": ("stego.flac", r.content)})
     assert back.content == secret and "filename*=UTF-8''report.pdf" in back.headers["content-disposition"]
+    assert back.headers["x-pixinwav-verdict"] == "exact"
     assert list(app.state.root.iterdir()) == []  # every request's private folder is gone
 
 

@@ -22,10 +22,11 @@ from . import metrics
 from .channel import PCM16_SCALE, pcm16_mono, pcm16_round_trip
 from .data.audio import resample
 from .data.images import MIN_SIDE, prepare_image, to_array
-from .errors import PixinwavError
+from .errors import NotFound, PixinwavError
 from .hidden_file import HiddenFile
 from .loader import DEFAULT_MODEL, load_scheme
 from .models import Sent, StegoScheme
+from .models.base import DAMAGED, EXACT, INTACT, UNCHECKED
 
 __all__ = ["DEFAULT_MODEL", "HiddenFile", "HideReport", "Revealed", "Stego", "load_model"]
 # Pilot agreement thresholds of `reveal`, from the distributions benchmarks/robustness.py measures (8 validation
@@ -133,12 +134,23 @@ class HideReport:
 
 @dataclass
 class Revealed:
-    """What a stego file holds: an image (``[C, H, W]`` in [0, 1]) or, from models that carry files, a file exactly;
-    ``detail`` is one line on what was found (it starts with "warning: " when the image is damaged)."""
+    """What a stego file holds: an image (``[C, H, W]`` in [0, 1]) or, from models that carry files, a file exactly.
+    ``verdict`` says how far to trust it, in one word (``models.base``): "exact" (bytes that passed their checksum),
+    "intact" (analog codes whose pilots agree as an unchanged stego's do), "damaged" (given back with a warning) or
+    "unchecked" (the model cannot tell); ``detail`` is one line on what was found and where."""
 
     image: torch.Tensor | None
     file: HiddenFile | None
     detail: str
+    verdict: str
+
+    @property
+    def damaged(self) -> bool:
+        return self.verdict == DAMAGED
+
+    def line(self) -> str:
+        """The detail as a person reads it: it starts with "warning: " when the image is damaged."""
+        return f"warning: {self.detail}" if self.damaged else self.detail
 
 
 class Stego:
@@ -265,7 +277,7 @@ class Stego:
             raise PixinwavError("the audio is too short for any window on the offset grid")
         best = int(np.argmax(scores))
         if scores[best] < PRESENCE_MIN:
-            raise PixinwavError(f"no hidden image found at any multiple of {OFFSET_GRID_S:g} s (best pilot agreement "
+            raise NotFound(f"no hidden image found at any multiple of {OFFSET_GRID_S:g} s (best pilot agreement "
                                 f"{scores[best]:.2f}); pass the --offset used to hide it")
         return best * OFFSET_GRID_S
 
@@ -593,14 +605,17 @@ class Stego:
                            key: str | None = None, origin: float = 0.0) -> tuple[torch.Tensor, str]:
         """(image, one line on what was found: where, and how sure; it starts with "warning: " when the image
         is written although the model says it is damaged). ``origin``: where ``audio`` starts in its file
-        (seconds), for the report."""
-        keyed, offset, sample_rate = self._keyed(key), check_offset(offset), check_rate(sample_rate)
-        if self.model.whole_file:
-            found = self.reveal_payload(audio, sample_rate, offset, check, key)
-            if found.file is not None:
-                raise PixinwavError(f"this audio carries a file ({found.file.name or 'unnamed'}, {len(found.file.data):,} "
-                                    "bytes), not an image: use reveal_payload (the CLI's reveal writes it)")
-            return found.image, found.detail
+        (seconds), for the report. :meth:`reveal_payload` gives the verdict as a word."""
+        found = self.reveal_payload(audio, sample_rate, offset, check, key, origin)
+        if found.file is not None:
+            raise PixinwavError(f"this audio carries a file ({found.file.name or 'unnamed'}, {len(found.file.data):,} "
+                                "bytes), not an image: use reveal_payload (the CLI's reveal writes it)")
+        return found.image, found.line()
+
+    def _reveal_window(self, audio: np.ndarray, sample_rate: int, offset: float | str, check: bool, key: str | None,
+                       origin: float) -> Revealed:
+        """A window model's image at ``offset`` (see :meth:`reveal_payload`)."""
+        keyed = self._keyed(key)
         mono = self._mono(audio, sample_rate)
         band = self._band(sample_rate)
         if offset == "auto":
@@ -610,36 +625,39 @@ class Stego:
         found = self.model.extract(wave, **keyed, **band)
         image, presence, detail, lost = found.image, found.presence, found.detail, found.lost
         where = f"window at {origin + start / self.cfg.sample_rate:.6f} s"
+        image = image[0].clamp(0, 1)
         if presence is None:
-            return image[0].clamp(0, 1), f"{where}; this model cannot tell whether an image is there"
+            return Revealed(image, None, f"{where}; this model cannot tell whether an image is there", UNCHECKED)
         score = float(presence[0])
         if check and score < PRESENCE_MIN:
-            raise PixinwavError(
+            raise NotFound(
                 f"no hidden image found at {origin + offset:.6f} s (pilot agreement {score:.2f}; a stego window scores about "
                 "0.98): was it hidden at another --offset (try --offset auto), with another --key or another --model "
                 "(a whole-song model), or has the file been through a lossy codec?")
         if lost is not None and bool(lost[0]):  # found, but there is no true image to write
-            raise PixinwavError(f"{where}: {detail}")
+            raise NotFound(f"{where}: {detail}", lost=True)
         if score < PRESENCE_INTACT:
-            return image[0].clamp(0, 1), (f"warning: {where}: pilot agreement {score:.2f} (an intact stego window scores "
-                                          f"over {PRESENCE_INTACT}): the image is damaged (the window was changed "
-                                          "after hiding: another image over it, clipping, noise or a codec)")
+            return Revealed(image, None, f"{where}: pilot agreement {score:.2f} (an intact stego window scores over "
+                                         f"{PRESENCE_INTACT}): the image is damaged (the window was changed after hiding: "
+                                         "another image over it, clipping, noise or a codec)", DAMAGED)
         if detail is not None:  # a scheme's own reason to call the image damaged (the adaptive scheme's noise)
-            return image[0].clamp(0, 1), f"warning: {where}, pilot agreement {score:.2f}; {detail}"
-        if self.cfg.bits_per_cell and score == 1.0:  # a compressed file that passed its code and its CRC
-            return image[0].clamp(0, 1), f"{where}, the image file passed its checksum"
-        return image[0].clamp(0, 1), f"{where}, pilot agreement {score:.2f}"
+            return Revealed(image, None, f"{where}, pilot agreement {score:.2f}; {detail}", DAMAGED)
+        if found.verdict == EXACT:  # a compressed file that passed its code and its CRC
+            return Revealed(image, None, f"{where}, the image file passed its checksum", EXACT)
+        return Revealed(image, None, f"{where}, pilot agreement {score:.2f}", INTACT)
 
 
     @torch.no_grad()
     def reveal_payload(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
-                       key: str | None = None) -> Revealed:
-        """Whatever the audio holds: an image, or (models that carry files) the file exactly. Raises
-        :class:`PixinwavError` when nothing is found, or when a file is found but cannot be rebuilt exactly."""
+                       key: str | None = None, origin: float = 0.0) -> Revealed:
+        """Whatever the audio holds: an image, or (models that carry files) the file exactly, with its verdict. Raises
+        :class:`PixinwavError` when nothing is found, or when a file is found but cannot be rebuilt exactly. A window
+        model reads the window at ``offset`` seconds ("auto": the one its pilots recognise on the 0.5 s grid);
+        ``origin``: where ``audio`` starts in its file (seconds), for the report."""
+        offset, sample_rate = check_offset(offset), check_rate(sample_rate)
         if not self.model.whole_file:
-            image, detail = self.reveal_with_report(audio, sample_rate, offset, check, key)
-            return Revealed(image, None, detail)
-        keyed, offset, sample_rate = self._keyed(key), check_offset(offset), check_rate(sample_rate)
+            return self._reveal_window(audio, sample_rate, offset, check, key, origin)
+        keyed = self._keyed(key)
         if offset not in (0, 0.0, "auto"):
             raise PixinwavError("this model finds the image anywhere in the file: drop --offset")
         # a model that writes the exact samples reads the file's channels too (where its sender left clipped ones alone)
@@ -648,13 +666,13 @@ class Stego:
         found = self.model.extract(torch.from_numpy(self._mono(audio, sample_rate))[None], **keyed, **channels)
         if float(found.presence[0]) == 0.0:  # nothing true to write (robust: no image that passes its CRC)
             resampled = self.model.writes_model_rate and sample_rate != self.cfg.sample_rate
-            raise PixinwavError(found.detail + (f"; this model writes {self.cfg.sample_rate} Hz files and this one is "
+            raise NotFound(found.detail + (f"; this model writes {self.cfg.sample_rate} Hz files and this one is "
                                                 f"at {sample_rate} Hz: it was resampled after hiding" if resampled else ""))
         if found.lost is not None and bool(found.lost[0]):  # found, but nothing exact to give back
-            raise PixinwavError(found.detail)
+            raise NotFound(found.detail, lost=True)
         if found.file is not None:
-            return Revealed(None, found.file, found.detail)
-        return Revealed(found.image[0].clamp(0, 1), None, found.detail)  # a partial image's detail: "warning: ..."
+            return Revealed(None, found.file, found.detail, EXACT)
+        return Revealed(found.image[0].clamp(0, 1), None, found.detail, found.verdict or INTACT)
 
 
 def refuse_louder_than_music(snr: float, cover_power: float, where: str) -> None:

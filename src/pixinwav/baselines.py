@@ -16,9 +16,11 @@ import numpy as np
 import torch
 
 from . import metrics
+from .api import Revealed
 from .channel import PCM16_SCALE, to_pcm16
 from .data.images import load_image, open_image, prepare_image
 from .errors import PixinwavError
+from .models.base import EXACT
 from .robust import payload
 
 
@@ -72,8 +74,8 @@ class Baseline:
         stego = (pcm / PCM16_SCALE).astype(np.float32)
         return stego, BaselineReport(metrics.snr(audio, stego), len(data))
 
-    def reveal_with_report(self, audio: np.ndarray, rate: int, **_) -> tuple[torch.Tensor, str]:
-        return self.reveal(audio, rate), "CRC-32 holds"
+    def reveal_payload(self, audio: np.ndarray, rate: int, **_) -> Revealed:
+        return Revealed(self.reveal(audio, rate), None, "CRC-32 holds", EXACT)
 
     def reveal(self, audio: np.ndarray, rate: int, **_) -> torch.Tensor:
         audio = np.asarray(audio, dtype=np.float32)

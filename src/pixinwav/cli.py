@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from . import __version__
-from .errors import PixinwavError
+from .errors import NotFound, PixinwavError
 
 
 def _offset(text: str) -> float | str:
@@ -123,10 +123,10 @@ def cmd_reveal(args) -> None:
               file=sys.stderr)
     try:
         _reveal(load_model(name), args, out, audio)
-    except PixinwavError as exc:
-        if name != DEFAULT_MODEL or not str(exc).startswith("no hidden image found"):
+    except NotFound as exc:
+        if name != DEFAULT_MODEL or exc.lost:
             raise
-        raise PixinwavError("no hidden image found: no shipped model's marks are in this file (plain audio, another "
+        raise NotFound("no hidden image found: no shipped model's marks are in this file (plain audio, another "
                             "--key, or a file changed after hiding; a model of your own: pass --model)") from None
 
 
@@ -140,14 +140,13 @@ def _reveal(model, args, out: Path, audio=None) -> None:
     if model.whole_file:
         audio = read_audio(args.stego) if audio is None else audio
         revealed = model.reveal_payload(audio.samples, audio.sample_rate, args.offset, check=args.check, key=_key(args))
-        image, found = revealed.image, revealed.detail
         if revealed.file is not None:  # the exact bytes, whatever the output is called
             from .files import atomic_write
 
             file = revealed.file
             atomic_write(out, lambda tmp: Path(tmp).write_bytes(file.data), args.force)
             print(f"revealed the file {file.name or '(unnamed)'} ({len(file.data):,} bytes) from {args.stego} -> {out} "
-                  f"({found})")
+                  f"({revealed.detail})")
             if Path(file.name).suffix.lower() != out.suffix.lower():
                 print(f"pixinwav: warning: the hidden file was named {file.safe_name()!r}; its bytes were written "
                       f"unchanged to {out}", file=sys.stderr)
@@ -155,11 +154,11 @@ def _reveal(model, args, out: Path, audio=None) -> None:
     else:  # the window's region only
         from .streaming import reveal_file
 
-        image, found = reveal_file(model, args.stego, args.offset, args.check, _key(args))
-    save_image(out, image, force=args.force)
-    print(f"revealed {tuple(image.shape[1:])} image from {args.stego} -> {out} ({found})")
-    if found.startswith("warning: "):
-        print(f"pixinwav: {found}", file=sys.stderr)
+        revealed = reveal_file(model, args.stego, args.offset, args.check, _key(args))
+    save_image(out, revealed.image, force=args.force)
+    print(f"revealed {tuple(revealed.image.shape[1:])} image from {args.stego} -> {out} ({revealed.detail})")
+    if revealed.damaged:
+        print(f"pixinwav: {revealed.line()}", file=sys.stderr)
 
 
 def cmd_train(args) -> None:

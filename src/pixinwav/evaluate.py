@@ -174,9 +174,11 @@ def measure(models: dict, images: list, covers: list, attacks=NO_ATTACK, offset:
                     attacked, attacked_rate = apply(attack, stego, rate, strength, seed=i)
                     revealed = None
                     try:
-                        revealed, found = model.reveal_with_report(attacked, attacked_rate, **where)
-                        reference, revealed = _compared(secret, revealed, model.full_image)
-                        warned = found.startswith("warning")
+                        found = model.reveal_payload(attacked, attacked_rate, **where)
+                        if found.image is None:
+                            raise PixinwavError("a file came back where a photo was hidden")
+                        reference, revealed = _compared(secret, found.image, model.full_image)
+                        warned = found.damaged
                         quality = {"sent": f"{revealed.shape[2]} x {revealed.shape[1]}",
                                    "image/ssim": float(metrics.ssim(revealed[None], reference[None])[0]),
                                    "image/psnr": float(metrics.psnr(revealed[None], reference[None])[0]),

@@ -7,7 +7,8 @@ Endpoints (multipart forms; errors are JSON ``{"error": "..."}`` with a 4xx stat
   ``format`` (``wav`` or ``flac``) -> the stego file; its report (SNR, seconds used, what was sent, warnings) is the
   JSON in the ``X-Pixinwav-Report`` header.
 - ``POST /api/reveal``: ``audio``, optional ``model``, ``key`` -> the image as PNG, or the hidden file's bytes (its
-  name in ``Content-Disposition``); the one-line verdict in ``X-Pixinwav-Detail``.
+  name in ``Content-Disposition``); the verdict in one word in ``X-Pixinwav-Verdict`` ("exact": bytes that passed
+  their checksum, "intact", "damaged" or "unchecked") and what was found, in a line, in ``X-Pixinwav-Detail``.
 - ``POST /api/capacity``: ``audio``, optional ``model`` -> what the song carries (JSON).
 
 Safety: uploads are counted while they stream and refused past ``max_upload_mb`` (413) before they are read whole;
@@ -24,7 +25,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from .errors import PixinwavError
+from .errors import NotFound, PixinwavError
 
 WEB = Path(__file__).parent / "web"
 # What each model is for, in the words the page shows (the API lists them too)
@@ -41,7 +42,6 @@ PURPOSES = {
 SERVED_MODELS = ["pixinwav-modulo-v2", "pixinwav-modulo-v1", "pixinwav-robust-v2", "pixinwav-robust-v1",
                  "pixinwav-adaptive-v3", "pixinwav-adaptive-v2", "pixinwav-adaptive-v1"]
 DEFAULT_WEB_MODEL = "pixinwav-modulo-v2"
-NOT_FOUND_WORDS = ("no hidden image found", "cannot be rebuilt", "cannot be decoded", "too few of its packets")
 
 
 class TooLarge(Exception):
@@ -120,7 +120,7 @@ def create_app(max_upload_mb: float = 200.0, workdir: str | Path | None = None):
 
     @app.exception_handler(PixinwavError)
     async def refused(request: Request, exc: PixinwavError):
-        status = 404 if any(w in str(exc) for w in NOT_FOUND_WORDS) else 400
+        status = 404 if isinstance(exc, NotFound) else 400
         return JSONResponse({"error": str(exc)}, status_code=status)
 
     @app.exception_handler(RequestValidationError)
@@ -187,12 +187,13 @@ def create_app(max_upload_mb: float = 200.0, workdir: str | Path | None = None):
         folder = Path(tempfile.mkdtemp(dir=root))
         try:
             path = await _save(audio, folder, "stego")
-            body, media, filename, detail = await run_in_threadpool(_reveal, model, path, key or None, folder)
+            body, media, filename, found = await run_in_threadpool(_reveal, model, path, key or None, folder)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return Response(body, media_type=media,
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-                                 "X-Pixinwav-Detail": detail.encode("ascii", "replace").decode()})
+                                 "X-Pixinwav-Verdict": found.verdict,
+                                 "X-Pixinwav-Detail": found.detail.encode("ascii", "replace").decode()})
 
     @app.post("/api/capacity")
     async def capacity(audio: Annotated[UploadFile, File()], model: Annotated[str | None, Form()] = None):
@@ -281,10 +282,10 @@ def _reveal(model_name, path: Path, key, folder: Path) -> tuple[bytes, str, str,
     offset = 0.0 if model.whole_file else "auto"
     found = model.reveal_payload(audio.samples, audio.sample_rate, offset, key=key)
     if found.file is not None:
-        return found.file.data, "application/octet-stream", found.file.safe_name(), found.detail
+        return found.file.data, "application/octet-stream", found.file.safe_name(), found
     buffer = io.BytesIO()
     to_pil(found.image).save(buffer, format="PNG")
-    return buffer.getvalue(), "image/png", "revealed.png", found.detail
+    return buffer.getvalue(), "image/png", "revealed.png", found
 
 
 def _capacity(model_name, path: Path) -> dict:

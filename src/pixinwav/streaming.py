@@ -143,10 +143,10 @@ def hide_file(stego: Stego, image, cover: str | Path, out: str | Path, offset: f
 def reveal_file(stego: Stego, path: str | Path, offset: float | str = 0.0, check: bool = True,
                 key: str | None = None):
     """Reveal with a window model, reading only the window's region (``--offset auto``: the grid block by
-    block). Returns (image ``[C, H, W]``, one line on what was found)."""
+    block). Returns the :class:`~pixinwav.api.Revealed` image with its verdict."""
     refuse_truncated_wav(Path(path))
     with open_seekable(path) as f:
         rate = f.samplerate
         offset, a, region = _window_region(stego, f, path, offset, lambda f: find_offset(stego, f, key))
-    return stego.reveal_with_report(region, rate, offset - a / rate, check, key, origin=a / rate)
+    return stego.reveal_payload(region, rate, offset - a / rate, check, key, origin=a / rate)
 

@@ -129,10 +129,9 @@ def test_volume_change_is_reported_as_damage(model, cover):
     (SSIM about 0.25); the pilots' noise says so (or those of the loudest cells, which a volume change moves off
     their capped step), and the image comes with a warning, never silently."""
     stego, _ = model.hide(ASSETS / "astronaut.jpg", cover.samples, cover.sample_rate, offset=1.0)
-    _, intact = model.reveal_with_report(pcm16_round_trip(stego), cover.sample_rate, offset=1.0)
-    assert not intact.startswith("warning")
-    _, line = model.reveal_with_report(pcm16_round_trip(stego * 10 ** (-0.1 / 20)), cover.sample_rate, offset=1.0)
-    assert line.startswith("warning") and "the image is damaged" in line
+    assert model.reveal_payload(pcm16_round_trip(stego), cover.sample_rate, offset=1.0).verdict == "intact"
+    found = model.reveal_payload(pcm16_round_trip(stego * 10 ** (-0.1 / 20)), cover.sample_rate, offset=1.0)
+    assert found.damaged and found.line().startswith("warning: ") and "the image is damaged" in found.detail
 
 
 def low_passed(cover, rate: int, seconds: float) -> np.ndarray:

@@ -48,10 +48,10 @@ def test_the_photo_comes_back_at_its_own_size_through_a_16_bit_file(model, stego
     audio, report = stego
     assert report.payload.width == 451 and report.payload.height == 300 and report.payload.tiles == 4
     assert report.payload.seconds_used == pytest.approx(4 * 67522 / RATE)
-    image, detail = model.reveal_with_report(audio, RATE)
-    assert image.shape == (3, 300, 451)
-    assert "every tile found" in detail
-    assert ssim_to(image, cat) > 0.9  # 0.93 measured
+    found = model.reveal_payload(audio, RATE)
+    assert found.image.shape == (3, 300, 451) and found.verdict == "intact"
+    assert "every tile found" in found.detail
+    assert ssim_to(found.image, cat) > 0.9  # 0.93 measured
     assert report.snr_db > 40
 
 
@@ -67,9 +67,9 @@ def test_no_offset_needed_after_a_trimmed_start_or_audio_pasted_before(model, st
 def test_a_window_cut_away_costs_its_tile_with_a_warning(model, stego):
     audio, report = stego
     first = int(round(min(report.payload.starts) * RATE))
-    image, detail = model.reveal_with_report(audio[first + 1000:], RATE)
-    assert detail.startswith("warning: ") and "3 of 4 tiles" in detail
-    assert image.shape == (3, 300, 451)
+    found = model.reveal_payload(audio[first + 1000:], RATE)
+    assert found.damaged and "3 of 4 tiles" in found.detail
+    assert found.image.shape == (3, 300, 451)
 
 
 def test_plain_audio_and_a_wrong_key_find_nothing(model, cover, cat):

@@ -31,7 +31,7 @@ def test_a_file_comes_back_bit_exact_through_a_16_bit_file(model, stego, secret)
     assert p.kind == "file" and p.bytes == 40_000 and p.needed == 3 and p.packets == 5  # 2 spare
     assert report.snr_db > 40
     found = model.reveal_payload(audio, RATE, key="k")
-    assert found.file == secret and found.image is None and "passed its checksum" in found.detail
+    assert found.file == secret and found.image is None and "passed its checksum" in found.detail and found.verdict == "exact"
     with pytest.raises(PixinwavError, match="carries a file"):  # the image API says what it holds instead
         model.reveal(audio, RATE, key="k")
     with pytest.raises(PixinwavError, match="no hidden image found"):

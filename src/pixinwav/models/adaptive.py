@@ -60,7 +60,7 @@ from ..errors import PixinwavError
 from ..robust import code, levels, mdct, payload
 from ..robust.masking import masking_scale
 from ..robust.stdm import keyed_permutation
-from .base import Extracted, Hidden, StegoScheme
+from .base import EXACT, Extracted, Hidden, StegoScheme
 from .dither import GOLDEN, MIN_PILOTS_TO_TELL, PILOT_CODE, keyed_dither, wrap
 from .image_coefficients import ImageCoefficients, dct_2d, idct_2d
 
@@ -603,7 +603,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         return estimate, total, agreement, noise, self.loud_pilots_off(step, used, place, layout)
 
     def _reveal_file(self, spec: torch.Tensor, layout: CellLayout, key: str | None) -> Extracted:
-        images, agreements, lost, details = [], [], [], []
+        images, agreements, lost, details, exact = [], [], [], [], []
         size = (self.cfg.image_size, self.cfg.image_size)
         for row in spec.detach().double().cpu().numpy():
             header_llr, word_llr, agreement, noise = self.soft_file(row, layout, key)
@@ -614,11 +614,13 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
                 agreements.append(agreement)
                 lost.append(False)
                 details.append(warning)
+                exact.append(False)
                 continue
             data, why = (self.decode_file(rung, word_llr, RECEIVER_ITERATIONS) if agreement >= NO_FILE_AGREEMENT
                          else (None, f"its pilots agree {agreement:.2f}"))
             agreements.append(1.0 if data is not None else agreement)  # its checksum holds: the image is there, exact
             lost.append(data is None)
+            exact.append(data is not None)
             images.append(torch.zeros(self.cfg.image_channels, *size) if data is None
                           else payload.decompress(data, self.cfg.image_channels, size).to(self.coef_std.device))
             details.append(None if data is not None else
@@ -628,7 +630,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         detail = details[0]
         pilots = int((layout.coef < 0).sum())
         presence = torch.tensor(agreements, dtype=torch.float32) if pilots >= MIN_PILOTS_TO_TELL else None
-        return Extracted(torch.stack(images), presence, detail, torch.tensor(lost))
+        return Extracted(torch.stack(images), presence, detail, torch.tensor(lost), verdict=EXACT if exact[0] else None)
 
     def _reveal_waves(self, spec: torch.Tensor, layout: CellLayout, key: str | None = None) -> Extracted:
         if self.cfg.bits_per_cell:

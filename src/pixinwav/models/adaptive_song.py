@@ -41,7 +41,7 @@ from ..errors import PixinwavError
 from ..robust import code, layers, mdct, payload
 from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
                        SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
-from .base import Extracted, Hidden, Sent, StegoScheme
+from .base import EXACT, Extracted, Hidden, Sent, StegoScheme
 from .dither import PILOT_CODE, keyed_dither
 
 SYMBOL = 512  # bytes per fountain-code packet: a window carries 4-28 of them
@@ -428,10 +428,12 @@ class AdaptiveSongStego(StegoScheme):
                                                    "hiding", torch.ones(1, dtype=torch.bool))
         if head[0] == "file":
             file = hidden_file.HiddenFile.from_frame(raw)
-            return Extracted(blank, torch.ones(1), f"the file passed its checksum ({where})", file=file)
+            return Extracted(blank, torch.ones(1), f"the file passed its checksum ({where})", file=file,
+                             verdict=EXACT)
         layer = layers.Layer.from_frame(raw)
         return Extracted(layer.image()[None], torch.ones(1), f"found a {layer.width} x {layer.height} {layer.codec} "
-                                                             f"image ({len(layer.data):,} bytes; {where})")
+                                                             f"image ({len(layer.data):,} bytes; {where})",
+                         verdict=EXACT)
 
     def _windows(self, mono: np.ndarray, start: int, first: int, key: str | None):
         """The payload of every window on the grid through ``start`` (grid index ``first`` there), loudest first."""

@@ -126,6 +126,15 @@ class Hidden:
     change: np.ndarray | None = None
 
 
+# What a reveal says about what it gives back (``Extracted.verdict``, ``api.Revealed.verdict``): one word every
+# caller reads, never the wording of a detail line.
+EXACT = "exact"  # bytes that passed their checksum: the file, or the compressed photo, exactly as sent
+INTACT = "intact"  # an image of analog codes whose pilots agree as an unchanged stego's do
+DAMAGED = "damaged"  # an image the model gives back although it says it is damaged (a warning goes with it)
+UNCHECKED = "unchecked"  # the model cannot tell (no pilots)
+VERDICTS = (EXACT, INTACT, DAMAGED, UNCHECKED)
+
+
 class Extracted(NamedTuple):
     image: torch.Tensor  # [B, C, H, W] in about [0, 1] (not clamped)
     presence: torch.Tensor | None  # [B] in [0, 1] where the scheme can tell (has_presence), else None
@@ -135,6 +144,9 @@ class Extracted(NamedTuple):
     lost: torch.Tensor | None = None
     # schemes that carry files (carries_files): the file found, exact (then ``image`` is a blank placeholder)
     file: "HiddenFile | None" = None
+    # the first item's verdict where the scheme decides it (whole-file schemes); None: the API judges a window
+    # scheme's image by its presence score (and calls it damaged where ``detail`` gives a reason)
+    verdict: str | None = None
 
 
 class StegoScheme(nn.Module):

@@ -28,7 +28,7 @@ from ..errors import PixinwavError
 from ..robust import alignment, code, mdct, payload, speed, tempo
 from ..robust.alignment import PN_PERIOD, SYNC_FRAMES
 from ..robust.stdm import FIXED_POINT_ROUNDS, TIME_RADIUS, Lattice, keyed_bits, keyed_lattice, keyed_permutation
-from .base import Extracted, Hidden, Sent, StegoScheme
+from .base import EXACT, Extracted, Hidden, Sent, StegoScheme
 
 BLOCK_BITS = 1024  # LDPC message bits per codeword (2048 coded bits)
 MIN_BLOCKS = 4  # 3 of data (380 bytes: a quarter-size photo at the lowest AVIF quality takes 300-400) + parity
@@ -286,7 +286,7 @@ class RobustStego(RobustChannel):
         size, channels = self.cfg.image_size, self.cfg.image_channels
         images = [r.image if r.image is not None else torch.zeros(channels, size, size) for r in readings]
         presence = torch.tensor([1.0 if r.image is not None else 0.0 for r in readings])
-        return Extracted(torch.stack(images), presence, readings[0].detail)
+        return Extracted(torch.stack(images), presence, readings[0].detail, verdict=EXACT)
 
     def read(self, wave: np.ndarray, key: str | None = None) -> Reading:
         """Find and decode the payload in a mono waveform at the model's rate (any start, any length)."""

@@ -35,7 +35,7 @@ from ..tiles import scaled
 from ..errors import PixinwavError
 from ..robust import alignment, code, layers, mdct, payload
 from ..robust.stdm import TIME_RADIUS, keyed_permutation
-from .base import Extracted, Hidden, Sent
+from .base import DAMAGED, EXACT, Extracted, Hidden, Sent
 from .robust import MIN_AGREEMENT, WRITE_FRAMES, Location, RobustChannel
 
 VERSION = 1  # of the packet and layout formats: a receiver refuses another version with a message, never guesses
@@ -391,13 +391,13 @@ class RobustSongStego(RobustChannel):
             layer = rebuilt["sharp"]
             return Extracted(layer.image()[None], torch.ones(1),
                              f"found a {layer.width} x {layer.height} {layer.codec} image ({len(layer.data):,} bytes); "
-                             f"{detail}")
+                             f"{detail}", verdict=EXACT)
         if "base" in rebuilt:
             layer = rebuilt["base"]
             return Extracted(layer.image()[None], torch.tensor([0.5]),
-                             f"warning: only the coarse base image came back ({len(layer.data)} bytes, shown at "
+                             f"only the coarse base image came back ({len(layer.data)} bytes, shown at "
                              f"{layer.width} x {layer.height}): too few packets of the sharp image arrived intact "
-                             f"({counts['sharp']} of the {self.source_of(layout.classes)} needed); {detail}")
+                             f"({counts['sharp']} of the {self.source_of(layout.classes)} needed); {detail}", verdict=DAMAGED)
         return Extracted(blank, torch.ones(1), f"a hidden image was found but too few of its packets arrived intact to "
                                                f"rebuild it ({counts['base']} of the base, {counts['sharp']} of the "
                                                f"sharp image); {detail}", torch.ones(1, dtype=torch.bool))
@@ -418,7 +418,7 @@ class RobustSongStego(RobustChannel):
                                                    f"packets arrived intact, too few; {detail}",
                              torch.ones(1, dtype=torch.bool))
         file = hidden_file.HiddenFile.from_frame(raw)
-        return Extracted(blank, torch.ones(1), f"the file passed its checksum; {detail}", file=file)
+        return Extracted(blank, torch.ones(1), f"the file passed its checksum; {detail}", file=file, verdict=EXACT)
 
     def packets(self, wave: np.ndarray, key: str | None = None) -> tuple[Layout | None, list[tuple[str, int, bytes]], str]:
         """(the layout, every intact packet, one line on the search) in a mono 16 kHz waveform from any start, any

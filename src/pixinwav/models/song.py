@@ -37,7 +37,7 @@ from ..config import ModelConfig
 from ..data.images import LONGEST_SENT_SIDE
 from ..errors import PixinwavError
 from ..transforms import dct2, idct2
-from .base import Extracted, Hidden, Sent, StegoScheme
+from .base import DAMAGED, EXACT, INTACT, Extracted, Hidden, Sent, StegoScheme
 from .dither import PILOT_CODE, keyed_dither, wrap
 from .modulo import Layout, ModuloStego
 
@@ -279,12 +279,13 @@ class SongStego(StegoScheme):
         missing = count - len(best)
         where = f"{width} x {height} image in {len(best)} of {count} tiles"
         if missing:
-            detail = (f"warning: {where}: {missing} tiles were not found (cut from the file, or damaged) and are grey")
+            verdict, detail = DAMAGED, f"{where}: {missing} tiles were not found (cut from the file, or damaged) and are grey"
         elif worst < 0.8:
-            detail = f"warning: {where}: the worst tile's pilots agree {worst:.2f} (intact: over 0.8): the image is damaged"
+            verdict, detail = DAMAGED, (f"{where}: the worst tile's pilots agree {worst:.2f} (intact: over 0.8): the image "
+                                        "is damaged")
         else:
-            detail = f"{where}, every tile found (pilot agreement {worst:.2f} or more)"
-        return Extracted(image[None], torch.tensor([len(best) / count]), detail)
+            verdict, detail = INTACT, f"{where}, every tile found (pilot agreement {worst:.2f} or more)"
+        return Extracted(image[None], torch.tensor([len(best) / count]), detail, verdict=verdict)
 
     def _extract_file(self, best: dict[int, tuple], key: str | None, header: headers.WindowHeader,
                       blank: torch.Tensor) -> Extracted:
@@ -310,4 +311,5 @@ class SongStego(StegoScheme):
             return Extracted(blank[None], torch.ones(1), f"a hidden file was found but it cannot be rebuilt: {where}; "
                              "the file was cut or changed after hiding", torch.ones(1, dtype=torch.bool))
         file = hidden_file.HiddenFile.from_frame(raw)
-        return Extracted(blank[None], torch.ones(1), f"{where}: the file passed its checksum", file=file)
+        return Extracted(blank[None], torch.ones(1), f"{where}: the file passed its checksum", file=file,
+                         verdict=EXACT)

@@ -139,8 +139,8 @@ $("reveal-form").addEventListener("submit", async (e) => {
     return;
   }
   const detail = response.header("X-Pixinwav-Detail") || "";
-  const damaged = detail.startsWith("warning");
-  verdict.textContent = `${damaged ? "Found, but damaged" : "Found"}: ${detail.replace(/^warning: /, "")}`;
+  const damaged = response.header("X-Pixinwav-Verdict") === "damaged";
+  verdict.textContent = `${damaged ? "Found, but damaged" : "Found"}: ${detail}`;
   verdict.className = `verdict ${damaged ? "damaged" : "found"}`;
   const url = URL.createObjectURL(response.body);
   const name = decodeURIComponent((response.header("Content-Disposition") || "").split("''")[1] || "revealed.bin");
