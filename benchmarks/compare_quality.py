@@ -20,7 +20,7 @@ from pixinwav.data.datasets import validation_pairs
 from pixinwav.evaluate import measure_scheme, metric_rows, summarise
 from pixinwav.train import fit
 
-GEOMETRY = ["model.image_size=32", "model.frame=256", "model.hop=16", "model.frames=128", "model.snr_db=20.0"]
+GEOMETRY = ["model.image_size=32", "model.frame=256", "model.hop=16", "model.frames=128", "model.unet.snr_db=20.0"]
 
 
 def main() -> None:

@@ -59,7 +59,7 @@ def main() -> None:
     if args.model:
         shipped = load_model(args.model).model
         summary = summarise(metric_rows(measure_scheme(shipped, images, covers, visqol=True)))
-        rows.append({"decoder": f"{args.model} (shipped)", "bin_snr_db": shipped.cfg.bin_snr_db,
+        rows.append({"decoder": f"{args.model} (shipped)", "bin_snr_db": shipped.cfg.modulo.bin_snr_db,
                      "capacity": shipped.capacity, **summary})
 
     print(f"\n{len(images)} validation pairs from {args.data}, each through a 16-bit WAV (seed {args.seed})"

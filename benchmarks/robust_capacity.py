@@ -127,7 +127,7 @@ def run(args) -> list[dict]:
     tmp.mkdir()
     bits_per_second = len(scheme.data_groups) * scheme.cfg.sample_rate / scheme.hop
     bin_hz = scheme.cfg.sample_rate / (2 * scheme.hop)
-    centres = [(scheme.low + (g + 0.5) * scheme.cfg.spread) * bin_hz for g in scheme.data_groups]
+    centres = [(scheme.low + (g + 0.5) * scheme.cfg.robust.spread) * bin_hz for g in scheme.data_groups]
     rows = []
     for source in sources:
         for n, path in enumerate(songs(root / source, args.per_source)):

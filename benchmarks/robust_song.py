@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ import soundfile as sf
 from pixinwav import metrics
 from pixinwav.api import load_model
 from pixinwav.attacks import apply, describe
+from pixinwav.config import model_with
 from pixinwav.errors import PixinwavError
 from pixinwav.models import robust
 from pixinwav.evaluate import through_file
@@ -125,8 +125,8 @@ def main() -> None:
 
     model = load_model(args.model)
     if args.code_rate or args.redundancy:  # the same channel, another split of its bits between code and copies
-        model.model.cfg = replace(model.model.cfg, **{k: v for k, v in (("code_rate", args.code_rate),
-                                                                        ("redundancy", args.redundancy)) if v})
+        model.model.cfg = model_with(model.model.cfg, **{k: v for k, v in (("code_rate", args.code_rate),
+                                                                           ("redundancy", args.redundancy)) if v})
     root = Path(args.data) / f"{args.split}_audio"
     everything = sorted(d.name for d in root.iterdir() if d.is_dir())
     sources = args.sources.split(",") if args.sources else everything

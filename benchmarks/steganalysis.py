@@ -24,7 +24,6 @@ no track is in both the training and the test folds. 0.5 = the detector is guess
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import tempfile
 from pathlib import Path
@@ -41,6 +40,7 @@ from pixinwav import metrics
 from pixinwav.api import Stego, load_model
 from pixinwav.baselines import Baseline
 from pixinwav.channel import pcm16_round_trip
+from pixinwav.config import model_with
 from pixinwav.data.audio import AUDIO_EXTENSIONS
 from pixinwav.data.datasets import find_files
 from pixinwav.data.images import IMAGE_EXTENSIONS
@@ -84,7 +84,7 @@ def load(name: str, options: dict):
     if "config" not in options:
         return load_model(name)
     shipped = load_model(name).model
-    variant = build_model(dataclasses.replace(shipped.cfg, **options["config"]))
+    variant = build_model(model_with(shipped.cfg, **options["config"]))
     variant.load_state_dict(shipped.state_dict())
     return Stego(variant.eval())
 

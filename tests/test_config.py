@@ -2,7 +2,8 @@
 import pytest
 
 from pixinwav.cli import main
-from pixinwav.config import load_config, model_config, parse_overrides
+from pixinwav.config import (SECTIONS, RobustOptions, UNetOptions, load_config, model_config, model_config_from_dict,
+                              parse_overrides, to_dict)
 from pixinwav.errors import PixinwavError
 
 
@@ -29,11 +30,38 @@ def test_bad_values_are_refused_when_loading(override, match):
         load_config(None, ["model.preset=tiny-rgb", override])
 
 
-def test_modulo_rules_are_checked_in_the_config():
-    with pytest.raises(PixinwavError, match="snr_db"):
-        model_config("modulo-rgb", snr_db=20.0)
-    with pytest.raises(PixinwavError, match="min_step_lsb"):
+def test_scheme_rules_are_checked_in_the_config():
+    with pytest.raises(PixinwavError, match="modulo.min_step_lsb"):
         model_config("modulo-rgb", min_step_lsb=0.0)
+    with pytest.raises(PixinwavError, match="robust.spread"):
+        model_config("robust-song-rgb", robust={"spread": 0})
+    with pytest.raises(PixinwavError, match="adaptive.bits_per_cell"):
+        model_config("adaptive-rgb", song=True)
+
+
+def test_each_scheme_has_its_own_section(tmp_path):
+    """``model.<scheme>.<key>`` in YAML and overrides; a section's key given at the top (configs and model files of
+    0.2.6 and earlier, or shorthand) lands in its section; nothing else is taken."""
+    (tmp_path / "c.yaml").write_text("model:\n  preset: adaptive-rgb\n  adaptive:\n    masking_db: -24.0\n"
+                                     "  bits_per_cell: 4\n")
+    cfg = load_config(tmp_path / "c.yaml", ["model.adaptive.notch_db=-40", "model.song=true"]).model
+    assert (cfg.adaptive.masking_db, cfg.adaptive.bits_per_cell, cfg.adaptive.notch_db, cfg.song) == (-24.0, 4, -40.0, True)
+    assert cfg.unet == UNetOptions() and cfg.robust == RobustOptions()  # the sections this scheme does not use
+    assert parse_overrides(["model.robust.spread=12"]) == {"model": {"robust": {"spread": 12}}}
+    # an explicit section value wins over the same key given at the top
+    assert load_config(None, ["model.preset=robust-song-rgb", "model.redundancy=3", "model.robust.redundancy=2"]
+                       ).model.robust.redundancy == 2.0
+    flat = {k: v for k, v in to_dict(cfg).items() if k not in SECTIONS}
+    for section in SECTIONS:
+        flat.update(to_dict(cfg)[section])  # how model files of 0.2.6 and earlier store their config
+    assert model_config_from_dict(flat) == cfg == model_config_from_dict(to_dict(cfg))
+    for bad, match in ((["model.adaptive.nonsense=1"], "model.adaptive"), (["model.train.lr=1"], "model.<scheme>"),
+                       (["model.robust.spread=ten"], "model.robust.spread"), (["model.unet.window=kaiser"], "window")):
+        with pytest.raises(PixinwavError, match=match):
+            load_config(None, ["model.preset=robust-song-rgb", *bad])
+    (tmp_path / "bad.yaml").write_text("model:\n  robust: 3\n")
+    with pytest.raises(PixinwavError, match="model.robust must be a mapping"):
+        load_config(tmp_path / "bad.yaml")
 
 
 def test_train_with_a_bad_config_writes_nothing(tmp_path, capsys):

@@ -46,7 +46,7 @@ def test_batches_are_a_function_of_step(image_dir, audio_dir):
 
 def test_batchnorm_in_train_mode_while_training(tmp_path, image_dir, audio_dir):
     cfg = load_config(ROOT / "configs/tiny.yaml", tiny(
-                      tmp_path, image_dir, audio_dir, "train.steps=4", "model.batchnorm=true", "train.tensorboard=true",
+                      tmp_path, image_dir, audio_dir, "train.steps=4", "model.unet.batchnorm=true", "train.tensorboard=true",
                       f"data.val_images={image_dir}", f"data.val_audio={audio_dir}", "data.val_pairs=2", "train.val_every=2"))
     seen = []
     model_cls = build_model(cfg.model).__class__

@@ -359,7 +359,7 @@ class Stego:
         existing = None if found is None else float(found[0])
         window_start = start / self.cfg.sample_rate
         # A compressed image is all or nothing: if resampling to the cover's rate spoils it, send a smaller one.
-        rooms = (1.0, 0.7, 0.5) if self.cfg.bits_per_cell and sample_rate != self.cfg.sample_rate else (None,)
+        rooms = (1.0, 0.7, 0.5) if self.cfg.adaptive.bits_per_cell and sample_rate != self.cfg.sample_rate else (None,)
         for room in rooms:
             hidden = self.model.embed(secret[None], wave, **keyed, **band, **({} if room is None else {"room": room}))
             stego, clipped, snr_file, _ = self._add(cover, hidden.container[0].numpy() - segment, start, sample_rate,
@@ -554,7 +554,7 @@ class Stego:
         side, window_s = self.cfg.image_size, self.cfg.clip_samples / self.cfg.sample_rate
         if not self.model.full_image:
             what = (f"one {side} x {side} image (a compressed copy per --seconds of music, default "
-                    f"{self.cfg.payload_seconds:g} s)" if self.model.whole_file else
+                    f"{self.cfg.robust.payload_seconds:g} s)" if self.model.whole_file else
                     f"one {side} x {side} image in one {window_s:.2f} s window, wherever --offset puts it")
             return {"seconds": seconds, "tiles": None, "lines": [f"carries {what}"]}
         channels = pcm16_round_trip(resample(np.asarray(audio, np.float32).reshape(len(audio), -1), sample_rate,

@@ -377,7 +377,7 @@ def cmd_info(args) -> None:
             del window["audio_seconds"]
             window.update(min_cover_seconds=round(model.min_cover_samples / model.cfg.sample_rate, 3))
             if "seconds" in model.hide_options:
-                window.update(payload_seconds=model.cfg.payload_seconds)
+                window.update(payload_seconds=model.cfg.robust.payload_seconds)
         window.update(model.carries())  # (a model that sends the photo at its own size says how)
         print(json.dumps({"file": str(file), "kind": meta.get("kind"), "parameters": params, "carries": window,
                           "config": meta.get("config"), "card": meta.get("card"),

@@ -16,46 +16,22 @@ from .errors import PixinwavError
 
 
 @dataclass
-class ModelConfig:
-    """Everything needed to rebuild a model. The defaults are the paper's best RGB model (``paper-rgb``)."""
+class UNetOptions:
+    """Scheme "unet": PixInWav's learned residual in a spectral container. The defaults are the paper's best RGB model."""
 
-    preset: str = "paper-rgb"
-    # "unet": PixInWav's learned residual in the STDCT container (everything below applies).
-    # "modulo": informed modulo coding of the image's DCT into the cover's full-window DCT, optionally a conv refiner
-    # (models/modulo.py); of the fields below it uses image_size, image_channels, sample_rate, the clip length
-    # (frame, hop, frames), band, channel, widths (the refiner's layers) and the modulo fields at the end.
-    # "adaptive": the same coding into 23 ms MDCT cells whose steps follow this cover's masking (models/adaptive.py).
-    # "robust": a compressed, LDPC-coded image spread over a whole song (models/robust.py).
-    scheme: str = "unet"
-    image_size: int = 256
-    image_channels: int = 3  # 3: RGB, padded with a zero channel and pixel-shuffled; 1: greyscale
-    pixel_shuffle: bool = True
-    sample_rate: int = 44100
-    transform: str = "stdct"  # "stdct" or "stft"
-    frame: int = 4096  # STDCT frame length, or STFT n_fft
-    hop: int = 62
+    pixel_shuffle: bool = True  # RGB is padded with a zero channel and pixel-shuffled to one plane
+    transform: str = "stdct"  # the container: "stdct" or "stft"
     window: str = "hamming"
     synthesis: str = "paper"  # STDCT inverse: "paper" or "least_squares"
     stft_part: str = "magnitude"  # STFT only: hide in "magnitude" or "phase"
-    frames: int = 1024  # container frames N; the clip length follows from frame, hop and frames
-    widths: list[int] = field(default_factory=lambda: [64, 128])
     leaky_slope: float = 0.8
     batchnorm: bool = True
     embedding: str = "residual"  # "residual": U-Net output (paper resindep); "scaled": learned scalar x image
     cover_aware: bool = False  # the hiding net also sees the cover container (paper's "resdep")
-    # What the reveal net sees. "wav16" (default): the container written as a 16-bit waveform and
-    # transformed again, i.e. a real file. "float": the same without quantisation. "spectrogram": the
-    # container array itself, as in the papers (no audio ever exists; for reproducing them only).
-    channel: str = "wav16"
     # When set, the hidden signal is scaled per clip to exactly this audio SNR (dB) against the cover, so
     # the audio quality is fixed by construction and training spends itself on the image. None: the
     # paper's unscaled residual, whose loudness the loss has to keep down.
     snr_db: float | None = None
-    # The part of the container's frequency axis the image occupies, as fractions of the Nyquist band.
-    # The paper uses all of it ([0, 1]); music is nearly empty above 11 kHz, so a blind residual placed
-    # there competes with far less cover energy (measured on the Debian training music: median power per bin
-    # -23 dB under 1 kHz, -57 dB at 4-8 kHz, -74 dB at 12-16 kHz).
-    band: list[float] = field(default_factory=lambda: [0.0, 1.0])
     # Where the hiding net runs: "container" (paper: on the image stretched to F x N, 94 % of the model's
     # cost) or "plane" (at image-plane resolution, its output stretched: 16x fewer pixels at paper geometry).
     hide_at: str = "container"
@@ -68,6 +44,11 @@ class ModelConfig:
     # dominates are turned up, as a per-bin LMMSE receiver would). "none": the paper's raw container.
     reveal_norm: str = "none"
 
+
+@dataclass
+class ModuloOptions:
+    """Schemes "modulo" and "adaptive": informed modulo coding of the image's colour-DCT coefficients (models/modulo.py)."""
+
     # scheme "modulo" only: each used bin's step is this far (dB) under the median music spectrum ...
     bin_snr_db: float = 30.0
     # ... kept within these limits, in 16-bit LSBs (bins whose step would be under the minimum are not used:
@@ -75,18 +56,17 @@ class ModelConfig:
     min_step_lsb: float = 4.0
     max_step_lsb: float = 512.0
     code_range: float = 5.0  # image coefficients are sent within +- this many training deviations
-    # scheme "modulo": false, one 256 x 256 image in one window at an offset (pixinwav-modulo-v1); true, the
-    # photo at its own size in tiles, one per window, over the whole song, found without an offset
-    # (models/song.py, pixinwav-modulo-v2). Scheme "robust": false, one image repeated (pixinwav-robust-v1); true,
-    # rateless packets over the whole song, the photo at its own aspect or a file (models/robust_song.py). Scheme
-    # "adaptive" (with bits_per_cell): v2's cells in as many windows as the photo or file needs
-    # (models/adaptive_song.py, pixinwav-adaptive-v3)
-    song: bool = False
-    # scheme "adaptive" only (models/adaptive.py; also uses the modulo fields above except bin_snr_db):
+
+
+@dataclass
+class AdaptiveOptions:
+    """Scheme "adaptive": the modulo code in 23 ms MDCT cells whose steps follow this cover's masking
+    (models/adaptive.py)."""
+
     masking_db: float = -18.0  # each cell's change (RMS) relative to the cover's local level around it
     cell_hop: int = 512  # MDCT hop: frames of 2 x 512 samples (23 ms at 44.1 kHz)
     sent_coefficients: int = 32000  # image coefficients sent; the remaining cells carry further copies
-    # 0: the image's colour-DCT coefficients as analog codes (above). 1-8: the image compressed with image_codec,
+    # 0: the image's colour-DCT coefficients as analog codes. 1-8: the image compressed with image_codec,
     # LDPC-coded, this many bits per cell (Gray-coded places in the step), as large a file as the cover carries.
     bits_per_cell: int = 0
     # ... and the sender's noise-shaped rounding (a receiver reads any setting): the rounding error's spectrum goes
@@ -96,17 +76,74 @@ class ModelConfig:
     notch_db: float = -60.0
     flat_above_floor_db: float = 45.0
 
-    # scheme "robust" only (models/robust.py; it also uses image_size, image_channels, sample_rate, hop and band):
+
+@dataclass
+class RobustOptions:
+    """Scheme "robust": a compressed, LDPC-coded image spread over a whole song (models/robust.py); ``hop`` is its
+    MDCT hop and ``band`` the part of the spectrum it writes in."""
+
     spread: int = 20  # MDCT coefficients per coded bit (spread-transform dither modulation)
     change_db: float = -12.0  # the change per coefficient, relative to the cover's local (masking) level
     payload_seconds: float = 30.0  # default music for one copy of the payload; the image quality follows from it
-    image_codec: str = "avif"  # how the image is compressed: "avif" or "webp"
     # ... and with song=true (models/robust_song.py, pixinwav-robust-v2): the song in segments of this many frames,
     # one fountain-code packet each, LDPC-coded at code_rate; by default the photo is as large as the song over
     # redundancy carries (every packet sent about that many times over), a file at most that large
     segment_frames: int = 64
     code_rate: float = 0.5
     redundancy: float = 2.0
+
+
+# config sections of the model, one per scheme: ``model.<section>.<key>`` in YAML and overrides
+SECTIONS: dict[str, type] = {"unet": UNetOptions, "modulo": ModuloOptions, "adaptive": AdaptiveOptions,
+                             "robust": RobustOptions}
+# a section's key given at the model's top level (model files and configs written before the sections, and a
+# shorthand in overrides: every section key has one owner) -> its section
+SECTION_OF: dict[str, str] = {f.name: name for name, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model: what every scheme shares, and one section of options per scheme. The
+    defaults are the paper's best RGB model (``paper-rgb``)."""
+
+    preset: str = "paper-rgb"
+    # "unet": PixInWav's learned residual in the STDCT container (section ``unet``).
+    # "modulo": informed modulo coding of the image's DCT into the cover's full-window DCT, optionally a conv refiner
+    # (section ``modulo``; models/modulo.py).
+    # "adaptive": the same coding into 23 ms MDCT cells whose steps follow this cover's masking (sections ``modulo``
+    # and ``adaptive``; models/adaptive.py).
+    # "robust": a compressed, LDPC-coded image spread over a whole song (section ``robust``; models/robust.py).
+    scheme: str = "unet"
+    image_size: int = 256  # the image side of window schemes (whole-song schemes: of the tiles, or of the smallest)
+    image_channels: int = 3  # 3: RGB; 1: greyscale
+    sample_rate: int = 44100
+    # The window: STDCT frame length (or STFT n_fft), hop and frames; the clip length follows from them. The robust
+    # scheme's MDCT: hop is its frame advance, frames the frames of one block.
+    frame: int = 4096
+    hop: int = 62
+    frames: int = 1024
+    widths: list[int] = field(default_factory=lambda: [64, 128])  # the U-Nets' (or the modulo refiner's) layers
+    # What the reveal sees in training. "wav16" (default): the container written as a 16-bit waveform and
+    # transformed again, i.e. a real file. "float": the same without quantisation. "spectrogram": the
+    # container array itself, as in the papers (no audio ever exists; for reproducing them only).
+    channel: str = "wav16"
+    # The part of the container's frequency axis the image occupies, as fractions of the Nyquist band.
+    # The paper uses all of it ([0, 1]); music is nearly empty above 11 kHz, so a blind residual placed
+    # there competes with far less cover energy (measured on the Debian training music: median power per bin
+    # -23 dB under 1 kHz, -57 dB at 4-8 kHz, -74 dB at 12-16 kHz).
+    band: list[float] = field(default_factory=lambda: [0.0, 1.0])
+    image_codec: str = "avif"  # schemes that send the photo compressed (robust; adaptive with bits_per_cell): "avif", "webp"
+    # Scheme "modulo": false, one 256 x 256 image in one window at an offset (pixinwav-modulo-v1); true, the
+    # photo at its own size in tiles, one per window, over the whole song, found without an offset
+    # (models/song.py, pixinwav-modulo-v2). Scheme "robust": false, one image repeated (pixinwav-robust-v1); true,
+    # rateless packets over the whole song, the photo at its own aspect or a file (models/robust_song.py). Scheme
+    # "adaptive" (with bits_per_cell): v2's cells in as many windows as the photo or file needs
+    # (models/adaptive_song.py, pixinwav-adaptive-v3)
+    song: bool = False
+    unet: UNetOptions = field(default_factory=UNetOptions)
+    modulo: ModuloOptions = field(default_factory=ModuloOptions)
+    adaptive: AdaptiveOptions = field(default_factory=AdaptiveOptions)
+    robust: RobustOptions = field(default_factory=RobustOptions)
 
     @property
     def band_rows(self) -> tuple[int, int]:
@@ -115,36 +152,36 @@ class ModelConfig:
 
     @property
     def clip_samples(self) -> int:
-        if self.transform == "stdct":
+        if self.unet.transform == "stdct" or self.scheme != "unet":
             return self.frame + (self.frames - 1) * self.hop
         # centred STFT (padding n_fft // 2 each side): frames = 1 + (T + 2 (n_fft // 2) - n_fft) // hop
         return (self.frames - 1) * self.hop + self.frame - 2 * (self.frame // 2)
 
     @property
     def container_shape(self) -> tuple[int, int]:
-        bins = self.frame if self.transform == "stdct" else self.frame // 2 + 1
+        bins = self.frame if self.unet.transform == "stdct" or self.scheme != "unet" else self.frame // 2 + 1
         return bins, self.frames
 
     @property
     def plane_size(self) -> int:
         """Side of the square image plane the nets work on (512 for the paper's pixel-shuffled 256 image)."""
-        return self.image_size * 2 if self.pixel_shuffle else self.image_size
+        return self.image_size * 2 if self.unet.pixel_shuffle else self.image_size
 
 
 # The allowed values of the string options, and the rules between fields: checked whenever a config is built
 # (load, overrides, a model file's stored config), so a bad value never gets as far as a run folder.
 CHOICES: dict[str, tuple[str, ...]] = {
     "scheme": ("unet", "modulo", "adaptive", "robust"),
-    "transform": ("stdct", "stft"),
-    "window": ("hamming", "hann", "rect"),
-    "synthesis": ("paper", "least_squares"),
-    "stft_part": ("magnitude", "phase"),
     "channel": ("wav16", "float", "spectrogram"),
-    "embedding": ("residual", "scaled"),
-    "hide_at": ("container", "plane"),
-    "reveal_norm": ("none", "row"),
-    "reveal_resize": ("nearest", "area"),
     "image_codec": ("avif", "webp"),
+    "unet.transform": ("stdct", "stft"),
+    "unet.window": ("hamming", "hann", "rect"),
+    "unet.synthesis": ("paper", "least_squares"),
+    "unet.stft_part": ("magnitude", "phase"),
+    "unet.embedding": ("residual", "scaled"),
+    "unet.hide_at": ("container", "plane"),
+    "unet.reveal_norm": ("none", "row"),
+    "unet.reveal_resize": ("nearest", "area"),
 }
 TRAIN_CHOICES: dict[str, tuple[str, ...]] = {"wave_loss": ("l1", "sse"), "wandb_mode": ("online", "offline", "disabled"),
                                              "amp": ("none", "bf16")}
@@ -158,7 +195,8 @@ def _choose(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> None:
 def validate_model(cfg: ModelConfig) -> ModelConfig:
     """One-line errors for every value the model cannot be built from; returns ``cfg``."""
     for key, allowed in CHOICES.items():
-        _choose("model", key, getattr(cfg, key), allowed)
+        section, _, name = key.rpartition(".")
+        _choose("model", key, getattr(getattr(cfg, section) if section else cfg, name), allowed)
     band = cfg.band
     if not (isinstance(band, list) and len(band) == 2 and all(isinstance(b, (int, float)) for b in band)
             and 0 <= band[0] < band[1] <= 1):
@@ -173,50 +211,52 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
     if cfg.scheme == "unet":
         _validate_unet(cfg)
     elif cfg.scheme in ("modulo", "adaptive"):
-        if cfg.snr_db is not None:
-            raise PixinwavError(f"scheme {cfg.scheme!r} sets its own loudness; model.snr_db must be null")
+        modulo, adaptive = cfg.modulo, cfg.adaptive
         if cfg.image_channels not in (1, 3):
             raise PixinwavError(f"scheme {cfg.scheme!r} hides greyscale (1) or RGB (3) images")
-        if not 0 < cfg.min_step_lsb <= cfg.max_step_lsb:
-            raise PixinwavError("model.min_step_lsb must be positive and at most model.max_step_lsb")
+        if not 0 < modulo.min_step_lsb <= modulo.max_step_lsb:
+            raise PixinwavError("model.modulo.min_step_lsb must be positive and at most model.modulo.max_step_lsb")
         if cfg.song and cfg.widths:
             raise PixinwavError(f"model.song needs scheme {cfg.scheme!r} without a refiner (model.widths=[])")
-        if cfg.song and cfg.scheme == "adaptive" and not cfg.bits_per_cell:
-            raise PixinwavError("model.song with scheme 'adaptive' carries packets: it needs bits_per_cell >= 1")
-        if cfg.scheme == "adaptive" and not (cfg.masking_db < 0 and cfg.sent_coefficients >= 1
-                                             and 8 <= cfg.cell_hop <= cfg.clip_samples // 2
-                                             and cfg.notch_db <= 0 <= cfg.flat_above_floor_db
-                                             and 0 <= cfg.bits_per_cell <= 8):
-            raise PixinwavError("scheme 'adaptive' needs masking_db < 0, sent_coefficients >= 1, "
+        if cfg.song and cfg.scheme == "adaptive" and not adaptive.bits_per_cell:
+            raise PixinwavError("model.song with scheme 'adaptive' carries packets: it needs adaptive.bits_per_cell >= 1")
+        if cfg.scheme == "adaptive" and not (adaptive.masking_db < 0 and adaptive.sent_coefficients >= 1
+                                             and 8 <= adaptive.cell_hop <= cfg.clip_samples // 2
+                                             and adaptive.notch_db <= 0 <= adaptive.flat_above_floor_db
+                                             and 0 <= adaptive.bits_per_cell <= 8):
+            raise PixinwavError("scheme 'adaptive' needs model.adaptive.masking_db < 0, sent_coefficients >= 1, "
                                 "8 <= cell_hop <= half the clip, notch_db <= 0 <= flat_above_floor_db and "
                                 "0 <= bits_per_cell <= 8")
     else:
+        robust = cfg.robust
         if cfg.image_channels not in (1, 3):
             raise PixinwavError("scheme 'robust' hides greyscale (1) or RGB (3) images")
-        if cfg.spread < 1 or cfg.payload_seconds <= 0 or cfg.change_db >= 0:
-            raise PixinwavError("scheme 'robust' needs spread >= 1, payload_seconds > 0 and change_db < 0")
-        if round(cfg.band[0] * cfg.hop) + cfg.spread * 8 > round(cfg.band[1] * cfg.hop):
-            raise PixinwavError("scheme 'robust': model.band holds too few MDCT bins for 8 groups of model.spread")
-        if cfg.song and not (8 <= cfg.segment_frames <= 1024 and 0.1 <= cfg.code_rate <= 0.9 and cfg.redundancy >= 1):
-            raise PixinwavError("scheme 'robust' with song=true needs 8 <= segment_frames <= 1024, "
-                                "0.1 <= code_rate <= 0.9 and redundancy >= 1")
+        if robust.spread < 1 or robust.payload_seconds <= 0 or robust.change_db >= 0:
+            raise PixinwavError("scheme 'robust' needs model.robust.spread >= 1, payload_seconds > 0 and change_db < 0")
+        if round(cfg.band[0] * cfg.hop) + robust.spread * 8 > round(cfg.band[1] * cfg.hop):
+            raise PixinwavError("scheme 'robust': model.band holds too few MDCT bins for 8 groups of model.robust.spread")
+        if cfg.song and not (8 <= robust.segment_frames <= 1024 and 0.1 <= robust.code_rate <= 0.9
+                             and robust.redundancy >= 1):
+            raise PixinwavError("scheme 'robust' with song=true needs model.robust.segment_frames in 8-1024, "
+                                "code_rate in 0.1-0.9 and redundancy >= 1")
     return cfg
 
 
 def _validate_unet(cfg: ModelConfig) -> None:
+    unet = cfg.unet
     if cfg.hop > cfg.frame:
         raise PixinwavError(f"model.hop ({cfg.hop}) must be at most model.frame ({cfg.frame})")
-    if cfg.transform == "stdct" and cfg.window == "hann":
-        raise PixinwavError("model.window 'hann' is zero at the frame edge, so the STDCT (no padding) cannot be "
+    if unet.transform == "stdct" and unet.window == "hann":
+        raise PixinwavError("model.unet.window 'hann' is zero at the frame edge, so the STDCT (no padding) cannot be "
                             "inverted; use 'hamming' or 'rect'")
-    if cfg.embedding == "scaled" and cfg.cover_aware:
-        raise PixinwavError("model.embedding 'scaled' cannot be cover_aware")
-    if cfg.pixel_shuffle and cfg.image_channels > 4:
+    if unet.embedding == "scaled" and unet.cover_aware:
+        raise PixinwavError("model.unet.embedding 'scaled' cannot be cover_aware")
+    if unet.pixel_shuffle and cfg.image_channels > 4:
         raise PixinwavError("pixel shuffle packs at most 4 image channels")
     multiple = 8 ** len(cfg.widths)
     lo, hi = cfg.band_rows
     sizes = [("image plane", cfg.plane_size)]
-    if cfg.hide_at == "container" and cfg.embedding == "residual":
+    if unet.hide_at == "container" and unet.embedding == "residual":
         sizes += [("container bins", hi - lo), ("container frames", cfg.container_shape[1])]
     for name, size in sizes:
         if size % multiple:
@@ -238,39 +278,39 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
     # PixInWav 1's best model: RGB, pixel shuffle, residual-independent, STDCT 4096 x 1024.
     "paper-rgb": {},
     # Greyscale: the image is stretched x(16, 4) straight to the container, no pixel shuffle.
-    "paper-gray": {"image_channels": 1, "pixel_shuffle": False},
+    "paper-gray": {"image_channels": 1, "unet": {"pixel_shuffle": False}},
     # PixInWav 2's STFT-magnitude container (n_fft 2047, hop 132 -> 1024 x 512).
-    "paper2-stft": {"transform": "stft", "frame": 2047, "hop": 132, "window": "hann", "frames": 512},
+    "paper2-stft": {"frame": 2047, "hop": 132, "frames": 512, "unet": {"transform": "stft", "window": "hann"}},
     # A CPU-trainable model: 64 x 64 RGB in 16,834 samples (0.38 s), narrow nets.
     # BatchNorm off: trained at batch 1 it normalises per clip, and eval mode's running averages then
     # disagree (validation L1 twice the training L1 in a BatchNorm run); PixInWav 2 dropped it too.
     "small-rgb": {"image_size": 64, "frame": 1024, "frames": 256, "widths": [16, 32],
-                  "synthesis": "least_squares", "snr_db": 25.0, "batchnorm": False, "reveal_norm": "row"},
+                  "unet": {"synthesis": "least_squares", "snr_db": 25.0, "batchnorm": False, "reveal_norm": "row"}},
     # The fast architecture: paper geometry, both nets at image-plane resolution (512 x 512), BatchNorm-free,
     # the row-whitening receiver with matched (area) pooling, exact 25 dB SNR.
-    "fast-rgb": {"hide_at": "plane", "widths": [16, 32], "batchnorm": False, "reveal_norm": "row",
-                 "reveal_resize": "area", "synthesis": "least_squares", "snr_db": 25.0},
+    "fast-rgb": {"widths": [16, 32], "unet": {"hide_at": "plane", "batchnorm": False, "reveal_norm": "row",
+                                              "reveal_resize": "area", "synthesis": "least_squares", "snr_db": 25.0}},
     # Informed modulo coding at the paper's geometry (256 x 256 RGB in 67,522 samples), the shipped default.
     # No refiner: a 6 x 32 conv refiner (model.widths=[32,32,32,32,32,32]) trained through the channel left
     # validation SSIM where the training-free decoder has it (benchmarks/results/modulo_refiner_val.csv).
-    "modulo-rgb": {"scheme": "modulo", "widths": [], "batchnorm": False},
+    "modulo-rgb": {"scheme": "modulo", "widths": []},
     # Cover-adaptive modulo coding at the same geometry: steps follow this cover's masking in 23 ms MDCT cells,
     # 18 dB under the local level, under 14.3 kHz (lossy sources often stop at 16 kHz: a change near that edge shows
     # in the band above it); 32,000 coefficients, the rest of the cells carry copies.
-    "adaptive-rgb": {"scheme": "adaptive", "widths": [], "batchnorm": False, "band": [0.0, 0.65]},
+    "adaptive-rgb": {"scheme": "adaptive", "widths": [], "band": [0.0, 0.65]},
     # The robust scheme: 256 x 256 RGB as AVIF, LDPC-coded, in the MDCT (hop 512 at 16 kHz) of 300 Hz-7 kHz
     # of a whole song, 12 dB under its local level, about 0.9 kB in 30 s.
     "robust-rgb": {"scheme": "robust", "sample_rate": 16000, "hop": 512, "frame": 1024, "frames": 96,
-                   "band": [0.0375, 0.875], "widths": [], "batchnorm": False},
+                   "band": [0.0375, 0.875], "widths": []},
     # The robust scheme over the whole song (pixinwav-robust-v2): the same channel at 10 bins per bit, one
     # packet per 2 s segment under a rate-1/3 LDPC code (864 of 2,560 bits: 96 bytes of stream per packet); every
     # packet sent 1.5 times over, the copies' soft bits added up (tuned on training music).
     "robust-song-rgb": {"scheme": "robust", "song": True, "sample_rate": 16000, "hop": 512, "frame": 1024,
-                        "frames": 96, "band": [0.0375, 0.875], "widths": [], "batchnorm": False, "spread": 10,
-                        "code_rate": 0.3375, "redundancy": 1.5},
+                        "frames": 96, "band": [0.0375, 0.875], "widths": [],
+                        "robust": {"spread": 10, "code_rate": 0.3375, "redundancy": 1.5}},
     # A toy model for tests: 32 x 32 RGB in 2,288 samples, 256 x 128 container.
     "tiny-rgb": {"image_size": 32, "frame": 256, "hop": 16, "frames": 128, "widths": [8, 16],
-                 "synthesis": "least_squares", "snr_db": 20.0, "batchnorm": False, "reveal_norm": "row"},
+                 "unet": {"synthesis": "least_squares", "snr_db": 20.0, "batchnorm": False, "reveal_norm": "row"}},
 }
 
 
@@ -280,9 +320,40 @@ DEFAULT_PRESET = "fast-rgb"
 
 
 def model_config(preset: str = DEFAULT_PRESET, **overrides: Any) -> ModelConfig:
+    """The preset's config with ``overrides`` (top-level keys, section dicts, or a section's keys given flat:
+    ``model_config("robust-song-rgb", redundancy=2.0)``)."""
     if preset not in MODEL_PRESETS:
         raise PixinwavError(f"unknown model preset {preset!r}; choose one of {', '.join(MODEL_PRESETS)}")
-    return validate_model(ModelConfig(**{"preset": preset, **MODEL_PRESETS[preset], **overrides}))
+    return validate_model(_build_model(merged(merged({"preset": preset}, MODEL_PRESETS[preset]), overrides)))
+
+
+def model_with(cfg: ModelConfig, **changes: Any) -> ModelConfig:
+    """``cfg`` with ``changes`` (as :func:`model_config` takes overrides), checked again."""
+    return validate_model(_build_model(merged(to_dict(cfg), changes)))
+
+
+def nested(values: dict[str, Any]) -> dict[str, Any]:
+    """A model dict with every section key inside its section: ``{"spread": 10}`` -> ``{"robust": {"spread": 10}}``.
+    Model files and configs written before the sections (release 0.2.6 and earlier) hold them at the top; a
+    section's own dict wins over a top-level key of the same name."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in SECTION_OF:
+            out.setdefault(SECTION_OF[key], {})[key] = value
+        elif not (key in SECTIONS and isinstance(value, dict)):
+            out[key] = value
+    for key, value in values.items():
+        if key in SECTIONS and isinstance(value, dict):
+            out[key] = {**out.get(key, {}), **value}
+    return out
+
+
+def merged(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``update`` over ``base`` (model dicts, either form), section by section."""
+    out = nested(base)
+    for key, value in nested(update).items():
+        out[key] = {**out.get(key, {}), **value} if key in SECTIONS and isinstance(value, dict) else value
+    return out
 
 
 @dataclass
@@ -359,12 +430,22 @@ def _build(cls, values: dict[str, Any], where: str):
     return cls(**{k: _coerce(v, str(fields[k]), f"{where}.{k}") for k, v in values.items()})
 
 
+def _build_model(values: dict[str, Any]) -> ModelConfig:
+    values = nested(values)
+    sections = {}
+    for name, cls in SECTIONS.items():
+        if not isinstance(values.get(name, {}), dict):
+            raise PixinwavError(f"config key model.{name} must be a mapping of options, got {values[name]!r}")
+        sections[name] = _build(cls, values.pop(name, {}), f"model.{name}")
+    return dataclasses.replace(_build(ModelConfig, values, "model"), **sections)
+
+
 def model_config_from_dict(values: dict[str, Any]) -> ModelConfig:
+    """A model config from its dict: the preset it names, then its values (sectioned, or flat as model files of
+    release 0.2.6 and earlier store them)."""
     values = dict(values)
     preset = values.pop("preset", DEFAULT_PRESET)
-    base = to_dict(model_config(preset))
-    base.update(values)
-    return validate_model(_build(ModelConfig, base, "model"))
+    return validate_model(_build_model(merged(to_dict(model_config(preset)), values)))
 
 
 def config_from_dict(values: dict[str, Any]) -> Config:
@@ -379,16 +460,22 @@ def config_from_dict(values: dict[str, Any]) -> Config:
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
-    """``["train.lr=1e-4", "model.widths=[8,16]"]`` -> nested dict; values are parsed as YAML."""
+    """``["train.lr=1e-4", "model.widths=[8,16]", "model.robust.spread=10"]`` -> nested dict; values are parsed as
+    YAML."""
     out: dict[str, Any] = {}
     for pair in pairs:
         if "=" not in pair:
             raise PixinwavError(f"override {pair!r} is not key=value")
         key, raw = pair.split("=", 1)
         parts = key.strip().split(".")
-        if len(parts) != 2:
-            raise PixinwavError(f"override key {key!r} must be section.name, e.g. train.lr")
-        out.setdefault(parts[0], {})[parts[1]] = yaml.safe_load(raw)
+        if not (len(parts) == 2 or (len(parts) == 3 and parts[0] == "model" and parts[1] in SECTIONS)):
+            raise PixinwavError(f"override key {key!r} must be section.name (e.g. train.lr) or model.<scheme>.name "
+                                f"(e.g. model.robust.spread; schemes: {', '.join(SECTIONS)})")
+        *path, name = parts
+        target = out
+        for part in path:
+            target = target.setdefault(part, {})
+        target[name] = yaml.safe_load(raw)
     return out
 
 
@@ -404,8 +491,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if not isinstance(values, dict):
             raise PixinwavError(f"config file {path} must hold a mapping of sections")
     for section, items in parse_overrides(overrides or []).items():
-        values.setdefault(section, {})
-        if values[section] is None:
-            values[section] = {}
-        values[section].update(items)
+        if not isinstance(values.get(section) or {}, dict):
+            raise PixinwavError(f"config file {path}: section {section} must be a mapping")
+        current = values.get(section) or {}
+        values[section] = merged(current, items) if section == "model" else {**current, **items}
     return config_from_dict(values)

@@ -278,6 +278,6 @@ def test_the_bits_the_sender_plans_are_the_bits_the_receiver_reads(model, cover,
     groups = scheme.data_groups
     wrong = (llr[inside][:, groups] < 0) != (bits[numbers[inside]][:, groups] == 1)
     assert inside.sum() > 0.9 * len(bits) and wrong.mean() < 0.01
-    other = np.roll(bits, scheme.cfg.segment_frames, axis=0)  # another segment's bits: about half wrong
+    other = np.roll(bits, scheme.cfg.robust.segment_frames, axis=0)  # another segment's bits: about half wrong
     assert ((llr[inside][:, groups] < 0) != (other[numbers[inside]][:, groups] == 1)).mean() > 0.3
     assert read[0] == layout and len(read[1]) == len(scheme.packets(wave, "k")[1])

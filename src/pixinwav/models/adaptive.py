@@ -236,7 +236,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
         self._layouts: dict[tuple, CellLayout] = {}
-        self.hop = cfg.cell_hop
+        self.hop = cfg.adaptive.cell_hop
         self.frames = mdct.frame_count(cfg.clip_samples, self.hop)
         self.init_image_coefficients(cfg)
         # ``steps`` here: the training music's median level per MDCT bin, which only ranks the bins (the most
@@ -272,7 +272,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
                   else keyed_dither(key, positions))
         pilot = np.arange(positions) % PILOT_EVERY == PILOT_EVERY // 2
         coef = np.full(positions, -1)
-        sent = min(self.cfg.sent_coefficients, self.coef_std.numel(), int((~pilot).sum()))
+        sent = min(self.cfg.adaptive.sent_coefficients, self.coef_std.numel(), int((~pilot).sum()))
         coef[~pilot] = np.arange(int((~pilot).sum())) % max(sent, 1)
         return CellLayout(cells, coef, dither, self.importance_order()[:sent])
 
@@ -287,10 +287,10 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
     def carries(self) -> dict:
         layout = self.layout()
         pilots = int((layout.coef < 0).sum())
-        if self.cfg.bits_per_cell:
+        if self.cfg.adaptive.bits_per_cell:
             return {"payload": f"the image as an LDPC-coded {self.cfg.image_codec.upper()} file",
                     "cells": len(layout.cells), "pilots": pilots, "header_cells": HEADER_CELLS,
-                    "bits_per_cell": self.cfg.bits_per_cell, "coded_bits": len(self.file_slots(layout, None)[2]),
+                    "bits_per_cell": self.cfg.adaptive.bits_per_cell, "coded_bits": len(self.file_slots(layout, None)[2]),
                     "file_bytes": "as many as this cover carries (the sender measures it; 2-14 kB on typical music); "
                                   "a quiet window: analog coefficients instead"}
         return {"coefficients_sent": len(layout.order), "cells": len(layout.cells), "pilots": pilots,
@@ -300,7 +300,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
     def shaping(self, wave: np.ndarray) -> np.ndarray:
         """The noise-shaping filters for a cover ``wave`` (in LSB) with this model's settings: the sender's, and the
         receiver's from the file."""
-        return shaping_filter(wave, SHAPING_BLOCK, self.cfg.notch_db, self.cfg.flat_above_floor_db)
+        return shaping_filter(wave, SHAPING_BLOCK, self.cfg.adaptive.notch_db, self.cfg.adaptive.flat_above_floor_db)
 
     def whole_steps(self, change: np.ndarray, cover: np.ndarray) -> np.ndarray:
         """At another rate than the model's, the change is resampled after the sender's rounding; it is rounded
@@ -315,13 +315,13 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         """``[frames, hop]`` MDCT coefficients -> (per-cell step in waveform units, 0 = cell not used, on the
         half-octave grid; whether the cell's level is too close to a grid boundary to trust the step)."""
         scale = masking_scale(coefs, TIME_RADIUS, FREQ_RADIUS, floor=LSB / 64)
-        ideal = 10 ** (self.cfg.masking_db / 20) * math.sqrt(12) * scale / LSB  # uniform change: RMS = step / sqrt 12
+        ideal = 10 ** (self.cfg.adaptive.masking_db / 20) * math.sqrt(12) * scale / LSB  # uniform change: RMS = step / sqrt 12
         level = np.log2(ideal) / GRID
-        steps = np.minimum(2.0 ** (GRID * np.round(level)), self.cfg.max_step_lsb)
-        steps[steps < self.cfg.min_step_lsb] = 0.0
+        steps = np.minimum(2.0 ** (GRID * np.round(level)), self.cfg.modulo.max_step_lsb)
+        steps[steps < self.cfg.modulo.min_step_lsb] = 0.0
         # near a boundary, unless both grid values on either side give the same step (both capped, both unused)
-        below, above = (np.clip(2.0 ** (GRID * (np.floor(level) + i)), 0, self.cfg.max_step_lsb) for i in (0, 1))
-        same = (below == above) | (above < self.cfg.min_step_lsb)
+        below, above = (np.clip(2.0 ** (GRID * (np.floor(level) + i)), 0, self.cfg.modulo.max_step_lsb) for i in (0, 1))
+        same = (below == above) | (above < self.cfg.modulo.min_step_lsb)
         return steps * LSB, (np.abs(level - np.floor(level) - 0.5) < AMBIGUOUS) & ~same
 
     def analyse(self, wave: torch.Tensor) -> torch.Tensor:
@@ -333,7 +333,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
     def units(self, image: torch.Tensor, layout: CellLayout) -> np.ndarray:
         """``[C, H, W]`` -> ``[K]`` values in [0, 1], most important coefficient first."""
         z = ((dct_2d(self.to_colour(image[None])) - self.coef_mean) / self.coef_std).flatten(1)[0, layout.order]
-        return (0.5 + 0.5 * torch.clamp(z.double() / self.cfg.code_range, -1.0, 1.0)).cpu().numpy()
+        return (0.5 + 0.5 * torch.clamp(z.double() / self.cfg.modulo.code_range, -1.0, 1.0)).cpu().numpy()
 
     @staticmethod
     def margin(step: np.ndarray) -> np.ndarray:
@@ -358,7 +358,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         containers, infos = [], []
         for one_image, one_cover in zip(image, cover):
             one_cover = one_cover.detach().cpu().double().numpy()
-            if self.cfg.bits_per_cell:
+            if self.cfg.adaptive.bits_per_cell:
                 container, info = self._send_file(one_image, one_cover, layout, key, room)
                 if info["expected_ssim"] < ANALOG_BELOW:
                     analog = self._send_analog(one_image, one_cover, layout, key)
@@ -372,7 +372,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         received = self.analyse(container)
         # The sender can read its own stego exactly as the receiver will: how well the image came through this
         # cover (a quiet one leaves few cells) is known now, not after the file is sent.
-        if min(image.shape[-2:]) >= 11 and not self.cfg.bits_per_cell:  # SSIM's window; a file: known when sent
+        if min(image.shape[-2:]) >= 11 and not self.cfg.adaptive.bits_per_cell:  # SSIM's window; a file: known when sent
             read = self._reveal_waves(received, layout)
             expected = ssim(read.image.clamp(0, 1).to(image), image)
             for i, (info, value) in enumerate(zip(infos, expected.tolist())):
@@ -423,7 +423,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         ``[positions x bits_per_cell]``, a keyed interleaver so that no part of the code sits in one band)."""
         data = np.flatnonzero(layout.coef >= 0)
         body = data[HEADER_CELLS:]
-        count = len(body) * self.cfg.bits_per_cell
+        count = len(body) * self.cfg.adaptive.bits_per_cell
         return data[:HEADER_CELLS], body, _interleaver(key or "", count)
 
     def file_places(self, word: np.ndarray, rung: int, layout: CellLayout, key: str | None) -> np.ndarray:
@@ -433,7 +433,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         slots[interleave] = word
         places = np.full(len(layout.cells), PILOT_CODE)
         places[header] = header_places(rung, len(header))
-        places[body] = levels.to_places(slots.reshape(len(body), self.cfg.bits_per_cell))
+        places[body] = levels.to_places(slots.reshape(len(body), self.cfg.adaptive.bits_per_cell))
         return places
 
     def soft_file(self, coefs: np.ndarray, layout: CellLayout, key: str | None) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -446,7 +446,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         header, body, interleave = self.file_slots(layout, key)
         head = levels.soft_bits(place[header], relative[header], 1)[:, 0] * used[header]
         header_llr = np.bincount(np.arange(len(header)) % RUNG_BITS, head, minlength=RUNG_BITS)
-        slots = levels.soft_bits(place[body], relative[body], self.cfg.bits_per_cell) * used[body, None]
+        slots = levels.soft_bits(place[body], relative[body], self.cfg.adaptive.bits_per_cell) * used[body, None]
         return header_llr, slots.reshape(-1)[interleave], agreement, noise
 
     def decode_file(self, rung: int, word_llr: np.ndarray, iterations: int, sender: bool = False
@@ -592,7 +592,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
             data[skip] = False
         m = self.margin(step[data])
         unit = np.clip((place[data] - m) / (1 - 2 * m), 0.0, 1.0)
-        span = 2 * self.cfg.code_range
+        span = 2 * self.cfg.modulo.code_range
         z = (unit - 0.5) * span
         # a code read with noise n on a step s: z's noise is span * n / (s (1 - 2m)) deviations; n is the rounding
         # noise of that cell, scaled by what the pilots measured
@@ -633,7 +633,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         return Extracted(torch.stack(images), presence, detail, torch.tensor(lost), verdict=EXACT if exact[0] else None)
 
     def _reveal_waves(self, spec: torch.Tensor, layout: CellLayout, key: str | None = None) -> Extracted:
-        if self.cfg.bits_per_cell:
+        if self.cfg.adaptive.bits_per_cell:
             return self._reveal_file(spec, layout, key)
         images, agreements, warnings = [], [], []
         for row in spec.detach().double().cpu().numpy():
@@ -651,7 +651,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
     def loud_pilots_off(self, step: np.ndarray, used: np.ndarray, place: np.ndarray, layout: CellLayout) -> float | None:
         """The share of pilots in cells at the largest step that read their code ``LOUD_OFF_STEPS`` off or more (None
         with fewer than ``LOUD_PILOTS`` such pilots): see ``LOUD_OFF_SHARE``."""
-        loud = used & (layout.coef < 0) & (step >= self.cfg.max_step_lsb * LSB)
+        loud = used & (layout.coef < 0) & (step >= self.cfg.modulo.max_step_lsb * LSB)
         if loud.sum() < LOUD_PILOTS:
             return None
         return float(np.mean(np.abs(wrap(place[loud] - PILOT_CODE)) > LOUD_OFF_STEPS))

@@ -123,7 +123,7 @@ class AdaptiveSongStego(StegoScheme):
         return {"image": f"the photo at its own size and aspect ratio (long side up to {self.max_side}) as an AVIF file, "
                          f"or any file, in RaptorQ packets of {SYMBOL} bytes, as many per {seconds:.2f} s window as the "
                          "window's cells carry",
-                "cells": len(self.window.layout().cells), "bits_per_cell": self.cfg.bits_per_cell,
+                "cells": len(self.window.layout().cells), "bits_per_cell": self.cfg.adaptive.bits_per_cell,
                 "packet_bytes": SYMBOL}
 
     def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:

@@ -81,9 +81,9 @@ class ModuloStego(ImageCoefficients, StegoScheme):
         """Per-bin step (float64, waveform units; 0 = bin not used): ``bin_snr_db`` under the envelope, capped,
         inside ``band``, and dropped where it would be under ``min_step_lsb``."""
         cfg = self.cfg
-        steps = math.sqrt(12) * envelope.double() * 10 ** (-cfg.bin_snr_db / 20)  # uniform change: RMS = step / sqrt 12
-        steps = steps.clamp(max=cfg.max_step_lsb * LSB)
-        steps[steps < cfg.min_step_lsb * LSB] = 0.0
+        steps = math.sqrt(12) * envelope.double() * 10 ** (-cfg.modulo.bin_snr_db / 20)  # uniform change: RMS = step / sqrt 12
+        steps = steps.clamp(max=cfg.modulo.max_step_lsb * LSB)
+        steps[steps < cfg.modulo.min_step_lsb * LSB] = 0.0
         t = steps.shape[0]
         lo, hi = round(cfg.band[0] * t), round(cfg.band[1] * t)
         steps[:lo] = 0.0
@@ -160,7 +160,7 @@ class ModuloStego(ImageCoefficients, StegoScheme):
     def codes(self, image: torch.Tensor, layout: Layout) -> torch.Tensor:
         """``[B, C, H, W] -> [B, K]`` codes in [margin, 1 - margin]."""
         z = ((dct_2d(self.to_colour(image)) - self.coef_mean) / self.coef_std).flatten(1)[:, layout.coefs].double()
-        unit = 0.5 + 0.5 * torch.clamp(z / self.cfg.code_range, -1.0, 1.0)
+        unit = 0.5 + 0.5 * torch.clamp(z / self.cfg.modulo.code_range, -1.0, 1.0)
         return layout.margin + (1 - 2 * layout.margin) * unit
 
     def decode(self, codes: torch.Tensor, layout: Layout, noise_lsb: torch.Tensor | float = ROUNDING_RMS_LSB) -> torch.Tensor:
@@ -174,9 +174,9 @@ class ModuloStego(ImageCoefficients, StegoScheme):
         margin = layout.margin
         unit = ((codes.clamp(margin, 1 - margin) - margin) / (1 - 2 * margin)).float()
         noise_lsb = torch.as_tensor(noise_lsb, dtype=torch.float64, device=codes.device).reshape(-1, 1)
-        noise = (2 * self.cfg.code_range * noise_lsb * LSB / (layout.step * (1 - 2 * margin))).float()
+        noise = (2 * self.cfg.modulo.code_range * noise_lsb * LSB / (layout.step * (1 - 2 * margin))).float()
         z = torch.zeros(codes.shape[0], self.coef_std.numel(), device=codes.device)
-        z[:, layout.coefs] = (2 * unit - 1) * self.cfg.code_range / (1 + noise.pow(2))
+        z[:, layout.coefs] = (2 * unit - 1) * self.cfg.modulo.code_range / (1 + noise.pow(2))
         coef = z.view(-1, *self.coef_std.shape) * self.coef_std + self.coef_mean
         return self.from_colour(idct_2d(coef))
 

@@ -108,7 +108,7 @@ class RobustChannel(StegoScheme):
         self.low, self.high = round(cfg.band[0] * cfg.hop), round(cfg.band[1] * cfg.hop)
 
     def lattice(self, key: str | None) -> Lattice:
-        return keyed_lattice(key or "", self.low, self.high, self.cfg.spread, self.cfg.change_db, self.floor)
+        return keyed_lattice(key or "", self.low, self.high, self.cfg.robust.spread, self.cfg.robust.change_db, self.floor)
 
     @property
     def numbering_group(self) -> int:
@@ -156,7 +156,7 @@ class RobustChannel(StegoScheme):
             share = tempo.share_in_pieces(wave, lattice, self.hop, grid=shift)
             return Location(wave, shift, agreement) if share < tempo.MIN_PIECES else Location(wave, 0.0, share,
                                                                                                stretched=True)
-        memo = (type(self).__name__, self.hop, self.low, self.high, self.cfg.spread, self.cfg.change_db, key,
+        memo = (type(self).__name__, self.hop, self.low, self.high, self.cfg.robust.spread, self.cfg.robust.change_db, key,
                 len(wave), hashlib.blake2b(np.ascontiguousarray(wave[::97], np.float32).tobytes()).hexdigest())
         if memo not in _SPEEDS:  # (`reveal` without --model locates the grid to recognise the file, then to read it)
             _SPEEDS[memo] = speed.find(wave, lattice, self.hop)
@@ -211,7 +211,7 @@ class RobustStego(RobustChannel):
 
     @property
     def data_groups(self) -> list[int]:
-        groups = (self.high - self.low) // self.cfg.spread
+        groups = (self.high - self.low) // self.cfg.robust.spread
         return [g for g in range(groups) if g not in (PN_GROUP, HEADER_GROUP)]
 
     def copy_frames(self, blocks: int) -> int:
@@ -228,14 +228,14 @@ class RobustStego(RobustChannel):
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
               seconds: float | None = None, quality: int | None = None) -> Hidden:
         """Hide ``image [B, C, H, W]`` in whole covers ``[B, T]``: one copy of the payload in ``seconds`` of music
-        (default ``cfg.payload_seconds``, at most the cover), repeated to the end. The image is compressed at the
+        (default ``cfg.robust.payload_seconds``, at most the cover), repeated to the end. The image is compressed at the
         best quality that fits (or at ``quality``). ``Hidden.sent``: what was sent (the first item's, where a batch
         was given: a whole-file scheme hides one photo in one song)."""
         self.check_cover(cover)
         containers, sents = [], []
         for one_image, one_cover in zip(image, cover):
             container, sent = self._embed_one(one_image, one_cover.detach().cpu().double().numpy(), key,
-                                              seconds or self.cfg.payload_seconds, quality)
+                                              seconds or self.cfg.robust.payload_seconds, quality)
             containers.append(torch.from_numpy(container).to(cover))
             sents.append(sent)
         container = torch.stack(containers)

@@ -17,7 +17,7 @@ codec no single copy decodes, their sum does). Across packets a fountain code (`
 spare packets rebuilds a stream from any enough of them, so a cut, a silent passage or a codec's bad second costs
 nothing while enough arrive. A photo goes as two layers (``robust/layers.py``): every ``BASE_EVERY``-th segment
 carries one of ``BASE_CLASSES`` packets of a small base image (an excerpt of 30 s holds them all), the others the
-sharp image, as large as ``seconds`` of music carry (default: the song over ``cfg.redundancy``). A file takes every
+sharp image, as large as ``seconds`` of music carry (default: the song over ``cfg.robust.redundancy``). A file takes every
 segment.
 """
 from __future__ import annotations
@@ -103,12 +103,12 @@ class RobustSongStego(RobustChannel):
     # --- geometry --------------------------------------------------------------------------------------------
     @property
     def groups(self) -> int:
-        return (self.high - self.low) // self.cfg.spread
+        return (self.high - self.low) // self.cfg.robust.spread
 
     @property
     def numbering_group(self) -> int:
         bin_ = round(NUMBERING_HZ * 2 * self.hop / self.cfg.sample_rate)
-        return min(self.groups - 1, max(1, (bin_ - self.low) // self.cfg.spread))
+        return min(self.groups - 1, max(1, (bin_ - self.low) // self.cfg.robust.spread))
 
     @property
     def layout_group(self) -> int:
@@ -121,12 +121,12 @@ class RobustSongStego(RobustChannel):
     @property
     def coded_bits(self) -> int:
         """Bits of one segment's codeword."""
-        return self.cfg.segment_frames * len(self.data_groups)
+        return self.cfg.robust.segment_frames * len(self.data_groups)
 
     @property
     def symbol_bytes(self) -> int:
         """Bytes of a stream per packet (RaptorQ's symbol: a multiple of 8)."""
-        return (int(self.coded_bits * self.cfg.code_rate) // 8 - OVERHEAD) // 8 * 8
+        return (int(self.coded_bits * self.cfg.robust.code_rate) // 8 - OVERHEAD) // 8 * 8
 
     @property
     def packet_bytes(self) -> int:
@@ -135,23 +135,23 @@ class RobustSongStego(RobustChannel):
 
     @property
     def segment_seconds(self) -> float:
-        return self.cfg.segment_frames * self.hop / self.cfg.sample_rate
+        return self.cfg.robust.segment_frames * self.hop / self.cfg.sample_rate
 
     @property
     def min_cover_samples(self) -> int:
-        return (BASE_EVERY * self.cfg.segment_frames + 2) * self.hop
+        return (BASE_EVERY * self.cfg.robust.segment_frames + 2) * self.hop
 
     def segments(self, samples: int) -> int:
         """Whole segments a cover of ``samples`` holds."""
-        return min(mdct.frame_count(samples, self.hop), alignment.PN_PERIOD) // self.cfg.segment_frames
+        return min(mdct.frame_count(samples, self.hop), alignment.PN_PERIOD) // self.cfg.robust.segment_frames
 
     def carries(self) -> dict:
         return {"image": f"the photo at its own aspect ratio (long side up to {self.max_side}) as an AVIF of about "
                          f"{layers.SHARP_BPP:g} bit per pixel, as large as the song carries, and a coarse WebP base",
-                "payload_seconds": f"the song over {self.cfg.redundancy:g} (hide --seconds)",
+                "payload_seconds": f"the song over {self.cfg.robust.redundancy:g} (hide --seconds)",
                 "segment_seconds": round(self.segment_seconds, 3), "bytes_per_packet": self.symbol_bytes,
-                "code_rate": self.cfg.code_rate, "spread": self.cfg.spread, "change_db": self.cfg.change_db,
-                "redundancy": self.cfg.redundancy}
+                "code_rate": self.cfg.robust.code_rate, "spread": self.cfg.robust.spread, "change_db": self.cfg.robust.change_db,
+                "redundancy": self.cfg.robust.redundancy}
 
     def class_of(self, segments: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
         """(stream index into ``STREAMS``, packet class) of each segment number in ``segments``: the classes of a
@@ -168,7 +168,7 @@ class RobustSongStego(RobustChannel):
     def carrying(self, mono: np.ndarray) -> np.ndarray:
         """``[segments]`` bool: the segments of a mono cover (the model's rate) loud enough across the band to
         decode (a packet in the others is sent, but the sender does not count on it)."""
-        segments, seg, hop = self.segments(len(mono)), self.cfg.segment_frames, self.hop
+        segments, seg, hop = self.segments(len(mono)), self.cfg.robust.segment_frames, self.hop
         lattice = replace(self.lattice(None), floor=PLAN_FLOOR)  # (the floor test does not depend on the key)
         frames, usable = segments * seg, []
         for a in range(0, frames, WRITE_FRAMES):  # (a block of frames at a time, with the frames its scale reaches)
@@ -180,9 +180,9 @@ class RobustSongStego(RobustChannel):
 
     def classes(self, good: np.ndarray, kind: str, seconds: float | None = None) -> int:
         """Distinct packets of the sharp image (or the file) for a song whose segments carry where ``good`` says:
-        its loud segments for that stream in ``seconds`` of music (default: all of them over ``cfg.redundancy``)."""
+        its loud segments for that stream in ``seconds`` of music (default: all of them over ``cfg.robust.redundancy``)."""
         mine = good if kind == "file" else good[np.arange(len(good)) % BASE_EVERY != 0]
-        share = seconds / (len(good) * self.segment_seconds) if seconds else 1 / self.cfg.redundancy
+        share = seconds / (len(good) * self.segment_seconds) if seconds else 1 / self.cfg.robust.redundancy
         return int(mine.sum() * min(share, 1.0))  # (under 2: nothing can be sent)
 
     @staticmethod
@@ -205,7 +205,7 @@ class RobustSongStego(RobustChannel):
         fits_photo = sharp >= MIN_PHOTO_BYTES
         most = self.file_capacity(good)
         lines = [f"{segments} segments of {self.segment_seconds:.2f} s ({loud} loud enough across the band to count on), "
-                 f"one packet of {self.symbol_bytes} bytes each, every packet sent {self.cfg.redundancy:g} times over: " +
+                 f"one packet of {self.symbol_bytes} bytes each, every packet sent {self.cfg.robust.redundancy:g} times over: " +
                  (f"a sharp image of up to {sharp - layers.OVERHEAD:,} bytes (AVIF) and a coarse base of "
                   f"{base - layers.OVERHEAD} bytes (WebP) that any 30 s carry" if fits_photo else
                   f"too little for a photo (about {self.min_photo_seconds():.0f} s of loud music needed)")]
@@ -226,7 +226,7 @@ class RobustSongStego(RobustChannel):
         if file_bytes is not None:
             framed = hidden_file.HiddenFile.frame_size(file_bytes, "x" * 64)
             fits = framed <= self.stream_bytes(self.classes(good, "file"))
-            need = math.ceil(hidden_file.source_count(framed, self.symbol_bytes) / (1 - SPARE) * self.cfg.redundancy)
+            need = math.ceil(hidden_file.source_count(framed, self.symbol_bytes) / (1 - SPARE) * self.cfg.robust.redundancy)
             report["file"] = {"bytes": file_bytes, "segments": need, "seconds": need * self.segment_seconds, "fits": fits}
             lines.append(f"the file ({file_bytes:,} bytes) needs about {need * self.segment_seconds:.0f} s of loud music: "
                          + ("it fits" if fits else "this song is too short or too quiet for it"))
@@ -314,7 +314,7 @@ class RobustSongStego(RobustChannel):
 
     def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None) -> Hidden:
         """A file, bit-exact, its packets in every segment. Refuses a file larger than the song carries at
-        ``cfg.redundancy``, saying how much it does."""
+        ``cfg.robust.redundancy``, saying how much it does."""
         self.check_cover(cover)
         mono = cover[0].detach().cpu().double().numpy()
         good = self.carrying(mono)
@@ -324,7 +324,7 @@ class RobustSongStego(RobustChannel):
             raise PixinwavError(f"the file is {len(file.data):,} bytes; this song carries at most "
                                 f"{self.file_capacity(good):,} ({int(good.sum())} of its {len(good)} segments of "
                                 f"{self.segment_seconds:.2f} s are loud enough, {self.symbol_bytes} bytes each, every "
-                                f"packet sent {self.cfg.redundancy:g} times over): use a longer song or a smaller file")
+                                f"packet sent {self.cfg.robust.redundancy:g} times over): use a longer song or a smaller file")
         streams = {"file": self._stream(frame, classes)}
         container = self.write(mono, self.sent_bits(len(mono), key, Layout("file", classes), streams), key)
         sent = Sent("file", len(file.data), len(good) * self.segment_seconds, self._places(good),
@@ -345,7 +345,7 @@ class RobustSongStego(RobustChannel):
                   streams: dict[str, tuple[int, list[bytes]]]) -> np.ndarray:
         """``[frames, groups]`` the bits a cover of ``samples`` carries: every frame numbered and carrying its bit of
         the layout, and segment ``s`` the packet of its class (:meth:`class_of`)."""
-        seg, data_groups = self.cfg.segment_frames, self.data_groups
+        seg, data_groups = self.cfg.robust.segment_frames, self.data_groups
         segments = self.segments(samples)
         frames = segments * seg
         order = self._interleave(key)
@@ -447,7 +447,7 @@ class RobustSongStego(RobustChannel):
     def summed_copies(self, llr: np.ndarray, first: int, layout: Layout, key: str | None) -> dict[tuple[int, int], list]:
         """{(stream, class): [copies, the codeword's summed log-likelihood ratios ``[coded_bits]``]} of the frames
         ``llr`` whose first is payload frame ``first``: every segment at least ``MIN_PRESENT`` there adds its copy."""
-        seg, order = self.cfg.segment_frames, self._interleave(key)
+        seg, order = self.cfg.robust.segment_frames, self._interleave(key)
         data = llr[:, self.data_groups]
         copies: dict[tuple[int, int], list] = {}
         for s in range(first // seg, (first + len(llr) - 1) // seg + 1):  # add up the copies of each packet

@@ -16,9 +16,9 @@ from .unet import UNet
 
 
 def build_transform(cfg: ModelConfig) -> nn.Module:
-    if cfg.transform == "stdct":
-        return STDCT(cfg.frame, cfg.hop, cfg.window, cfg.synthesis)
-    return STFTContainer(cfg.frame, cfg.hop, cfg.window, cfg.stft_part)
+    if cfg.unet.transform == "stdct":
+        return STDCT(cfg.frame, cfg.hop, cfg.unet.window, cfg.unet.synthesis)
+    return STFTContainer(cfg.frame, cfg.hop, cfg.unet.window, cfg.unet.stft_part)
 
 
 class UNetStego(StegoScheme):
@@ -28,9 +28,9 @@ class UNetStego(StegoScheme):
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
         self.transform = build_transform(cfg)
-        unet = dict(widths=cfg.widths, slope=cfg.leaky_slope, batchnorm=cfg.batchnorm)
-        if cfg.embedding == "residual":
-            self.hide_net = UNet(2 if cfg.cover_aware else 1, 1, **unet)
+        unet = dict(widths=cfg.widths, slope=cfg.unet.leaky_slope, batchnorm=cfg.unet.batchnorm)
+        if cfg.unet.embedding == "residual":
+            self.hide_net = UNet(2 if cfg.unet.cover_aware else 1, 1, **unet)
         else:  # the paper's "resscale": the stretched image times one learned scalar
             self.hide_scale = nn.Parameter(torch.tensor(0.01))
         self.reveal_net = UNet(1, 1, **unet)
@@ -43,7 +43,7 @@ class UNetStego(StegoScheme):
     # --- image <-> plane --------------------------------------------------------------------------------
     def image_to_plane(self, image: torch.Tensor) -> torch.Tensor:
         """``[B, C, H, W] -> [B, 1, P, P]``: pad to 4 channels with zeros and pixel-shuffle (paper)."""
-        if not self.cfg.pixel_shuffle:
+        if not self.cfg.unet.pixel_shuffle:
             return image
         pad = 4 - image.shape[1]
         if pad:
@@ -51,7 +51,7 @@ class UNetStego(StegoScheme):
         return F.pixel_shuffle(image, 2)
 
     def plane_to_image(self, plane: torch.Tensor) -> torch.Tensor:
-        if not self.cfg.pixel_shuffle:
+        if not self.cfg.unet.pixel_shuffle:
             return plane
         return F.pixel_unshuffle(plane, 2)[:, : self.cfg.image_channels]
 
@@ -62,15 +62,15 @@ class UNetStego(StegoScheme):
         size = (hi - lo, self.cfg.container_shape[1])
         stretch = lambda x: F.interpolate(x, size=size, mode="bilinear", align_corners=True)
         plane = self.image_to_plane(image)
-        if self.cfg.embedding == "scaled":
+        if self.cfg.unet.embedding == "scaled":
             band = self.hide_scale * stretch(plane)
-        elif self.cfg.hide_at == "container":  # paper: the net runs on the stretched image
+        elif self.cfg.unet.hide_at == "container":  # paper: the net runs on the stretched image
             net_in = stretch(plane)
-            if self.cfg.cover_aware:
+            if self.cfg.unet.cover_aware:
                 net_in = torch.cat([net_in, cover_spec[:, None, lo:hi]], dim=1)
             band = self.run_net(self.hide_net, net_in)
         else:  # the net runs at image-plane resolution and its output is stretched
-            if self.cfg.cover_aware:
+            if self.cfg.unet.cover_aware:
                 cover = F.adaptive_avg_pool2d(cover_spec[:, None, lo:hi], plane.shape[-2:])
                 plane = torch.cat([plane, cover], dim=1)
             band = stretch(self.run_net(self.hide_net, plane))
@@ -84,9 +84,9 @@ class UNetStego(StegoScheme):
         container waveform (not yet quantised). ``key`` is not supported (``takes_key`` is False)."""
         self.check_cover(cover)
         cover_spec, aux = self.transform.analyse(cover)
-        residual = self.residual(image, cover_spec if self.cfg.cover_aware else None)
+        residual = self.residual(image, cover_spec if self.cfg.unet.cover_aware else None)
         container = self.transform.synthesise(cover_spec + residual, aux, cover.shape[-1])
-        if self.cfg.snr_db is not None:
+        if self.cfg.unet.snr_db is not None:
             container, gain = self.at_snr(cover, container)
             residual = residual * gain[:, None, None]
         return Hidden(cover_spec, cover_spec + residual, container)
@@ -94,7 +94,7 @@ class UNetStego(StegoScheme):
     def at_snr(self, cover: torch.Tensor, container: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Scale the hidden signal (container - cover) to exactly ``snr_db`` against the cover, per clip."""
         hidden = container - cover
-        ratio = 10 ** (self.cfg.snr_db / 20)
+        ratio = 10 ** (self.cfg.unet.snr_db / 20)
         gain = cover.norm(dim=-1) / (hidden.norm(dim=-1) * ratio + 1e-12)
         return cover + gain[:, None] * hidden, gain
 
@@ -105,9 +105,9 @@ class UNetStego(StegoScheme):
         size = self.cfg.plane_size
         lo, hi = self.cfg.band_rows
         spec = spec[:, lo:hi]
-        if self.cfg.reveal_norm == "row":
+        if self.cfg.unet.reveal_norm == "row":
             spec = spec / (spec.pow(2).mean(dim=-1, keepdim=True) + 1e-10).sqrt()
-        plane = F.interpolate(spec[:, None], size=(size, size), mode=self.cfg.reveal_resize)
+        plane = F.interpolate(spec[:, None], size=(size, size), mode=self.cfg.unet.reveal_resize)
         return self.plane_to_image(self.run_net(self.reveal_net, plane))
 
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
