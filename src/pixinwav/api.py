@@ -359,7 +359,7 @@ class Stego:
         existing = None if found is None else float(found[0])
         window_start = start / self.cfg.sample_rate
         # A compressed image is all or nothing: if resampling to the cover's rate spoils it, send a smaller one.
-        rooms = (1.0, 0.7, 0.5) if self.cfg.adaptive.bits_per_cell and sample_rate != self.cfg.sample_rate else (None,)
+        rooms = (1.0, 0.7, 0.5) if self.model.takes_room and sample_rate != self.cfg.sample_rate else (None,)
         for room in rooms:
             hidden = self.model.embed(secret[None], wave, **keyed, **band, **({} if room is None else {"room": room}))
             stego, clipped, snr_file, _ = self._add(cover, hidden.container[0].numpy() - segment, start, sample_rate,
@@ -371,14 +371,15 @@ class Stego:
         snr = metrics.snr(cover[seg], stego[seg])
         refuse_louder_than_music(snr, float(np.mean(np.square(cover[seg], dtype=np.float64))),
                                  f"from {window_start:.6f} s for {self.clip_seconds:.3f} s")
+        sent = hidden.window_sent[0] if hidden.window_sent else None
         report = HideReport(snr, snr_file,
                             (window_start, window_start + self.clip_seconds), clipped,
                             None if band or sample_rate / 2 >= self.model.top_frequency else sample_rate / 2,
                             cover_over_full_scale=beyond,
                             band_limit_hz=band.get("band_limit_hz"),
                             overwritten=existing if existing is not None and existing >= PRESENCE_MIN else None,
-                            expected_ssim=expected, image_bytes=(hidden.info or [{}])[0].get("bytes"),
-                            presence=(hidden.info or [{}])[0].get("presence") if sample_rate == self.cfg.sample_rate else None,
+                            expected_ssim=expected, image_bytes=sent.bytes if sent else None,
+                            presence=sent.presence if sent and sample_rate == self.cfg.sample_rate else None,
                             change_lsb=float(np.sqrt(np.mean(np.square(stego[seg] - cover[seg], dtype=np.float64))))
                             * PCM16_SCALE)
         return stego, report
@@ -432,7 +433,7 @@ class Stego:
         """The SSIM the receiver will get, for schemes that read their own stego. Their reading assumes a file at
         the model's rate; from a cover at another rate, the stego is read here as `pixinwav reveal` reads it (the
         16-bit file brought back to the model's rate), from a region whose start maps onto a whole model sample."""
-        expected = (hidden.info or [{}])[0].get("expected_ssim")
+        expected = hidden.window_sent[0].expected_ssim if hidden.window_sent else None
         if expected is None or sample_rate == self.cfg.sample_rate:
             return expected
         grid = sample_rate // math.gcd(sample_rate, self.cfg.sample_rate)

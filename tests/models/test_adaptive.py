@@ -90,8 +90,8 @@ def test_receiver_derives_the_senders_steps(model, cover):
     window = torch.from_numpy(pcm16_round_trip(cover.mono()[start:start + scheme.cfg.clip_samples]))[None]  # a 16-bit file
     image = load_image(ASSETS / "astronaut.jpg", 256, 3)[None]
     hidden = scheme.embed(image, window)
-    info = hidden.info[0]
-    assert info["step_disagreements"] <= 0.001 * info["cells"] and info["cells_used"] >= 0.3 * info["cells"]
+    sent = hidden.window_sent[0]
+    assert sent.step_disagreements <= 0.001 * sent.cells and sent.cells_used >= 0.3 * sent.cells
     # the container is already what a 16-bit file stores: the receiver analyses exactly what the sender checked
     received = mdct.analyse(pcm16_round_trip(hidden.container[0].numpy()).astype(np.float64), scheme.hop, scheme.frames)
     assert np.allclose(received, hidden.container_spec[0].numpy(), atol=1e-9)

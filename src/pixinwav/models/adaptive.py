@@ -46,6 +46,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+from dataclasses import replace
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -60,7 +61,7 @@ from ..errors import PixinwavError
 from ..robust import code, levels, mdct, payload
 from ..robust.masking import masking_scale
 from ..robust.stdm import keyed_permutation
-from .base import EXACT, Extracted, Hidden, StegoScheme
+from .base import EXACT, Extracted, Hidden, StegoScheme, WindowSent
 from .dither import GOLDEN, MIN_PILOTS_TO_TELL, PILOT_CODE, keyed_dither, wrap
 from .image_coefficients import ImageCoefficients, dct_2d, idct_2d
 
@@ -284,6 +285,10 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
     def capacity(self) -> int:
         return len(self.layout().order)
 
+    @property
+    def takes_room(self) -> bool:  # (a file: bits_per_cell; analog codes degrade instead)
+        return bool(self.cfg.adaptive.bits_per_cell)
+
     def carries(self) -> dict:
         layout = self.layout()
         pilots = int((layout.coef < 0).sum())
@@ -355,14 +360,14 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         when a cover at another rate loses the file to the resampling, which the sender's read-back cannot see)."""
         self.check_cover(cover)
         layout = self.layout(key, band_limit_hz)
-        containers, infos = [], []
+        containers, infos = [], []  # (WindowSent per item)
         for one_image, one_cover in zip(image, cover):
             one_cover = one_cover.detach().cpu().double().numpy()
             if self.cfg.adaptive.bits_per_cell:
                 container, info = self._send_file(one_image, one_cover, layout, key, room)
-                if info["expected_ssim"] < ANALOG_BELOW:
+                if info.expected_ssim < ANALOG_BELOW:
                     analog = self._send_analog(one_image, one_cover, layout, key)
-                    container, info = analog if analog[1]["expected_ssim"] > info["expected_ssim"] else (container, info)
+                    container, info = analog if analog[1].expected_ssim > info.expected_ssim else (container, info)
             else:
                 units = self.units(one_image, layout)
                 container, info = self._embed_one(lambda step: self.code_places(units, layout, step), one_cover, layout)
@@ -375,13 +380,12 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         if min(image.shape[-2:]) >= 11 and not self.cfg.adaptive.bits_per_cell:  # SSIM's window; a file: known when sent
             read = self._reveal_waves(received, layout)
             expected = ssim(read.image.clamp(0, 1).to(image), image)
-            for i, (info, value) in enumerate(zip(infos, expected.tolist())):
-                info["expected_ssim"] = value
-                info["presence"] = None if read.presence is None else float(read.presence[i])
-        return Hidden(self.analyse(cover), received, container, info=infos)
+            infos = [replace(info, expected_ssim=value, presence=None if read.presence is None else float(read.presence[i]))
+                     for i, (info, value) in enumerate(zip(infos, expected.tolist()))]
+        return Hidden(self.analyse(cover), received, container, window_sent=infos)
 
     def _embed_one(self, places: Callable[[np.ndarray], np.ndarray], cover: np.ndarray,
-                   layout: CellLayout, bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, dict]:
+                   layout: CellLayout, bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, WindowSent]:
         """The sender's fixed point: embed with the steps the receiver would derive from the previous stego,
         until they agree (or ``FIXED_POINT_ROUNDS``). ``places(step)``: per position, the place inside its step
         (before the dither) it must carry; ``bounds``: as in :func:`shaped_round`, for the window's first
@@ -413,9 +417,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
             if not disagree.any():
                 break
             step = seen
-        info = {"cells_used": int((step > 0).sum()), "cells": len(step), "step_disagreements": int(disagree.sum()),
-                "rounds": round_ + 1}
-        return stego * LSB, info
+        return stego * LSB, WindowSent(len(step), int((step > 0).sum()), int(disagree.sum()), round_ + 1)
 
     # --- the image as a compressed file (bits_per_cell > 0) -----------------------------------------------------
     def file_slots(self, layout: CellLayout, key: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -464,7 +466,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         return (data, "") if data is not None else (None, "the image bytes fail their checksum")
 
     def probe_capacity(self, cover: np.ndarray, layout: CellLayout, key: str | None,
-                       bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, np.ndarray, dict]:
+                       bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, np.ndarray, WindowSent]:
         """(the capacity (bits) of this cover's window: the soft bits a random codeword gets through the sender's own
         stego; that stego; its :meth:`_embed_one` info). ``bounds``: as in :func:`shaped_round`."""
         n = len(self.file_slots(layout, key)[2])
@@ -475,7 +477,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         return float(np.sum(1 - np.logaddexp(0, -np.where(probe == 0, llr, -llr)) / math.log(2))), stego, info
 
     def _send_file(self, image: torch.Tensor, cover: np.ndarray, layout: CellLayout, key: str | None,
-                   room: float) -> tuple[np.ndarray, dict]:
+                   room: float) -> tuple[np.ndarray, WindowSent]:
         """The image compressed to the largest message this cover carries. The file is lossless and the sender
         reads its own stego exactly as the receiver will, so it measures the capacity (the soft bits a random
         codeword gets through), and keeps a stego only when its own decoder recovers the image."""
@@ -500,17 +502,18 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
                 if (received[2] >= NO_FILE_AGREEMENT
                         and self.decode_file(rung_of(received[0]), received[1], SENDER_ITERATIONS, sender=True)[0] == data):
                     decoded = payload.decompress(data, image.shape[0], image.shape[1:])
-                    return stego, {**info, "bytes": len(data), "quality": quality, "message_bits": k,
-                                   "capacity_bits": round(capacity), "tries": tries, "presence": 1.0,
-                                   "expected_ssim": float(ssim(decoded[None], image[None].cpu().float())[0])}
+                    return stego, replace(info, payload="file", bytes=len(data), quality=quality, message_bits=k,
+                                          capacity_bits=round(capacity), tries=tries, presence=1.0,
+                                          expected_ssim=float(ssim(decoded[None], image[None].cpu().float())[0]))
             if rung == 0:
                 break
             rung = max(rung - 2, 0)  # 20 % less
         # nothing fits: the stego carries the last message tried, which the receiver may well not decode; say so
-        return stego, {**info, "bytes": 0, "message_bits": k, "capacity_bits": round(capacity), "expected_ssim": 0.0}
+        return stego, replace(info, payload="file", bytes=0, message_bits=k, capacity_bits=round(capacity),
+                              tries=SEND_TRIES, expected_ssim=0.0)
 
     def _send_analog(self, image: torch.Tensor, cover: np.ndarray, layout: CellLayout,
-                     key: str | None) -> tuple[np.ndarray, dict]:
+                     key: str | None) -> tuple[np.ndarray, WindowSent]:
         """v1's analog codes in the file layout (the header says so), with the SSIM the receiver will get, or 0
         where the header would not read back."""
         units, header = self.units(image, layout), self.file_slots(layout, key)[0]
@@ -523,10 +526,10 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         stego, info = self._embed_one(places, cover, layout)
         coefs = mdct.analyse(stego, self.hop, self.frames)
         if rung_of(self.soft_file(coefs, layout, key)[0]) != ANALOG_RUNG:
-            return stego, {**info, "expected_ssim": 0.0}
+            return stego, replace(info, expected_ssim=0.0)
         revealed, agreement, _ = self.analog_image(coefs, layout, header)
-        return stego, {**info, "payload": "analog", "presence": agreement,
-                       "expected_ssim": float(ssim(revealed.clamp(0, 1).to(image)[None], image[None])[0])}
+        return stego, replace(info, presence=agreement,
+                              expected_ssim=float(ssim(revealed.clamp(0, 1).to(image)[None], image[None])[0]))
 
     # --- revealing ----------------------------------------------------------------------------------------------
     def places(self, coefs: np.ndarray, layout: CellLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

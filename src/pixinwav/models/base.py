@@ -18,6 +18,8 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
 - ``writes_model_rate``: the stego must be written at the model's rate, from a cover as the 16-bit file holds it
   (the scheme's mark lives in the exact samples; a resampler would erase it); ``embed`` and ``extract`` take the
   file's ``channels`` ``[T, C]`` beside the downmix.
+- ``takes_room``: ``embed`` accepts ``room``, the share of its measured capacity a compressed image may fill (the
+  API lowers it when a cover at another rate loses the image to the resampling, which the sender cannot see).
 - ``hide_options``: the keyword options of ``embed`` a user may set (robust: ``seconds``, ``quality``).
 - ``carries_files``: ``embed_file(file, cover, key)`` hides a :class:`HiddenFile` bit-exact, and ``extract`` returns
   it in ``Extracted.file`` when that is what the audio holds.
@@ -101,6 +103,25 @@ class Sent:
 
 
 @dataclass
+class WindowSent:
+    """What a window scheme measured while writing one window (the adaptive scheme reads its own stego exactly as the
+    receiver will, so it knows these before the file is sent)."""
+
+    cells: int  # cells of the window's layout
+    cells_used: int  # of them, those loud enough to carry a code
+    step_disagreements: int  # cells whose step the receiver will read differently from the sender's
+    rounds: int  # rounds of the sender's fixed point (steps read back from its own stego)
+    payload: str = "analog"  # "analog": the image's colour-DCT coefficients; "file": the image compressed
+    expected_ssim: float | None = None  # the SSIM the receiver will get (None: not measured)
+    presence: float | None = None  # the pilots' agreement the receiver will read (1.0: a file that passes its checksum)
+    bytes: int | None = None  # payload "file": the compressed image's bytes (0: none fitted)
+    quality: int | None = None  # ... its codec quality
+    message_bits: int | None = None  # ... the code's message, and the capacity measured by the sender's probe (bits)
+    capacity_bits: int | None = None
+    tries: int | None = None  # ... messages tried before one read back
+
+
+@dataclass
 class Hidden:
     """What :meth:`StegoScheme.forward` returns (``embed`` fills the first three fields).
 
@@ -116,9 +137,8 @@ class Hidden:
     container: torch.Tensor | None
     received_spec: torch.Tensor | None = None
     revealed: torch.Tensor | None = None
-    # window schemes, per item: what the scheme measured while sending (adaptive: cells used, the SSIM the receiver
-    # will get, the image file's bytes, the pilots' agreement)
-    info: list[dict] | None = None
+    # window schemes that measure what they send (adaptive), per item
+    window_sent: list[WindowSent] | None = None
     # whole-file schemes, one song: what was sent
     sent: Sent | None = None
     # whole-file schemes, one song: the container minus the cover, ``[T]`` float32, zeros where nothing was written
@@ -163,6 +183,7 @@ class StegoScheme(nn.Module):
     carries_files = False
     max_side: int | None = None  # full_image models: the longest side they send (a larger photo is reduced on opening)
     writes_model_rate = False
+    takes_room = False
     hide_options: tuple[str, ...] = ()
 
     def __init__(self, cfg: ModelConfig):
