@@ -23,7 +23,9 @@ ASSETS = Path(str(resources.files("pixinwav") / "assets"))
 # tests/fixtures check that). A change of code that alters an output matches none of them.
 GOLDEN = {  # (stego, revealed image) digests: first on a 2-core AMD EPYC, then on a 2-core Intel Xeon (AVX-512)
     "pixinwav-modulo-v1": {("7f205c24e3388e82", "d931670d98f0d6ee"), ("3cbda34c92df2643", "31f9296e008bfa59")},
-    "pixinwav-adaptive-v1": {("f42dce05b701f8b8", "7301aee0a4fd9e16"), ("3ae8f93de889f830", "48667351ba4817d8")},
+    # (the third: the MDCT by DCT-IV since 0.2.7, the same stego and the revealed image within 3e-7 of the second's)
+    "pixinwav-adaptive-v1": {("f42dce05b701f8b8", "7301aee0a4fd9e16"), ("3ae8f93de889f830", "48667351ba4817d8"),
+                             ("3ae8f93de889f830", "e9dda4cdffd3d015")},
     "pixinwav-adaptive-v2": {("4e4f817c8052e753", "2d6930fe88ac9802")},  # (NumPy alone: the same on both)
     "pixinwav-small-v0": {("8f4e80ede876b519", "50cf84f22473cf65"), ("c15a06c8dd0d8ea2", "ce35444a1f17cfaf")},
 }
