@@ -9,7 +9,8 @@ not depend on the weights). Median of --repeats runs; peak RSS of the command's 
     and its reveal)
     python benchmarks/bench_commands.py --photos     # `pixinwav hide` with photos at the 100-megapixel limit
     python benchmarks/bench_commands.py --songs 8 --models pixinwav-adaptive-v2   # real validation songs instead
-        (OGG files of 2-4 minutes from four sources, `--offset auto`: a window model's time depends on the music)
+        (OGG files of 2-4 minutes from four sources, `--offset auto`: a window model's time depends on the music;
+        `--photo PATH`: another photo than the bundled 512 x 512 one)
 """
 from __future__ import annotations
 
@@ -91,6 +92,7 @@ def main() -> None:
     p.add_argument("--photo-model", default="pixinwav-modulo-v1", help="the model --photos hides with (the default model "
                    "up to version 0.1, which commands_photos.md measured)")
     p.add_argument("--songs", type=int, default=0, help="time the models on this many validation songs instead")
+    p.add_argument("--photo", default=str(ASSETS / "astronaut.jpg"), help="the photo hidden in each song (--songs)")
     p.add_argument("--data", type=Path, default=Path("data/debian"))
     args = p.parse_args()
     exe = [sys.executable, "-m", "pixinwav"]
@@ -164,7 +166,8 @@ def on_songs(args, exe: list[str], tmp: Path) -> None:
 
     picked = songs(args.data, max(1, args.songs // len(SOURCES)))
     tracks = [t for source in SOURCES for t in picked[source]][: args.songs]
-    print(f"{len(tracks)} validation songs of 2-4 minutes (OGG, {', '.join(SOURCES)}); one run each\n")
+    print(f"{len(tracks)} validation songs of 2-4 minutes (OGG, {', '.join(SOURCES)}); one run each; the photo "
+          f"{Path(args.photo).name}\n")
     print("| model | hide s median | hide s slowest | reveal s median | reveal s slowest | peak MiB |")
     print("|---|---|---|---|---|---|")
     for name in args.models:
@@ -173,7 +176,7 @@ def on_songs(args, exe: list[str], tmp: Path) -> None:
         hides, reveals, peaks = [], [], []
         for track in tracks:
             out, png = tmp / "stego.wav", tmp / "revealed.png"
-            hide, hide_mib = timed([*exe, "hide", "--image", str(ASSETS / "astronaut.jpg"), "--cover", str(track), "-o",
+            hide, hide_mib = timed([*exe, "hide", "--image", args.photo, "--cover", str(track), "-o",
                                     str(out), "--model", name, *where, "--force"], 1)
             reveal, reveal_mib = timed([*exe, "reveal", str(out), "-o", str(png), "--model", name, *where, "--force"], 1)
             hides.append(hide)

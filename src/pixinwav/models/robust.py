@@ -48,7 +48,7 @@ NUMBERED_Z = 8.0
 # block's frames over the fixed-point rounds (one frame per round and time radius, one round more to spare)
 WRITE_FRAMES = 4096
 WRITE_MARGIN = TIME_RADIUS * (FIXED_POINT_ROUNDS + 1)
-_SPEEDS: dict[tuple, tuple[float, float] | None] = {}  # the last few speed searches, by model, key and audio
+_LOCATIONS: dict[tuple, "Location"] = {}  # the latest grid search, by model, key and audio
 
 
 @dataclass
@@ -148,6 +148,16 @@ class RobustChannel(StegoScheme):
         """Where the frame grid is in ``wave``: first as written; where it is not found so, after the speed search
         (``robust/speed.py``: a file played up to 2.7 % fast or slow, pitch and tempo together), in the wave with
         the speed change undone."""
+        # `reveal` without --model locates the grid to recognise the file, then again to read it: the answer for the
+        # latest wave is kept (the speed search, the tempo pieces and the numbered frames cost seconds)
+        memo = (type(self).__name__, self.hop, self.low, self.high, self.cfg.robust.spread, self.cfg.robust.change_db, key,
+                len(wave), hashlib.blake2b(np.ascontiguousarray(wave[::97], np.float32).tobytes()).hexdigest())
+        if memo not in _LOCATIONS:
+            _LOCATIONS.clear()  # (one: a location holds the wave, and the speed-corrected copy where there is one)
+            _LOCATIONS[memo] = self._locate(wave, key)
+        return _LOCATIONS[memo]
+
+    def _locate(self, wave: np.ndarray, key: str | None) -> "Location":
         lattice = self.lattice(key)
         shift, agreement = alignment.align(wave, lattice, self.hop)
         if agreement >= MIN_AGREEMENT:
@@ -156,13 +166,7 @@ class RobustChannel(StegoScheme):
             share = tempo.share_in_pieces(wave, lattice, self.hop, grid=shift)
             return Location(wave, shift, agreement) if share < tempo.MIN_PIECES else Location(wave, 0.0, share,
                                                                                                stretched=True)
-        memo = (type(self).__name__, self.hop, self.low, self.high, self.cfg.robust.spread, self.cfg.robust.change_db, key,
-                len(wave), hashlib.blake2b(np.ascontiguousarray(wave[::97], np.float32).tobytes()).hexdigest())
-        if memo not in _SPEEDS:  # (`reveal` without --model locates the grid to recognise the file, then to read it)
-            _SPEEDS[memo] = speed.find(wave, lattice, self.hop)
-            while len(_SPEEDS) > 4:
-                del _SPEEDS[next(iter(_SPEEDS))]
-        found = _SPEEDS[memo]
+        found = speed.find(wave, lattice, self.hop)
         if found is not None and abs(found[0] - 1) > 2e-5:  # (closer to 1, the grid search above would have held)
             undone = speed.undo(wave, found[0])
             undone_shift, undone_agreement = alignment.align(undone, lattice, self.hop)
