@@ -108,6 +108,16 @@ def measure_mdct(repeats: int, threads: int, device: str) -> dict:
             "round_trip_max_err": float(np.abs(mdct.analyse(mdct.synthesise(coefs, hop), hop, frames) - coefs).max())}
 
 
+def transform_table(m: dict, name: str, shape: str, how: str, digits: int) -> None:
+    """One transform against its dense baseline (``m``: :func:`measure_stdct` / :func:`measure_mdct` keys)."""
+    key = name.lower()
+    print(f"| transform ({shape}) | ms |\n|---|---|")
+    print(f"| {name} ({how}) | {m[f'{key}_s'] * 1e3:.{digits}f} |\n| inverse {name} | {m[f'i{key}_s'] * 1e3:.{digits}f} |")
+    print(f"| {name} as a dense matrix product (baseline) | {m[f'dense_{key}_s'] * 1e3:.{digits}f} |")
+    print(f"\nround-trip max error {m['round_trip_max_err']:.2e}; {how} vs dense max difference {m['dense_max_diff']:.2e}; "
+          f"{m[f'dense_{key}_s'] / m[f'{key}_s']:.1f}x faster\n", flush=True)
+
+
 def _setup(preset: str, batch: int, threads: int, device: str):
     from pixinwav.config import model_config
     from pixinwav.models import build_model
@@ -195,17 +205,9 @@ def main() -> None:
           f"measured ceilings {ceilings['matmul_gflops']:.0f} GFLOP/s (4096 x 4096 fp32 matmul), "
           f"{ceilings['conv_gflops']:.0f} GFLOP/s (64-channel 3x3 conv, 8 x 256 x 256)\n")
     stdct = in_child(measure_stdct, args.repeats, args.threads, args.device)
-    print("| transform (67,522 samples -> 4096 x 1024) | ms |\n|---|---|")
-    print(f"| STDCT (FFT-based DCT) | {stdct['stdct_s'] * 1e3:.1f} |\n| inverse STDCT | {stdct['istdct_s'] * 1e3:.1f} |")
-    print(f"| STDCT as a dense per-frame matrix product (baseline) | {stdct['dense_stdct_s'] * 1e3:.1f} |")
-    print(f"\nround-trip max error {stdct['round_trip_max_err']:.2e}; FFT vs dense max difference "
-          f"{stdct['dense_max_diff']:.2e}; FFT route {stdct['dense_stdct_s'] / stdct['stdct_s']:.1f}x faster\n", flush=True)
-    m = in_child(measure_mdct, args.repeats, args.threads, args.device)
-    print("| MDCT (67,072 samples -> 130 x 512, float64) | ms |\n|---|---|")
-    print(f"| MDCT (DCT-IV fold) | {m['mdct_s'] * 1e3:.2f} |\n| inverse MDCT | {m['imdct_s'] * 1e3:.2f} |")
-    print(f"| MDCT as a dense matrix product (baseline, up to 0.2.6) | {m['dense_mdct_s'] * 1e3:.2f} |")
-    print(f"\nround-trip max error {m['round_trip_max_err']:.2e}; fold vs dense max difference {m['dense_max_diff']:.2e} "
-          f"; fold {m['dense_mdct_s'] / m['mdct_s']:.1f}x faster\n", flush=True)
+    transform_table(stdct, "STDCT", "67,522 samples -> 4096 x 1024", "FFT-based DCT", 1)
+    mdct = in_child(measure_mdct, args.repeats, args.threads, args.device)
+    transform_table(mdct, "MDCT", "67,072 samples -> 130 x 512, float64", "DCT-IV fold", 2)
     if args.transforms_only:
         return
 

@@ -4,7 +4,7 @@ Frames of ``2 * hop`` samples every ``hop`` samples. Its basis functions are ort
 so a change written into some coefficients and synthesised comes back exactly when the same frames are analysed
 again: ``analyse(synthesise(D)) == D``. Computed as codecs do, by folding each windowed frame to ``hop`` samples and
 a DCT-IV (``scipy.fft``): 6x faster than the dense product ``[frames, 2 hop] @ [2 hop, hop]`` for a 1.5 s window
-(0.24 against 1.5 ms; ``python benchmarks/bench_core.py``), the same coefficients to 1e-12 of their size. No
+(0.22 against 1.4 ms; ``python benchmarks/bench_core.py --transforms-only``), the same coefficients to 1e-12. No
 maintained Python package ships an MDCT with batching and float64.
 """
 from __future__ import annotations
