@@ -180,7 +180,9 @@ def test_modulo_model_through_the_commands_and_its_warnings(files, tiny_modulo_f
     assert main(["reveal", str(files / "s.wav"), "-o", str(files / "out.png"), *model]) == 0
     capsys.readouterr()
     assert main(["info", str(tiny_modulo_file)]) == 0
-    carries = json.loads(capsys.readouterr().out)["carries"]
+    shown = json.loads(capsys.readouterr().out)
+    carries = shown["carries"]
+    assert set(shown["config"]) >= {"scheme", "frame", "modulo"} and not {"unet", "adaptive", "robust"} & set(shown["config"])
     used = carries["coefficients_sent"] + carries["pilots"]
     assert 300 < carries["coefficients_sent"] < 600 and carries["pilots"] == used // 64  # measured 431 + 6 pilots
     assert 0 < carries["top_frequency_hz"] < 8000

@@ -367,6 +367,7 @@ def cmd_info(args) -> None:
         raise PixinwavError(f"no shipped model and no file named {args.path} (shipped models: {', '.join(registry())})")
     if args.path in registry() or path.suffix == ".safetensors":
         from .checkpoint import read_file
+        from .config import scheme_dict
         model, _, file = load_scheme(args.path)  # hash-checked for shipped models
         _, meta = read_file(file)
         params = sum(p.numel() for p in model.parameters())
@@ -379,8 +380,10 @@ def cmd_info(args) -> None:
             if "seconds" in model.hide_options:
                 window.update(payload_seconds=model.cfg.robust.payload_seconds)
         window.update(model.carries())  # (a model that sends the photo at its own size says how)
+        # a release file's config as it loads: its scheme's own sections (whatever form the file holds them in)
+        config = scheme_dict(model.cfg) if meta.get("kind") == "model" else meta.get("config")
         print(json.dumps({"file": str(file), "kind": meta.get("kind"), "parameters": params, "carries": window,
-                          "config": meta.get("config"), "card": meta.get("card"),
+                          "config": config, "card": meta.get("card"),
                           **({"state": {k: v for k, v in meta["state"].items() if k != "param_groups"}}
                              if "state" in meta else {})}, indent=2))
         return

@@ -96,6 +96,9 @@ class RobustOptions:
 # config sections of the model, one per scheme: ``model.<section>.<key>`` in YAML and overrides
 SECTIONS: dict[str, type] = {"unet": UNetOptions, "modulo": ModuloOptions, "adaptive": AdaptiveOptions,
                              "robust": RobustOptions}
+# the sections each scheme reads
+SCHEME_SECTIONS: dict[str, tuple[str, ...]] = {"unet": ("unet",), "modulo": ("modulo",), "adaptive": ("modulo", "adaptive"),
+                                               "robust": ("robust",)}
 # a section's key given at the model's top level (model files and configs written before the sections, and a
 # shorthand in overrides: every section key has one owner) -> its section
 SECTION_OF: dict[str, str] = {f.name: name for name, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
@@ -401,6 +404,12 @@ class Config:
 
 def to_dict(obj) -> dict[str, Any]:
     return dataclasses.asdict(obj)
+
+
+def scheme_dict(cfg: ModelConfig) -> dict[str, Any]:
+    """``cfg`` as a dict without the sections its scheme does not read (what ``pixinwav info`` shows)."""
+    unused = set(SECTIONS) - set(SCHEME_SECTIONS[cfg.scheme])
+    return {k: v for k, v in to_dict(cfg).items() if k not in unused}
 
 
 def _coerce(value: Any, kind: str, key: str) -> Any:
