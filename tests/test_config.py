@@ -59,6 +59,8 @@ def test_each_scheme_has_its_own_section(tmp_path):
                        (["model.robust.spread=ten"], "model.robust.spread"), (["model.unet.window=kaiser"], "window")):
         with pytest.raises(PixinwavError, match=match):
             load_config(None, ["model.preset=robust-song-rgb", *bad])
+    (tmp_path / "empty.yaml").write_text("model:\n  preset: robust-song-rgb\n  robust:\n")  # an empty section
+    assert load_config(tmp_path / "empty.yaml").model.robust == model_config("robust-song-rgb").robust
     (tmp_path / "bad.yaml").write_text("model:\n  robust: 3\n")
     with pytest.raises(PixinwavError, match="model.robust must be a mapping"):
         load_config(tmp_path / "bad.yaml")

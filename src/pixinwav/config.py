@@ -340,6 +340,7 @@ def nested(values: dict[str, Any]) -> dict[str, Any]:
     Model files and configs written before the sections (release 0.2.6 and earlier) hold them at the top; a
     section's own dict wins over a top-level key of the same name."""
     out: dict[str, Any] = {}
+    values = {k: {} if k in SECTIONS and v is None else v for k, v in values.items()}  # (YAML's empty section)
     for key, value in values.items():
         if key in SECTION_OF:
             out.setdefault(SECTION_OF[key], {})[key] = value
