@@ -1,6 +1,7 @@
 """`reveal` without --model: the file's own marks pick the model, and a file of the first default model
 (pixinwav-modulo-v1, written by releases up to 0.1 without --model) keeps revealing with the command that
 revealed it then."""
+import json
 from importlib import resources
 from pathlib import Path
 
@@ -86,3 +87,20 @@ def test_the_first_default_at_an_offset_and_the_new_default_refusing_one(tmp_pat
         assert main(["reveal", str(stego), "-o", str(got), "--offset", offset]) == 0
         assert Image.open(got).size == (256, 256)
     assert "carries pixinwav-modulo-v1's marks" in capsys.readouterr().err
+
+
+def test_reveal_json_says_what_was_written_and_how_far_to_trust_it(tmp_path, capsys):
+    """`reveal --json`: one object for scripts, the verdict as a word (a file that passed its checksum: exact; the
+    first default's analog window: intact), whichever model the file's marks name."""
+    capsys.readouterr()
+    got = tmp_path / "got.jpg"
+    assert main(["reveal", str(FIXTURES / "adaptive-v3-file.flac"), "-o", str(got), "--key", "fixture", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown == {"model": loader.DEFAULT_MODEL, "output": str(got), "kind": "file", "verdict": "exact",
+                     "detail": shown["detail"], "name": "coffee.jpg", "bytes": got.stat().st_size}
+    assert got.read_bytes() == (FIXTURES / "modulo-v2-file.jpg").read_bytes()
+    image = tmp_path / "image.png"
+    assert main(["reveal", str(FIXTURES / "modulo-v1-default.flac"), "-o", str(image), "--key", "fixture", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["model"], shown["kind"], shown["verdict"], shown["width"], shown["height"]) == (
+        PREVIOUS_DEFAULT, "image", "intact", 256, 256) and image.exists()

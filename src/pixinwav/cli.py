@@ -145,8 +145,11 @@ def _reveal(model, args, out: Path, audio=None) -> None:
 
             file = revealed.file
             atomic_write(out, lambda tmp: Path(tmp).write_bytes(file.data), args.force)
-            print(f"revealed the file {file.name or '(unnamed)'} ({len(file.data):,} bytes) from {args.stego} -> {out} "
-                  f"({revealed.detail})")
+            if args.json:
+                _print_revealed(model, out, revealed, name=file.name, bytes=len(file.data))
+            else:
+                print(f"revealed the file {file.name or '(unnamed)'} ({len(file.data):,} bytes) from {args.stego} -> {out} "
+                      f"({revealed.detail})")
             if Path(file.name).suffix.lower() != out.suffix.lower():
                 print(f"pixinwav: warning: the hidden file was named {file.safe_name()!r}; its bytes were written "
                       f"unchanged to {out}", file=sys.stderr)
@@ -156,9 +159,19 @@ def _reveal(model, args, out: Path, audio=None) -> None:
 
         revealed = reveal_file(model, args.stego, args.offset, args.check, _key(args))
     save_image(out, revealed.image, force=args.force)
-    print(f"revealed {tuple(revealed.image.shape[1:])} image from {args.stego} -> {out} ({revealed.detail})")
+    if args.json:
+        _print_revealed(model, out, revealed, width=int(revealed.image.shape[2]), height=int(revealed.image.shape[1]))
+    else:
+        print(f"revealed {tuple(revealed.image.shape[1:])} image from {args.stego} -> {out} ({revealed.detail})")
     if revealed.damaged:
         print(f"pixinwav: {revealed.line()}", file=sys.stderr)
+
+
+def _print_revealed(model, out: Path, revealed, **facts) -> None:
+    """``reveal --json``: what was written, for scripts (the verdict as a word, never to be read from the detail)."""
+    print(json.dumps({"model": model.card.get("name") or model.source, "output": str(out),
+                      "kind": "file" if revealed.file is not None else "image", "verdict": revealed.verdict,
+                      "detail": revealed.detail, **facts}))
 
 
 def cmd_train(args) -> None:
@@ -455,6 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arg(p, "window models: where the image lives, in seconds (default 0), or 'auto': the window the model's "
                   "pilots recognise on the 0.5 s grid (models without pilots cannot: give the offset hide printed); "
                   "whole-song models need none. Without --model, the model is read from the file's own marks")
+    p.add_argument("--json", action="store_true",
+                   help="print what was written as one JSON object (model, output, kind, verdict: exact / intact / "
+                        "damaged / unchecked, detail, and the image's size or the file's name and bytes)")
     p.set_defaults(func=cmd_reveal)
 
     p = sub.add_parser("capacity", help="how large a photo a song carries, and how much of the song a photo needs")
