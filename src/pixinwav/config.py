@@ -408,7 +408,8 @@ def to_dict(obj) -> dict[str, Any]:
 
 
 def scheme_dict(cfg: ModelConfig) -> dict[str, Any]:
-    """``cfg`` as a dict without the sections its scheme does not read (what ``pixinwav info`` shows)."""
+    """``cfg`` as a dict without the sections its scheme does not read (what ``pixinwav info`` shows; they hold
+    their defaults)."""
     unused = set(SECTIONS) - set(SCHEME_SECTIONS[cfg.scheme])
     return {k: v for k, v in to_dict(cfg).items() if k not in unused}
 
@@ -441,13 +442,22 @@ def _build(cls, values: dict[str, Any], where: str):
 
 
 def _build_model(values: dict[str, Any]) -> ModelConfig:
+    """The config of ``values``; the sections its scheme does not read keep their defaults, so two configs of one
+    model are equal whatever else they were given (the flat model files of 0.2.6 and earlier carry every key)."""
     values = nested(values)
     sections = {}
     for name, cls in SECTIONS.items():
         if not isinstance(values.get(name, {}), dict):
             raise PixinwavError(f"config key model.{name} must be a mapping of options, got {values[name]!r}")
         sections[name] = _build(cls, values.pop(name, {}), f"model.{name}")
-    return dataclasses.replace(_build(ModelConfig, values, "model"), **sections)
+    for key, allowed in CHOICES.items():  # a bad value is refused even in a section the scheme does not read
+        section, _, option = key.rpartition(".")
+        if section:
+            _choose("model", key, getattr(sections[section], option), allowed)
+    cfg = _build(ModelConfig, values, "model")
+    used = SCHEME_SECTIONS.get(cfg.scheme, tuple(SECTIONS))  # (an unknown scheme: validate_model names it)
+    return dataclasses.replace(cfg, **{name: section if name in used else SECTIONS[name]()
+                                       for name, section in sections.items()})
 
 
 def model_config_from_dict(values: dict[str, Any]) -> ModelConfig:
