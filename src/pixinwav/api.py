@@ -652,7 +652,8 @@ class Stego:
     def reveal_payload(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
                        key: str | None = None, origin: float = 0.0) -> Revealed:
         """Whatever the audio holds: an image, or (models that carry files) the file exactly, with its verdict. Raises
-        :class:`PixinwavError` when nothing is found, or when a file is found but cannot be rebuilt exactly. A window
+        :class:`~pixinwav.errors.NotFound` when nothing is found, or (``lost``) when a payload is found but cannot be
+        rebuilt exactly; :class:`PixinwavError` for input it cannot read. A window
         model reads the window at ``offset`` seconds ("auto": the one its pilots recognise on the 0.5 s grid);
         ``origin``: where ``audio`` starts in its file (seconds), for the report."""
         offset, sample_rate = check_offset(offset), check_rate(sample_rate)

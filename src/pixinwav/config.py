@@ -195,11 +195,15 @@ def _choose(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> None:
         raise PixinwavError(f"unknown {where}.{key} {value!r}; choose one of {', '.join(allowed)}")
 
 
-def validate_model(cfg: ModelConfig) -> ModelConfig:
-    """One-line errors for every value the model cannot be built from; returns ``cfg``."""
+def _check_choices(cfg: ModelConfig) -> None:
     for key, allowed in CHOICES.items():
         section, _, name = key.rpartition(".")
         _choose("model", key, getattr(getattr(cfg, section) if section else cfg, name), allowed)
+
+
+def validate_model(cfg: ModelConfig) -> ModelConfig:
+    """One-line errors for every value the model cannot be built from; returns ``cfg``."""
+    _check_choices(cfg)
     band = cfg.band
     if not (isinstance(band, list) and len(band) == 2 and all(isinstance(b, (int, float)) for b in band)
             and 0 <= band[0] < band[1] <= 1):
@@ -450,14 +454,10 @@ def _build_model(values: dict[str, Any]) -> ModelConfig:
         if not isinstance(values.get(name, {}), dict):
             raise PixinwavError(f"config key model.{name} must be a mapping of options, got {values[name]!r}")
         sections[name] = _build(cls, values.pop(name, {}), f"model.{name}")
-    for key, allowed in CHOICES.items():  # a bad value is refused even in a section the scheme does not read
-        section, _, option = key.rpartition(".")
-        if section:
-            _choose("model", key, getattr(sections[section], option), allowed)
-    cfg = _build(ModelConfig, values, "model")
+    cfg = dataclasses.replace(_build(ModelConfig, values, "model"), **sections)
+    _check_choices(cfg)  # a bad value is refused even in a section the scheme does not read
     used = SCHEME_SECTIONS.get(cfg.scheme, tuple(SECTIONS))  # (an unknown scheme: validate_model names it)
-    return dataclasses.replace(cfg, **{name: section if name in used else SECTIONS[name]()
-                                       for name, section in sections.items()})
+    return dataclasses.replace(cfg, **{name: SECTIONS[name]() for name in SECTIONS if name not in used})
 
 
 def model_config_from_dict(values: dict[str, Any]) -> ModelConfig:

@@ -152,7 +152,6 @@ EXACT = "exact"  # bytes that passed their checksum: the file, or the compressed
 INTACT = "intact"  # an image of analog codes whose pilots agree as an unchanged stego's do
 DAMAGED = "damaged"  # an image the model gives back although it says it is damaged (a warning goes with it)
 UNCHECKED = "unchecked"  # the model cannot tell (no pilots)
-VERDICTS = (EXACT, INTACT, DAMAGED, UNCHECKED)
 
 
 class Extracted(NamedTuple):

@@ -42,12 +42,6 @@ def fold(z: np.ndarray, hop: int) -> np.ndarray:
     return folded
 
 
-def unfold(y: np.ndarray, hop: int) -> np.ndarray:
-    """The transpose of :func:`fold`: ``[..., hop]`` -> ``[..., 2 hop]``."""
-    q = hop // 2
-    return np.concatenate([y[..., q:], -y[..., q:][..., ::-1], -y[..., :q][..., ::-1], -y[..., :q]], axis=-1)
-
-
 def analyse(wave: np.ndarray, hop: int, frames: int | None = None) -> np.ndarray:
     """``[T] -> [frames, hop]`` coefficients of the frames starting at 0, hop, 2 hop, ..."""
     frames = frame_count(len(wave), hop) if frames is None else frames
@@ -62,7 +56,8 @@ def synthesise(coefs: np.ndarray, hop: int) -> np.ndarray:
     y = scipy.fft.dct(np.asarray(coefs, np.float64), type=4, norm="ortho", axis=-1)
     out = np.zeros((frames + 1) * hop)
     head, tail = out[: frames * hop].reshape(frames, hop), out[hop:].reshape(frames, hop)  # each frame's two halves
-    head[:, :q] += y[:, q:] * w[:q]  # (the halves of unfold(y) * window, added in place)
+    # the transpose of fold, windowed: [y2, -y2 reversed | -y1 reversed, -y1] (y1, y2: y's halves), added in place
+    head[:, :q] += y[:, q:] * w[:q]
     head[:, q:] -= y[:, q:][:, ::-1] * w[q:hop]
     tail[:, :q] -= y[:, :q][:, ::-1] * w[hop:hop + q]
     tail[:, q:] -= y[:, :q] * w[hop + q:]
