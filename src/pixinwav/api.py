@@ -25,6 +25,7 @@ from .data.images import MIN_SIDE, prepare_image, to_array
 from .errors import NotFound, PixinwavError
 from .hidden_file import HiddenFile
 from .loader import DEFAULT_MODEL, load_scheme
+from .threads import one_blas_thread
 from .models import Sent, StegoScheme
 from .models.base import DAMAGED, EXACT, INTACT, UNCHECKED
 
@@ -282,6 +283,7 @@ class Stego:
         return best * OFFSET_GRID_S
 
     @torch.no_grad()
+    @one_blas_thread
     def presence_at(self, audio: np.ndarray, sample_rate: int, offset: float = 0.0, key: str | None = None) -> float:
         """A window model's pilot agreement at ``offset`` seconds (a stego window scores about 0.98, other audio
         about 0); an error for models without pilots, or audio too short for the window."""
@@ -314,6 +316,7 @@ class Stego:
         return {"key": unicodedata.normalize("NFC", key)}  # the same passphrase from any keyboard or file system
 
     @torch.no_grad()
+    @one_blas_thread
     def hide(self, image, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0,
              key: str | None = None, seconds: float | None = None, quality: int | None = None,
              max_side: int | None = None, in_place: bool = False) -> tuple[np.ndarray, HideReport]:
@@ -385,6 +388,7 @@ class Stego:
         return stego, report
 
     @torch.no_grad()
+    @one_blas_thread
     def hide_file(self, file: HiddenFile | str | Path, audio: np.ndarray, sample_rate: int,
                   key: str | None = None, in_place: bool = False) -> tuple[np.ndarray, HideReport]:
         """Hide a file bit-exact (a :class:`HiddenFile`, or a path) in the whole song, with models that carry files
@@ -534,6 +538,7 @@ class Stego:
                                  payload=payload,
                                  sample_rate=sample_rate if written_rate else None, resampled_from=written_rate)
 
+    @one_blas_thread
     def capacity(self, audio: np.ndarray, sample_rate: int, photo: tuple[int, int] | None = None,
                  file_bytes: int | None = None) -> dict:
         """What a song carries with this model: for the song model, tiles (windows loud enough), the largest photo
@@ -649,6 +654,7 @@ class Stego:
 
 
     @torch.no_grad()
+    @one_blas_thread
     def reveal_payload(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
                        key: str | None = None, origin: float = 0.0) -> Revealed:
         """Whatever the audio holds: an image, or (models that carry files) the file exactly, with its verdict. Raises
