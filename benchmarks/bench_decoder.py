@@ -4,6 +4,12 @@ decoder then flooding (0.2.1-0.2.4), and the chain first (now).
 
     pixinwav data fetch --dest data/debian
     python benchmarks/bench_decoder.py [--songs PATH ...] [--image PATH]
+    python benchmarks/bench_decoder.py --kernels [REV]   # the chain kernel against release REV's, same words
+
+``--kernels``: this tree's chain kernel and the one of git revision REV (default: release 0.2.7's) on every window
+of each song's stego and of a damaged copy (+-1 LSB of noise added to every sample: windows near and past the
+code's limit), 40 iterations each: seconds, and whether both stop after the same number of iterations with the
+same outcome and message.
 
 A photo is hidden in each song by the CLI (16-bit WAV, with a key); every window the receiver reads from the file
 is decoded by each decoder, on the same soft bits. Printed: per song and code rate, the windows, each decoder's
@@ -20,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +37,8 @@ from pixinwav.models.adaptive_song import RECEIVER_ITERATIONS, message_bits
 from pixinwav.robust import accumulate_decode, code
 
 KEY = "benchmark key"
+ROOT = Path(__file__).parents[1]
+RELEASE_0_2_7 = "ae8dbf3"
 VAL = "data/debian/val_audio"
 # the three validation songs whose windows carry the fewest packets (the slow tail of song_adaptive_v3.md), and two
 # louder ones of other sources
@@ -80,11 +89,69 @@ def windows(stego: Path, scheme) -> list[tuple[int, np.ndarray]]:
     return out
 
 
+def kernel_at(rev: str):
+    """The chain kernel of ``accumulate_decode.py`` at git revision ``rev``, compiled as the module compiles it."""
+    import numba
+
+    source = subprocess.run(["git", "show", f"{rev}:src/pixinwav/robust/accumulate_decode.py"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    module = types.ModuleType(f"accumulate_decode_{rev}")
+    exec(compile(source, f"{rev}:accumulate_decode.py", "exec"), module.__dict__)
+    return numba.njit(nogil=True, parallel=True)(module._decode)
+
+
+def damaged(stego: Path, out: Path) -> Path:
+    audio, rate = sf.read(str(stego), dtype="int16")
+    noise = np.random.default_rng(1).integers(-1, 2, audio.shape)
+    sf.write(str(out), np.clip(audio.astype(np.int32) + noise, -32768, 32767).astype(np.int16), rate, subtype="PCM_16")
+    return out
+
+
+def compare_kernels(songs: list[Path], image: Path, rev: str) -> None:
+    scheme, _, _ = load_scheme("pixinwav-adaptive-v3")
+    kernels = {rev: kernel_at(rev), "this tree": accumulate_decode._kernel()}
+    print(f"pixinwav-adaptive-v3, {image.name} hidden in each song; the chain kernel of {rev} and of this tree, "
+          f"{code.CHAIN_ITERATIONS} iterations at most, on the same soft bits\n")
+    print(f"| song | copy | windows | decoded | {rev} s | this tree s | speed-up | same iterations | same outcome and message |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for song in songs:
+            stego = Path(tmp) / "stego.wav"
+            subprocess.run([sys.executable, "-m", "pixinwav", "hide", "--image", str(image), "--cover", str(song),
+                            "-o", str(stego), "--key", KEY, "--force"], check=True, capture_output=True)
+            for copy, path in (("as written", stego), ("+-1 LSB noise", damaged(stego, Path(tmp) / "noisy.wav"))):
+                seconds = {name: 0.0 for name in kernels}
+                decoded = same_iterations = same = 0
+                found = windows(path, scheme)
+                for k, llr in found:
+                    h1 = code.parity_checks(k, len(llr) - k, "rows")[0]
+                    args = (np.asarray(llr, np.float64), k, h1.indptr.astype(np.int64), h1.indices.astype(np.int64),
+                            *code._columns(k, len(llr) - k, "rows"), code.CHAIN_ITERATIONS)
+                    out = {}
+                    for name, kernel in kernels.items():
+                        kernel(*args[:-1], 1)  # compiled (or loaded) before timing
+                        t = time.perf_counter()
+                        out[name] = kernel(*args)
+                        seconds[name] += time.perf_counter() - t
+                    (w0, ok0, it0), (w1, ok1, it1) = out.values()
+                    decoded += ok1
+                    same_iterations += it0 == it1
+                    same += ok0 == ok1 and (not ok0 or (w0[:k] == w1[:k]).all())
+                old, new = seconds.values()
+                print(f"| {song.stem[-28:]} | {copy} | {len(found)} | {decoded} | {old:.2f} | {new:.2f} | "
+                      f"{old / max(new, 1e-9):.2f}x | {same_iterations} / {len(found)} | {same} / {len(found)} |")
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", nargs="+", type=Path, default=[Path(VAL) / s for s in SONGS])
     p.add_argument("--image", type=Path, default=Path("data/debian/val_images/scikit-image/astronaut.png"))
+    p.add_argument("--kernels", nargs="?", const=RELEASE_0_2_7, metavar="REV",
+                   help="compare the chain kernel with git revision REV's (default: release 0.2.7's)")
     args = p.parse_args(argv)
+    if args.kernels:
+        compare_kernels(args.songs, args.image, args.kernels)
+        return
     scheme, _, _ = load_scheme("pixinwav-adaptive-v3")
     code.decode(np.ones(64), 32)  # compile (or load the compiled decoder) before timing
     names = list(DECODERS)

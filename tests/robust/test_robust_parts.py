@@ -171,6 +171,58 @@ def test_the_chain_decoder_gets_the_flooding_decoders_message_in_fewer_iteration
     assert not ok
 
 
+def _chain_schedule_in_llrs(llr, k, max_iter):
+    """The chain schedule written plainly with LLRs, tanh and arctanh (as release 0.2.7's kernel computed it):
+    (hard codeword, whether every check holds, iterations)."""
+    clip, below_one = accumulate_decode.CLIP, accumulate_decode.BELOW_ONE
+    m = len(llr) - k
+    h1, h = code.parity_checks(k, m, "rows")
+    lc = np.clip(llr * accumulate_decode.CHANNEL_SCALE, -clip, clip)
+    rows = np.repeat(np.arange(m), np.diff(h1.indptr))
+    cols = h1.indices
+    r, total = np.zeros(len(cols)), lc[:k].copy()
+    for it in range(1, max_iter + 1):
+        t = np.tanh(np.clip(total[cols] - r, -clip, clip) / 2)
+        ts = np.ones(m)
+        np.multiply.at(ts, rows, t)
+        fwd, bwd, tf, tb = np.zeros(m), np.zeros(m), np.ones(m), np.zeros(m)
+        fwd[0] = 2 * np.arctanh(np.clip(ts[0], -below_one, below_one))
+        for i in range(1, m):
+            tf[i] = np.tanh(np.clip(fwd[i - 1] + lc[k + i - 1], -clip, clip) / 2)
+            fwd[i] = 2 * np.arctanh(np.clip(ts[i] * tf[i], -below_one, below_one))
+        tb[m - 1] = np.tanh(lc[k + m - 1] / 2)
+        for i in range(m - 2, -1, -1):
+            bwd[i] = 2 * np.arctanh(np.clip(ts[i + 1] * tb[i + 1], -below_one, below_one))
+            tb[i] = np.tanh(np.clip(bwd[i] + lc[k + i], -clip, clip) / 2)
+        others = np.array([np.prod(t[h1.indptr[i]:h1.indptr[i + 1]][np.arange(h1.indptr[i + 1] - h1.indptr[i]) != j])
+                           for i, j in zip(rows, np.arange(len(cols)) - h1.indptr[rows])])
+        r = 2 * np.arctanh(np.clip(tf[rows] * tb[rows] * others, -below_one, below_one))
+        total = lc[:k] + np.bincount(cols, r, minlength=k)
+        word = np.concatenate([total < 0, lc[k:] + fwd + bwd < 0]).astype(np.uint8)
+        if not ((h @ word.astype(np.int64)) % 2).any():
+            return word, True, it
+    return word, False, max_iter
+
+
+@pytest.mark.parametrize("k, n, sigma", [(200, 2000, 1.5), (300, 1200, 1.05), (500, 800, 0.62), (200, 2000, 2.6)])
+def test_the_chain_kernel_is_the_chain_schedule_in_llrs(k, n, sigma):
+    """The kernel's arithmetic (beliefs combined in the tanh domain, one exp per column) is the schedule's: the same
+    iterations and word as the plain LLR form, near the code's limit and past it (the last case fails in both)."""
+    rng = np.random.default_rng(6)
+    word = code.encode(rng.integers(0, 2, k).astype(np.uint8), n, "rows")
+    llr = 2 * ((1 - 2.0 * word) + sigma * rng.normal(size=n)) / sigma**2
+    h1 = code.parity_checks(k, n - k, "rows")[0]
+    colptr, edge_of = accumulate_decode.by_columns(h1.indices, k)
+    got = accumulate_decode._kernel()(llr, k, h1.indptr.astype(np.int64), h1.indices.astype(np.int64), colptr,
+                                      edge_of, 40)
+    want = _chain_schedule_in_llrs(llr, k, 40)
+    assert (got[1], got[2]) == (want[1], want[2])
+    assert np.array_equal(got[0], want[0]) if want[1] else not got[1]
+    assert want[1] == (sigma < 2), "the cases meant to decode decode, the one past the limit fails"
+    if want[1]:
+        assert want[2] >= 3  # noisy enough to take several iterations
+
+
 def test_a_word_the_chain_decoder_cannot_finish_goes_to_flooding(monkeypatch):
     """Where the chain decoder stops short (here: one iteration is too few), ldpc's flooding decodes the word:
     every word flooding decodes still decodes. (Rate 1/5: min-sum is not tried first.)"""
