@@ -11,10 +11,14 @@ not depend on the weights). Median of --repeats runs; peak RSS of the command's 
     python benchmarks/bench_commands.py --songs 8 --models pixinwav-adaptive-v2   # real validation songs instead
         (OGG files of 2-4 minutes from four sources, `--offset auto`: a window model's time depends on the music;
         `--photo PATH`: another photo than the bundled 512 x 512 one)
+    python benchmarks/bench_commands.py --pairs SONG=PHOTO ... --models pixinwav-adaptive-v3 --baseline REV
+        (given songs, each with its own photo, one row each; `--baseline REV`: every command also run with git
+        revision REV's pixinwav on the path, interleaved with this tree's, and the ratio printed; `--repeats`)
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -67,14 +71,14 @@ def large_photos(folder: Path) -> dict[str, Path]:
     return photos
 
 
-def timed(cmd: list[str], repeats: int) -> tuple[float, float]:
+def timed(cmd: list[str], repeats: int, env: dict | None = None) -> tuple[float, float]:
     """(median wall seconds, largest peak RSS in MiB) of ``cmd`` run ``repeats`` times. The peak comes from GNU
     time wrapping the command: a child's own rusage would also count the pages it shared with this (large,
     torch-importing) process between fork and exec."""
     times, peaks = [], []
     for _ in range(repeats):
         t = time.perf_counter()
-        r = subprocess.run([TIME, "-f", "%M", *cmd], capture_output=True, text=True)
+        r = subprocess.run([TIME, "-f", "%M", *cmd], capture_output=True, text=True, env=env)
         times.append(time.perf_counter() - t)
         if r.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
@@ -94,10 +98,14 @@ def main() -> None:
     p.add_argument("--songs", type=int, default=0, help="time the models on this many validation songs instead")
     p.add_argument("--photo", default=str(ASSETS / "astronaut.jpg"), help="the photo hidden in each song (--songs)")
     p.add_argument("--data", type=Path, default=Path("data/debian"))
+    p.add_argument("--pairs", nargs="+", metavar="SONG=PHOTO", help="time these songs, each with its photo")
+    p.add_argument("--baseline", metavar="REV", help="with --pairs: also run git revision REV's pixinwav, interleaved")
     args = p.parse_args()
     exe = [sys.executable, "-m", "pixinwav"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        if args.pairs:
+            return on_pairs(args, exe, tmp)
         if args.songs:
             return on_songs(args, exe, tmp)
         if args.photos:
@@ -158,6 +166,50 @@ def main() -> None:
             assert back.read_bytes() == jpeg.read_bytes()
             print(f"| {name} --file | a {jpeg.stat().st_size / 1e3:.0f} kB JPEG, bit-exact | 44100 Hz | "
                   f"{hide:.2f} | {hide_mib:.0f} | {reveal:.2f} | {reveal_mib:.0f} | - |", flush=True)
+
+
+def on_pairs(args, exe: list[str], tmp: Path) -> None:
+    """Hide and reveal of given songs with their own photos, one row per song and model; with ``--baseline``,
+    each command run with that revision's source tree first, then this tree's, and their ratio."""
+    pairs = [tuple(map(Path, pair.split("=", 1))) for pair in args.pairs]
+    if any(len(pair) != 2 for pair in pairs):
+        raise SystemExit("--pairs takes SONG=PHOTO")
+    trees = {"this tree": None}
+    if args.baseline:
+        base = tmp / "baseline"
+        subprocess.run(["git", "worktree", "add", "--detach", str(base), args.baseline], check=True, capture_output=True)
+        trees = {args.baseline: {**os.environ, "PYTHONPATH": str(base / "src")}, "this tree": None}
+    try:
+        for env in trees.values():  # numba compiles its kernels into each tree's cache once: not timed
+            warm = [*exe, "hide", "--image", str(pairs[0][1]), "--cover", str(pairs[0][0]), "-o", str(tmp / "warm.wav"),
+                    "--model", args.models[0], "--force", *([] if args.models[0] in WHOLE_SONG else ["--offset", "auto"])]
+            subprocess.run(warm, capture_output=True, env=env, check=True)
+            subprocess.run([*exe, "reveal", str(tmp / "warm.wav"), "-o", str(tmp / "warm.png"), "--model", args.models[0],
+                            "--force"], capture_output=True, env=env)
+        print(f"median of {args.repeats} run(s) per command, after one untimed hide and reveal per tree; trees: "
+              f"{', '.join(trees)}\n")
+        cols = [f"{what} s ({tree})" for what in ("hide", "reveal") for tree in trees]
+        ratio = ["hide ratio", "reveal ratio"] if args.baseline else []
+        print(f"| model | song | photo | {' | '.join(cols + ratio)} | peak MiB |")
+        print("|---|---|---|" + "---|" * (len(cols) + len(ratio) + 1))
+        for name in args.models:
+            where = [] if name in WHOLE_SONG else ["--offset", "auto"]
+            for song, photo in pairs:
+                got, peak = {}, 0.0
+                for tree, env in trees.items():
+                    out, png = tmp / "stego.wav", tmp / "revealed.png"
+                    got["hide", tree], mib = timed([*exe, "hide", "--image", str(photo), "--cover", str(song), "-o",
+                                                   str(out), "--model", name, *where, "--force"], args.repeats, env)
+                    got["reveal", tree], mib2 = timed([*exe, "reveal", str(out), "-o", str(png), "--model", name,
+                                                       *where, "--force"], args.repeats, env)
+                    peak = max(peak, mib, mib2)
+                cells = [f"{got[what, tree]:.2f}" for what in ("hide", "reveal") for tree in trees]
+                if args.baseline:
+                    cells += [f"{got[what, args.baseline] / got[what, 'this tree']:.2f}x" for what in ("hide", "reveal")]
+                print(f"| {name} | {song.stem[-28:]} | {photo.name} | {' | '.join(cells)} | {peak:.0f} |", flush=True)
+    finally:
+        if args.baseline:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base)], capture_output=True)
 
 
 def on_songs(args, exe: list[str], tmp: Path) -> None:
