@@ -2,9 +2,10 @@
 
 The LDPC decoder runs on every core (numba's OpenMP threads). numpy and scipy call OpenBLAS for a few small matrix
 products per window on the way, and OpenBLAS keeps its own threads spinning on the same cores for a while after
-each product, so the decoder that follows shares its cores with them: a 3-minute song's reveal by the default
-model took 10.4 s with OpenBLAS's threads and 7.8 s with one, its hide 26.1 s and 22.1 s, the same bytes out
-(``python benchmarks/bench_commands.py``; the products are small, so one thread loses nothing there).
+each product, so the decoder that follows shares its cores with them: a quiet 2.5-minute song's hide by the default
+model took 21.5 / 20.6 s with OpenBLAS on one thread against 28.9 / 24.9 s before, its reveal 7.4 / 7.5 s against
+10.4 / 9.9 s, the same bytes out (the CLI of both under ``/usr/bin/time``; the release's side-by-side with the
+faster decoder too: ``benchmarks/results/commands_songs_0.2.8.md``). The products are small: one thread loses nothing.
 ``threadpoolctl`` sets the limit for the call and puts the caller's setting back after it.
 """
 from __future__ import annotations
