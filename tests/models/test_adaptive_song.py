@@ -117,6 +117,22 @@ def test_a_quiet_song_carries_more_in_windows_of_two_or_three_packets_used_last(
         model.hide_file(secret, quiet, RATE, key="k")
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_windows_probed_on_threads_give_the_answers_of_one_by_one_in_order(model, threads, monkeypatch):
+    """Probing several windows at once changes nothing the sender plans: the same windows, packets and order
+    (the fuller windows first, then the sparse ones), and a plan that stops early still gets its windows first."""
+    quiet = music(8.0, RATE, seed=21, channels=2) * 10 ** (-10 / 20)  # fuller and sparse windows
+    mono = pcm16_round_trip(quiet).mean(axis=1)
+    monkeypatch.setattr(adaptive_song, "PROBE_THREADS", 1)
+    alone = list(model.model.capacities(mono, "k", quiet))
+    monkeypatch.setattr(adaptive_song, "PROBE_THREADS", threads)
+    assert list(model.model.capacities(mono, "k", quiet)) == alone
+    assert len(alone) >= 3 and len({m for _, m in alone}) > 1
+    first = model.model.capacities(mono, "k", quiet)
+    assert next(first) == alone[0]
+    first.close()  # a plan satisfied early: the probes still in flight finish, nothing is left running
+
+
 def test_a_newer_format_is_refused(model, cover, monkeypatch):
     monkeypatch.setattr(adaptive_song, "VERSION", 2)
     stego, _ = model.hide_file(HiddenFile("a.txt", b"hello" * 100), cover[: 5 * RATE], RATE)

@@ -215,7 +215,7 @@ def _feedback(change: np.ndarray, reverse: np.ndarray, block: int, low: np.ndarr
 def _feedback_kernel() -> Callable:
     import numba  # imported here: only the adaptive models need it; compiled once per machine (cached on disk)
 
-    return numba.njit(cache=True)(_feedback)
+    return numba.njit(cache=True, nogil=True)(_feedback)  # nogil: windows are probed on threads
 
 
 @functools.lru_cache(maxsize=4)

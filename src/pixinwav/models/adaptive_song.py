@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import struct
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Iterator
 
@@ -50,6 +53,8 @@ VERSION = 1
 KINDS = {1: "photo", 2: "file"}
 KIND_IDS = {name: i for i, name in KINDS.items()}
 MAX_PACKETS = ANALOG_RUNG - 1  # the packet count goes where adaptive-v2 sends its size rung (6 bits, 63 = analog)
+# windows probed at once, on threads (numpy, scipy's FFTs and the compiled rounding loop let go of the GIL)
+PROBE_THREADS = max(1, min(4, os.cpu_count() or 1))
 MIN_RMS_DB = -50.0  # a window quieter than this (dBFS) is not probed: it carries nothing at -24 dB under its level
 # (windows near full scale are used: the rounding keeps every channel in range, so a loud master loses nothing)
 SPARE_SHARE = 0.1  # spare packets: a tenth of the source packets, and at least two windows' worth
@@ -257,24 +262,42 @@ class AdaptiveSongStego(StegoScheme):
 
     # --- hiding -------------------------------------------------------------------------------------------------
     def capacities(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None):
-        """(grid index, packets it carries) of the loud windows, loudest first, probed one by one as asked."""
+        """(grid index, packets it carries) of the loud windows, loudest first, probed as asked: ``PROBE_THREADS``
+        windows at a time (each probe is a pure function of its window: the same answers in the same order as one
+        by one, at most that many probes past the last one asked for)."""
         n = self._slots(self.window.layout(key), key)
         loud = self.loud(mono).tolist()
         # the windows through the middle of the loudest stretches first: where the receiver of a trimmed file searches
         L = self.cfg.clip_samples
         first = [i for i in ((s + L // 2) // L for s in self.stretches(mono, channels)) if i in set(loud)]
+        order = [int(i) for i in dict.fromkeys([*first, *loud])
+                 if not self.clipped(mono if channels is None else channels, int(i) * L, int(i) * L + L)]
+
+        def probe(index: int, layout: CellLayout) -> int:
+            s = index * L
+            return self.packets_for(self.window.probe_capacity(mono[s:s + L].astype(np.float64), layout, key,
+                                                               self.bounds(channels, s))[0], n)
+
         sparse = []  # windows of fewer than FULL_WINDOW_PACKETS: after all the others
-        for index in dict.fromkeys([*first, *loud]):
-            s = int(index) * self.cfg.clip_samples
-            if self.clipped(mono if channels is None else channels, s, s + L):
-                continue
-            m = self.packets_for(self.window.probe_capacity(mono[s:s + L].astype(np.float64),
-                                                            self.window_layout(key, int(index)), key,
-                                                            self.bounds(channels, s))[0], n)
-            if m >= FULL_WINDOW_PACKETS:
-                yield int(index), m
-            elif m:
-                sparse.append((int(index), m))
+        with ThreadPoolExecutor(PROBE_THREADS) as pool:
+            ahead: deque = deque()
+            for index in order:
+                # (the layout is derived here, in one thread: the window model keeps the key's layout in a cache)
+                ahead.append((index, pool.submit(probe, index, self.window_layout(key, index))))
+                if len(ahead) < PROBE_THREADS:
+                    continue
+                index, done = ahead.popleft()
+                m = done.result()
+                if m >= FULL_WINDOW_PACKETS:
+                    yield index, m
+                elif m:
+                    sparse.append((index, m))
+            for index, done in ahead:
+                m = done.result()
+                if m >= FULL_WINDOW_PACKETS:
+                    yield index, m
+                elif m:
+                    sparse.append((index, m))
         yield from sparse
 
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None, max_side: int | None = None,
