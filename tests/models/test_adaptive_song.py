@@ -1,5 +1,7 @@
 """pixinwav-adaptive-v3: adaptive-v2's hard-to-detect cells over the whole song carrying a photo at its own size or
 any file as fountain-code packets, through real 16-bit files, found with no offset; exact or a one-line error."""
+import io
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +133,25 @@ def test_windows_probed_on_threads_give_the_answers_of_one_by_one_in_order(model
     first = model.model.capacities(mono, "k", quiet)
     assert next(first) == alone[0]
     first.close()  # a plan satisfied early: the probes still in flight finish, nothing is left running
+
+
+def test_measuring_a_songs_room_shows_a_bar_in_a_terminal_only(model, monkeypatch):
+    """The probes before a photo is sized take seconds in a quiet song: a bar of windows on stderr in a terminal
+    (here a stand-in whose isatty says so, with no delay), nothing when stderr is a file or a pipe."""
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    quiet = music(8.0, RATE, seed=21, channels=2) * 10 ** (-10 / 20)
+    mono = pcm16_round_trip(quiet).mean(axis=1)
+    monkeypatch.setattr(adaptive_song, "PROGRESS_AFTER_S", 0)
+    for stderr, shown in ((Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        windows = list(model.model.capacities(mono, "k", quiet))
+        text = stderr.getvalue()
+        assert ("measuring the song's room" in text) == shown
+        if shown:  # a count of windows out of those probed (here every loud window: 5)
+            assert f"/{len(windows)} [" in text and "window/s" in text
 
 
 def test_a_newer_format_is_refused(model, cover, monkeypatch):

@@ -85,9 +85,9 @@ COUNT_BLOCKS = 4096  # hops of samples counted at a time for full scale
 PROGRESS_AFTER_S = 2.0  # bars on stderr (in a terminal) for work that takes longer
 
 
-def progress(total: int, what: str, initial: int = 0) -> tqdm:
-    """A bar of packets on stderr, shown in a terminal only and only once the work has taken ``PROGRESS_AFTER_S``."""
-    return tqdm(total=total, initial=initial, desc=what, unit="packet", delay=PROGRESS_AFTER_S, disable=None, leave=False)
+def progress(total: int, what: str, initial: int = 0, unit: str = "packet") -> tqdm:
+    """A bar on stderr, shown in a terminal only and only once the work has taken ``PROGRESS_AFTER_S``."""
+    return tqdm(total=total, initial=initial, desc=what, unit=unit, delay=PROGRESS_AFTER_S, disable=None, leave=False)
 
 
 def message_bits(packets: int) -> int:
@@ -279,7 +279,9 @@ class AdaptiveSongStego(StegoScheme):
                                                                self.bounds(channels, s))[0], n)
 
         sparse = []  # windows of fewer than FULL_WINDOW_PACKETS: after all the others
-        with ThreadPoolExecutor(PROBE_THREADS) as pool:
+        # (a quiet song probes every window before its photo is sized: seconds with nothing else to show)
+        bar = progress(len(order), "measuring the song's room", unit="window")
+        with bar, ThreadPoolExecutor(PROBE_THREADS) as pool:
             ahead: deque = deque()
             for index in order:
                 # (the layout is derived here, in one thread: the window model keeps the key's layout in a cache)
@@ -288,12 +290,14 @@ class AdaptiveSongStego(StegoScheme):
                     continue
                 index, done = ahead.popleft()
                 m = done.result()
+                bar.update()
                 if m >= FULL_WINDOW_PACKETS:
                     yield index, m
                 elif m:
                     sparse.append((index, m))
             for index, done in ahead:
                 m = done.result()
+                bar.update()
                 if m >= FULL_WINDOW_PACKETS:
                     yield index, m
                 elif m:
@@ -321,7 +325,8 @@ class AdaptiveSongStego(StegoScheme):
                 raise PixinwavError(f"this song's loud windows carry {max(budget, 0):,} bytes; a photo needs "
                                     f"{MIN_PHOTO_BYTES:,} or more: use a longer or louder song, or --model "
                                     "pixinwav-modulo-v1 (a 256 x 256 crop in 1.5 s of music)")
-            layer = layers.encode(photo, "sharp", budget, side, top=top)
+            with progress(None, "fitting the photo to the song", unit="encoding") as bar:
+                layer = layers.encode(photo, "sharp", budget, side, top=top, tried=bar.update)
         change, sent = self._send(mono, key, plan, windows, "photo", layer.frame(), channels)
         sent = replace(sent, bytes=len(layer.data), width=layer.width, height=layer.height, channels=photo.shape[0],
                        original=(photo.shape[2], photo.shape[1]), quality=layer.quality, codec=layer.codec,

@@ -20,6 +20,7 @@ import math
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from PIL import Image
@@ -76,9 +77,10 @@ class Layer:
 
 
 def encode(photo: torch.Tensor, layer: str, budget: int, max_side: int | None = None,
-           show: tuple[int, int] | None = None, top: int = 100) -> Layer:
+           show: tuple[int, int] | None = None, top: int = 100, tried: Callable[[], object] | None = None) -> Layer:
     """``photo [C, H, W]`` in [0, 1] as a layer whose frame takes at most ``budget`` bytes, at a quality of at most
-    ``top``. ``show``: (width, height) to show it at (the base: the sharp layer's size; default its own size)."""
+    ``top``. ``show``: (width, height) to show it at (the base: the sharp layer's size; default its own size).
+    ``tried``: called after each encoding (a large photo's takes about half a second: a progress bar counts them)."""
     codec = "WEBP" if layer == "base" else "AVIF"
     room = budget - OVERHEAD
     channels, height, width = photo.shape
@@ -88,7 +90,7 @@ def encode(photo: torch.Tensor, layer: str, budget: int, max_side: int | None = 
     while side >= SMALLEST_SIDE:
         size = (max(1, round(width * side / short)), max(1, round(height * side / short)))
         scaled = pil if size == pil.size else pil.resize(size, Image.LANCZOS)
-        fit = best_quality(lambda q: _saved(scaled, codec, q), room, top)
+        fit = best_quality(lambda q: _counted(_saved(scaled, codec, q), tried), room, top)
         if fit is not None:
             data, quality = fit
             w, h = show or size
@@ -114,6 +116,12 @@ def planned_size(width: int, height: int, budget: int, max_side: int | None = No
     side = planned_side(width, height, "sharp", budget, max_side)
     short = min(width, height)
     return max(1, round(width * side / short)), max(1, round(height * side / short))
+
+
+def _counted(data: bytes, tried: Callable[[], object] | None) -> bytes:
+    if tried is not None:
+        tried()
+    return data
 
 
 def _saved(image: Image.Image, codec: str, quality: int) -> bytes:
