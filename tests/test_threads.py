@@ -30,3 +30,16 @@ def test_the_api_calls_that_decode_hold_blas_to_one_thread():
             chain.append(fn.__code__)
             fn = getattr(fn, "__wrapped__", None)
         assert one_blas_thread(lambda: None).__code__ in chain, name
+
+
+def test_one_numba_thread_for_the_block_and_the_setting_back_after():
+    numba = pytest.importorskip("numba")
+    from pixinwav.threads import one_numba_thread
+
+    before = numba.get_num_threads()
+    with one_numba_thread():
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+    with pytest.raises(RuntimeError), one_numba_thread():
+        raise RuntimeError("a failure inside")
+    assert numba.get_num_threads() == before

@@ -1,4 +1,5 @@
-"""OpenBLAS held to one thread while pixinwav hides or reveals.
+"""Thread pools held to one thread: OpenBLAS while pixinwav hides or reveals, numba where a window is written beside
+a decode.
 
 The LDPC decoder runs on every core (numba's OpenMP threads). numpy and scipy call OpenBLAS for a few small matrix
 products per window on the way, and OpenBLAS keeps its own threads spinning on the same cores for a while after
@@ -10,8 +11,9 @@ faster decoder too: ``benchmarks/results/commands_songs_0.2.8.md``). The product
 """
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 from threadpoolctl import threadpool_limits
 
@@ -25,3 +27,20 @@ def one_blas_thread(fn: F) -> F:
         with threadpool_limits(limits=1, user_api="blas"):
             return fn(*args, **kwargs)
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def one_numba_thread() -> Iterator[None]:
+    """numba's parallel loops started from this thread run on one core for the duration (the setting is per thread;
+    put back after). Nothing to do where numba is missing: the decoder then falls back to ``ldpc`` alone."""
+    try:
+        import numba
+    except ImportError:
+        yield
+        return
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)

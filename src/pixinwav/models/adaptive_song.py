@@ -42,6 +42,7 @@ from ..channel import pcm16_round_trip
 from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..robust import code, layers, mdct, payload
+from ..threads import one_numba_thread
 from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
                        SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
 from .base import EXACT, Extracted, Hidden, Sent, StegoScheme
@@ -209,19 +210,20 @@ class AdaptiveSongStego(StegoScheme):
         return m if m >= MIN_WINDOW_PACKETS else 0
 
     def write_window(self, cover: np.ndarray, layout: CellLayout, key: str | None, kind: str, length: int,
-                     packets: list[bytes], bounds: tuple[np.ndarray, np.ndarray] | None = None
+                     packets: list[bytes], bounds: tuple[np.ndarray, np.ndarray] | None = None,
+                     first: tuple[np.ndarray, tuple[int, np.ndarray] | None] | None = None
                      ) -> tuple[np.ndarray | None, int]:
         """(the window carrying the first of ``packets``, how many): the sender reads its own stego exactly as the
         receiver will and keeps it only when its decoder gets the packets back; else it tries once more with
         ``RETRY_SHARE`` of them, then gives the window up (None, 0). Without that check, 4 of the 13 windows of a quiet
-        20 s validation clip failed at the receiver, and 7 of 26 of a loud master whose channels clipped the change."""
-        win, count = self.window, len(packets)
-        for _ in range(2):
-            message = payload.bytes_to_bits(payload.with_crc(
-                HEAD.pack(VERSION, KIND_IDS[kind], length, count) + b"".join(packets[:count])))
-            places = win.file_places(code.encode(message, self._slots(layout, key), "rows"), count, layout, key)
-            stego = win._embed_one(lambda step: places, cover, layout, bounds)[0]
-            read = self.read_window(stego, layout, key, SENDER_ITERATIONS, sender=True)
+        20 s validation clip failed at the receiver, and 7 of 26 of a loud master whose channels clipped the change.
+        ``first``: :meth:`embed_packets` of all the packets, made ahead (on another thread while the last window's
+        check decoded)."""
+        count = len(packets)
+        for attempt in range(2):
+            stego, soft = first if attempt == 0 and first is not None else \
+                self.embed_packets(cover, layout, key, kind, length, packets[:count], bounds)
+            read = self.read_window(stego, layout, key, SENDER_ITERATIONS, sender=True, soft=soft)
             if read is not None and read[2] == packets[:count]:
                 return stego, count
             count = int(count * RETRY_SHARE)
@@ -229,11 +231,24 @@ class AdaptiveSongStego(StegoScheme):
                 break
         return None, 0
 
+    def embed_packets(self, cover: np.ndarray, layout: CellLayout, key: str | None, kind: str, length: int,
+                      packets: list[bytes], bounds: tuple[np.ndarray, np.ndarray] | None = None
+                      ) -> tuple[np.ndarray, tuple[int, np.ndarray] | None]:
+        """(the window with ``packets`` written, its soft bits as the receiver reads them): the part of a window's
+        writing before its check's decoder, a pure function of the window (safe on another thread)."""
+        message = payload.bytes_to_bits(payload.with_crc(
+            HEAD.pack(VERSION, KIND_IDS[kind], length, len(packets)) + b"".join(packets)))
+        places = self.window.file_places(code.encode(message, self._slots(layout, key), "rows"), len(packets), layout, key)
+        stego = self.window._embed_one(lambda step: places, cover, layout, bounds)[0]
+        return stego, self.window_soft_bits(stego, layout, key)
+
     def read_window(self, wave: np.ndarray, layout: CellLayout, key: str | None, iterations: int = RECEIVER_ITERATIONS,
-                    sender: bool = False) -> tuple[str, int, list[bytes]] | None:
+                    sender: bool = False, soft: tuple[int, np.ndarray] | None | bool = False
+                    ) -> tuple[str, int, list[bytes]] | None:
         """(kind, framed length, packets) from one window's samples, or None (no payload, or it fails its code).
-        ``sender``: the sender's check of its own stego (:func:`code.decode`)."""
-        soft = self.window_soft_bits(wave, layout, key)
+        ``sender``: the sender's check of its own stego (:func:`code.decode`); ``soft``: :meth:`window_soft_bits` of
+        ``wave`` where the caller has it (False: not yet taken)."""
+        soft = self.window_soft_bits(wave, layout, key) if soft is False else soft
         if soft is None:
             return None
         count, llr = soft
@@ -387,25 +402,41 @@ class AdaptiveSongStego(StegoScheme):
         change, at, sent, used, failed = np.zeros(len(mono), np.float32), 0, 0, [], 0
         queue = list(plan)
         bar = progress(need, "hiding")
-        while sent < need:
-            if not queue:
-                extra = next(more, None)
-                if extra is None or at + extra[1] > len(packets):
-                    break
-                queue.append(extra)
-            index, m = queue.pop(0)
-            s = index * self.cfg.clip_samples
-            out, carried = self.write_window(mono[s:s + self.cfg.clip_samples].astype(np.float64),
-                                             self.window_layout(key, index), key, kind, len(frame), packets[at:at + m],
-                                             self.bounds(channels, s))
-            at += m  # packets a window could not carry are not sent: the repair packets after them stand in
-            if out is None:
-                failed += 1
-                continue
-            change[s:s + self.cfg.clip_samples] = out.astype(np.float32) - mono[s:s + self.cfg.clip_samples]
-            sent += carried
-            bar.update(min(carried, bar.total - bar.n))
-            used.append(index)
+        L = self.cfg.clip_samples
+
+        def embed_ahead(index: int, packets_at: int, m: int):  # the next planned window's writing, up to its check
+            s = index * L
+            return pool.submit(self.embed_packets, mono[s:s + L].astype(np.float64), self.window_layout(key, index), key,
+                               kind, len(frame), packets[packets_at:packets_at + m], self.bounds(channels, s))
+
+        # Each window's check decodes on one core while the next planned window is written on the other (the
+        # decoder's own two threads and that writing, on two cores, were no faster than one after the other); the
+        # decoder's sums keep their order on any number of threads, so the check's answers are the same.
+        with one_numba_thread(), ThreadPoolExecutor(1) as pool:
+            ahead = None
+            while sent < need:
+                if not queue:
+                    extra = next(more, None)
+                    if extra is None or at + extra[1] > len(packets):
+                        break
+                    queue.append(extra)
+                index, m = queue.pop(0)
+                first, ahead = (ahead.result() if ahead is not None else None), None
+                if queue and at + m + queue[0][1] <= len(packets):  # made while this window's check decodes
+                    ahead = embed_ahead(queue[0][0], at + m, queue[0][1])
+                s = index * L
+                out, carried = self.write_window(mono[s:s + L].astype(np.float64), self.window_layout(key, index), key,
+                                                 kind, len(frame), packets[at:at + m], self.bounds(channels, s), first)
+                at += m  # packets a window could not carry are not sent: the repair packets after them stand in
+                if out is None:
+                    failed += 1
+                    continue
+                change[s:s + L] = out.astype(np.float32) - mono[s:s + L]
+                sent += carried
+                bar.update(min(carried, bar.total - bar.n))
+                used.append(index)
+            if ahead is not None:
+                ahead.cancel()
         bar.close()
         if sent < source:
             raise PixinwavError(f"only {sent} of the {source} packets the payload needs could be written in this song's "
