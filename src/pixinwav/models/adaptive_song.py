@@ -293,25 +293,21 @@ class AdaptiveSongStego(StegoScheme):
             return self.packets_for(self.window.probe_capacity(mono[s:s + L].astype(np.float64), layout, key,
                                                                self.bounds(channels, s))[0], n)
 
-        sparse = []  # windows of fewer than FULL_WINDOW_PACKETS: after all the others
-        # (a quiet song probes every window before its photo is sized: seconds with nothing else to show)
-        bar = progress(len(order), "measuring the song's room", unit="window")
-        with bar, ThreadPoolExecutor(PROBE_THREADS) as pool:
+        def answers(pool: ThreadPoolExecutor):  # (index, packets) in order, the next probes already running
             ahead: deque = deque()
             for index in order:
                 # (the layout is derived here, in one thread: the window model keeps the key's layout in a cache)
                 ahead.append((index, pool.submit(probe, index, self.window_layout(key, index))))
-                if len(ahead) < PROBE_THREADS:
-                    continue
-                index, done = ahead.popleft()
-                m = done.result()
-                bar.update()
-                if m >= FULL_WINDOW_PACKETS:
-                    yield index, m
-                elif m:
-                    sparse.append((index, m))
-            for index, done in ahead:
-                m = done.result()
+                if len(ahead) >= PROBE_THREADS:
+                    index, done = ahead.popleft()
+                    yield index, done.result()
+            yield from ((index, done.result()) for index, done in ahead)
+
+        sparse = []  # windows of fewer than FULL_WINDOW_PACKETS: after all the others
+        # (a quiet song probes every window before its photo is sized: seconds with nothing else to show)
+        with progress(len(order), "measuring the song's room", unit="window") as bar, \
+                ThreadPoolExecutor(PROBE_THREADS) as pool:
+            for index, m in answers(pool):
                 bar.update()
                 if m >= FULL_WINDOW_PACKETS:
                     yield index, m
