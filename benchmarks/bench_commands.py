@@ -179,13 +179,16 @@ def on_pairs(args, exe: list[str], tmp: Path) -> None:
         base = tmp / "baseline"
         subprocess.run(["git", "worktree", "add", "--detach", str(base), args.baseline], check=True, capture_output=True)
         trees = {args.baseline: {**os.environ, "PYTHONPATH": str(base / "src")}, "this tree": None}
+    def commands(name: str, song: Path, photo: Path, out: Path, png: Path) -> tuple[list[str], list[str]]:
+        where = [] if name in WHOLE_SONG else ["--offset", "auto"]
+        return ([*exe, "hide", "--image", str(photo), "--cover", str(song), "-o", str(out), "--model", name, *where,
+                 "--force"], [*exe, "reveal", str(out), "-o", str(png), "--model", name, *where, "--force"])
+
     try:
         for env in trees.values():  # numba compiles its kernels into each tree's cache once: not timed
-            warm = [*exe, "hide", "--image", str(pairs[0][1]), "--cover", str(pairs[0][0]), "-o", str(tmp / "warm.wav"),
-                    "--model", args.models[0], "--force", *([] if args.models[0] in WHOLE_SONG else ["--offset", "auto"])]
-            subprocess.run(warm, capture_output=True, env=env, check=True)
-            subprocess.run([*exe, "reveal", str(tmp / "warm.wav"), "-o", str(tmp / "warm.png"), "--model", args.models[0],
-                            "--force"], capture_output=True, env=env)
+            hide, reveal = commands(args.models[0], *pairs[0], tmp / "warm.wav", tmp / "warm.png")
+            subprocess.run(hide, capture_output=True, env=env, check=True)
+            subprocess.run(reveal, capture_output=True, env=env)
         print(f"median of {args.repeats} run(s) per command, after one untimed hide and reveal per tree; trees: "
               f"{', '.join(trees)}\n")
         cols = [f"{what} s ({tree})" for what in ("hide", "reveal") for tree in trees]
@@ -193,15 +196,12 @@ def on_pairs(args, exe: list[str], tmp: Path) -> None:
         print(f"| model | song | photo | {' | '.join(cols + ratio)} | peak MiB |")
         print("|---|---|---|" + "---|" * (len(cols) + len(ratio) + 1))
         for name in args.models:
-            where = [] if name in WHOLE_SONG else ["--offset", "auto"]
             for song, photo in pairs:
                 got, peak = {}, 0.0
+                hide, reveal = commands(name, song, photo, tmp / "stego.wav", tmp / "revealed.png")
                 for tree, env in trees.items():
-                    out, png = tmp / "stego.wav", tmp / "revealed.png"
-                    got["hide", tree], mib = timed([*exe, "hide", "--image", str(photo), "--cover", str(song), "-o",
-                                                   str(out), "--model", name, *where, "--force"], args.repeats, env)
-                    got["reveal", tree], mib2 = timed([*exe, "reveal", str(out), "-o", str(png), "--model", name,
-                                                       *where, "--force"], args.repeats, env)
+                    got["hide", tree], mib = timed(hide, args.repeats, env)
+                    got["reveal", tree], mib2 = timed(reveal, args.repeats, env)
                     peak = max(peak, mib, mib2)
                 cells = [f"{got[what, tree]:.2f}" for what in ("hide", "reveal") for tree in trees]
                 if args.baseline:

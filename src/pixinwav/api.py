@@ -25,9 +25,9 @@ from .data.images import MIN_SIDE, prepare_image, to_array
 from .errors import NotFound, PixinwavError
 from .hidden_file import HiddenFile
 from .loader import DEFAULT_MODEL, load_scheme
-from .threads import one_blas_thread
 from .models import Sent, StegoScheme
 from .models.base import DAMAGED, EXACT, INTACT, UNCHECKED
+from .threads import one_blas_thread
 
 __all__ = ["DEFAULT_MODEL", "HiddenFile", "HideReport", "Revealed", "Stego", "load_model"]
 # Pilot agreement thresholds of `reveal`, from the distributions benchmarks/robustness.py measures (8 validation

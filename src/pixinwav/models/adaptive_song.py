@@ -418,7 +418,7 @@ class AdaptiveSongStego(StegoScheme):
                     queue.append(extra)
                 index, m = queue.pop(0)
                 first, ahead = (ahead.result() if ahead is not None else None), None
-                if queue and at + m + queue[0][1] <= len(packets):  # made while this window's check decodes
+                if queue:  # the next planned window, made while this window's check decodes
                     ahead = embed_ahead(queue[0][0], at + m, queue[0][1])
                 s = index * L
                 out, carried = self.write_window(mono[s:s + L].astype(np.float64), self.window_layout(key, index), key,
