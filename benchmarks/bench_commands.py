@@ -14,10 +14,14 @@ not depend on the weights). Median of --repeats runs; peak RSS of the command's 
     python benchmarks/bench_commands.py --pairs SONG=PHOTO ... --models pixinwav-adaptive-v3 --baseline REV
         (given songs, each with its own photo, one row each; `--baseline REV`: every command also run with git
         revision REV's pixinwav on the path, interleaved with this tree's, and the ratio printed; `--repeats`)
+    python benchmarks/bench_commands.py --startup [--baseline REV] [--repeats 7]
+        (start-up of every shipped model: `pixinwav info MODEL`, which loads it, and `pixinwav reveal` of a 2 s
+        clip with nothing hidden in it; wall time, peak memory and whether torch was imported)
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -71,7 +75,7 @@ def large_photos(folder: Path) -> dict[str, Path]:
     return photos
 
 
-def timed(cmd: list[str], repeats: int, env: dict | None = None) -> tuple[float, float]:
+def timed(cmd: list[str], repeats: int, env: dict | None = None, codes: tuple[int, ...] = (0,)) -> tuple[float, float]:
     """(median wall seconds, largest peak RSS in MiB) of ``cmd`` run ``repeats`` times. The peak comes from GNU
     time wrapping the command: a child's own rusage would also count the pages it shared with this (large,
     torch-importing) process between fork and exec."""
@@ -80,7 +84,7 @@ def timed(cmd: list[str], repeats: int, env: dict | None = None) -> tuple[float,
         t = time.perf_counter()
         r = subprocess.run([TIME, "-f", "%M", *cmd], capture_output=True, text=True, env=env)
         times.append(time.perf_counter() - t)
-        if r.returncode != 0:
+        if r.returncode not in codes:
             raise SystemExit(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
         peaks.append(int(r.stderr.strip().splitlines()[-1]) / 1024)  # KiB
     return statistics.median(times), max(peaks)
@@ -99,11 +103,15 @@ def main() -> None:
     p.add_argument("--photo", default=str(ASSETS / "astronaut.jpg"), help="the photo hidden in each song (--songs)")
     p.add_argument("--data", type=Path, default=Path("data/debian"))
     p.add_argument("--pairs", nargs="+", metavar="SONG=PHOTO", help="time these songs, each with its photo")
-    p.add_argument("--baseline", metavar="REV", help="with --pairs: also run git revision REV's pixinwav, interleaved")
+    p.add_argument("--baseline", metavar="REV", help="with --pairs or --startup: also run git revision REV's pixinwav, "
+                   "interleaved")
+    p.add_argument("--startup", action="store_true", help="time the start of a command with each shipped model")
     args = p.parse_args()
     exe = [sys.executable, "-m", "pixinwav"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        if args.startup:
+            return on_startup(args, exe, tmp)
         if args.pairs:
             return on_pairs(args, exe, tmp)
         if args.songs:
@@ -168,48 +176,100 @@ def main() -> None:
                   f"{hide:.2f} | {hide_mib:.0f} | {reveal:.2f} | {reveal_mib:.0f} | - |", flush=True)
 
 
+@contextlib.contextmanager
+def source_trees(baseline: str | None, tmp: Path):
+    """{name: environment} of the source trees to run: this one, and git revision ``baseline``'s first (a temporary
+    worktree on ``PYTHONPATH``, removed after)."""
+    if not baseline:
+        yield {"this tree": None}
+        return
+    base = tmp / "baseline"
+    subprocess.run(["git", "worktree", "add", "--detach", str(base), baseline], check=True, capture_output=True)
+    try:
+        yield {baseline: {**os.environ, "PYTHONPATH": str(base / "src")}, "this tree": None}
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(base)], capture_output=True)
+
+
+def print_head(lead: list[str], commands: tuple[str, ...], trees: dict, baseline: str | None, tail: list[str]) -> None:
+    """A table's header: ``lead`` columns, seconds per command and tree, the ratios against ``baseline``, ``tail``."""
+    cols = [*lead, *(f"{what} s ({tree})" for what in commands for tree in trees),
+            *((f"{what} ratio" for what in commands) if baseline else ()), *tail]
+    print(f"| {' | '.join(cols)} |")
+    print("|" + "---|" * len(cols))
+
+
+def timing_cells(got: dict, commands: tuple[str, ...], trees: dict, baseline: str | None) -> list[str]:
+    """Seconds per command and tree (``got[command, tree]``), then each command's baseline / this tree ratio."""
+    cells = [f"{got[what, tree]:.2f}" for what in commands for tree in trees]
+    return cells + ([f"{got[what, baseline] / got[what, 'this tree']:.2f}x" for what in commands] if baseline else [])
+
+
+def on_startup(args, exe: list[str], tmp: Path) -> None:
+    """Per shipped model and source tree: `pixinwav info MODEL` (imports, the model file hash-checked and loaded) and
+    `pixinwav reveal` of a 2 s music clip that holds nothing (a command's whole start and its first reading, until
+    "no hidden image found"), median wall seconds and peak MiB, and whether the command imported torch (a
+    ``python -X importtime`` run of the same command)."""
+    clip = tmp / "clip.wav"
+    sf.write(clip, cover(2.0, 44100), 44100, subtype="PCM_16")
+    with source_trees(args.baseline, tmp) as trees:
+        for env in trees.values():  # numba compiles into each tree's cache once: not timed
+            for name in registry():
+                subprocess.run([*exe, "reveal", str(clip), "-o", str(tmp / "x.png"), "--model", name, "--force"],
+                               capture_output=True, env=env)
+        print(f"median of {args.repeats} runs per command, after one untimed run per tree and model; trees: "
+              f"{', '.join(trees)}; `reveal`: a 2 s clip with nothing hidden (exit 1: no hidden image found)\n")
+        print_head(["model"], ("info", "reveal"), trees, args.baseline, [f"peak MiB ({' / '.join(trees)})", "torch imported"])
+        for name in registry():
+            info = [*exe, "info", name]
+            reveal = [*exe, "reveal", str(clip), "-o", str(tmp / "x.png"), "--model", name, "--force"]
+            got, peaks, torch_used = {}, {}, {}
+            for tree, env in trees.items():
+                got["info", tree], peak = timed(info, args.repeats, env)
+                got["reveal", tree], peak2 = timed(reveal, args.repeats, env, codes=(0, 1))
+                peaks[tree] = max(peak, peak2)
+                trace = subprocess.run([sys.executable, "-X", "importtime", *exe[1:], "reveal", str(clip), "-o",
+                                        str(tmp / "x.png"), "--model", name, "--force"], capture_output=True, text=True,
+                                       env=env).stderr
+                torch_used[tree] = "yes" if "| torch\n" in trace else "no"
+            cells = timing_cells(got, ("info", "reveal"), trees, args.baseline)
+            print(f"| {name} | {' | '.join(cells)} | {' / '.join(f'{peaks[t]:.0f}' for t in trees)} "
+                  f"| {' / '.join(torch_used[t] for t in trees)} |", flush=True)
+
+
 def on_pairs(args, exe: list[str], tmp: Path) -> None:
     """Hide and reveal of given songs with their own photos, one row per song and model; with ``--baseline``,
     each command run with that revision's source tree first, then this tree's, and their ratio."""
     pairs = [tuple(map(Path, pair.split("=", 1))) for pair in args.pairs]
     if any(len(pair) != 2 for pair in pairs):
         raise SystemExit("--pairs takes SONG=PHOTO")
-    trees = {"this tree": None}
-    if args.baseline:
-        base = tmp / "baseline"
-        subprocess.run(["git", "worktree", "add", "--detach", str(base), args.baseline], check=True, capture_output=True)
-        trees = {args.baseline: {**os.environ, "PYTHONPATH": str(base / "src")}, "this tree": None}
+    with source_trees(args.baseline, tmp) as trees:
+        pair_rows(args, exe, tmp, pairs, trees)
+
+
+def pair_rows(args, exe: list[str], tmp: Path, pairs: list, trees: dict) -> None:
     def commands(name: str, song: Path, photo: Path, out: Path, png: Path) -> tuple[list[str], list[str]]:
         where = [] if name in WHOLE_SONG else ["--offset", "auto"]
         return ([*exe, "hide", "--image", str(photo), "--cover", str(song), "-o", str(out), "--model", name, *where,
                  "--force"], [*exe, "reveal", str(out), "-o", str(png), "--model", name, *where, "--force"])
 
-    try:
-        for env in trees.values():  # numba compiles its kernels into each tree's cache once: not timed
-            hide, reveal = commands(args.models[0], *pairs[0], tmp / "warm.wav", tmp / "warm.png")
-            subprocess.run(hide, capture_output=True, env=env, check=True)
-            subprocess.run(reveal, capture_output=True, env=env)
-        print(f"median of {args.repeats} run(s) per command, after one untimed hide and reveal per tree; trees: "
-              f"{', '.join(trees)}\n")
-        cols = [f"{what} s ({tree})" for what in ("hide", "reveal") for tree in trees]
-        ratio = ["hide ratio", "reveal ratio"] if args.baseline else []
-        print(f"| model | song | photo | {' | '.join(cols + ratio)} | peak MiB |")
-        print("|---|---|---|" + "---|" * (len(cols) + len(ratio) + 1))
-        for name in args.models:
-            for song, photo in pairs:
-                got, peak = {}, 0.0
-                hide, reveal = commands(name, song, photo, tmp / "stego.wav", tmp / "revealed.png")
-                for tree, env in trees.items():
-                    got["hide", tree], mib = timed(hide, args.repeats, env)
-                    got["reveal", tree], mib2 = timed(reveal, args.repeats, env)
-                    peak = max(peak, mib, mib2)
-                cells = [f"{got[what, tree]:.2f}" for what in ("hide", "reveal") for tree in trees]
-                if args.baseline:
-                    cells += [f"{got[what, args.baseline] / got[what, 'this tree']:.2f}x" for what in ("hide", "reveal")]
-                print(f"| {name} | {song.stem[-28:]} | {photo.name} | {' | '.join(cells)} | {peak:.0f} |", flush=True)
-    finally:
-        if args.baseline:
-            subprocess.run(["git", "worktree", "remove", "--force", str(base)], capture_output=True)
+    for env in trees.values():  # numba compiles its kernels into each tree's cache once: not timed
+        hide, reveal = commands(args.models[0], *pairs[0], tmp / "warm.wav", tmp / "warm.png")
+        subprocess.run(hide, capture_output=True, env=env, check=True)
+        subprocess.run(reveal, capture_output=True, env=env)
+    print(f"median of {args.repeats} run(s) per command, after one untimed hide and reveal per tree; trees: "
+          f"{', '.join(trees)}\n")
+    print_head(["model", "song", "photo"], ("hide", "reveal"), trees, args.baseline, ["peak MiB"])
+    for name in args.models:
+        for song, photo in pairs:
+            got, peak = {}, 0.0
+            hide, reveal = commands(name, song, photo, tmp / "stego.wav", tmp / "revealed.png")
+            for tree, env in trees.items():
+                got["hide", tree], mib = timed(hide, args.repeats, env)
+                got["reveal", tree], mib2 = timed(reveal, args.repeats, env)
+                peak = max(peak, mib, mib2)
+            cells = timing_cells(got, ("hide", "reveal"), trees, args.baseline)
+            print(f"| {name} | {song.stem[-28:]} | {photo.name} | {' | '.join(cells)} | {peak:.0f} |", flush=True)
 
 
 def on_songs(args, exe: list[str], tmp: Path) -> None:

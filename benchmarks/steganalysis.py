@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
 from scipy.signal import stft
 from tqdm import tqdm
 
@@ -161,7 +160,7 @@ def main() -> None:
                     try:
                         found = model.reveal_payload(stego, rate, key=options.get("key")).image
                     except PixinwavError:  # an error, not a wrong image: counted as a blank one, as the window models'
-                        found = torch.zeros_like(report.payload.sent)
+                        found = np.zeros_like(np.asarray(report.payload.sent))
                     ssims.append(float(metrics.ssim(found[None], report.payload.sent[None])[0]))
                 if "offset" in options:  # what the receiver gets from the 16-bit file (the path users take)
                     secret = model.prepare_image(images[i % len(images)])[None]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PIL import Image
-from safetensors.torch import save_file
+from safetensors.numpy import save_file
 
 from helpers import music, photo
 from pixinwav.cli import main
@@ -72,12 +72,12 @@ def bad_cases(d, model):
     Image.new("RGB", (1, 1)).save(d / "dot.png")
     Image.new("1", (12000, 12000)).save(d / "bomb.png")
     (d / "corrupt.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}" + b"0" * 100)
-    import torch
-    save_file({"model/x": torch.zeros(3)}, str(d / "foreign.safetensors"))
-    save_file({"model/x": torch.zeros(3)}, str(d / "future.safetensors"), metadata={"format": "pixinwav", "format_version": "99"})
+    save_file({"model/x": np.zeros(3, np.float32)}, str(d / "foreign.safetensors"))
+    save_file({"model/x": np.zeros(3, np.float32)}, str(d / "future.safetensors"),
+              metadata={"format": "pixinwav", "format_version": "99"})
     from pixinwav.checkpoint import read_file
     tensors, meta = read_file(model)
-    tensors["model/reveal_net.downs.0.conv.0.weight"] = torch.zeros(5, 1, 3, 3)
+    tensors["model/reveal_net.downs.0.conv.0.weight"] = np.zeros((5, 1, 3, 3), np.float32)
     save_file(tensors, str(d / "mismatch.safetensors"),
               metadata={"format": "pixinwav", "format_version": "1", **{k: json.dumps(v) for k, v in meta.items()}})
     (d / "exists.wav").write_bytes(b"mine")

@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from helpers import PHOTOS, music, photo
 from pixinwav import metrics
@@ -36,7 +35,7 @@ def test_tiny_model_carries_images_through_wav_files(tmp_path, image_dir, audio_
         revealed.append(model.reveal(back, rate, offset=0.25))
         secrets.append(model.prepare_image(photo(name)))
         snrs.append(report.snr_db)
-    secrets, revealed = torch.stack(secrets), torch.stack(revealed)
+    secrets, revealed = np.stack(secrets), np.stack(revealed)
     n = len(PHOTOS)
     table = np.array([[float(metrics.ssim(revealed[i : i + 1], secrets[j : j + 1])[0]) for j in range(n)] for i in range(n)])
     own = np.diag(table)

@@ -2,12 +2,14 @@
 ``model.reveal(audio, sample_rate)``; with models that carry files, ``model.hide_file(path_or_HiddenFile, audio,
 sample_rate)`` and ``model.reveal_payload(audio, sample_rate)`` (an image or the file, exactly).
 
-Audio arrays are ``[T]`` or ``[T, channels]`` floats in [-1, 1] at any rate. The stego audio keeps the cover's
+Audio arrays are ``[T]`` or ``[T, channels]`` floats in [-1, 1] at any rate; images come back as ``[C, H, W]``
+float32 arrays in [0, 1]. The stego audio keeps the cover's
 rate, channel count and length: only the model's window (``clip_seconds`` from ``offset``) changes, by one
 difference signal added to every channel.
 """
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -15,7 +17,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import torch
 from PIL import Image
 
 from . import metrics
@@ -26,7 +27,7 @@ from .errors import NotFound, PixinwavError
 from .hidden_file import HiddenFile
 from .loader import DEFAULT_MODEL, load_scheme
 from .models import Sent, StegoScheme
-from .models.base import DAMAGED, EXACT, INTACT, UNCHECKED
+from .models.base import DAMAGED, EXACT, INTACT, UNCHECKED, as_numpy
 from .threads import one_blas_thread
 
 __all__ = ["DEFAULT_MODEL", "HiddenFile", "HideReport", "Revealed", "Stego", "load_model"]
@@ -140,7 +141,7 @@ class Revealed:
     "intact" (analog codes whose pilots agree as an unchanged stego's do), "damaged" (given back with a warning) or
     "unchecked" (the model cannot tell); ``detail`` is one line on what was found and where."""
 
-    image: torch.Tensor | None
+    image: np.ndarray | None  # [C, H, W] float32
     file: HiddenFile | None
     detail: str
     verdict: str
@@ -152,6 +153,15 @@ class Revealed:
     def line(self) -> str:
         """The detail as a person reads it: it starts with "warning: " when the image is damaged."""
         return f"warning: {self.detail}" if self.damaged else self.detail
+
+
+def inference(method):
+    """The call under the scheme's inference context (a net scheme's: no autograd)."""
+    @functools.wraps(method)
+    def inner(self, *args, **kwargs):
+        with self.model.inference():
+            return method(self, *args, **kwargs)
+    return inner
 
 
 class Stego:
@@ -179,21 +189,21 @@ class Stego:
         return self.model.min_cover_samples / self.cfg.sample_rate
 
     # --- inputs -----------------------------------------------------------------------------------------
-    def prepare_image(self, image) -> torch.Tensor:
+    def prepare_image(self, image) -> np.ndarray:
         """Path, Pillow image, ``[H, W(, C)]`` array (uint8 or float in [0, 1]) or ``[C, H, W]`` tensor ->
-        the model input: ``[C, size, size]`` (a centred square crop), or for models that take the photo at its own
-        size (``full_image``) ``[C, H, W]``."""
+        the model input, float32 in [0, 1]: ``[C, size, size]`` (a centred square crop), or for models that take
+        the photo at its own size (``full_image``) ``[C, H, W]``."""
         image = self._as_pil(image, self.model.max_side)
         if self.model.full_image:
-            return torch.from_numpy(to_array(image, self.cfg.image_channels)).permute(2, 0, 1).contiguous()
-        return prepare_image(image, self.cfg.image_size, self.cfg.image_channels)
+            return np.ascontiguousarray(to_array(image, self.cfg.image_channels).transpose(2, 0, 1))
+        return prepare_image(image, self.cfg.image_size, self.cfg.image_channels).numpy()
 
     @staticmethod
     def _as_pil(image, long_side: int | None = None) -> Image.Image:
         if isinstance(image, (str, Path)):
             from .data.images import open_image
             image = open_image(image, long_side=long_side)
-        if isinstance(image, torch.Tensor):
+        if hasattr(image, "detach"):  # a torch tensor
             image = image.detach().cpu().numpy()
         if isinstance(image, np.ndarray):
             image = Image.fromarray(image_array(image))
@@ -268,7 +278,7 @@ class Stego:
             raise cannot
         scores: list[float] = []
         for batch in batches:
-            found = self.model.presence_many(torch.from_numpy(np.ascontiguousarray(batch)), key, band_limit_hz)
+            found = self.model.presence_many(np.ascontiguousarray(batch), key, band_limit_hz)
             if found is None:  # too few pilots to tell (tiny test geometries)
                 raise cannot
             scores += found.tolist()
@@ -282,7 +292,7 @@ class Stego:
                                 f"{scores[best]:.2f}); pass the --offset used to hide it")
         return best * OFFSET_GRID_S
 
-    @torch.no_grad()
+    @inference
     @one_blas_thread
     def presence_at(self, audio: np.ndarray, sample_rate: int, offset: float = 0.0, key: str | None = None) -> float:
         """A window model's pilot agreement at ``offset`` seconds (a stego window scores about 0.98, other audio
@@ -291,7 +301,7 @@ class Stego:
             raise PixinwavError("this model has no window pilots to measure")
         mono = self._mono(audio, sample_rate)
         start = self._start(mono, check_offset(offset))
-        wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
+        wave = np.ascontiguousarray(mono[start:start + self.cfg.clip_samples])[None]
         found = self.model.presence_many(wave, self._keyed(key).get("key"), **self._band(sample_rate))
         if found is None:
             raise PixinwavError("this model has too few pilots to tell")
@@ -315,7 +325,7 @@ class Stego:
             raise PixinwavError("the key is empty")
         return {"key": unicodedata.normalize("NFC", key)}  # the same passphrase from any keyboard or file system
 
-    @torch.no_grad()
+    @inference
     @one_blas_thread
     def hide(self, image, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0,
              key: str | None = None, seconds: float | None = None, quality: int | None = None,
@@ -356,7 +366,7 @@ class Stego:
             raise PixinwavError(f"the cover is silent from {offset:.6f} s for {self.clip_seconds:.3f} s; "
                                 "an image hidden in silence would be plainly audible")
 
-        wave = torch.from_numpy(segment)[None]
+        wave = segment[None]
         band = self._band(sample_rate)
         found = self.model.presence_many(wave, keyed.get("key"), **band) if self.model.has_presence else None
         existing = None if found is None else float(found[0])
@@ -365,7 +375,7 @@ class Stego:
         rooms = (1.0, 0.7, 0.5) if self.model.takes_room and sample_rate != self.cfg.sample_rate else (None,)
         for room in rooms:
             hidden = self.model.embed(secret[None], wave, **keyed, **band, **({} if room is None else {"room": room}))
-            stego, clipped, snr_file, _ = self._add(cover, hidden.container[0].numpy() - segment, start, sample_rate,
+            stego, clipped, snr_file, _ = self._add(cover, as_numpy(hidden.container)[0] - segment, start, sample_rate,
                                                     on_grid)
             expected = self._expected_ssim(hidden, secret, stego, sample_rate, window_start, keyed)
             if expected != 0.0:
@@ -387,7 +397,7 @@ class Stego:
                             * PCM16_SCALE)
         return stego, report
 
-    @torch.no_grad()
+    @inference
     @one_blas_thread
     def hide_file(self, file: HiddenFile | str | Path, audio: np.ndarray, sample_rate: int,
                   key: str | None = None, in_place: bool = False) -> tuple[np.ndarray, HideReport]:
@@ -432,7 +442,7 @@ class Stego:
                 raise PixinwavError(f"--{name.replace('_', '-')} does not apply to this model ({users} takes it)")
         return given
 
-    def _expected_ssim(self, hidden, secret: torch.Tensor, stego: np.ndarray, sample_rate: int, window_start: float,
+    def _expected_ssim(self, hidden, secret: np.ndarray, stego: np.ndarray, sample_rate: int, window_start: float,
                        keyed: dict) -> float | None:
         """The SSIM the receiver will get, for schemes that read their own stego. Their reading assumes a file at
         the model's rate; from a cover at another rate, the stego is read here as `pixinwav reveal` reads it (the
@@ -448,7 +458,7 @@ class Stego:
                                    check=False, **keyed)
         except PixinwavError:  # a compressed image that does not survive the resampling: nothing will be revealed
             return 0.0
-        return float(metrics.ssim(revealed[None], secret[None].to(revealed))[0])
+        return float(metrics.ssim(revealed[None], secret[None].astype(revealed.dtype))[0])
 
     def _add(self, cover: np.ndarray, delta: np.ndarray, start: int, sample_rate: int,
              on_grid: bool = False, in_place: bool = False) -> Added:
@@ -486,7 +496,7 @@ class Stego:
             noise += float(np.sum(np.square(stego[a:b] - before)))
         return Added(stego, clipped, metrics.snr_of(power, noise), power / max(cover.size, 1))
 
-    def _hide_whole(self, secret: torch.Tensor | HiddenFile, cover: np.ndarray, mono: np.ndarray, sample_rate: int,
+    def _hide_whole(self, secret: np.ndarray | HiddenFile, cover: np.ndarray, mono: np.ndarray, sample_rate: int,
                     keyed: dict, options: dict, owned: bool = False) -> tuple[np.ndarray, HideReport]:
         """A whole-file model's hide of an image ``[C, H, W]`` or a file; ``owned``: ``cover`` may become the stego."""
         seconds, quality = options.get("seconds"), options.get("quality")
@@ -517,13 +527,13 @@ class Stego:
         if self.model.writes_model_rate:  # the channels as the file holds them: none may clip
             options = {**options, "channels": cover}
         if isinstance(secret, HiddenFile):
-            hidden = self.model.embed_file(secret, torch.from_numpy(mono)[None], **keyed, **options)
+            hidden = self.model.embed_file(secret, mono[None], **keyed, **options)
         else:
-            hidden = self.model.embed(secret[None], torch.from_numpy(mono)[None], **options, **keyed)
+            hidden = self.model.embed(secret[None], mono[None], **options, **keyed)
         payload, change = hidden.sent, hidden.change
         payload.asked_seconds = options.get("seconds")  # what was asked, to say when the song was shorter
         if change is None:  # (a scheme that gave its container)
-            change = hidden.container[0].numpy()
+            change = as_numpy(hidden.container)[0]
             if change.dtype == mono.dtype and change.flags.writeable and not np.shares_memory(change, mono):
                 change -= mono  # in place, and the downmix let go: a whole song's copies are what peak memory is
             else:
@@ -597,18 +607,18 @@ class Stego:
         report["lines"] = lines
         return report
 
-    @torch.no_grad()
+    @inference
     def reveal(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
-               key: str | None = None) -> torch.Tensor:
+               key: str | None = None) -> np.ndarray:
         """Reveal the image hidden at ``offset`` seconds ("auto": the window the model's pilots recognise on the
         0.5 s grid; models without pilots cannot find it; whole-file models need no offset) with the ``key`` it was
         hidden with, if any; returns ``[C, H, W]`` in [0, 1]. With ``check``, a model that can tell refuses audio
         where no image is hidden (at that offset, or with that key). See :meth:`reveal_with_report`."""
         return self.reveal_with_report(audio, sample_rate, offset, check, key)[0]
 
-    @torch.no_grad()
+    @inference
     def reveal_with_report(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
-                           key: str | None = None, origin: float = 0.0) -> tuple[torch.Tensor, str]:
+                           key: str | None = None, origin: float = 0.0) -> tuple[np.ndarray, str]:
         """(image, one line on what was found: where, and how sure; it starts with "warning: " when the image
         is written although the model says it is damaged). ``origin``: where ``audio`` starts in its file
         (seconds), for the report. :meth:`reveal_payload` gives the verdict as a word."""
@@ -627,11 +637,11 @@ class Stego:
         if offset == "auto":
             offset = self.find_offset(mono, key, **band)
         start = self._start(mono, offset)
-        wave = torch.from_numpy(np.ascontiguousarray(mono[start:start + self.cfg.clip_samples]))[None]
+        wave = np.ascontiguousarray(mono[start:start + self.cfg.clip_samples])[None]
         found = self.model.extract(wave, **keyed, **band)
         image, presence, detail, lost = found.image, found.presence, found.detail, found.lost
         where = f"window at {origin + start / self.cfg.sample_rate:.6f} s"
-        image = image[0].clamp(0, 1)
+        image = np.clip(as_numpy(image)[0], 0, 1)
         if presence is None:
             return Revealed(image, None, f"{where}; this model cannot tell whether an image is there", UNCHECKED)
         score = float(presence[0])
@@ -653,7 +663,7 @@ class Stego:
         return Revealed(image, None, f"{where}, pilot agreement {score:.2f}", INTACT)
 
 
-    @torch.no_grad()
+    @inference
     @one_blas_thread
     def reveal_payload(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,
                        key: str | None = None, origin: float = 0.0) -> Revealed:
@@ -671,7 +681,7 @@ class Stego:
         # a model that writes the exact samples reads the file's channels too (where its sender left clipped ones alone)
         channels = {"channels": audio_array(audio)} if self.model.writes_model_rate and sample_rate == self.cfg.sample_rate \
             else {}
-        found = self.model.extract(torch.from_numpy(self._mono(audio, sample_rate))[None], **keyed, **channels)
+        found = self.model.extract(self._mono(audio, sample_rate)[None], **keyed, **channels)
         if float(found.presence[0]) == 0.0:  # nothing true to write (robust: no image that passes its CRC)
             resampled = self.model.writes_model_rate and sample_rate != self.cfg.sample_rate
             raise NotFound(found.detail + (f"; this model writes {self.cfg.sample_rate} Hz files and this one is "
@@ -680,7 +690,7 @@ class Stego:
             raise NotFound(found.detail, lost=True)
         if found.file is not None:
             return Revealed(None, found.file, found.detail, EXACT)
-        return Revealed(found.image[0].clamp(0, 1), None, found.detail, found.verdict or INTACT)
+        return Revealed(np.clip(as_numpy(found.image)[0], 0, 1), None, found.detail, found.verdict or INTACT)
 
 
 def refuse_louder_than_music(snr: float, cover_power: float, where: str) -> None:
@@ -726,7 +736,7 @@ def image_array(arr: np.ndarray) -> np.ndarray:
 def audio_array(audio) -> np.ndarray:
     """Audio as ``[T, channels]`` float32, refused with a reason when it is not: floats in [-1, 1] (beyond full
     scale is allowed: a float file can hold it), finite, ``[T]`` or ``[T, channels]``."""
-    if isinstance(audio, torch.Tensor):
+    if hasattr(audio, "detach"):  # a torch tensor
         audio = audio.detach().cpu().numpy()
     try:
         arr = np.asarray(audio)

@@ -3,23 +3,27 @@
 Metadata keys: ``format`` ("pixinwav"), ``format_version``, ``kind`` ("model" or "train"), ``config``
 (JSON) and, for training checkpoints, ``state`` (JSON: step, best metric, optimizer hyper-parameters,
 Python-side RNG). Tensors: ``model/...`` weights, ``optim/<param>/<name>`` Adam state, ``rng/torch``.
-Writes go to a temporary file renamed into place, so a kill never leaves a broken checkpoint.
+Writes go to a temporary file renamed into place, so a kill never leaves a broken checkpoint. Files are read and
+written as NumPy arrays (``safetensors.numpy``), so a model without nets loads without importing torch.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+import numpy as np
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.numpy import save_file
 
 from .config import Config, config_from_dict, model_config_from_dict, to_dict
 from .files import atomic_write
 from .errors import PixinwavError
 from .models import StegoScheme, build_model
+
+if TYPE_CHECKING:
+    import torch
 
 FORMAT = "pixinwav"
 FORMAT_VERSION = 1
@@ -33,19 +37,20 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def _write(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Path:
+def _write(path: Path, tensors: dict[str, Any], meta: dict[str, Any]) -> Path:
+    """``tensors``: NumPy arrays or torch tensors (written as the same bytes)."""
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), **{k: json.dumps(v) for k, v in meta.items()}}
-    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    tensors = {k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v, order="C") for k, v in tensors.items()}
     return atomic_write(Path(path), lambda tmp: save_file(tensors, tmp, metadata=meta), force=True)
 
 
-def read_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Tensors and decoded metadata of a pixinwav safetensors file, with one-line errors."""
+def read_file(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays and decoded metadata of a pixinwav safetensors file, with one-line errors."""
     path = Path(path)
     if not path.is_file():
         raise PixinwavError(f"model file not found: {path}")
     try:
-        with safe_open(str(path), framework="pt", device="cpu") as f:
+        with safe_open(str(path), framework="numpy") as f:
             raw = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
@@ -68,7 +73,7 @@ def save_model(path: str | Path, model: StegoScheme, card: dict[str, Any] | None
     return _write(Path(path), tensors, {"kind": "model", "config": to_dict(model.cfg), "card": card or {}})
 
 
-def _load_weights(model: StegoScheme, tensors: dict[str, torch.Tensor], path: Path) -> None:
+def _load_weights(model: StegoScheme, tensors: dict[str, np.ndarray], path: Path) -> None:
     state = {k[len("model/"):]: v for k, v in tensors.items() if k.startswith("model/")}
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
@@ -76,7 +81,7 @@ def _load_weights(model: StegoScheme, tensors: dict[str, torch.Tensor], path: Pa
     if missing or unexpected:
         raise PixinwavError(f"{path} does not match its config: missing {missing[:3]}, unexpected {unexpected[:3]}")
     for k, v in state.items():
-        if v.shape != expected[k].shape:
+        if tuple(v.shape) != tuple(expected[k].shape):
             raise PixinwavError(f"{path}: tensor {k} has shape {tuple(v.shape)}, the config needs {tuple(expected[k].shape)}")
     model.load_state_dict(state)
 
@@ -100,6 +105,8 @@ def load_model_file(path: str | Path) -> tuple[StegoScheme, dict[str, Any]]:
 # --- training checkpoints --------------------------------------------------------------------------------
 def save_training(path: str | Path, cfg: Config, model: StegoScheme, optimizer: torch.optim.Optimizer,
                   step: int, best: float | None, extra: dict[str, Any] | None = None) -> Path:
+    import torch
+
     tensors = {f"model/{k}": v for k, v in model.state_dict().items()}
     opt = optimizer.state_dict()
     for pid, pstate in opt["state"].items():
@@ -112,6 +119,8 @@ def save_training(path: str | Path, cfg: Config, model: StegoScheme, optimizer: 
 
 def load_training(path: str | Path, model: StegoScheme, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
     """Restore model, optimizer and torch RNG in place; returns the JSON state (step, best, ...)."""
+    import torch
+
     path = Path(path)
     tensors, meta = read_file(path)
     if meta.get("kind") != "train":
@@ -122,8 +131,8 @@ def load_training(path: str | Path, model: StegoScheme, optimizer: torch.optim.O
     for key, value in tensors.items():
         if key.startswith("optim/"):
             _, pid, name = key.split("/", 2)
-            opt_state.setdefault(int(pid), {})[name] = value
+            opt_state.setdefault(int(pid), {})[name] = torch.from_numpy(value)
     optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
-    torch.set_rng_state(tensors["rng/torch"])
+    torch.set_rng_state(torch.from_numpy(tensors["rng/torch"]))
     return state
 

@@ -383,7 +383,7 @@ def cmd_info(args) -> None:
         from .config import scheme_dict
         model, _, file = load_scheme(args.path)  # hash-checked for shipped models
         _, meta = read_file(file)
-        params = sum(p.numel() for p in model.parameters())
+        params = model.parameter_count
         window = {"image": f"{model.cfg.image_size} x {model.cfg.image_size} x {model.cfg.image_channels}",
                   "audio_seconds": round(model.cfg.clip_samples / model.cfg.sample_rate, 4),
                   "sample_rate": model.cfg.sample_rate, "top_frequency_hz": round(model.top_frequency)}

@@ -225,6 +225,8 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
             raise PixinwavError("model.modulo.min_step_lsb must be positive and at most model.modulo.max_step_lsb")
         if cfg.song and cfg.widths:
             raise PixinwavError(f"model.song needs scheme {cfg.scheme!r} without a refiner (model.widths=[])")
+        if cfg.scheme == "adaptive" and cfg.widths:  # (its arithmetic is NumPy's: it loads without torch)
+            raise PixinwavError("scheme 'adaptive' has no refiner: set model.widths=[] (the modulo scheme has one)")
         if cfg.song and cfg.scheme == "adaptive" and not adaptive.bits_per_cell:
             raise PixinwavError("model.song with scheme 'adaptive' carries packets: it needs adaptive.bits_per_cell >= 1")
         if cfg.scheme == "adaptive" and not (adaptive.masking_db < 0 and adaptive.sent_coefficients >= 1

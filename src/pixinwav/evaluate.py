@@ -1,7 +1,6 @@
 """Quality through a real file: hide -> 16-bit WAV on disk -> read back -> reveal, with metrics per pair."""
 from __future__ import annotations
 
-import copy
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +13,12 @@ from .channel import to_pcm16
 from .data.audio import read_audio, resample, write_audio
 from .errors import PixinwavError
 from .models import StegoScheme
+from .models.base import as_numpy
 
 
-def to_numpy(x: torch.Tensor) -> np.ndarray:
-    """The one way tensors leave for numpy and files: detached, on the CPU."""
-    return x.detach().cpu().numpy()
+def to_numpy(x) -> np.ndarray:
+    """The one way tensors leave for numpy and files: detached, on the CPU (an array as it is)."""
+    return as_numpy(x)
 
 
 def through_file(samples: np.ndarray, rate: int, path: Path) -> np.ndarray:
@@ -72,14 +72,14 @@ def changed_region(cover: np.ndarray, stego: np.ndarray) -> slice:
 
 
 def reveal_or_blank(model, audio: np.ndarray, rate: int, check: bool = False, shape: tuple | None = None,
-                    **options) -> torch.Tensor:
+                    **options) -> np.ndarray:
     """``model.reveal`` (by default without its presence check), a blank image where it refuses (no image found, a
     compressed image that fails its code): a failure counts as an SSIM of about 0 instead of stopping the run.
     ``shape``: the blank's ``(C, H, W)`` (default the model's square image)."""
     try:
         return model.reveal(audio, rate, check=check, **options)
     except PixinwavError:
-        return torch.zeros(shape or (model.cfg.image_channels, model.cfg.image_size, model.cfg.image_size))
+        return np.zeros(shape or (model.cfg.image_channels, model.cfg.image_size, model.cfg.image_size), np.float32)
 
 
 NO_ATTACK = (("none", 0.0),)
@@ -115,11 +115,13 @@ def _audio_metrics(cover: np.ndarray, stego: np.ndarray, rate: int, visqol: bool
     return out
 
 
-def _compared(secret: torch.Tensor, revealed: torch.Tensor, full_image: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """(reference, revealed) at one size and channel count: a model that sends the photo at its own size is measured
-    against the photo at the size it sent; a square of another size is brought to the secret's."""
+def _compared(secret, revealed, full_image: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(reference, revealed) tensors at one size and channel count (from arrays or tensors): a model that sends the
+    photo at its own size is measured against the photo at the size it sent; a square of another size is brought to
+    the secret's."""
+    secret, revealed = torch.as_tensor(secret), torch.as_tensor(revealed)
     if full_image:
-        secret = tiles.scaled(secret, revealed.shape[2], revealed.shape[1])
+        secret = torch.as_tensor(tiles.scaled(secret, revealed.shape[2], revealed.shape[1]))
     elif revealed.shape[1:] != secret.shape[1:]:
         revealed = torch.nn.functional.interpolate(revealed[None].float(), size=tuple(secret.shape[1:]), mode="area")[0]
     if revealed.shape[0] != secret.shape[0]:  # a greyscale model against a colour photo, or the other way round
@@ -190,7 +192,7 @@ def measure(models: dict, images: list, covers: list, attacks=NO_ATTACK, offset:
                     if keep and a == 0:
                         out.revealed.append(revealed)
                         if out.first is None:
-                            out.first = {"pair": i, "secret": secret, "revealed": revealed, "cover": cover,
+                            out.first = {"pair": i, "secret": torch.as_tensor(secret), "revealed": revealed, "cover": cover,
                                          "stego": stego, "rate": rate}
                     bar.update(1)
     bar.close()
@@ -206,9 +208,8 @@ def measure_scheme(model: StegoScheme, images: torch.Tensor, covers: torch.Tenso
     from .api import Stego
 
     was_training = model.training
-    on_cpu = all(t.device.type == "cpu" for t in [*model.parameters(), *model.buffers()])
     try:
-        stego = Stego(model if on_cpu else copy.deepcopy(model).cpu())
+        stego = Stego(model.cpu_copy())
         clips = [(to_numpy(c).astype(np.float32)[:, None], model.cfg.sample_rate, f"validation {i}")
                  for i, c in enumerate(covers)]
         out = measure({"model": stego}, [to_numpy(x) for x in images], clips, offset=0.0, visqol=visqol,

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure  # not pyplot: drawing a file never touches the caller's backend
 
+from .models.base import as_numpy
 from .transforms import STDCT
 
 
@@ -24,7 +25,7 @@ def example_figure(path: str | Path, secret: torch.Tensor, revealed: torch.Tenso
     fig = Figure(figsize=(20, 4))
     axes = fig.subplots(1, 5)
     for ax, img, name in zip(axes[:2], (secret, revealed), ("secret", "revealed")):
-        arr = img.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+        arr = np.clip(as_numpy(img), 0, 1).transpose(1, 2, 0)
         ax.imshow(arr[..., 0] if arr.shape[2] == 1 else arr, cmap="gray" if arr.shape[2] == 1 else None)
         ax.set_title(name)
         ax.axis("off")
@@ -52,7 +53,7 @@ def pairs_figure(path: str | Path, secrets, revealed, labels: list[str], title: 
     axes = fig.subplots(2, count, squeeze=False)
     for i in range(count):
         for row, img in enumerate((secrets[i], revealed[i])):
-            arr = img.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+            arr = np.clip(as_numpy(img), 0, 1).transpose(1, 2, 0)
             ax = axes[row, i]
             ax.imshow(arr[..., 0] if arr.shape[2] == 1 else arr, cmap="gray" if arr.shape[2] == 1 else None)
             ax.set_xticks([])

@@ -1,25 +1,34 @@
 """Image and audio quality metrics. Images ``[B, C, H, W]`` in [0, 1]; audio ``[..., T]``.
 
 SSIM follows the PixInWav / scikit-image convention (11 x 11 Gaussian window, sigma 1.5, data range 1,
-population covariance) and, like scikit-image, averages only where the window fits inside the image.
+population covariance) and, like scikit-image, averages only where the window fits inside the image. The image
+metrics are torch's (training measures through them) and import it when called; the audio ones are NumPy's.
 """
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    import torch
 
 
-def _gaussian_kernel(size: int = 11, sigma: float = 1.5, dtype=torch.float32) -> torch.Tensor:
+def _gaussian_kernel(size: int = 11, sigma: float = 1.5, dtype=None) -> torch.Tensor:
+    import torch
+
     x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-(x**2) / (2 * sigma**2))
-    return (g / g.sum()).to(dtype)
+    return (g / g.sum()).to(dtype or torch.float32)
 
 
 def ssim(a: torch.Tensor, b: torch.Tensor, size: int = 11, sigma: float = 1.5, data_range: float = 1.0) -> torch.Tensor:
-    """Per-image SSIM ``[B]`` (mean over channels and valid window positions)."""
+    """Per-image SSIM ``[B]`` (mean over channels and valid window positions); tensors or arrays."""
+    import torch
+    import torch.nn.functional as F
+
+    a, b = torch.as_tensor(a), torch.as_tensor(b)
     if a.shape != b.shape or a.dim() != 4:
         raise ValueError(f"ssim needs two [B, C, H, W] tensors of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     if min(a.shape[-2:]) < size:
@@ -39,7 +48,10 @@ def ssim(a: torch.Tensor, b: torch.Tensor, size: int = 11, sigma: float = 1.5, d
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
-    """Per-image PSNR in dB ``[B]``."""
+    """Per-image PSNR in dB ``[B]``; tensors or arrays."""
+    import torch
+
+    a, b = torch.as_tensor(a), torch.as_tensor(b)
     mse = (a - b).pow(2).flatten(1).mean(1)
     return 10 * torch.log10(data_range**2 / mse.clamp_min(1e-12))
 

@@ -6,10 +6,12 @@ last tiles' coefficients, which the coding spends capacity on); the receiver cro
 from __future__ import annotations
 
 import math
-
-import torch
+from typing import TYPE_CHECKING
 
 from .errors import PixinwavError
+
+if TYPE_CHECKING:
+    import torch
 
 
 def grid(width: int, height: int, side: int) -> tuple[int, int]:
@@ -43,15 +45,20 @@ def fit(width: int, height: int, side: int, tiles: int, max_side: int | None = N
 
 def scaled(image: torch.Tensor, width: int, height: int) -> torch.Tensor:
     """``[C, H, W]`` in [0, 1] at ``width`` x ``height`` (bicubic, antialiased): how the song model reduces a photo
-    the song cannot carry at its own size, and so what a revealed photo is measured against."""
-    if image.shape[-2:] == (height, width):
+    the song cannot carry at its own size, and so what a revealed photo is measured against. (An array of the
+    size asked is given back as it is.)"""
+    if tuple(image.shape[-2:]) == (height, width):
         return image
-    return torch.nn.functional.interpolate(image[None].float(), size=(height, width), mode="bicubic", antialias=True,
-                                           align_corners=False)[0].clamp(0, 1)
+    import torch  # (here: the whole-song models that send a compressed photo reach this only to be measured)
+
+    return torch.nn.functional.interpolate(torch.as_tensor(image)[None].float(), size=(height, width), mode="bicubic",
+                                           antialias=True, align_corners=False)[0].clamp(0, 1)
 
 
 def split(image: torch.Tensor, side: int) -> torch.Tensor:
     """``[C, H, W]`` -> ``[N, C, side, side]`` tiles in row-major order, the last row and column edge-padded."""
+    import torch
+
     c, h, w = image.shape
     columns, rows = grid(w, h, side)
     padded = torch.nn.functional.pad(image[None], (0, columns * side - w, 0, rows * side - h), mode="replicate")[0]

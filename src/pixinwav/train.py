@@ -174,7 +174,7 @@ def _fit(cfg: Config, resume: str | Path | None, rank: int, world: int, progress
     torch.manual_seed(t.seed)  # identical initial weights on every rank
     model = build_model(cfg.model).to(device)
     model.net_dtype = torch.bfloat16 if t.amp == "bf16" else None
-    if not any(p.requires_grad for p in model.parameters()):  # e.g. the modulo scheme without a refiner
+    if not model.trainable:  # e.g. the modulo scheme without a refiner, the adaptive and robust schemes
         return fit_statistics_only(cfg, model, out, rank, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=t.lr)
     loss_fn = make_loss(cfg)

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 from PIL import Image
 
 from helpers import music, photo
@@ -77,7 +76,7 @@ def test_the_photo_keeps_its_own_size_and_comes_back_as_the_avif_sent(model, cov
     assert p.kind == "photo" and (p.width, p.height) == (600, 400) and p.quality == adaptive_song.QUALITY
     found = model.reveal_payload(pcm16_round_trip(stego), RATE, key="k")
     assert found.image.shape == (3, 400, 600) and found.verdict == "exact"
-    assert torch.equal(found.image, p.compressed.clamp(0, 1))
+    assert np.array_equal(found.image, np.clip(p.compressed, 0, 1))
 
 
 def test_plain_audio_or_another_key_find_nothing(model, hidden, cover):

@@ -120,7 +120,8 @@ def test_fit_statistics_orders_coefficients_and_bins_best_first():
     layout = model.layout()
     step, coefs = layout.step, layout.coefs
     assert int(coefs[0]) == 0  # the luma DC varies most across photos
-    importance = (model.coef_std.double().pow(2) * torch.linalg.inv(YCBCR).pow(2).sum(0).double()[:, None, None]).flatten()
+    gain = torch.linalg.inv(torch.from_numpy(YCBCR)).pow(2).sum(0).double()
+    importance = (model.coef_std.double().pow(2) * gain[:, None, None]).flatten()
     assert (importance[coefs][:-1] >= importance[coefs][1:]).all()
     assert (step[:-1] >= step[1:]).all()  # the most important coefficients get the largest (least noisy) steps
     assert torch.isfinite(model.steps).all() and model.steps.max() > 0

@@ -1,7 +1,6 @@
 """The robust scheme's parts: MDCT, LDPC code, STDM lattice, payload header and image codec."""
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from helpers import photo
@@ -117,10 +116,10 @@ def test_compress_fits_the_budget_and_picks_the_best_look():
     data, quality = payload.compress(image, 1000)
     assert len(data) <= 1000
     back = payload.decompress(data, 3, (256, 256))
-    assert back.shape == (3, 256, 256) and float((back - image).abs().mean()) < 0.1
+    assert back.shape == (3, 256, 256) and float(np.abs(back - np.asarray(image)).mean()) < 0.1
     with pytest.raises(PixinwavError, match="bytes"):
         payload.compress(image, 100)
-    assert torch.equal(payload.decompress(payload.compress(image, 5000, quality=30)[0], 3), back) is False
+    assert not np.array_equal(payload.decompress(payload.compress(image, 5000, quality=30)[0], 3), back)
 
 
 @pytest.mark.parametrize("k, n", [(600, 3000), (1800, 2400)])  # rate 1/5 and 3/4

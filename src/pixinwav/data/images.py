@@ -133,13 +133,14 @@ def image_format(path: str | Path, mode: str = "RGB") -> str:
     return fmt
 
 
-def to_pil(image: torch.Tensor) -> Image.Image:
-    """``[C, H, W]`` in [0, 1] -> an 8-bit Pillow image (RGB or L)."""
-    arr = (image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
+def to_pil(image) -> Image.Image:
+    """``[C, H, W]`` in [0, 1] (an array or a tensor) -> an 8-bit Pillow image (RGB or L)."""
+    image = image.detach().cpu().numpy() if hasattr(image, "detach") else np.asarray(image)
+    arr = (np.clip(image, 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
     return Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)
 
 
-def save_image(path: str | Path, image: torch.Tensor, force: bool = False) -> Path:
+def save_image(path: str | Path, image, force: bool = False) -> Path:
     """``[C, H, W]`` in [0, 1] -> 8-bit PNG (or any Pillow format by extension that holds the image), atomically."""
     pil = to_pil(image)
     fmt = image_format(path, pil.mode)

@@ -1,27 +1,39 @@
-"""The stego schemes behind one interface (:class:`StegoScheme`), and the table that builds them from a config."""
-from ..config import ModelConfig
-from .adaptive import AdaptiveStego
-from .adaptive_song import AdaptiveSongStego
-from .base import Extracted, Hidden, Sent, StegoScheme
-from .modulo import ModuloStego
-from .robust import RobustStego
-from .robust_song import RobustSongStego
-from .song import SongStego
-from .unet import UNet
-from .unet_stego import UNetStego
+"""The stego schemes behind one interface (:class:`StegoScheme`), and the table that builds them from a config.
 
-# config ``model.scheme`` -> the class that implements it
-SCHEMES: dict[str, type[StegoScheme]] = {"unet": UNetStego, "modulo": ModuloStego, "adaptive": AdaptiveStego,
-                                         "robust": RobustStego}
+A scheme's module is imported when a model of it is built: the adaptive and robust schemes never import torch
+(the modulo and U-Net schemes do), so loading the default model takes none of torch's start-up."""
+from importlib import import_module
+
+from ..config import ModelConfig
+from .base import Extracted, Hidden, Sent, StegoScheme
+
+# config ``model.scheme`` (and ``model.song``: the whole-song variant) -> (module, class) that implements it
+SCHEME_CLASSES: dict[tuple[str, bool], tuple[str, str]] = {
+    ("unet", False): ("unet_stego", "UNetStego"), ("modulo", False): ("modulo", "ModuloStego"),
+    ("adaptive", False): ("adaptive", "AdaptiveStego"), ("robust", False): ("robust", "RobustStego"),
+    ("modulo", True): ("song", "SongStego"), ("adaptive", True): ("adaptive_song", "AdaptiveSongStego"),
+    ("robust", True): ("robust_song", "RobustSongStego")}
+
+
+def scheme_class(scheme: str, song: bool = False) -> type[StegoScheme]:
+    module, name = SCHEME_CLASSES[scheme, song]
+    return getattr(import_module(f".{module}", __name__), name)
 
 
 def build_model(cfg: ModelConfig) -> StegoScheme:
     """The model a (validated) config describes."""
-    if cfg.song:  # the whole-song variant of a window scheme
-        return {"robust": RobustSongStego, "adaptive": AdaptiveSongStego}.get(cfg.scheme, SongStego)(cfg)
-    return SCHEMES[cfg.scheme](cfg)
+    return scheme_class(cfg.scheme, cfg.song)(cfg)
 
 
-__all__ = ["SCHEMES", "AdaptiveSongStego", "AdaptiveStego", "Extracted",
-           "Hidden", "Sent",
-           "ModuloStego", "RobustSongStego", "RobustStego", "SongStego", "StegoScheme", "UNet", "UNetStego", "build_model"]
+_LAZY = {"AdaptiveSongStego": "adaptive_song", "AdaptiveStego": "adaptive", "ModuloStego": "modulo",
+         "RobustSongStego": "robust_song", "RobustStego": "robust", "SongStego": "song", "UNet": "unet",
+         "UNetStego": "unet_stego", "NetScheme": "net_scheme"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["SCHEME_CLASSES", "Extracted", "Hidden", "Sent", "StegoScheme", "build_model", "scheme_class", *sorted(_LAZY)]

@@ -52,16 +52,14 @@ from typing import Callable, NamedTuple
 import numpy as np
 import scipy.linalg
 from scipy.ndimage import uniform_filter1d
-import torch
 
 from ..channel import LSB, ROUNDING_RMS_LSB
 from ..config import ModelConfig
-from ..metrics import ssim
 from ..errors import PixinwavError
 from ..robust import code, levels, mdct, payload
 from ..robust.masking import masking_scale
 from ..robust.stdm import keyed_permutation
-from .base import EXACT, Extracted, Hidden, StegoScheme, WindowSent
+from .base import EXACT, Array, Extracted, Hidden, StegoScheme, WindowSent, as_numpy, like
 from .dither import GOLDEN, MIN_PILOTS_TO_TELL, PILOT_CODE, keyed_dither, wrap
 from .image_coefficients import ImageCoefficients, dct_2d, idct_2d
 
@@ -148,7 +146,7 @@ class CellLayout(NamedTuple):
     cells: np.ndarray  # [P] flat cell index (frame * hop + bin) of each position
     coef: np.ndarray  # [P] image coefficient index (into the importance order) carried, -1 for a pilot
     dither: np.ndarray  # [P] offsets in [0, 1)
-    order: torch.Tensor  # [K] flat colour-DCT index of the k-th most important coefficient
+    sent: int  # image coefficients sent (the first of the importance order: :meth:`AdaptiveStego.order`)
 
 
 def shaping_filter(wave: np.ndarray, block: int | None, notch_db: float, flat_above_floor_db: float) -> np.ndarray:
@@ -218,6 +216,16 @@ def _feedback_kernel() -> Callable:
     return numba.njit(cache=True, nogil=True)(_feedback)  # nogil: windows are probed on threads
 
 
+def image_ssim(revealed: Array, image: Array) -> np.ndarray:
+    """``[B]`` SSIM of revealed images ``[B, C, H, W]`` (clamped to [0, 1]) against the images sent."""
+    import torch  # (the sender's own measure of a window: the SSIM the evaluation uses)
+
+    from ..metrics import ssim
+
+    image = torch.as_tensor(image)
+    return ssim(torch.as_tensor(revealed).clamp(0, 1).to(image), image).detach().cpu().numpy()
+
+
 @functools.lru_cache(maxsize=4)
 def _interleaver(key: str, count: int) -> np.ndarray:
     return keyed_permutation(key, f"adaptive-cells{count}", count)
@@ -242,18 +250,20 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         self.init_image_coefficients(cfg)
         # ``steps`` here: the training music's median level per MDCT bin, which only ranks the bins (the most
         # important coefficients go to the bins music usually fills); the steps themselves come from the cover.
-        self.register_buffer("steps", torch.from_numpy(np.sqrt(np.arange(self.hop) + 0.5) ** -1.3))
+        self.register_buffer("steps", np.sqrt(np.arange(self.hop) + 0.5) ** -1.3)
 
     # --- statistics ---------------------------------------------------------------------------------------------
-    @torch.no_grad()
-    def fit_statistics(self, images: torch.Tensor, covers: torch.Tensor) -> None:
-        self.fit_image_statistics(images)
-        levels = np.stack([np.abs(mdct.analyse(c, self.hop, self.frames)) for c in covers.double().cpu().numpy()])
-        self.steps.copy_(torch.from_numpy(np.median(levels.reshape(-1, self.hop), axis=0)))
+    def fit_statistics(self, images: Array, covers: Array) -> None:
+        import torch  # (training: the image statistics are torch's DCT)
+
+        with torch.no_grad():
+            self.fit_image_statistics(torch.as_tensor(images))
+        levels = np.stack([np.abs(mdct.analyse(c, self.hop, self.frames)) for c in as_numpy(covers).astype(np.float64)])
+        self.set_buffer("steps", np.median(levels.reshape(-1, self.hop), axis=0))
 
     # --- layout -------------------------------------------------------------------------------------------------
     def layout(self, key: str | None = None, band_limit_hz: float | None = None) -> CellLayout:
-        cache = ("cells", key, band_limit_hz, self.steps._version, self.coef_std._version)
+        cache = ("cells", key, band_limit_hz, self.state_version)
         if cache not in self._layouts:
             self._layouts = {cache: self._make_cells(key, band_limit_hz)}
         return self._layouts[cache]
@@ -263,7 +273,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         if band_limit_hz is not None:
             hi = min(hi, int(band_limit_hz / (self.cfg.sample_rate / 2) * self.hop))
         lo = max(lo, 1)  # never the lowest bin: a constant offset (writers that floor) lands there
-        bins = lo + np.argsort(-self.steps.cpu().numpy()[lo:hi], kind="stable")
+        bins = lo + np.argsort(-self.steps[lo:hi], kind="stable")
         shuffle = np.argsort(keyed_dither("frames:" + (key or ""), self.frames), kind="stable")
         # bin-major; each bin visits the frames in a shuffled order, rotated per bin, so that the copies of a
         # coefficient (``sent`` positions apart) land in different frames
@@ -273,9 +283,16 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
                   else keyed_dither(key, positions))
         pilot = np.arange(positions) % PILOT_EVERY == PILOT_EVERY // 2
         coef = np.full(positions, -1)
-        sent = min(self.cfg.adaptive.sent_coefficients, self.coef_std.numel(), int((~pilot).sum()))
+        sent = min(self.cfg.adaptive.sent_coefficients, self.coef_std.size, int((~pilot).sum()))
         coef[~pilot] = np.arange(int((~pilot).sum())) % max(sent, 1)
-        return CellLayout(cells, coef, dither, self.importance_order()[:sent])
+        return CellLayout(cells, coef, dither, sent)
+
+    def order(self, layout: CellLayout):
+        """``[K]`` (a tensor) flat colour-DCT index of the k-th most important coefficient sent (the analog codes)."""
+        cache = ("order", self.state_version)
+        if cache not in self._layouts:
+            self._layouts[cache] = self.importance_order()
+        return self._layouts[cache][:layout.sent]
 
     @property
     def top_frequency(self) -> float:
@@ -283,7 +300,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
 
     @property
     def capacity(self) -> int:
-        return len(self.layout().order)
+        return self.layout().sent
 
     @property
     def takes_room(self) -> bool:  # (a file: bits_per_cell; analog codes degrade instead)
@@ -298,8 +315,8 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
                     "bits_per_cell": self.cfg.adaptive.bits_per_cell, "coded_bits": len(self.file_slots(layout, None)[2]),
                     "file_bytes": "as many as this cover carries (the sender measures it; 2-14 kB on typical music); "
                                   "a quiet window: analog coefficients instead"}
-        return {"coefficients_sent": len(layout.order), "cells": len(layout.cells), "pilots": pilots,
-                "copies_per_coefficient": round((len(layout.cells) - pilots) / max(len(layout.order), 1), 2),
+        return {"coefficients_sent": layout.sent, "cells": len(layout.cells), "pilots": pilots,
+                "copies_per_coefficient": round((len(layout.cells) - pilots) / max(layout.sent, 1), 2),
                 "cells_used": "as many as this cover's masking allows (steps under min_step_lsb are left alone)"}
 
     def shaping(self, wave: np.ndarray) -> np.ndarray:
@@ -329,15 +346,19 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         same = (below == above) | (above < self.cfg.modulo.min_step_lsb)
         return steps * LSB, (np.abs(level - np.floor(level) - 0.5) < AMBIGUOUS) & ~same
 
-    def analyse(self, wave: torch.Tensor) -> torch.Tensor:
-        rows = wave.detach().double().cpu().numpy().reshape(-1, wave.shape[-1])
+    def analyse(self, wave: Array) -> Array:
+        rows = as_numpy(wave).astype(np.float64).reshape(-1, wave.shape[-1])
         spec = np.stack([mdct.analyse(row, self.hop, self.frames) for row in rows])
-        return torch.from_numpy(spec).to(wave.device)
+        return like(spec, wave)
 
     # --- image <-> codes ------------------------------------------------------------------------------------
-    def units(self, image: torch.Tensor, layout: CellLayout) -> np.ndarray:
+    def units(self, image: Array, layout: CellLayout) -> np.ndarray:
         """``[C, H, W]`` -> ``[K]`` values in [0, 1], most important coefficient first."""
-        z = ((dct_2d(self.to_colour(image[None])) - self.coef_mean) / self.coef_std).flatten(1)[0, layout.order]
+        import torch  # (the analog codes: torch's DCT, as the modulo scheme's)
+
+        image = torch.as_tensor(image)
+        z = dct_2d(self.to_colour(image[None])) - self._stat("coef_mean").to(image.device)
+        z = (z / self._stat("coef_std").to(image.device)).flatten(1)[0, self.order(layout)]
         return (0.5 + 0.5 * torch.clamp(z.double() / self.cfg.modulo.code_range, -1.0, 1.0)).cpu().numpy()
 
     @staticmethod
@@ -354,15 +375,14 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         return m + (1 - 2 * m) * value
 
     # --- hiding -------------------------------------------------------------------------------------------------
-    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
+    def embed(self, image: Array, cover: Array, key: str | None = None,
               band_limit_hz: float | None = None, room: float = 1.0) -> Hidden:
         """``room`` (with ``bits_per_cell``): the share of the measured capacity the file may fill (the API lowers it
         when a cover at another rate loses the file to the resampling, which the sender's read-back cannot see)."""
         self.check_cover(cover)
         layout = self.layout(key, band_limit_hz)
         containers, infos = [], []  # (WindowSent per item)
-        for one_image, one_cover in zip(image, cover):
-            one_cover = one_cover.detach().cpu().double().numpy()
+        for one_image, one_cover in zip(image, as_numpy(cover).astype(np.float64)):
             if self.cfg.adaptive.bits_per_cell:
                 container, info = self._send_file(one_image, one_cover, layout, key, room)
                 if info.expected_ssim < ANALOG_BELOW:
@@ -373,13 +393,13 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
                 container, info = self._embed_one(lambda step: self.code_places(units, layout, step), one_cover, layout)
             containers.append(container)
             infos.append(info)
-        container = torch.from_numpy(np.stack(containers)).to(cover)
+        container = like(np.stack(containers).astype(as_numpy(cover).dtype), cover)
         received = self.analyse(container)
         # The sender can read its own stego exactly as the receiver will: how well the image came through this
         # cover (a quiet one leaves few cells) is known now, not after the file is sent.
         if min(image.shape[-2:]) >= 11 and not self.cfg.adaptive.bits_per_cell:  # SSIM's window; a file: known when sent
             read = self._reveal_waves(received, layout)
-            expected = ssim(read.image.clamp(0, 1).to(image), image)
+            expected = image_ssim(read.image, image)
             infos = [replace(info, expected_ssim=value, presence=None if read.presence is None else float(read.presence[i]))
                      for i, (info, value) in enumerate(zip(infos, expected.tolist()))]
         return Hidden(self.analyse(cover), received, container, window_sent=infos)
@@ -476,7 +496,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         _, llr, _, _ = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
         return float(np.sum(1 - np.logaddexp(0, -np.where(probe == 0, llr, -llr)) / math.log(2))), stego, info
 
-    def _send_file(self, image: torch.Tensor, cover: np.ndarray, layout: CellLayout, key: str | None,
+    def _send_file(self, image: Array, cover: np.ndarray, layout: CellLayout, key: str | None,
                    room: float) -> tuple[np.ndarray, WindowSent]:
         """The image compressed to the largest message this cover carries. The file is lossless and the sender
         reads its own stego exactly as the receiver will, so it measures the capacity (the soft bits a random
@@ -504,7 +524,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
                     decoded = payload.decompress(data, image.shape[0], image.shape[1:])
                     return stego, replace(info, payload="file", bytes=len(data), quality=quality, message_bits=k,
                                           capacity_bits=round(capacity), tries=tries, presence=1.0,
-                                          expected_ssim=float(ssim(decoded[None], image[None].cpu().float())[0]))
+                                          expected_ssim=float(image_ssim(decoded[None], image[None])[0]))
             if rung == 0:
                 break
             rung = max(rung - 2, 0)  # 20 % less
@@ -512,7 +532,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         return stego, replace(info, payload="file", bytes=0, message_bits=k, capacity_bits=round(capacity),
                               tries=SEND_TRIES, expected_ssim=0.0)
 
-    def _send_analog(self, image: torch.Tensor, cover: np.ndarray, layout: CellLayout,
+    def _send_analog(self, image: Array, cover: np.ndarray, layout: CellLayout,
                      key: str | None) -> tuple[np.ndarray, WindowSent]:
         """v1's analog codes in the file layout (the header says so), with the SSIM the receiver will get, or 0
         where the header would not read back."""
@@ -529,7 +549,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
             return stego, replace(info, expected_ssim=0.0)
         revealed, agreement, _ = self.analog_image(coefs, layout, header)
         return stego, replace(info, presence=agreement,
-                              expected_ssim=float(ssim(revealed.clamp(0, 1).to(image)[None], image[None])[0]))
+                              expected_ssim=float(image_ssim(revealed[None], image[None])[0]))
 
     # --- revealing ----------------------------------------------------------------------------------------------
     def places(self, coefs: np.ndarray, layout: CellLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -600,20 +620,20 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         # a code read with noise n on a step s: z's noise is span * n / (s (1 - 2m)) deviations; n is the rounding
         # noise of that cell, scaled by what the pilots measured
         weight = (step[data] * (1 - 2 * m) / (span * noise * sigma[data])) ** 2
-        k = len(layout.order)
+        k = layout.sent
         total = np.bincount(layout.coef[data], weight, minlength=k)
         estimate = np.bincount(layout.coef[data], weight * z, minlength=k) / np.maximum(total, 1e-12)
         return estimate, total, agreement, noise, self.loud_pilots_off(step, used, place, layout)
 
-    def _reveal_file(self, spec: torch.Tensor, layout: CellLayout, key: str | None) -> Extracted:
+    def _reveal_file(self, spec: Array, layout: CellLayout, key: str | None) -> Extracted:
         images, agreements, lost, details, exact = [], [], [], [], []
         size = (self.cfg.image_size, self.cfg.image_size)
-        for row in spec.detach().double().cpu().numpy():
+        for row in as_numpy(spec).astype(np.float64):
             header_llr, word_llr, agreement, noise = self.soft_file(row, layout, key)
             rung = rung_of(header_llr)
             if rung == ANALOG_RUNG:
                 image, agreement, warning = self.analog_image(row, layout, self.file_slots(layout, key)[0])
-                images.append(image.to(self.coef_std.device))
+                images.append(image)
                 agreements.append(agreement)
                 lost.append(False)
                 details.append(warning)
@@ -624,32 +644,30 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
             agreements.append(1.0 if data is not None else agreement)  # its checksum holds: the image is there, exact
             lost.append(data is None)
             exact.append(data is not None)
-            images.append(torch.zeros(self.cfg.image_channels, *size) if data is None
-                          else payload.decompress(data, self.cfg.image_channels, size).to(self.coef_std.device))
+            images.append(np.zeros((self.cfg.image_channels, *size), np.float32) if data is None
+                          else payload.decompress(data, self.cfg.image_channels, size))
             details.append(None if data is not None else
                            f"a hidden image was found but it cannot be decoded ({why}; the pilots read {noise:.1f} times "
                            "the noise of an intact 16-bit file): the audio was changed after hiding (volume, noise, "
                            "a codec) or hidden with another --key")
         detail = details[0]
         pilots = int((layout.coef < 0).sum())
-        presence = torch.tensor(agreements, dtype=torch.float32) if pilots >= MIN_PILOTS_TO_TELL else None
-        return Extracted(torch.stack(images), presence, detail, torch.tensor(lost), verdict=EXACT if exact[0] else None)
+        presence = np.array(agreements, np.float32) if pilots >= MIN_PILOTS_TO_TELL else None
+        return Extracted(np.stack(images), presence, detail, np.array(lost), verdict=EXACT if exact[0] else None)
 
-    def _reveal_waves(self, spec: torch.Tensor, layout: CellLayout, key: str | None = None) -> Extracted:
+    def _reveal_waves(self, spec: Array, layout: CellLayout, key: str | None = None) -> Extracted:
+        """NumPy arrays, whatever ``spec`` is."""
         if self.cfg.adaptive.bits_per_cell:
             return self._reveal_file(spec, layout, key)
         images, agreements, warnings = [], [], []
-        for row in spec.detach().double().cpu().numpy():
+        for row in as_numpy(spec).astype(np.float64):
             image, agreement, warning = self.analog_image(row, layout)
             images.append(image)
             agreements.append(agreement)
             warnings.append(warning)
-        image = torch.stack(images)
-        if self.refiner is not None:
-            image = image + self.run_net(self.refiner, image)
         pilots = int((layout.coef < 0).sum())
-        presence = torch.tensor(agreements, dtype=torch.float32) if pilots >= MIN_PILOTS_TO_TELL else None
-        return Extracted(image, presence, warnings[0])
+        presence = np.array(agreements, np.float32) if pilots >= MIN_PILOTS_TO_TELL else None
+        return Extracted(np.stack(images), presence, warnings[0])
 
     def loud_pilots_off(self, step: np.ndarray, used: np.ndarray, place: np.ndarray, layout: CellLayout) -> float | None:
         """The share of pilots in cells at the largest step that read their code ``LOUD_OFF_STEPS`` off or more (None
@@ -660,33 +678,36 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         return float(np.mean(np.abs(wrap(place[loud] - PILOT_CODE)) > LOUD_OFF_STEPS))
 
     def analog_image(self, coefs: np.ndarray, layout: CellLayout, skip: np.ndarray | None = None
-                     ) -> tuple[torch.Tensor, float, str | None]:
-        """One received window's MDCT -> (the image from its analog codes, pilot agreement, a warning that it is
-        damaged or None)."""
+                     ) -> tuple[np.ndarray, float, str | None]:
+        """One received window's MDCT -> (the image ``[C, H, W]`` float32 from its analog codes, pilot agreement, a
+        warning that it is damaged or None)."""
+        import torch  # (the analog codes: torch's inverse DCT, as the modulo scheme's)
+
         estimate, weight, agreement, noise, loud_off = self.read(coefs, layout, skip)
         warning = damage(noise, loud_off)
         # Wiener: a unit-deviation coefficient read with noise variance 1 / weight is shrunk by weight / (1 + weight)
-        z = torch.zeros(self.coef_std.numel(), dtype=torch.float64)
-        z[layout.order] = torch.from_numpy(estimate * weight / (1 + weight))
-        coef = z.float().to(self.coef_std.device).view(*self.coef_std.shape) * self.coef_std + self.coef_mean
-        return self.from_colour(idct_2d(coef[None]))[0], agreement, warning
+        z = torch.zeros(self.coef_std.size, dtype=torch.float64)
+        z[self.order(layout)] = torch.from_numpy(estimate * weight / (1 + weight))
+        coef = z.float().view(*self.coef_std.shape) * self._stat("coef_std") + self._stat("coef_mean")
+        return self.from_colour(idct_2d(coef[None]))[0].numpy(), agreement, warning
 
-    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
-        return self._reveal_waves(spec, self.layout(key), key).image
+    def reveal_spec(self, spec: Array, key: str | None = None) -> Array:
+        return like(self._reveal_waves(spec, self.layout(key), key).image, spec)
 
-    def extract(self, wave: torch.Tensor, key: str | None = None, band_limit_hz: float | None = None) -> Extracted:
+    def extract(self, wave: Array, key: str | None = None, band_limit_hz: float | None = None) -> Extracted:
         return self._reveal_waves(self.analyse(wave), self.layout(key, band_limit_hz), key)
 
-    def presence(self, wave: torch.Tensor, search: bool = True, layout: CellLayout | None = None) -> float | None:
+    def presence(self, wave: Array, search: bool = True, layout: CellLayout | None = None) -> float | None:
         layout = layout or self.layout()
         if int((layout.coef < 0).sum()) < MIN_PILOTS_TO_TELL:
             return None
-        return self.agreement(*self.places(self.analyse(wave[None])[0].numpy(), layout), layout)
+        return self.agreement(*self.places(as_numpy(self.analyse(wave[None]))[0], layout), layout)
 
-    def presence_many(self, waves: torch.Tensor, key: str | None = None,
-                      band_limit_hz: float | None = None) -> torch.Tensor | None:
+    def presence_many(self, waves: Array, key: str | None = None,
+                      band_limit_hz: float | None = None) -> np.ndarray | None:
         layout = self.layout(key, band_limit_hz)
         if int((layout.coef < 0).sum()) < MIN_PILOTS_TO_TELL:
             return None
-        return torch.tensor([self.agreement(*self.places(row, layout), layout) for row in self.analyse(waves).numpy()],
-                            dtype=torch.float64)
+        return np.array([self.agreement(*self.places(row, layout), layout) for row in as_numpy(self.analyse(waves))])
+
+

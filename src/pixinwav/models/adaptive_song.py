@@ -34,10 +34,9 @@ from dataclasses import replace
 from typing import Iterator
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
-from .. import hidden_file, tiles
+from .. import hidden_file
 from ..channel import pcm16_round_trip
 from ..config import ModelConfig
 from ..errors import PixinwavError
@@ -45,7 +44,7 @@ from ..robust import code, layers, mdct, payload
 from ..threads import one_numba_thread
 from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
                        SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
-from .base import EXACT, Extracted, Hidden, Sent, StegoScheme
+from .base import EXACT, Array, Extracted, Hidden, Sent, StegoScheme, as_numpy
 from .dither import PILOT_CODE, keyed_dither
 
 SYMBOL = 512  # bytes per fountain-code packet: a window carries 4-28 of them
@@ -116,8 +115,7 @@ class AdaptiveSongStego(StegoScheme):
         self.window = AdaptiveStego(cfg)
         self.hop = self.window.hop
 
-    @torch.no_grad()
-    def fit_statistics(self, images: torch.Tensor, covers: torch.Tensor) -> None:
+    def fit_statistics(self, images: Array, covers: Array) -> None:
         self.window.fit_statistics(images, covers)
 
     @property
@@ -315,7 +313,7 @@ class AdaptiveSongStego(StegoScheme):
                     sparse.append((index, m))
         yield from sparse
 
-    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None, max_side: int | None = None,
+    def embed(self, image: Array, cover: Array, key: str | None = None, max_side: int | None = None,
               quality: int | None = None, channels: np.ndarray | None = None) -> Hidden:
         """``image [1, C, H, W]`` at its own size -> the song with the photo as one AVIF frame at ``quality``
         (default ``QUALITY``) and at most ``max_side``, smaller where the song does not carry that."""
@@ -324,8 +322,8 @@ class AdaptiveSongStego(StegoScheme):
             raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
         if quality is not None and not 0 <= quality <= 100:
             raise PixinwavError(f"--quality must lie in 0-100, got {quality}")
-        mono = cover[0].detach().cpu().numpy()  # (float32 from the API: windows go float64 one at a time)
-        photo = image[0].detach().cpu().float()
+        mono = as_numpy(cover)[0]  # (float32 from the API: windows go float64 one at a time)
+        photo = as_numpy(image)[0].astype(np.float32, copy=False)
         side, top = max_side or self.max_side, QUALITY if quality is None else quality
         layer = layers.encode(photo, "sharp", hidden_file.MAX_BYTES, side, top=top)
         windows = self.capacities(mono, key, channels)
@@ -341,14 +339,14 @@ class AdaptiveSongStego(StegoScheme):
         change, sent = self._send(mono, key, plan, windows, "photo", layer.frame(), channels)
         sent = replace(sent, bytes=len(layer.data), width=layer.width, height=layer.height, channels=photo.shape[0],
                        original=(photo.shape[2], photo.shape[1]), quality=layer.quality, codec=layer.codec,
-                       compressed=layer.image(), sent=tiles.scaled(photo, layer.width, layer.height))
+                       compressed=layer.image(), photo=photo)
         return Hidden(cover, None, None, change=change, sent=sent)
 
-    def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None,
+    def embed_file(self, file: hidden_file.HiddenFile, cover: Array, key: str | None = None,
                    channels: np.ndarray | None = None) -> Hidden:
         """A file, bit-exact. Refuses a file larger than the song carries, saying how much it does."""
         self.check_cover(cover)
-        mono = cover[0].detach().cpu().numpy()
+        mono = as_numpy(cover)[0]
         frame = file.frame()
         windows = self.capacities(mono, key, channels)
         plan = self.plan(windows, len(frame))
@@ -445,23 +443,23 @@ class AdaptiveSongStego(StegoScheme):
                             packets=sent, needed=source)
 
     # --- revealing ----------------------------------------------------------------------------------------------
-    def extract(self, wave: torch.Tensor, key: str | None = None, channels: np.ndarray | None = None) -> Extracted:
+    def extract(self, wave: Array, key: str | None = None, channels: np.ndarray | None = None) -> Extracted:
         """``channels``: the file's channels ``[T, C]`` (at the model's rate), which tell where the sender left a
         clipped master alone."""
         if len(wave) != 1:
             raise PixinwavError("the song model reveals one file at a time")
-        mono = wave[0].detach().cpu().double().numpy()
-        blank = torch.full((1, self.cfg.image_channels, self.cfg.image_size, self.cfg.image_size), 0.5)
+        mono = as_numpy(wave)[0].astype(np.float64)
+        blank = np.full((1, self.cfg.image_channels, self.cfg.image_size, self.cfg.image_size), 0.5, np.float32)
+        none, found, lost = np.zeros(1, np.float32), np.ones(1, np.float32), np.ones(1, bool)
         start, first = self.find_grid(mono, key, channels)
         if start is None:
-            return Extracted(blank, torch.zeros(1), "no hidden image found (no window of this model's pilots: plain "
+            return Extracted(blank, none, "no hidden image found (no window of this model's pilots: plain "
                                                     "audio, another --key, or a file changed after hiding)")
         windows = self._windows(mono, start, first, key)
         head = next(windows, None)  # the first window that decodes says what the payload is and how long
         if head is None:
-            return Extracted(blank, torch.zeros(1), "no hidden image found (the pilots agree but no window's code "
-                                                    "decodes: a file changed after hiding, or another --key)",
-                             torch.ones(1, dtype=torch.bool))
+            return Extracted(blank, none, "no hidden image found (the pilots agree but no window's code "
+                                          "decodes: a file changed after hiding, or another --key)", lost)
         decoded, count = 1, len(head[2])
 
         def packets():  # the windows' packets, decoded one window at a time while the fountain code still needs more
@@ -478,16 +476,16 @@ class AdaptiveSongStego(StegoScheme):
         bar.close()
         where = f"{decoded} windows decoded, {count} packets"
         if raw is None:
-            return Extracted(blank, torch.ones(1), f"a hidden payload was found but too few of its packets arrived "
-                                                   f"intact to rebuild it ({where}): the file was cut or changed after "
-                                                   "hiding", torch.ones(1, dtype=torch.bool))
+            return Extracted(blank, found, f"a hidden payload was found but too few of its packets arrived "
+                                           f"intact to rebuild it ({where}): the file was cut or changed after "
+                                           "hiding", lost)
         if head[0] == "file":
             file = hidden_file.HiddenFile.from_frame(raw)
-            return Extracted(blank, torch.ones(1), f"the file passed its checksum ({where})", file=file,
+            return Extracted(blank, found, f"the file passed its checksum ({where})", file=file,
                              verdict=EXACT)
         layer = layers.Layer.from_frame(raw)
-        return Extracted(layer.image()[None], torch.ones(1), f"found a {layer.width} x {layer.height} {layer.codec} "
-                                                             f"image ({len(layer.data):,} bytes; {where})",
+        return Extracted(layer.image()[None], found, f"found a {layer.width} x {layer.height} {layer.codec} "
+                                                     f"image ({len(layer.data):,} bytes; {where})",
                          verdict=EXACT)
 
     def _windows(self, mono: np.ndarray, start: int, first: int, key: str | None):

@@ -25,20 +25,28 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
   it in ``Extracted.file`` when that is what the audio holds.
 - ``whole_file``: the scheme takes a cover of any length of at least ``min_cover_samples`` (the payload is spread
   over all of it and found again without an offset) instead of a window of exactly ``cfg.clip_samples``.
+
+Two kinds of scheme: those whose state is a few measured arrays and whose arithmetic is NumPy's (``StegoScheme``
+itself: the adaptive and robust schemes, which then load and run without importing torch, 0.7 s and 220 MiB of a
+command's start) and those with learned nets or torch arithmetic (:class:`~pixinwav.models.net_scheme.NetScheme`:
+the U-Nets and the modulo schemes, ``nn.Module`` s). Images and waveforms pass between the API and a scheme as
+NumPy arrays or CPU tensors (a net scheme takes either); what a scheme returns, the API reads with ``np.asarray``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
-import numpy as np
-import torch
-from torch import nn
+from contextlib import nullcontext
+from typing import Any, Iterator
 
-from ..channel import quantise_pcm16
+import numpy as np
+
 from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..hidden_file import HiddenFile
+
+Array = Any  # an ``np.ndarray``, or a ``torch.Tensor`` where a net scheme or training passes one
 
 
 @dataclass
@@ -71,9 +79,17 @@ class Sent:
     base_packets: int | None = None
     base_needed: int | None = None
     name: str | None = None  # a file's name
-    # for measurement, not for the user: the photo at the size sent, and the compressed photo as an intact stego gives it
-    sent: torch.Tensor | None = field(default=None, repr=False, compare=False)
-    compressed: torch.Tensor | None = field(default=None, repr=False, compare=False)
+    # for measurement, not for the user: the photo given ``[C, H, W]`` (``sent``: at the size sent), and the compressed
+    # photo as an intact stego gives it
+    photo: Array | None = field(default=None, repr=False, compare=False)
+    compressed: Array | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def sent(self) -> Array | None:
+        """The photo at the size sent (scaled as the sender scaled it; torch's bicubic, so only measurement asks)."""
+        from .. import tiles
+
+        return None if self.photo is None else tiles.scaled(self.photo, self.width, self.height)
 
     def describe(self) -> str:
         """One line on what was sent and where."""
@@ -98,7 +114,7 @@ class Sent:
 
     def summary(self) -> dict:
         """The fields a JSON reader wants (no tensors, nothing unset), and ``line``: :meth:`describe`."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("sent", "compressed")}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("photo", "compressed")}
         return {**{k: v for k, v in out.items() if v is not None}, "line": self.describe()}
 
 
@@ -132,11 +148,11 @@ class Hidden:
     waveform ``[B, T]`` before quantisation; ``revealed`` the image ``[B, C, H, W]``. A whole-file scheme that
     changes a song in places may give ``change`` instead of the container (then None)."""
 
-    cover_spec: torch.Tensor
-    container_spec: torch.Tensor | None
-    container: torch.Tensor | None
-    received_spec: torch.Tensor | None = None
-    revealed: torch.Tensor | None = None
+    cover_spec: Array
+    container_spec: Array | None
+    container: Array | None
+    received_spec: Array | None = None
+    revealed: Array | None = None
     # window schemes that measure what they send (adaptive), per item
     window_sent: list[WindowSent] | None = None
     # whole-file schemes, one song: what was sent
@@ -155,12 +171,12 @@ UNCHECKED = "unchecked"  # the model cannot tell (no pilots)
 
 
 class Extracted(NamedTuple):
-    image: torch.Tensor  # [B, C, H, W] in about [0, 1] (not clamped)
-    presence: torch.Tensor | None  # [B] in [0, 1] where the scheme can tell (has_presence), else None
+    image: Array  # [B, C, H, W] in about [0, 1] (not clamped)
+    presence: Array | None  # [B] in [0, 1] where the scheme can tell (has_presence), else None
     detail: str | None = None  # one line on the first item: what was found, or why nothing was
     # [B] bool where the scheme found an image it cannot return (a compressed file that fails its code): the image
     # is a blank placeholder, nothing true to write
-    lost: torch.Tensor | None = None
+    lost: Array | None = None
     # schemes that carry files (carries_files): the file found, exact (then ``image`` is a blank placeholder)
     file: "HiddenFile | None" = None
     # the first item's verdict where the scheme decides it (whole-file schemes); None: the API judges a window
@@ -168,9 +184,15 @@ class Extracted(NamedTuple):
     verdict: str | None = None
 
 
-class StegoScheme(nn.Module):
+class StegoScheme:
     """Base class of the schemes. Subclasses set the capability flags and implement ``analyse``, ``embed``,
-    ``reveal_spec``, ``extract`` and ``top_frequency``."""
+    ``reveal_spec``, ``extract`` and ``top_frequency``.
+
+    The state of a scheme without nets: NumPy arrays registered with :meth:`register_buffer` (attributes of that
+    name), and those of the schemes it holds as attributes (keys ``part.name``), saved and loaded with
+    :meth:`state_dict` / :meth:`load_state_dict`. ``state_version`` counts the changes, for caches built from
+    the state. ``train`` / ``eval`` / ``to`` are what the training loop calls on any scheme: here there is
+    nothing to move and no mode."""
 
     takes_key = False
     measures_statistics = False
@@ -184,27 +206,75 @@ class StegoScheme(nn.Module):
     writes_model_rate = False
     takes_room = False
     hide_options: tuple[str, ...] = ()
+    training = False
 
     def __init__(self, cfg: ModelConfig):
-        super().__init__()
         self.cfg = cfg
+        self._buffers: list[str] = []
+        self.state_version = 0
 
-    # Mixed precision for the learned nets only (train.amp): transforms and the 16-bit channel stay float32/64,
-    # where bfloat16's 8-bit mantissa would be coarser than the quantisation being simulated.
-    net_dtype: torch.dtype | None = None
+    # --- state (schemes without nets) ---------------------------------------------------------------------------
+    def register_buffer(self, name: str, array: np.ndarray) -> None:
+        self._buffers.append(name)
+        setattr(self, name, np.asarray(array))
 
-    def run_net(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        if self.net_dtype is None:
-            return net(x)
-        with torch.autocast(x.device.type, dtype=self.net_dtype):
-            return net(x).float()
+    def set_buffer(self, name: str, array: np.ndarray) -> None:
+        """A new value of a registered buffer (its dtype and shape kept)."""
+        old = getattr(self, name)
+        setattr(self, name, np.asarray(array, dtype=old.dtype).reshape(old.shape).copy())
+        self.state_version += 1
+
+    def _parts(self) -> Iterator[tuple[str, "StegoScheme"]]:
+        return ((name, value) for name, value in vars(self).items() if isinstance(value, StegoScheme))
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        state = {name: getattr(self, name) for name in self._buffers}
+        for part, scheme in self._parts():
+            state.update({f"{part}.{k}": v for k, v in scheme.state_dict().items()})
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        for name in self._buffers:
+            self.set_buffer(name, np.asarray(state[name]))
+        for part, scheme in self._parts():
+            scheme.load_state_dict({k[len(part) + 1:]: v for k, v in state.items() if k.startswith(part + ".")})
+        self.state_version += 1
+
+    def train(self, mode: bool = True) -> "StegoScheme":
+        return self
+
+    def eval(self) -> "StegoScheme":
+        return self
+
+    def to(self, *_args, **_kwargs) -> "StegoScheme":
+        return self
+
+    def cpu_copy(self) -> "StegoScheme":
+        """The scheme on the CPU, where the API runs (itself when it is there)."""
+        return self
+
+    @property
+    def trainable(self) -> bool:
+        """Whether training has weights to fit by gradient (else measuring the statistics is the whole training)."""
+        return False
+
+    @property
+    def parameter_count(self) -> int:
+        return 0
+
+    def inference(self):
+        """A context for the API's calls (net schemes: no autograd)."""
+        return nullcontext()
+
+    def __call__(self, image: Array, cover: Array) -> Hidden:
+        return self.forward(image, cover)
 
     # --- shared ---------------------------------------------------------------------------------------------
     @property
     def min_cover_samples(self) -> int:
         return self.cfg.clip_samples
 
-    def check_cover(self, cover: torch.Tensor) -> None:
+    def check_cover(self, cover: Array) -> None:
         """Refuse a cover the scheme cannot use (a window of the wrong length, or too short a file)."""
         n = cover.shape[-1]
         if self.whole_file and n < self.min_cover_samples:
@@ -212,16 +282,18 @@ class StegoScheme(nn.Module):
         if not self.whole_file and n != self.cfg.clip_samples:
             raise PixinwavError(f"cover has {n} samples, the model needs {self.cfg.clip_samples}")
 
-    def receive(self, hidden: Hidden) -> torch.Tensor:
+    def receive(self, hidden: Hidden) -> Array:
         """The container's transform as the receiver gets it through ``cfg.channel``: "wav16" (a 16-bit file,
         straight-through gradient), "float" (no quantisation) or "spectrogram" (the papers' path: the receiver
         gets the container array itself and no audio ever exists)."""
+        from ..channel import quantise_pcm16  # (training only: torch)
+
         if self.cfg.channel == "spectrogram":
             return hidden.container_spec
         wave = quantise_pcm16(hidden.container) if self.cfg.channel == "wav16" else hidden.container
         return self.analyse(wave)
 
-    def forward(self, image: torch.Tensor, cover: torch.Tensor) -> Hidden:
+    def forward(self, image: Array, cover: Array) -> Hidden:
         """Hide, pass through the channel, reveal: the training pipeline."""
         hidden = self.embed(image, cover)
         hidden.received_spec = self.receive(hidden)
@@ -229,23 +301,23 @@ class StegoScheme(nn.Module):
         return hidden
 
     # --- per scheme -----------------------------------------------------------------------------------------
-    def analyse(self, wave: torch.Tensor) -> torch.Tensor:
+    def analyse(self, wave: Array) -> Array:
         """Waveform ``[B, T]`` -> the scheme's transform (see :class:`Hidden`)."""
         raise NotImplementedError
 
-    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None) -> Hidden:
+    def embed(self, image: Array, cover: Array, key: str | None = None) -> Hidden:
         raise NotImplementedError
 
-    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
+    def reveal_spec(self, spec: Array, key: str | None = None) -> Array:
         """The received transform -> image ``[B, C, H, W]``."""
         raise NotImplementedError
 
-    def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
+    def extract(self, wave: Array, key: str | None = None) -> Extracted:
         """Reveal from a received waveform ``[B, T]`` (already read from a file)."""
         raise NotImplementedError
 
-    def presence_many(self, waves: torch.Tensor, key: str | None = None,
-                      band_limit_hz: float | None = None) -> torch.Tensor | None:
+    def presence_many(self, waves: Array, key: str | None = None,
+                      band_limit_hz: float | None = None) -> Array | None:
         """Schemes with ``has_presence`` and a window: the presence score of each window ``[W, T]``, ``[W]``
         (None where the geometry is too small to tell)."""
         raise NotImplementedError
@@ -268,3 +340,19 @@ class StegoScheme(nn.Module):
     def top_frequency(self) -> float:
         """Hz of the top of the band the scheme writes to: a cover sampled below twice this loses part of it."""
         raise NotImplementedError
+
+
+def as_numpy(x: Array) -> np.ndarray:
+    """A NumPy array or a (CPU or device) tensor as a NumPy array."""
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+
+
+def like(array: np.ndarray, ref: Array) -> Array:
+    """``array`` as a tensor (sharing its memory, on ``ref``'s device) when ``ref`` is one, as training passes
+    them; else itself. Lets a NumPy scheme answer the training loop in its own types without importing torch
+    for the API."""
+    if type(ref).__module__.split(".")[0] != "torch":
+        return array
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(array)).to(ref.device)

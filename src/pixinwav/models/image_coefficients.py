@@ -1,82 +1,93 @@
 """The photo as colour-DCT coefficients ranked by their training statistics, shared by the window models that
-send an image as analog codes (``modulo``, ``adaptive``): JPEG's YCbCr, the 2-D DCT, the per-coefficient mean and
-deviation measured on training photos (stored buffers, so both ends rank alike), and the optional refiner (a small
-CNN on the decoded image).
+send an image as analog codes (``modulo``, ``adaptive``): JPEG's YCbCr, the 2-D DCT, and the per-coefficient mean
+and deviation measured on training photos (stored buffers, so both ends rank alike).
+
+The arithmetic is torch's (the modulo scheme trains through it); torch is imported when it runs, so a scheme that
+holds these buffers but sends files (the adaptive whole-song model) loads without it.
 """
 from __future__ import annotations
 
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..config import ModelConfig
-from ..transforms import dct2, idct2
+
+if TYPE_CHECKING:
+    import torch
 
 # JPEG's YCbCr (full range). Errors in Y, Cb, Cr reach RGB with these squared gains, which rank coefficients.
-YCBCR = torch.tensor([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
-YCBCR_MEAN = torch.tensor([0.0, 0.5, 0.5])
+YCBCR = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]], np.float32)
+YCBCR_MEAN = np.array([0.0, 0.5, 0.5], np.float32)
 
 
 def dct_2d(x: torch.Tensor) -> torch.Tensor:
+    from ..transforms import dct2
+
     return dct2(dct2(x).transpose(-1, -2)).transpose(-1, -2)
 
 
 def idct_2d(x: torch.Tensor) -> torch.Tensor:
+    from ..transforms import idct2
+
     return idct2(idct2(x).transpose(-1, -2)).transpose(-1, -2)
 
 
-class Refiner(nn.Sequential):
-    """A plain stack of 3 x 3 convolutions (one per entry of ``widths``) predicting a correction to the decoded
-    image: mostly the ringing left by the coefficients that did not fit. The last layer starts at zero, so an
-    untrained refiner is the identity and training can only start from the training-free decoder."""
-
-    def __init__(self, channels: int, widths: list[int]):
-        chans = [channels, *widths]
-        layers: list[nn.Module] = []
-        for cin, cout in zip(chans[:-1], chans[1:]):
-            layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.LeakyReLU(0.1)]
-        layers.append(nn.Conv2d(chans[-1], channels, 3, padding=1))
-        nn.init.zeros_(layers[-1].weight)
-        nn.init.zeros_(layers[-1].bias)
-        super().__init__(*layers)
+def prior_std(channels: int, size: int) -> np.ndarray:
+    """``[C, n, n]`` float32: the deviations until statistics are measured (image spectra fall as 1 / frequency)."""
+    u = np.arange(size, dtype=np.float32)
+    return 0.2 * size / (1.0 + u[:, None] + u[None, :]) * np.array([1.0, 0.5, 0.5][:channels], np.float32)[:, None, None]
 
 
 class ImageCoefficients:
-    """For a scheme (an ``nn.Module``): the buffers ``coef_mean`` and ``coef_std`` (``[C, n, n]``) and ``refiner``,
-    set up by :meth:`init_image_coefficients`, and what follows from them."""
+    """For a scheme: the buffers ``coef_mean`` and ``coef_std`` (``[C, n, n]``, tensors in a net scheme, arrays
+    otherwise), set up by :meth:`init_image_coefficients`, and what follows from them."""
 
-    coef_mean: torch.Tensor
-    coef_std: torch.Tensor
+    coef_mean: np.ndarray | torch.Tensor
+    coef_std: np.ndarray | torch.Tensor
     cfg: ModelConfig
 
     def init_image_coefficients(self, cfg: ModelConfig) -> None:
         c, n = cfg.image_channels, cfg.image_size
-        # A prior until fit_image_statistics: image spectra fall as 1 / frequency
-        u = torch.arange(n, dtype=torch.float32)
-        std = 0.2 * n / (1.0 + u[:, None] + u[None, :]) * torch.tensor([1.0, 0.5, 0.5][:c])[:, None, None]
-        self.register_buffer("coef_mean", torch.zeros(c, n, n))
-        self.register_buffer("coef_std", std)
-        self.refiner = Refiner(c, cfg.widths) if cfg.widths else None  # widths []: the training-free decoder
+        self.register_buffer("coef_mean", np.zeros((c, n, n), np.float32))
+        self.register_buffer("coef_std", prior_std(c, n))
+
+    def _stat(self, name: str) -> torch.Tensor:
+        import torch
+
+        return torch.as_tensor(getattr(self, name))
 
     def fit_image_statistics(self, images: torch.Tensor) -> None:
         """The mean and deviation of each colour-DCT coefficient over training images ``[N, C, H, W]``."""
         coefs = dct_2d(self.to_colour(images))
-        self.coef_mean.copy_(coefs.mean(0))
-        self.coef_std.copy_(coefs.std(0).clamp_min(1e-4) if len(images) > 1 else coefs.abs()[0].clamp_min(1e-4))
+        std = coefs.std(0).clamp_min(1e-4) if len(images) > 1 else coefs.abs()[0].clamp_min(1e-4)
+        for name, value in (("coef_mean", coefs.mean(0)), ("coef_std", std)):
+            if isinstance(getattr(self, name), np.ndarray):
+                self.set_buffer(name, value.detach().cpu().numpy())
+            else:
+                getattr(self, name).copy_(value)
 
     def importance_order(self) -> torch.Tensor:
         """Flat colour-DCT indices, most important first: training variance times the coefficient's gain into RGB
         (CPU)."""
-        weight = torch.linalg.inv(YCBCR).pow(2).sum(0) if self.cfg.image_channels == 3 else torch.ones(1)
-        importance = (self.coef_std.cpu().double().pow(2) * weight.double()[:, None, None]).flatten()
+        import torch
+
+        weight = torch.linalg.inv(torch.from_numpy(YCBCR)).pow(2).sum(0) if self.cfg.image_channels == 3 else torch.ones(1)
+        importance = (self._stat("coef_std").cpu().double().pow(2) * weight.double()[:, None, None]).flatten()
         return torch.sort(importance, descending=True, stable=True).indices
 
     def to_colour(self, image: torch.Tensor) -> torch.Tensor:
+        import torch
+
         if self.cfg.image_channels == 1:
             return image
-        return torch.einsum("ij,bjhw->bihw", YCBCR.to(image), image) + YCBCR_MEAN.to(image)[:, None, None] - 0.5
+        return (torch.einsum("ij,bjhw->bihw", torch.from_numpy(YCBCR).to(image), image)
+                + torch.from_numpy(YCBCR_MEAN).to(image)[:, None, None] - 0.5)
 
     def from_colour(self, colour: torch.Tensor) -> torch.Tensor:
+        import torch
+
         if self.cfg.image_channels == 1:
             return colour
-        colour = colour - YCBCR_MEAN.to(colour)[:, None, None] + 0.5
-        return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(YCBCR).to(colour), colour)
+        colour = colour - torch.from_numpy(YCBCR_MEAN).to(colour)[:, None, None] + 0.5
+        return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(torch.from_numpy(YCBCR)).to(colour), colour)

@@ -31,9 +31,11 @@ from torch import nn
 from ..channel import LSB, ROUNDING_RMS_LSB
 from ..config import ModelConfig
 from ..transforms import dct2, idct2
-from .base import Extracted, Hidden, StegoScheme
+from .base import Extracted, Hidden
 from .dither import GOLDEN, MIN_PILOTS_TO_TELL, PILOT_CODE, keyed_dither, wrap
 from .image_coefficients import ImageCoefficients, dct_2d, idct_2d
+from .net_scheme import NetScheme, tensor
+from .refiner import Refiner
 
 MAX_PILOTS = 512  # bins with a known code, for the receiver to measure gain and noise (1 % of the capacity)
 NOISE_PILOT_STEP_LSB = 32.0  # noise is measured on pilots with steps at least this large
@@ -60,7 +62,7 @@ def music_envelope_prior(num_bins: int, sample_rate: int) -> torch.Tensor:
     return 0.05 * (freq.clamp_min(100.0) / 1000.0) ** -1.3
 
 
-class ModuloStego(ImageCoefficients, StegoScheme):
+class ModuloStego(ImageCoefficients, NetScheme):
     """The container "spectrogram" is the full-window DCT ``[B, T]``. Takes a key, measures statistics, tells
     whether an image is present (its pilots)."""
 
@@ -73,6 +75,7 @@ class ModuloStego(ImageCoefficients, StegoScheme):
         super().__init__(cfg)
         self._layouts: dict[tuple, Layout] = {}
         self.init_image_coefficients(cfg)
+        self.refiner = Refiner(cfg.image_channels, cfg.widths) if cfg.widths else None  # []: the training-free decoder
         # a prior until fit_statistics: music as the envelope above
         self.register_buffer("steps", self.steps_from_envelope(music_envelope_prior(cfg.clip_samples, cfg.sample_rate)))
 
@@ -186,6 +189,7 @@ class ModuloStego(ImageCoefficients, StegoScheme):
 
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
               band_limit_hz: float | None = None) -> Hidden:
+        image, cover = tensor(image), tensor(cover)
         self.check_cover(cover)
         layout = self.layout(key, band_limit_hz)
         spec = self.analyse(cover)
@@ -247,6 +251,7 @@ class ModuloStego(ImageCoefficients, StegoScheme):
         """:meth:`presence` without the gain grid for many windows ``[W, T]`` at once (the scan of
         ``--offset auto``): batched DCTs and a vectorised least-squares gain. ``[W]``, or None with too few
         pilots to tell."""
+        waves = tensor(waves)
         layout = Layout(*(t.cpu() for t in self.layout(key, band_limit_hz)))
         if len(layout.pilots) < MIN_PILOTS_TO_TELL:
             return None
@@ -304,4 +309,5 @@ class ModuloStego(ImageCoefficients, StegoScheme):
     def extract(self, wave: torch.Tensor, key: str | None = None, band_limit_hz: float | None = None) -> Extracted:
         """(revealed image ``[B, C, H, W]``, pilot agreement ``[B]``, or None with too few pilots to tell; see
         :meth:`presence`) from one read of the received waveform ``[B, T]``."""
+        wave = tensor(wave)
         return self._reveal(self.analyse(wave), self.layout(key, band_limit_hz))

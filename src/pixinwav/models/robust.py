@@ -21,14 +21,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..robust import alignment, code, mdct, payload, speed, tempo
 from ..robust.alignment import PN_PERIOD, SYNC_FRAMES
 from ..robust.stdm import FIXED_POINT_ROUNDS, TIME_RADIUS, Lattice, keyed_bits, keyed_lattice, keyed_permutation
-from .base import EXACT, Extracted, Hidden, Sent, StegoScheme
+from .base import EXACT, Array, Extracted, Hidden, Sent, StegoScheme, as_numpy, like
 
 BLOCK_BITS = 1024  # LDPC message bits per codeword (2048 coded bits)
 MIN_BLOCKS = 4  # 3 of data (380 bytes: a quarter-size photo at the lowest AVIF quality takes 300-400) + parity
@@ -84,7 +83,7 @@ class Location:
 class Reading:
     """What the receiver found. ``image`` is None unless the header and the image's CRC-32 both hold."""
 
-    image: torch.Tensor | None
+    image: Array | None
     agreement: float  # how well the best alignment puts projections on the lattices (about 0 without a payload)
     detail: str  # one line: what was found, or why there is no image
     shift: float = 0.0  # samples (16 kHz) from the file's start to the first whole frame
@@ -119,7 +118,7 @@ class RobustChannel(StegoScheme):
     def top_frequency(self) -> float:
         return self.high * self.cfg.sample_rate / (2 * self.hop)
 
-    def analyse(self, wave: torch.Tensor) -> torch.Tensor:
+    def analyse(self, wave: Array) -> Array:
         return wave
 
     def write(self, cover: np.ndarray, bits: np.ndarray, key: str | None) -> np.ndarray:
@@ -204,7 +203,7 @@ class RobustChannel(StegoScheme):
             return where, self.lattice(key).soft_phases(pieces[0], pieces[1])[0]
         return where, where.llr if where.llr is not None else self.frames_at(where.wave, where.shift, key)
 
-    def reveal_spec(self, spec: torch.Tensor, key: str | None = None) -> torch.Tensor:
+    def reveal_spec(self, spec: Array, key: str | None = None) -> Array:
         return self.extract(spec, key).image
 
 
@@ -229,7 +228,7 @@ class RobustStego(RobustChannel):
         return frames * self.hop / self.cfg.sample_rate
 
     # --- hiding --------------------------------------------------------------------------------------------------
-    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
+    def embed(self, image: Array, cover: Array, key: str | None = None,
               seconds: float | None = None, quality: int | None = None) -> Hidden:
         """Hide ``image [B, C, H, W]`` in whole covers ``[B, T]``: one copy of the payload in ``seconds`` of music
         (default ``cfg.robust.payload_seconds``, at most the cover), repeated to the end. The image is compressed at the
@@ -238,14 +237,14 @@ class RobustStego(RobustChannel):
         self.check_cover(cover)
         containers, sents = [], []
         for one_image, one_cover in zip(image, cover):
-            container, sent = self._embed_one(one_image, one_cover.detach().cpu().double().numpy(), key,
+            container, sent = self._embed_one(one_image, as_numpy(one_cover).astype(np.float64), key,
                                               seconds or self.cfg.robust.payload_seconds, quality)
-            containers.append(torch.from_numpy(container).to(cover))
+            containers.append(container)
             sents.append(sent)
-        container = torch.stack(containers)
+        container = like(np.stack(containers).astype(as_numpy(cover).dtype), cover)
         return Hidden(cover, container, container, sent=sents[0])
 
-    def _embed_one(self, image: torch.Tensor, cover: np.ndarray, key: str | None, seconds: float,
+    def _embed_one(self, image: Array, cover: np.ndarray, key: str | None, seconds: float,
                    quality: int | None) -> tuple[np.ndarray, Sent]:
         lattice = self.lattice(key)
         frames = min(mdct.frame_count(len(cover), self.hop), PN_PERIOD)
@@ -280,17 +279,17 @@ class RobustStego(RobustChannel):
         container = self.write(cover, bits, key)
         sent = Sent("photo", len(data), self.frame_seconds(frames), f"{blocks} coded blocks a copy", copies=frames / k,
                     copy_seconds=self.frame_seconds(k), width=image.shape[2], height=image.shape[1],
-                    channels=image.shape[0], codec=header.codec, quality=used_quality, sent=image,
+                    channels=image.shape[0], codec=header.codec, quality=used_quality, photo=image,
                     compressed=payload.decompress(data, image.shape[0], image.shape[1:]))
         return container, sent
 
     # --- revealing ------------------------------------------------------------------------------------------------
-    def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
-        readings = [self.read(w.detach().cpu().double().numpy(), key) for w in wave]
+    def extract(self, wave: Array, key: str | None = None) -> Extracted:
+        readings = [self.read(as_numpy(w).astype(np.float64), key) for w in wave]
         size, channels = self.cfg.image_size, self.cfg.image_channels
-        images = [r.image if r.image is not None else torch.zeros(channels, size, size) for r in readings]
-        presence = torch.tensor([1.0 if r.image is not None else 0.0 for r in readings])
-        return Extracted(torch.stack(images), presence, readings[0].detail, verdict=EXACT)
+        images = [r.image if r.image is not None else np.zeros((channels, size, size), np.float32) for r in readings]
+        presence = np.array([1.0 if r.image is not None else 0.0 for r in readings], np.float32)
+        return Extracted(np.stack(images), presence, readings[0].detail, verdict=EXACT)
 
     def read(self, wave: np.ndarray, key: str | None = None) -> Reading:
         """Find and decode the payload in a mono waveform at the model's rate (any start, any length)."""

@@ -28,14 +28,12 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
-import torch
 
 from .. import hidden_file
-from ..tiles import scaled
 from ..errors import PixinwavError
 from ..robust import alignment, code, layers, mdct, payload
 from ..robust.stdm import TIME_RADIUS, keyed_permutation
-from .base import DAMAGED, EXACT, Extracted, Hidden, Sent
+from .base import DAMAGED, EXACT, Array, Extracted, Hidden, Sent, as_numpy, like
 from .robust import MIN_AGREEMENT, WRITE_FRAMES, Location, RobustChannel
 
 VERSION = 1  # of the packet and layout formats: a receiver refuses another version with a message, never guesses
@@ -261,15 +259,15 @@ class RobustSongStego(RobustChannel):
         return keyed_permutation(key or "", f"segment{self.coded_bits}", self.coded_bits)
 
     # --- hiding --------------------------------------------------------------------------------------------
-    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None, seconds: float | None = None,
+    def embed(self, image: Array, cover: Array, key: str | None = None, seconds: float | None = None,
               max_side: int | None = None) -> Hidden:
         """``image [1, C, H, W]`` at its own size, ``cover [1, T]`` (mono, 16 kHz) -> container ``[1, T]``."""
         self.check_cover(cover)
         if max_side is not None and max_side < 1:
             raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
-        mono = cover[0].detach().cpu().double().numpy()
+        mono = as_numpy(cover[0]).astype(np.float64)
         layout, streams, sharp, base, good = self.plan_photo(image, mono, seconds, max_side)
-        photo = image[0].detach().cpu().float()
+        photo = as_numpy(image)[0].astype(np.float32, copy=False)
         container = self.write(mono, self.sent_bits(len(mono), key, layout, streams), key)
         (base_needed, base_packets), (needed, packets) = (
             (hidden_file.source_count(streams[name][0], self.symbol_bytes), len(streams[name][1]))
@@ -280,14 +278,14 @@ class RobustSongStego(RobustChannel):
                     width=sharp.width, height=sharp.height, channels=photo.shape[0],
                     original=(photo.shape[2], photo.shape[1]), codec=sharp.codec, quality=sharp.quality,
                     base_bytes=len(base.data), base_packets=base_packets, base_needed=base_needed,
-                    sent=scaled(photo, sharp.width, sharp.height), compressed=sharp.image())
-        out = torch.from_numpy(container)[None].to(cover.dtype)
+                    photo=photo, compressed=sharp.image())
+        out = like(container[None].astype(as_numpy(cover).dtype), cover)
         return Hidden(cover, out, out, sent=sent)
 
     def _places(self, good: np.ndarray) -> str:
         return f"{len(good)} segments of {self.segment_seconds:.2f} s, one packet each, {int(good.sum())} loud enough"
 
-    def plan_photo(self, image: torch.Tensor, mono: np.ndarray, seconds: float | None = None,
+    def plan_photo(self, image: Array, mono: np.ndarray, seconds: float | None = None,
                    max_side: int | None = None) -> tuple[Layout, dict, layers.Layer, layers.Layer, np.ndarray]:
         """(layout, streams, sharp layer, base layer, the segments loud enough) of a photo ``[1, C, H, W]`` in a mono
         cover at the model's rate: what :meth:`embed` writes (deterministic: a benchmark rebuilds the bits sent)."""
@@ -305,18 +303,18 @@ class RobustSongStego(RobustChannel):
                 if good.mean() < 0.9 else ""
             raise PixinwavError(f"this model needs about {need:.0f} s of music to carry a photo; the cover has "
                                 f"{len(mono) / self.cfg.sample_rate:.1f} s{quiet}: use a longer or louder song")
-        photo = image[0].detach().cpu().float()
+        photo = as_numpy(image)[0].astype(np.float32, copy=False)
         sharp = layers.encode(photo, "sharp", sharp_bytes, max_side)
         base = layers.encode(photo, "base", BASE_SOURCE * self.symbol_bytes, show=(sharp.width, sharp.height))
         layout = Layout("photo", classes, BASE_CLASSES)
         streams = {"base": self._stream(base.frame(), BASE_CLASSES), "sharp": self._stream(sharp.frame(), classes)}
         return layout, streams, sharp, base, good
 
-    def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None) -> Hidden:
+    def embed_file(self, file: hidden_file.HiddenFile, cover: Array, key: str | None = None) -> Hidden:
         """A file, bit-exact, its packets in every segment. Refuses a file larger than the song carries at
         ``cfg.robust.redundancy``, saying how much it does."""
         self.check_cover(cover)
-        mono = cover[0].detach().cpu().double().numpy()
+        mono = as_numpy(cover[0]).astype(np.float64)
         good = self.carrying(mono)
         frame = file.frame()
         classes = self.classes(good, "file")
@@ -331,7 +329,7 @@ class RobustSongStego(RobustChannel):
                     units_used=len(good), units_loud=int(good.sum()), packets=classes,
                     needed=hidden_file.source_count(len(frame), self.symbol_bytes), copies=len(good) / classes,
                     name=file.name)
-        out = torch.from_numpy(container)[None].to(cover.dtype)
+        out = like(container[None].astype(as_numpy(cover).dtype), cover)
         return Hidden(cover, out, out, sent=sent)
 
     def _stream(self, frame: bytes, classes: int) -> tuple[int, list[bytes]]:
@@ -369,17 +367,17 @@ class RobustSongStego(RobustChannel):
         return code.encode(self._message(STREAMS[stream], length, packets[cls]), self.coded_bits, drawn="rows")
 
     # --- revealing -----------------------------------------------------------------------------------------
-    def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
+    def extract(self, wave: Array, key: str | None = None) -> Extracted:
         if len(wave) != 1:
             raise PixinwavError("the robust song model reveals one file at a time")
-        return self.extracted(*self.packets(wave[0].detach().cpu().double().numpy(), key))
+        return self.extracted(*self.packets(as_numpy(wave[0]).astype(np.float64), key))
 
     def extracted(self, layout: Layout | None, found: list[tuple[str, int, bytes]], detail: str) -> Extracted:
         """What :meth:`extract` gives for :meth:`packets`'s answer: the sharp image, the base with a warning, a file,
         or nothing with the reason."""
-        blank = torch.full((1, self.cfg.image_channels, self.cfg.image_size, self.cfg.image_size), 0.5)
+        blank = np.full((1, self.cfg.image_channels, self.cfg.image_size, self.cfg.image_size), 0.5, np.float32)
         if layout is None:
-            return Extracted(blank, torch.zeros(1), detail)
+            return Extracted(blank, np.zeros(1, np.float32), detail)
         if layout.kind == "file":
             return self._extract_file(found, detail, blank)
         rebuilt, counts = {}, Counter(stream for stream, _, _ in found)
@@ -389,18 +387,18 @@ class RobustSongStego(RobustChannel):
                 rebuilt[name] = layers.Layer.from_frame(raw)
         if "sharp" in rebuilt:
             layer = rebuilt["sharp"]
-            return Extracted(layer.image()[None], torch.ones(1),
+            return Extracted(layer.image()[None], np.ones(1, np.float32),
                              f"found a {layer.width} x {layer.height} {layer.codec} image ({len(layer.data):,} bytes); "
                              f"{detail}", verdict=EXACT)
         if "base" in rebuilt:
             layer = rebuilt["base"]
-            return Extracted(layer.image()[None], torch.tensor([0.5]),
+            return Extracted(layer.image()[None], np.full(1, 0.5, np.float32),
                              f"only the coarse base image came back ({len(layer.data)} bytes, shown at "
                              f"{layer.width} x {layer.height}): too few packets of the sharp image arrived intact "
                              f"({counts['sharp']} of the {self.source_of(layout.classes)} needed); {detail}", verdict=DAMAGED)
-        return Extracted(blank, torch.ones(1), f"a hidden image was found but too few of its packets arrived intact to "
+        return Extracted(blank, np.ones(1, np.float32), f"a hidden image was found but too few of its packets arrived intact to "
                                                f"rebuild it ({counts['base']} of the base, {counts['sharp']} of the "
-                                               f"sharp image); {detail}", torch.ones(1, dtype=torch.bool))
+                                               f"sharp image); {detail}", np.ones(1, bool))
 
     def _rebuild(self, found: list[tuple[str, int, bytes]], stream: str) -> bytes | None:
         """The framed stream from its intact packets (those of the length most of them state), or None."""
@@ -410,15 +408,15 @@ class RobustSongStego(RobustChannel):
         length = Counter(length for length, _ in mine).most_common(1)[0][0]
         return hidden_file.rebuild((p for n, p in mine if n == length), length, self.symbol_bytes)
 
-    def _extract_file(self, found: list, detail: str, blank: torch.Tensor) -> Extracted:
+    def _extract_file(self, found: list, detail: str, blank: Array) -> Extracted:
         raw = self._rebuild(found, "file")
         if raw is None:
             intact = sum(1 for stream, _, _ in found if stream == "file")
-            return Extracted(blank, torch.ones(1), f"a hidden file was found but it cannot be rebuilt: {intact} "
+            return Extracted(blank, np.ones(1, np.float32), f"a hidden file was found but it cannot be rebuilt: {intact} "
                                                    f"packets arrived intact, too few; {detail}",
-                             torch.ones(1, dtype=torch.bool))
+                             np.ones(1, bool))
         file = hidden_file.HiddenFile.from_frame(raw)
-        return Extracted(blank, torch.ones(1), f"the file passed its checksum; {detail}", file=file, verdict=EXACT)
+        return Extracted(blank, np.ones(1, np.float32), f"the file passed its checksum; {detail}", file=file, verdict=EXACT)
 
     def packets(self, wave: np.ndarray, key: str | None = None) -> tuple[Layout | None, list[tuple[str, int, bytes]], str]:
         """(the layout, every intact packet, one line on the search) in a mono 16 kHz waveform from any start, any

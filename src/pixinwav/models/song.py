@@ -37,9 +37,10 @@ from ..config import ModelConfig
 from ..data.images import LONGEST_SENT_SIDE
 from ..errors import PixinwavError
 from ..transforms import dct2, idct2
-from .base import DAMAGED, EXACT, INTACT, Extracted, Hidden, Sent, StegoScheme
+from .base import DAMAGED, EXACT, INTACT, Extracted, Hidden, Sent
 from .dither import PILOT_CODE, keyed_dither, wrap
 from .modulo import Layout, ModuloStego
+from .net_scheme import NetScheme, tensor
 
 HEADER_COPIES = 3  # majority of three reads per bit (a lossless file needs one; three cover a little noise)
 MIN_SNR_DB = 25.0  # a window whose music is less than this over the change is skipped (the API's audible limit)
@@ -48,7 +49,7 @@ DEFAULT_MAX_SIDE = LONGEST_SENT_SIDE
 BATCH = 16  # windows per batched DCT: 16 x 67,522 float64 is 9 MB
 
 
-class SongStego(StegoScheme):
+class SongStego(NetScheme):
     """Whole-file: takes the photo at its own size (``full_image``) and a mono cover of any length at the model's
     rate, as the 16-bit file holds it (``writes_model_rate``: the sync mark lives in the exact samples)."""
 
@@ -146,6 +147,7 @@ class SongStego(StegoScheme):
         near full scale in any of them is skipped, :meth:`usable`). The change is float
         except in the sync marks, which are whole 16-bit steps; the file's rounding of the rest is the noise the
         codes are designed for."""
+        image, cover = tensor(image), tensor(cover)
         self.check_cover(cover)
         if max_side is not None and max_side < 1:
             raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
@@ -172,7 +174,7 @@ class SongStego(StegoScheme):
                     f"{len(parts)} of {len(usable)} windows loud enough used", (starts / self.cfg.sample_rate).tolist(),
                     len(parts), len(usable), width=width,
                     height=height, channels=c, original=(w, h), tiles=len(parts), tile_side=self.cfg.image_size,
-                    sent=photo)
+                    photo=photo)
         out = torch.from_numpy(container)[None].to(cover.dtype)
         return Hidden(cover, out, out, sent=sent)
 
@@ -180,6 +182,7 @@ class SongStego(StegoScheme):
                    channels: np.ndarray | None = None) -> Hidden:
         """A file, bit-exact: one fountain-code packet per loud window, plus spare ones where the song has room.
         Refuses a file larger than the song carries, saying how much it does."""
+        cover = tensor(cover)
         self.check_cover(cover)
         mono = cover[0].detach().cpu().numpy()
         usable = self.usable(mono, None if channels is None else self.window_peaks(channels))
@@ -248,6 +251,7 @@ class SongStego(StegoScheme):
 
     def extract(self, wave: torch.Tensor, key: str | None = None, channels: np.ndarray | None = None) -> Extracted:
         """(``channels``, the file's own, are not needed: the sync marks and windows are read from the downmix.)"""
+        wave = tensor(wave)
         if len(wave) != 1:
             raise PixinwavError("the song model reveals one file at a time")
         windows = self.read_window(wave[0].detach().cpu().numpy(), key)  # windows go float64 a batch at a time

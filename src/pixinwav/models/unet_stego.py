@@ -11,8 +11,9 @@ from torch import nn
 
 from ..config import ModelConfig
 from ..transforms import STDCT, STFTContainer
-from .base import Extracted, Hidden, StegoScheme
+from .base import Extracted, Hidden
 from .unet import UNet
+from .net_scheme import NetScheme, tensor
 
 
 def build_transform(cfg: ModelConfig) -> nn.Module:
@@ -21,7 +22,7 @@ def build_transform(cfg: ModelConfig) -> nn.Module:
     return STFTContainer(cfg.frame, cfg.hop, cfg.unet.window, cfg.unet.stft_part)
 
 
-class UNetStego(StegoScheme):
+class UNetStego(NetScheme):
     """PixInWav: a hiding U-Net makes a residual from the image, a reveal U-Net reads it back from the container.
     The config's values and their combinations are checked when the config is built (``config.py``)."""
 
@@ -82,6 +83,7 @@ class UNetStego(StegoScheme):
     def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None) -> Hidden:
         """Hide ``image`` in the cover waveform ``[B, T]``: the cover and container spectrograms and the
         container waveform (not yet quantised). ``key`` is not supported (``takes_key`` is False)."""
+        image, cover = tensor(image), tensor(cover)
         self.check_cover(cover)
         cover_spec, aux = self.transform.analyse(cover)
         residual = self.residual(image, cover_spec if self.cfg.unet.cover_aware else None)
@@ -111,4 +113,5 @@ class UNetStego(StegoScheme):
         return self.plane_to_image(self.run_net(self.reveal_net, plane))
 
     def extract(self, wave: torch.Tensor, key: str | None = None) -> Extracted:
+        wave = tensor(wave)
         return Extracted(self.reveal_spec(self.analyse(wave)), None)

@@ -22,7 +22,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable
 
-import torch
+import numpy as np
 from PIL import Image
 
 from ..errors import PixinwavError
@@ -67,8 +67,8 @@ class Layer:
                                 "cannot read: it was written by a newer version")
         return cls(NAMES[layer], width, height, channels, CODECS[codec], raw[HEAD.size:-4])
 
-    def image(self) -> torch.Tensor:
-        """``[C, height, width]`` in [0, 1] (the base scaled up, Lanczos). Raises :class:`PixinwavError` when the
+    def image(self) -> np.ndarray:
+        """``[C, height, width]`` float32 in [0, 1] (the base scaled up, Lanczos). Raises :class:`PixinwavError` when the
         bytes are not an image Pillow reads."""
         try:
             return decompress(self.data, self.channels, (self.height, self.width))
@@ -76,7 +76,7 @@ class Layer:
             raise PixinwavError(f"a hidden image was found but its {self.codec} file does not decode ({exc})") from exc
 
 
-def encode(photo: torch.Tensor, layer: str, budget: int, max_side: int | None = None,
+def encode(photo: np.ndarray, layer: str, budget: int, max_side: int | None = None,
            show: tuple[int, int] | None = None, top: int = 100, tried: Callable[[], object] | None = None) -> Layer:
     """``photo [C, H, W]`` in [0, 1] as a layer whose frame takes at most ``budget`` bytes, at a quality of at most
     ``top``. ``show``: (width, height) to show it at (the base: the sharp layer's size; default its own size).

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from PIL import Image
 
 from ..errors import PixinwavError
@@ -72,9 +71,10 @@ def bits_to_bytes(bits: np.ndarray) -> bytes:
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
 
 
-def to_pil(image: torch.Tensor) -> Image.Image:
-    """``[C, H, W]`` in [0, 1] -> 8-bit Pillow image."""
-    array = (image.detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+def to_pil(image) -> Image.Image:
+    """``[C, H, W]`` in [0, 1] (an array or a tensor) -> 8-bit Pillow image."""
+    image = image.detach().cpu().numpy() if hasattr(image, "detach") else np.asarray(image)
+    array = np.round(np.clip(image, 0, 1) * np.float32(255)).astype(np.uint8).transpose(1, 2, 0)
     return Image.fromarray(array[..., 0] if array.shape[2] == 1 else array)
 
 
@@ -82,13 +82,16 @@ SIDES = (1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25)  # image scales tried: at a 
 # better quality look better than all of them at the worst
 
 
-def compress(image: torch.Tensor, max_bytes: int, codec: str = "AVIF", quality: int | None = None) -> tuple[bytes, int]:
+def compress(image: np.ndarray, max_bytes: int, codec: str = "AVIF", quality: int | None = None) -> tuple[bytes, int]:
     """The encoding of ``image [C, H, W]`` that fits ``max_bytes`` and looks best (SSIM after decoding and scaling
     back), over image scales and qualities (bisection per scale: size grows with quality); with ``quality``, the
     full-size image at that quality. Returns (bytes, quality)."""
+    import torch  # (the SSIM that ranks the scales is torch's)
+
     from ..metrics import ssim
 
     pil = to_pil(image)
+    reference = torch.as_tensor(image).cpu().float()
 
     def encode(q: int, scale: float) -> bytes:
         buffer = io.BytesIO()
@@ -107,7 +110,8 @@ def compress(image: torch.Tensor, max_bytes: int, codec: str = "AVIF", quality: 
         fit = best_quality(lambda q: encode(q, scale), max_bytes)
         if fit is None:
             continue
-        score = float(ssim(decompress(fit[0], image.shape[0], image.shape[1:])[None], image[None].cpu().float())[0])
+        decoded = torch.from_numpy(decompress(fit[0], image.shape[0], image.shape[1:]))
+        score = float(ssim(decoded[None], reference[None])[0])
         if score > best_ssim:
             best, best_ssim = fit, score
     if best is None:
@@ -143,8 +147,8 @@ def best_quality(encode: Callable[[int], bytes], max_bytes: int, top: int = 100)
     return (data[lo], lo) if lo >= MIN_QUALITY else None
 
 
-def decompress(data: bytes, channels: int, size: tuple[int, int] | None = None) -> torch.Tensor:
-    """Image bytes -> ``[C, H, W]`` in [0, 1], scaled (Lanczos) to ``size`` (H, W) if given."""
+def decompress(data: bytes, channels: int, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Image bytes -> ``[C, H, W]`` float32 in [0, 1], scaled (Lanczos) to ``size`` (H, W) if given."""
     with Image.open(io.BytesIO(data)) as pil:
         pil = pil.convert("L" if channels == 1 else "RGB")
         if size is not None and (pil.height, pil.width) != tuple(size):
@@ -152,4 +156,4 @@ def decompress(data: bytes, channels: int, size: tuple[int, int] | None = None) 
         array = np.asarray(pil, dtype=np.float32)  # (a new array: scaled in place, one photo's size at a time)
     array /= 255.0
     array = array[..., None] if array.ndim == 2 else array
-    return torch.from_numpy(array).permute(2, 0, 1)
+    return array.transpose(2, 0, 1)
