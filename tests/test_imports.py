@@ -84,8 +84,9 @@ def test_listing_the_models_and_reading_audio_take_no_torch(tmp_path):
 
 
 def test_the_models_without_nets_hide_reveal_and_measure_without_torch(tmp_path):
-    """The default model and the robust one (NumPy arithmetic, no nets) run `hide`, `reveal`, `hide --file` and
-    `capacity` from the command line without importing torch (0.7 s and 220 MiB of every command's start)."""
+    """The default model and the robust ones (NumPy arithmetic, no nets) run `hide`, `reveal`, `hide --file` and
+    `capacity` from the command line without importing torch (0.7 s and 220 MiB of every command's start), and
+    adaptive-v2 its window."""
     import numpy as np
     import soundfile as sf
 
@@ -102,6 +103,10 @@ def test_the_models_without_nets_hide_reveal_and_measure_without_torch(tmp_path)
                  ["hide", "--file", str(note), "--cover", str(song), "-o", str(stego_file), "--model", model],
                  ["reveal", str(stego_file), "-o", str(tmp_path / f"{model}-note.txt"), "--model", model],
                  ["capacity", str(song), "--model", model]]
+    for model, where in (("pixinwav-adaptive-v2", ["--offset", "auto"]), ("pixinwav-robust-v1", [])):  # (one image each)
+        stego = tmp_path / f"{model}.wav"
+        runs += [["hide", "--image", str(photo), "--cover", str(song), "-o", str(stego), "--model", model, *where],
+                 ["reveal", str(stego), "-o", str(tmp_path / f"{model}.png"), "--model", model, *where]]
     code = (f"import sys; from pixinwav.cli import main\nfor args in {runs!r}:\n    assert main(args) == 0, args\n"
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)

@@ -22,7 +22,7 @@ from PIL import Image
 from . import metrics
 from .channel import PCM16_SCALE, pcm16_mono, pcm16_round_trip
 from .data.audio import resample
-from .data.images import MIN_SIDE, prepare_image, to_array
+from .data.images import MIN_SIDE, prepare_array, to_array
 from .errors import NotFound, PixinwavError
 from .hidden_file import HiddenFile
 from .loader import DEFAULT_MODEL, load_scheme
@@ -196,7 +196,7 @@ class Stego:
         image = self._as_pil(image, self.model.max_side)
         if self.model.full_image:
             return np.ascontiguousarray(to_array(image, self.cfg.image_channels).transpose(2, 0, 1))
-        return prepare_image(image, self.cfg.image_size, self.cfg.image_channels).numpy()
+        return prepare_array(image, self.cfg.image_size, self.cfg.image_channels)
 
     @staticmethod
     def _as_pil(image, long_side: int | None = None) -> Image.Image:

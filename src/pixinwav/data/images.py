@@ -96,20 +96,28 @@ def crop_square(img: Image.Image, box_side: int | None = None, left: int | None 
     return img.crop((left, top, left + side, top + side))
 
 
-def prepare_image(img: Image.Image, size: int, channels: int) -> torch.Tensor:
-    """Pillow image -> model input ``[C, size, size]`` (centred square crop, Lanczos resize)."""
-    import torch  # here, not at the top: the command line opens the photo before torch is loaded
-
+def prepare_array(img: Image.Image, size: int, channels: int) -> np.ndarray:
+    """Pillow image -> model input ``[C, size, size]`` float32 (centred square crop, Lanczos resize; a photo of more
+    than 8 bits a channel is resized in floats, by torch's antialiased bicubic, imported for it)."""
     img = crop_square(img)
     if img.mode not in ("RGB", "L", "RGBA", "LA", "P", "PA"):
+        import torch
+
         if img.width > 2 * size:  # box-average in Pillow first: a 16-bit photo becomes floats only at twice the size
             img = img.resize((2 * size, 2 * size), Image.Resampling.BOX)
         arr = to_array(img, channels)  # high bit depth: scale first, resize in float
         t = torch.from_numpy(arr).permute(2, 0, 1)[None]
         return torch.nn.functional.interpolate(t, size=(size, size), mode="bicubic", antialias=True,
-                                               align_corners=False)[0].clamp(0, 1)
+                                               align_corners=False)[0].clamp(0, 1).numpy()
     img = img.resize((size, size), Image.Resampling.LANCZOS)
-    return torch.from_numpy(to_array(img, channels)).permute(2, 0, 1).contiguous()
+    return np.ascontiguousarray(to_array(img, channels).transpose(2, 0, 1))
+
+
+def prepare_image(img: Image.Image, size: int, channels: int) -> torch.Tensor:
+    """:func:`prepare_array` as a tensor (the training data)."""
+    import torch
+
+    return torch.from_numpy(prepare_array(img, size, channels))
 
 
 def load_image(path: str | Path, size: int, channels: int) -> torch.Tensor:

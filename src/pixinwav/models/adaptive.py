@@ -56,6 +56,7 @@ from scipy.ndimage import uniform_filter1d
 from ..channel import LSB, ROUNDING_RMS_LSB
 from ..config import ModelConfig
 from ..errors import PixinwavError
+from ..metrics import ssim
 from ..robust import code, levels, mdct, payload
 from ..robust.masking import masking_scale
 from ..robust.stdm import keyed_permutation
@@ -218,12 +219,7 @@ def _feedback_kernel() -> Callable:
 
 def image_ssim(revealed: Array, image: Array) -> np.ndarray:
     """``[B]`` SSIM of revealed images ``[B, C, H, W]`` (clamped to [0, 1]) against the images sent."""
-    import torch  # (the sender's own measure of a window: the SSIM the evaluation uses)
-
-    from ..metrics import ssim
-
-    image = torch.as_tensor(image)
-    return ssim(torch.as_tensor(revealed).clamp(0, 1).to(image), image).detach().cpu().numpy()
+    return ssim(np.clip(as_numpy(revealed), 0, 1), as_numpy(image))
 
 
 @functools.lru_cache(maxsize=4)

@@ -86,12 +86,9 @@ def compress(image: np.ndarray, max_bytes: int, codec: str = "AVIF", quality: in
     """The encoding of ``image [C, H, W]`` that fits ``max_bytes`` and looks best (SSIM after decoding and scaling
     back), over image scales and qualities (bisection per scale: size grows with quality); with ``quality``, the
     full-size image at that quality. Returns (bytes, quality)."""
-    import torch  # (the SSIM that ranks the scales is torch's)
-
     from ..metrics import ssim
 
     pil = to_pil(image)
-    reference = torch.as_tensor(image).cpu().float()
 
     def encode(q: int, scale: float) -> bytes:
         buffer = io.BytesIO()
@@ -110,8 +107,7 @@ def compress(image: np.ndarray, max_bytes: int, codec: str = "AVIF", quality: in
         fit = best_quality(lambda q: encode(q, scale), max_bytes)
         if fit is None:
             continue
-        decoded = torch.from_numpy(decompress(fit[0], image.shape[0], image.shape[1:]))
-        score = float(ssim(decoded[None], reference[None])[0])
+        score = float(ssim(decompress(fit[0], image.shape[0], image.shape[1:])[None], image[None])[0])
         if score > best_ssim:
             best, best_ssim = fit, score
     if best is None:
