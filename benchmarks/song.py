@@ -100,7 +100,7 @@ def photo_ssim(original: Path, revealed: Path, crop: int | None = None) -> tuple
     elif ref.shape[-2:] != got.shape[-2:]:
         ref = torch.nn.functional.interpolate(ref, size=(h, w), mode="bicubic", antialias=True,
                                               align_corners=False).clamp(0, 1)
-    return float(metrics.ssim(ref, got)), (w, h)
+    return float(metrics.ssim(ref, got)[0]), (w, h)
 
 
 def snr(cover: Path, stego: Path) -> float:
