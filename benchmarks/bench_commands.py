@@ -14,6 +14,9 @@ not depend on the weights). Median of --repeats runs; peak RSS of the command's 
     python benchmarks/bench_commands.py --pairs SONG=PHOTO ... --models pixinwav-adaptive-v3 --baseline REV
         (given songs, each with its own photo, one row each; `--baseline REV`: every command also run with git
         revision REV's pixinwav on the path, interleaved with this tree's, and the ratio printed; `--repeats`)
+    python benchmarks/bench_commands.py --identify --pairs SONG=PHOTO ... --models M ... [--baseline REV]
+        (`pixinwav reveal` without --model, which tells the model by the file's marks, of each model's stego of each
+        song, whole and with its first 1.234 s cut off; which model it named and whether it found the photo)
     python benchmarks/bench_commands.py --startup [--baseline REV] [--repeats 7]
         (start-up of every shipped model: `pixinwav info MODEL`, which loads it, and `pixinwav reveal` of a 2 s
         clip with nothing hidden in it; wall time, peak memory and whether torch was imported)
@@ -107,12 +110,15 @@ def main() -> None:
     p.add_argument("--baseline", metavar="REV", help="with --pairs or --startup: also run git revision REV's pixinwav, "
                    "interleaved")
     p.add_argument("--startup", action="store_true", help="time the start of a command with each shipped model")
+    p.add_argument("--identify", action="store_true", help="with --pairs: time `reveal` without --model")
     args = p.parse_args()
     exe = [sys.executable, "-m", "pixinwav"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if args.startup:
             return on_startup(args, exe, tmp)
+        if args.identify:
+            return on_identify(args, exe, tmp)
         if args.pairs:
             return on_pairs(args, exe, tmp)
         if args.songs:
@@ -240,6 +246,38 @@ def on_startup(args, exe: list[str], tmp: Path) -> None:
             cells = timing_cells(got, ("info", "reveal"), trees, args.baseline)
             print(f"| {name} | {' | '.join(cells)} | {' / '.join(f'{peaks[t]:.0f}' for t in trees)} "
                   f"| {' / '.join(torch_used[t] for t in trees)} |", flush=True)
+
+
+def on_identify(args, exe: list[str], tmp: Path) -> None:
+    """Per song and model: the stego this tree's `hide` writes, whole and with its first 1.234 s cut off, revealed
+    without `--model` by each tree (median seconds, the trees in turn), the model it named and whether it wrote the
+    photo."""
+    pairs = [tuple(map(Path, pair.split("=", 1))) for pair in args.pairs]
+    with source_trees(args.baseline, tmp) as trees:
+        print(f"median of {args.repeats} run(s) per command (the trees in turn); `reveal` without --model\n")
+        print_head(["model", "song", "file"], ("reveal",), trees, args.baseline, ["named (this tree)", "photo written"])
+        for name in args.models:
+            for song, photo in pairs:
+                stego = tmp / "stego.wav"
+                subprocess.run([*exe, "hide", "--image", str(photo), "--cover", str(song), "-o", str(stego), "--model",
+                                name, "--force"], capture_output=True, check=True)
+                samples, rate = sf.read(stego, dtype="int16")
+                trimmed = tmp / "trimmed.wav"
+                sf.write(trimmed, samples[int(1.234 * rate):], rate, subtype="PCM_16")
+                for label, path in (("whole", stego), ("first 1.234 s cut", trimmed)):
+                    out = tmp / "revealed.png"
+                    cmd = [*exe, "reveal", str(path), "-o", str(out), "--force"]
+                    runs = {}
+                    for _ in range(args.repeats):
+                        for tree, env in trees.items():
+                            runs.setdefault(("reveal", tree), []).append(timed(cmd, 1, env, codes=(0, 1))[0])
+                    got = {k: statistics.median(v) for k, v in runs.items()}
+                    out.unlink(missing_ok=True)
+                    said = subprocess.run(cmd, capture_output=True, text=True).stderr
+                    named = re.search(r"carries (\S+)'s marks", said)
+                    cells = " | ".join(timing_cells(got, ("reveal",), trees, args.baseline))
+                    print(f"| {name} | {song.stem[-28:]} | {label} | {cells} | {named.group(1) if named else 'the default'} "
+                          f"| {'yes' if out.exists() else 'no'} |", flush=True)
 
 
 def on_pairs(args, exe: list[str], tmp: Path) -> None:

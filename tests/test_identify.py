@@ -104,3 +104,16 @@ def test_reveal_json_says_what_was_written_and_how_far_to_trust_it(tmp_path, cap
     shown = json.loads(capsys.readouterr().out)
     assert (shown["model"], shown["kind"], shown["verdict"], shown["width"], shown["height"]) == (
         PREVIOUS_DEFAULT, "image", "intact", 256, 256) and image.exists()
+
+
+def test_a_trimmed_stego_of_the_default_model_is_named_by_its_quick_search_without_the_other_models():
+    """A default-model stego whose start was cut is found by the search of its loudest stretch, before any other
+    model is loaded (those checks, and torch for the modulo models, took seconds first)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pixinwav.data.audio import Audio, read_audio; from pixinwav.identify import identify\n"
+            f"a = read_audio({str(FIXTURES / 'adaptive-v3-file.flac')!r})\n"
+            "print(identify(Audio(a.samples[12345:], a.sample_rate), 'fixture'), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.stdout.split() == [loader.DEFAULT_MODEL, "False"], out.stderr[-2000:]

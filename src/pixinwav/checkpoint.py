@@ -17,7 +17,7 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
-from .config import Config, config_from_dict, model_config_from_dict, to_dict
+from .config import Config, ModelConfig, config_from_dict, model_config_from_dict, to_dict
 from .files import atomic_write
 from .errors import PixinwavError
 from .models import StegoScheme, build_model
@@ -44,15 +44,15 @@ def _write(path: Path, tensors: dict[str, Any], meta: dict[str, Any]) -> Path:
     return atomic_write(Path(path), lambda tmp: save_file(tensors, tmp, metadata=meta), force=True)
 
 
-def read_file(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Arrays and decoded metadata of a pixinwav safetensors file, with one-line errors."""
+def read_file(path: str | Path, arrays: bool = True) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays (none unless ``arrays``) and decoded metadata of a pixinwav safetensors file, with one-line errors."""
     path = Path(path)
     if not path.is_file():
         raise PixinwavError(f"model file not found: {path}")
     try:
         with safe_open(str(path), framework="numpy") as f:
             raw = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            tensors = {k: f.get_tensor(k) for k in f.keys()} if arrays else {}
     except (SafetensorError, OSError, ValueError) as exc:
         raise PixinwavError(f"{path} is not a readable model file ({str(exc).splitlines()[0]})") from None
     if raw.get("format") != FORMAT:
@@ -86,18 +86,21 @@ def _load_weights(model: StegoScheme, tensors: dict[str, np.ndarray], path: Path
     model.load_state_dict(state)
 
 
+def config_of(meta: dict[str, Any], path: Path) -> ModelConfig:
+    """The model config a file's metadata holds (a release file's, or a training checkpoint's model section)."""
+    try:
+        if meta.get("kind") == "train":
+            return config_from_dict(meta["config"]).model
+        return model_config_from_dict(meta["config"])
+    except (KeyError, TypeError, PixinwavError) as exc:
+        raise PixinwavError(f"{path} has an unusable config ({exc})") from None
+
+
 def load_model_file(path: str | Path) -> tuple[StegoScheme, dict[str, Any]]:
     """Rebuild a model from a release file or a training checkpoint. Returns (model in eval mode, card)."""
     path = Path(path)
     tensors, meta = read_file(path)
-    try:
-        if meta.get("kind") == "train":
-            cfg = config_from_dict(meta["config"]).model
-        else:
-            cfg = model_config_from_dict(meta["config"])
-    except (KeyError, TypeError, PixinwavError) as exc:
-        raise PixinwavError(f"{path} has an unusable config ({exc})") from None
-    model = build_model(cfg)
+    model = build_model(config_of(meta, path))
     _load_weights(model, tensors, path)
     return model.eval(), meta.get("card") or {}
 

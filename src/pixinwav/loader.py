@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import PixinwavError
 
 if TYPE_CHECKING:
+    from .config import ModelConfig
     from .models import StegoScheme
 # (the checkpoint reader and the models are imported when a model is loaded: listing the shipped models, as
 # `pixinwav info` does, then takes no torch)
@@ -34,6 +35,14 @@ def resolve_model(name_or_path: str | Path | None) -> tuple[Path, str | None]:
     if not path.exists():
         raise PixinwavError(f"no model file {path} and no shipped model of that name (shipped: {', '.join(models)})")
     return path, None
+
+
+def model_config(name_or_path: str | Path | None = None) -> "ModelConfig":
+    """A shipped or saved model's config, read from its file's metadata alone (no weights, no scheme built)."""
+    from .checkpoint import config_of, read_file
+
+    path, _ = resolve_model(name_or_path)
+    return config_of(read_file(path, arrays=False)[1], path)
 
 
 def load_scheme(name_or_path: str | Path | None = None) -> tuple["StegoScheme", dict[str, Any], Path]:

@@ -528,9 +528,11 @@ class AdaptiveSongStego(StegoScheme):
                 return int(index) * L, int(index)
         return None, 0
 
-    def search(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None) -> tuple[int | None, int]:
+    def search(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None, first: int | None = None
+               ) -> tuple[int | None, int]:
         """(a window start, its grid index) found around the loudest stretches of ``mono`` at any sample offset, or
-        (None, 0).
+        (None, 0). ``first``: search only that many of the stretches, loudest first (where the sender writes first:
+        a quick look that finds a trimmed or pasted stego and gives up on other audio in a fraction of the time).
 
         The sender fills the grid window through the middle of the loudest stretch (:meth:`stretches`) first, and it
         lies in the two window lengths around that middle. For every start there (every sample offset of one hop x
@@ -549,7 +551,7 @@ class AdaptiveSongStego(StegoScheme):
         expected = np.exp(-2j * np.pi * (np.stack([self._dither(key, int(i))[pilots] for i in indices]) + PILOT_CODE))
         expected = expected.astype(np.complex64).T  # [pilots, indices]
         # the stretches the sender fills first, then those of the first release's rule (its files keep revealing)
-        order = list(dict.fromkeys([*self.stretches(mono, channels), *self.stretches(mono, legacy=True)]))
+        order = list(dict.fromkeys([*self.stretches(mono, channels), *self.stretches(mono, legacy=True)]))[:first]
         for stretch in tqdm(order, desc="searching", unit="stretch", delay=PROGRESS_AFTER_S, disable=None, leave=False):
             found = self._search_strip(mono, key, stretch, pilots, frame_of, bin_of, bins, expected, indices)
             if found[0] is not None:
