@@ -106,14 +106,16 @@ def test_reveal_json_says_what_was_written_and_how_far_to_trust_it(tmp_path, cap
         PREVIOUS_DEFAULT, "image", "intact", 256, 256) and image.exists()
 
 
-def test_a_trimmed_stego_of_the_default_model_is_named_by_its_quick_search_without_the_other_models():
-    """A default-model stego whose start was cut is found by the search of its loudest stretch, before any other
-    model is loaded (those checks, and torch for the modulo models, took seconds first)."""
+@pytest.mark.parametrize("fixture, trim, expected", [("adaptive-v3-file.flac", 12345, loader.DEFAULT_MODEL),
+                                                     ("robust-v2-file.flac", 0, "pixinwav-robust-v2")])
+def test_the_models_in_use_are_named_before_the_modulo_models_and_torch_are_loaded(fixture, trim, expected):
+    """A default-model stego whose start was cut (found by the search of its loudest stretch) and a robust-v2 stego
+    are named before the modulo models' checks, which load torch (those came first and took seconds)."""
     import subprocess
     import sys
 
     code = ("import sys; from pixinwav.data.audio import Audio, read_audio; from pixinwav.identify import identify\n"
-            f"a = read_audio({str(FIXTURES / 'adaptive-v3-file.flac')!r})\n"
-            "print(identify(Audio(a.samples[12345:], a.sample_rate), 'fixture'), 'torch' in sys.modules)")
+            f"a = read_audio({str(FIXTURES / fixture)!r})\n"
+            f"print(identify(Audio(a.samples[{trim}:], a.sample_rate), 'fixture'), 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert out.stdout.split() == [loader.DEFAULT_MODEL, "False"], out.stderr[-2000:]
+    assert out.stdout.split() == [expected, "False"], out.stderr[-2000:]
