@@ -1,9 +1,9 @@
 """`reveal` without `--model`: which shipped model wrote a stego file, told by each model's own keyed marks.
 
 The checks go in the order of the models people use now, cheapest first within that: the default model's grid
-from the first sample (0.2 s), the robust model's frame grid (about 1.5 s on a 3-minute song), the default
-model's search around the loudest stretch, where its sender writes first (about 1 s; a trimmed stego of the
-default model is found there), pixinwav-modulo-v2's sync marks, the window the previous default wrote at offset 0
+from the first sample (0.2 s), pixinwav-modulo-v2's sync marks (0.1 s), the robust model's frame grid (about 1.5 s
+on a 3-minute song), the default model's search around the loudest stretch, where its sender writes first (about
+1 s; a trimmed stego of the default model is found there), the window the previous default wrote at offset 0
 (which loads torch), the first robust model's grid; when none of them answers, the default model reads the file,
 and its search around every stretch it may have used (seconds of work) is the last resort. A file of an earlier
 default keeps revealing with the command that revealed it then.
@@ -33,12 +33,12 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
     ours = audio.sample_rate == default.cfg.sample_rate
     if ours and default.grid_start(mono, key)[0] is not None:
         return DEFAULT_MODEL
+    if audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate and len(sync.find(mono, key)):
+        return "pixinwav-modulo-v2"  # (before the window check: its windows are the previous default's windows)
     if _robust_grid("pixinwav-robust-v2", mono, audio.sample_rate, key):
         return "pixinwav-robust-v2"
     if ours and default.search(mono, key, first=1)[0] is not None:
         return DEFAULT_MODEL
-    if audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate and len(sync.find(mono, key)):
-        return "pixinwav-modulo-v2"  # (before the window check: its windows are the previous default's windows)
     window = load_model(PREVIOUS_DEFAULT)
     try:
         if window.presence_at(audio.samples, audio.sample_rate, 0.0, key) >= PRESENCE_MIN:
