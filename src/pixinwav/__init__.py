@@ -7,8 +7,8 @@ __all__ = ["PixinwavError", "Stego", "load_model", "__version__"]
 
 
 def __getattr__(name: str):
-    # ``pixinwav.Stego`` / ``pixinwav.load_model`` import torch on first use, so the command line can decode a
-    # large photo before torch's memory is mapped.
+    # ``pixinwav.Stego`` / ``pixinwav.load_model`` import the API on first use, so the command line can decode a
+    # large photo before a model's libraries are loaded (and torch only for the models that need it).
     if name in ("Stego", "load_model"):
         from . import api
 

@@ -51,7 +51,8 @@ def cmd_hide(args) -> None:
         from . import hidden_file
 
         image, file = None, hidden_file.read(args.file)
-    else:  # The photo is decoded (and a large one reduced) before torch is imported: the two peaks never add up. It
+    else:  # The photo is decoded (and a large one reduced) before the model and its libraries (torch for the modulo
+        # models and the U-Nets) are loaded: the two peaks never add up. It
         # is reduced to no less than a song model sends (a window model crops and scales it further).
         image, file = open_image(args.image, long_side=LONGEST_SENT_SIDE), None
     from .api import load_model
