@@ -181,14 +181,14 @@ def test_bf16_autocast_runs_the_nets_only(tmp_path, image_dir, audio_dir):
 
 def test_validation_returns_numpy_through_one_helper():
     """CUDA tensors cannot become numpy arrays: the evaluation path converts only through evaluate.to_numpy, which is
-    the schemes' own helper (``models.base.as_numpy``: detached, on the CPU)."""
+    the package's own helper (``arrays.as_numpy``: detached, on the CPU)."""
     import inspect
 
     import torch
 
     from pixinwav import evaluate
-    from pixinwav.models import base
+    from pixinwav import arrays
 
     assert ".numpy()" not in inspect.getsource(evaluate) and "return as_numpy(x)" in inspect.getsource(evaluate.to_numpy)
-    assert "x.detach().cpu().numpy()" in inspect.getsource(base.as_numpy)
+    assert "x.detach().cpu().numpy()" in inspect.getsource(arrays.as_numpy)
     assert evaluate.to_numpy(torch.ones(2, requires_grad=True) * 2).tolist() == [2.0, 2.0]

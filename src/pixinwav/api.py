@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from . import metrics
+from .arrays import as_numpy
 from .channel import PCM16_SCALE, pcm16_mono, pcm16_round_trip
 from .data.audio import resample
 from .data.images import MIN_SIDE, prepare_array, to_array
@@ -27,7 +28,7 @@ from .errors import NotFound, PixinwavError
 from .hidden_file import HiddenFile
 from .loader import DEFAULT_MODEL, load_scheme
 from .models import Sent, StegoScheme
-from .models.base import DAMAGED, EXACT, INTACT, UNCHECKED, as_numpy
+from .models.base import DAMAGED, EXACT, INTACT, UNCHECKED
 from .threads import one_blas_thread
 
 __all__ = ["DEFAULT_MODEL", "HiddenFile", "HideReport", "Revealed", "Stego", "load_model"]

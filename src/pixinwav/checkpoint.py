@@ -17,6 +17,7 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
+from .arrays import as_numpy
 from .config import Config, ModelConfig, config_from_dict, model_config_from_dict, to_dict
 from .files import atomic_write
 from .errors import PixinwavError
@@ -40,7 +41,7 @@ def sha256(path: str | Path) -> str:
 def _write(path: Path, tensors: dict[str, Any], meta: dict[str, Any]) -> Path:
     """``tensors``: NumPy arrays or torch tensors (written as the same bytes)."""
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), **{k: json.dumps(v) for k, v in meta.items()}}
-    tensors = {k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v, order="C") for k, v in tensors.items()}
+    tensors = {k: np.asarray(as_numpy(v), order="C") for k, v in tensors.items()}
     return atomic_write(Path(path), lambda tmp: save_file(tensors, tmp, metadata=meta), force=True)
 
 

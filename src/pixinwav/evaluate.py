@@ -9,11 +9,11 @@ import numpy as np
 import torch
 
 from . import metrics, tiles
+from .arrays import as_numpy
 from .channel import to_pcm16
 from .data.audio import read_audio, resample, write_audio
 from .errors import PixinwavError
 from .models import StegoScheme
-from .models.base import as_numpy
 
 
 def to_numpy(x) -> np.ndarray:

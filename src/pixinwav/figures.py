@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure  # not pyplot: drawing a file never touches the caller's backend
 
-from .models.base import as_numpy
+from .arrays import as_numpy
 from .transforms import STDCT
 
 

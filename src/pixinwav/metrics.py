@@ -12,9 +12,7 @@ import math
 import numpy as np
 from scipy.ndimage import correlate1d
 
-
-def _planes(x) -> np.ndarray:
-    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+from .arrays import as_numpy
 
 
 def _gaussian_kernel(size: int = 11, sigma: float = 1.5) -> np.ndarray:
@@ -25,7 +23,7 @@ def _gaussian_kernel(size: int = 11, sigma: float = 1.5) -> np.ndarray:
 
 def ssim(a, b, size: int = 11, sigma: float = 1.5, data_range: float = 1.0) -> np.ndarray:
     """Per-image SSIM ``[B]`` (mean over channels and valid window positions) of ``[B, C, H, W]`` arrays or tensors."""
-    a, b = _planes(a), _planes(b)
+    a, b = as_numpy(a), as_numpy(b)
     if a.shape != b.shape or a.ndim != 4:
         raise ValueError(f"ssim needs two [B, C, H, W] images of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     if min(a.shape[-2:]) < size:
@@ -51,7 +49,7 @@ def ssim(a, b, size: int = 11, sigma: float = 1.5, data_range: float = 1.0) -> n
 
 def psnr(a, b, data_range: float = 1.0) -> np.ndarray:
     """Per-image PSNR in dB ``[B]`` of arrays or tensors."""
-    diff = _planes(a).astype(np.float64) - _planes(b).astype(np.float64)
+    diff = as_numpy(a).astype(np.float64) - as_numpy(b).astype(np.float64)
     mse = np.square(diff).reshape(len(diff), -1).mean(1)
     return 10 * np.log10(data_range**2 / np.maximum(mse, 1e-12))
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..arrays import as_numpy
 from ..errors import PixinwavError
 from ..files import atomic_write
 
@@ -143,8 +144,7 @@ def image_format(path: str | Path, mode: str = "RGB") -> str:
 
 def to_pil(image) -> Image.Image:
     """``[C, H, W]`` in [0, 1] (an array or a tensor) -> an 8-bit Pillow image (RGB or L)."""
-    image = image.detach().cpu().numpy() if hasattr(image, "detach") else np.asarray(image)
-    arr = (np.clip(image, 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
+    arr = (np.clip(as_numpy(image), 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
     return Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)
 
 

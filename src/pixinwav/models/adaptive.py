@@ -53,6 +53,7 @@ import numpy as np
 import scipy.linalg
 from scipy.ndimage import uniform_filter1d
 
+from ..arrays import Array, as_numpy, like
 from ..channel import LSB, ROUNDING_RMS_LSB
 from ..config import ModelConfig
 from ..errors import PixinwavError
@@ -60,7 +61,7 @@ from ..metrics import ssim
 from ..robust import code, levels, mdct, payload
 from ..robust.masking import masking_scale
 from ..robust.stdm import keyed_permutation
-from .base import EXACT, Array, Extracted, Hidden, StegoScheme, WindowSent, as_numpy, like
+from .base import EXACT, Extracted, Hidden, StegoScheme, WindowSent
 from .dither import GOLDEN, MIN_PILOTS_TO_TELL, PILOT_CODE, keyed_dither, wrap
 from .image_coefficients import ImageCoefficients, dct_2d, idct_2d
 

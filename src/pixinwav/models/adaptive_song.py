@@ -36,6 +36,7 @@ from typing import Iterator
 import numpy as np
 from tqdm import tqdm
 
+from ..arrays import Array, as_numpy
 from .. import hidden_file
 from ..channel import pcm16_round_trip
 from ..config import ModelConfig
@@ -44,7 +45,7 @@ from ..robust import code, layers, mdct, payload
 from ..threads import one_numba_thread
 from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
                        SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
-from .base import EXACT, Array, Extracted, Hidden, Sent, StegoScheme, as_numpy
+from .base import EXACT, Extracted, Hidden, Sent, StegoScheme
 from .dither import PILOT_CODE, keyed_dither
 
 SYMBOL = 512  # bytes per fountain-code packet: a window carries 4-28 of them

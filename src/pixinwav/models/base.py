@@ -38,15 +38,14 @@ from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
 from contextlib import nullcontext
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 
+from ..arrays import Array, as_numpy
 from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..hidden_file import HiddenFile
-
-Array = Any  # an ``np.ndarray``, or a ``torch.Tensor`` where a net scheme or training passes one
 
 
 @dataclass
@@ -218,10 +217,10 @@ class StegoScheme:
         self._buffers.append(name)
         setattr(self, name, np.asarray(array))
 
-    def set_buffer(self, name: str, array: np.ndarray) -> None:
-        """A new value of a registered buffer (its dtype and shape kept)."""
+    def set_buffer(self, name: str, array: Array) -> None:
+        """A new value (an array or a tensor) of a registered buffer, its dtype and shape kept."""
         old = getattr(self, name)
-        setattr(self, name, np.asarray(array, dtype=old.dtype).reshape(old.shape).copy())
+        setattr(self, name, np.asarray(as_numpy(array), dtype=old.dtype).reshape(old.shape).copy())
         self.state_version += 1
 
     def _parts(self) -> Iterator[tuple[str, "StegoScheme"]]:
@@ -341,18 +340,3 @@ class StegoScheme:
         """Hz of the top of the band the scheme writes to: a cover sampled below twice this loses part of it."""
         raise NotImplementedError
 
-
-def as_numpy(x: Array) -> np.ndarray:
-    """A NumPy array or a (CPU or device) tensor as a NumPy array."""
-    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
-
-
-def like(array: np.ndarray, ref: Array) -> Array:
-    """``array`` as a tensor (sharing its memory, on ``ref``'s device) when ``ref`` is one, as training passes
-    them; else itself. Lets a NumPy scheme answer the training loop in its own types without importing torch
-    for the API."""
-    if type(ref).__module__.split(".")[0] != "torch":
-        return array
-    import torch
-
-    return torch.from_numpy(np.ascontiguousarray(array)).to(ref.device)

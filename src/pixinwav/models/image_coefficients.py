@@ -61,11 +61,8 @@ class ImageCoefficients:
         """The mean and deviation of each colour-DCT coefficient over training images ``[N, C, H, W]``."""
         coefs = dct_2d(self.to_colour(images))
         std = coefs.std(0).clamp_min(1e-4) if len(images) > 1 else coefs.abs()[0].clamp_min(1e-4)
-        for name, value in (("coef_mean", coefs.mean(0)), ("coef_std", std)):
-            if isinstance(getattr(self, name), np.ndarray):
-                self.set_buffer(name, value.detach().cpu().numpy())
-            else:
-                getattr(self, name).copy_(value)
+        self.set_buffer("coef_mean", coefs.mean(0))
+        self.set_buffer("coef_std", std)
 
     def importance_order(self) -> torch.Tensor:
         """Flat colour-DCT indices, most important first: training variance times the coefficient's gain into RGB

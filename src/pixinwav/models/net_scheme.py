@@ -40,6 +40,10 @@ class NetScheme(nn.Module, StegoScheme):
     def register_buffer(self, name: str, value: Array, persistent: bool = True) -> None:
         nn.Module.register_buffer(self, name, tensor(value), persistent)
 
+    def set_buffer(self, name: str, value: Array) -> None:
+        """A new value of a buffer, copied in place (its dtype, shape and device kept)."""
+        getattr(self, name).copy_(tensor(value))
+
     def load_state_dict(self, state, strict: bool = True, assign: bool = False):
         return nn.Module.load_state_dict(self, {k: tensor(v) for k, v in state.items()}, strict, assign)
 

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arrays import Array, as_numpy, like
 from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..robust import alignment, code, mdct, payload, speed, tempo
 from ..robust.alignment import PN_PERIOD, SYNC_FRAMES
 from ..robust.stdm import FIXED_POINT_ROUNDS, TIME_RADIUS, Lattice, keyed_bits, keyed_lattice, keyed_permutation
-from .base import EXACT, Array, Extracted, Hidden, Sent, StegoScheme, as_numpy, like
+from .base import EXACT, Extracted, Hidden, Sent, StegoScheme
 
 BLOCK_BITS = 1024  # LDPC message bits per codeword (2048 coded bits)
 MIN_BLOCKS = 4  # 3 of data (380 bytes: a quarter-size photo at the lowest AVIF quality takes 300-400) + parity

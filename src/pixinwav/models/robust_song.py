@@ -29,11 +29,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..arrays import Array, as_numpy, like
 from .. import hidden_file
 from ..errors import PixinwavError
 from ..robust import alignment, code, layers, mdct, payload
 from ..robust.stdm import TIME_RADIUS, keyed_permutation
-from .base import DAMAGED, EXACT, Array, Extracted, Hidden, Sent, as_numpy, like
+from .base import DAMAGED, EXACT, Extracted, Hidden, Sent
 from .robust import MIN_AGREEMENT, WRITE_FRAMES, Location, RobustChannel
 
 VERSION = 1  # of the packet and layout formats: a receiver refuses another version with a message, never guesses

@@ -26,7 +26,8 @@ import numpy as np
 from PIL import Image
 
 from ..errors import PixinwavError
-from .payload import best_quality, decompress, to_pil
+from ..data.images import to_pil
+from .payload import best_quality, decompress
 
 MAGIC = b"PIXL"
 VERSION = 1

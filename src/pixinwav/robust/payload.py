@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from ..data.images import to_pil
 from ..errors import PixinwavError
 
 VERSION = 1
@@ -69,13 +70,6 @@ def bytes_to_bits(data: bytes) -> np.ndarray:
 
 def bits_to_bytes(bits: np.ndarray) -> bytes:
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
-
-
-def to_pil(image) -> Image.Image:
-    """``[C, H, W]`` in [0, 1] (an array or a tensor) -> 8-bit Pillow image."""
-    image = image.detach().cpu().numpy() if hasattr(image, "detach") else np.asarray(image)
-    array = np.round(np.clip(image, 0, 1) * np.float32(255)).astype(np.uint8).transpose(1, 2, 0)
-    return Image.fromarray(array[..., 0] if array.shape[2] == 1 else array)
 
 
 SIDES = (1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25)  # image scales tried: at a small budget, fewer pixels at a
