@@ -35,6 +35,7 @@ from pixinwav.attacks import apply, describe
 from pixinwav.errors import PixinwavError
 from pixinwav.evaluate import through_file
 from pixinwav.evaluate_attacks import parse_attacks
+from pixinwav.models.base import DAMAGED
 from pixinwav.models.robust_song import STREAMS
 
 from robust_song import MAX_SONG, song_arguments, songs, with_ending
@@ -64,7 +65,7 @@ def measure(stego_api, scheme, attacked: np.ndarray, rate: int, bits: np.ndarray
     where, llr, read = scheme.read_frames(wave, KEY)
     got = scheme.extracted(*read)
     lost = float(got.presence[0]) == 0.0 or (got.lost is not None and bool(got.lost[0]))
-    came_back = "none" if lost else "base" if got.detail.startswith("warning") else "sharp"
+    came_back = "none" if lost else "base" if got.verdict == DAMAGED else "sharp"
     if llr is None:
         return {"came_back": came_back, "found": False, "gmi": 0.0, "ber": 0.5, "frames": 0, "packets_over_rate": 0,
                 "packets_decoded": 0, "group_gmi": [0.0] * len(scheme.data_groups)}

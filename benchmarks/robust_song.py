@@ -171,7 +171,7 @@ def main() -> None:
                 try:
                     found = model.reveal_payload(attacked, attacked_rate)
                     image = found.image
-                    kind = "base" if found.detail.startswith("warning") else "sharp"
+                    kind = "base" if found.damaged else "sharp"
                     if image.shape[1:] != reference.shape[1:]:
                         image = scaled(image, reference.shape[2], reference.shape[1])
                     score = float(metrics.ssim(image[None], reference[None])[0])
