@@ -81,8 +81,8 @@ def measure(stego_api, scheme, attacked: np.ndarray, rate: int, bits: np.ndarray
     layout, found, _ = read
     if layout is None:
         return row
-    sharp, code_rate = STREAMS.index("sharp"), 8 * scheme.packet_bytes / scheme.coded_bits
-    over = [capacity_per_bit(summed, scheme.codeword(streams, stream, cls))[0] > code_rate
+    sharp, code_rate = STREAMS.index("sharp"), scheme.packet_code("sharp", layout.format).rate
+    over = [capacity_per_bit(summed, scheme.codeword(streams, stream, cls, layout.format))[0] > code_rate
             for (stream, cls), (_, summed) in scheme.summed_copies(llr, first, layout, KEY).items() if stream == sharp]
     return {**row, "packets_over_rate": int(sum(over)), "packets_decoded": sum(s == "sharp" for s, _, _ in found),
             "packets": layout.classes, "packets_needed": scheme.source_of(layout.classes)}

@@ -65,29 +65,15 @@ def best_possible(rate: float, n: int, errors: float = 1 - TARGET) -> float:
     return capacity(lo)
 
 
-def message_rows(k: int, m: int, degrees: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Check rows of each message bit's edges (bit ``i`` has ``degrees[i]``), every check seeing as many message
-    bits as the edges allow (a shuffled deck of rows), no check twice within a bit."""
-    deck = np.resize(np.arange(m), int(degrees.sum()))
-    rng.shuffle(deck)
-    starts = np.concatenate([[0], np.cumsum(degrees)[:-1]])
-    while True:  # a check twice within a bit: swap that edge with a random one, until none is left
-        repeats = [s + len(p) - 1 for s, p in zip(starts, np.split(deck, starts[1:])) if len(set(p)) != len(p)]
-        if not repeats:
-            return deck
-        for j in repeats:
-            other = rng.integers(len(deck))
-            deck[j], deck[other] = deck[other], deck[j]
-
-
 class Code:
     """A repeat-accumulate word of ``n`` bits with a ``k``-bit message whose message bits have the given degrees
-    (None: the shipped construction, decoded by the receiver's own decoders)."""
+    (a dict, decoded by ``ldpc``'s flooding), or one of ``robust/code.py``'s constructions ("rows", "irregular",
+    decoded by the receiver's own decoders)."""
 
-    def __init__(self, name: str, k: int, n: int, degrees: dict[int, float] | None, copies: float = 1.0):
+    def __init__(self, name: str, k: int, n: int, degrees: dict[int, float] | str, copies: float = 1.0):
         self.name, self.k, self.n, self.copies = name, k, n, copies
-        self.decoder = None
-        if degrees is None:
+        self.decoder, self.drawn = None, degrees
+        if isinstance(degrees, str):
             return
         import scipy.sparse as sp
         from ldpc import BpDecoder
@@ -96,7 +82,7 @@ class Code:
         counts = np.floor(np.array(list(degrees.values())) * k).astype(int)
         counts[0] += k - counts.sum()
         per_bit = np.repeat(list(degrees), counts)
-        rows = message_rows(k, m, per_bit, rng)
+        rows = code.irregular_rows(m, per_bit, rng)
         h1 = sp.csr_matrix((np.ones(len(rows), np.uint8), (rows, np.repeat(np.arange(k), per_bit))), shape=(m, k))
         accumulate = sp.eye(m, dtype=np.uint8, format="csr") + sp.eye(m, k=-1, dtype=np.uint8, format="csr")
         self.h1, self.h = h1, sp.hstack([h1, accumulate], format="csr")
@@ -110,13 +96,13 @@ class Code:
 
     def encode(self, message: np.ndarray) -> np.ndarray:
         if self.decoder is None:
-            return code.encode(message, self.n, drawn="rows")
+            return code.encode(message, self.n, drawn=self.drawn)
         parity = np.cumsum((self.h1 @ message.astype(np.int64)) % 2) % 2
         return np.concatenate([message, parity.astype(np.uint8)])
 
     def decodes(self, llr: np.ndarray, message: np.ndarray) -> bool:
         if self.decoder is None:
-            got, ok = code.decode(llr, self.k, 100, drawn="rows")
+            got, ok = code.decode(llr, self.k, 100, drawn=self.drawn)
             return ok and np.array_equal(got, message)
         flip = 1.0 / (1.0 + np.exp(np.minimum(np.abs(llr), 30.0)))
         self.decoder.update_channel_probs(np.clip(flip, 1e-12, 0.5 - 1e-9))
@@ -150,13 +136,15 @@ def main() -> None:
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "robust_code"))
     args = p.parse_args()
     k_low = round(0.225 * N / 8) * 8
-    codes = [Code("shipped: rate 0.3375, message bits in 6 checks, x1.5 copies (receiver's decoders)", K, N, None, 1.5),
-             Code("the same, once (no copies)", K, N, None),
+    codes = [Code("shipped: rate 0.3375, message bits in 6 checks, x1.5 copies (receiver's decoders)", K, N, "rows", 1.5),
+             Code("the same, once (no copies)", K, N, "rows"),
              Code("check-regular, degree 6, x1.5 copies", K, N, {6: 1.0}, 1.5),
              Code("irregular: 60 % degree 3, 40 % degree 10, x1.5 copies", K, N, {3: 0.6, 10: 0.4}, 1.5),
              Code("irregular: 75 % degree 4, 25 % degree 12, x1.5 copies", K, N, {4: 0.75, 12: 0.25}, 1.5),
-             Code(f"rate {k_low / N:.3f} once (shipped construction)", k_low, N, None),
-             Code(f"rate {k_low / N:.3f} once, irregular 60 % degree 3, 40 % degree 14", k_low, N, {3: 0.6, 14: 0.4})]
+             Code(f"rate {k_low / N:.3f} once (shipped construction)", k_low, N, "rows"),
+             Code(f"rate {k_low / N:.3f} once, irregular 60 % degree 3, 40 % degree 14", k_low, N, {3: 0.6, 14: 0.4}),
+             Code(f"rate {k_low / N:.3f} once, robust/code.py's irregular construction (receiver's decoders)", k_low, N,
+                  "irregular")]
     caps = {s: capacity(s) for s in SIGMAS}
     lines = ["# robust-v2's packet code against the channel's capacity (binary-input Gaussian channel)", "",
              f"`python benchmarks/robust_code.py --words {args.words}`: words of {N} bits, {args.words} per noise level; "

@@ -93,6 +93,8 @@ def main() -> None:
     p.add_argument("--code-rate", type=float, default=None,
                    help="design experiment: robust-v2 with this LDPC code rate (not a released model: its files need it)")
     p.add_argument("--redundancy", type=float, default=None, help="design experiment: copies of each packet")
+    p.add_argument("--code", choices=["regular", "irregular"], default=None,
+                   help="design experiment: the packets' LDPC construction (model.robust.code)")
     p.add_argument("--visqol", action="store_true", help="ViSQOL on the first 20 s of each stego (slow)")
     p.add_argument("--out", default=None)
     p.add_argument("--clean", type=int, default=0, metavar="N",
@@ -124,9 +126,10 @@ def main() -> None:
         return
 
     model = load_model(args.model)
-    if args.code_rate or args.redundancy:  # the same channel, another split of its bits between code and copies
+    if args.code_rate or args.redundancy or args.code:  # the same channel, another code or split between code and copies
         model.model.cfg = model_with(model.model.cfg, **{k: v for k, v in (("code_rate", args.code_rate),
-                                                                           ("redundancy", args.redundancy)) if v})
+                                                                           ("redundancy", args.redundancy),
+                                                                           ("code", args.code)) if v})
     root = Path(args.data) / f"{args.split}_audio"
     everything = sorted(d.name for d in root.iterdir() if d.is_dir())
     sources = args.sources.split(",") if args.sources else everything

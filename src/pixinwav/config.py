@@ -91,6 +91,9 @@ class RobustOptions:
     segment_frames: int = 64
     code_rate: float = 0.5
     redundancy: float = 2.0
+    # the packets' LDPC construction (robust/code.py): "regular" (every message bit in as many checks; robust-v2's)
+    # or "irregular" (message bits of two degrees: closer to the channel's capacity at low rates)
+    code: str = "regular"
 
 
 # config sections of the model, one per scheme: ``model.<section>.<key>`` in YAML and overrides
@@ -248,6 +251,8 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
                              and robust.redundancy >= 1):
             raise PixinwavError("scheme 'robust' with song=true needs model.robust.segment_frames in 8-1024, "
                                 "code_rate in 0.1-0.9 and redundancy >= 1")
+        if robust.code not in ("regular", "irregular"):
+            raise PixinwavError(f"model.robust.code must be 'regular' or 'irregular', got {robust.code!r}")
     return cfg
 
 

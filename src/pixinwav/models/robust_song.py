@@ -37,11 +37,29 @@ from ..robust.stdm import TIME_RADIUS, keyed_permutation
 from .base import DAMAGED, EXACT, Extracted, Hidden, Sent
 from .robust import MIN_AGREEMENT, WRITE_FRAMES, Location, RobustChannel
 
-VERSION = 1  # of the packet and layout formats: a receiver refuses another version with a message, never guesses
+VERSION = 1  # robust-v2's packet and layout format (a receiver refuses an unknown format with a message, never guesses)
 STREAMS = ("base", "sharp", "file")
 HEAD = struct.Struct(">I")  # 4 bits format version, 4 bits stream, 24 bits the stream's framed length
 OVERHEAD = HEAD.size + hidden_file.PACKET_ID + 4  # head, RaptorQ's packet id, CRC-32
 MAX_STREAM = (1 << 24) - 1
+
+
+@dataclass(frozen=True)
+class PacketCode:
+    """The LDPC code of one stream's packets: its rate and how its matrix is drawn (``robust/code.py``)."""
+
+    rate: float
+    drawn: str  # "rows" (robust-v2's) or "irregular"
+
+
+# Each format's code of the sharp image's and the file's packets, as the shipped models write it: format 1 is
+# robust-v2's (regular, rate 0.3375, every packet 1.5 times over), format 2 robust-v3's (irregular, rate 0.225, every
+# packet once: closer to the channel's capacity, benchmarks/robust_code.py). A model reads both; it writes its own
+# (its config's code, which a design experiment may change)
+FORMAT_CODES = {1: PacketCode(0.3375, "rows"), 2: PacketCode(0.225, "irregular")}
+# The base image's packets keep robust-v2's code in every format: its bytes (three packets rebuild it) and the copies
+# an excerpt of 30 s holds stay what they were
+BASE_CODE = FORMAT_CODES[1]
 LAYOUT = struct.Struct(">BBHB")  # format version, kind (0 photo, 1 file), packet classes, base classes
 LAYOUT_BITS = 8 * (LAYOUT.size + 4)  # and a CRC-32
 KINDS = ("photo", "file")
@@ -66,15 +84,17 @@ DECODE_ITERATIONS = 100
 
 @dataclass(frozen=True)
 class Layout:
-    """What the song holds, in its layout header: a photo (base and sharp streams) or a file, and how many distinct
-    packets (classes) each stream has; segment ``s`` carries the packet of :meth:`RobustSongStego.class_of`."""
+    """What the song holds, in its layout header: a photo (base and sharp streams) or a file, how many distinct
+    packets (classes) each stream has (segment ``s`` carries the packet of :meth:`RobustSongStego.class_of`), and
+    the format, which says how the packets are coded (``FORMAT_CODES``)."""
 
     kind: str
     classes: int  # distinct packets of the sharp image or the file
     base_classes: int = 0
+    format: int = VERSION
 
     def to_bits(self) -> np.ndarray:
-        return payload.bytes_to_bits(payload.with_crc(LAYOUT.pack(VERSION, KINDS.index(self.kind), self.classes,
+        return payload.bytes_to_bits(payload.with_crc(LAYOUT.pack(self.format, KINDS.index(self.kind), self.classes,
                                                                   self.base_classes)))
 
     @classmethod
@@ -84,12 +104,13 @@ class Layout:
         if body is None:
             return None
         version, kind, classes, base = LAYOUT.unpack(body)
-        if version != VERSION or kind >= len(KINDS):
+        if version not in FORMAT_CODES or kind >= len(KINDS):
             raise PixinwavError(f"this file carries a robust payload of format {version}, which this release of pixinwav "
-                                f"cannot read (it reads format {VERSION}): it was written by a newer version")
+                                f"cannot read (it reads formats {', '.join(map(str, FORMAT_CODES))}): it was written by a "
+                                "newer version")
         if not classes or (KINDS[kind] == "photo") != (base > 0):
             return None
-        return cls(KINDS[kind], classes, base)
+        return cls(KINDS[kind], classes, base, version)
 
 
 class RobustSongStego(RobustChannel):
@@ -118,19 +139,36 @@ class RobustSongStego(RobustChannel):
         return [g for g in range(self.groups) if g not in (self.numbering_group, self.layout_group)]
 
     @property
+    def format(self) -> int:
+        """The format this model writes: 2 with the irregular code, else robust-v2's 1."""
+        return 2 if self.cfg.robust.code == "irregular" else VERSION
+
+    def packet_code(self, stream: str, format: int | None = None) -> PacketCode:
+        """The code of a stream's packets in a file of ``format`` (default: the one this model writes, with its
+        config's code)."""
+        if stream == "base":
+            return BASE_CODE
+        if format is None or format == self.format:
+            return PacketCode(self.cfg.robust.code_rate, "irregular" if self.cfg.robust.code == "irregular" else "rows")
+        return FORMAT_CODES[format]
+
+    @property
     def coded_bits(self) -> int:
         """Bits of one segment's codeword."""
         return self.cfg.robust.segment_frames * len(self.data_groups)
 
-    @property
-    def symbol_bytes(self) -> int:
-        """Bytes of a stream per packet (RaptorQ's symbol: a multiple of 8)."""
-        return (int(self.coded_bits * self.cfg.robust.code_rate) // 8 - OVERHEAD) // 8 * 8
+    def symbol_bytes_of(self, code_: PacketCode) -> int:
+        """Bytes of a stream per packet of that code (RaptorQ's symbol: a multiple of 8)."""
+        return (int(self.coded_bits * code_.rate) // 8 - OVERHEAD) // 8 * 8
 
     @property
-    def packet_bytes(self) -> int:
-        """Bytes of one segment's message: the symbol and the packet's overhead."""
-        return self.symbol_bytes + OVERHEAD
+    def symbol_bytes(self) -> int:
+        """Bytes of the sharp image or the file per packet, as this model writes them."""
+        return self.symbol_bytes_of(self.packet_code("sharp"))
+
+    @property
+    def base_symbol_bytes(self) -> int:
+        return self.symbol_bytes_of(BASE_CODE)
 
     @property
     def segment_seconds(self) -> float:
@@ -200,7 +238,7 @@ class RobustSongStego(RobustChannel):
     def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
         good = self.carrying(mono)
         segments, loud = len(good), int(good.sum())
-        sharp, base = self.stream_bytes(self.classes(good, "photo")), BASE_SOURCE * self.symbol_bytes
+        sharp, base = self.stream_bytes(self.classes(good, "photo")), BASE_SOURCE * self.base_symbol_bytes
         fits_photo = sharp >= MIN_PHOTO_BYTES
         most = self.file_capacity(good)
         lines = [f"{segments} segments of {self.segment_seconds:.2f} s ({loud} loud enough across the band to count on), "
@@ -240,21 +278,22 @@ class RobustSongStego(RobustChannel):
         return segments * self.segment_seconds
 
     # --- packets -------------------------------------------------------------------------------------------
-    def _message(self, stream: str, length: int, packet: bytes) -> np.ndarray:
-        body = HEAD.pack(VERSION << 28 | STREAMS.index(stream) << 24 | length) + packet
-        return payload.bytes_to_bits(payload.with_crc(body + bytes(self.packet_bytes - 4 - len(body))))
+    def _message(self, stream: str, length: int, packet: bytes, code_: PacketCode, format: int) -> np.ndarray:
+        body = HEAD.pack(format << 28 | STREAMS.index(stream) << 24 | length) + packet
+        return payload.bytes_to_bits(payload.with_crc(body + bytes(self.symbol_bytes_of(code_) + OVERHEAD - 4 - len(body))))
 
-    def _parse(self, message: np.ndarray) -> tuple[str, int, bytes] | None:
-        """(stream, its framed length, RaptorQ packet) of a decoded message, or None when its CRC fails."""
-        raw = payload.checked(payload.bits_to_bytes(message), self.packet_bytes - 4)
+    def _parse(self, message: np.ndarray, code_: PacketCode, format: int) -> tuple[str, int, bytes] | None:
+        """(stream, its framed length, RaptorQ packet) of a decoded message of that code, or None when its CRC fails."""
+        symbol = self.symbol_bytes_of(code_)
+        raw = payload.checked(payload.bits_to_bytes(message), symbol + OVERHEAD - 4)
         if raw is None:
             return None
         (head,) = HEAD.unpack(raw[:HEAD.size])
         version, stream, length = head >> 28, head >> 24 & 15, head & MAX_STREAM
-        if version != VERSION or stream >= len(STREAMS):
-            raise PixinwavError(f"this file carries robust packets of format {version}, which this release of pixinwav "
-                                f"cannot read (it reads format {VERSION}): it was written by a newer version")
-        return STREAMS[stream], length, raw[HEAD.size:HEAD.size + hidden_file.PACKET_ID + self.symbol_bytes]
+        if version != format or stream >= len(STREAMS):
+            raise PixinwavError(f"this file carries robust packets of format {version} under a layout of format {format}, "
+                                "which this release of pixinwav cannot read: it was written by a newer version")
+        return STREAMS[stream], length, raw[HEAD.size:HEAD.size + hidden_file.PACKET_ID + symbol]
 
     def _interleave(self, key: str | None) -> np.ndarray:
         return keyed_permutation(key or "", f"segment{self.coded_bits}", self.coded_bits)
@@ -271,7 +310,7 @@ class RobustSongStego(RobustChannel):
         photo = as_numpy(image)[0].astype(np.float32, copy=False)
         container = self.write(mono, self.sent_bits(len(mono), key, layout, streams), key)
         (base_needed, base_packets), (needed, packets) = (
-            (hidden_file.source_count(streams[name][0], self.symbol_bytes), len(streams[name][1]))
+            (hidden_file.source_count(streams[name][0], self.symbol_bytes_of(self.packet_code(name))), len(streams[name][1]))
             for name in ("base", "sharp"))
         sent = Sent("photo", len(sharp.data), len(good) * self.segment_seconds, self._places(good),
                     units_used=len(good), units_loud=int(good.sum()), packets=packets,
@@ -306,9 +345,10 @@ class RobustSongStego(RobustChannel):
                                 f"{len(mono) / self.cfg.sample_rate:.1f} s{quiet}: use a longer or louder song")
         photo = as_numpy(image)[0].astype(np.float32, copy=False)
         sharp = layers.encode(photo, "sharp", sharp_bytes, max_side)
-        base = layers.encode(photo, "base", BASE_SOURCE * self.symbol_bytes, show=(sharp.width, sharp.height))
-        layout = Layout("photo", classes, BASE_CLASSES)
-        streams = {"base": self._stream(base.frame(), BASE_CLASSES), "sharp": self._stream(sharp.frame(), classes)}
+        base = layers.encode(photo, "base", BASE_SOURCE * self.base_symbol_bytes, show=(sharp.width, sharp.height))
+        layout = Layout("photo", classes, BASE_CLASSES, self.format)
+        streams = {"base": self._stream(base.frame(), BASE_CLASSES, self.base_symbol_bytes),
+                   "sharp": self._stream(sharp.frame(), classes, self.symbol_bytes)}
         return layout, streams, sharp, base, good
 
     def embed_file(self, file: hidden_file.HiddenFile, cover: Array, key: str | None = None) -> Hidden:
@@ -324,8 +364,9 @@ class RobustSongStego(RobustChannel):
                                 f"{self.file_capacity(good):,} ({int(good.sum())} of its {len(good)} segments of "
                                 f"{self.segment_seconds:.2f} s are loud enough, {self.symbol_bytes} bytes each, every "
                                 f"packet sent {self.cfg.robust.redundancy:g} times over): use a longer song or a smaller file")
-        streams = {"file": self._stream(frame, classes)}
-        container = self.write(mono, self.sent_bits(len(mono), key, Layout("file", classes), streams), key)
+        streams = {"file": self._stream(frame, classes, self.symbol_bytes)}
+        container = self.write(mono, self.sent_bits(len(mono), key, Layout("file", classes, format=self.format), streams),
+                               key)
         sent = Sent("file", len(file.data), len(good) * self.segment_seconds, self._places(good),
                     units_used=len(good), units_loud=int(good.sum()), packets=classes,
                     needed=hidden_file.source_count(len(frame), self.symbol_bytes), copies=len(good) / classes,
@@ -333,11 +374,11 @@ class RobustSongStego(RobustChannel):
         out = like(container[None].astype(as_numpy(cover).dtype), cover)
         return Hidden(cover, out, out, sent=sent)
 
-    def _stream(self, frame: bytes, classes: int) -> tuple[int, list[bytes]]:
-        """(framed length, ``classes`` packets: the source packets, then repair packets)."""
+    def _stream(self, frame: bytes, classes: int, symbol: int) -> tuple[int, list[bytes]]:
+        """(framed length, ``classes`` packets of ``symbol`` bytes: the source packets, then repair packets)."""
         if len(frame) > MAX_STREAM:
             raise PixinwavError(f"{len(frame):,} bytes are more than one stream carries")
-        packets = hidden_file.packets(frame, self.symbol_bytes, classes - hidden_file.source_count(len(frame), self.symbol_bytes))
+        packets = hidden_file.packets(frame, symbol, classes - hidden_file.source_count(len(frame), symbol))
         return len(frame), packets[:classes]
 
     def sent_bits(self, samples: int, key: str | None, layout: Layout,
@@ -356,16 +397,18 @@ class RobustSongStego(RobustChannel):
         for s, (stream, cls) in enumerate(zip(*self.class_of(np.arange(segments), layout))):
             if (stream, cls) not in laid:
                 slots = np.empty(self.coded_bits, np.uint8)
-                slots[order] = self.codeword(streams, stream, cls)
+                slots[order] = self.codeword(streams, stream, cls, layout.format)
                 laid[stream, cls] = slots.reshape(seg, len(data_groups))
             bits[s * seg:(s + 1) * seg, data_groups] = laid[stream, cls]
         return bits
 
-    def codeword(self, streams: dict[str, tuple[int, list[bytes]]], stream: int, cls: int) -> np.ndarray:
-        """``[coded_bits]`` the codeword of packet ``cls`` of stream ``STREAMS[stream]`` (in the order the receiver's
-        :meth:`summed_copies` gives its soft bits)."""
-        length, packets = streams[STREAMS[stream]]
-        return code.encode(self._message(STREAMS[stream], length, packets[cls]), self.coded_bits, drawn="rows")
+    def codeword(self, streams: dict[str, tuple[int, list[bytes]]], stream: int, cls: int, format: int) -> np.ndarray:
+        """``[coded_bits]`` the codeword of packet ``cls`` of stream ``STREAMS[stream]`` in a file of ``format`` (in
+        the order the receiver's :meth:`summed_copies` gives its soft bits)."""
+        name = STREAMS[stream]
+        length, packets = streams[name]
+        code_ = self.packet_code(name, format)
+        return code.encode(self._message(name, length, packets[cls], code_, format), self.coded_bits, drawn=code_.drawn)
 
     # --- revealing -----------------------------------------------------------------------------------------
     def extract(self, wave: Array, key: str | None = None) -> Extracted:
@@ -380,10 +423,10 @@ class RobustSongStego(RobustChannel):
         if layout is None:
             return Extracted(blank, np.zeros(1, np.float32), detail)
         if layout.kind == "file":
-            return self._extract_file(found, detail, blank)
+            return self._extract_file(found, detail, blank, layout.format)
         rebuilt, counts = {}, Counter(stream for stream, _, _ in found)
         for name in ("sharp", "base"):
-            raw = self._rebuild(found, name)
+            raw = self._rebuild(found, name, layout.format)
             if raw is not None:
                 rebuilt[name] = layers.Layer.from_frame(raw)
         if "sharp" in rebuilt:
@@ -401,16 +444,18 @@ class RobustSongStego(RobustChannel):
                                                f"rebuild it ({counts['base']} of the base, {counts['sharp']} of the "
                                                f"sharp image); {detail}", np.ones(1, bool))
 
-    def _rebuild(self, found: list[tuple[str, int, bytes]], stream: str) -> bytes | None:
-        """The framed stream from its intact packets (those of the length most of them state), or None."""
+    def _rebuild(self, found: list[tuple[str, int, bytes]], stream: str, format: int) -> bytes | None:
+        """The framed stream from its intact packets (those of the length most of them state) in a file of ``format``,
+        or None."""
         mine = [(length, packet) for name, length, packet in found if name == stream]
         if not mine:
             return None
         length = Counter(length for length, _ in mine).most_common(1)[0][0]
-        return hidden_file.rebuild((p for n, p in mine if n == length), length, self.symbol_bytes)
+        symbol = self.symbol_bytes_of(self.packet_code(stream, format))
+        return hidden_file.rebuild((p for n, p in mine if n == length), length, symbol)
 
-    def _extract_file(self, found: list, detail: str, blank: Array) -> Extracted:
-        raw = self._rebuild(found, "file")
+    def _extract_file(self, found: list, detail: str, blank: Array, format: int) -> Extracted:
+        raw = self._rebuild(found, "file", format)
         if raw is None:
             intact = sum(1 for stream, _, _ in found if stream == "file")
             return Extracted(blank, np.ones(1, np.float32), f"a hidden file was found but it cannot be rebuilt: {intact} "
@@ -478,9 +523,11 @@ class RobustSongStego(RobustChannel):
                               "readable layout header")
         copies = self.summed_copies(llr, first, layout, key)
         found = []
-        for summed_llr in (entry[1] for entry in copies.values()):
-            message, ok = code.decode(summed_llr, 8 * self.packet_bytes, DECODE_ITERATIONS, drawn="rows")
-            parsed = self._parse(message) if ok else None
+        for (stream, _), (_, summed_llr) in copies.items():
+            code_ = self.packet_code(STREAMS[stream], layout.format)
+            message_bits = 8 * (self.symbol_bytes_of(code_) + OVERHEAD)
+            message, ok = code.decode(summed_llr, message_bits, DECODE_ITERATIONS, drawn=code_.drawn)
+            parsed = self._parse(message, code_, layout.format) if ok else None
             if parsed is not None:
                 found.append(parsed)
         segments = sum(entry[0] for entry in copies.values())
