@@ -1,12 +1,13 @@
 """`reveal` without `--model`: which shipped model wrote a stego file, told by each model's own keyed marks.
 
 The checks go in the order of the models people use now, cheapest first within that: the default model's grid
-from the first sample (0.2 s), pixinwav-modulo-v2's sync marks (0.1 s), the robust model's frame grid (about 1.5 s
-on a 3-minute song), the default model's search around the loudest stretch, where its sender writes first (about
-1 s; a trimmed stego of the default model is found there), the window the previous default wrote at offset 0
-(which loads torch), the first robust model's grid; when none of them answers, the default model reads the file,
-and its search around every stretch it may have used (seconds of work) is the last resort. A file of an earlier
-default keeps revealing with the command that revealed it then.
+from the first sample (0.2 s), pixinwav-modulo-v2's sync marks (0.1 s), the robust song models' frame grid (about
+1.5 s on a 3-minute song; robust-v2 and robust-v3 share it, and the format in its layout header tells them apart),
+the default model's search around the loudest stretch, where its sender writes first (about 1 s; a trimmed stego
+of the default model is found there), the window the previous default wrote at offset 0 (which loads torch), the
+first robust model's grid; when none of them answers, the default model reads the file, and its search around
+every stretch it may have used (seconds of work) is the last resort. A file of an earlier default keeps revealing
+with the command that revealed it then.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from .loader import DEFAULT_MODEL, model_config
 
 # the default of releases up to 0.1: one 256 x 256 image in one window, at --offset (0 unless given)
 PREVIOUS_DEFAULT = "pixinwav-modulo-v1"
+# the robust song models share one channel and frame grid; each writes its own format in the layout header
+ROBUST_SONG_FORMATS = {1: "pixinwav-robust-v2", 2: "pixinwav-robust-v3"}
 
 
 def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
@@ -35,8 +38,8 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return DEFAULT_MODEL
     if audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate and len(sync.find(mono, key)):
         return "pixinwav-modulo-v2"  # (before the window check: its windows are the previous default's windows)
-    if _robust_grid("pixinwav-robust-v2", mono, audio.sample_rate, key):
-        return "pixinwav-robust-v2"
+    if _robust_grid("pixinwav-robust-v2", mono, audio.sample_rate, key):  # (robust-v3 writes on the same grid)
+        return _robust_song_model(mono, audio.sample_rate, key)
     if ours and default.search(mono, key, first=1)[0] is not None:
         return DEFAULT_MODEL
     window = load_model(PREVIOUS_DEFAULT)
@@ -48,6 +51,15 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
     if _robust_grid("pixinwav-robust-v1", mono, audio.sample_rate, key):  # (its lattice is not robust-v2's)
         return "pixinwav-robust-v1"
     return DEFAULT_MODEL
+
+
+def _robust_song_model(mono: np.ndarray, sample_rate: int, key: str | None) -> str:
+    """Which robust song model wrote a file whose frame grid was found: the format of its layout header says."""
+    from .api import load_model
+
+    robust = load_model("pixinwav-robust-v2").model
+    wave = resample(mono, sample_rate, robust.cfg.sample_rate).astype(np.float64)
+    return ROBUST_SONG_FORMATS.get(robust.format_at(wave, key), "pixinwav-robust-v2")
 
 
 def _robust_grid(name: str, mono: np.ndarray, sample_rate: int, key: str | None) -> bool:

@@ -13,6 +13,8 @@ from pixinwav.api import HiddenFile
 from pixinwav.attacks import apply
 from pixinwav.channel import pcm16_round_trip
 from pixinwav.cli import main
+from pixinwav.data.audio import Audio
+from pixinwav.identify import identify
 from pixinwav.models import robust_song
 from pixinwav.robust import layers
 
@@ -57,6 +59,21 @@ def test_the_sharp_image_survives(model, hidden, attack, strength):
     attacked, rate = apply(attack, stego, RATE, strength, seed=1)
     found = model.reveal_payload(attacked, rate, key="k")
     assert np.array_equal(found.image, np.clip(report.payload.compressed, 0, 1)), found.detail
+
+
+def test_robust_v3_sends_every_sharp_packet_once_under_its_own_code_and_survives_a_codec(cover):
+    """robust-v3 (format 2): the base image as v2 sends it, the sharp image's packets under the irregular rate-0.225
+    code, each once; the photo comes back as the bytes sent through AAC 128, and without --model the file is named."""
+    v3 = load_model("pixinwav-robust-v3")
+    stego, report = v3.hide(Image.fromarray(photo("coffee")), cover, RATE, key="k")
+    p = report.payload
+    # the same 19 segments: 7 carry the base (any 3 of its 4 packets), the other 12 as many distinct sharp packets
+    assert (p.base_needed, p.base_packets, p.packets) == (3, 4, 12) and p.needed == 10
+    assert v3.model.symbol_bytes == 56 and v3.model.format == 2
+    aac, rate = apply("aac", pcm16_round_trip(stego), RATE, 128, seed=1)
+    found = v3.reveal_payload(aac, rate, key="k")
+    assert found.verdict == "exact" and np.array_equal(found.image, np.clip(p.compressed, 0, 1)), found.detail
+    assert identify(Audio(aac, rate), "k") == "pixinwav-robust-v3"
 
 
 @pytest.mark.parametrize("attack,strength,says", [("speed", 2.0, "the file plays 2.00 % fast: undone"),
@@ -200,13 +217,17 @@ def test_cli_hides_a_photo_and_a_file_and_reveals_them(cover, tmp_path, capsys):
     assert (tmp_path / "got.bin").read_bytes() == small.read_bytes()
 
 
-def test_a_file_written_by_this_release_keeps_revealing(model):
-    """A committed stego (a 60-byte text in 8 s of 16 kHz music): files of a released model keep revealing."""
+@pytest.mark.parametrize("fixture", ["robust-v2-file.flac", "robust-v3-file.flac"])
+@pytest.mark.parametrize("reader", ["pixinwav-robust-v2", "pixinwav-robust-v3"])
+def test_a_file_written_by_a_release_keeps_revealing_with_either_model(fixture, reader):
+    """Committed stegos (a 60-byte text in 8 s of 16 kHz music, format 1 by robust-v2, format 2 by robust-v3): files of
+    a released model keep revealing, and either robust song model reads both formats (the layout header says which
+    code the packets are under)."""
     from pathlib import Path
 
     fixtures = Path(__file__).parents[1] / "fixtures"
-    audio, rate = sf.read(fixtures / "robust-v2-file.flac", dtype="float32")
-    found = model.reveal_payload(audio, rate, key="fixture")
+    audio, rate = sf.read(fixtures / fixture, dtype="float32")
+    found = load_model(reader).reveal_payload(audio, rate, key="fixture")
     assert found.file.name == "note.txt" and found.file.data == (fixtures / "robust-v2-note.txt").read_bytes()
 
 

@@ -202,7 +202,9 @@ class RobustChannel(StegoScheme):
             if pieces is None:
                 return Location(wave, 0.0, 0.0), None
             return where, self.lattice(key).soft_phases(pieces[0], pieces[1])[0]
-        return where, where.llr if where.llr is not None else self.frames_at(where.wave, where.shift, key)
+        if where.llr is None:  # (kept with the search's answer: `reveal` without --model reads them twice)
+            where.llr = self.frames_at(where.wave, where.shift, key)
+        return where, where.llr
 
     def reveal_spec(self, spec: Array, key: str | None = None) -> Array:
         return self.extract(spec, key).image

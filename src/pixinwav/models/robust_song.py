@@ -187,7 +187,8 @@ class RobustSongStego(RobustChannel):
                          f"{layers.SHARP_BPP:g} bit per pixel, as large as the song carries, and a coarse WebP base",
                 "payload_seconds": f"the song over {self.cfg.robust.redundancy:g} (hide --seconds)",
                 "segment_seconds": round(self.segment_seconds, 3), "bytes_per_packet": self.symbol_bytes,
-                "code_rate": self.cfg.robust.code_rate, "spread": self.cfg.robust.spread, "change_db": self.cfg.robust.change_db,
+                "code_rate": self.cfg.robust.code_rate, "code": self.cfg.robust.code, "format": self.format,
+                "spread": self.cfg.robust.spread, "change_db": self.cfg.robust.change_db,
                 "redundancy": self.cfg.robust.redundancy}
 
     def class_of(self, segments: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -507,17 +508,29 @@ class RobustSongStego(RobustChannel):
             entry[1] += slots.reshape(-1)[order]
         return copies
 
+    def layout_of(self, llr: np.ndarray, key: str | None) -> tuple[int, Layout | None]:
+        """(the payload's number of the first frame of ``llr``, the layout header its frames add up to, or None)."""
+        first = self.frame_number(llr, key)
+        summed = np.zeros(LAYOUT_BITS)
+        np.add.at(summed, (first + np.arange(len(llr))) % LAYOUT_BITS, llr[:, self.layout_group])
+        return first, Layout.from_bits((summed < 0).astype(np.uint8))
+
+    def format_at(self, wave: np.ndarray, key: str | None) -> int | None:
+        """The format of the payload in a mono waveform at the model's rate (which model wrote it), or None when no
+        layout header is read (the search and the frames it reads are kept for the reveal that follows)."""
+        where, llr = self.soft_frames(wave, key)
+        try:
+            return None if llr is None or (layout := self.layout_of(llr, key)[1]) is None else layout.format
+        except PixinwavError:  # a format this release does not read: the reveal says so
+            return None
+
     def _read(self, where: Location, llr: np.ndarray | None, key: str | None) -> tuple[Layout | None, list, str]:
         """:meth:`packets` from the frames' log-likelihood ratios."""
         agreement = where.agreement
         if llr is None:
             return None, [], (f"no hidden image found (alignment score {agreement:.3f}; a payload scores {MIN_AGREEMENT} "
                               "or more): plain audio, another --key, or a change too strong")
-        first = self.frame_number(llr, key)
-        numbers = first + np.arange(len(llr))
-        summed = np.zeros(LAYOUT_BITS)
-        np.add.at(summed, numbers % LAYOUT_BITS, llr[:, self.layout_group])
-        layout = Layout.from_bits((summed < 0).astype(np.uint8))
+        first, layout = self.layout_of(llr, key)
         if layout is None:
             return None, [], (f"no hidden image found: a payload-like pattern (alignment score {agreement:.3f}) but no "
                               "readable layout header")
