@@ -324,7 +324,7 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
                         "robust": {"spread": 10, "code_rate": 0.3375, "redundancy": 1.5}},
     # pixinwav-robust-v3: robust-v2's channel, base image and layout, the sharp image's (or the file's) packets under an
     # irregular repeat-accumulate code of rate 0.225 (576 of 2,560 bits: 56 bytes of stream per packet), each sent
-    # once: on a Gaussian channel 90 % of such packets decode at 0.293 bit per channel bit where v2's 1.5 copies of
+    # once: on a Gaussian channel 90 % of such packets decode at 0.286 bit per channel bit where v2's 1.5 copies of
     # rate 0.3375 need 0.442 (benchmarks/robust_code.py); tuned on training music (robust_song.py --code).
     "robust-song-irregular-rgb": {"scheme": "robust", "song": True, "sample_rate": 16000, "hop": 512, "frame": 1024,
                                   "frames": 96, "band": [0.0375, 0.875], "widths": [],

@@ -157,6 +157,11 @@ class RobustSongStego(RobustChannel):
         """Bits of one segment's codeword."""
         return self.cfg.robust.segment_frames * len(self.data_groups)
 
+    @property
+    def copies_said(self) -> str:
+        redundancy = self.cfg.robust.redundancy
+        return "every packet sent once" if redundancy == 1 else f"every packet sent {redundancy:g} times over"
+
     def symbol_bytes_of(self, code_: PacketCode) -> int:
         """Bytes of a stream per packet of that code (RaptorQ's symbol: a multiple of 8)."""
         return (int(self.coded_bits * code_.rate) // 8 - OVERHEAD) // 8 * 8
@@ -243,7 +248,7 @@ class RobustSongStego(RobustChannel):
         fits_photo = sharp >= MIN_PHOTO_BYTES
         most = self.file_capacity(good)
         lines = [f"{segments} segments of {self.segment_seconds:.2f} s ({loud} loud enough across the band to count on), "
-                 f"one packet of {self.symbol_bytes} bytes each, every packet sent {self.cfg.robust.redundancy:g} times over: " +
+                 f"one packet of {self.symbol_bytes} bytes each, {self.copies_said}: " +
                  (f"a sharp image of up to {sharp - layers.OVERHEAD:,} bytes (AVIF) and a coarse base of "
                   f"{base - layers.OVERHEAD} bytes (WebP) that any 30 s carry" if fits_photo else
                   f"too little for a photo (about {self.min_photo_seconds():.0f} s of loud music needed)")]
@@ -363,8 +368,8 @@ class RobustSongStego(RobustChannel):
         if len(frame) > self.stream_bytes(classes):
             raise PixinwavError(f"the file is {len(file.data):,} bytes; this song carries at most "
                                 f"{self.file_capacity(good):,} ({int(good.sum())} of its {len(good)} segments of "
-                                f"{self.segment_seconds:.2f} s are loud enough, {self.symbol_bytes} bytes each, every "
-                                f"packet sent {self.cfg.robust.redundancy:g} times over): use a longer song or a smaller file")
+                                f"{self.segment_seconds:.2f} s are loud enough, {self.symbol_bytes} bytes each, "
+                                f"{self.copies_said}): use a longer song or a smaller file")
         streams = {"file": self._stream(frame, classes, self.symbol_bytes)}
         container = self.write(mono, self.sent_bits(len(mono), key, Layout("file", classes, format=self.format), streams),
                                key)
