@@ -40,15 +40,27 @@ import soundfile as sf
 import torch
 from PIL import Image
 
-from pixinwav.loader import registry
+from pixinwav.loader import model_config as shipped_config, registry
 from pixinwav.checkpoint import save_model
 from pixinwav.config import model_config
 from pixinwav.models import build_model
 
 ASSETS = Path(__file__).parents[1] / "src" / "pixinwav" / "assets"
-WHOLE_SONG = ("pixinwav-robust-v1", "pixinwav-robust-v2", "pixinwav-modulo-v2", "pixinwav-adaptive-v3")  # no --offset
 CARRY_FILES = ("pixinwav-modulo-v2", "pixinwav-adaptive-v3")  # timed with `hide --file` of a 300 kB JPEG too
 TIME = "/usr/bin/time"  # GNU time (Debian package `time`) reports the command's own peak RSS
+
+
+def whole_song(name: str) -> bool:
+    """A shipped model that fills the whole song (no --offset): a robust or a song model."""
+    if name not in registry():
+        return False
+    cfg = shipped_config(name)
+    return cfg.song or cfg.scheme == "robust"
+
+
+def whole_photo(name: str) -> bool:
+    """A shipped model that sends the photo at its own size or aspect (timed with a large photo)."""
+    return name in registry() and shipped_config(name).song
 
 
 def cover(seconds: float, rate: int) -> np.ndarray:
@@ -153,9 +165,8 @@ def main() -> None:
                 torch.manual_seed(0)
                 model = str(tmp / f"{name}.safetensors")
                 save_model(model, build_model(model_config(name)).eval())
-            whole = name in WHOLE_SONG
-            photo = retina if name in ("pixinwav-modulo-v2", "pixinwav-robust-v2", "pixinwav-adaptive-v3") \
-                else ASSETS / "astronaut.jpg"
+            whole = whole_song(name)
+            photo = retina if whole_photo(name) else ASSETS / "astronaut.jpg"
             where = [] if whole else ["--offset", str(args.seconds / 2)]
             for rate, path in files.items():
                 out, png = tmp / "stego.wav", tmp / "revealed.png"
@@ -292,7 +303,7 @@ def on_pairs(args, exe: list[str], tmp: Path) -> None:
 
 def pair_rows(args, exe: list[str], tmp: Path, pairs: list, trees: dict) -> None:
     def commands(name: str, song: Path, photo: Path, out: Path, png: Path) -> tuple[list[str], list[str]]:
-        where = [] if name in WHOLE_SONG else ["--offset", "auto"]
+        where = [] if whole_song(name) else ["--offset", "auto"]
         return ([*exe, "hide", "--image", str(photo), "--cover", str(song), "-o", str(out), "--model", name, *where,
                  "--force"], [*exe, "reveal", str(out), "-o", str(png), "--model", name, *where, "--force"])
 
@@ -327,7 +338,7 @@ def on_songs(args, exe: list[str], tmp: Path) -> None:
     print("| model | hide s median | hide s slowest | reveal s median | reveal s slowest | peak MiB |")
     print("|---|---|---|---|---|---|")
     for name in args.models:
-        whole = name in WHOLE_SONG
+        whole = whole_song(name)
         where = [] if whole else ["--offset", "auto"]
         hides, reveals, peaks = [], [], []
         for track in tracks:
