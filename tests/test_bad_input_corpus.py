@@ -17,8 +17,9 @@ from pixinwav.errors import PixinwavError
 
 RATE = 44100
 MODELS = ["pixinwav-modulo-v1", "pixinwav-adaptive-v1", "pixinwav-robust-v1", "pixinwav-modulo-v2", "pixinwav-adaptive-v2",
-          "pixinwav-small-v0", "pixinwav-robust-v2"]
-WHOLE_SONG = {"pixinwav-robust-v1", "pixinwav-modulo-v2", "pixinwav-robust-v2"}
+          "pixinwav-small-v0", "pixinwav-robust-v2", "pixinwav-robust-v3"]
+WHOLE_SONG = {"pixinwav-robust-v1", "pixinwav-modulo-v2", "pixinwav-robust-v2", "pixinwav-robust-v3"}
+CARRY_FILES = ("pixinwav-modulo-v2", "pixinwav-robust-v2", "pixinwav-robust-v3")
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +136,8 @@ def test_covers_and_arguments_of_every_kind_the_api_is_given(models, song, model
         return
     if name == "key empty" and model_name == "pixinwav-small-v0":
         words = "takes no key"
-    if name == "1 LSB of dither" and model_name == "pixinwav-robust-v2":
-        words = "needs about 29 s of music"  # 16 s is too short for its photo (dither: test_robust_song.py)
+    if name == "1 LSB of dither" and model_name in ("pixinwav-robust-v2", "pixinwav-robust-v3"):
+        words = "s of music to carry a photo"  # 16 s is too short for their photo (dither: test_robust_song.py)
     if name == "1 LSB of dither" and model_name == "pixinwav-modulo-v2":
         words = "loud enough"  # the song model skips every window where the change would not sit 25 dB under
     with pytest.raises(PixinwavError, match=_re(words)):
@@ -208,12 +209,12 @@ def cli_cases(d):
             (f"{m} reveal as .xbm", reveal(m, out=d / "r.xbm"), "cannot write an RGB image as .xbm"),
             (f"{m} reveal text", reveal(m, audio=d / "notes.txt"), "not a readable audio file"),
         ]
-        if m not in ("pixinwav-modulo-v2", "pixinwav-robust-v2"):
+        if m not in CARRY_FILES:
             cases.append((f"{m} --file", hide(m, "--file", str(d / "notes.txt"), image="x")[:1] +
                           ["--file", str(d / "notes.txt"), "--cover", str(d / "song.wav"), "-o", str(d / "o.wav"),
                            "--model", m], "--file needs a model that carries files"))
     cases = [c for c in cases if not (c[0].endswith("reveal as .psd") or c[0].endswith("reveal as .xbm"))
-             or not ("modulo-v2" in c[0] or "robust-v2" in c[0])]  # a file model may reveal a file: any name will do
+             or not any(m in c[0] for m in CARRY_FILES)]  # a file model may reveal a file: any name will do
     cases += [
         ("small-v0 reveal --offset auto", reveal("pixinwav-small-v0", "--offset", "auto"), "cannot find its window"),
         ("small-v0 with a key", hide("pixinwav-small-v0", "--key", "k"), "takes no key"),
@@ -224,6 +225,8 @@ def cli_cases(d):
         ("robust-v2 photo in 16 s", hide("pixinwav-robust-v2"), "needs about 29 s of music to carry a photo"),
         ("robust-v2 --seconds too few", hide("pixinwav-robust-v2", "--seconds", "4"), "give --seconds 19 or more"),
         ("robust-v2 --quality", hide("pixinwav-robust-v2", "--quality", "50"), "--quality does not apply"),
+        ("robust-v3 photo in 16 s", hide("pixinwav-robust-v3"), "needs about 29 s of music to carry a photo"),
+        ("robust-v3 --seconds too few", hide("pixinwav-robust-v3", "--seconds", "4"), "--seconds 28 or more"),
         ("info of a name that is no model", ["info", "pixinwav-nope"], "shipped models: pixinwav-"),
         ("capacity of a missing song", ["capacity", str(d / "none.wav")], "audio file not found"),
         ("capacity --file for v1", ["capacity", str(d / "song.wav"), "--file", str(d / "cat.png"), "--model",
