@@ -19,6 +19,10 @@ nothing while enough arrive. A photo goes as two layers (``robust/layers.py``): 
 carries one of ``BASE_CLASSES`` packets of a small base image (an excerpt of 30 s holds them all), the others the
 sharp image, as large as ``seconds`` of music carry (default: the song over ``cfg.robust.redundancy``). A file takes every
 segment.
+
+Two formats, named in the layout header (``FORMAT_CODES``): 1, robust-v2's packets (a regular code of rate 0.3375,
+each sent 1.5 times over), and 2, robust-v3's (an irregular code of rate 0.225, each sent once); the base image's
+packets are format 1's in both. Every model reads both formats and writes the one its config's code makes.
 """
 from __future__ import annotations
 
@@ -60,6 +64,7 @@ FORMAT_CODES = {1: PacketCode(0.3375, "rows"), 2: PacketCode(0.225, "irregular")
 # The base image's packets keep robust-v2's code in every format: its bytes (three packets rebuild it) and the copies
 # an excerpt of 30 s holds stay what they were
 BASE_CODE = FORMAT_CODES[1]
+DRAWN = {"regular": "rows", "irregular": "irregular"}  # config ``robust.code`` -> ``robust/code.py``'s construction
 LAYOUT = struct.Struct(">BBHB")  # format version, kind (0 photo, 1 file), packet classes, base classes
 LAYOUT_BITS = 8 * (LAYOUT.size + 4)  # and a CRC-32
 KINDS = ("photo", "file")
@@ -149,7 +154,7 @@ class RobustSongStego(RobustChannel):
         if stream == "base":
             return BASE_CODE
         if format is None or format == self.format:
-            return PacketCode(self.cfg.robust.code_rate, "irregular" if self.cfg.robust.code == "irregular" else "rows")
+            return PacketCode(self.cfg.robust.code_rate, DRAWN[self.cfg.robust.code])
         return FORMAT_CODES[format]
 
     @property
