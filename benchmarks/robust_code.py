@@ -75,17 +75,13 @@ class Code:
         self.decoder, self.drawn = None, degrees
         if isinstance(degrees, str):
             return
-        import scipy.sparse as sp
         from ldpc import BpDecoder
 
         m, rng = n - k, np.random.default_rng(20261205)
         counts = np.floor(np.array(list(degrees.values())) * k).astype(int)
         counts[0] += k - counts.sum()
         per_bit = np.repeat(list(degrees), counts)
-        rows = code.irregular_rows(m, per_bit, rng)
-        h1 = sp.csr_matrix((np.ones(len(rows), np.uint8), (rows, np.repeat(np.arange(k), per_bit))), shape=(m, k))
-        accumulate = sp.eye(m, dtype=np.uint8, format="csr") + sp.eye(m, k=-1, dtype=np.uint8, format="csr")
-        self.h1, self.h = h1, sp.hstack([h1, accumulate], format="csr")
+        self.h1, self.h = code.repeat_accumulate(code.irregular_rows(m, per_bit, rng), per_bit, m)
         self.decoder = BpDecoder(self.h, error_rate=0.1, max_iter=100, bp_method="product_sum",
                                  input_vector_type="received_vector")
 

@@ -38,8 +38,9 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return DEFAULT_MODEL
     if audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate and len(sync.find(mono, key)):
         return "pixinwav-modulo-v2"  # (before the window check: its windows are the previous default's windows)
-    if _robust_grid("pixinwav-robust-v2", mono, audio.sample_rate, key):  # (robust-v3 writes on the same grid)
-        return _robust_song_model(mono, audio.sample_rate, key)
+    wave = _robust_grid("pixinwav-robust-v2", mono, audio.sample_rate, key)  # (robust-v3 writes on the same grid)
+    if wave is not None:
+        return _robust_song_model(wave, key)
     if ours and default.search(mono, key, first=1)[0] is not None:
         return DEFAULT_MODEL
     window = load_model(PREVIOUS_DEFAULT)
@@ -48,26 +49,26 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
             return PREVIOUS_DEFAULT
     except PixinwavError:  # too short for its window
         pass
-    if _robust_grid("pixinwav-robust-v1", mono, audio.sample_rate, key):  # (its lattice is not robust-v2's)
+    if _robust_grid("pixinwav-robust-v1", mono, audio.sample_rate, key) is not None:  # (its lattice is not v2's)
         return "pixinwav-robust-v1"
     return DEFAULT_MODEL
 
 
-def _robust_song_model(mono: np.ndarray, sample_rate: int, key: str | None) -> str:
-    """Which robust song model wrote a file whose frame grid was found: the format of its layout header says."""
+def _robust_song_model(wave: np.ndarray, key: str | None) -> str:
+    """Which robust song model wrote a file (``wave``: at their rate) whose frame grid was found: the format of its
+    layout header says."""
     from .api import load_model
 
-    robust = load_model("pixinwav-robust-v2").model
-    wave = resample(mono, sample_rate, robust.cfg.sample_rate).astype(np.float64)
-    return ROBUST_SONG_FORMATS.get(robust.format_at(wave, key), "pixinwav-robust-v2")
+    return ROBUST_SONG_FORMATS.get(load_model("pixinwav-robust-v2").model.format_at(wave, key), "pixinwav-robust-v2")
 
 
-def _robust_grid(name: str, mono: np.ndarray, sample_rate: int, key: str | None) -> bool:
-    """Whether the robust model ``name``'s frame grid is in ``mono``."""
+def _robust_grid(name: str, mono: np.ndarray, sample_rate: int, key: str | None) -> np.ndarray | None:
+    """``mono`` at the robust model ``name``'s rate when its frame grid is there, else None."""
     from .api import load_model
 
     robust = load_model(name).model
     if len(mono) >= robust.min_cover_samples * sample_rate / robust.cfg.sample_rate:
         wave = resample(mono, sample_rate, robust.cfg.sample_rate).astype(np.float64)
-        return robust.locate(wave, key).found
-    return False
+        if robust.locate(wave, key).found:
+            return wave
+    return None

@@ -48,11 +48,8 @@ def parity_checks(k: int, m: int | None = None, drawn: str = "choice") -> tuple[
     weight = min(m, max(COLUMN_WEIGHT, round(MESSAGE_BITS_PER_CHECK * m / k)))
     rng = np.random.default_rng(SEED + k if m == k else (SEED + k) * 1_000_003 + m)
     if drawn == "irregular":
-        weights = irregular_degrees(k, m)
-        rows, cols = irregular_rows(m, weights, rng), np.repeat(np.arange(k), weights)
-        h1 = sp.csr_matrix((np.ones(len(rows), np.uint8), (rows, cols)), shape=(m, k))
-        accumulate = sp.eye(m, dtype=np.uint8, format="csr") + sp.eye(m, k=-1, dtype=np.uint8, format="csr")
-        return h1, sp.hstack([h1, accumulate], format="csr")
+        degrees = irregular_degrees(k, m)
+        return repeat_accumulate(irregular_rows(m, degrees, rng), degrees, m)
     if drawn == "rows":
         table = rng.integers(0, m, size=(k, weight))
         while True:
@@ -64,8 +61,14 @@ def parity_checks(k: int, m: int | None = None, drawn: str = "choice") -> tuple[
         rows = table.ravel()
     else:
         rows = np.concatenate([rng.choice(m, weight, replace=False) for _ in range(k)])
-    cols = np.repeat(np.arange(k), weight)
-    h1 = sp.csr_matrix((np.ones(len(rows), np.uint8), (rows, cols)), shape=(m, k))
+    return repeat_accumulate(rows, np.full(k, weight), m)
+
+
+def repeat_accumulate(rows: np.ndarray, degrees: np.ndarray, m: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """(``H1``, ``H = [H1 | T]``) of a repeat-accumulate code with ``m`` checks whose message bit ``i`` is in
+    ``degrees[i]`` checks, the next ones of ``rows`` (bit by bit)."""
+    k = len(degrees)
+    h1 = sp.csr_matrix((np.ones(len(rows), np.uint8), (rows, np.repeat(np.arange(k), degrees))), shape=(m, k))
     accumulate = sp.eye(m, dtype=np.uint8, format="csr") + sp.eye(m, k=-1, dtype=np.uint8, format="csr")
     return h1, sp.hstack([h1, accumulate], format="csr")
 
@@ -83,8 +86,8 @@ def irregular_rows(m: int, degrees: np.ndarray, rng: np.random.Generator) -> np.
     one check twice is swapped with a random edge until none is left."""
     deck = np.resize(np.arange(m), int(degrees.sum()))
     rng.shuffle(deck)
+    bits = np.repeat(np.arange(len(degrees)), degrees)
     while True:
-        bits = np.repeat(np.arange(len(degrees)), degrees)
         order = np.lexsort((deck, bits))  # edges sorted by bit, then row: a repeat sits next to its twin
         twin = (bits[order][1:] == bits[order][:-1]) & (deck[order][1:] == deck[order][:-1])
         repeats = order[1:][twin]
