@@ -53,10 +53,12 @@ bench-robustness: $(STAMP)
 bench-song: $(STAMP)
 	$(BIN)/python benchmarks/song.py
 
-# the robust song model on whole songs of four sources through 15 attacks, per source, then robust-v1 the same
-# way (two processes each; about 25 minutes per model on 2 cores; needs `pixinwav data fetch --dest data/debian`)
+# the robust song models on whole songs of four sources through 15 attacks, per source, then robust-v1 the same
+# way (two processes each; about 25 minutes per model on 2 cores; needs `pixinwav data fetch --dest data/debian`);
+# and their photo layers' codecs alone (under a minute)
 bench-robust-song: $(STAMP)
-	for m in pixinwav-robust-v3 pixinwav-robust-v2 pixinwav-robust-v1; do \
+	$(BIN)/python benchmarks/layer_codecs.py
+	for m in pixinwav-robust-v4 pixinwav-robust-v3 pixinwav-robust-v2 pixinwav-robust-v1; do \
 	  $(BIN)/python benchmarks/robust_song.py --model $$m --sources drascula-music,freedroidrpg-data --out /tmp/$$m-a & \
 	  $(BIN)/python benchmarks/robust_song.py --model $$m --sources supertux-data,warmux-data --out /tmp/$$m-b; wait; \
 	  $(BIN)/python benchmarks/robust_song.py --model $$m --merge /tmp/$$m-a.json /tmp/$$m-b.json; done

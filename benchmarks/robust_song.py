@@ -95,6 +95,9 @@ def main() -> None:
     p.add_argument("--redundancy", type=float, default=None, help="design experiment: copies of each packet")
     p.add_argument("--code", choices=["regular", "irregular"], default=None,
                    help="design experiment: the packets' LDPC construction (model.robust.code)")
+    p.add_argument("--layer-codec", choices=["avif-webp", "bare-av1"], default=None,
+                   help="design experiment: the photo layers' codec (robust/layers.py)")
+    p.add_argument("--base-packets", type=int, default=None, help="design experiment: the base image's packets")
     p.add_argument("--visqol", action="store_true", help="ViSQOL on the first 20 s of each stego (slow)")
     p.add_argument("--out", default=None)
     p.add_argument("--clean", type=int, default=0, metavar="N",
@@ -126,9 +129,12 @@ def main() -> None:
         return
 
     model = load_model(args.model)
-    if args.code_rate or args.redundancy or args.code:  # the same channel, another code or split between code and copies
+    if args.code_rate or args.redundancy or args.code or args.layer_codec or args.base_packets:  # the same channel,
+        # another code, split between code and copies, layer codec or base size
         model.model.cfg = model_with(model.model.cfg, **{k: v for k, v in (("code_rate", args.code_rate),
                                                                            ("redundancy", args.redundancy),
+                                                                           ("layer_codec", args.layer_codec),
+                                                                           ("base_packets", args.base_packets),
                                                                            ("code", args.code)) if v})
     root = Path(args.data) / f"{args.split}_audio"
     everything = sorted(d.name for d in root.iterdir() if d.is_dir())

@@ -17,9 +17,9 @@ from pixinwav.errors import PixinwavError
 
 RATE = 44100
 MODELS = ["pixinwav-modulo-v1", "pixinwav-adaptive-v1", "pixinwav-robust-v1", "pixinwav-modulo-v2", "pixinwav-adaptive-v2",
-          "pixinwav-small-v0", "pixinwav-robust-v2", "pixinwav-robust-v3"]
-WHOLE_SONG = {"pixinwav-robust-v1", "pixinwav-modulo-v2", "pixinwav-robust-v2", "pixinwav-robust-v3"}
-CARRY_FILES = ("pixinwav-modulo-v2", "pixinwav-robust-v2", "pixinwav-robust-v3")
+          "pixinwav-small-v0", "pixinwav-robust-v2", "pixinwav-robust-v3", "pixinwav-robust-v4"]
+WHOLE_SONG = {"pixinwav-robust-v1", "pixinwav-modulo-v2", "pixinwav-robust-v2", "pixinwav-robust-v3", "pixinwav-robust-v4"}
+CARRY_FILES = ("pixinwav-modulo-v2", "pixinwav-robust-v2", "pixinwav-robust-v3", "pixinwav-robust-v4")
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,8 @@ def test_covers_and_arguments_of_every_kind_the_api_is_given(models, song, model
         return
     if name == "key empty" and model_name == "pixinwav-small-v0":
         words = "takes no key"
-    if name == "1 LSB of dither" and model_name in ("pixinwav-robust-v2", "pixinwav-robust-v3"):
+    if name == "1 LSB of dither" and model_name in ("pixinwav-robust-v2", "pixinwav-robust-v3",
+                                                                 "pixinwav-robust-v4"):
         words = "s of music to carry a photo"  # 16 s is too short for their photo (dither: test_robust_song.py)
     if name == "1 LSB of dither" and model_name == "pixinwav-modulo-v2":
         words = "loud enough"  # the song model skips every window where the change would not sit 25 dB under
@@ -227,6 +228,7 @@ def cli_cases(d):
         ("robust-v2 --quality", hide("pixinwav-robust-v2", "--quality", "50"), "--quality does not apply"),
         ("robust-v3 photo in 16 s", hide("pixinwav-robust-v3"), "needs about 29 s of music to carry a photo"),
         ("robust-v3 --seconds too few", hide("pixinwav-robust-v3", "--seconds", "4"), "--seconds 28 or more"),
+        ("robust-v4 photo in 16 s", hide("pixinwav-robust-v4"), "needs about 29 s of music to carry a photo"),
         ("info of a name that is no model", ["info", "pixinwav-nope"], "shipped models: pixinwav-"),
         ("capacity of a missing song", ["capacity", str(d / "none.wav")], "audio file not found"),
         ("capacity --file for v1", ["capacity", str(d / "song.wav"), "--file", str(d / "cat.png"), "--model",

@@ -83,7 +83,7 @@ def test_train_with_a_bad_config_writes_nothing(tmp_path, capsys):
     ("pixinwav-adaptive-v3", "adaptive-song-rgb.yaml"), ("pixinwav-adaptive-v2", "adaptive-file-rgb.yaml"),
     ("pixinwav-adaptive-v1", "adaptive-rgb.yaml"), ("pixinwav-modulo-v1", "modulo-rgb.yaml"),
     ("pixinwav-robust-v1", "robust-rgb.yaml"), ("pixinwav-robust-v2", "robust-song-rgb.yaml"),
-    ("pixinwav-robust-v3", "robust-song-irregular-rgb.yaml")])
+    ("pixinwav-robust-v3", "robust-song-irregular-rgb.yaml"), ("pixinwav-robust-v4", "robust-song-av1-rgb.yaml")])
 def test_each_shipped_model_is_the_config_that_retrains_it(name, path):
     """The config a shipped model file holds (flat, written by 0.2.6 and earlier) loads equal to the one its YAML in
     configs/ builds: `pixinwav train --config` rebuilds that model. Options of other schemes do not count."""

@@ -62,7 +62,7 @@ def cmd_hide(args) -> None:
     model = load_model(args.model)
     if file is not None and not model.model.carries_files:
         raise PixinwavError("--file needs a model that carries files: --model pixinwav-adaptive-v3, pixinwav-modulo-v2, "
-                            "pixinwav-robust-v3 or pixinwav-robust-v2")
+                            "pixinwav-robust-v4, v3 or v2")
     if file is not None and args.offset not in (0, 0.0):
         raise PixinwavError("this model fills the whole song and finds the file anywhere: drop --offset")
     if args.model is None and model.whole_file and args.offset not in (0, 0.0):
@@ -437,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("hide", help="hide an image (or any file) in an audio file, writing a 16-bit stego file")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--image", help="secret image (any format Pillow reads)")
-    what.add_argument("--file", help="pixinwav-adaptive-v3 (the default), modulo-v2 and robust-v2 / v3: any file, hidden "
+    what.add_argument("--file", help="pixinwav-adaptive-v3 (the default), modulo-v2 and robust-v2 / v3 / v4: any file, hidden "
                       "and revealed bit-exact (a "
                       "photo's own JPEG, "
                       "a PDF, an archive); `reveal` writes its bytes")

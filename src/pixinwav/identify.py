@@ -20,7 +20,7 @@ from .loader import DEFAULT_MODEL, model_config
 # the default of releases up to 0.1: one 256 x 256 image in one window, at --offset (0 unless given)
 PREVIOUS_DEFAULT = "pixinwav-modulo-v1"
 # the robust song models share one channel and frame grid; each writes its own format in the layout header
-ROBUST_SONG_FORMATS = {1: "pixinwav-robust-v2", 2: "pixinwav-robust-v3"}
+ROBUST_SONG_FORMATS = {1: "pixinwav-robust-v2", 2: "pixinwav-robust-v3", 3: "pixinwav-robust-v4"}
 
 
 def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:

@@ -76,6 +76,22 @@ def test_robust_v3_sends_every_sharp_packet_once_under_its_own_code_and_survives
     assert identify(Audio(aac, rate), "k") == "pixinwav-robust-v3"
 
 
+def test_robust_v4_sends_v3s_packets_with_bare_av1_layers_and_either_reader_shows_the_photo(cover):
+    """robust-v4 (format 3): v3's packets, the layers as AVIF without the container, the base in 4 of 5 packets;
+    through AAC 128 the photo comes back as sent, with robust-v3's reader of this release too, and without --model
+    the file is named."""
+    v4 = load_model("pixinwav-robust-v4")
+    stego, report = v4.hide(Image.fromarray(photo("coffee")), cover, RATE, key="k")
+    p = report.payload
+    assert (p.base_needed, p.base_packets, p.packets) == (4, 5, 12) and p.needed <= 10 and p.codec == "AV1"
+    assert v4.model.symbol_bytes == 56 and v4.model.format == 3
+    aac, rate = apply("aac", pcm16_round_trip(stego), RATE, 128, seed=1)
+    for reader in (v4, load_model("pixinwav-robust-v3")):
+        found = reader.reveal_payload(aac, rate, key="k")
+        assert found.verdict == "exact" and np.array_equal(found.image, np.clip(p.compressed, 0, 1)), found.detail
+    assert identify(Audio(aac, rate), "k") == "pixinwav-robust-v4"
+
+
 @pytest.mark.parametrize("attack,strength,says", [("speed", 2.0, "the file plays 2.00 % fast: undone"),
                                                    ("speed", -1.0, "the file plays 1.00 % slow: undone"),
                                                    ("tempo", 1.0, "the tempo was changed (pitch kept)"),
@@ -217,12 +233,12 @@ def test_cli_hides_a_photo_and_a_file_and_reveals_them(cover, tmp_path, capsys):
     assert (tmp_path / "got.bin").read_bytes() == small.read_bytes()
 
 
-@pytest.mark.parametrize("fixture", ["robust-v2-file.flac", "robust-v3-file.flac"])
-@pytest.mark.parametrize("reader", ["pixinwav-robust-v2", "pixinwav-robust-v3"])
+@pytest.mark.parametrize("fixture", ["robust-v2-file.flac", "robust-v3-file.flac", "robust-v4-file.flac"])
+@pytest.mark.parametrize("reader", ["pixinwav-robust-v2", "pixinwav-robust-v3", "pixinwav-robust-v4"])
 def test_a_file_written_by_a_release_keeps_revealing_with_either_model(fixture, reader):
-    """Committed stegos (a 60-byte text in 8 s of 16 kHz music, format 1 by robust-v2, format 2 by robust-v3): files of
-    a released model keep revealing, and either robust song model reads both formats (the layout header says which
-    code the packets are under)."""
+    """Committed stegos (a 60-byte text in 8 s of 16 kHz music, format 1 by robust-v2, 2 by robust-v3, 3 by
+    robust-v4): files of a released model keep revealing, and every robust song model reads every format (the layout
+    header says which code the packets are under)."""
     from pathlib import Path
 
     fixtures = Path(__file__).parents[1] / "fixtures"

@@ -16,13 +16,14 @@ segments far apart, and the receiver adds up the soft bits of every copy before 
 codec no single copy decodes, their sum does). Across packets a fountain code (``hidden_file.py``) with a tenth of
 spare packets rebuilds a stream from any enough of them, so a cut, a silent passage or a codec's bad second costs
 nothing while enough arrive. A photo goes as two layers (``robust/layers.py``): every ``BASE_EVERY``-th segment
-carries one of ``BASE_CLASSES`` packets of a small base image (an excerpt of 30 s holds them all), the others the
+carries one of ``base_packets + 1`` packets of a small base image (an excerpt of 30 s holds them all), the others the
 sharp image, as large as ``seconds`` of music carry (default: the song over ``cfg.robust.redundancy``). A file takes every
 segment.
 
-Two formats, named in the layout header (``FORMAT_CODES``): 1, robust-v2's packets (a regular code of rate 0.3375,
-each sent 1.5 times over), and 2, robust-v3's (an irregular code of rate 0.225, each sent once); the base image's
-packets are format 1's in both. Every model reads both formats and writes the one its config's code makes.
+Three formats, named in the layout header (``FORMAT_CODES``): 1, robust-v2's packets (a regular code of rate 0.3375,
+each sent 1.5 times over), 2, robust-v3's (an irregular code of rate 0.225, each sent once), and 3, robust-v4's
+(format 2's packets, the photo's layers as AV1 without the AVIF container: ``robust/layers.py``); the base image's
+packets are format 1's in all. Every model reads every format and writes the one its config makes.
 """
 from __future__ import annotations
 
@@ -58,9 +59,10 @@ class PacketCode:
 
 # Each format's code of the sharp image's and the file's packets, as the shipped models write it: format 1 is
 # robust-v2's (regular, rate 0.3375, every packet 1.5 times over), format 2 robust-v3's (irregular, rate 0.225, every
-# packet once: closer to the channel's capacity, benchmarks/robust_code.py). A model reads both; it writes its own
-# (its config's code, which a design experiment may change)
-FORMAT_CODES = {1: PacketCode(0.3375, "rows"), 2: PacketCode(0.225, "irregular")}
+# packet once: closer to the channel's capacity, benchmarks/robust_code.py), format 3 robust-v4's (format 2's code;
+# its photo layers are bare AV1, which a release before it cannot decode: the layout says so first). A model reads
+# every format; it writes its own (its config's code, which a design experiment may change)
+FORMAT_CODES = {1: PacketCode(0.3375, "rows"), 2: PacketCode(0.225, "irregular"), 3: PacketCode(0.225, "irregular")}
 # The base image's packets keep robust-v2's code in every format: its bytes (three packets rebuild it) and the copies
 # an excerpt of 30 s holds stay what they were
 BASE_CODE = FORMAT_CODES[1]
@@ -69,9 +71,7 @@ LAYOUT = struct.Struct(">BBHB")  # format version, kind (0 photo, 1 file), packe
 LAYOUT_BITS = 8 * (LAYOUT.size + 4)  # and a CRC-32
 KINDS = ("photo", "file")
 BASE_EVERY = 3  # one segment in this many carries the base image (a 30 s excerpt holds 4 or 5)
-BASE_CLASSES = 4  # distinct base packets: any BASE_SOURCE of them rebuild it
 SPARE = 0.1  # of the classes, fountain-code repair packets (at least one)
-BASE_SOURCE = 3  # packets the base image takes
 MIN_PHOTO_BYTES = 400  # the smallest sharp layer worth sending (an AVIF file's own overhead is about 300 bytes)
 NUMBERING_HZ = 1500  # the frame-numbering group sits here, the layout group under it: loud in music, kept by codecs
 # Masking scale (per coefficient, full scale 1) under which the cover counts as silent: robust-v1's -75 dB left
@@ -145,7 +145,9 @@ class RobustSongStego(RobustChannel):
 
     @property
     def format(self) -> int:
-        """The format this model writes: 2 with the irregular code, else robust-v2's 1."""
+        """The format this model writes: 3 with bare AV1 layers, else 2 with the irregular code, else robust-v2's 1."""
+        if self.cfg.robust.layer_codec == "bare-av1":
+            return 3
         return 2 if self.cfg.robust.code == "irregular" else VERSION
 
     def packet_code(self, stream: str, format: int | None = None) -> PacketCode:
@@ -181,6 +183,11 @@ class RobustSongStego(RobustChannel):
         return self.symbol_bytes_of(BASE_CODE)
 
     @property
+    def base_bytes(self) -> int:
+        """The base image's frame: ``base_packets`` packets' worth."""
+        return self.cfg.robust.base_packets * self.base_symbol_bytes
+
+    @property
     def segment_seconds(self) -> float:
         return self.cfg.robust.segment_frames * self.hop / self.cfg.sample_rate
 
@@ -193,8 +200,10 @@ class RobustSongStego(RobustChannel):
         return min(mdct.frame_count(samples, self.hop), alignment.PN_PERIOD) // self.cfg.robust.segment_frames
 
     def carries(self) -> dict:
-        return {"image": f"the photo at its own aspect ratio (long side up to {self.max_side}) as an AVIF of about "
-                         f"{layers.SHARP_BPP:g} bit per pixel, as large as the song carries, and a coarse WebP base",
+        style = self.cfg.robust.layer_codec
+        return {"image": f"the photo at its own aspect ratio (long side up to {self.max_side}) as an "
+                         f"{layers.said(style, 'sharp')} of about {layers.SHARP_BPP:g} bit per pixel, as large as the "
+                         f"song carries, and a coarse {layers.said(style, 'base')} base",
                 "payload_seconds": f"the song over {self.cfg.robust.redundancy:g} (hide --seconds)",
                 "segment_seconds": round(self.segment_seconds, 3), "bytes_per_packet": self.symbol_bytes,
                 "code_rate": self.cfg.robust.code_rate, "code": self.cfg.robust.code, "format": self.format,
@@ -249,13 +258,15 @@ class RobustSongStego(RobustChannel):
     def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
         good = self.carrying(mono)
         segments, loud = len(good), int(good.sum())
-        sharp, base = self.stream_bytes(self.classes(good, "photo")), BASE_SOURCE * self.base_symbol_bytes
+        sharp, base = self.stream_bytes(self.classes(good, "photo")), self.base_bytes
+        style = self.cfg.robust.layer_codec
         fits_photo = sharp >= MIN_PHOTO_BYTES
         most = self.file_capacity(good)
         lines = [f"{segments} segments of {self.segment_seconds:.2f} s ({loud} loud enough across the band to count on), "
                  f"one packet of {self.symbol_bytes} bytes each, {self.copies_said}: " +
-                 (f"a sharp image of up to {sharp - layers.OVERHEAD:,} bytes (AVIF) and a coarse base of "
-                  f"{base - layers.OVERHEAD} bytes (WebP) that any 30 s carry" if fits_photo else
+                 (f"a sharp image of up to {sharp - layers.OVERHEAD:,} bytes ({layers.said(style, 'sharp')}) and a "
+                  f"coarse base of {base - layers.OVERHEAD} bytes ({layers.said(style, 'base')}) that any 30 s carry"
+                  if fits_photo else
                   f"too little for a photo (about {self.min_photo_seconds():.0f} s of loud music needed)")]
         report = {"seconds": len(mono) / self.cfg.sample_rate, "segments": segments, "loud_segments": loud,
                   "sharp_bytes": max(sharp, layers.OVERHEAD) - layers.OVERHEAD, "base_bytes": base - layers.OVERHEAD,
@@ -355,10 +366,13 @@ class RobustSongStego(RobustChannel):
             raise PixinwavError(f"this model needs about {need:.0f} s of music to carry a photo; the cover has "
                                 f"{len(mono) / self.cfg.sample_rate:.1f} s{quiet}: use a longer or louder song")
         photo = as_numpy(image)[0].astype(np.float32, copy=False)
-        sharp = layers.encode(photo, "sharp", sharp_bytes, max_side)
-        base = layers.encode(photo, "base", BASE_SOURCE * self.base_symbol_bytes, show=(sharp.width, sharp.height))
-        layout = Layout("photo", classes, BASE_CLASSES, self.format)
-        streams = {"base": self._stream(base.frame(), BASE_CLASSES, self.base_symbol_bytes),
+        style = self.cfg.robust.layer_codec
+        sharp = layers.encode(photo, "sharp", sharp_bytes, max_side, style=style)
+        base = layers.encode(photo, "base", self.base_bytes, show=(sharp.width, sharp.height),
+                             style=style)
+        base_classes = self.cfg.robust.base_packets + 1  # one spare: an excerpt of 30 s holds 4 or 5 base segments
+        layout = Layout("photo", classes, base_classes, self.format)
+        streams = {"base": self._stream(base.frame(), base_classes, self.base_symbol_bytes),
                    "sharp": self._stream(sharp.frame(), classes, self.symbol_bytes)}
         return layout, streams, sharp, base, good
 

@@ -8,10 +8,15 @@ else the base scaled up to the sharp layer's size, with a warning.
 Frame of a layer (big-endian): ``PIXL``, frame version, layer (0 base, 1 sharp), the width and height to show it
 at, channels, codec, the image file's bytes, then a CRC-32 of everything before it.
 
-Size: the image is scaled so that the bytes it may take give about ``bpp`` bits per pixel (AVIF looks
-clean from about 0.5 bit per pixel; WebP, whose file overhead is 30 bytes instead of AVIF's 300, is the
-base's codec), never under ``MIN_SHORT_SIDE`` on its short side unless the bytes do not allow it, and then the
-best quality that fits (bisection: size grows with quality).
+Codecs, by ``STYLES`` (the config's ``robust.layer_codec``): "avif-webp" (robust-v2 and v3) sends the sharp layer as
+an AVIF file and the base as WebP, whose file overhead is 30 bytes instead of AVIF's 275; "bare-av1" (robust-v4)
+sends both as AVIF files without their container (``robust/bare_avif.py``: 15 bytes instead of 275, the receiver
+rebuilds the file), encoded more slowly and tuned for SSIM (libaom's ``tune=ssim``): at the same bytes, SSIM 0.03
+higher for the sharp layer and 0.02-0.05 for the base (``benchmarks/layer_codecs.py``).
+
+Size: the image is scaled so that the bytes it may take give about the style's bits per pixel (AVIF looks clean
+from about 0.5 bit per pixel), never under ``MIN_SHORT_SIDE`` on its short side unless the bytes do not allow it,
+and then the best quality that fits (bisection: size grows with quality).
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from PIL import Image
 
 from ..errors import PixinwavError
 from ..data.images import to_pil
+from . import bare_avif
 from .payload import best_quality, decompress
 
 MAGIC = b"PIXL"
@@ -34,9 +40,28 @@ VERSION = 1
 HEAD = struct.Struct(">4sBBHHBB")
 OVERHEAD = HEAD.size + 4  # bytes of a frame around the image file
 NAMES = ("base", "sharp")
-CODECS = {1: "AVIF", 2: "WEBP"}
+CODECS = {1: "AVIF", 2: "WEBP", 3: "AV1"}  # AV1: an AVIF file without its container (robust/bare_avif.py)
 CODEC_IDS = {name: i for i, name in CODECS.items()}
-SHARP_BPP, BASE_BPP = 0.5, 1.2  # bits per pixel each layer aims at (measured by benchmarks/robust_song.py)
+SAID = {"AVIF": "AVIF", "WEBP": "WebP", "AV1": "AV1 (AVIF without its container)"}  # in messages
+SHARP_BPP = 0.5  # bits per pixel the sharp layer aims at (measured by benchmarks/robust_song.py)
+
+
+@dataclass(frozen=True)
+class Encoding:
+    codec: str
+    bpp: float  # bits per pixel it aims at
+    options: tuple = ()  # Pillow's save options
+
+
+SLOW_SSIM = (("speed", 4), ("advanced", (("tune", "ssim"),)))  # libavif's default is speed 6, no tuning
+# each layer's encoding per style (config ``robust.layer_codec``); bits per pixel measured by benchmarks/layer_codecs.py
+STYLES = {"avif-webp": {"sharp": Encoding("AVIF", SHARP_BPP), "base": Encoding("WEBP", 1.2)},
+          "bare-av1": {"sharp": Encoding("AV1", SHARP_BPP, SLOW_SSIM), "base": Encoding("AV1", 0.5, SLOW_SSIM)}}
+
+
+def said(style: str, layer: str) -> str:
+    """The codec of a style's layer, in words."""
+    return SAID[STYLES[style][layer].codec]
 MIN_SHORT_SIDE = 256  # the sharp layer's short side when the bytes allow it
 SMALLEST_SIDE = 16
 SHRINK = 0.85  # when even the lowest quality does not fit, the next size tried
@@ -72,39 +97,46 @@ class Layer:
         """``[C, height, width]`` float32 in [0, 1] (the base scaled up, Lanczos). Raises :class:`PixinwavError` when the
         bytes are not an image Pillow reads."""
         try:
-            return decompress(self.data, self.channels, (self.height, self.width))
+            data = bare_avif.rebuild(self.data) if self.codec == "AV1" else self.data
+            return decompress(data, self.channels, (self.height, self.width))
         except Exception as exc:  # CRC-exact bytes that do not decode: not something pixinwav wrote
             raise PixinwavError(f"a hidden image was found but its {self.codec} file does not decode ({exc})") from exc
 
 
 def encode(photo: np.ndarray, layer: str, budget: int, max_side: int | None = None,
-           show: tuple[int, int] | None = None, top: int = 100, tried: Callable[[], object] | None = None) -> Layer:
+           show: tuple[int, int] | None = None, top: int = 100, tried: Callable[[], object] | None = None,
+           style: str = "avif-webp") -> Layer:
     """``photo [C, H, W]`` in [0, 1] as a layer whose frame takes at most ``budget`` bytes, at a quality of at most
-    ``top``. ``show``: (width, height) to show it at (the base: the sharp layer's size; default its own size).
-    ``tried``: called after each encoding (a large photo's takes about half a second: a progress bar counts them)."""
-    codec = "WEBP" if layer == "base" else "AVIF"
+    ``top``, in the codec ``style`` gives that layer. ``show``: (width, height) to show it at (the base: the sharp
+    layer's size; default its own size). ``tried``: called after each encoding (a large photo's takes about half a
+    second: a progress bar counts them)."""
+    encoding = STYLES[style][layer]
     room = budget - OVERHEAD
     channels, height, width = photo.shape
     pil = to_pil(photo)
     short = min(width, height)
-    side = planned_side(width, height, layer, budget, max_side)
+    side = planned_side(width, height, layer, budget, max_side, encoding.bpp)
+    made: dict[bytes, bytes] = {}  # AV1: stripped -> the AVIF file it came from
     while side >= SMALLEST_SIDE:
         size = (max(1, round(width * side / short)), max(1, round(height * side / short)))
         scaled = pil if size == pil.size else pil.resize(size, Image.LANCZOS)
-        fit = best_quality(lambda q: _counted(_saved(scaled, codec, q), tried), room, top)
+        fit = best_quality(lambda q: _counted(_saved(scaled, encoding, q, made), tried), room, top)
         if fit is not None:
             data, quality = fit
+            if encoding.codec == "AV1" and not _rebuilds(data, made):
+                # (never seen: a libavif whose files bare_avif does not rebuild exactly) send AVIF files as they are
+                return encode(photo, layer, budget, max_side, show, top, tried, style="avif-webp")
             w, h = show or size
-            return Layer(layer, w, h, channels, codec, data, quality)
+            return Layer(layer, w, h, channels, encoding.codec, data, quality)
         side *= SHRINK
     raise PixinwavError(f"the music carries {budget} bytes for the {layer} image; even a {SMALLEST_SIDE}-pixel one "
                         "takes more: use a longer song or fewer --seconds per copy")
 
 
-def planned_side(width: int, height: int, layer: str, budget: int, max_side: int | None = None) -> float:
-    """The short side a ``width`` x ``height`` photo is sent at first in ``budget`` bytes (``encode`` goes smaller
-    only when even the lowest quality does not fit)."""
-    bpp = BASE_BPP if layer == "base" else SHARP_BPP
+def planned_side(width: int, height: int, layer: str, budget: int, max_side: int | None = None,
+                 bpp: float = SHARP_BPP) -> float:
+    """The short side a ``width`` x ``height`` photo is sent at first in ``budget`` bytes at ``bpp`` bits per pixel
+    (``encode`` goes smaller only when even the lowest quality does not fit)."""
     short, long = min(width, height), max(width, height)
     side = math.sqrt(max(budget - OVERHEAD, 1) * 8 / bpp * short / long)  # the short side that gives ``bpp``
     if layer == "sharp":
@@ -125,7 +157,21 @@ def _counted(data: bytes, tried: Callable[[], object] | None) -> bytes:
     return data
 
 
-def _saved(image: Image.Image, codec: str, quality: int) -> bytes:
+def _saved(image: Image.Image, encoding: Encoding, quality: int, made: dict[bytes, bytes]) -> bytes:
+    """The image file; AV1: the AVIF file stripped (remembered in ``made``; b"" when it does not strip)."""
     buffer = io.BytesIO()
-    image.save(buffer, format=codec, quality=quality)
-    return buffer.getvalue()
+    options = {key: dict(value) if key == "advanced" else value for key, value in encoding.options}
+    image.save(buffer, format="AVIF" if encoding.codec == "AV1" else encoding.codec, quality=quality, **options)
+    if encoding.codec != "AV1":
+        return buffer.getvalue()
+    stripped = bare_avif.strip(buffer.getvalue()) or b""
+    made[stripped] = buffer.getvalue()
+    return stripped
+
+
+def _rebuilds(stripped: bytes, made: dict[bytes, bytes]) -> bool:
+    """Whether the receiver's file rebuilt from ``stripped`` decodes to the pixels of the AVIF file it came from."""
+    if not stripped:
+        return False
+    with Image.open(io.BytesIO(made[stripped])) as sent, Image.open(io.BytesIO(bare_avif.rebuild(stripped))) as rebuilt:
+        return np.array_equal(np.asarray(sent), np.asarray(rebuilt))
