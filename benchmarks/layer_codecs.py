@@ -2,9 +2,10 @@
 
 The layers (``robust/layers.py``) are whole image files under a byte budget: the sharp one at the photo's own aspect
 ratio (short side 256 at the budgets of a 2-4 minute song), the base in 288 bytes of frame (robust-v2 and v3: three
-packets) or 384 (robust-v4: four), shown scaled up to the sharp layer's size. Styles (config ``robust.layer_codec``): "avif-webp" (robust-v2 and v3: the sharp layer an AVIF file,
-the base WebP, libavif's default speed 6) and "bare-av1" (robust-v4: both AVIF without the container's ~275 bytes,
-libavif speed 4 tuned for SSIM). Every layer goes through ``layers.encode`` as ``hide`` calls it and comes back
+packets) or 384 (robust-v4: four), shown scaled up to the sharp layer's size. Styles (config
+``robust.layer_codec``): "avif-webp" (robust-v2 and v3: the sharp layer an AVIF file, the base WebP, libavif's
+default speed 6) and "bare-av1" (robust-v4: both AVIF without the container's ~275 bytes, libavif speed 4 tuned for
+SSIM). Every layer goes through ``layers.encode`` as ``hide`` calls it and comes back
 through ``Layer.from_frame(...).image()`` as ``reveal`` does (the bare files rebuilt into AVIF); SSIM against the
 photo at the sharp layer's size, as ``benchmarks/robust_song.py`` scores it. No audio: through a lossless file or any
 attack that keeps the packets, this is the image a song brings back.
