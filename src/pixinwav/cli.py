@@ -446,10 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["wav", "flac"], default=None, help="output format (default: from the extension)")
     p.add_argument("--seconds", type=float, default=None,
                    help="robust models: music per copy of the payload (robust-v1: default 30; robust-v2: default the "
-                        "song over 1.5; robust-v3: the whole song); more seconds, a better image, less to spare for "
+                        "song over 1.5; robust-v3 and v4: the whole song); more seconds, a better image, less to spare for "
                         "damage. On 12 songs: robust-v2 --seconds 60 survives Opus 64 in all (SSIM 0.72), 40 also MP3 / "
                         "AAC 64 and Opus 32 in most (0.69); robust-v3 --seconds 60 Opus and MP3 64 in all, AAC 64 and "
-                        "Opus 32 in 9 of 12 (0.69)")
+                        "Opus 32 in 9 of 12 (0.69; robust-v4 the same at 256 px, 0.67)")
     p.add_argument("--quality", type=int, default=None,
                    help="robust models: image codec quality 0-100 instead of the best that fits --seconds; "
                         "pixinwav-adaptive-v3 (the default): the photo's AVIF quality (default 80)")
