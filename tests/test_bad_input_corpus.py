@@ -229,6 +229,8 @@ def cli_cases(d):
         ("robust-v3 photo in 16 s", hide("pixinwav-robust-v3"), "needs about 29 s of music to carry a photo"),
         ("robust-v3 --seconds too few", hide("pixinwav-robust-v3", "--seconds", "4"), "--seconds 28 or more"),
         ("robust-v4 photo in 16 s", hide("pixinwav-robust-v4"), "needs about 29 s of music to carry a photo"),
+        ("robust-v4 --survive an unknown attack", hide("pixinwav-robust-v4", "--survive", "nope:1"), "unknown attack 'nope'"),
+        ("modulo-v1 --survive", hide("pixinwav-modulo-v1", "--survive", "aac:64"), "--survive does not apply to this model"),
         ("info of a name that is no model", ["info", "pixinwav-nope"], "shipped models: pixinwav-"),
         ("capacity of a missing song", ["capacity", str(d / "none.wav")], "audio file not found"),
         ("capacity --file for v1", ["capacity", str(d / "song.wav"), "--file", str(d / "cat.png"), "--model",

@@ -48,6 +48,10 @@ MAX_RATE = 1_000_000  # Hz: more is not an audio sample rate (768 kHz is the hig
 # at +-1 LSB) took the default model's image 30 dB over the music. (Cover-adaptive models scale the change with the
 # music, so they pass; they warn when a quiet cover carries the image poorly.)
 MIN_SNR_DB = 0.0
+# hide --survive: stegos made and read back through the attacks before the photo is given up on; each next photo takes
+# the share of packets that came back times this (a smaller photo's own packets fare a little differently)
+SURVIVE_TRIES = 3
+SURVIVE_MARGIN = 0.9
 AUDIBLE_SNR_DB = 25.0  # below this, hide warns (white noise at 30 dB SNR already scores ViSQOL 3.6 on music)
 
 
@@ -330,7 +334,8 @@ class Stego:
     @one_blas_thread
     def hide(self, image, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0,
              key: str | None = None, seconds: float | None = None, quality: int | None = None,
-             max_side: int | None = None, in_place: bool = False) -> tuple[np.ndarray, HideReport]:
+             max_side: int | None = None, in_place: bool = False,
+             survive: str | None = None) -> tuple[np.ndarray, HideReport]:
         """Hide ``image`` in ``audio`` at ``offset`` seconds ("auto": the loudest window on the 0.5 s grid);
         with ``key``, only a receiver with the same key can reveal it, or tell it is there. Whole-file models
         (``pixinwav-robust-v1``) take no offset: they fill the song, one copy of the payload per ``seconds`` of
@@ -340,9 +345,11 @@ class Stego:
         ``[T, channels]`` float32, report; the stego is at the cover's rate unless ``report.sample_rate`` says otherwise).
         ``in_place``: a whole-song model may write the stego into ``audio`` itself (a float32 ``[T, channels]``
         array the caller no longer needs; afterwards it holds the stego or, after an error, part of it): a
-        10-minute stereo song is then not held twice (212 MB at 44.1 kHz)."""
+        10-minute stereo song is then not held twice (212 MB at 44.1 kHz). ``survive`` (models that size their photo
+        to it, the robust song models): attacks as ``pixinwav eval --attacks`` names them ("aac:64,opus:32"); the
+        stego is read back through each, and a smaller photo sent until it comes back after all of them."""
         keyed, offset, sample_rate = self._keyed(key), check_offset(offset), check_rate(sample_rate)
-        given = self.check_options({"seconds": seconds, "quality": quality, "max_side": max_side})
+        given = self.check_options({"seconds": seconds, "quality": quality, "max_side": max_side, "survive": survive})
         secret = self.prepare_image(image)
         cover, beyond = self._cover(audio)
         if self.model.whole_file:  # (a model that writes its own rate downmixes the cover as the file holds it)
@@ -401,10 +408,11 @@ class Stego:
     @inference
     @one_blas_thread
     def hide_file(self, file: HiddenFile | str | Path, audio: np.ndarray, sample_rate: int,
-                  key: str | None = None, in_place: bool = False) -> tuple[np.ndarray, HideReport]:
+                  key: str | None = None, in_place: bool = False, survive: str | None = None) -> tuple[np.ndarray, HideReport]:
         """Hide a file bit-exact (a :class:`HiddenFile`, or a path) in the whole song, with models that carry files
         (``pixinwav-modulo-v2``, ``pixinwav-robust-v2``); ``reveal_payload`` gives it back. Returns (stego
-        ``[T, channels]``, report), as :meth:`hide` (``in_place`` too)."""
+        ``[T, channels]``, report), as :meth:`hide` (``in_place`` and ``survive`` too: a file that does not come back
+        after the attacks is refused, saying how much would)."""
         from . import hidden_file
 
         if not self.model.carries_files:
@@ -417,7 +425,7 @@ class Stego:
             raise PixinwavError("the file is empty: there is nothing to hide")
         cover, beyond = self._cover(audio)
         mono = self._song_mono(cover, sample_rate)
-        stego, report = self._hide_whole(file, cover, mono, sample_rate, keyed, {},
+        stego, report = self._hide_whole(file, cover, mono, sample_rate, keyed, self.check_options({"survive": survive}),
                                          in_place or not np.may_share_memory(cover, audio))
         report.cover_over_full_scale = beyond
         return stego, report
@@ -435,11 +443,13 @@ class Stego:
     def check_options(self, options: dict) -> dict:
         """The hide options that are set (not None); an error naming the model that takes one this model does not."""
         given = {name: value for name, value in options.items() if value is not None}
+        allowed = self.model.hide_options + (("survive",) if self.model.sizes_to_survive else ())
         for name in given:
-            if name not in self.model.hide_options:
+            if name not in allowed:
                 users = {"max_side": "pixinwav-adaptive-v3, pixinwav-modulo-v2 or pixinwav-robust-v2",
                          "seconds": "pixinwav-robust-v1 or pixinwav-robust-v2",
-                         "quality": "pixinwav-robust-v1 or pixinwav-adaptive-v3"}[name]
+                         "quality": "pixinwav-robust-v1 or pixinwav-adaptive-v3",
+                         "survive": "pixinwav-robust-v4, v3 or v2"}[name]
                 raise PixinwavError(f"--{name.replace('_', '-')} does not apply to this model ({users} takes it)")
         return given
 
@@ -527,27 +537,78 @@ class Stego:
             mono = pcm16_mono(cover)  # the downmix the receiver will read from the file
         if self.model.writes_model_rate:  # the channels as the file holds them: none may clip
             options = {**options, "channels": cover}
-        if isinstance(secret, HiddenFile):
-            hidden = self.model.embed_file(secret, mono[None], **keyed, **options)
-        else:
-            hidden = self.model.embed(secret[None], mono[None], **options, **keyed)
-        payload, change = hidden.sent, hidden.change
-        payload.asked_seconds = options.get("seconds")  # what was asked, to say when the song was shorter
-        if change is None:  # (a scheme that gave its container)
-            change = as_numpy(hidden.container)[0]
-            if change.dtype == mono.dtype and change.flags.writeable and not np.shares_memory(change, mono):
-                change -= mono  # in place, and the downmix let go: a whole song's copies are what peak memory is
+        attacks = self._survive_attacks(options.pop("survive", None))
+        share, checked = 1.0, 0
+        while True:
+            if isinstance(secret, HiddenFile):
+                hidden = self.model.embed_file(secret, mono[None], **keyed, **options)
             else:
-                change = change - mono
-        del hidden, mono
-        stego, clipped, snr, power = self._add(cover, change, 0, sample_rate, self.model.writes_model_rate, owned)
-        del change
+                hidden = self.model.embed(secret[None], mono[None], **options, **keyed,
+                                          **({"share": share} if share < 1.0 else {}))
+            payload, change = hidden.sent, hidden.change
+            payload.asked_seconds = options.get("seconds")  # what was asked, to say when the song was shorter
+            if change is None:  # (a scheme that gave its container)
+                change = as_numpy(hidden.container)[0]
+                if change.dtype == mono.dtype and change.flags.writeable and not np.shares_memory(change, mono):
+                    change -= mono  # in place, and the downmix let go: a whole song's copies are what peak memory is
+                else:
+                    change = change - mono
+            del hidden
+            if not attacks:  # (the last pass: a 10-minute song's downmix goes before the stego is made)
+                del mono
+            stego, clipped, snr, power = self._add(cover, change, 0, sample_rate, self.model.writes_model_rate,
+                                                   owned and not attacks)
+            del change
+            if not attacks:
+                break
+            arrived, limit = self._survival(stego, sample_rate, attacks, keyed)
+            checked += 1
+            if arrived >= 1.0:
+                payload.survives = ", ".join(attacks_said(attacks)) + (f" ({checked} tries)" if checked > 1 else "")
+                break
+            what = "the file" if isinstance(secret, HiddenFile) else "the photo"
+            if isinstance(secret, HiddenFile) or arrived == 0.0 or checked == SURVIVE_TRIES:
+                kept = f"; about {int(payload.bytes * arrived):,} of its {payload.bytes:,} bytes would" \
+                    if isinstance(secret, HiddenFile) and arrived else ""
+                raise PixinwavError(f"{what} does not come back after {limit} in this song: "
+                                    f"{100 * min(arrived, 1.0):.0f} % of the packets it needs arrived{kept}; use a longer "
+                                    "or louder song or a milder --survive")
+            share *= arrived * SURVIVE_MARGIN  # the packets that came back, with a margin: the next photo's bytes
         refuse_louder_than_music(snr, power, "")
         duration = cover.shape[0] / sample_rate
         return stego, HideReport(snr, snr, (0.0, duration), clipped,
                                  sample_rate / 2 if sample_rate / 2 < self.model.top_frequency else None,
                                  payload=payload,
                                  sample_rate=sample_rate if written_rate else None, resampled_from=written_rate)
+
+    @staticmethod
+    def _survive_attacks(survive: str | None) -> list[tuple[str, float]]:
+        """``--survive``'s attacks ("aac:64,opus:32"; a name alone: all its strengths), or [] without it."""
+        if survive is None:
+            return []
+        from .evaluate_attacks import parse_attacks
+
+        attacks = parse_attacks(survive)
+        if not attacks:
+            raise PixinwavError("--survive names no attack: give one or more as NAME:STRENGTH, e.g. aac:64,opus:32")
+        return attacks
+
+    def _survival(self, stego: np.ndarray, sample_rate: int, attacks: list[tuple[str, float]],
+                  keyed: dict) -> tuple[float, str]:
+        """(the smallest share of the payload's packets that came back, the attack it came back through in words):
+        the stego as the 16-bit file holds it, through each attack, read as ``pixinwav reveal`` reads it."""
+        from .attacks import apply
+        from .progress import progress
+
+        received, worst = pcm16_round_trip(stego), (math.inf, "")
+        with progress(len(attacks), "reading it back through --survive", unit="attack") as bar:
+            for name, strength in attacks:
+                attacked, rate = apply(name, received, sample_rate, strength)
+                found = self.model.extract(self._mono(attacked, rate)[None], **keyed)
+                arrived = max(found.arrived or 0.0, 1.0 if found.verdict == EXACT else 0.0)
+                worst = min(worst, (arrived, attacks_said([(name, strength)])[0]))
+                bar.update()
+        return worst
 
     @one_blas_thread
     def capacity(self, audio: np.ndarray, sample_rate: int, photo: tuple[int, int] | None = None,
@@ -692,6 +753,13 @@ class Stego:
         if found.file is not None:
             return Revealed(None, found.file, found.detail, EXACT)
         return Revealed(np.clip(as_numpy(found.image)[0], 0, 1), None, found.detail, found.verdict or INTACT)
+
+
+def attacks_said(attacks: list[tuple[str, float]]) -> list[str]:
+    """``[("aac", 64)]`` -> ``["aac 64 kbit/s"]``."""
+    from .attacks import describe
+
+    return [describe(name, strength) for name, strength in attacks]
 
 
 def refuse_louder_than_music(snr: float, cover_power: float, where: str) -> None:

@@ -70,16 +70,17 @@ def cmd_hide(args) -> None:
                             "drop it, or pass --model pixinwav-modulo-v1 to hide a 256 x 256 crop in one window at "
                             "an offset (the default up to version 0.1)")
     if file is not None or not model.whole_file:  # (hide checks them itself for a whole-song model's photo)
-        model.check_options({name: getattr(args, name) for name in ("seconds", "quality", "max_side")})
+        model.check_options({name: getattr(args, name) for name in ("seconds", "quality", "max_side", "survive")})
     if model.whole_file:  # the payload spans the song: read it whole
         cover = read_audio(args.cover)
         # in place: the decoded song becomes the stego (a 10-minute song is not held twice)
         if file is not None:
-            stego, report = model.hide_file(file, cover.samples, cover.sample_rate, key=_key(args), in_place=True)
+            stego, report = model.hide_file(file, cover.samples, cover.sample_rate, key=_key(args), in_place=True,
+                                            survive=args.survive)
         else:
             stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args),
                                        seconds=args.seconds, quality=args.quality, max_side=args.max_side,
-                                       in_place=True)
+                                       in_place=True, survive=args.survive)
         rate = report.sample_rate or cover.sample_rate
         write_audio(out, stego, rate, force=args.force, fmt=args.format, tags=cover.tags)
         facts = {"rate": rate, "channels": cover.channels, "seconds": cover.duration}
@@ -450,6 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "damage. On 12 songs: robust-v2 --seconds 60 survives Opus 64 in all (SSIM 0.72), 40 also MP3 / "
                         "AAC 64 and Opus 32 in most (0.69); robust-v3 --seconds 60 Opus and MP3 64 in all, AAC 64 and "
                         "Opus 32 in 9 of 12 (0.69; robust-v4 the same at 256 px, 0.67)")
+    p.add_argument("--survive", default=None, metavar="ATTACKS",
+                   help="robust song models (robust-v2 / v3 / v4): read the stego back through these attacks before "
+                        "writing it (as `pixinwav eval --attacks` names them: aac:64, opus:32, mp3:64, tempo:-1, ...; "
+                        "FFmpeg's own encoders) and send a smaller photo until it comes back after each (a file that "
+                        "does not is refused). Each try costs a codec round trip, a few seconds for a 3-minute song")
     p.add_argument("--quality", type=int, default=None,
                    help="robust models: image codec quality 0-100 instead of the best that fits --seconds; "
                         "pixinwav-adaptive-v3 (the default): the photo's AVIF quality (default 80)")

@@ -143,7 +143,9 @@ def test_measuring_a_songs_room_shows_a_bar_in_a_terminal_only(model, monkeypatc
 
     quiet = music(8.0, RATE, seed=21, channels=2) * 10 ** (-10 / 20)
     mono = pcm16_round_trip(quiet).mean(axis=1)
-    monkeypatch.setattr(adaptive_song, "PROGRESS_AFTER_S", 0)
+    from pixinwav import progress
+
+    monkeypatch.setattr(progress, "PROGRESS_AFTER_S", 0)
     for stderr, shown in ((Terminal(), True), (io.StringIO(), False)):
         monkeypatch.setattr(sys, "stderr", stderr)
         windows = list(model.model.capacities(mono, "k", quiet))

@@ -92,6 +92,44 @@ def test_robust_v4_sends_v3s_packets_with_bare_av1_layers_and_either_reader_show
     assert identify(Audio(aac, rate), "k") == "pixinwav-robust-v4"
 
 
+@pytest.fixture(scope="module")
+def song():
+    return music(90.0, RATE, seed=12, channels=2)  # 43 segments
+
+
+def test_hide_survive_sends_a_photo_that_comes_back_after_the_attack_it_names(song):
+    """--survive white_noise:29: the sender reads its stego back through noise at 29 dB SNR (which leaves this song's
+    full-size photo about two thirds of the packets it needs) and sends a smaller photo until it comes back; the file
+    written does under other noise of that level, and the photo has fewer source packets (more spares) than the one
+    sent without the check, which the same noise leaves as the base alone."""
+    v4 = load_model("pixinwav-robust-v4")
+    picture = Image.fromarray(photo("coffee"))
+    stego, report = v4.hide(picture, song, RATE, key="k", survive="white_noise:29")
+    p = report.payload
+    assert p.survives.startswith("white_noise 29") and "tries)" in p.survives
+    assert "checked: it comes back after white_noise 29" in p.describe()
+    noisy, rate = apply("white_noise", pcm16_round_trip(stego), RATE, 29, seed=5)
+    found = v4.reveal_payload(noisy, rate, key="k")
+    assert found.verdict == "exact" and np.array_equal(found.image, np.clip(p.compressed, 0, 1)), found.detail
+    plain_stego, plain = v4.hide(picture, song, RATE, key="k")
+    assert p.needed < plain.payload.needed and p.packets == plain.payload.packets
+    with pytest.raises(PixinwavError, match="too few of its packets arrived intact"):
+        v4.reveal_payload(apply("white_noise", pcm16_round_trip(plain_stego), RATE, 29, seed=5)[0], RATE, key="k")
+
+
+def test_hide_survive_refuses_a_file_that_does_not_come_back_and_an_unknown_attack(song):
+    v4 = load_model("pixinwav-robust-v4")
+    most = v4.capacity(song, RATE)["file_bytes"]  # every packet a source packet but one spare in ten
+    secret = HiddenFile("notes.bin", np.random.default_rng(0).integers(0, 256, most - 16, dtype=np.uint8).tobytes())
+    with pytest.raises(PixinwavError, match=r"the file does not come back after white_noise 29 .* in this song: \d+ % of "
+                                            r"the packets it needs arrived; about [\d,]+ of its [\d,]+ bytes would"):
+        v4.hide_file(secret, song, RATE, survive="white_noise:29")
+    with pytest.raises(PixinwavError, match="unknown attack 'nope'"):
+        v4.hide(Image.fromarray(photo("coffee")), song, RATE, survive="nope:1")
+    with pytest.raises(PixinwavError, match=r"--survive does not apply to this model \(pixinwav-robust-v4, v3 or v2"):
+        load_model("pixinwav-modulo-v2").hide(Image.fromarray(photo("coffee")), song, RATE, survive="aac:64")
+
+
 @pytest.mark.parametrize("attack,strength,says", [("speed", 2.0, "the file plays 2.00 % fast: undone"),
                                                    ("speed", -1.0, "the file plays 1.00 % slow: undone"),
                                                    ("tempo", 1.0, "the tempo was changed (pitch kept)"),

@@ -42,6 +42,7 @@ from ..channel import pcm16_round_trip
 from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..robust import code, layers, mdct, payload
+from ..progress import PROGRESS_AFTER_S, progress
 from ..threads import one_numba_thread
 from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
                        SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
@@ -83,12 +84,6 @@ SEARCH_CHUNK = 64
 SEARCH_STRETCHES = 6  # 5 s of louder audio pasted before the song can take the first four
 TIME_FREQ_MARGIN = 5
 COUNT_BLOCKS = 4096  # hops of samples counted at a time for full scale
-PROGRESS_AFTER_S = 2.0  # bars on stderr (in a terminal) for work that takes longer
-
-
-def progress(total: int, what: str, initial: int = 0, unit: str = "packet") -> tqdm:
-    """A bar on stderr, shown in a terminal only and only once the work has taken ``PROGRESS_AFTER_S``."""
-    return tqdm(total=total, initial=initial, desc=what, unit=unit, delay=PROGRESS_AFTER_S, disable=None, leave=False)
 
 
 def message_bits(packets: int) -> int:

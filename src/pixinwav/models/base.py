@@ -23,6 +23,9 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
 - ``hide_options``: the keyword options of ``embed`` a user may set (robust: ``seconds``, ``quality``).
 - ``carries_files``: ``embed_file(file, cover, key)`` hides a :class:`HiddenFile` bit-exact, and ``extract`` returns
   it in ``Extracted.file`` when that is what the audio holds.
+- ``sizes_to_survive``: ``embed`` accepts ``share`` (of the bytes the song carries for the photo, the share it may
+  take) and ``extract`` reports ``Extracted.arrived``: ``hide --survive`` reads the stego back through the attacks
+  named and sends a smaller photo until it comes back (a file cannot shrink: it is refused instead).
 - ``whole_file``: the scheme takes a cover of any length of at least ``min_cover_samples`` (the payload is spread
   over all of it and found again without an offset) instead of a window of exactly ``cfg.clip_samples``.
 
@@ -78,6 +81,7 @@ class Sent:
     base_packets: int | None = None
     base_needed: int | None = None
     name: str | None = None  # a file's name
+    survives: str | None = None  # hide --survive: the attacks the sender ran on its stego and read it back through
     # for measurement, not for the user: the photo given ``[C, H, W]`` (``sent``: at the size sent), and the compressed
     # photo as an intact stego gives it
     photo: Array | None = field(default=None, repr=False, compare=False)
@@ -95,8 +99,9 @@ class Sent:
         where = f"{self.seconds_used:.1f} s of music used ({self.places}); reveal needs no offset"
         if self.kind == "file":
             spare = self.packets - self.needed
+            checked = f"; checked: it comes back after {self.survives}" if self.survives else ""
             return (f"the file {self.name} ({self.bytes:,} bytes, exact) in {self.packets} packets, {self.needed} needed "
-                    f"and {spare} spare (any {self.needed} of them rebuild it): {where}")
+                    f"and {spare} spare (any {self.needed} of them rebuild it): {where}{checked}")
         text = f"the photo at {self.width} x {self.height}"
         if self.codec:
             text += f" ({self.codec}, {self.bytes:,} bytes, quality {self.quality})"
@@ -109,7 +114,8 @@ class Sent:
                      f"{self.base_needed} of which rebuild it")
         if self.copy_seconds:
             text += f", one copy per {self.copy_seconds:.1f} s of music, {self.copies:.1f} copies"
-        return f"{text}: {where}"
+        checked = f"; checked: it comes back after {self.survives}" if self.survives else ""
+        return f"{text}: {where}{checked}"
 
     def summary(self) -> dict:
         """The fields a JSON reader wants (no tensors, nothing unset), and ``line``: :meth:`describe`."""
@@ -181,6 +187,9 @@ class Extracted(NamedTuple):
     # the first item's verdict where the scheme decides it (whole-file schemes); None: the API judges a window
     # scheme's image by its presence score (and calls it damaged where ``detail`` gives a reason)
     verdict: str | None = None
+    # fountain-coded schemes that size their payload (robust song): of the packets that rebuild the main payload (the
+    # sharp image, or the file), the share that arrived intact (1 or more: it was rebuilt); None: not measured
+    arrived: float | None = None
 
 
 class StegoScheme:
@@ -205,6 +214,7 @@ class StegoScheme:
     writes_model_rate = False
     takes_room = False
     hide_options: tuple[str, ...] = ()
+    sizes_to_survive = False
     training = False
 
     def __init__(self, cfg: ModelConfig):

@@ -124,6 +124,7 @@ class RobustSongStego(RobustChannel):
     carries_files = True
     max_side = 4096
     hide_options = ("seconds", "max_side")
+    sizes_to_survive = True
 
     # --- geometry --------------------------------------------------------------------------------------------
     @property
@@ -322,13 +323,15 @@ class RobustSongStego(RobustChannel):
 
     # --- hiding --------------------------------------------------------------------------------------------
     def embed(self, image: Array, cover: Array, key: str | None = None, seconds: float | None = None,
-              max_side: int | None = None) -> Hidden:
-        """``image [1, C, H, W]`` at its own size, ``cover [1, T]`` (mono, 16 kHz) -> container ``[1, T]``."""
+              max_side: int | None = None, share: float = 1.0) -> Hidden:
+        """``image [1, C, H, W]`` at its own size, ``cover [1, T]`` (mono, 16 kHz) -> container ``[1, T]``;
+        ``share``: of the bytes the song carries for the sharp image, the share it may take (the rest of its packets
+        are spares: ``hide --survive``)."""
         self.check_cover(cover)
         if max_side is not None and max_side < 1:
             raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
         mono = as_numpy(cover[0]).astype(np.float64)
-        layout, streams, sharp, base, good = self.plan_photo(image, mono, seconds, max_side)
+        layout, streams, sharp, base, good = self.plan_photo(image, mono, seconds, max_side, share)
         photo = as_numpy(image)[0].astype(np.float32, copy=False)
         container = self.write(mono, self.sent_bits(len(mono), key, layout, streams), key)
         (base_needed, base_packets), (needed, packets) = (
@@ -347,13 +350,19 @@ class RobustSongStego(RobustChannel):
     def _places(self, good: np.ndarray) -> str:
         return f"{len(good)} segments of {self.segment_seconds:.2f} s, one packet each, {int(good.sum())} loud enough"
 
-    def plan_photo(self, image: Array, mono: np.ndarray, seconds: float | None = None,
-                   max_side: int | None = None) -> tuple[Layout, dict, layers.Layer, layers.Layer, np.ndarray]:
+    def plan_photo(self, image: Array, mono: np.ndarray, seconds: float | None = None, max_side: int | None = None,
+                   share: float = 1.0) -> tuple[Layout, dict, layers.Layer, layers.Layer, np.ndarray]:
         """(layout, streams, sharp layer, base layer, the segments loud enough) of a photo ``[1, C, H, W]`` in a mono
         cover at the model's rate: what :meth:`embed` writes (deterministic: a benchmark rebuilds the bits sent)."""
         good = self.carrying(mono)
         classes = self.classes(good, "photo", seconds)
         sharp_bytes = self.stream_bytes(classes)
+        if share < 1.0 and sharp_bytes:  # fewer source packets, the rest spares (hide --survive)
+            sharp_bytes = max(1, int(self.source_of(classes) * share)) * self.symbol_bytes
+            if sharp_bytes < MIN_PHOTO_BYTES:
+                raise PixinwavError(f"too few packets come back through the attack for a photo: about "
+                                    f"{sharp_bytes} bytes of it would ({MIN_PHOTO_BYTES} at least are needed); use a "
+                                    "longer or louder song, or a milder --survive")
         if sharp_bytes < MIN_PHOTO_BYTES:
             need = self.min_photo_seconds()
             classes_needed = next(c for c in range(2, 1000) if self.stream_bytes(c) >= MIN_PHOTO_BYTES)
@@ -448,26 +457,39 @@ class RobustSongStego(RobustChannel):
         if layout is None:
             return Extracted(blank, np.zeros(1, np.float32), detail)
         if layout.kind == "file":
-            return self._extract_file(found, detail, blank, layout.format)
+            return self._extract_file(found, detail, blank, layout)
         rebuilt, counts = {}, Counter(stream for stream, _, _ in found)
         for name in ("sharp", "base"):
             raw = self._rebuild(found, name, layout.format)
             if raw is not None:
                 rebuilt[name] = layers.Layer.from_frame(raw)
+        arrived = self._arrived(found, "sharp", layout)
         if "sharp" in rebuilt:
             layer = rebuilt["sharp"]
             return Extracted(layer.image()[None], np.ones(1, np.float32),
                              f"found a {layer.width} x {layer.height} {layer.codec} image ({len(layer.data):,} bytes); "
-                             f"{detail}", verdict=EXACT)
+                             f"{detail}", verdict=EXACT, arrived=max(arrived, 1.0))
         if "base" in rebuilt:
             layer = rebuilt["base"]
             return Extracted(layer.image()[None], np.full(1, 0.5, np.float32),
                              f"only the coarse base image came back ({len(layer.data)} bytes, shown at "
                              f"{layer.width} x {layer.height}): too few packets of the sharp image arrived intact "
-                             f"({counts['sharp']} of the {self.source_of(layout.classes)} needed); {detail}", verdict=DAMAGED)
+                             f"({counts['sharp']} of the {self.source_of(layout.classes)} needed); {detail}", verdict=DAMAGED,
+                             arrived=arrived)
         return Extracted(blank, np.ones(1, np.float32), f"a hidden image was found but too few of its packets arrived intact to "
                                                f"rebuild it ({counts['base']} of the base, {counts['sharp']} of the "
-                                               f"sharp image); {detail}", np.ones(1, bool))
+                                               f"sharp image); {detail}", np.ones(1, bool), arrived=arrived)
+
+    def _arrived(self, found: list[tuple[str, int, bytes]], stream: str, layout: Layout) -> float:
+        """Of the packets that rebuild ``stream``, the share that arrived intact (0 when none did). The count
+        needed follows from the length the packets state; a stream none arrived of is counted against the most
+        the layout allows."""
+        mine = [length for name, length, _ in found if name == stream]
+        if not mine:
+            return 0.0
+        length = Counter(mine).most_common(1)[0][0]
+        needed = hidden_file.source_count(length, self.symbol_bytes_of(self.packet_code(stream, layout.format)))
+        return sum(1 for n in mine if n == length) / max(needed, 1)
 
     def _rebuild(self, found: list[tuple[str, int, bytes]], stream: str, format: int) -> bytes | None:
         """The framed stream from its intact packets (those of the length most of them state) in a file of ``format``,
@@ -479,15 +501,17 @@ class RobustSongStego(RobustChannel):
         symbol = self.symbol_bytes_of(self.packet_code(stream, format))
         return hidden_file.rebuild((p for n, p in mine if n == length), length, symbol)
 
-    def _extract_file(self, found: list, detail: str, blank: Array, format: int) -> Extracted:
-        raw = self._rebuild(found, "file", format)
+    def _extract_file(self, found: list, detail: str, blank: Array, layout: Layout) -> Extracted:
+        raw = self._rebuild(found, "file", layout.format)
+        arrived = self._arrived(found, "file", layout)
         if raw is None:
             intact = sum(1 for stream, _, _ in found if stream == "file")
             return Extracted(blank, np.ones(1, np.float32), f"a hidden file was found but it cannot be rebuilt: {intact} "
                                                    f"packets arrived intact, too few; {detail}",
-                             np.ones(1, bool))
+                             np.ones(1, bool), arrived=arrived)
         file = hidden_file.HiddenFile.from_frame(raw)
-        return Extracted(blank, np.ones(1, np.float32), f"the file passed its checksum; {detail}", file=file, verdict=EXACT)
+        return Extracted(blank, np.ones(1, np.float32), f"the file passed its checksum; {detail}", file=file, verdict=EXACT,
+                         arrived=max(arrived, 1.0))
 
     def packets(self, wave: np.ndarray, key: str | None = None) -> tuple[Layout | None, list[tuple[str, int, bytes]], str]:
         """(the layout, every intact packet, one line on the search) in a mono 16 kHz waveform from any start, any
