@@ -69,3 +69,17 @@ def test_a_chain_runs_its_steps_in_turn(stereo):
     for bad in ("speed:1+warp:2", "speed:1+mp3"):
         with pytest.raises(PixinwavError, match="warp|NAME:STRENGTH"):
             parse_attacks(bad)
+
+
+@pytest.mark.parametrize("codec,container,rate", [("aac", "adts", 44100), ("libmp3lame", "mp3", 44100),
+                                                  ("libopus", "ogg", 48000)])
+def test_a_song_handed_to_an_encoder_in_pieces_codes_as_one_frame(codec, container, rate, monkeypatch):
+    """The codec attacks hand FFmpeg 65,536 samples at a time (fewer copies of a whole song); the encoder's own
+    buffer cuts its frames, so the decoded audio is exactly that of the song handed over as one frame."""
+    from pixinwav import attacks
+
+    audio = music(4.0, rate, seed=3, channels=2)
+    pieces, _ = attacks._codec(codec, container, audio, rate, 64)
+    monkeypatch.setattr(attacks, "ENCODE_FRAME", len(audio))
+    whole, _ = attacks._codec(codec, container, audio, rate, 64)
+    assert pieces.shape == whole.shape and np.array_equal(pieces, whole)

@@ -31,6 +31,9 @@ class AttackSpec:
     unit: str  # what the strength means
 
 
+ENCODE_FRAME = 1 << 16  # samples per frame handed to an encoder
+
+
 def _codec(codec: str, container: str, audio: np.ndarray, rate: int, bitrate_kbps: float,
            codec_rate: int | None = None) -> tuple[np.ndarray, int]:
     import av
@@ -47,19 +50,28 @@ def _codec(codec: str, container: str, audio: np.ndarray, rate: int, bitrate_kbp
         stream.layout = layout
         if codec == "vorbis":
             stream.codec_context.options = {"strict": "-2"}  # FFmpeg marks its native Vorbis encoder experimental
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio.T, dtype=np.float32), format="fltp", layout=layout)
-        frame.rate = rate
-        for packet in [*stream.encode(frame), *stream.encode(None)]:
+        # 65,536 samples at a time (the encoder's own buffer cuts its frames, so the bytes are those of one
+        # whole-song frame, with a fraction of the copies: hide --survive encodes whole songs); FFmpeg's Vorbis
+        # encoder packs blocks by the frames it is given, so it gets the song as one frame, as it always did
+        step = len(audio) if codec == "vorbis" else ENCODE_FRAME
+        for start in range(0, len(audio), max(step, 1)):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[start:start + step].T, dtype=np.float32),
+                                               format="fltp", layout=layout)
+            frame.rate, frame.pts = rate, start
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
             out.mux(packet)
     buffer.seek(0)
     chunks = []
     with av.open(buffer) as inp:
         stream = inp.streams.audio[0]
         for decoded in inp.decode(stream):
-            chunks.append(decoded.to_ndarray().reshape(-1, decoded.samples) if decoded.format.is_planar
-                          else decoded.to_ndarray().reshape(decoded.samples, -1).T)
+            chunk = decoded.to_ndarray()
+            chunks.append((chunk.reshape(-1, decoded.samples) if decoded.format.is_planar
+                           else chunk.reshape(decoded.samples, -1).T).T.astype(np.float32))
         rate = stream.rate
-    return np.concatenate(chunks, axis=1).T.astype(np.float32), rate
+    return np.concatenate(chunks), rate
 
 
 def mp3(audio, rate, kbps, seed):
