@@ -34,7 +34,7 @@ from pixinwav.api import load_model
 from pixinwav.attacks import apply, describe
 from pixinwav.errors import PixinwavError
 from pixinwav.evaluate import through_file
-from pixinwav.evaluate_attacks import parse_attacks
+from pixinwav.attacks import parse_attacks
 from pixinwav.models.base import DAMAGED
 from pixinwav.models.robust_song import STREAMS
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from pixinwav import evaluate_attacks as ea
+from pixinwav.attacks import parse_attacks
 from pixinwav.api import load_model
 from pixinwav.data.datasets import find_files
 from pixinwav.data.images import IMAGE_EXTENSIONS
@@ -34,7 +35,7 @@ def main() -> None:
     p.add_argument("--json", default=str(Path(__file__).parent / "results" / "robust_curve.json"))
     args = p.parse_args()
     model = load_model("pixinwav-robust-v1")
-    attacks = ea.parse_attacks(args.attacks)
+    attacks = parse_attacks(args.attacks)
     images = find_files(f"{args.data}/val_images", IMAGE_EXTENSIONS, "image")
     results = []
     for config in args.configs:

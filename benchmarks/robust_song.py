@@ -33,7 +33,7 @@ from pixinwav.config import model_with
 from pixinwav.errors import PixinwavError
 from pixinwav.models import robust
 from pixinwav.evaluate import through_file
-from pixinwav.evaluate_attacks import parse_attacks
+from pixinwav.attacks import parse_attacks
 from pixinwav.tiles import scaled
 
 ATTACK_LIST = [("none", 0), ("mp3", 128), ("aac", 128), ("vorbis", 128), ("opus", 64), ("resample", 22050),

@@ -4,8 +4,7 @@ import pytest
 
 from helpers import music
 from pixinwav import metrics
-from pixinwav.attacks import ATTACKS, apply, describe
-from pixinwav.evaluate_attacks import parse_attacks
+from pixinwav.attacks import ATTACKS, apply, describe, parse_attacks
 from pixinwav.errors import PixinwavError
 
 RATE = 44100

@@ -586,7 +586,7 @@ class Stego:
         """``--survive``'s attacks ("aac:64,opus:32"; a name alone: all its strengths), or [] without it."""
         if survive is None:
             return []
-        from .evaluate_attacks import parse_attacks
+        from .attacks import parse_attacks
 
         attacks = parse_attacks(survive)
         if not attacks:

@@ -276,3 +276,19 @@ def apply(name: str, audio: np.ndarray, rate: int, strength: float, seed: int = 
         out, rate = ATTACKS[step_name].run(out[:, None] if out.ndim == 1 else out, rate, step_strength, seed)
         out = np.ascontiguousarray(out, dtype=np.float32)
     return out, rate
+
+
+def parse_attacks(text: str) -> list[tuple[str, float]]:
+    """``all``, or ``NAME[:STRENGTH],...`` (a name without a strength runs all its strengths; a chain
+    ``NAME:STRENGTH+NAME:STRENGTH`` runs its steps in turn)."""
+    out = []
+    for item in (ATTACKS if text == "all" else text.split(",")):
+        if CHAIN in item:
+            steps(item.strip(), 0.0)  # (checks every step)
+            out.append((item.strip(), 0.0))
+            continue
+        name, _, strength = item.strip().partition(":")
+        if name not in ATTACKS:
+            raise PixinwavError(f"unknown attack {name!r}; choose from {', '.join(ATTACKS)} or 'all'")
+        out += [(name, float(strength))] if strength else [(name, s) for s in ATTACKS[name].strengths]
+    return out

@@ -213,6 +213,7 @@ def cmd_eval_attacks(args) -> None:
     import csv
 
     from . import evaluate_attacks as ea
+    from .attacks import parse_attacks
     from .api import load_model
     from .baselines import BASELINES, Baseline
     from .data.audio import AUDIO_EXTENSIONS
@@ -221,7 +222,7 @@ def cmd_eval_attacks(args) -> None:
     from .evaluate import cover_clips, measure
     from .files import atomic_write, check_output
 
-    attacks = ea.parse_attacks(args.attacks)
+    attacks = parse_attacks(args.attacks)
     for path in (args.output, args.figure, args.report):
         if path:
             check_output(path, args.force)

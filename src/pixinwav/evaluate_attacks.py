@@ -1,4 +1,4 @@
-"""What a stego file survives, as tables: the attacks' names, and the rows of ``evaluate.measure`` (every model
+"""What a stego file survives, as tables: the rows of ``evaluate.measure`` (every model
 hides in the same covers, each stego goes through a 16-bit WAV, each attack, and ``reveal``) summarised per model,
 attack and strength, per source of music, and as a figure; how often a model "finds" an image in clean music."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import metrics
-from .attacks import ATTACKS, CHAIN, apply, describe, steps
+from .attacks import ATTACKS, CHAIN, apply, describe
 from .errors import PixinwavError
 from .evaluate import AUDIO_KEYS
 
@@ -25,22 +25,6 @@ def codec_louder_cells(covers: list[tuple[np.ndarray, int, str]], codec: str = "
         if coded_rate == rate:
             fractions.append(metrics.louder_cells(audio[:n], coded[:n], rate))
     return float(np.mean(fractions)) if fractions else float("nan")
-
-
-def parse_attacks(text: str) -> list[tuple[str, float]]:
-    """``all``, or ``NAME[:STRENGTH],...`` (a name without a strength runs all its strengths; a chain
-    ``NAME:STRENGTH+NAME:STRENGTH`` runs its steps in turn)."""
-    out = []
-    for item in (ATTACKS if text == "all" else text.split(",")):
-        if CHAIN in item:
-            steps(item.strip(), 0.0)  # (checks every step)
-            out.append((item.strip(), 0.0))
-            continue
-        name, _, strength = item.strip().partition(":")
-        if name not in ATTACKS:
-            raise PixinwavError(f"unknown attack {name!r}; choose from {', '.join(ATTACKS)} or 'all'")
-        out += [(name, float(strength))] if strength else [(name, s) for s in ATTACKS[name].strengths]
-    return out
 
 
 def is_window_model(model) -> bool:
