@@ -574,6 +574,7 @@ class Stego:
                                     f"{100 * min(arrived, 1.0):.0f} % of the packets it needs arrived{kept}; use a longer "
                                     "or louder song or a milder --survive")
             share *= arrived * SURVIVE_MARGIN  # the packets that came back, with a margin: the next photo's bytes
+            del stego  # (before the next one is made: a whole song less at the peak)
         refuse_louder_than_music(snr, power, "")
         duration = cover.shape[0] / sample_rate
         return stego, HideReport(snr, snr, (0.0, duration), clipped,
