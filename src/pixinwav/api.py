@@ -446,8 +446,8 @@ class Stego:
         allowed = self.model.hide_options + (("survive",) if self.model.sizes_to_survive else ())
         for name in given:
             if name not in allowed:
-                users = {"max_side": "pixinwav-adaptive-v3, pixinwav-modulo-v2 or pixinwav-robust-v2",
-                         "seconds": "pixinwav-robust-v1 or pixinwav-robust-v2",
+                users = {"max_side": "pixinwav-adaptive-v3, pixinwav-modulo-v2 or pixinwav-robust-v2 / v3 / v4",
+                         "seconds": "pixinwav-robust-v1, v2, v3 or v4",
                          "quality": "pixinwav-robust-v1 or pixinwav-adaptive-v3",
                          "survive": "pixinwav-robust-v4, v3 or v2"}[name]
                 raise PixinwavError(f"--{name.replace('_', '-')} does not apply to this model ({users} takes it)")
@@ -538,9 +538,9 @@ class Stego:
         if self.model.writes_model_rate:  # the channels as the file holds them: none may clip
             options = {**options, "channels": cover}
         attacks = self._survive_attacks(options.pop("survive", None))
-        share, checked = 1.0, 0
+        is_file, share, checked = isinstance(secret, HiddenFile), 1.0, 0
         while True:
-            if isinstance(secret, HiddenFile):
+            if is_file:
                 hidden = self.model.embed_file(secret, mono[None], **keyed, **options)
             else:
                 hidden = self.model.embed(secret[None], mono[None], **options, **keyed,
@@ -564,13 +564,15 @@ class Stego:
             arrived, limit = self._survival(stego, sample_rate, attacks, keyed)
             checked += 1
             if arrived >= 1.0:
-                payload.survives = ", ".join(attacks_said(attacks)) + (f" ({checked} tries)" if checked > 1 else "")
+                from .attacks import describe
+
+                payload.survives = ", ".join(describe(*attack) for attack in attacks) + \
+                    (f" ({checked} tries)" if checked > 1 else "")
                 break
-            what = "the file" if isinstance(secret, HiddenFile) else "the photo"
-            if isinstance(secret, HiddenFile) or arrived == 0.0 or checked == SURVIVE_TRIES:
+            if is_file or arrived == 0.0 or checked == SURVIVE_TRIES:
                 kept = f"; about {int(payload.bytes * arrived):,} of its {payload.bytes:,} bytes would" \
-                    if isinstance(secret, HiddenFile) and arrived else ""
-                raise PixinwavError(f"{what} does not come back after {limit} in this song: "
+                    if is_file and arrived else ""
+                raise PixinwavError(f"{'the file' if is_file else 'the photo'} does not come back after {limit} in this song: "
                                     f"{100 * min(arrived, 1.0):.0f} % of the packets it needs arrived{kept}; use a longer "
                                     "or louder song or a milder --survive")
             share *= arrived * SURVIVE_MARGIN  # the packets that came back, with a margin: the next photo's bytes
@@ -598,7 +600,7 @@ class Stego:
                   keyed: dict) -> tuple[float, str]:
         """(the smallest share of the payload's packets that came back, the attack it came back through in words):
         the stego as the 16-bit file holds it, through each attack, read as ``pixinwav reveal`` reads it."""
-        from .attacks import apply
+        from .attacks import apply, describe
         from .progress import progress
 
         received, worst = pcm16_round_trip(stego), (math.inf, "")
@@ -607,7 +609,7 @@ class Stego:
                 attacked, rate = apply(name, received, sample_rate, strength)
                 found = self.model.extract(self._mono(attacked, rate)[None], **keyed)
                 arrived = max(found.arrived or 0.0, 1.0 if found.verdict == EXACT else 0.0)
-                worst = min(worst, (arrived, attacks_said([(name, strength)])[0]))
+                worst = min(worst, (arrived, describe(name, strength)))
                 bar.update()
         return worst
 
@@ -754,13 +756,6 @@ class Stego:
         if found.file is not None:
             return Revealed(None, found.file, found.detail, EXACT)
         return Revealed(np.clip(as_numpy(found.image)[0], 0, 1), None, found.detail, found.verdict or INTACT)
-
-
-def attacks_said(attacks: list[tuple[str, float]]) -> list[str]:
-    """``[("aac", 64)]`` -> ``["aac 64 kbit/s"]``."""
-    from .attacks import describe
-
-    return [describe(name, strength) for name, strength in attacks]
 
 
 def refuse_louder_than_music(snr: float, cover_power: float, where: str) -> None:

@@ -461,12 +461,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="robust models: image codec quality 0-100 instead of the best that fits --seconds; "
                         "pixinwav-adaptive-v3 (the default): the photo's AVIF quality (default 80)")
     p.add_argument("--max-side", type=int, default=None,
-                   help="the whole-song models (the default, pixinwav-modulo-v2, -robust-v2 / v3): send the photo with its "
+                   help="the whole-song models (the default, pixinwav-modulo-v2, -robust-v2 / v3 / v4): send the photo with its "
                         "long side at most this many pixels (default: its own size, up to 2048 for the default model, "
                         "4096 for modulo-v2, and what the song holds)")
     _model_arg(p, "window models (pixinwav-modulo-v1, adaptive-v1 / v2): where the image goes, in seconds (default "
                   "0), or 'auto': the loudest window on the 0.5 s grid; the whole-song models (the default "
-                  "pixinwav-adaptive-v3, modulo-v2, robust-v1 / v2 / v3) fill the song and need none")
+                  "pixinwav-adaptive-v3, modulo-v2, robust-v1 / v2 / v3 / v4) fill the song and need none")
     p.set_defaults(func=cmd_hide)
 
     p = sub.add_parser("reveal", help="reveal the image (or file) hidden in a stego audio file")

@@ -2,7 +2,7 @@
 
 The checks go in the order of the models people use now, cheapest first within that: the default model's grid
 from the first sample (0.2 s), pixinwav-modulo-v2's sync marks (0.1 s), the robust song models' frame grid (about
-1.5 s on a 3-minute song; robust-v2 and robust-v3 share it, and the format in its layout header tells them apart),
+1.5 s on a 3-minute song; robust-v2, v3 and v4 share it, and the format in its layout header tells them apart),
 the default model's search around the loudest stretch, where its sender writes first (about 1 s; a trimmed stego
 of the default model is found there), the window the previous default wrote at offset 0 (which loads torch), the
 first robust model's grid; when none of them answers, the default model reads the file, and its search around
@@ -38,7 +38,7 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return DEFAULT_MODEL
     if audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate and len(sync.find(mono, key)):
         return "pixinwav-modulo-v2"  # (before the window check: its windows are the previous default's windows)
-    wave = _robust_grid("pixinwav-robust-v2", mono, audio.sample_rate, key)  # (robust-v3 writes on the same grid)
+    wave = _robust_grid("pixinwav-robust-v2", mono, audio.sample_rate, key)  # (robust-v3 and v4 write on the same grid)
     if wave is not None:
         return _robust_song_model(wave, key)
     if ours and default.search(mono, key, first=1)[0] is not None:

@@ -377,8 +377,7 @@ class RobustSongStego(RobustChannel):
         photo = as_numpy(image)[0].astype(np.float32, copy=False)
         style = self.cfg.robust.layer_codec
         sharp = layers.encode(photo, "sharp", sharp_bytes, max_side, style=style)
-        base = layers.encode(photo, "base", self.base_bytes, show=(sharp.width, sharp.height),
-                             style=style)
+        base = layers.encode(photo, "base", self.base_bytes, show=(sharp.width, sharp.height), style=style)
         base_classes = self.cfg.robust.base_packets + 1  # one spare: an excerpt of 30 s holds 4 or 5 base segments
         layout = Layout("photo", classes, base_classes, self.format)
         streams = {"base": self._stream(base.frame(), base_classes, self.base_symbol_bytes),
@@ -481,9 +480,8 @@ class RobustSongStego(RobustChannel):
                                                f"sharp image); {detail}", np.ones(1, bool), arrived=arrived)
 
     def _arrived(self, found: list[tuple[str, int, bytes]], stream: str, layout: Layout) -> float:
-        """Of the packets that rebuild ``stream``, the share that arrived intact (0 when none did). The count
-        needed follows from the length the packets state; a stream none arrived of is counted against the most
-        the layout allows."""
+        """Of the packets that rebuild ``stream``, the share that arrived intact (0 when none did): the count needed
+        follows from the length most of its packets state, as :meth:`_rebuild` reads them."""
         mine = [length for name, length, _ in found if name == stream]
         if not mine:
             return 0.0

@@ -24,7 +24,7 @@ import io
 import math
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -44,16 +44,19 @@ CODECS = {1: "AVIF", 2: "WEBP", 3: "AV1"}  # AV1: an AVIF file without its conta
 CODEC_IDS = {name: i for i, name in CODECS.items()}
 SAID = {"AVIF": "AVIF", "WEBP": "WebP", "AV1": "AV1 (AVIF without its container)"}  # in messages
 SHARP_BPP = 0.5  # bits per pixel the sharp layer aims at (measured by benchmarks/robust_song.py)
+MIN_SHORT_SIDE = 256  # the sharp layer's short side when the bytes allow it
+SMALLEST_SIDE = 16
+SHRINK = 0.85  # when even the lowest quality does not fit, the next size tried
 
 
 @dataclass(frozen=True)
 class Encoding:
     codec: str
     bpp: float  # bits per pixel it aims at
-    options: tuple = ()  # Pillow's save options
+    options: dict = field(default_factory=dict)  # Pillow's save options
 
 
-SLOW_SSIM = (("speed", 4), ("advanced", (("tune", "ssim"),)))  # libavif's default is speed 6, no tuning
+SLOW_SSIM = {"speed": 4, "advanced": {"tune": "ssim"}}  # libavif's default is speed 6, no tuning
 # each layer's encoding per style (config ``robust.layer_codec``); bits per pixel measured by benchmarks/layer_codecs.py
 STYLES = {"avif-webp": {"sharp": Encoding("AVIF", SHARP_BPP), "base": Encoding("WEBP", 1.2)},
           "bare-av1": {"sharp": Encoding("AV1", SHARP_BPP, SLOW_SSIM), "base": Encoding("AV1", 0.5, SLOW_SSIM)}}
@@ -62,9 +65,6 @@ STYLES = {"avif-webp": {"sharp": Encoding("AVIF", SHARP_BPP), "base": Encoding("
 def said(style: str, layer: str) -> str:
     """The codec of a style's layer, in words."""
     return SAID[STYLES[style][layer].codec]
-MIN_SHORT_SIDE = 256  # the sharp layer's short side when the bytes allow it
-SMALLEST_SIDE = 16
-SHRINK = 0.85  # when even the lowest quality does not fit, the next size tried
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,7 @@ def _counted(data: bytes, tried: Callable[[], object] | None) -> bytes:
 def _saved(image: Image.Image, encoding: Encoding, quality: int, made: dict[bytes, bytes]) -> bytes:
     """The image file; AV1: the AVIF file stripped (remembered in ``made``; b"" when it does not strip)."""
     buffer = io.BytesIO()
-    options = {key: dict(value) if key == "advanced" else value for key, value in encoding.options}
-    image.save(buffer, format="AVIF" if encoding.codec == "AV1" else encoding.codec, quality=quality, **options)
+    image.save(buffer, format="AVIF" if encoding.codec == "AV1" else encoding.codec, quality=quality, **encoding.options)
     if encoding.codec != "AV1":
         return buffer.getvalue()
     stripped = bare_avif.strip(buffer.getvalue()) or b""
