@@ -80,8 +80,23 @@ def test_a_window_model_and_capacity(client):
     assert back.status_code == 200 and Image.open(io.BytesIO(back.content)).size == (256, 256)
     cap = client.post("/api/capacity", files={"audio": ("song.wav", SONG)}).json()
     assert cap["tiles"] == 10 and any("file of up to" in line for line in cap["lines"])
-    names = [m["name"] for m in client.get("/api/models").json()]
-    assert names[0] == "pixinwav-modulo-v2" and "pixinwav-robust-v1" in names
+    models = {m["name"]: m for m in client.get("/api/models").json()}
+    assert list(models)[0] == "pixinwav-modulo-v2" and "pixinwav-robust-v1" in models
+    # the page offers the re-encoding check (hide --survive) for the models that size their photo to it
+    assert [name for name, m in models.items() if m["sizes_to_survive"]] == ["pixinwav-robust-v4", "pixinwav-robust-v3",
+                                                                           "pixinwav-robust-v2"]
+
+
+def test_survive_is_refused_by_name_for_a_model_that_does_not_size_to_it_and_an_empty_model_means_any(client):
+    r = hide(client, survive="aac:64")
+    assert r.status_code == 400 and "--survive does not apply to this model" in r.json()["error"]
+    stego = hide(client, survive="")  # an empty field: no check, as the page sends it
+    back = client.post("/api/reveal", files={"audio": ("s.wav", stego.content)}, data={"model": ""})
+    assert back.status_code == 200 and Image.open(io.BytesIO(back.content)).size == (451, 300)
+    # a one-window model's window (the loudest, at 8.5 s here) carries no mark that names the model: found once chosen
+    stego = hide(client, model="pixinwav-modulo-v1")
+    back = client.post("/api/reveal", files={"audio": ("s.wav", stego.content)}, data={"model": ""})
+    assert back.status_code == 404 and "one-window model (modulo-v1" in back.json()["error"]
 
 
 def bad_requests():

@@ -2,13 +2,16 @@
 
 Endpoints (multipart forms; errors are JSON ``{"error": "..."}`` with a 4xx status, never a traceback):
 
-- ``GET /``: the page. ``GET /api/models``: the shipped models, with what each is for in plain words.
+- ``GET /``: the page. ``GET /api/models``: the shipped models, with what each is for in plain words, whether each
+  carries files and whether it takes ``survive``.
 - ``POST /api/hide``: ``image`` (or ``file``, for models that carry files), ``cover``, optional ``model``, ``key``,
-  ``format`` (``wav`` or ``flac``) -> the stego file; its report (SNR, seconds used, what was sent, warnings) is the
-  JSON in the ``X-Pixinwav-Report`` header.
-- ``POST /api/reveal``: ``audio``, optional ``model``, ``key`` -> the image as PNG, or the hidden file's bytes (its
-  name in ``Content-Disposition``); the verdict in one word in ``X-Pixinwav-Verdict`` ("exact": bytes that passed
-  their checksum, "intact", "damaged" or "unchecked") and what was found, in a line, in ``X-Pixinwav-Detail``.
+  ``format`` (``wav`` or ``flac``), ``survive`` (models that size their photo to it: attacks as ``hide --survive``
+  names them, e.g. ``aac:64,opus:32``) -> the stego file; its report (SNR, seconds used, what was sent, the attacks
+  it was checked to come back after, warnings) is the JSON in the ``X-Pixinwav-Report`` header.
+- ``POST /api/reveal``: ``audio``, optional ``model`` (none or empty: the served model whose marks the file
+  carries), ``key`` -> the image as PNG, or the hidden file's bytes (its name in ``Content-Disposition``); the
+  verdict in one word in ``X-Pixinwav-Verdict`` ("exact": bytes that passed their checksum, "intact", "damaged" or
+  "unchecked") and what was found, in a line, in ``X-Pixinwav-Detail``.
 - ``POST /api/capacity``: ``audio``, optional ``model`` -> what the song carries (JSON).
 
 Safety: uploads are counted while they stream and refused past ``max_upload_mb`` (413) before they are read whole;
@@ -159,13 +162,13 @@ def create_app(max_upload_mb: float = 200.0, workdir: str | Path | None = None):
         shipped = registry()
         return [{"name": name, "purpose": PURPOSES.get(name, ""), "summary": shipped[name].get("summary", ""),
                  "default": name == DEFAULT_WEB_MODEL, "cli_default": name == DEFAULT_MODEL,
-                 "carries_files": _carries_files(name)} for name in SERVED_MODELS if name in shipped]
+                 **_capabilities(name)} for name in SERVED_MODELS if name in shipped]
 
     @app.post("/api/hide")
     async def hide(cover: Annotated[UploadFile, File()], image: Annotated[UploadFile | None, File()] = None,
                    file: Annotated[UploadFile | None, File()] = None,
                    model: Annotated[str | None, Form()] = None, key: Annotated[str | None, Form()] = None,
-                   format: Annotated[str, Form()] = "wav"):
+                   format: Annotated[str, Form()] = "wav", survive: Annotated[str | None, Form()] = None):
         if (image is None) == (file is None):
             raise PixinwavError("send exactly one of the fields image (a photo) or file (any file, for models that "
                                 "carry files)")
@@ -177,7 +180,7 @@ def create_app(max_upload_mb: float = 200.0, workdir: str | Path | None = None):
             secret_path = await _save(image or file, folder, "secret")
             name = Path(file.filename or "file").name if file is not None else None
             body, report = await run_in_threadpool(_hide, model, secret_path, name, cover_path, key or None, format,
-                                                   folder)
+                                                   folder, survive or None)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return Response(body, media_type="audio/wav" if format == "wav" else "audio/flac",
@@ -190,7 +193,7 @@ def create_app(max_upload_mb: float = 200.0, workdir: str | Path | None = None):
         folder = Path(tempfile.mkdtemp(dir=root))
         try:
             path = await _save(audio, folder, "stego")
-            body, media, filename, found = await run_in_threadpool(_reveal, model, path, key or None, folder)
+            body, media, filename, found = await run_in_threadpool(_reveal, model or None, path, key or None, folder)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return Response(body, media_type=media,
@@ -227,9 +230,10 @@ async def _save(upload, folder: Path, stem: str) -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def _carries_files(name: str) -> bool:
-    """The model's own capability, asked once per server."""
-    return _model(name).model.carries_files
+def _capabilities(name: str) -> dict:
+    """What the page offers for the model, from its own capabilities, asked once per server."""
+    scheme = _model(name).model
+    return {"carries_files": scheme.carries_files, "sizes_to_survive": scheme.sizes_to_survive}
 
 
 def _model(name: str | None):
@@ -241,7 +245,8 @@ def _model(name: str | None):
     return load_model(name)
 
 
-def _hide(model_name, secret: Path, file_name, cover: Path, key, fmt: str, folder: Path) -> tuple[bytes, dict]:
+def _hide(model_name, secret: Path, file_name, cover: Path, key, fmt: str, folder: Path,
+          survive: str | None = None) -> tuple[bytes, dict]:
     from .data.audio import read_audio, write_audio
     from .hidden_file import HiddenFile
 
@@ -249,13 +254,14 @@ def _hide(model_name, secret: Path, file_name, cover: Path, key, fmt: str, folde
     song = read_audio(cover)  # (decoded here and needed no more once hidden in: the stego is written into it)
     if file_name is not None:  # (hide_file refuses a model that carries images only)
         stego, report = model.hide_file(HiddenFile(file_name, secret.read_bytes()), song.samples, song.sample_rate, key=key,
-                                        in_place=True)
+                                        in_place=True, survive=survive)
     else:
         from .data.images import LONGEST_SENT_SIDE, open_image
 
         photo = open_image(secret, long_side=LONGEST_SENT_SIDE)
         offset = 0.0 if model.whole_file else "auto"
-        stego, report = model.hide(photo, song.samples, song.sample_rate, offset, key=key, in_place=True)
+        stego, report = model.hide(photo, song.samples, song.sample_rate, offset, key=key, in_place=True,
+                                   survive=survive)
     rate = report.sample_rate or song.sample_rate
     out = write_audio(folder / f"stego.{fmt}", stego, rate, fmt=fmt, tags=song.tags)
     sent = report.payload
@@ -275,15 +281,26 @@ def _reveal(model_name, path: Path, key, folder: Path) -> tuple[bytes, str, str,
     from .data.audio import read_audio
     from .data.images import to_pil
 
+    from .loader import DEFAULT_MODEL
+
     audio = read_audio(path)
-    if model_name is None:  # the served model whose marks the file carries (else the default, which searches)
+    searched = model_name is None
+    if searched:  # the served model whose marks the file carries (else the default, which searches)
         from .identify import identify
 
         found = identify(audio, key)
         model_name = found if found in SERVED_MODELS else None
     model = _model(model_name)
     offset = 0.0 if model.whole_file else "auto"
-    found = model.reveal_payload(audio.samples, audio.sample_rate, offset, key=key)
+    try:
+        found = model.reveal_payload(audio.samples, audio.sample_rate, offset, key=key)
+    except NotFound as exc:
+        if not searched or model_name not in (None, DEFAULT_MODEL) or exc.lost:
+            raise
+        # the page hides with a one-window model at the loudest window, where no mark says which model it was
+        raise NotFound("no hidden image found: no served model's marks are in this file (plain audio, another key, or "
+                       "a file changed after hiding); a photo hidden with a one-window model (modulo-v1, adaptive-v1 "
+                       "or adaptive-v2) is found when that model is chosen") from None
     if found.file is not None:
         return found.file.data, "application/octet-stream", found.file.safe_name(), found
     buffer = io.BytesIO()

@@ -6,10 +6,14 @@ const $ = (id) => document.getElementById(id);
 
 async function loadModels() {
   const models = await (await fetch("/api/models")).json();
+  // a receiver rarely knows the model: by default the server finds it from the marks in the file
+  $("reveal-model").add(new Option("found from the file (whichever model hid it)", "", true, true));
   for (const select of [$("hide-model"), $("reveal-model")]) {
     for (const m of models) {
-      const option = new Option(`${m.purpose} (${m.name})`, m.name, m.default, m.default);
+      const chosen = m.default && select === $("hide-model");
+      const option = new Option(`${m.purpose} (${m.name})`, m.name, chosen, chosen);
       option.dataset.files = m.carries_files;
+      option.dataset.survive = m.sizes_to_survive;
       select.add(option);
     }
   }
@@ -17,9 +21,13 @@ async function loadModels() {
   updateAs();
 }
 
-// "send the file exactly" only where the chosen model carries files
+// "send the file exactly" only where the chosen model carries files; the re-encoding check only where it sizes
+// its photo to one (a disabled field is not sent)
 function updateAs() {
-  const files = $("hide-model").selectedOptions[0]?.dataset.files === "true";
+  const chosen = $("hide-model").selectedOptions[0]?.dataset || {};
+  const files = chosen.files === "true", survive = chosen.survive === "true";
+  $("survive-choice").hidden = !survive;
+  $("survive").disabled = !survive;
   const fileChoice = document.querySelector('input[name=as][value=file]');
   fileChoice.disabled = !files;
   if (!files) document.querySelector('input[name=as][value=image]').checked = true;
@@ -96,7 +104,9 @@ $("hide-form").addEventListener("submit", async (e) => {
   updateAs();
   const form = new FormData($("hide-form"));
   form.delete("as");
-  busy("hide", true, "uploading, then hiding...");
+  const checked = form.get("survive");
+  busy("hide", true, checked ? "uploading, then hiding and reading it back through the codec (up to three tries)..."
+    : "uploading, then hiding...");
   $("hide-result").hidden = true;
   let response;
   try { response = await send("/api/hide", form, $("hide-progress")); } catch (err) { return failed("hide", err.message); }
