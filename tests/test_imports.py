@@ -84,9 +84,9 @@ def test_listing_the_models_and_reading_audio_take_no_torch(tmp_path):
 
 
 def test_the_models_without_nets_hide_reveal_and_measure_without_torch(tmp_path):
-    """The default model and the robust ones (NumPy arithmetic, no nets) run `hide`, `reveal`, `hide --file` and
-    `capacity` from the command line without importing torch (0.7 s and 220 MiB of every command's start), and
-    adaptive-v2 its window."""
+    """Every shipped model without a net (NumPy arithmetic): the song models (the default, robust-v2, modulo-v2) run
+    `hide`, `reveal`, `hide --file` and `capacity` from the command line without importing torch (0.7 s and 220 MiB
+    of every command's start), and the window models (adaptive-v1, adaptive-v2, modulo-v1, robust-v1) their window."""
     import numpy as np
     import soundfile as sf
 
@@ -96,14 +96,15 @@ def test_the_models_without_nets_hide_reveal_and_measure_without_torch(tmp_path)
     photo, note = PACKAGE / "assets" / "astronaut.jpg", tmp_path / "note.txt"
     note.write_text("hidden without torch\n")
     runs = []
-    for model in ("pixinwav-adaptive-v3", "pixinwav-robust-v2"):
+    for model in ("pixinwav-adaptive-v3", "pixinwav-robust-v2", "pixinwav-modulo-v2"):
         stego, back, stego_file = tmp_path / f"{model}.wav", tmp_path / f"{model}.png", tmp_path / f"{model}-file.wav"
         runs += [["hide", "--image", str(photo), "--cover", str(song), "-o", str(stego), "--model", model],
                  ["reveal", str(stego), "-o", str(back), "--model", model],
                  ["hide", "--file", str(note), "--cover", str(song), "-o", str(stego_file), "--model", model],
                  ["reveal", str(stego_file), "-o", str(tmp_path / f"{model}-note.txt"), "--model", model],
                  ["capacity", str(song), "--model", model]]
-    for model, where in (("pixinwav-adaptive-v2", ["--offset", "auto"]), ("pixinwav-robust-v1", [])):  # (one image each)
+    for model, where in (("pixinwav-adaptive-v2", ["--offset", "auto"]), ("pixinwav-robust-v1", []),  # (one image each)
+                         ("pixinwav-modulo-v1", ["--offset", "auto"]), ("pixinwav-adaptive-v1", ["--offset", "2.5"])):
         stego = tmp_path / f"{model}.wav"
         runs += [["hide", "--image", str(photo), "--cover", str(song), "-o", str(stego), "--model", model, *where],
                  ["reveal", str(stego), "-o", str(tmp_path / f"{model}.png"), "--model", model, *where]]
@@ -114,3 +115,4 @@ def test_the_models_without_nets_hide_reveal_and_measure_without_torch(tmp_path)
     assert out.stdout.strip().splitlines()[-1] == "False"
     assert (tmp_path / "pixinwav-robust-v2-note.txt").read_text() == note.read_text()
     assert (tmp_path / "pixinwav-adaptive-v3-note.txt").read_text() == note.read_text()
+    assert (tmp_path / "pixinwav-modulo-v2-note.txt").read_text() == note.read_text()

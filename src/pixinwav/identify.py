@@ -4,7 +4,7 @@ The checks go in the order of the models people use now, cheapest first within t
 from the first sample (0.2 s), pixinwav-modulo-v2's sync marks (0.1 s), the robust song models' frame grid (about
 1.5 s on a 3-minute song; robust-v2, v3 and v4 share it, and the format in its layout header tells them apart),
 the default model's search around the loudest stretch, where its sender writes first (about 1 s; a trimmed stego
-of the default model is found there), the window the previous default wrote at offset 0 (which loads torch), the
+of the default model is found there), the window the previous default wrote at offset 0, the
 first robust model's grid; when none of them answers, the default model reads the file, and its search around
 every stretch it may have used (seconds of work) is the last resort. A file of an earlier default keeps revealing
 with the command that revealed it then.

@@ -6,12 +6,11 @@ last tiles' coefficients, which the coding spends capacity on); the receiver cro
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import numpy as np
+from PIL import Image
 
+from .arrays import as_numpy
 from .errors import PixinwavError
-
-if TYPE_CHECKING:
-    import torch
 
 
 def grid(width: int, height: int, side: int) -> tuple[int, int]:
@@ -43,31 +42,29 @@ def fit(width: int, height: int, side: int, tiles: int, max_side: int | None = N
     return size(lo)
 
 
-def scaled(image: torch.Tensor, width: int, height: int) -> torch.Tensor:
-    """``[C, H, W]`` in [0, 1] at ``width`` x ``height`` (bicubic, antialiased): how the song model reduces a photo
-    the song cannot carry at its own size, and so what a revealed photo is measured against. (An array of the
-    size asked is given back as it is.)"""
+def scaled(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``[C, H, W]`` in [0, 1] at ``width`` x ``height`` (Pillow's bicubic on each channel as 32-bit floats,
+    antialiased when it shrinks): how the song model reduces a photo the song cannot carry at its own size, and so
+    what a revealed photo is measured against. (An array of the size asked is given back as it is.)"""
+    image = as_numpy(image)
     if tuple(image.shape[-2:]) == (height, width):
         return image
-    import torch  # (here: the whole-song models that send a compressed photo reach this only to be measured)
+    planes = [np.asarray(Image.fromarray(np.ascontiguousarray(plane, np.float32), mode="F")
+                         .resize((width, height), Image.Resampling.BICUBIC)) for plane in image]
+    return np.clip(np.stack(planes), 0, 1)
 
-    return torch.nn.functional.interpolate(torch.as_tensor(image)[None].float(), size=(height, width), mode="bicubic",
-                                           antialias=True, align_corners=False)[0].clamp(0, 1)
 
-
-def split(image: torch.Tensor, side: int) -> torch.Tensor:
+def split(image: np.ndarray, side: int) -> np.ndarray:
     """``[C, H, W]`` -> ``[N, C, side, side]`` tiles in row-major order, the last row and column edge-padded."""
-    import torch
-
     c, h, w = image.shape
     columns, rows = grid(w, h, side)
-    padded = torch.nn.functional.pad(image[None], (0, columns * side - w, 0, rows * side - h), mode="replicate")[0]
-    return padded.reshape(c, rows, side, columns, side).permute(1, 3, 0, 2, 4).reshape(rows * columns, c, side, side)
+    padded = np.pad(image, ((0, 0), (0, rows * side - h), (0, columns * side - w)), mode="edge")
+    return padded.reshape(c, rows, side, columns, side).transpose(1, 3, 0, 2, 4).reshape(rows * columns, c, side, side)
 
 
-def join(tiles: torch.Tensor, width: int, height: int) -> torch.Tensor:
+def join(tiles: np.ndarray, width: int, height: int) -> np.ndarray:
     """Inverse of :func:`split`: ``[N, C, side, side]`` -> ``[C, height, width]``."""
     n, c, side, _ = tiles.shape
     columns, rows = grid(width, height, side)
-    image = tiles.reshape(rows, columns, c, side, side).permute(2, 0, 3, 1, 4).reshape(c, rows * side, columns * side)
+    image = tiles.reshape(rows, columns, c, side, side).transpose(2, 0, 3, 1, 4).reshape(c, rows * side, columns * side)
     return image[:, :height, :width]

@@ -21,11 +21,14 @@ def scheme_class(scheme: str, song: bool = False) -> type[StegoScheme]:
 
 
 def build_model(cfg: ModelConfig) -> StegoScheme:
-    """The model a (validated) config describes."""
+    """The model a (validated) config describes (the window modulo scheme with ``widths``: with its refiner)."""
+    if cfg.scheme == "modulo" and not cfg.song and cfg.widths:
+        return getattr(import_module(".refiner", __name__), "RefinedModuloStego")(cfg)
     return scheme_class(cfg.scheme, cfg.song)(cfg)
 
 
 _LAZY = {"AdaptiveSongStego": "adaptive_song", "AdaptiveStego": "adaptive", "ModuloStego": "modulo",
+         "RefinedModuloStego": "refiner",
          "RobustSongStego": "robust_song", "RobustStego": "robust", "SongStego": "song", "UNet": "unet",
          "UNetStego": "unet_stego", "NetScheme": "net_scheme"}
 

@@ -63,7 +63,7 @@ from ..robust.masking import masking_scale
 from ..robust.stdm import keyed_permutation
 from .base import EXACT, Extracted, Hidden, StegoScheme, WindowSent
 from .dither import GOLDEN, MIN_PILOTS_TO_TELL, PILOT_CODE, keyed_dither, wrap
-from .image_coefficients import ImageCoefficients, dct_2d, idct_2d
+from .image_coefficients import ImageCoefficients
 
 PILOT_EVERY = 64  # one position in 64 carries the known code: presence, and the noise the channel added
 # Masking neighbourhood: 5 frames (70 ms) x 9 bins (390 Hz at 44.1 kHz): wide enough that the change itself moves
@@ -251,10 +251,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
 
     # --- statistics ---------------------------------------------------------------------------------------------
     def fit_statistics(self, images: Array, covers: Array) -> None:
-        import torch  # (training: the image statistics are torch's DCT)
-
-        with torch.no_grad():
-            self.fit_image_statistics(torch.as_tensor(images))
+        self.fit_image_statistics(images)
         levels = np.stack([np.abs(mdct.analyse(c, self.hop, self.frames)) for c in as_numpy(covers).astype(np.float64)])
         self.set_buffer("steps", np.median(levels.reshape(-1, self.hop), axis=0))
 
@@ -351,12 +348,8 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
     # --- image <-> codes ------------------------------------------------------------------------------------
     def units(self, image: Array, layout: CellLayout) -> np.ndarray:
         """``[C, H, W]`` -> ``[K]`` values in [0, 1], most important coefficient first."""
-        import torch  # (the analog codes: torch's DCT, as the modulo scheme's)
-
-        image = torch.as_tensor(image)
-        z = dct_2d(self.to_colour(image[None])) - self._stat("coef_mean").to(image.device)
-        z = (z / self._stat("coef_std").to(image.device)).flatten(1)[0, self.order(layout)]
-        return (0.5 + 0.5 * torch.clamp(z.double() / self.cfg.modulo.code_range, -1.0, 1.0)).cpu().numpy()
+        z = self.image_units(as_numpy(image)[None], self.order(layout))[0]
+        return 0.5 + 0.5 * np.clip(z / self.cfg.modulo.code_range, -1.0, 1.0)
 
     @staticmethod
     def margin(step: np.ndarray) -> np.ndarray:
@@ -678,15 +671,11 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
                      ) -> tuple[np.ndarray, float, str | None]:
         """One received window's MDCT -> (the image ``[C, H, W]`` float32 from its analog codes, pilot agreement, a
         warning that it is damaged or None)."""
-        import torch  # (the analog codes: torch's inverse DCT, as the modulo scheme's)
-
         estimate, weight, agreement, noise, loud_off = self.read(coefs, layout, skip)
         warning = damage(noise, loud_off)
         # Wiener: a unit-deviation coefficient read with noise variance 1 / weight is shrunk by weight / (1 + weight)
-        z = torch.zeros(self.coef_std.size, dtype=torch.float64)
-        z[self.order(layout)] = torch.from_numpy(estimate * weight / (1 + weight))
-        coef = z.float().view(*self.coef_std.shape) * self._stat("coef_std") + self._stat("coef_mean")
-        return self.from_colour(idct_2d(coef[None]))[0].numpy(), agreement, warning
+        shrunk = (estimate * weight / (1 + weight)).astype(np.float32)[None]
+        return self.image_from(shrunk, self.order(layout))[0], agreement, warning
 
     def reveal_spec(self, spec: Array, key: str | None = None) -> Array:
         return like(self._reveal_waves(spec, self.layout(key), key).image, spec)

@@ -30,9 +30,9 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
   over all of it and found again without an offset) instead of a window of exactly ``cfg.clip_samples``.
 
 Two kinds of scheme: those whose state is a few measured arrays and whose arithmetic is NumPy's (``StegoScheme``
-itself: the adaptive and robust schemes, which then load and run without importing torch, 0.7 s and 220 MiB of a
-command's start) and those with learned nets or torch arithmetic (:class:`~pixinwav.models.net_scheme.NetScheme`:
-the U-Nets and the modulo schemes, ``nn.Module`` s). Images and waveforms pass between the API and a scheme as
+itself: the modulo, adaptive and robust schemes, which then load and run without importing torch, 0.7 s and 220 MiB
+of a command's start) and those with learned nets (:class:`~pixinwav.models.net_scheme.NetScheme`: the U-Nets and
+the modulo scheme with a refiner, ``nn.Module`` s). Images and waveforms pass between the API and a scheme as
 NumPy arrays or CPU tensors (a net scheme takes either); what a scheme returns, the API reads with ``np.asarray``.
 """
 from __future__ import annotations

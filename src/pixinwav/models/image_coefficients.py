@@ -2,35 +2,33 @@
 send an image as analog codes (``modulo``, ``adaptive``): JPEG's YCbCr, the 2-D DCT, and the per-coefficient mean
 and deviation measured on training photos (stored buffers, so both ends rank alike).
 
-The arithmetic is torch's (the modulo scheme trains through it); torch is imported when it runs, so a scheme that
-holds these buffers but sends files (the adaptive whole-song model) loads without it.
+NumPy arithmetic (SciPy's DCT), so the schemes that send analog codes load and run without torch; a net scheme's
+training hands tensors in (they are read as arrays: the statistics take no gradient).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
+import scipy.fft
 
+from ..arrays import Array, as_numpy
 from ..config import ModelConfig
-
-if TYPE_CHECKING:
-    import torch
 
 # JPEG's YCbCr (full range). Errors in Y, Cb, Cr reach RGB with these squared gains, which rank coefficients.
 YCBCR = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]], np.float32)
 YCBCR_MEAN = np.array([0.0, 0.5, 0.5], np.float32)
+# Those gains (the column sums of the squared inverse of YCBCR) as the float32 values every release has ranked by:
+# worked out again by another LAPACK they differ in their last bits, which reorders near-equal coefficients, and
+# the order is part of every file written (a layout that differs from the sender's reads garbage).
+RGB_GAINS = np.array([3.0, 3.2584140300750732, 2.475593090057373], np.float32)
 
 
-def dct_2d(x: torch.Tensor) -> torch.Tensor:
-    from ..transforms import dct2
+def dct_2d(x: np.ndarray) -> np.ndarray:
+    """Orthonormal 2-D DCT-II over the last two axes (in the input's precision)."""
+    return scipy.fft.dctn(x, axes=(-2, -1), norm="ortho")
 
-    return dct2(dct2(x).transpose(-1, -2)).transpose(-1, -2)
 
-
-def idct_2d(x: torch.Tensor) -> torch.Tensor:
-    from ..transforms import idct2
-
-    return idct2(idct2(x).transpose(-1, -2)).transpose(-1, -2)
+def idct_2d(x: np.ndarray) -> np.ndarray:
+    return scipy.fft.idctn(x, axes=(-2, -1), norm="ortho")
 
 
 def prior_std(channels: int, size: int) -> np.ndarray:
@@ -40,11 +38,11 @@ def prior_std(channels: int, size: int) -> np.ndarray:
 
 
 class ImageCoefficients:
-    """For a scheme: the buffers ``coef_mean`` and ``coef_std`` (``[C, n, n]``, tensors in a net scheme, arrays
-    otherwise), set up by :meth:`init_image_coefficients`, and what follows from them."""
+    """For a scheme: the buffers ``coef_mean`` and ``coef_std`` (``[C, n, n]`` float32 arrays), set up by
+    :meth:`init_image_coefficients`, and what follows from them."""
 
-    coef_mean: np.ndarray | torch.Tensor
-    coef_std: np.ndarray | torch.Tensor
+    coef_mean: np.ndarray
+    coef_std: np.ndarray
     cfg: ModelConfig
 
     def init_image_coefficients(self, cfg: ModelConfig) -> None:
@@ -52,39 +50,41 @@ class ImageCoefficients:
         self.register_buffer("coef_mean", np.zeros((c, n, n), np.float32))
         self.register_buffer("coef_std", prior_std(c, n))
 
-    def _stat(self, name: str) -> torch.Tensor:
-        import torch
-
-        return torch.as_tensor(getattr(self, name))
-
-    def fit_image_statistics(self, images: torch.Tensor) -> None:
+    def fit_image_statistics(self, images: Array) -> None:
         """The mean and deviation of each colour-DCT coefficient over training images ``[N, C, H, W]``."""
-        coefs = dct_2d(self.to_colour(images))
-        std = coefs.std(0).clamp_min(1e-4) if len(images) > 1 else coefs.abs()[0].clamp_min(1e-4)
+        coefs = dct_2d(self.to_colour(as_numpy(images).astype(np.float32)))
+        std = coefs.std(0, ddof=1) if len(coefs) > 1 else np.abs(coefs[0])
         self.set_buffer("coef_mean", coefs.mean(0))
-        self.set_buffer("coef_std", std)
+        self.set_buffer("coef_std", np.maximum(std, 1e-4))
 
-    def importance_order(self) -> torch.Tensor:
-        """Flat colour-DCT indices, most important first: training variance times the coefficient's gain into RGB
-        (CPU)."""
-        import torch
+    def importance_order(self) -> np.ndarray:
+        """Flat colour-DCT indices, most important first: training variance times the coefficient's gain into RGB."""
+        weight = RGB_GAINS.astype(np.float64) if self.cfg.image_channels == 3 else np.ones(1)
+        importance = (np.square(self.coef_std.astype(np.float64)) * weight[:, None, None]).ravel()
+        return np.argsort(-importance, kind="stable")
 
-        weight = torch.linalg.inv(torch.from_numpy(YCBCR)).pow(2).sum(0) if self.cfg.image_channels == 3 else torch.ones(1)
-        importance = (self._stat("coef_std").cpu().double().pow(2) * weight.double()[:, None, None]).flatten()
-        return torch.sort(importance, descending=True, stable=True).indices
-
-    def to_colour(self, image: torch.Tensor) -> torch.Tensor:
-        import torch
-
+    def to_colour(self, image: np.ndarray) -> np.ndarray:
+        """``[B, 3, H, W]`` RGB in [0, 1] -> YCbCr centred on 0 (float32); greyscale as it is."""
         if self.cfg.image_channels == 1:
             return image
-        return (torch.einsum("ij,bjhw->bihw", torch.from_numpy(YCBCR).to(image), image)
-                + torch.from_numpy(YCBCR_MEAN).to(image)[:, None, None] - 0.5)
+        return np.einsum("ij,bjhw->bihw", YCBCR, image) + YCBCR_MEAN[:, None, None] - 0.5
 
-    def from_colour(self, colour: torch.Tensor) -> torch.Tensor:
-        import torch
-
+    def from_colour(self, colour: np.ndarray) -> np.ndarray:
         if self.cfg.image_channels == 1:
             return colour
-        colour = colour - torch.from_numpy(YCBCR_MEAN).to(colour)[:, None, None] + 0.5
-        return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(torch.from_numpy(YCBCR)).to(colour), colour)
+        colour = colour - YCBCR_MEAN[:, None, None] + 0.5
+        return np.einsum("ij,bjhw->bihw", np.linalg.inv(YCBCR), colour)
+
+    def image_units(self, image: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """``[B, C, H, W]`` -> ``[B, K]`` the coefficients ``order`` names in training deviations (float64; computed in
+        float32, or in float64 for a float64 image)."""
+        image = image if image.dtype == np.float64 else image.astype(np.float32)
+        z = (dct_2d(self.to_colour(image)) - self.coef_mean) / self.coef_std
+        return z.reshape(len(z), -1)[:, order].astype(np.float64)
+
+    def image_from(self, z: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """``[B, K]`` coefficients in training deviations at ``order`` (the others at their mean) -> ``[B, C, H, W]``
+        float32."""
+        flat = np.zeros((len(z), self.coef_std.size), np.float32)
+        flat[:, order] = z
+        return self.from_colour(idct_2d(flat.reshape(-1, *self.coef_std.shape) * self.coef_std + self.coef_mean))

@@ -1,4 +1,4 @@
-"""The base of the schemes with torch state or arithmetic (learned nets, the modulo schemes' transforms): a
+"""The base of the schemes with learned nets (the U-Nets, the modulo scheme's refiner): a
 :class:`StegoScheme` that is also an ``nn.Module``, so its weights train, move between devices and save as
 torch's. The API hands it NumPy arrays; :func:`tensor` takes either."""
 from __future__ import annotations

@@ -28,7 +28,6 @@ from collections import Counter
 from typing import Callable
 
 import numpy as np
-import torch
 
 from .. import digital, hidden_file, sync, tiles
 from .. import header as headers
@@ -36,11 +35,10 @@ from ..channel import LSB
 from ..config import ModelConfig
 from ..data.images import LONGEST_SENT_SIDE
 from ..errors import PixinwavError
-from ..transforms import dct2, idct2
-from .base import DAMAGED, EXACT, INTACT, Extracted, Hidden, Sent
+from ..arrays import Array, as_numpy, like
+from .base import DAMAGED, EXACT, INTACT, Extracted, Hidden, Sent, StegoScheme
 from .dither import PILOT_CODE, keyed_dither, wrap
-from .modulo import Layout, ModuloStego
-from .net_scheme import NetScheme, tensor
+from .modulo import Layout, ModuloStego, dct, idct, spaced
 
 HEADER_COPIES = 3  # majority of three reads per bit (a lossless file needs one; three cover a little noise)
 MIN_SNR_DB = 25.0  # a window whose music is less than this over the change is skipped (the API's audible limit)
@@ -49,7 +47,7 @@ DEFAULT_MAX_SIDE = LONGEST_SENT_SIDE
 BATCH = 16  # windows per batched DCT: 16 x 67,522 float64 is 9 MB
 
 
-class SongStego(NetScheme):
+class SongStego(StegoScheme):
     """Whole-file: takes the photo at its own size (``full_image``) and a mono cover of any length at the model's
     rate, as the 16-bit file holds it (``writes_model_rate``: the sync mark lives in the exact samples)."""
 
@@ -78,20 +76,20 @@ class SongStego(NetScheme):
                 "pilots_per_window": len(self.window.layout().pilots), "tile": self.cfg.image_size}
 
     # --- layout -------------------------------------------------------------------------------------------
-    def split_layout(self, key: str | None = None) -> tuple[Layout, torch.Tensor, torch.Tensor]:
+    def split_layout(self, key: str | None = None) -> tuple[Layout, np.ndarray, np.ndarray]:
         """(the window model's layout, positions into it of the header codes, positions of the image codes).
         Header codes take every n-th place among the larger steps (read exactly in any intact file); the image
         codes keep the rest, most important coefficients on the largest steps as in the window model."""
         base = self.window.layout(key)
         n = len(base.bins)
-        places = torch.linspace(0, n // 2, headers.BITS * HEADER_COPIES).round().long()
-        is_header = torch.zeros(n, dtype=torch.bool)
+        places = spaced(n // 2, headers.BITS * HEADER_COPIES)
+        is_header = np.zeros(n, bool)
         is_header[places] = True
-        return base, places, torch.nonzero(~is_header)[:, 0]
+        return base, places, np.flatnonzero(~is_header)
 
     def tile_layout(self, key: str | None, index: int) -> Layout:
         base, _, data = self.split_layout(key)
-        dither = torch.from_numpy(keyed_dither(f"{key or ''}\x00tile {index}", len(data))).to(base.step.device)
+        dither = keyed_dither(f"{key or ''}\x00tile {index}", len(data))
         return base._replace(bins=base.bins[data], step=base.step[data], dither=dither,
                              margin=base.margin[data], coefs=base.coefs[: len(data)])
 
@@ -102,7 +100,7 @@ class SongStego(NetScheme):
     def change_rms(self) -> float:
         """RMS of the change per sample (the codes move each used bin uniformly within +- half a step)."""
         layout = self.window.layout()
-        power = float(layout.step.pow(2).sum() + layout.pilot_step.pow(2).sum()) / 12
+        power = float(np.square(layout.step).sum() + np.square(layout.pilot_step).sum()) / 12
         return math.sqrt(power / self.cfg.clip_samples)
 
     def window_peaks(self, channels: np.ndarray) -> np.ndarray:
@@ -128,7 +126,7 @@ class SongStego(NetScheme):
     def frame(self) -> digital.Frame:
         """The digital frame of one window (the tile's places; the same for every key and window)."""
         _, _, data = self.split_layout()
-        return digital.Frame((self.window.layout().step[data] / LSB).cpu().numpy())
+        return digital.Frame(self.window.layout().step[data] / LSB)
 
     @property
     def symbol_bytes(self) -> int:
@@ -140,20 +138,20 @@ class SongStego(NetScheme):
         return max(0, windows * self.symbol_bytes - hidden_file.HiddenFile.frame_size(0))
 
     # --- hiding ---------------------------------------------------------------------------------------------
-    def embed(self, image: torch.Tensor, cover: torch.Tensor, key: str | None = None,
+    def embed(self, image: Array, cover: Array, key: str | None = None,
               max_side: int | None = None, channels: np.ndarray | None = None) -> Hidden:
         """``image [1, C, H, W]`` at its own size, ``cover [1, T]`` (mono, the model's rate, on the 16-bit grid
         of the file to be written) -> container ``[1, T]``; ``channels``: the file's channels ``[T, C]`` (a window
         near full scale in any of them is skipped, :meth:`usable`). The change is float
         except in the sync marks, which are whole 16-bit steps; the file's rounding of the rest is the noise the
         codes are designed for."""
-        image, cover = tensor(image), tensor(cover)
         self.check_cover(cover)
+        image = as_numpy(image)
         if max_side is not None and max_side < 1:
             raise PixinwavError(f"--max-side must be a positive number of pixels, got {max_side}")
         # the song stays at the caller's precision (float32: 106 MB for 10 minutes); windows go float64 one batch at
         # a time. A float32 container holds the 16-bit grid plus the marks' whole steps exactly.
-        mono = cover[0].detach().cpu().numpy()
+        mono = as_numpy(cover[0])
         usable = self.usable(mono, None if channels is None else self.window_peaks(channels))
         side, (c, h, w) = self.cfg.image_size, image.shape[1:]
         if not len(usable):
@@ -161,12 +159,12 @@ class SongStego(NetScheme):
                                 f"enough to carry the image (the change must sit {MIN_SNR_DB:g} dB under the music): "
                                 "use a louder cover")
         width, height = tiles.fit(w, h, side, len(usable), max_side or DEFAULT_MAX_SIDE)
-        photo = tiles.scaled(image[0].float(), width, height)
+        photo = tiles.scaled(image[0].astype(np.float32), width, height)
         parts = tiles.split(photo, side)
         starts = np.sort(usable[: len(parts)])  # the loudest windows, in time order
 
-        def places(index: int, layout: Layout) -> torch.Tensor:
-            return self.window.codes(parts[index][None].double(), layout)[0]
+        def places(index: int, layout: Layout) -> np.ndarray:
+            return self.window.codes(parts[index][None].astype(np.float64), layout)[0]
 
         header = lambda index: headers.WindowHeader("image tiles", c, width, height, index, len(parts))
         container = self._write(mono, starts, key, header, places)
@@ -175,16 +173,15 @@ class SongStego(NetScheme):
                     len(parts), len(usable), width=width,
                     height=height, channels=c, original=(w, h), tiles=len(parts), tile_side=self.cfg.image_size,
                     photo=photo)
-        out = torch.from_numpy(container)[None].to(cover.dtype)
+        out = like(container[None].astype(as_numpy(cover).dtype), cover)
         return Hidden(cover, out, out, sent=sent)
 
-    def embed_file(self, file: hidden_file.HiddenFile, cover: torch.Tensor, key: str | None = None,
+    def embed_file(self, file: hidden_file.HiddenFile, cover: Array, key: str | None = None,
                    channels: np.ndarray | None = None) -> Hidden:
         """A file, bit-exact: one fountain-code packet per loud window, plus spare ones where the song has room.
         Refuses a file larger than the song carries, saying how much it does."""
-        cover = tensor(cover)
         self.check_cover(cover)
-        mono = cover[0].detach().cpu().numpy()
+        mono = as_numpy(cover[0])
         usable = self.usable(mono, None if channels is None else self.window_peaks(channels))
         frame, symbol = file.frame(), self.symbol_bytes
         source = hidden_file.source_count(len(frame), symbol)
@@ -197,18 +194,18 @@ class SongStego(NetScheme):
         starts = np.sort(usable[: len(packets)])
         pad = bytes(self.frame.payload_bytes - len(packets[0]))
         header = lambda index: headers.WindowHeader.for_file(len(frame), index, len(packets))
-        places = lambda index, layout: torch.from_numpy(self.frame.places(packets[index] + pad))
+        places = lambda index, layout: self.frame.places(packets[index] + pad)
         container = self._write(mono, starts, key, header, places)
         sent = Sent("file", len(file.data), len(packets) * self.cfg.clip_samples / self.cfg.sample_rate,
                     f"{len(packets)} of {len(usable)} windows loud enough used", (starts / self.cfg.sample_rate).tolist(),
                     len(packets), len(usable), packets=len(packets),
                     needed=source, name=file.name)
-        out = torch.from_numpy(container)[None].to(cover.dtype)
+        out = like(container[None].astype(as_numpy(cover).dtype), cover)
         return Hidden(cover, out, out, sent=sent)
 
     def _write(self, mono: np.ndarray, starts: np.ndarray, key: str | None,
                header: Callable[[int], headers.WindowHeader],
-               places: Callable[[int, Layout], torch.Tensor]) -> np.ndarray:
+               places: Callable[[int, Layout], np.ndarray]) -> np.ndarray:
         """The song with window ``i`` (at ``starts[i]``) carrying ``header(i)``, ``places(i, its layout)`` under
         that window's keyed dither, the pilots and the sync mark."""
         base, header_places, _ = self.split_layout(key)
@@ -216,18 +213,18 @@ class SongStego(NetScheme):
         for first in range(0, len(starts), BATCH):
             chunk = range(first, min(first + BATCH, len(starts)))
             rows = np.stack([mono[s:s + self.cfg.clip_samples] for s in starts[chunk.start:chunk.stop]]).astype(np.float64)
-            spec = dct2(torch.from_numpy(rows))
-            new = spec.clone()
+            spec = dct(rows)
+            new = spec.copy()
             for row, index in enumerate(chunk):
                 tile = self.tile_layout(key, index)
                 bits = header(index).to_bits()
-                header_codes = torch.from_numpy(np.tile(bits, HEADER_COPIES) * 0.5 + 0.25).double()
-                writes = ((tile.bins, tile.step, places(index, tile).double() + tile.dither),
+                header_codes = np.tile(bits, HEADER_COPIES) * 0.5 + 0.25
+                writes = ((tile.bins, tile.step, np.asarray(places(index, tile), np.float64) + tile.dither),
                           (base.bins[header_places], base.step[header_places], header_codes + base.dither[header_places]),
                           (base.pilots, base.pilot_step, PILOT_CODE + base.pilot_dither))
                 for bins, step, target in writes:
                     new[row, bins] += wrap(target - spec[row, bins] / step) * step
-            change = (idct2(new) - spec.new_tensor(rows)).numpy()
+            change = idct(new) - rows
             for row, s in zip(change, starts[chunk.start:chunk.stop]):
                 row[: sync.LENGTH] = sync.mark(sync.levels(mono[s:s + sync.LENGTH]), row[: sync.LENGTH] / LSB, key) * LSB
                 container[s:s + self.cfg.clip_samples] += row
@@ -241,27 +238,26 @@ class SongStego(NetScheme):
         out = []
         for first in range(0, len(starts), BATCH):
             chunk = starts[first:first + BATCH]
-            rows = torch.from_numpy(np.stack([wave[s:s + self.cfg.clip_samples] for s in chunk]).astype(np.float64))
-            codes, noise, agreement = self.window.read_codes(dct2(rows), base)
+            rows = np.stack([wave[s:s + self.cfg.clip_samples] for s in chunk]).astype(np.float64)
+            codes, noise, agreement = self.window.read_codes(dct(rows), base)
             votes = (codes[:, header_places] >= 0.5).reshape(len(chunk), HEADER_COPIES, headers.BITS).sum(1)
             for i, s in enumerate(chunk):
-                found = headers.WindowHeader.from_bits((votes[i] * 2 > HEADER_COPIES).numpy())
+                found = headers.WindowHeader.from_bits(votes[i] * 2 > HEADER_COPIES)
                 out.append((s, found, codes[i, data] + base.dither[data], noise[i], float(agreement[i])))
         return out
 
-    def extract(self, wave: torch.Tensor, key: str | None = None, channels: np.ndarray | None = None) -> Extracted:
+    def extract(self, wave: Array, key: str | None = None, channels: np.ndarray | None = None) -> Extracted:
         """(``channels``, the file's own, are not needed: the sync marks and windows are read from the downmix.)"""
-        wave = tensor(wave)
         if len(wave) != 1:
             raise PixinwavError("the song model reveals one file at a time")
-        windows = self.read_window(wave[0].detach().cpu().numpy(), key)  # windows go float64 a batch at a time
+        windows = self.read_window(as_numpy(wave[0]), key)  # windows go float64 a batch at a time
         found = [w for w in windows if w[1] is not None]
-        blank = torch.full((self.cfg.image_channels, self.cfg.image_size, self.cfg.image_size), 0.5)
+        blank = np.full((self.cfg.image_channels, self.cfg.image_size, self.cfg.image_size), 0.5, np.float32)
         if not found:
             detail = (f"no hidden image found ({len(windows)} marked windows, none with a valid header)" if windows else
                       "no hidden image found (no window of this model's mark: plain audio, another --key, or a file "
                       "that was resampled or lossy-coded after hiding)")
-            return Extracted(blank[None], torch.zeros(1), detail)
+            return Extracted(blank[None], np.zeros(1, np.float32), detail)
         kinds = Counter((h.kind, h.channels, h.width, h.height, h.count) for _, h, *_ in found)
         kind, channels, width, height, count = kinds.most_common(1)[0][0]
         best: dict[int, tuple] = {}  # per index, the window whose pilots agree best (a pasted copy may repeat one)
@@ -273,11 +269,11 @@ class SongStego(NetScheme):
         if kind == "file":
             return self._extract_file(best, key, agreed, blank)
         side = self.cfg.image_size
-        parts = blank[:channels].expand(count, channels, side, side).clone()
+        parts = np.broadcast_to(blank[:channels], (count, channels, side, side)).copy()
         for index, (codes, noise, agreement, _) in best.items():
             layout = self.tile_layout(key, index)
-            tile_codes = torch.remainder(codes - layout.dither, 1.0)[None]
-            parts[index] = self.window.decode(tile_codes, layout, noise)[0].clamp(0, 1)
+            tile_codes = np.remainder(codes - layout.dither, 1.0)[None]
+            parts[index] = np.clip(self.window.decode(tile_codes, layout, noise)[0], 0, 1)
         image = tiles.join(parts, width, height)
         worst = min(a for _, _, a, _ in best.values())
         missing = count - len(best)
@@ -289,10 +285,10 @@ class SongStego(NetScheme):
                                         "is damaged")
         else:
             verdict, detail = INTACT, f"{where}, every tile found (pilot agreement {worst:.2f} or more)"
-        return Extracted(image[None], torch.tensor([len(best) / count]), detail, verdict=verdict)
+        return Extracted(image[None], np.array([len(best) / count], np.float32), detail, verdict=verdict)
 
     def _extract_file(self, best: dict[int, tuple], key: str | None, header: headers.WindowHeader,
-                      blank: torch.Tensor) -> Extracted:
+                      blank: np.ndarray) -> Extracted:
         """Decode the windows' packets, in index order (the source packets first), until the fountain code has
         enough to rebuild the file; the file exactly, or ``lost`` with the reason. ``header``: any of the windows'
         (they agree on the frame's length and the window count)."""
@@ -304,7 +300,7 @@ class SongStego(NetScheme):
             for index in sorted(best):
                 codes, noise, _, _ = best[index]
                 layout = self.tile_layout(key, index)
-                payload = self.frame.read(torch.remainder(codes - layout.dither, 1.0).cpu().numpy(), float(noise))
+                payload = self.frame.read(np.remainder(codes - layout.dither, 1.0), float(noise))
                 if payload is not None:
                     decoded += 1
                     yield payload[: hidden_file.PACKET_ID + symbol]
@@ -312,8 +308,8 @@ class SongStego(NetScheme):
         raw = hidden_file.rebuild(packets(), header.length, symbol)
         where = f"{len(best)} of {header.count} windows of a hidden file found, {decoded} decoded ({source} needed)"
         if raw is None:
-            return Extracted(blank[None], torch.ones(1), f"a hidden file was found but it cannot be rebuilt: {where}; "
-                             "the file was cut or changed after hiding", torch.ones(1, dtype=torch.bool))
+            return Extracted(blank[None], np.ones(1, np.float32), f"a hidden file was found but it cannot be rebuilt: "
+                             f"{where}; the file was cut or changed after hiding", np.ones(1, bool))
         file = hidden_file.HiddenFile.from_frame(raw)
-        return Extracted(blank[None], torch.ones(1), f"{where}: the file passed its checksum", file=file,
+        return Extracted(blank[None], np.ones(1, np.float32), f"{where}: the file passed its checksum", file=file,
                          verdict=EXACT)
