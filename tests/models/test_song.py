@@ -138,6 +138,19 @@ def test_a_file_written_by_this_release_keeps_revealing(model):
     assert ssim_to(image, Image.open(fixtures / "modulo-v2-300x200.png")) > 0.85  # 0.888 when written
 
 
+def test_this_release_writes_the_committed_fixture_sample_for_sample(model):
+    """The sender's own output is unchanged since the fixture's release (its DCTs torch's then, SciPy's since 0.2.12):
+    the fixture's recipe (``tests/fixtures/make_fixtures.py``) gives the committed file's 16-bit samples exactly."""
+    from pathlib import Path
+
+    from pixinwav.channel import to_pcm16
+
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    stego, _ = model.hide(Image.open(fixtures / "modulo-v2-300x200.png"), music(4.6, RATE, seed=11, channels=2), RATE,
+                          key="fixture")
+    assert np.array_equal(to_pcm16(stego), sf.read(fixtures / "modulo-v2-300x200.flac", dtype="int16")[0])
+
+
 def test_cli_capacity_and_a_window_model_refusing_max_side(cover, cat, tmp_path, capsys):
     import json
 

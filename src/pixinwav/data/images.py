@@ -99,17 +99,15 @@ def crop_square(img: Image.Image, box_side: int | None = None, left: int | None 
 
 def prepare_array(img: Image.Image, size: int, channels: int) -> np.ndarray:
     """Pillow image -> model input ``[C, size, size]`` float32 (centred square crop, Lanczos resize; a photo of more
-    than 8 bits a channel is resized in floats, by torch's antialiased bicubic, imported for it)."""
+    than 8 bits a channel is resized in floats, by the antialiased bicubic of :func:`~pixinwav.tiles.scaled`)."""
+    from ..tiles import scaled
+
     img = crop_square(img)
     if img.mode not in ("RGB", "L", "RGBA", "LA", "P", "PA"):
-        import torch
-
         if img.width > 2 * size:  # box-average in Pillow first: a 16-bit photo becomes floats only at twice the size
             img = img.resize((2 * size, 2 * size), Image.Resampling.BOX)
         arr = to_array(img, channels)  # high bit depth: scale first, resize in float
-        t = torch.from_numpy(arr).permute(2, 0, 1)[None]
-        return torch.nn.functional.interpolate(t, size=(size, size), mode="bicubic", antialias=True,
-                                               align_corners=False)[0].clamp(0, 1).numpy()
+        return scaled(np.ascontiguousarray(arr.transpose(2, 0, 1)), size, size)
     img = img.resize((size, size), Image.Resampling.LANCZOS)
     return np.ascontiguousarray(to_array(img, channels).transpose(2, 0, 1))
 
