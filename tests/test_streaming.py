@@ -9,7 +9,7 @@ from helpers import music, photo
 from pixinwav import PixinwavError, load_model
 from pixinwav.channel import to_pcm16
 from pixinwav.data.audio import read_audio
-from pixinwav.streaming import BLOCK, hide_file, reveal_file
+from pixinwav.window_placement import BLOCK
 
 
 @pytest.mark.parametrize("rate", [44100, 48000])
@@ -19,14 +19,14 @@ def test_region_hide_matches_the_whole_file_and_reveals(tmp_path, paper_modulo_f
     cover = music(14.0, rate, seed=2, channels=2)  # longer than one block: the copy crosses block edges
     assert len(cover) > BLOCK
     sf.write(tmp_path / "cover.wav", cover, rate, subtype="PCM_16")
-    report, facts = hide_file(model, tmp_path / "c.png", tmp_path / "cover.wav", tmp_path / "s.wav", offset=9.5)
+    report, facts = model.hide_path(tmp_path / "c.png", tmp_path / "cover.wav", tmp_path / "s.wav", offset=9.5)
     assert facts == {"rate": rate, "channels": 2, "seconds": pytest.approx(14.0)} and report.window[0] == 9.5
     streamed = sf.read(tmp_path / "s.wav", dtype="int16")[0].astype(int)
     in_memory, _ = model.hide(tmp_path / "c.png", read_audio(tmp_path / "cover.wav").samples, rate, offset=9.5)
     difference = np.abs(streamed - to_pcm16(in_memory).astype(int))
     assert difference.max() <= (0 if rate == 44100 else 2)  # resampling a region: at most a rounding step or two
     for offset in (9.5, "auto"):
-        found = reveal_file(model, tmp_path / "s.wav", offset=offset)
+        found = model.reveal_path(tmp_path / "s.wav", offset=offset)
         assert "window at 9.500000 s" in found.detail and found.verdict == "intact"
         assert found.image.shape == (3, 256, 256)
 
@@ -35,12 +35,12 @@ def test_region_reads_refuse_what_the_whole_file_path_refuses(tmp_path, paper_mo
     model = load_model(paper_modulo_file)
     sf.write(tmp_path / "short.wav", music(1.0, 44100, seed=3), 44100, subtype="PCM_16")
     with pytest.raises(PixinwavError, match="the model needs"):
-        reveal_file(model, tmp_path / "short.wav")
+        model.reveal_path(tmp_path / "short.wav")
     sf.write(tmp_path / "plain.wav", music(5.0, 44100, seed=3), 44100, subtype="PCM_16")
     with pytest.raises(PixinwavError, match="no hidden image found"):
-        reveal_file(model, tmp_path / "plain.wav", offset="auto")
+        model.reveal_path(tmp_path / "plain.wav", offset="auto")
     with pytest.raises(PixinwavError, match="starting at 4"):
-        reveal_file(model, tmp_path / "plain.wav", offset=4.0)
+        model.reveal_path(tmp_path / "plain.wav", offset=4.0)
 
 
 def test_scan_skips_silence_instead_of_choosing_it(paper_modulo_file):

@@ -32,7 +32,7 @@ class BaselineReport:
 
 
 class Baseline:
-    whole_file = True  # written from the file's first sample on; no offset
+    options = ()  # written from the file's first sample on; no offset, no other hide option
     full_image = False  # a square of image_size
 
     def __init__(self, kind: str, image_size: int = 256):

@@ -51,43 +51,21 @@ def cmd_hide(args) -> None:
         from . import hidden_file
 
         image, file = None, hidden_file.read(args.file)
-    else:  # The photo is decoded (and a large one reduced) before the model and its libraries (torch for the modulo
-        # models and the U-Nets) are loaded: the two peaks never add up. It
+    else:  # The photo is decoded (and a large one reduced) before the model and its libraries (torch for the
+        # U-Nets) are loaded: the two peaks never add up. It
         # is reduced to no less than a song model sends (a window model crops and scales it further).
         image, file = open_image(args.image, long_side=LONGEST_SENT_SIDE), None
     from .api import load_model
-    from .data.audio import output_format, read_audio, write_audio
+    from .data.audio import output_format
 
     output_format(out, args.format)
     model = load_model(args.model)
     if file is not None and not model.model.carries_files:
         raise PixinwavError("--file needs a model that carries files: --model pixinwav-adaptive-v3, pixinwav-modulo-v2, "
                             "pixinwav-robust-v4, v3 or v2")
-    if file is not None and args.offset not in (0, 0.0):
-        raise PixinwavError("this model fills the whole song and finds the file anywhere: drop --offset")
-    if args.model is None and model.whole_file and args.offset not in (0, 0.0):
-        raise PixinwavError(f"the default model ({model.card.get('name')}) fills the whole song and needs no --offset: "
-                            "drop it, or pass --model pixinwav-modulo-v1 to hide a 256 x 256 crop in one window at "
-                            "an offset (the default up to version 0.1)")
-    if file is not None or not model.whole_file:  # (hide checks them itself for a whole-song model's photo)
-        model.check_options({name: getattr(args, name) for name in ("seconds", "quality", "max_side", "survive")})
-    if model.whole_file:  # the payload spans the song: read it whole
-        cover = read_audio(args.cover)
-        # in place: the decoded song becomes the stego (a 10-minute song is not held twice)
-        if file is not None:
-            stego, report = model.hide_file(file, cover.samples, cover.sample_rate, key=_key(args), in_place=True,
-                                            survive=args.survive)
-        else:
-            stego, report = model.hide(image, cover.samples, cover.sample_rate, args.offset, key=_key(args),
-                                       seconds=args.seconds, quality=args.quality, max_side=args.max_side,
-                                       in_place=True, survive=args.survive)
-        rate = report.sample_rate or cover.sample_rate
-        write_audio(out, stego, rate, force=args.force, fmt=args.format, tags=cover.tags)
-        facts = {"rate": rate, "channels": cover.channels, "seconds": cover.duration}
-    else:  # a window: read its region only, copy the rest block by block (any length in little memory)
-        from .streaming import hide_file
-
-        report, facts = hide_file(model, image, args.cover, out, args.offset, _key(args), args.force, args.format)
+    options = {name: getattr(args, name) for name in ("offset", "seconds", "quality", "max_side", "survive")}
+    report, facts = model.hide_path(image if file is None else file, args.cover, out, key=_key(args), force=args.force,
+                                    fmt=args.format, **options)
     a, b = report.window
     print(f"hid {secret} in {args.cover} [{a:.6f}-{b:.6f} s] -> {out} "
           f"({facts['rate']} Hz, {facts['channels']} ch, {facts['seconds']:.2f} s, 16-bit)")
@@ -97,11 +75,8 @@ def cmd_hide(args) -> None:
     if report.expected_ssim is not None:  # the sender read its own stego as the receiver will
         sent = f", an {model.cfg.image_codec.upper()} file of {report.image_bytes} bytes" if report.image_bytes else ""
         print(f"the receiver will reveal the image at SSIM {report.expected_ssim:.3f} (read back from the stego{sent})")
-    if args.offset == "auto":
-        print(f"--offset auto chose {a:.6f} s (the loudest window); reveal with --offset {a:.6f}"
-              + (" or --offset auto" if model.model.has_presence else " (this model cannot find it by itself)"))
-    elif not model.whole_file and args.offset != a:
-        print(f"the window starts on the model's sample grid: reveal with --offset {a:.6f}")
+    for note in report.notes:
+        print(note)
     for warning in report.warnings():
         print(f"pixinwav: warning: {warning}", file=sys.stderr)
 
@@ -134,32 +109,25 @@ def cmd_reveal(args) -> None:
 
 def _reveal(model, args, out: Path, audio=None) -> None:
     """Reveal with ``model`` and write what it finds to ``out`` (``audio``: the stego already read, if it was)."""
-    from .data.audio import read_audio
     from .data.images import image_format, save_image
 
     if not model.model.carries_files and args.model is not None:  # an image it will be: a format Pillow cannot
         image_format(out, "RGB" if model.cfg.image_channels == 3 else "L")  # write fails now, not after the work
-    if model.whole_file:
-        audio = read_audio(args.stego) if audio is None else audio
-        revealed = model.reveal_payload(audio.samples, audio.sample_rate, args.offset, check=args.check, key=_key(args))
-        if revealed.file is not None:  # the exact bytes, whatever the output is called
-            from .files import atomic_write
+    revealed = model.reveal_path(args.stego, args.offset, check=args.check, key=_key(args), audio=audio)
+    if revealed.file is not None:  # the exact bytes, whatever the output is called
+        from .files import atomic_write
 
-            file = revealed.file
-            atomic_write(out, lambda tmp: Path(tmp).write_bytes(file.data), args.force)
-            if args.json:
-                _print_revealed(model, out, revealed, name=file.name, bytes=len(file.data))
-            else:
-                print(f"revealed the file {file.name or '(unnamed)'} ({len(file.data):,} bytes) from {args.stego} -> {out} "
-                      f"({revealed.detail})")
-            if Path(file.name).suffix.lower() != out.suffix.lower():
-                print(f"pixinwav: warning: the hidden file was named {file.safe_name()!r}; its bytes were written "
-                      f"unchanged to {out}", file=sys.stderr)
-            return
-    else:  # the window's region only
-        from .streaming import reveal_file
-
-        revealed = reveal_file(model, args.stego, args.offset, args.check, _key(args))
+        file = revealed.file
+        atomic_write(out, lambda tmp: Path(tmp).write_bytes(file.data), args.force)
+        if args.json:
+            _print_revealed(model, out, revealed, name=file.name, bytes=len(file.data))
+        else:
+            print(f"revealed the file {file.name or '(unnamed)'} ({len(file.data):,} bytes) from {args.stego} -> {out} "
+                  f"({revealed.detail})")
+        if Path(file.name).suffix.lower() != out.suffix.lower():
+            print(f"pixinwav: warning: the hidden file was named {file.safe_name()!r}; its bytes were written "
+                  f"unchanged to {out}", file=sys.stderr)
+        return
     save_image(out, revealed.image, force=args.force)
     if args.json:
         _print_revealed(model, out, revealed, width=int(revealed.image.shape[2]), height=int(revealed.image.shape[1]))
@@ -288,7 +256,7 @@ def cmd_eval(args) -> None:
             check_output(path, args.force)
     model = load_model(args.model)
     whole = model.model.full_image  # the photo at its own size in the whole song: measured on whole songs
-    seconds = model.clip_seconds if whole else 30.0 if model.model.whole_file else model.clip_seconds + 1.0
+    seconds = model.placement.eval_seconds
     covers = cover_clips(args.audio, args.n, seconds, args.seed, whole=whole)
     images = find_files(args.images, IMAGE_EXTENSIONS, "image")
     images = [images[i] for i in np.random.default_rng(args.seed).permutation(len(images))[: len(covers)]]
@@ -384,17 +352,14 @@ def cmd_info(args) -> None:
     if args.path in registry() or path.suffix == ".safetensors":
         from .checkpoint import read_file
         from .config import scheme_dict
+        from .api import Stego
+
         model, _, file = load_scheme(args.path)  # hash-checked for shipped models
         _, meta = read_file(file)
         params = model.parameter_count
         window = {"image": f"{model.cfg.image_size} x {model.cfg.image_size} x {model.cfg.image_channels}",
-                  "audio_seconds": round(model.cfg.clip_samples / model.cfg.sample_rate, 4),
+                  **Stego(model).placement.describe(),  # its window, or the song it fills
                   "sample_rate": model.cfg.sample_rate, "top_frequency_hz": round(model.top_frequency)}
-        if model.whole_file:  # no window: the whole song (robust: one payload copy per payload_seconds)
-            del window["audio_seconds"]
-            window.update(min_cover_seconds=round(model.min_cover_samples / model.cfg.sample_rate, 3))
-            if "seconds" in model.hide_options:
-                window.update(payload_seconds=model.cfg.robust.payload_seconds)
         window.update(model.carries())  # (a model that sends the photo at its own size says how)
         # a release file's config as it loads: its scheme's own sections (whatever form the file holds them in)
         config = scheme_dict(model.cfg) if meta.get("kind") == "model" else meta.get("config")

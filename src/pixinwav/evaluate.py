@@ -150,7 +150,7 @@ def measure(models: dict, images: list, covers: list, attacks=NO_ATTACK, offset:
     bar = tqdm(total=len(models) * len(covers) * len(attacks), desc="eval", unit="reveal", disable=not progress)
     with tempfile.TemporaryDirectory(prefix="pixinwav-eval-") as tmp:
         for name, model in models.items():
-            where = {} if model.whole_file else {"offset": offset}
+            where = {"offset": offset} if "offset" in model.options else {}
             for i, ((cover, rate, label), image) in enumerate(zip(covers, images)):
                 base = {"model": name, "pair": i, "cover": label, "source": label.split("/")[0] if "/" in label else "",
                         "image": _name(image)}
@@ -158,7 +158,7 @@ def measure(models: dict, images: list, covers: list, attacks=NO_ATTACK, offset:
                     song = read_audio(cover)
                     cover, rate = song.samples, song.sample_rate
                 secret = model.prepare_image(image)
-                seconds = {"seconds": payload_seconds} if payload_seconds and model.whole_file else {}
+                seconds = {"seconds": payload_seconds} if payload_seconds and "seconds" in model.options else {}
                 try:
                     stego, report = model.hide(image, cover, rate, **where, **seconds)
                 except PixinwavError as exc:  # e.g. the image does not fit the music: a failure through every attack

@@ -27,10 +27,6 @@ def codec_louder_cells(covers: list[tuple[np.ndarray, int, str]], codec: str = "
     return float(np.mean(fractions)) if fractions else float("nan")
 
 
-def is_window_model(model) -> bool:
-    return not model.whole_file  # it hides in a window and reveals with --offset auto
-
-
 def _finite_mean(values: list[float]) -> float:
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
@@ -110,7 +106,7 @@ def clean_false_found(model, files: list[Path], count: int, seconds: float, seed
     """Reveal on ``count`` windows of ``seconds`` drawn at random from ``files`` (:func:`clean_windows`): (times an
     image was "found", windows tried)."""
     found = 0
-    offset = {"offset": "auto"} if is_window_model(model) else {}
+    offset = {"offset": "auto"} if "offset" in model.options else {}  # a window model: hidden and found by itself
     for audio, rate in tqdm(clean_windows(files, count, seconds, seed), total=count, desc="clean windows",
                             unit="window", disable=not progress):
         try:

@@ -27,7 +27,8 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
     """The shipped model to reveal ``audio`` with: the one whose marks it carries, else the default (which then
     searches the file, and says "no hidden image found" when it finds nothing either)."""
     from . import sync
-    from .api import PRESENCE_MIN, load_model
+    from .api import load_model
+    from .report import PRESENCE_MIN
 
     if offset not in (0, 0.0):  # only a window model takes an offset: the previous default wrote it
         return PREVIOUS_DEFAULT

@@ -259,9 +259,9 @@ def _hide(model_name, secret: Path, file_name, cover: Path, key, fmt: str, folde
         from .data.images import LONGEST_SENT_SIDE, open_image
 
         photo = open_image(secret, long_side=LONGEST_SENT_SIDE)
-        offset = 0.0 if model.whole_file else "auto"
-        stego, report = model.hide(photo, song.samples, song.sample_rate, offset, key=key, in_place=True,
-                                   survive=survive)
+        where = {"offset": "auto"} if "offset" in model.options else {}  # a window model: the loudest window
+        stego, report = model.hide(photo, song.samples, song.sample_rate, key=key, in_place=True, survive=survive,
+                                   **where)
     rate = report.sample_rate or song.sample_rate
     out = write_audio(folder / f"stego.{fmt}", stego, rate, fmt=fmt, tags=song.tags)
     sent = report.payload
@@ -291,9 +291,8 @@ def _reveal(model_name, path: Path, key, folder: Path) -> tuple[bytes, str, str,
         found = identify(audio, key)
         model_name = found if found in SERVED_MODELS else None
     model = _model(model_name)
-    offset = 0.0 if model.whole_file else "auto"
-    try:
-        found = model.reveal_payload(audio.samples, audio.sample_rate, offset, key=key)
+    try:  # (a window model: the window its pilots recognise; a song model finds its payload anywhere)
+        found = model.reveal_payload(audio.samples, audio.sample_rate, "auto", key=key)
     except NotFound as exc:
         if not searched or model_name not in (None, DEFAULT_MODEL) or exc.lost:
             raise
