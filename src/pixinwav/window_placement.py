@@ -209,8 +209,10 @@ class WindowPlacement:
             return Revealed(image, None, f"{where}, the image file passed its checksum", EXACT)
         return Revealed(image, None, f"{where}, pilot agreement {score:.2f}", INTACT)
 
-    def capacity(self, audio: np.ndarray, sample_rate: int, photo, file_bytes) -> dict:
-        seconds = len(audio) / sample_rate
+    def capacity(self, audio: np.ndarray, mono: np.ndarray, sample_rate: int, photo: tuple[int, int] | None,
+                 file_bytes: int | None) -> dict:
+        """:meth:`~pixinwav.api.Stego.capacity`: one square image, wherever the window goes."""
+        seconds = len(mono) / self.cfg.sample_rate
         side, window_s = self.cfg.image_size, self.cfg.clip_samples / self.cfg.sample_rate
         return {"seconds": seconds, "tiles": None,
                 "lines": [f"carries one {side} x {side} image in one {window_s:.2f} s window, wherever --offset puts it"]}
