@@ -71,7 +71,13 @@ def _codec(codec: str, container: str, audio: np.ndarray, rate: int, bitrate_kbp
             chunks.append((chunk.reshape(-1, decoded.samples) if decoded.format.is_planar
                            else chunk.reshape(decoded.samples, -1).T).T.astype(np.float32))
         rate = stream.rate
-    return np.concatenate(chunks), rate
+    out = np.empty((sum(len(c) for c in chunks), chunks[0].shape[1]), np.float32)
+    at = 0
+    for i, chunk in enumerate(chunks):  # each chunk let go once copied: a whole song is not held twice
+        out[at:at + len(chunk)] = chunk
+        at += len(chunk)
+        chunks[i] = None
+    return out, rate
 
 
 def mp3(audio, rate, kbps, seed):

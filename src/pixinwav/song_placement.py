@@ -23,6 +23,7 @@ from .report import BAND_LIMIT_FRACTION, HideReport, Revealed, refuse_louder_tha
 # the share of packets that came back times this (a smaller photo's own packets fare a little differently)
 SURVIVE_TRIES = 3
 SURVIVE_MARGIN = 0.9
+ROUND_BLOCK = 1 << 20  # samples put on the 16-bit grid at a time (--survive's read-back)
 OFFSET_REFUSED = ("this model fills the whole song and needs no --offset (it finds the image anywhere): drop --offset, "
                   "or pass --model pixinwav-modulo-v1 to hide a 256 x 256 crop in one window at an offset (the default "
                   "up to version 0.1)")
@@ -121,15 +122,21 @@ class SongPlacement:
     def _survival(self, stego: np.ndarray, sample_rate: int, attacks: list[tuple[str, float]],
                   keyed: dict) -> tuple[float, str]:
         """(the smallest share of the payload's packets that came back, the attack it came back through in words):
-        the stego as the 16-bit file holds it, through each attack, read as ``pixinwav reveal`` reads it."""
+        the stego as the 16-bit file holds it, through each attack, read as ``pixinwav reveal`` reads it. ``stego`` (this
+        hide's own array) is put on the 16-bit grid in place, a block at a time: the file written from it is the same,
+        and a whole song is not held twice."""
         from .attacks import apply, describe
         from .progress import progress
 
-        received, worst = pcm16_round_trip(stego), (math.inf, "")
+        for a in range(0, len(stego), ROUND_BLOCK):
+            stego[a:a + ROUND_BLOCK] = pcm16_round_trip(stego[a:a + ROUND_BLOCK])
+        worst = (math.inf, "")
         with progress(len(attacks), "reading it back through --survive", unit="attack") as bar:
             for name, strength in attacks:
-                attacked, rate = apply(name, received, sample_rate, strength)
-                found = self.model.extract(self.stego._mono(attacked, rate)[None], **keyed)
+                attacked, rate = apply(name, stego, sample_rate, strength)
+                mono = self.stego._mono(attacked, rate)
+                del attacked  # (the receiver reads the downmix: the attacked song goes before the reading)
+                found = self.model.extract(mono[None], **keyed)
                 arrived = max(found.arrived or 0.0, 1.0 if found.verdict == EXACT else 0.0)
                 worst = min(worst, (arrived, describe(name, strength)))
                 bar.update()
