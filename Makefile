@@ -36,9 +36,10 @@ bench: $(STAMP)
 bench-quality: $(STAMP)
 	$(BIN)/python benchmarks/compare_quality.py --steps 1500
 
-# wall time of `pixinwav hide` / `reveal` on a 3-minute stereo file
+# wall time of `pixinwav hide` / `reveal` on a 3-minute stereo file, and every shipped model's start-up
 bench-commands: $(STAMP)
 	$(BIN)/python benchmarks/bench_commands.py
+	$(BIN)/python benchmarks/bench_commands.py --startup --repeats 5
 
 # the default model's image quality against audio quality, and what its stego files survive
 # (need `pixinwav data fetch --dest data/debian`; under a minute each)
