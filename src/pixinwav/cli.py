@@ -352,13 +352,11 @@ def cmd_info(args) -> None:
     if args.path in registry() or path.suffix == ".safetensors":
         from .checkpoint import read_file
         from .config import scheme_dict
-        from .api import Stego
-
         model, _, file = load_scheme(args.path)  # hash-checked for shipped models
         _, meta = read_file(file)
         params = model.parameter_count
         window = {"image": f"{model.cfg.image_size} x {model.cfg.image_size} x {model.cfg.image_channels}",
-                  **Stego(model).placement.describe(),  # its window, or the song it fills
+                  **model.geometry(),  # its window, or the song it fills
                   "sample_rate": model.cfg.sample_rate, "top_frequency_hz": round(model.top_frequency)}
         window.update(model.carries())  # (a model that sends the photo at its own size says how)
         # a release file's config as it loads: its scheme's own sections (whatever form the file holds them in)

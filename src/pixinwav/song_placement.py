@@ -216,13 +216,6 @@ class SongPlacement:
         shortest cover it takes is the least), 30 s of music for one that repeats a square image."""
         return self.stego.clip_seconds if self.model.full_image else 30.0
 
-    def describe(self) -> dict:
-        """What `pixinwav info` says of where the payload goes."""
-        out = {"min_cover_seconds": round(self.model.min_cover_samples / self.cfg.sample_rate, 3)}
-        if "seconds" in self.model.hide_options:
-            out["payload_seconds"] = self.cfg.robust.payload_seconds
-        return out
-
     # --- on files ---------------------------------------------------------------------------------------------
     def hide_path(self, secret, cover: str | Path, out: str | Path, key: str | None, options: dict, force: bool = False,
                   fmt: str | None = None) -> tuple[HideReport, dict]:

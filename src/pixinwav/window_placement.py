@@ -222,10 +222,6 @@ class WindowPlacement:
         """The clips `pixinwav eval` measures on: the window and the half second before it where it is hidden."""
         return self.stego.clip_seconds + 1.0
 
-    def describe(self) -> dict:
-        """What `pixinwav info` says of where the image goes."""
-        return {"audio_seconds": round(self.cfg.clip_samples / self.cfg.sample_rate, 4)}
-
     # --- on files of any length --------------------------------------------------------------------------------
     def hide_path(self, secret, cover: str | Path, out: str | Path, key: str | None, options: dict, force: bool = False,
                   fmt: str | None = None) -> tuple[HideReport, dict]:

@@ -335,6 +335,16 @@ class StegoScheme:
         """What the audio carries, for ``pixinwav info`` (coefficients, pilots, ...); empty if nothing to say."""
         return {}
 
+    def geometry(self) -> dict:
+        """Where the payload goes, for ``pixinwav info``: a window's seconds, or for a whole-file scheme the shortest
+        cover it takes (and the music per copy of a scheme with ``--seconds``)."""
+        if not self.whole_file:
+            return {"audio_seconds": round(self.cfg.clip_samples / self.cfg.sample_rate, 4)}
+        out = {"min_cover_seconds": round(self.min_cover_samples / self.cfg.sample_rate, 3)}
+        if "seconds" in self.hide_options:
+            out["payload_seconds"] = self.cfg.robust.payload_seconds
+        return out
+
     def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict | None:
         """Whole-song models that plan from the mono cover (the model's rate) alone: what it carries, as
         ``Stego.capacity`` reports it (with ``lines``); None: the caller measures it."""
