@@ -41,9 +41,7 @@ class SongPlacement:
              owned: bool = False) -> tuple[np.ndarray, HideReport]:
         """An image ``[C, H, W]`` (the photo at its own size, or a whole-file model's square) or a file over the song;
         ``owned``: ``cover`` may become the stego."""
-        options = dict(options)
-        if options.pop("offset", 0.0) not in (0, 0.0):
-            raise PixinwavError(OFFSET_REFUSED)
+        options = dict(options)  # (its own: "survive" is taken out below; `Stego.check_options` refused an offset)
         mono = self.stego._song_mono(cover, sample_rate)  # (a model that writes its own rate: the cover, downmixed later)
         seconds, quality = options.get("seconds"), options.get("quality")
         if seconds is not None and not (np.isfinite(seconds) and seconds > 0):
