@@ -185,7 +185,7 @@ class Stego:
         stego is read back through each, and a smaller photo sent until it comes back after all of them."""
         keyed, offset, sample_rate = self._keyed(key), check_offset(offset), check_rate(sample_rate)
         given = self.check_options({"seconds": seconds, "quality": quality, "max_side": max_side, "survive": survive,
-                                    "offset": None if offset in (0, 0.0) else offset})
+                                    "offset": offset})
         secret = self.prepare_image(image)
         cover, beyond = self._cover(audio)
         stego, report = self.placement.hide(secret, cover, sample_rate, keyed, given,
@@ -228,8 +228,10 @@ class Stego:
         return cover, beyond
 
     def check_options(self, options: dict) -> dict:
-        """The hide options that are set (not None); an error naming the model that takes one this model does not."""
-        given = {name: value for name, value in options.items() if value is not None}
+        """The hide options that are set (not None; an offset of 0, where `hide` puts a window unless told, counts as
+        not set); an error naming the model that takes one this model does not."""
+        given = {name: value for name, value in options.items()
+                 if value is not None and not (name == "offset" and value in (0, 0.0))}
         for name in given:
             if name == "offset" and name not in self.options:
                 raise PixinwavError(OFFSET_REFUSED)
@@ -334,8 +336,8 @@ class Stego:
         half-written; ``options`` as :meth:`hide` takes them (``offset``, ``seconds``, ``quality``, ``max_side``,
         ``survive``). Returns (report, the stego's ``rate``, ``channels`` and ``seconds``); ``report.notes`` are lines
         to print after it. A window model reads and writes around its window only; a whole-song model the whole song."""
-        self.check_options({**options, "offset": None if options.get("offset") in (0, 0.0) else options.get("offset")})
-        return self.placement.hide_path(secret, cover, out, key, options, force, fmt)
+        given = self.check_options(options)
+        return self.placement.hide_path(secret, cover, out, key, given, force, fmt)
 
     @inference
     @one_blas_thread

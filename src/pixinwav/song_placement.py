@@ -15,8 +15,8 @@ from .channel import pcm16_mono, pcm16_round_trip
 from .data.audio import resample
 from .errors import NotFound, PixinwavError
 from .hidden_file import HiddenFile
-from .models.base import EXACT, INTACT
 from .checks import audio_array
+from .models.base import EXACT, INTACT
 from .report import BAND_LIMIT_FRACTION, HideReport, Revealed, refuse_louder_than_music
 
 # hide --survive: stegos made and read back through the attacks before the photo is given up on; each next photo takes
@@ -41,7 +41,6 @@ class SongPlacement:
              owned: bool = False) -> tuple[np.ndarray, HideReport]:
         """An image ``[C, H, W]`` (the photo at its own size, or a whole-file model's square) or a file over the song;
         ``owned``: ``cover`` may become the stego."""
-        options = dict(options)  # (its own: "survive" is taken out below; `Stego.check_options` refused an offset)
         mono = self.stego._song_mono(cover, sample_rate)  # (a model that writes its own rate: the cover, downmixed later)
         seconds, quality = options.get("seconds"), options.get("quality")
         if seconds is not None and not (np.isfinite(seconds) and seconds > 0):
@@ -90,7 +89,7 @@ class SongPlacement:
             if not attacks:  # (the last pass: a 10-minute song's downmix goes before the stego is made)
                 del mono
             stego, clipped, snr, power = self.stego._add(cover, change, 0, sample_rate, self.model.writes_model_rate,
-                                                   owned and not attacks)
+                                                         owned and not attacks)
             del change
             if not attacks:
                 break

@@ -282,7 +282,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         return CellLayout(cells, coef, dither, sent)
 
     def order(self, layout: CellLayout):
-        """``[K]`` (a tensor) flat colour-DCT index of the k-th most important coefficient sent (the analog codes)."""
+        """``[K]`` flat colour-DCT index of the k-th most important coefficient sent (the analog codes)."""
         cache = ("order", self.state_version)
         if cache not in self._layouts:
             self._layouts[cache] = self.importance_order()
