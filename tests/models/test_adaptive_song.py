@@ -134,6 +134,33 @@ def test_windows_probed_on_threads_give_the_answers_of_one_by_one_in_order(model
     first.close()  # a plan satisfied early: the probes still in flight finish, nothing is left running
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_windows_written_on_threads_give_the_stego_of_one_by_one(model, threads, monkeypatch):
+    """Writing and checking several windows at once changes nothing in the file: the same samples and report as one
+    window at a time, also where a window's check fails (here the second planned one: its packets are skipped and a
+    window after the plan makes up for it)."""
+    quiet = music(8.0, RATE, seed=21, channels=2) * 10 ** (-10 / 20)
+    secret = HiddenFile("q.bin", np.random.default_rng(7).integers(0, 256, 2_500, dtype=np.uint8).tobytes())
+    write_window, calls = adaptive_song.AdaptiveSongStego.write_window, []
+
+    def second_fails(self, *args, **kwargs):
+        calls.append(1)
+        return (None, 0) if len(calls) == 2 else write_window(self, *args, **kwargs)
+
+    monkeypatch.setattr(adaptive_song.AdaptiveSongStego, "write_window", second_fails)
+    results = []
+    for count in (1, threads):
+        monkeypatch.setattr(adaptive_song, "SEND_THREADS", count)
+        calls.clear()
+        stego, report = model.hide_file(secret, quiet, RATE, key="k")
+        results.append((stego, report.payload))
+    (alone, sent_alone), (threaded, sent_threaded) = results
+    assert np.array_equal(threaded, alone) and sent_threaded == sent_alone
+    assert "1 left as they were" in sent_alone.places
+    found = model.reveal_payload(pcm16_round_trip(threaded), RATE, key="k")
+    assert found.file is not None and found.file.data == secret.data
+
+
 def test_measuring_a_songs_room_shows_a_bar_in_a_terminal_only(model, monkeypatch):
     """The probes before a photo is sized take seconds in a quiet song: a bar of windows on stderr in a terminal
     (here a stand-in whose isatty says so, with no delay), nothing when stderr is a file or a pipe."""

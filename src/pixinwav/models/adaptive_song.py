@@ -25,6 +25,7 @@ every sample offset of one hop and the pilots' agreement with each window's dith
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 import struct
@@ -57,6 +58,9 @@ KIND_IDS = {name: i for i, name in KINDS.items()}
 MAX_PACKETS = ANALOG_RUNG - 1  # the packet count goes where adaptive-v2 sends its size rung (6 bits, 63 = analog)
 # windows probed at once, on threads (numpy, scipy's FFTs and the compiled rounding loop let go of the GIL)
 PROBE_THREADS = max(1, min(4, os.cpu_count() or 1))
+# windows written and checked at once, each on a thread with its decoder on one core (0.2.12: one window's check
+# decoding while the next was written, on two threads)
+SEND_THREADS = PROBE_THREADS
 MIN_RMS_DB = -50.0  # a window quieter than this (dBFS) is not probed: it carries nothing at -24 dB under its level
 # (windows near full scale are used: the rounding keeps every channel in range, so a loud master loses nothing)
 SPARE_SHARE = 0.1  # spare packets: a tenth of the source packets, and at least two windows' worth
@@ -204,19 +208,16 @@ class AdaptiveSongStego(StegoScheme):
         return m if m >= MIN_WINDOW_PACKETS else 0
 
     def write_window(self, cover: np.ndarray, layout: CellLayout, key: str | None, kind: str, length: int,
-                     packets: list[bytes], bounds: tuple[np.ndarray, np.ndarray] | None = None,
-                     first: tuple[np.ndarray, tuple[int, np.ndarray] | None] | None = None
+                     packets: list[bytes], bounds: tuple[np.ndarray, np.ndarray] | None = None
                      ) -> tuple[np.ndarray | None, int]:
         """(the window carrying the first of ``packets``, how many): the sender reads its own stego exactly as the
         receiver will and keeps it only when its decoder gets the packets back; else it tries once more with
         ``RETRY_SHARE`` of them, then gives the window up (None, 0). Without that check, 4 of the 13 windows of a quiet
         20 s validation clip failed at the receiver, and 7 of 26 of a loud master whose channels clipped the change.
-        ``first``: :meth:`embed_packets` of all the packets, made ahead (on another thread while the last window's
-        check decoded)."""
+        A pure function of the window: safe on any thread."""
         count = len(packets)
-        for attempt in range(2):
-            stego, soft = first if attempt == 0 and first is not None else \
-                self.embed_packets(cover, layout, key, kind, length, packets[:count], bounds)
+        for _ in range(2):
+            stego, soft = self.embed_packets(cover, layout, key, kind, length, packets[:count], bounds)
             read = self.read_window(stego, layout, key, SENDER_ITERATIONS, sender=True, soft=soft)
             if read is not None and read[2] == packets[:count]:
                 return stego, count
@@ -390,43 +391,46 @@ class AdaptiveSongStego(StegoScheme):
         source, need = hidden_file.source_count(len(frame), SYMBOL), sum(m for _, m in plan)
         packets = hidden_file.packets(frame, SYMBOL, need - source + 4 * MAX_PACKETS)
         change, at, sent, used, failed = np.zeros(len(mono), np.float32), 0, 0, [], 0
-        queue = list(plan)
         bar = progress(need, "hiding")
         L = self.cfg.clip_samples
 
-        def embed_ahead(index: int, packets_at: int, m: int):  # the next planned window's writing, up to its check
+        def window(index: int, layout: CellLayout, packets_at: int, m: int):  # on a worker: written and checked
             s = index * L
-            return pool.submit(self.embed_packets, mono[s:s + L].astype(np.float64), self.window_layout(key, index), key,
-                               kind, len(frame), packets[packets_at:packets_at + m], self.bounds(channels, s))
+            with one_numba_thread():
+                return self.write_window(mono[s:s + L].astype(np.float64), layout, key, kind, len(frame),
+                                         packets[packets_at:packets_at + m], self.bounds(channels, s))
 
-        # Each window's check decodes on one core while the next planned window is written on the other (the
-        # decoder's own two threads and that writing, on two cores, were no faster than one after the other); the
-        # decoder's sums keep their order on any number of threads, so the check's answers are the same.
-        with one_numba_thread(), ThreadPoolExecutor(1) as pool:
-            ahead = None
-            while sent < need:
-                if not queue:
-                    extra = next(more, None)
-                    if extra is None or at + extra[1] > len(packets):
-                        break
-                    queue.append(extra)
-                index, m = queue.pop(0)
-                first, ahead = (ahead.result() if ahead is not None else None), None
-                if queue:  # the next planned window, made while this window's check decodes
-                    ahead = embed_ahead(queue[0][0], at + m, queue[0][1])
-                s = index * L
-                out, carried = self.write_window(mono[s:s + L].astype(np.float64), self.window_layout(key, index), key,
-                                                 kind, len(frame), packets[at:at + m], self.bounds(channels, s), first)
+        # Each window is written and checked on its own thread, its decoder on one core, ``SEND_THREADS`` at a time
+        # (each window's packets are fixed by its place in the plan, whatever the others' checks say, so the answers
+        # are the same as one by one), and taken in order. Windows that make up for failed ones come after the plan.
+        planned, jobs = iter(plan), deque()
+        with ThreadPoolExecutor(SEND_THREADS) as pool:
+            def start(index: int, m: int) -> None:
+                nonlocal at
+                # (the layout is derived here, in one thread: the window model keeps the key's layout in a cache)
+                jobs.append((index, pool.submit(window, index, self.window_layout(key, index), at, m)))
                 at += m  # packets a window could not carry are not sent: the repair packets after them stand in
+
+            for index, m in itertools.islice(planned, SEND_THREADS):
+                start(index, m)
+            while jobs:
+                index, job = jobs.popleft()
+                out, carried = job.result()
+                following = next(planned, None)
+                if following is not None:
+                    start(*following)
                 if out is None:
                     failed += 1
-                    continue
-                change[s:s + L] = out.astype(np.float32) - mono[s:s + L]
-                sent += carried
-                bar.update(min(carried, bar.total - bar.n))
-                used.append(index)
-            if ahead is not None:
-                ahead.cancel()
+                else:
+                    s = index * L
+                    change[s:s + L] = out.astype(np.float32) - mono[s:s + L]
+                    sent += carried
+                    bar.update(min(carried, bar.total - bar.n))
+                    used.append(index)
+                if not jobs and sent < need:
+                    extra = next(more, None)
+                    if extra is not None and at + extra[1] <= len(packets):
+                        start(*extra)
         bar.close()
         if sent < source:
             raise PixinwavError(f"only {sent} of the {source} packets the payload needs could be written in this song's "
