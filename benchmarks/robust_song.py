@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from pixinwav.attacks import apply, describe
 from pixinwav.config import model_with
 from pixinwav.errors import PixinwavError
 from pixinwav.models import robust
+from pixinwav.robust import stdm
 from pixinwav.evaluate import through_file
 from pixinwav.attacks import parse_attacks
 from pixinwav.tiles import scaled
@@ -99,6 +101,9 @@ def main() -> None:
     p.add_argument("--layer-codec", choices=["avif-webp", "bare-av1"], default=None,
                    help="design experiment: the photo layers' codec (robust/layers.py)")
     p.add_argument("--base-packets", type=int, default=None, help="design experiment: the base image's packets")
+    p.add_argument("--neighbours", default=None, metavar="FRAMES,GROUPS",
+                   help="receiver experiment: the neighbourhood (each side) over which the receiver of a file read on "
+                        "one frame grid measures each bit's noise (default: robust/stdm.py's GRID_NEIGHBOURS)")
     p.add_argument("--visqol", action="store_true", help="ViSQOL on the first 20 s of each stego (slow)")
     p.add_argument("--out", default=None)
     p.add_argument("--clean", type=int, default=0, metavar="N",
@@ -138,6 +143,8 @@ def main() -> None:
                                                                            ("layer_codec", args.layer_codec),
                                                                            ("base_packets", args.base_packets),
                                                                            ("code", args.code)) if v})
+    if args.neighbours:
+        stdm.GRID_NEIGHBOURS = tuple(int(x) for x in args.neighbours.split(","))
     root = Path(args.data) / f"{args.split}_audio"
     everything = sorted(d.name for d in root.iterdir() if d.is_dir())
     sources = args.sources.split(",") if args.sources else everything
@@ -189,8 +196,10 @@ def main() -> None:
                     score = float(metrics.ssim(image[None], reference[None])[0])
                 except PixinwavError as exc:
                     kind, score, found = "none", 0.0, exc
+                decoded = re.search(r"(\d+) of (\d+) packets decoded", str(getattr(found, "detail", found)))
                 rows.append({"source": source, "song": path.name, "attack": attack, "strength": strength,
-                             "came_back": kind, "ssim": score, "reveal_s": time.perf_counter() - start})
+                             "came_back": kind, "ssim": score, "reveal_s": time.perf_counter() - start,
+                             "packets": [int(decoded[1]), int(decoded[2])] if decoded else None})
                 print(f"   {attack} {strength:g}: {kind} SSIM {score:.3f}", flush=True)
     table = summary(rows, audio_rows, sources, attacks, refused)
     with_ending(out, ".json").write_text(json.dumps({"rows": rows, "audio": audio_rows, "refused": refused}, indent=1))
@@ -206,7 +215,8 @@ def summary(rows: list[dict], audio_rows: list[dict], sources: list[str], attack
     if refused:  # (hide --survive refuses a song whose photo does not come back: not in the table, said here)
         lines += [f"hide refused {len(refused)} more songs:", *(f"- {r['source']}/{r['song']}: {r['reason']}"
                                                                for r in refused), ""]
-    lines += ["| attack | " + " | ".join(sources) + " | all |", "|---|" + "---|" * (len(sources) + 1)]
+    lines += ["| attack | " + " | ".join(sources) + " | all | packets decoded (all songs) |",
+              "|---|" + "---|" * (len(sources) + 2)]
     for attack, strength in attacks:
         cells = []
         for source in [*sources, None]:
@@ -218,7 +228,9 @@ def summary(rows: list[dict], audio_rows: list[dict], sources: list[str], attack
             sharp = sum(r["came_back"] == "sharp" for r in group)
             some = sum(r["came_back"] != "none" for r in group)
             cells.append(f"{sharp}/{some}/{len(group)} {np.median([r['ssim'] for r in group]):.2f}")
-        lines.append(f"| {describe(attack, strength)} | " + " | ".join(cells) + " |")
+        counted = [r["packets"] for r in rows if r["attack"] == attack and r["strength"] == strength and r.get("packets")]
+        packets = f"{sum(c[0] for c in counted)} of {sum(c[1] for c in counted)}" if counted else "-"
+        lines.append(f"| {describe(attack, strength)} | " + " | ".join(cells) + f" | {packets} |")
     lines += ["", "| source | songs | sent (median) | sharp bytes (median) | audio SNR dB | cells louder than cover | "
               "MP3 128's own | ViSQOL | hide s | reveal s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for source in [*sources, None]:

@@ -7,7 +7,8 @@ from helpers import photo
 from pixinwav.data.images import prepare_image
 from pixinwav.errors import PixinwavError
 from pixinwav.robust import accumulate_decode, code, levels, mdct, payload, tempo
-from pixinwav.robust.stdm import Lattice, additive_noise, keyed_permutation, keyed_uniform
+from pixinwav.robust.stdm import (GRID_NEIGHBOURS, PIECE_NEIGHBOURS, Lattice, additive_noise, keyed_permutation,
+                                  keyed_uniform)
 
 
 @pytest.mark.parametrize("hop", [64, 512])
@@ -84,6 +85,29 @@ def test_hiss_that_drowns_quiet_frames_makes_their_bits_unsure_not_confidently_w
     relative_only, _, _ = lattice.soft_phases(lattice.project(received, scale), lattice.usable(scale))
     assert wrong[np.abs(relative_only) > 2].mean() > 0.05
     assert information(llr) > 0.6 and information(relative_only) < 0.4
+
+
+def test_steady_codec_noise_is_read_better_over_the_wider_neighbourhood():
+    """Noise at a steady level (a codec's, over seconds): measured over the grid's wider neighbourhood, each bit's noise
+    estimate is less noisy itself, so the ratios carry more about the bits than over the narrower one (0.2.12's,
+    kept for a stretched file's pieces)."""
+    rng = np.random.default_rng(7)
+    lattice = Lattice.make("k", 16, 240, 16, -12.0, 1e-9)
+    bits = rng.integers(0, 2, (600, lattice.groups))
+    phase = np.mod(0.5 * bits + rng.normal(0, 0.18, bits.shape), 1.0)  # (in steps: a poor channel, as at 64 kbit/s)
+    usable = np.ones(bits.shape, bool)
+
+    def read(around):  # (bits per bit the ratios carry about the truth, how much the noise they assume varies)
+        ratios = lattice.soft_phases(phase, usable, around=around)[0]
+        evidence = lattice.evidence(phase)
+        weight = (ratios / np.where(evidence == 0, 1, evidence))[np.abs(evidence) > 1e-3]  # the true noise is one
+        return (1 - np.mean(np.log2(1 + np.exp(-np.where(bits == 0, 1, -1) * ratios))),
+                np.std(weight) / np.mean(weight))
+
+    (wide, wide_spread), (narrow, narrow_spread) = read(GRID_NEIGHBOURS), read(PIECE_NEIGHBOURS)
+    assert GRID_NEIGHBOURS[0] > PIECE_NEIGHBOURS[0] and GRID_NEIGHBOURS[1] > PIECE_NEIGHBOURS[1]
+    assert wide_spread < 0.75 * narrow_spread and wide > narrow
+    assert np.array_equal(lattice.soft_phases(phase, usable)[0], lattice.soft_phases(phase, usable, around=GRID_NEIGHBOURS)[0])
 
 
 def test_only_noise_at_a_fixed_level_is_fitted_as_such():

@@ -27,7 +27,8 @@ from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..robust import alignment, code, mdct, payload, speed, tempo
 from ..robust.alignment import PN_PERIOD, SYNC_FRAMES
-from ..robust.stdm import FIXED_POINT_ROUNDS, TIME_RADIUS, Lattice, keyed_bits, keyed_lattice, keyed_permutation
+from ..robust.stdm import (FIXED_POINT_ROUNDS, PIECE_NEIGHBOURS, TIME_RADIUS, Lattice, keyed_bits, keyed_lattice,
+                           keyed_permutation)
 from .base import EXACT, Extracted, Hidden, Sent, StegoScheme
 
 BLOCK_BITS = 1024  # LDPC message bits per codeword (2048 coded bits)
@@ -201,7 +202,7 @@ class RobustChannel(StegoScheme):
             pieces = tempo.piecewise(where.wave, self.lattice(key), self.hop, self.numbering_group, key)
             if pieces is None:
                 return Location(wave, 0.0, 0.0), None
-            return where, self.lattice(key).soft_phases(pieces[0], pieces[1])[0]
+            return where, self.lattice(key).soft_phases(pieces[0], pieces[1], around=PIECE_NEIGHBOURS)[0]
         if where.llr is None:  # (kept with the search's answer: `reveal` without --model reads them twice)
             where.llr = self.frames_at(where.wave, where.shift, key)
         return where, where.llr
