@@ -143,23 +143,30 @@ def share_in_pieces(wave: np.ndarray, lattice: Lattice, hop: int, grid: float | 
     share = _share_in_blocks(wave, lattice, hop, loudest, grid)
     if share >= MIN_PIECES or grid is not None or len(wave) < 2 * span:
         return share
-    spread = [int(s) for s in np.linspace(0, len(wave) - span, SPREAD_BLOCKS + 2)[1:-1]]
-    return max(share, _share_in_blocks(wave, lattice, hop, spread, None))
+    # (block starts on whole hops, as the loudest blocks': every block's offsets are then on one frame grid)
+    spread = [int(s) // hop * hop for s in np.linspace(0, len(wave) - span, SPREAD_BLOCKS + 2)[1:-1]]
+    return max(share, _share_in_blocks(wave, lattice, hop, spread, None, one_grid_is_none=True))
 
 
-def _share_in_blocks(wave: np.ndarray, lattice: Lattice, hop: int, starts: list[int], grid: float | None) -> float:
-    """:func:`share_in_pieces` over the blocks that begin at ``starts``."""
+def _share_in_blocks(wave: np.ndarray, lattice: Lattice, hop: int, starts: list[int], grid: float | None,
+                     one_grid_is_none: bool = False) -> float:
+    """:func:`share_in_pieces` over the blocks that begin at ``starts``. ``one_grid_is_none``: where most pieces
+    share one offset, the file is not stretched either (an intact grid too weak to be found, as through a 64 kbit/s
+    codec: its noise splits the pieces in quiet blocks, and they all sit on the grid)."""
     span = (BLOCK_FRAMES + 3) * hop
-    shares, splices, off_grid, kept_count = [], 0, 0, 0
+    shares, splices, kept_offsets = [], 0, []
     for start in starts:
         offsets, values = chunk_offsets(wave[start:start + span], lattice, hop)
         kept = _in_pieces(offsets, values, hop)
         shares.append(kept.mean())
         splices += int((np.abs(speed.wrapped(np.diff(offsets[kept]), hop)) > SAME_PIECE).sum())
-        if grid is not None:
-            off_grid += int((np.abs(speed.wrapped(offsets[kept] - grid, hop)) > SAME_PIECE).sum())
-            kept_count += int(kept.sum())
-    if not splices or (grid is not None and off_grid <= kept_count / 2):
+        kept_offsets.append(offsets[kept])
+    kept_offsets, on_grid = np.concatenate([np.zeros(0), *kept_offsets]), 0
+    if grid is not None:
+        on_grid = int((np.abs(speed.wrapped(kept_offsets - grid, hop)) <= SAME_PIECE).sum())
+    elif one_grid_is_none and len(kept_offsets):  # the most pieces any one offset holds
+        on_grid = int((np.abs(speed.wrapped(kept_offsets[:, None] - kept_offsets[None], hop)) <= SAME_PIECE).sum(1).max())
+    if not splices or on_grid >= len(kept_offsets) / 2 > 0:
         return 0.0
     return float(np.mean(shares))
 
