@@ -141,17 +141,24 @@ def test_windows_written_on_threads_give_the_stego_of_one_by_one(model, threads,
     window after the plan makes up for it)."""
     quiet = music(8.0, RATE, seed=21, channels=2) * 10 ** (-10 / 20)
     secret = HiddenFile("q.bin", np.random.default_rng(7).integers(0, 256, 2_500, dtype=np.uint8).tobytes())
-    write_window, calls = adaptive_song.AdaptiveSongStego.write_window, []
+    write_window, firsts = adaptive_song.AdaptiveSongStego.write_window, []
 
-    def second_fails(self, *args, **kwargs):
-        calls.append(1)
-        return (None, 0) if len(calls) == 2 else write_window(self, *args, **kwargs)
+    def recorded(self, cover, layout, key, kind, length, packets, *args):  # each window's first packet, in plan order
+        firsts.append(packets[0])
+        return write_window(self, cover, layout, key, kind, length, packets, *args)
+
+    monkeypatch.setattr(adaptive_song, "SEND_THREADS", 1)
+    monkeypatch.setattr(adaptive_song.AdaptiveSongStego, "write_window", recorded)
+    model.hide_file(secret, quiet, RATE, key="k")
+    second = firsts[1]  # the second planned window, known by its packets (threads may start it first)
+
+    def second_fails(self, cover, layout, key, kind, length, packets, *args):
+        return (None, 0) if packets[0] == second else write_window(self, cover, layout, key, kind, length, packets, *args)
 
     monkeypatch.setattr(adaptive_song.AdaptiveSongStego, "write_window", second_fails)
     results = []
     for count in (1, threads):
         monkeypatch.setattr(adaptive_song, "SEND_THREADS", count)
-        calls.clear()
         stego, report = model.hide_file(secret, quiet, RATE, key="k")
         results.append((stego, report.payload))
     (alone, sent_alone), (threaded, sent_threaded) = results
