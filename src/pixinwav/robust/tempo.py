@@ -161,11 +161,14 @@ def _share_in_blocks(wave: np.ndarray, lattice: Lattice, hop: int, starts: list[
         shares.append(kept.mean())
         splices += int((np.abs(speed.wrapped(np.diff(offsets[kept]), hop)) > SAME_PIECE).sum())
         kept_offsets.append(offsets[kept])
-    kept_offsets, on_grid = np.concatenate([np.zeros(0), *kept_offsets]), 0
+    kept_offsets = np.concatenate([np.zeros(0), *kept_offsets])
+    # where one grid may hold the pieces: the grid found, or (one_grid_is_none) any of the pieces' own offsets
     if grid is not None:
-        on_grid = int((np.abs(speed.wrapped(kept_offsets - grid, hop)) <= SAME_PIECE).sum())
-    elif one_grid_is_none and len(kept_offsets):  # the most pieces any one offset holds
-        on_grid = int((np.abs(speed.wrapped(kept_offsets[:, None] - kept_offsets[None], hop)) <= SAME_PIECE).sum(1).max())
+        centres = np.array([grid])
+    else:
+        centres = kept_offsets if one_grid_is_none else np.zeros(0)
+    near = np.abs(speed.wrapped(kept_offsets[None] - centres[:, None], hop)) <= SAME_PIECE  # [centre, chunk kept]
+    on_grid = int(near.sum(1).max(initial=0))
     if not splices or on_grid >= len(kept_offsets) / 2 > 0:
         return 0.0
     return float(np.mean(shares))
