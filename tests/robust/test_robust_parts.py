@@ -376,6 +376,43 @@ def test_the_quality_search_finds_the_highest_quality_that_fits(curve, most):
         assert len(calls) <= most, (budget, calls)
 
 
+@pytest.mark.parametrize("curve", [lambda q: int(300 * np.exp(0.04 * q)), lambda q: 1000 + q ** 3])
+def test_the_quality_search_with_an_estimate_of_the_top_skips_it_only_when_far_over(curve):
+    """An estimate of the top quality's size far over the budget (the photo encoded before at another size) spares
+    that encoding and gives the same answer; one near the budget, or under it, is checked by encoding."""
+    for budget in range(200, 60_000, 1997):
+        answers, tried = [], []
+        for estimate in (None, curve(80) * 1.02, payload.SURELY_OVER * budget * 0.99):
+            calls = []
+
+            def encode(q):
+                calls.append(q)
+                return b"x" * curve(q)
+
+            answers.append(payload.best_quality(encode, budget, 80, estimate))
+            tried.append(calls)
+        assert answers[1] == answers[0] == answers[2], budget  # the same quality and bytes
+        far = curve(80) * 1.02 > payload.SURELY_OVER * budget
+        assert (80 not in tried[1]) == far, (budget, tried[1])
+        assert tried[2][0] == 80  # not far over: the top is encoded first, as without an estimate
+
+
+def test_soft_bits_are_each_symbol_sets_log_sum_also_far_from_every_symbol():
+    """Against ``logaddexp`` over each bit's symbols: noise from far under a step (a place many deviations from the
+    symbols of one value, whose sum underflows and is taken again) to a whole step."""
+    rng = np.random.default_rng(6)
+    place, sigma = rng.random(4000), np.exp(rng.uniform(np.log(1e-4), np.log(1.0), 4000))
+    for bits in (1, 2, 4):
+        d = place[:, None] - (np.arange(2**bits) + 0.5) / 2**bits
+        log_p = -0.5 * ((d - np.round(d)) / sigma[:, None]) ** 2
+        one = (levels.gray(bits)[:, None] >> np.arange(bits - 1, -1, -1)) & 1 == 1
+        want = np.stack([np.logaddexp.reduce(log_p[:, ~one[:, b]], axis=1) - np.logaddexp.reduce(log_p[:, one[:, b]], axis=1)
+                         for b in range(bits)], axis=1)
+        got = levels.soft_bits(place, sigma, bits)
+        assert np.isfinite(got).all() and np.abs(want).max() > 1e4  # far places were among them
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-9)
+
+
 def test_soft_bits_are_the_same_taken_a_block_of_frames_at_a_time(monkeypatch):
     from pixinwav.robust import stdm
 

@@ -105,11 +105,12 @@ class Layer:
 
 def encode(photo: np.ndarray, layer: str, budget: int, max_side: int | None = None,
            show: tuple[int, int] | None = None, top: int = 100, tried: Callable[[], object] | None = None,
-           style: str = "avif-webp") -> Layer:
+           style: str = "avif-webp", before: Layer | None = None) -> Layer:
     """``photo [C, H, W]`` in [0, 1] as a layer whose frame takes at most ``budget`` bytes, at a quality of at most
     ``top``, in the codec ``style`` gives that layer. ``show``: (width, height) to show it at (the base: the sharp
     layer's size; default its own size). ``tried``: called after each encoding (a large photo's takes about half a
-    second: a progress bar counts them)."""
+    second: a progress bar counts them). ``before``: this layer of the same photo encoded before at quality ``top``
+    at another size, whose bytes per pixel tell whether ``top`` fits at this size (:func:`payload.best_quality`)."""
     encoding = STYLES[style][layer]
     room = budget - OVERHEAD
     channels, height, width = photo.shape
@@ -120,12 +121,15 @@ def encode(photo: np.ndarray, layer: str, budget: int, max_side: int | None = No
     while side >= SMALLEST_SIDE:
         size = (max(1, round(width * side / short)), max(1, round(height * side / short)))
         scaled = pil if size == pil.size else pil.resize(size, Image.LANCZOS)
-        fit = best_quality(lambda q: _counted(_saved(scaled, encoding, q, made), tried), room, top)
+        estimate = None  # the top quality's bytes at this size, from ``before``'s bytes per pixel
+        if before is not None and before.layer == layer == "sharp" and (before.quality, before.codec) == (top, encoding.codec):
+            estimate = len(before.data) * size[0] * size[1] / (before.width * before.height)
+        fit = best_quality(lambda q: _counted(_saved(scaled, encoding, q, made), tried), room, top, estimate)
         if fit is not None:
             data, quality = fit
             if encoding.codec == "AV1" and not _rebuilds(data, made):
                 # (never seen: a libavif whose files bare_avif does not rebuild exactly) send AVIF files as they are
-                return encode(photo, layer, budget, max_side, show, top, tried, style="avif-webp")
+                return encode(photo, layer, budget, max_side, show, top, tried, style="avif-webp", before=before)
             w, h = show or size
             return Layer(layer, w, h, channels, encoding.codec, data, quality)
         side *= SHRINK

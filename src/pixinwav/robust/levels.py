@@ -36,15 +36,26 @@ def soft_bits(place: np.ndarray, sigma: np.ndarray, bits: int, nearest: bool = F
     distance = place[:, None] - centres[None]
     distance -= np.round(distance)
     log_p = -0.5 * (distance / np.maximum(sigma, 1e-9)[:, None]) ** 2
-    codes = gray(bits)
-    out = np.empty((len(place), bits))
-    for level in range(bits):
-        one = ((codes >> (bits - 1 - level)) & 1).astype(bool)
-        if nearest:
-            out[:, level] = log_p[:, ~one].max(axis=1) - log_p[:, one].max(axis=1)
-        else:
-            out[:, level] = _log_sum_exp(log_p[:, ~one]) - _log_sum_exp(log_p[:, one])
+    one = (gray(bits)[:, None] >> np.arange(bits - 1, -1, -1)[None]) & 1 == 1  # [symbols, bits]: the bit is 1
+    if nearest:
+        return np.stack([log_p[:, ~one[:, level]].max(axis=1) - log_p[:, one[:, level]].max(axis=1)
+                         for level in range(bits)], axis=1)
+    # each symbol's likelihood relative to the likeliest one, summed over the symbols with the bit at 0 and at 1:
+    # 2^bits exponentials per cell in all (a log-sum per bit and value took 2^bits each)
+    likelihood = np.exp(log_p - log_p.max(axis=1, keepdims=True))
+    zero, ones = likelihood @ ~one, likelihood @ one
+    with np.errstate(divide="ignore"):
+        out = np.log(zero) - np.log(ones)
+    far = (np.minimum(zero, ones) < FAR).any(axis=1)  # a value whose symbols all lie far under the likeliest
+    if far.any():
+        rows = log_p[far]
+        out[far] = np.stack([_log_sum_exp(rows[:, ~one[:, level]]) - _log_sum_exp(rows[:, one[:, level]])
+                             for level in range(bits)], axis=1)
     return out
+
+
+# (a sum under this loses digits to underflow: its terms are taken again from their own largest)
+FAR = 1e-250
 
 
 def _log_sum_exp(x: np.ndarray) -> np.ndarray:

@@ -25,6 +25,9 @@ CODEC_IDS = {name: i for i, name in CODECS.items()}
 HEADER = struct.Struct(">BBHHHH")
 HEADER_BITS = 8 * (HEADER.size + 4)
 MIN_QUALITY = 0
+# An estimate of the top quality's size over this many times the budget is not checked by encoding (a large photo's
+# encoding takes a second; a photo shrunk a little to fit a song loses as many bytes as pixels, within a few %)
+SURELY_OVER = 1.5
 LOG_BYTES_PER_QUALITY = 0.04  # AVIF: ln(bytes) grows about this much per step of quality (the search's first guess)
 
 
@@ -110,29 +113,40 @@ def compress(image: np.ndarray, max_bytes: int, codec: str = "AVIF", quality: in
     return best
 
 
-def best_quality(encode: Callable[[int], bytes], max_bytes: int, top: int = 100) -> tuple[bytes, int] | None:
+def best_quality(encode: Callable[[int], bytes], max_bytes: int, top: int = 100, top_bytes: float | None = None
+                 ) -> tuple[bytes, int] | None:
     """(bytes, quality) of the highest quality up to ``top`` whose ``encode(quality)`` fits ``max_bytes`` (size grows
     with quality), or None when even ``MIN_QUALITY`` does not fit. ``top`` is tried first (the room is usually there,
     and a large photo's encoding takes a second); then the bracket between a quality that fits and one that does not
     shrinks by aiming at the budget on the line through their log sizes (log size is nearly linear in quality), or by
     halving where that did not halve it: the bisection's answer in fewer encodings (``benchmarks/bench_quality_search.py``:
-    the same quality in all 120 searches of 12 photos, 35 % / 26 % fewer encodings from quality 80 / 100)."""
-    data: dict[int, bytes] = {top: encode(top)}
-    if len(data[top]) <= max_bytes:
-        return data[top], top
+    the same quality in all 120 searches of 12 photos, 35 % / 26 % fewer encodings from quality 80 / 100).
+    ``top_bytes``: an estimate of ``top``'s size (the same photo encoded at another size); where it is over
+    ``SURELY_OVER`` times the budget, ``top`` is taken not to fit without encoding it (the search aims from the
+    estimate, and its answer is the same where size grows with quality)."""
+    data: dict[int, bytes] = {}
+    size: dict[int, float] = {}  # bytes of each quality tried (or estimated)
+    if top_bytes is not None and top_bytes > SURELY_OVER * max_bytes:
+        size[top] = top_bytes
+    else:
+        data[top] = encode(top)
+        size[top] = len(data[top])
+        if size[top] <= max_bytes:
+            return data[top], top
     lo, hi, halve = MIN_QUALITY - 1, top, False  # lo fits (or lies under the range), hi does not
     while hi - lo > 1:
         if halve:
             q = (lo + hi) // 2
-        elif lo in data:  # on the line through the two log sizes, at the budget
-            a, b = math.log(len(data[lo])), math.log(len(data[hi]))
+        elif lo in size:  # on the line through the two log sizes, at the budget
+            a, b = math.log(size[lo]), math.log(size[hi])
             q = lo + math.floor((math.log(max_bytes) - a) / (b - a) * (hi - lo))
         else:  # only a size too large is known: about 4 % more bytes per step of quality
-            q = hi - math.ceil(math.log(len(data[hi]) / max_bytes) / LOG_BYTES_PER_QUALITY)
+            q = hi - math.ceil(math.log(size[hi] / max_bytes) / LOG_BYTES_PER_QUALITY)
         q = min(max(q, lo + 1), hi - 1)
         width = hi - lo
         data[q] = encode(q)
-        lo, hi = (q, hi) if len(data[q]) <= max_bytes else (lo, q)
+        size[q] = len(data[q])
+        lo, hi = (q, hi) if size[q] <= max_bytes else (lo, q)
         halve = not halve and hi - lo > width // 2
     return (data[lo], lo) if lo >= MIN_QUALITY else None
 
