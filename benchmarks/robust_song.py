@@ -13,6 +13,12 @@ Tune on the training music (``--split train``), report on validation music (``--
     python benchmarks/robust_song.py --split val --sources supertux-data,warmux-data --out /tmp/b
     python benchmarks/robust_song.py --split val --merge /tmp/a.json /tmp/b.json
 
+The change level against what survives (a design experiment: the receiver must know the level, so each is
+another model): runs at several ``--change-db``, then one table and a plot:
+
+    python benchmarks/robust_song.py --model pixinwav-robust-v4 --split train --change-db -9 --out /tmp/c9 ...
+    python benchmarks/robust_song.py --model pixinwav-robust-v4 --split train --curve 12=/tmp/c12.json 9=/tmp/c9.json
+
 Writes ``benchmarks/results/<model>_<split>.md`` and ``.json`` (``--out`` to change). ``--model pixinwav-robust-v1``
 measures v1 the same way (its 256 x 256 crop, one copy per 30 s), side by side.
 """
@@ -101,6 +107,9 @@ def main() -> None:
     p.add_argument("--layer-codec", choices=["avif-webp", "bare-av1"], default=None,
                    help="design experiment: the photo layers' codec (robust/layers.py)")
     p.add_argument("--base-packets", type=int, default=None, help="design experiment: the base image's packets")
+    p.add_argument("--change-db", type=float, default=None,
+                   help="design experiment: the change per coefficient under the song's local level (model.robust."
+                        "change_db; the receiver must know it: another value is another model)")
     p.add_argument("--neighbours", default=None, metavar="FRAMES,GROUPS",
                    help="receiver experiment: the neighbourhood (each side) over which the receiver of a file read on "
                         "one frame grid measures each bit's noise (default: robust/stdm.py's GRID_NEIGHBOURS)")
@@ -110,7 +119,16 @@ def main() -> None:
                    help="no run: reveal on N clean 60 s windows of the split's music and count false finds")
     p.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                    help="no run: join the JSON of runs over different --sources into one table (written to --out)")
+    p.add_argument("--curve", nargs="+", default=None, metavar="DB=JSON",
+                   help="no run: runs at different --change-db side by side (DB: how far under the local level, 12 for "
+                        "-12), one row per level, and a plot of the sharp photo's share through each codec against the "
+                        "cells louder than the cover (--out)")
     args = p.parse_args()
+    if args.curve:
+        out = Path(args.out or Path(__file__).parent / "results" / f"{args.model}_{args.split}_change_curve")
+        print(change_curve({-abs(float(pair.split("=", 1)[0])): json.loads(Path(pair.split("=", 1)[1]).read_text())
+                            for pair in args.curve}, out))
+        return
     if args.clean:
         from pixinwav.evaluate_attacks import clean_false_found
 
@@ -136,13 +154,11 @@ def main() -> None:
         return
 
     model = load_model(args.model)
-    if args.code_rate or args.redundancy or args.code or args.layer_codec or args.base_packets:  # the same channel,
-        # another code, split between code and copies, layer codec or base size
-        model.model.cfg = model_with(model.model.cfg, **{k: v for k, v in (("code_rate", args.code_rate),
-                                                                           ("redundancy", args.redundancy),
-                                                                           ("layer_codec", args.layer_codec),
-                                                                           ("base_packets", args.base_packets),
-                                                                           ("code", args.code)) if v})
+    design = {k: v for k, v in (("code_rate", args.code_rate), ("redundancy", args.redundancy),
+                                ("layer_codec", args.layer_codec), ("base_packets", args.base_packets),
+                                ("code", args.code), ("change_db", args.change_db)) if v}
+    if design:  # another code, split between code and copies, layer codec, base size or change level
+        model.model.cfg = model_with(model.model.cfg, **design)
     if args.neighbours:
         stdm.GRID_NEIGHBOURS = tuple(int(x) for x in args.neighbours.split(","))
     root = Path(args.data) / f"{args.split}_audio"
@@ -205,6 +221,56 @@ def main() -> None:
     with_ending(out, ".json").write_text(json.dumps({"rows": rows, "audio": audio_rows, "refused": refused}, indent=1))
     with_ending(out, ".md").write_text(table + "\n")
     print(table)
+
+
+def change_curve(runs: dict[float, dict], out: Path) -> str:
+    """Runs at several change levels (dB under the local level -> a run's JSON): a Markdown table, one row per
+    level (sharp / any image back per attack, packets, the audio's SNR and cells louder than the cover), written
+    to ``out`` + ``.md``, and a plot of each attack's sharp share against the louder cells to ``out`` + ``.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    levels = sorted(runs)
+    attacks = list(dict.fromkeys((r["attack"], r["strength"]) for level in levels for r in runs[level]["rows"]))
+    mp3 = np.mean([a["mp3_louder"] for level in levels for a in runs[level]["audio"]])
+    lines = [f"{len(runs[levels[0]]['audio'])} whole songs per level; per attack: sharp photo back / any image back / "
+             "songs, packets decoded; audio: mean SNR and share of STFT cells where the change is louder than the "
+             f"cover (MP3 128's own coding noise on the same songs: {mp3 * 100:.1f} %)", "",
+             "| change dB | " + " | ".join(describe(a, s) for a, s in attacks) + " | SNR dB | cells louder than cover |",
+             "|---|" + "---|" * (len(attacks) + 2)]
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for attack, strength in attacks:
+        points = []
+        for level in levels:
+            group = [r for r in runs[level]["rows"] if (r["attack"], r["strength"]) == (attack, strength)]
+            if group:
+                louder = np.mean([a["louder"] for a in runs[level]["audio"]]) * 100
+                points.append((louder, 100 * sum(r["came_back"] == "sharp" for r in group) / len(group), level))
+        ax.plot([p[0] for p in points], [p[1] for p in points], "o-", label=describe(attack, strength))
+    for level in levels:
+        louder = np.mean([a["louder"] for a in runs[level]["audio"]]) * 100
+        ax.annotate(f"{level:g} dB", (louder, 2), ha="center", fontsize=8, color="0.4")
+        cells = []
+        for attack, strength in attacks:
+            group = [r for r in runs[level]["rows"] if (r["attack"], r["strength"]) == (attack, strength)]
+            counted = [r["packets"] for r in group if r.get("packets")]
+            cells.append(f"{sum(r['came_back'] == 'sharp' for r in group)}/{sum(r['came_back'] != 'none' for r in group)}"
+                         f"/{len(group)}, {sum(c[0] for c in counted)} of {sum(c[1] for c in counted)}" if group else "-")
+        audio = runs[level]["audio"]
+        lines.append(f"| {level:g} | " + " | ".join(cells) + f" | {np.mean([a['snr'] for a in audio]):.1f} | "
+                     f"{np.mean([a['louder'] for a in audio]) * 100:.1f} % |")
+    ax.axvline(mp3 * 100, color="0.6", linestyle="--", label="MP3 128's own coding noise")
+    ax.set_xlabel("STFT cells where the change is louder than the cover (%)")
+    ax.set_ylabel("songs whose sharp photo came back (%)")
+    ax.set_ylim(-5, 105)
+    ax.legend(fontsize=8, loc="center right")
+    fig.tight_layout()
+    fig.savefig(with_ending(out, ".png"), dpi=110)
+    plt.close(fig)
+    with_ending(out, ".md").write_text("\n".join(lines) + "\n")
+    return "\n".join(lines)
 
 
 def summary(rows: list[dict], audio_rows: list[dict], sources: list[str], attacks: list,
