@@ -118,7 +118,7 @@ def main() -> None:
     p.add_argument("--clean", type=int, default=0, metavar="N",
                    help="no run: reveal on N clean 60 s windows of the split's music and count false finds")
     p.add_argument("--merge", nargs="+", default=None, metavar="JSON",
-                   help="no run: join the JSON of runs over different --sources into one table (written to --out)")
+                   help="no run: join the JSON of runs over different --sources or --attacks into one table (--out)")
     p.add_argument("--curve", nargs="+", default=None, metavar="DB=JSON",
                    help="no run: runs at different --change-db side by side (DB: how far under the local level, 12 for "
                         "-12), one row per level, and a plot of the sharp photo's share through each codec against the "
@@ -143,7 +143,12 @@ def main() -> None:
         return
     if args.merge:
         runs = [json.loads(Path(f).read_text()) for f in args.merge]
-        rows, audio_rows = [r for run in runs for r in run["rows"]], [a for run in runs for a in run["audio"]]
+        rows, audio = [r for run in runs for r in run["rows"]], {}
+        for a in (a for run in runs for a in run["audio"]):  # runs of other attacks on the same songs: each song once,
+            known = audio.get((a["source"], a["song"]))  # with its ViSQOL where a run measured it
+            if known is None or (not np.isfinite(known["visqol"]) and np.isfinite(a["visqol"])):
+                audio[a["source"], a["song"]] = a
+        audio_rows = list(audio.values())
         refused = [r for run in runs for r in run.get("refused", [])]
         sources = list(dict.fromkeys(a["source"] for a in audio_rows))
         attacks = list(dict.fromkeys((r["attack"], r["strength"]) for r in rows))
