@@ -133,9 +133,11 @@ def main() -> None:
         from pixinwav.evaluate_attacks import clean_false_found
 
         files = sorted((Path(args.data) / f"{args.split}_audio").rglob("*.ogg"))
-        model = load_model(args.model)
+        model = designed(load_model(args.model), args)
         found, count = clean_false_found(model, files, args.clean, 60.0, progress=False)
-        print(f"{args.model}: an image was \"found\" in {found} of {count} clean 60 s windows of the {args.split} music")
+        level = f" at {args.change_db:g} dB" if args.change_db else ""
+        print(f"{args.model}{level}: an image was \"found\" in {found} of {count} clean 60 s windows of the "
+              f"{args.split} music")
         z = numbering_z_of_clean(model, files, args.clean)
         print(f"the keyed frame numbering at the best grid of clean windows (a grid counts from "
               f"{robust.NUMBERED_Z:g}): median {np.median(z):.2f}, 99th percentile {np.percentile(z, 99):.2f}, "
@@ -159,11 +161,7 @@ def main() -> None:
         return
 
     model = load_model(args.model)
-    design = {k: v for k, v in (("code_rate", args.code_rate), ("redundancy", args.redundancy),
-                                ("layer_codec", args.layer_codec), ("base_packets", args.base_packets),
-                                ("code", args.code), ("change_db", args.change_db)) if v}
-    if design:  # another code, split between code and copies, layer codec, base size or change level
-        model.model.cfg = model_with(model.model.cfg, **design)
+    designed(model, args)
     if args.neighbours:
         stdm.GRID_NEIGHBOURS = tuple(int(x) for x in args.neighbours.split(","))
     root = Path(args.data) / f"{args.split}_audio"
@@ -226,6 +224,17 @@ def main() -> None:
     with_ending(out, ".json").write_text(json.dumps({"rows": rows, "audio": audio_rows, "refused": refused}, indent=1))
     with_ending(out, ".md").write_text(table + "\n")
     print(table)
+
+
+def designed(model, args):
+    """``model`` with the design experiment's settings of ``args`` (another code, split between code and copies,
+    layer codec, base size or change level), at both ends."""
+    design = {k: v for k, v in (("code_rate", args.code_rate), ("redundancy", args.redundancy),
+                                ("layer_codec", args.layer_codec), ("base_packets", args.base_packets),
+                                ("code", args.code), ("change_db", args.change_db)) if v}
+    if design:
+        model.model.cfg = model_with(model.model.cfg, **design)
+    return model
 
 
 def change_curve(runs: dict[float, dict], out: Path) -> str:
