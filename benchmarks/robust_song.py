@@ -160,8 +160,7 @@ def main() -> None:
         print(with_ending(out, ".md").read_text())
         return
 
-    model = load_model(args.model)
-    designed(model, args)
+    model = designed(load_model(args.model), args)
     if args.neighbours:
         stdm.GRID_NEIGHBOURS = tuple(int(x) for x in args.neighbours.split(","))
     root = Path(args.data) / f"{args.split}_audio"
@@ -248,33 +247,33 @@ def change_curve(runs: dict[float, dict], out: Path) -> str:
 
     levels = sorted(runs)
     attacks = list(dict.fromkeys((r["attack"], r["strength"]) for level in levels for r in runs[level]["rows"]))
+    group = {(level, attack): [r for r in runs[level]["rows"] if (r["attack"], r["strength"]) == attack]
+             for level in levels for attack in attacks}
+    louder = {level: np.mean([a["louder"] for a in runs[level]["audio"]]) * 100 for level in levels}
     mp3 = np.mean([a["mp3_louder"] for level in levels for a in runs[level]["audio"]])
     lines = [f"{len(runs[levels[0]]['audio'])} whole songs per level; per attack: sharp photo back / any image back / "
              "songs, packets decoded; audio: mean SNR and share of STFT cells where the change is louder than the "
              f"cover (MP3 128's own coding noise on the same songs: {mp3 * 100:.1f} %)", "",
              "| change dB | " + " | ".join(describe(a, s) for a, s in attacks) + " | SNR dB | cells louder than cover |",
              "|---|" + "---|" * (len(attacks) + 2)]
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for attack, strength in attacks:
-        points = []
-        for level in levels:
-            group = [r for r in runs[level]["rows"] if (r["attack"], r["strength"]) == (attack, strength)]
-            if group:
-                louder = np.mean([a["louder"] for a in runs[level]["audio"]]) * 100
-                points.append((louder, 100 * sum(r["came_back"] == "sharp" for r in group) / len(group), level))
-        ax.plot([p[0] for p in points], [p[1] for p in points], "o-", label=describe(attack, strength))
+    sharp = {key: sum(r["came_back"] == "sharp" for r in rows) for key, rows in group.items()}
     for level in levels:
-        louder = np.mean([a["louder"] for a in runs[level]["audio"]]) * 100
-        ax.annotate(f"{level:g} dB", (louder, 2), ha="center", fontsize=8, color="0.4")
         cells = []
-        for attack, strength in attacks:
-            group = [r for r in runs[level]["rows"] if (r["attack"], r["strength"]) == (attack, strength)]
-            counted = [r["packets"] for r in group if r.get("packets")]
-            cells.append(f"{sum(r['came_back'] == 'sharp' for r in group)}/{sum(r['came_back'] != 'none' for r in group)}"
-                         f"/{len(group)}, {sum(c[0] for c in counted)} of {sum(c[1] for c in counted)}" if group else "-")
-        audio = runs[level]["audio"]
-        lines.append(f"| {level:g} | " + " | ".join(cells) + f" | {np.mean([a['snr'] for a in audio]):.1f} | "
-                     f"{np.mean([a['louder'] for a in audio]) * 100:.1f} % |")
+        for attack in attacks:
+            rows = group[level, attack]
+            counted = [r["packets"] for r in rows if r.get("packets")]
+            cells.append(f"{sharp[level, attack]}/{sum(r['came_back'] != 'none' for r in rows)}/{len(rows)}, "
+                         f"{sum(c[0] for c in counted)} of {sum(c[1] for c in counted)}" if rows else "-")
+        lines.append(f"| {level:g} | " + " | ".join(cells) + f" | {np.mean([a['snr'] for a in runs[level]['audio']]):.1f}"
+                     f" | {louder[level]:.1f} % |")
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for attack in attacks:
+        measured = [level for level in levels if group[level, attack]]
+        ax.plot([louder[level] for level in measured],
+                [100 * sharp[level, attack] / len(group[level, attack]) for level in measured], "o-",
+                label=describe(*attack))
+    for level in levels:
+        ax.annotate(f"{level:g} dB", (louder[level], 2), ha="center", fontsize=8, color="0.4")
     ax.axvline(mp3 * 100, color="0.6", linestyle="--", label="MP3 128's own coding noise")
     ax.set_xlabel("STFT cells where the change is louder than the cover (%)")
     ax.set_ylabel("songs whose sharp photo came back (%)")

@@ -52,6 +52,15 @@ def _half_tanh(x: float) -> float:
 
 
 @njit(inline="always")
+def _in_range(num: float, den: float) -> tuple[float, float]:
+    """A chain belief's fraction, both parts rescaled by a power of two (exactly) where ``den`` left ``RESCALE_AT``."""
+    if den > RESCALE_AT or den < 1.0 / RESCALE_AT:
+        scale = 1.0 / RESCALE_AT if den > RESCALE_AT else RESCALE_AT
+        return num * scale, den * scale
+    return num, den
+
+
+@njit(inline="always")
 def _two_arctanh(y: float) -> float:
     """``2 arctanh(y)`` for ``|y| < 1``."""
     return np.log((1.0 + y) / (1.0 - y))
@@ -102,7 +111,7 @@ def _decode(channel: np.ndarray, k: int, indptr: np.ndarray, cols: np.ndarray, c
         # ((a + b) / (1 + ab), then the XOR's product) is multiplications only, and the division into the stored
         # tanh is off the chain's path: the next link need not wait for it (a division a link was a third of an
         # iteration's time on one core). den stays positive (|num| <= den); it is rescaled by a power of two
-        # (exact) when it leaves RESCALE_AT.
+        # (exact) when it leaves RESCALE_AT (``_in_range``).
         for d in prange(2):
             if d == 0:
                 num, den = min(max(ts[0], -BELOW_ONE), BELOW_ONE), 1.0  # (p_(-1) = 0: s_0 alone)
@@ -114,9 +123,7 @@ def _decode(channel: np.ndarray, k: int, indptr: np.ndarray, cols: np.ndarray, c
                     tf[i] = num / den
                     num = min(max(ts[i] * num, -BELOW_ONE * den), BELOW_ONE * den)
                     fwd[i] = num / den
-                    if den > RESCALE_AT or den < 1.0 / RESCALE_AT:
-                        scale = 1.0 / RESCALE_AT if den > RESCALE_AT else RESCALE_AT
-                        num, den = num * scale, den * scale
+                    num, den = _in_range(num, den)
             else:
                 bwd[m - 1] = 0.0
                 tb[m - 1] = parity[m - 1]
@@ -128,9 +135,7 @@ def _decode(channel: np.ndarray, k: int, indptr: np.ndarray, cols: np.ndarray, c
                     num, den = num + den * p, den + num * p
                     num = min(max(num, -top * den), top * den)
                     tb[i] = num / den
-                    if den > RESCALE_AT or den < 1.0 / RESCALE_AT:
-                        scale = 1.0 / RESCALE_AT if den > RESCALE_AT else RESCALE_AT
-                        num, den = num * scale, den * scale
+                    num, den = _in_range(num, den)
         for i in prange(m):  # checks -> message bits: the chain's word on s_i times the row's other bits
             chain = tf[i] * tb[i]
             start, stop = indptr[i], indptr[i + 1]
