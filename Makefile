@@ -59,7 +59,7 @@ bench-song: $(STAMP)
 # and their photo layers' codecs alone (under a minute)
 bench-robust-song: $(STAMP)
 	$(BIN)/python benchmarks/layer_codecs.py
-	for m in pixinwav-robust-v4 pixinwav-robust-v3 pixinwav-robust-v2 pixinwav-robust-v1; do \
+	for m in pixinwav-robust-v5 pixinwav-robust-v4 pixinwav-robust-v3 pixinwav-robust-v2 pixinwav-robust-v1; do \
 	  $(BIN)/python benchmarks/robust_song.py --model $$m --sources drascula-music,freedroidrpg-data --out /tmp/$$m-a & \
 	  $(BIN)/python benchmarks/robust_song.py --model $$m --sources supertux-data,warmux-data --out /tmp/$$m-b; wait; \
 	  $(BIN)/python benchmarks/robust_song.py --model $$m --merge /tmp/$$m-a.json /tmp/$$m-b.json; done

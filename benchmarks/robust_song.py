@@ -28,6 +28,7 @@ import argparse
 import json
 import re
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,9 @@ from pixinwav.config import model_with
 from pixinwav.errors import PixinwavError
 from pixinwav.models import robust
 from pixinwav.robust import stdm
+from pixinwav.data.audio import Audio
 from pixinwav.evaluate import through_file
+from pixinwav.identify import identify
 from pixinwav.attacks import parse_attacks
 from pixinwav.tiles import scaled
 
@@ -113,6 +116,9 @@ def main() -> None:
     p.add_argument("--neighbours", default=None, metavar="FRAMES,GROUPS",
                    help="receiver experiment: the neighbourhood (each side) over which the receiver of a file read on "
                         "one frame grid measures each bit's noise (default: robust/stdm.py's GRID_NEIGHBOURS)")
+    p.add_argument("--identify", action="store_true",
+                   help="reveal as `pixinwav reveal` without --model does: the model its marks name (the table counts "
+                        "the songs read by another)")
     p.add_argument("--visqol", action="store_true", help="ViSQOL on the first 20 s of each stego (slow)")
     p.add_argument("--out", default=None)
     p.add_argument("--clean", type=int, default=0, metavar="N",
@@ -204,9 +210,10 @@ def main() -> None:
                   flush=True)
             for attack, strength in attacks:
                 attacked, attacked_rate = apply(attack, stego, rate, strength, seed=n)
-                start = time.perf_counter()
+                start, read_by = time.perf_counter(), None
                 try:
-                    found = model.reveal_payload(attacked, attacked_rate)
+                    read_by = identify(Audio(attacked, attacked_rate), None) if args.identify else None
+                    found = (load_model(read_by) if read_by else model).reveal_payload(attacked, attacked_rate)
                     image = found.image
                     kind = "base" if found.damaged else "sharp"
                     if image.shape[1:] != reference.shape[1:]:
@@ -217,6 +224,7 @@ def main() -> None:
                 decoded = re.search(r"(\d+) of (\d+) packets decoded", str(getattr(found, "detail", found)))
                 rows.append({"source": source, "song": path.name, "attack": attack, "strength": strength,
                              "came_back": kind, "ssim": score, "reveal_s": time.perf_counter() - start,
+                             "read_by": read_by,
                              "packets": [int(decoded[1]), int(decoded[2])] if decoded else None})
                 print(f"   {attack} {strength:g}: {kind} SSIM {score:.3f}", flush=True)
     table = summary(rows, audio_rows, sources, attacks, refused)
@@ -310,6 +318,10 @@ def summary(rows: list[dict], audio_rows: list[dict], sources: list[str], attack
         counted = [r["packets"] for r in rows if r["attack"] == attack and r["strength"] == strength and r.get("packets")]
         packets = f"{sum(c[0] for c in counted)} of {sum(c[1] for c in counted)}" if counted else "-"
         lines.append(f"| {describe(attack, strength)} | " + " | ".join(cells) + f" | {packets} |")
+    readers = Counter(r["read_by"] for r in rows if r.get("read_by"))
+    if readers:  # (--identify)
+        lines += ["", "Revealed without --model (as `pixinwav reveal` does): read by " +
+                  ", ".join(f"{name} in {n} of {len(rows)}" for name, n in readers.most_common())]
     lines += ["", "| source | songs | sent (median) | sharp bytes (median) | audio SNR dB | cells louder than cover | "
               "MP3 128's own | ViSQOL | hide s | reveal s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for source in [*sources, None]:

@@ -17,9 +17,10 @@ from pixinwav.errors import PixinwavError
 
 RATE = 44100
 MODELS = ["pixinwav-modulo-v1", "pixinwav-adaptive-v1", "pixinwav-robust-v1", "pixinwav-modulo-v2", "pixinwav-adaptive-v2",
-          "pixinwav-small-v0", "pixinwav-robust-v2", "pixinwav-robust-v3", "pixinwav-robust-v4"]
-WHOLE_SONG = {"pixinwav-robust-v1", "pixinwav-modulo-v2", "pixinwav-robust-v2", "pixinwav-robust-v3", "pixinwav-robust-v4"}
-CARRY_FILES = ("pixinwav-modulo-v2", "pixinwav-robust-v2", "pixinwav-robust-v3", "pixinwav-robust-v4")
+          "pixinwav-small-v0", "pixinwav-robust-v2", "pixinwav-robust-v3", "pixinwav-robust-v4", "pixinwav-robust-v5"]
+ROBUST_SONG = ("pixinwav-robust-v2", "pixinwav-robust-v3", "pixinwav-robust-v4", "pixinwav-robust-v5")
+WHOLE_SONG = {"pixinwav-robust-v1", "pixinwav-modulo-v2", *ROBUST_SONG}
+CARRY_FILES = ("pixinwav-modulo-v2", *ROBUST_SONG)
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +137,7 @@ def test_covers_and_arguments_of_every_kind_the_api_is_given(models, song, model
         return
     if name == "key empty" and model_name == "pixinwav-small-v0":
         words = "takes no key"
-    if name == "1 LSB of dither" and model_name in ("pixinwav-robust-v2", "pixinwav-robust-v3",
-                                                                 "pixinwav-robust-v4"):
+    if name == "1 LSB of dither" and model_name in ROBUST_SONG:
         words = "s of music to carry a photo"  # 16 s is too short for their photo (dither: test_robust_song.py)
     if name == "1 LSB of dither" and model_name == "pixinwav-modulo-v2":
         words = "loud enough"  # the song model skips every window where the change would not sit 25 dB under

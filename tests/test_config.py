@@ -83,16 +83,19 @@ def test_train_with_a_bad_config_writes_nothing(tmp_path, capsys):
     ("pixinwav-adaptive-v3", "adaptive-song-rgb.yaml"), ("pixinwav-adaptive-v2", "adaptive-file-rgb.yaml"),
     ("pixinwav-adaptive-v1", "adaptive-rgb.yaml"), ("pixinwav-modulo-v1", "modulo-rgb.yaml"),
     ("pixinwav-robust-v1", "robust-rgb.yaml"), ("pixinwav-robust-v2", "robust-song-rgb.yaml"),
-    ("pixinwav-robust-v3", "robust-song-irregular-rgb.yaml"), ("pixinwav-robust-v4", "robust-song-av1-rgb.yaml")])
+    ("pixinwav-robust-v3", "robust-song-irregular-rgb.yaml"), ("pixinwav-robust-v4", "robust-song-av1-rgb.yaml"),
+    ("pixinwav-robust-v5", "robust-song-loud-rgb.yaml")])
 def test_each_shipped_model_is_the_config_that_retrains_it(name, path):
     """The config a shipped model file holds (flat, written by 0.2.6 and earlier) loads equal to the one its YAML in
     configs/ builds: `pixinwav train --config` rebuilds that model. Options of other schemes do not count."""
     assert load_scheme(name)[0].cfg == load_config(ROOT / "configs" / path).model
 
 
-def test_the_loud_research_preset_is_robust_v4_but_for_its_change_level():
-    """configs/robust-song-loud-rgb.yaml (the change 9 dB under the song's level, for 64 kbit/s codecs) differs from
-    the shipped robust-v4 in that one setting, which its files need at the receiver."""
-    loud, v4 = load_config(ROOT / "configs" / "robust-song-loud-rgb.yaml").model, load_scheme("pixinwav-robust-v4")[0].cfg
-    assert loud.robust.change_db == -9.0 and v4.robust.change_db == -12.0
-    assert model_config_from_dict({**to_dict(loud), "robust": {**to_dict(loud)["robust"], "change_db": -12.0}}) == v4
+def test_robust_v5_is_robust_v4_but_for_its_change_level():
+    """pixinwav-robust-v5 (the change 9 dB under the song's level, for 64 kbit/s codecs) differs from robust-v4 in
+    that one setting (and its preset's name), which its layout header's format names to the receiver."""
+    v5, v4 = (load_scheme(name)[0].cfg for name in ("pixinwav-robust-v5", "pixinwav-robust-v4"))
+    assert v5.robust.change_db == -9.0 and v4.robust.change_db == -12.0
+    louder = to_dict(v4)
+    louder["robust"]["change_db"], louder["preset"] = -9.0, v5.preset
+    assert model_config_from_dict(louder) == v5

@@ -28,6 +28,7 @@ ASSETS = Path(str(resources.files("pixinwav") / "assets"))
                                                ("robust-v2-file.flac", "pixinwav-robust-v2"),
                                                ("robust-v3-file.flac", "pixinwav-robust-v3"),
                                                ("robust-v4-file.flac", "pixinwav-robust-v4"),
+                                               ("robust-v5-file.flac", "pixinwav-robust-v5"),
                                                ("adaptive-v3-file.flac", loader.DEFAULT_MODEL)])
 def test_each_committed_stego_names_its_model(fixture, expected):
     assert identify(read_audio(FIXTURES / fixture), "fixture") == expected

@@ -83,8 +83,8 @@ def test_a_window_model_and_capacity(client):
     models = {m["name"]: m for m in client.get("/api/models").json()}
     assert list(models)[0] == "pixinwav-modulo-v2" and "pixinwav-robust-v1" in models
     # the page offers the re-encoding check (hide --survive) for the models that size their photo to it
-    assert [name for name, m in models.items() if m["sizes_to_survive"]] == ["pixinwav-robust-v4", "pixinwav-robust-v3",
-                                                                           "pixinwav-robust-v2"]
+    assert [name for name, m in models.items() if m["sizes_to_survive"]] == ["pixinwav-robust-v4", "pixinwav-robust-v5",
+                                                                           "pixinwav-robust-v3", "pixinwav-robust-v2"]
 
 
 def test_survive_is_refused_by_name_for_a_model_that_does_not_size_to_it_and_an_empty_model_means_any(client):

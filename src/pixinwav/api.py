@@ -236,10 +236,10 @@ class Stego:
             if name == "offset" and name not in self.options:
                 raise PixinwavError(OFFSET_REFUSED)
             if name not in self.options:
-                users = {"max_side": "pixinwav-adaptive-v3, pixinwav-modulo-v2 or pixinwav-robust-v2 / v3 / v4",
-                         "seconds": "pixinwav-robust-v1, v2, v3 or v4",
+                users = {"max_side": "pixinwav-adaptive-v3, pixinwav-modulo-v2 or pixinwav-robust-v2 to v5",
+                         "seconds": "pixinwav-robust-v1 to v5",
                          "quality": "pixinwav-robust-v1 or pixinwav-adaptive-v3",
-                         "survive": "pixinwav-robust-v4, v3 or v2"}[name]
+                         "survive": "pixinwav-robust-v5, v4, v3 or v2"}[name]
                 raise PixinwavError(f"--{name.replace('_', '-')} does not apply to this model ({users} takes it)")
         return given
 

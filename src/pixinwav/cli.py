@@ -62,7 +62,7 @@ def cmd_hide(args) -> None:
     model = load_model(args.model)
     if file is not None and not model.model.carries_files:
         raise PixinwavError("--file needs a model that carries files: --model pixinwav-adaptive-v3, pixinwav-modulo-v2, "
-                            "pixinwav-robust-v4, v3 or v2")
+                            "pixinwav-robust-v5, v4, v3 or v2")
     options = {name: getattr(args, name) for name in ("offset", "seconds", "quality", "max_side", "survive")}
     report, facts = model.hide_path(image if file is None else file, args.cover, out, key=_key(args), force=args.force,
                                     fmt=args.format, **options)
@@ -402,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("hide", help="hide an image (or any file) in an audio file, writing a 16-bit stego file")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--image", help="secret image (any format Pillow reads)")
-    what.add_argument("--file", help="pixinwav-adaptive-v3 (the default), modulo-v2 and robust-v2 / v3 / v4: any file, hidden "
+    what.add_argument("--file", help="pixinwav-adaptive-v3 (the default), modulo-v2 and robust-v2 to v5: any file, hidden "
                       "and revealed bit-exact (a "
                       "photo's own JPEG, "
                       "a PDF, an archive); `reveal` writes its bytes")
@@ -411,12 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["wav", "flac"], default=None, help="output format (default: from the extension)")
     p.add_argument("--seconds", type=float, default=None,
                    help="robust models: music per copy of the payload (robust-v1: default 30; robust-v2: default the "
-                        "song over 1.5; robust-v3 and v4: the whole song); more seconds, a better image, less to spare for "
+                        "song over 1.5; robust-v3, v4 and v5: the whole song); more seconds, a better image, less to spare for "
                         "damage. On 12 songs: robust-v2 --seconds 60 survives Opus 64 in all (SSIM 0.72), 40 also MP3 / "
                         "AAC 64 and Opus 32 in most (0.69); robust-v3 --seconds 60 Opus and MP3 64 in all, AAC 64 and "
                         "Opus 32 in 9 of 12 (0.69; robust-v4 the same at 256 px, 0.67)")
     p.add_argument("--survive", default=None, metavar="ATTACKS",
-                   help="robust song models (robust-v2 / v3 / v4): read the stego back through these attacks before "
+                   help="robust song models (robust-v2 to v5): read the stego back through these attacks before "
                         "writing it (as `pixinwav eval --attacks` names them: aac:64, opus:32, mp3:64, tempo:-1, ...; "
                         "FFmpeg's own encoders) and send a smaller photo until it comes back after each (a file that "
                         "does not is refused). Each try costs a codec round trip, a few seconds for a 3-minute song")
@@ -424,12 +424,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="robust models: image codec quality 0-100 instead of the best that fits --seconds; "
                         "pixinwav-adaptive-v3 (the default): the photo's AVIF quality (default 80)")
     p.add_argument("--max-side", type=int, default=None,
-                   help="the whole-song models (the default, pixinwav-modulo-v2, -robust-v2 / v3 / v4): send the photo with its "
+                   help="the whole-song models (the default, pixinwav-modulo-v2, -robust-v2 to v5): send the photo with its "
                         "long side at most this many pixels (default: its own size, up to 2048 for the default model, "
                         "4096 for modulo-v2, and what the song holds)")
     _model_arg(p, "window models (pixinwav-modulo-v1, adaptive-v1 / v2): where the image goes, in seconds (default "
                   "0), or 'auto': the loudest window on the 0.5 s grid; the whole-song models (the default "
-                  "pixinwav-adaptive-v3, modulo-v2, robust-v1 / v2 / v3 / v4) fill the song and need none")
+                  "pixinwav-adaptive-v3, modulo-v2, robust-v1 to v5) fill the song and need none")
     p.set_defaults(func=cmd_hide)
 
     p = sub.add_parser("reveal", help="reveal the image (or file) hidden in a stego audio file")

@@ -2,10 +2,11 @@
 
 The checks go in the order of the models people use now, cheapest first within that: the default model's grid
 from the first sample (0.2 s), pixinwav-modulo-v2's sync marks (0.1 s), the robust song models' frame grid (about
-1.5 s on a 3-minute song; robust-v2, v3 and v4 share it, and the format in its layout header tells them apart),
-the default model's search around the loudest stretch, where its sender writes first (about 1 s; a trimmed stego
-of the default model is found there), the window the previous default wrote at offset 0, the
-first robust model's grid; when none of them answers, the default model reads the file, and its search around
+1.5 s on a 3-minute song; robust-v2 to v5 share it, and the format in its layout header tells them apart; v5 writes
+it 3 dB louder, which a receiver at v4's level mostly finds too), the default model's search around the loudest
+stretch, where its sender writes first (about 1 s; a trimmed stego of the default model is found there), the window
+the previous default wrote at offset 0, the robust song models' grid at v5's level, the first robust model's grid;
+when none of them answers, the default model reads the file, and its search around
 every stretch it may have used (seconds of work) is the last resort. A file of an earlier default keeps revealing
 with the command that revealed it then.
 """
@@ -20,7 +21,10 @@ from .loader import DEFAULT_MODEL, model_config
 # the default of releases up to 0.1: one 256 x 256 image in one window, at --offset (0 unless given)
 PREVIOUS_DEFAULT = "pixinwav-modulo-v1"
 # the robust song models share one channel and frame grid; each writes its own format in the layout header
-ROBUST_SONG_FORMATS = {1: "pixinwav-robust-v2", 2: "pixinwav-robust-v3", 3: "pixinwav-robust-v4"}
+ROBUST_SONG_FORMATS = {1: "pixinwav-robust-v2", 2: "pixinwav-robust-v3", 3: "pixinwav-robust-v4", 4: "pixinwav-robust-v5"}
+# the grid is searched at the two levels the formats are written at (``robust_song.FORMAT_LEVELS``): at v2-v4's
+# first, v5's louder one after the other models' marks'
+QUIET, LOUD = "pixinwav-robust-v2", "pixinwav-robust-v5"
 
 
 def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
@@ -39,9 +43,9 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return DEFAULT_MODEL
     if audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate and len(sync.find(mono, key)):
         return "pixinwav-modulo-v2"  # (before the window check: its windows are the previous default's windows)
-    wave = _robust_grid("pixinwav-robust-v2", mono, audio.sample_rate, key)  # (robust-v3 and v4 write on the same grid)
+    wave = _robust_grid(QUIET, mono, audio.sample_rate, key)  # (robust-v3 to v5 write on the same grid)
     if wave is not None:
-        return _robust_song_model(wave, key)
+        return _robust_song_model(wave, key, (QUIET, LOUD))
     if ours and default.search(mono, key, first=1)[0] is not None:
         return DEFAULT_MODEL
     window = load_model(PREVIOUS_DEFAULT)
@@ -50,17 +54,25 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
             return PREVIOUS_DEFAULT
     except PixinwavError:  # too short for its window
         pass
+    wave = _robust_grid(LOUD, mono, audio.sample_rate, key)
+    if wave is not None:
+        return _robust_song_model(wave, key, (LOUD, QUIET))
     if _robust_grid("pixinwav-robust-v1", mono, audio.sample_rate, key) is not None:  # (its lattice is not v2's)
         return "pixinwav-robust-v1"
     return DEFAULT_MODEL
 
 
-def _robust_song_model(wave: np.ndarray, key: str | None) -> str:
+def _robust_song_model(wave: np.ndarray, key: str | None, readers: tuple[str, str]) -> str:
     """Which robust song model wrote a file (``wave``: at their rate) whose frame grid was found: the format of its
-    layout header says."""
+    layout header says, read at either level (first by the reader that found the grid, whose search is kept; where no
+    header is read, that reader, which then says why)."""
     from .api import load_model
 
-    return ROBUST_SONG_FORMATS.get(load_model("pixinwav-robust-v2").model.format_at(wave, key), "pixinwav-robust-v2")
+    for name in readers:
+        format = load_model(name).model.format_at(wave, key)
+        if format in ROBUST_SONG_FORMATS:
+            return ROBUST_SONG_FORMATS[format]
+    return readers[0]
 
 
 def _robust_grid(name: str, mono: np.ndarray, sample_rate: int, key: str | None) -> np.ndarray | None:

@@ -35,8 +35,10 @@ WEB = Path(__file__).parent / "web"
 PURPOSES = {
     "pixinwav-modulo-v2": "the whole photo, or any file exactly, in a file sent as it is (WAV, FLAC)",
     "pixinwav-modulo-v1": "a 256 x 256 photo in 1.5 s of a file sent as it is",
-    "pixinwav-robust-v4": "will be re-encoded, maybe at 64 kbit/s (messaging apps, voice notes): the photo grows with "
-                          "the song, or a small file",
+    "pixinwav-robust-v5": "will be re-encoded at 64 kbit/s or less (messaging apps, voice notes): as robust-v4, "
+                          "3 dB louder (a change some listeners hear in quiet passages)",
+    "pixinwav-robust-v4": "will be re-encoded (MP3, AAC at 128 kbit/s, Opus 64): the photo grows with the song, or a "
+                          "small file",
     "pixinwav-robust-v3": "as robust-v4, its photo in AVIF and WebP files (read by release 0.2.10)",
     "pixinwav-robust-v2": "will be re-encoded at 128 kbit/s (MP3, AAC): a slightly larger photo than v3, or a small file",
     "pixinwav-robust-v1": "will be re-encoded: a 256 x 256 crop, one copy per 30 s (files of the first release)",
@@ -45,8 +47,9 @@ PURPOSES = {
     "pixinwav-adaptive-v1": "must stay undetected, degrading instead of failing",
     "pixinwav-small-v0": "research: the paper's trainable networks",
 }
-SERVED_MODELS = ["pixinwav-modulo-v2", "pixinwav-modulo-v1", "pixinwav-robust-v4", "pixinwav-robust-v3", "pixinwav-robust-v2",
-                 "pixinwav-robust-v1", "pixinwav-adaptive-v3", "pixinwav-adaptive-v2", "pixinwav-adaptive-v1"]
+SERVED_MODELS = ["pixinwav-modulo-v2", "pixinwav-modulo-v1", "pixinwav-robust-v4", "pixinwav-robust-v5",
+                 "pixinwav-robust-v3", "pixinwav-robust-v2", "pixinwav-robust-v1", "pixinwav-adaptive-v3",
+                 "pixinwav-adaptive-v2", "pixinwav-adaptive-v1"]
 DEFAULT_WEB_MODEL = "pixinwav-modulo-v2"
 
 

@@ -92,6 +92,33 @@ def test_robust_v4_sends_v3s_packets_with_bare_av1_layers_and_either_reader_show
     assert identify(Audio(aac, rate), "k") == "pixinwav-robust-v4"
 
 
+def test_robust_v5_writes_v4s_packets_louder_and_every_reader_reads_it_at_the_level_its_format_names(cover):
+    """robust-v5 (format 4): v4's packets with the change 9 dB under the song's level instead of 12 (3 dB less SNR);
+    through AAC 128 the photo comes back as sent with its own reader and with robust-v4's, which finds the grid and
+    the layout at its own level and reads the packets again at the level format 4 names; without --model the file
+    is named."""
+    v5, v4 = load_model("pixinwav-robust-v5"), load_model("pixinwav-robust-v4")
+    stego, report = v5.hide(Image.fromarray(photo("coffee")), cover, RATE, key="k")
+    quieter = v4.hide(Image.fromarray(photo("coffee")), cover, RATE, key="k")[1]
+    assert v5.model.format == 4 and v5.model.symbol_bytes == v4.model.symbol_bytes
+    assert 2.5 < quieter.snr_db - report.snr_db < 3.5
+    p = report.payload
+    aac, rate = apply("aac", pcm16_round_trip(stego), RATE, 128, seed=1)
+    found = v5.reveal_payload(aac, rate, key="k")
+    assert found.verdict == "exact" and np.array_equal(found.image, np.clip(p.compressed, 0, 1)), found.detail
+    again = v4.reveal_payload(aac, rate, key="k")
+    assert np.array_equal(again.image, found.image) and "read at -9 dB under the song's level" in again.detail
+    assert identify(Audio(aac, rate), "k") == "pixinwav-robust-v5"
+
+
+def test_each_robust_song_model_writes_the_format_that_names_it_at_that_formats_level():
+    from pixinwav.identify import ROBUST_SONG_FORMATS
+
+    for format, name in ROBUST_SONG_FORMATS.items():
+        scheme = load_model(name).model
+        assert scheme.format == format and robust_song.FORMAT_LEVELS[format] == scheme.cfg.robust.change_db
+
+
 @pytest.fixture(scope="module")
 def song():
     return music(90.0, RATE, seed=12, channels=2)  # 43 segments
@@ -126,7 +153,7 @@ def test_hide_survive_refuses_a_file_that_does_not_come_back_and_an_unknown_atta
         v4.hide_file(secret, song, RATE, survive="white_noise:29")
     with pytest.raises(PixinwavError, match="unknown attack 'nope'"):
         v4.hide(Image.fromarray(photo("coffee")), song, RATE, survive="nope:1")
-    with pytest.raises(PixinwavError, match=r"--survive does not apply to this model \(pixinwav-robust-v4, v3 or v2"):
+    with pytest.raises(PixinwavError, match=r"--survive does not apply to this model \(pixinwav-robust-v5, v4, v3 or v2"):
         load_model("pixinwav-modulo-v2").hide(Image.fromarray(photo("coffee")), song, RATE, survive="aac:64")
 
 
@@ -292,12 +319,14 @@ def test_cli_hides_a_photo_and_a_file_and_reveals_them(cover, tmp_path, capsys):
     assert (tmp_path / "got.bin").read_bytes() == small.read_bytes()
 
 
-@pytest.mark.parametrize("fixture", ["robust-v2-file.flac", "robust-v3-file.flac", "robust-v4-file.flac"])
-@pytest.mark.parametrize("reader", ["pixinwav-robust-v2", "pixinwav-robust-v3", "pixinwav-robust-v4"])
+@pytest.mark.parametrize("fixture", ["robust-v2-file.flac", "robust-v3-file.flac", "robust-v4-file.flac",
+                                     "robust-v5-file.flac"])
+@pytest.mark.parametrize("reader", ["pixinwav-robust-v2", "pixinwav-robust-v3", "pixinwav-robust-v4",
+                                    "pixinwav-robust-v5"])
 def test_a_file_written_by_a_release_keeps_revealing_with_either_model(fixture, reader):
     """Committed stegos (a 60-byte text in 8 s of 16 kHz music, format 1 by robust-v2, 2 by robust-v3, 3 by
-    robust-v4): files of a released model keep revealing, and every robust song model reads every format (the layout
-    header says which code the packets are under)."""
+    robust-v4, 4 by robust-v5): files of a released model keep revealing, and every robust song model reads every
+    format (the layout header says which code the packets are under, and at which level they were written)."""
     from pathlib import Path
 
     fixtures = Path(__file__).parents[1] / "fixtures"

@@ -63,6 +63,7 @@ class Location:
     stretched: bool = False  # the tempo was changed, the pitch kept: ``agreement`` is the share of chunks in pieces
     numbered: float | None = None  # a grid found by its frame numbering alone (``NUMBERED_Z``): how many standard errors
     llr: np.ndarray | None = None  # the frames' log-likelihood ratios there, where the search read them already
+    pieces: tuple | None = None  # the piece-by-piece reading (location, log-likelihood ratios), where it was tried
 
     @property
     def found(self) -> bool:

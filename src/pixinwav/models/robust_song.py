@@ -20,10 +20,12 @@ carries one of ``base_packets + 1`` packets of a small base image (an excerpt of
 sharp image, as large as ``seconds`` of music carry (default: the song over ``cfg.robust.redundancy``). A file takes every
 segment.
 
-Three formats, named in the layout header (``FORMAT_CODES``): 1, robust-v2's packets (a regular code of rate 0.3375,
-each sent 1.5 times over), 2, robust-v3's (an irregular code of rate 0.225, each sent once), and 3, robust-v4's
-(format 2's packets, the photo's layers as AV1 without the AVIF container: ``robust/layers.py``); the base image's
-packets are format 1's in all. Every model reads every format and writes the one its config makes.
+Four formats, named in the layout header (``FORMAT_CODES``): 1, robust-v2's packets (a regular code of rate 0.3375,
+each sent 1.5 times over), 2, robust-v3's (an irregular code of rate 0.225, each sent once), 3, robust-v4's
+(format 2's packets, the photo's layers as AV1 without the AVIF container: ``robust/layers.py``), and 4, robust-v5's
+(format 3's, the change 9 dB under the song's level instead of 12: ``FORMAT_LEVELS``); the base image's packets are
+format 1's in all. Every model reads every format (a file of another level is read again at the level its format
+names) and writes the one its config makes.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ import numpy as np
 
 from ..arrays import Array, as_numpy, like
 from .. import hidden_file
+from ..config import model_with
 from ..errors import PixinwavError
 from ..robust import alignment, code, layers, mdct, payload
 from ..robust.stdm import TIME_RADIUS, keyed_permutation
@@ -60,9 +63,16 @@ class PacketCode:
 # Each format's code of the sharp image's and the file's packets, as the shipped models write it: format 1 is
 # robust-v2's (regular, rate 0.3375, every packet 1.5 times over), format 2 robust-v3's (irregular, rate 0.225, every
 # packet once: closer to the channel's capacity, benchmarks/robust_code.py), format 3 robust-v4's (format 2's code;
-# its photo layers are bare AV1, which a release before it cannot decode: the layout says so first). A model reads
-# every format; it writes its own (its config's code, which a design experiment may change)
-FORMAT_CODES = {1: PacketCode(0.3375, "rows"), 2: PacketCode(0.225, "irregular"), 3: PacketCode(0.225, "irregular")}
+# its photo layers are bare AV1, which a release before it cannot decode: the layout says so first), format 4
+# robust-v5's (format 3's code, louder). A model reads every format; it writes its own (its config's code, which a
+# design experiment may change)
+FORMAT_CODES = {1: PacketCode(0.3375, "rows"), 2: PacketCode(0.225, "irregular"), 3: PacketCode(0.225, "irregular"),
+                4: PacketCode(0.225, "irregular")}
+# The change level (dB under the song's local level, ``robust.change_db``) each format is written at: the lattice's
+# step follows it, so a receiver must read at the same level. A receiver at another level still finds the frame grid
+# and reads the layout header (summed over every frame; the cover's projections mostly sit within a step of zero,
+# where both levels' lattices nearly agree), then reads the file again at the level its format names
+FORMAT_LEVELS = {1: -12.0, 2: -12.0, 3: -12.0, 4: -9.0}
 # The base image's packets keep robust-v2's code in every format: its bytes (three packets rebuild it) and the copies
 # an excerpt of 30 s holds stay what they were
 BASE_CODE = FORMAT_CODES[1]
@@ -146,9 +156,10 @@ class RobustSongStego(RobustChannel):
 
     @property
     def format(self) -> int:
-        """The format this model writes: 3 with bare AV1 layers, else 2 with the irregular code, else robust-v2's 1."""
+        """The format this model writes: with bare AV1 layers 4 at format 4's level, else 3; else 2 with the irregular
+        code, else robust-v2's 1."""
         if self.cfg.robust.layer_codec == "bare-av1":
-            return 3
+            return 4 if self.cfg.robust.change_db == FORMAT_LEVELS[4] else 3
         return 2 if self.cfg.robust.code == "irregular" else VERSION
 
     def packet_code(self, stream: str, format: int | None = None) -> PacketCode:
@@ -516,20 +527,49 @@ class RobustSongStego(RobustChannel):
         length; the layout is None when no payload is found."""
         if mdct.frame_count(len(wave), self.hop) < alignment.SYNC_FRAMES:
             return None, [], f"no hidden image found: the audio is too short ({len(wave) / self.cfg.sample_rate:.1f} s)"
-        return self.read_frames(wave, key)[2]
+        where, _, (layout, found, detail) = self.read_frames(wave, key)
+        for level in self.levels_to_try(layout, where.found):
+            from . import build_model  # (the package imports this module)
+
+            again = build_model(model_with(self.cfg, change_db=level)).read_frames(wave, key)[2]
+            if again[0] is not None and FORMAT_LEVELS[again[0].format] == level:
+                return again[0], again[1], (f"{again[2]}; read at {level:g} dB under the song's level, as its format "
+                                            f"({again[0].format}) says")
+        return layout, found, detail
+
+    def levels_to_try(self, layout: Layout | None, grid: bool) -> list[float]:
+        """The change levels to read a file again at after this model's reading: the level its format names where
+        that is another model's, written at another level; where a frame grid was found but no layout header (a short
+        file read at the wrong level), the other levels the formats are written at. None for a model at a level no
+        format is written at (a design experiment reads its own files only)."""
+        own = self.cfg.robust.change_db
+        if own not in FORMAT_LEVELS.values():
+            return []
+        if layout is None:
+            return sorted({level for level in FORMAT_LEVELS.values() if level != own}) if grid else []
+        level = FORMAT_LEVELS[layout.format]
+        return [level] if layout.format != self.format and level != own else []
 
     def read_frames(self, wave: np.ndarray, key: str | None) -> tuple[Location, np.ndarray | None, tuple]:
         """(where the grid is, the frames' log-likelihood ratios ``[frames, groups]`` or None, :meth:`packets`'s
         answer from them): the reading that numbers a layout, piece by piece where one grid does not."""
+        where, llr, first, layout = self.layout_frames(wave, key)
+        return where, llr, self._read(where, llr, first, layout, key)
+
+    def layout_frames(self, wave: np.ndarray, key: str | None) -> tuple[Location, np.ndarray | None, int, Layout | None]:
+        """(where the grid is, the frames' log-likelihood ratios or None, the payload's number of their first frame,
+        the layout header they add up to or None): one grid, or piece by piece where one grid numbers no layout."""
         where, llr = self.soft_frames(wave, key)
-        read = self._read(where, llr, key)
-        if read[0] is None and where.found and not where.stretched:  # a grid of the loudest passages that numbers no
-            stretched, pieces = self.soft_frames(wave, key, piecewise=True)  # layout: a changed tempo after all?
+        first, layout = self.layout_of(llr, key) if llr is not None else (0, None)
+        if layout is None and where.found and not where.stretched:  # a grid of the loudest passages that numbers no
+            if where.pieces is None:  # layout: a changed tempo after all? (kept: `reveal` without --model reads twice)
+                where.pieces = self.soft_frames(wave, key, piecewise=True)
+            stretched, pieces = where.pieces
             if pieces is not None:
-                again = self._read(stretched, pieces, key)
-                if again[0] is not None:
-                    return stretched, pieces, again
-        return where, llr, read
+                again = self.layout_of(pieces, key)
+                if again[1] is not None:
+                    return stretched, pieces, *again
+        return where, llr, first, layout
 
     def frame_number(self, llr: np.ndarray, key: str | None) -> int:
         """The payload's number of the first frame of ``llr`` (:meth:`read_frames`), from its numbering group."""
@@ -564,19 +604,19 @@ class RobustSongStego(RobustChannel):
     def format_at(self, wave: np.ndarray, key: str | None) -> int | None:
         """The format of the payload in a mono waveform at the model's rate (which model wrote it), or None when no
         layout header is read (the search and the frames it reads are kept for the reveal that follows)."""
-        where, llr = self.soft_frames(wave, key)
         try:
-            return None if llr is None or (layout := self.layout_of(llr, key)[1]) is None else layout.format
+            layout = self.layout_frames(wave, key)[3]
         except PixinwavError:  # a format this release does not read: the reveal says so
             return None
+        return None if layout is None else layout.format
 
-    def _read(self, where: Location, llr: np.ndarray | None, key: str | None) -> tuple[Layout | None, list, str]:
-        """:meth:`packets` from the frames' log-likelihood ratios."""
+    def _read(self, where: Location, llr: np.ndarray | None, first: int, layout: Layout | None,
+              key: str | None) -> tuple[Layout | None, list, str]:
+        """:meth:`packets` from the frames' log-likelihood ratios, the number of their first frame and their layout."""
         agreement = where.agreement
         if llr is None:
             return None, [], (f"no hidden image found (alignment score {agreement:.3f}; a payload scores {MIN_AGREEMENT} "
                               "or more): plain audio, another --key, or a change too strong")
-        first, layout = self.layout_of(llr, key)
         if layout is None:
             return None, [], (f"no hidden image found: a payload-like pattern (alignment score {agreement:.3f}) but no "
                               "readable layout header")
