@@ -106,7 +106,7 @@ class SongPlacement:
                     if is_file and arrived else ""
                 raise PixinwavError(f"{'the file' if is_file else 'the photo'} does not come back after {limit} in this song: "
                                     f"{100 * min(arrived, 1.0):.0f} % of the packets it needs arrived{kept}; use a longer "
-                                    "or louder song or a milder --survive")
+                                    f"or louder song or a milder --survive{getattr(self.model, 'louder_advice', '')}")
             share *= arrived * SURVIVE_MARGIN  # the packets that came back, with a margin: the next photo's bytes
             del stego  # (before the next one is made: a whole song less at the peak)
         refuse_louder_than_music(snr, power, "")

@@ -73,6 +73,7 @@ FORMAT_CODES = {1: PacketCode(0.3375, "rows"), 2: PacketCode(0.225, "irregular")
 # and reads the layout header (summed over every frame; the cover's projections mostly sit within a step of zero,
 # where both levels' lattices nearly agree), then reads the file again at the level its format names
 FORMAT_LEVELS = {1: -12.0, 2: -12.0, 3: -12.0, 4: -9.0}
+LOUDEST = "pixinwav-robust-v5"  # the model written at the loudest of them, which `hide --survive` may point to
 # The base image's packets keep robust-v2's code in every format: its bytes (three packets rebuild it) and the copies
 # an excerpt of 30 s holds stay what they were
 BASE_CODE = FORMAT_CODES[1]
@@ -170,6 +171,13 @@ class RobustSongStego(RobustChannel):
         if format is None or format == self.format:
             return PacketCode(self.cfg.robust.code_rate, DRAWN[self.cfg.robust.code])
         return FORMAT_CODES[format]
+
+    @property
+    def louder_advice(self) -> str:
+        """Words for a refusal of ``hide --survive``: the louder model, where this one is written under its level."""
+        loudest = max(FORMAT_LEVELS.values())
+        return "" if self.cfg.robust.change_db >= loudest else \
+            f", or --model {LOUDEST} (the change {loudest - self.cfg.robust.change_db:g} dB louder)"
 
     @property
     def coded_bits(self) -> int:
@@ -373,7 +381,7 @@ class RobustSongStego(RobustChannel):
             if sharp_bytes < MIN_PHOTO_BYTES:
                 raise PixinwavError(f"too few packets come back through the attack for a photo: about "
                                     f"{sharp_bytes} bytes of it would ({MIN_PHOTO_BYTES} at least are needed); use a "
-                                    "longer or louder song, or a milder --survive")
+                                    f"longer or louder song, or a milder --survive{self.louder_advice}")
         if sharp_bytes < MIN_PHOTO_BYTES:
             need = self.min_photo_seconds()
             classes_needed = next(c for c in range(2, 1000) if self.stream_bytes(c) >= MIN_PHOTO_BYTES)
