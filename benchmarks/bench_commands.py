@@ -262,20 +262,24 @@ def on_startup(args, exe: list[str], tmp: Path) -> None:
 def on_identify(args, exe: list[str], tmp: Path) -> None:
     """Per song and model: the stego this tree's `hide` writes, whole and with its first 1.234 s cut off, revealed
     without `--model` by each tree (median seconds, the trees in turn), the model it named and whether it wrote the
-    photo."""
+    photo; first the song itself, with nothing hidden (every model's search runs and finds nothing)."""
     pairs = [tuple(map(Path, pair.split("=", 1))) for pair in args.pairs]
     with source_trees(args.baseline, tmp) as trees:
         print(f"median of {args.repeats} run(s) per command (the trees in turn); `reveal` without --model\n")
         print_head(["model", "song", "file"], ("reveal",), trees, args.baseline, ["named (this tree)", "photo written"])
-        for name in args.models:
+        for name in ["nothing hidden", *args.models]:
             for song, photo in pairs:
                 stego = tmp / "stego.wav"
-                subprocess.run([*exe, "hide", "--image", str(photo), "--cover", str(song), "-o", str(stego), "--model",
-                                name, "--force"], capture_output=True, check=True)
-                samples, rate = sf.read(stego, dtype="int16")
-                trimmed = tmp / "trimmed.wav"
-                sf.write(trimmed, samples[int(1.234 * rate):], rate, subtype="PCM_16")
-                for label, path in (("whole", stego), ("first 1.234 s cut", trimmed)):
+                if name == "nothing hidden":
+                    files = (("the song", song),)
+                else:
+                    subprocess.run([*exe, "hide", "--image", str(photo), "--cover", str(song), "-o", str(stego),
+                                    "--model", name, "--force"], capture_output=True, check=True)
+                    samples, rate = sf.read(stego, dtype="int16")
+                    trimmed = tmp / "trimmed.wav"
+                    sf.write(trimmed, samples[int(1.234 * rate):], rate, subtype="PCM_16")
+                    files = (("whole", stego), ("first 1.234 s cut", trimmed))
+                for label, path in files:
                     out = tmp / "revealed.png"
                     cmd = [*exe, "reveal", str(path), "-o", str(out), "--force"]
                     runs = {}

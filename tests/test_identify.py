@@ -51,6 +51,22 @@ def test_a_robust_stego_played_faster_or_slower_still_names_its_model_and_reveal
     assert f"{abs(percent):.2f} % {'fast' if percent > 0 else 'slow'}: undone" in capsys.readouterr().out
 
 
+def test_a_robust_stego_whose_tempo_changed_is_read_piece_by_piece_once_to_name_its_model_and_reveal(tmp_path,
+                                                                                                     monkeypatch):
+    from pixinwav.robust import tempo
+
+    audio = read_audio(FIXTURES / "robust-v2-file.flac")
+    stretched, rate = apply("tempo", audio.samples, audio.sample_rate, 1.0)
+    path = tmp_path / "stretched.wav"
+    sf.write(path, stretched, rate, subtype="PCM_16")
+    readings = []  # the piece-by-piece reading (seconds on a song) is kept with the grid search's answer
+    piecewise = tempo.piecewise
+    monkeypatch.setattr(tempo, "piecewise", lambda *args: readings.append(1) or piecewise(*args))
+    assert main(["reveal", str(path), "-o", str(tmp_path / "note.txt"), "--key", "fixture"]) == 0
+    assert len(readings) == 1
+    assert (tmp_path / "note.txt").read_bytes() == (FIXTURES / "robust-v2-note.txt").read_bytes()
+
+
 def test_a_robust_v1_stego_names_its_model():
     cover = music(15.0, 44100, seed=4)
     stego, _ = load_model("pixinwav-robust-v1").hide(Image.fromarray(photo("rocket")), cover, 44100, key="k")

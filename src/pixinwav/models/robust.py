@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -152,12 +152,21 @@ class RobustChannel(StegoScheme):
         the speed change undone."""
         # `reveal` without --model locates the grid to recognise the file, then again to read it: the answer for the
         # latest wave is kept (the speed search, the tempo pieces and the numbered frames cost seconds)
-        memo = (type(self).__name__, self.hop, self.low, self.high, self.cfg.robust.spread, self.cfg.robust.change_db, key,
-                len(wave), hashlib.blake2b(np.ascontiguousarray(wave[::97], np.float32).tobytes()).hexdigest())
+        memo = self._memo(wave, key)
         if memo not in _LOCATIONS:
-            _LOCATIONS.clear()  # (one: a location holds the wave, and the speed-corrected copy where there is one)
-            _LOCATIONS[memo] = self._locate(wave, key)
+            self.adopt(wave, key, self._locate(wave, key))
         return _LOCATIONS[memo]
+
+    def adopt(self, wave: np.ndarray, key: str | None, where: "Location") -> None:
+        """Keep ``where`` as this model's grid in ``wave``: a grid another level's receiver found (the grid is the
+        same at every change level; what is read on it is not, so the frames read there are left behind)."""
+        _LOCATIONS.clear()  # (one: a location holds the wave, and the speed-corrected copy where there is one)
+        _LOCATIONS[self._memo(wave, key)] = where if where.llr is None and where.pieces is None else \
+            replace(where, llr=None, pieces=None)
+
+    def _memo(self, wave: np.ndarray, key: str | None) -> tuple:
+        return (type(self).__name__, self.hop, self.low, self.high, self.cfg.robust.spread, self.cfg.robust.change_db,
+                key, len(wave), hashlib.blake2b(np.ascontiguousarray(wave[::97], np.float32).tobytes()).hexdigest())
 
     def _locate(self, wave: np.ndarray, key: str | None) -> "Location":
         lattice = self.lattice(key)
@@ -199,11 +208,11 @@ class RobustChannel(StegoScheme):
             where = self.locate(wave, key)
         if not where.found:
             return where, None
-        if where.stretched:
+        if where.stretched and where.llr is None:  # (kept with the search's answer, as below)
             pieces = tempo.piecewise(where.wave, self.lattice(key), self.hop, self.numbering_group, key)
             if pieces is None:
                 return Location(wave, 0.0, 0.0), None
-            return where, self.lattice(key).soft_phases(pieces[0], pieces[1], around=PIECE_NEIGHBOURS)[0]
+            where.llr = self.lattice(key).soft_phases(pieces[0], pieces[1], around=PIECE_NEIGHBOURS)[0]
         if where.llr is None:  # (kept with the search's answer: `reveal` without --model reads them twice)
             where.llr = self.frames_at(where.wave, where.shift, key)
         return where, where.llr

@@ -535,28 +535,31 @@ class RobustSongStego(RobustChannel):
         length; the layout is None when no payload is found."""
         if mdct.frame_count(len(wave), self.hop) < alignment.SYNC_FRAMES:
             return None, [], f"no hidden image found: the audio is too short ({len(wave) / self.cfg.sample_rate:.1f} s)"
-        where, _, (layout, found, detail) = self.read_frames(wave, key)
-        for level in self.levels_to_try(layout, where.found):
-            from . import build_model  # (the package imports this module)
-
-            again = build_model(model_with(self.cfg, change_db=level)).read_frames(wave, key)[2]
-            if again[0] is not None and FORMAT_LEVELS[again[0].format] == level:
-                return again[0], again[1], (f"{again[2]}; read at {level:g} dB under the song's level, as its format "
-                                            f"({again[0].format}) says")
-        return layout, found, detail
-
-    def levels_to_try(self, layout: Layout | None, grid: bool) -> list[float]:
-        """The change levels to read a file again at after this model's reading: the level its format names where
-        that is another model's, written at another level; where a frame grid was found but no layout header (a short
-        file read at the wrong level), the other levels the formats are written at. None for a model at a level no
-        format is written at (a design experiment reads its own files only)."""
+        where, llr, first, layout = self.layout_frames(wave, key)
         own = self.cfg.robust.change_db
-        if own not in FORMAT_LEVELS.values():
-            return []
-        if layout is None:
-            return sorted({level for level in FORMAT_LEVELS.values() if level != own}) if grid else []
+        shipped = own in FORMAT_LEVELS.values()  # (a design experiment at another level reads its own files only)
+        if layout is None and where.found and shipped:  # a grid but no header: a short file, read at the wrong level?
+            for level in sorted({level for level in FORMAT_LEVELS.values() if level != own}):
+                layout = self.at_level(level).layout_frames(wave, key)[3]
+                if layout is not None:
+                    break
+        if layout is None or layout.format == self.format or FORMAT_LEVELS[layout.format] == own or not shipped:
+            return self._read(where, llr, first, layout, key)
+        # written at another level: its packets are read there, on that level's frames (the header, read at either
+        # level, names the file; the frames' numbers are that reading's own)
         level = FORMAT_LEVELS[layout.format]
-        return [level] if layout.format != self.format and level != own else []
+        reader = self.at_level(level)
+        if where.found:  # the grid is the same at every level: read there, not searched for again
+            reader.adopt(wave, key, where)
+        there, there_llr, there_first, there_layout = reader.layout_frames(wave, key)
+        got = reader._read(there, there_llr, there_first, there_layout or layout, key)
+        return got[0], got[1], f"{got[2]}; read at {level:g} dB under the song's level, as its format ({layout.format}) says"
+
+    def at_level(self, level: float) -> "RobustSongStego":
+        """This model with the change at ``level`` dB under the song's level (a reader of files written there)."""
+        from . import build_model  # (the package imports this module)
+
+        return build_model(model_with(self.cfg, change_db=level))
 
     def read_frames(self, wave: np.ndarray, key: str | None) -> tuple[Location, np.ndarray | None, tuple]:
         """(where the grid is, the frames' log-likelihood ratios ``[frames, groups]`` or None, :meth:`packets`'s
