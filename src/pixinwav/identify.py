@@ -69,12 +69,8 @@ def _robust_song_model(wave: np.ndarray, key: str | None, readers: tuple[str, st
     from .api import load_model
 
     for name in readers:
-        reader = load_model(name).model
-        format = reader.format_at(wave, key)
+        format = load_model(name).model.format_at(wave, key)
         if format in ROBUST_SONG_FORMATS:
-            named = load_model(ROBUST_SONG_FORMATS[format]).model
-            if named.cfg.robust.change_db != reader.cfg.robust.change_db:  # its reveal reads on the grid found here
-                named.adopt(wave, key, reader.locate(wave, key))
             return ROBUST_SONG_FORMATS[format]
     return readers[0]
 

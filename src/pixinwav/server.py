@@ -36,7 +36,7 @@ PURPOSES = {
     "pixinwav-modulo-v2": "the whole photo, or any file exactly, in a file sent as it is (WAV, FLAC)",
     "pixinwav-modulo-v1": "a 256 x 256 photo in 1.5 s of a file sent as it is",
     "pixinwav-robust-v5": "will be re-encoded at 64 kbit/s or less (messaging apps, voice notes): as robust-v4, "
-                          "3 dB louder (a change some listeners hear in quiet passages)",
+                          "3 dB louder (the change over the song in a fifth of its spectrogram)",
     "pixinwav-robust-v4": "will be re-encoded (MP3, AAC at 128 kbit/s, Opus 64): the photo grows with the song, or a "
                           "small file",
     "pixinwav-robust-v3": "as robust-v4, its photo in AVIF and WebP files (read by release 0.2.10)",

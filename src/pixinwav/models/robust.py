@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -152,21 +152,12 @@ class RobustChannel(StegoScheme):
         the speed change undone."""
         # `reveal` without --model locates the grid to recognise the file, then again to read it: the answer for the
         # latest wave is kept (the speed search, the tempo pieces and the numbered frames cost seconds)
-        memo = self._memo(wave, key)
+        memo = (type(self).__name__, self.hop, self.low, self.high, self.cfg.robust.spread, self.cfg.robust.change_db, key,
+                len(wave), hashlib.blake2b(np.ascontiguousarray(wave[::97], np.float32).tobytes()).hexdigest())
         if memo not in _LOCATIONS:
-            self.adopt(wave, key, self._locate(wave, key))
+            _LOCATIONS.clear()  # (one: a location holds the wave, and the speed-corrected copy where there is one)
+            _LOCATIONS[memo] = self._locate(wave, key)
         return _LOCATIONS[memo]
-
-    def adopt(self, wave: np.ndarray, key: str | None, where: "Location") -> None:
-        """Keep ``where`` as this model's grid in ``wave``: a grid another level's receiver found (the grid is the
-        same at every change level; what is read on it is not, so the frames read there are left behind)."""
-        _LOCATIONS.clear()  # (one: a location holds the wave, and the speed-corrected copy where there is one)
-        _LOCATIONS[self._memo(wave, key)] = where if where.llr is None and where.pieces is None else \
-            replace(where, llr=None, pieces=None)
-
-    def _memo(self, wave: np.ndarray, key: str | None) -> tuple:
-        return (type(self).__name__, self.hop, self.low, self.high, self.cfg.robust.spread, self.cfg.robust.change_db,
-                key, len(wave), hashlib.blake2b(np.ascontiguousarray(wave[::97], np.float32).tobytes()).hexdigest())
 
     def _locate(self, wave: np.ndarray, key: str | None) -> "Location":
         lattice = self.lattice(key)

@@ -545,12 +545,12 @@ class RobustSongStego(RobustChannel):
                     break
         if layout is None or layout.format == self.format or FORMAT_LEVELS[layout.format] == own or not shipped:
             return self._read(where, llr, first, layout, key)
-        # written at another level: its packets are read there, on that level's frames (the header, read at either
-        # level, names the file; the frames' numbers are that reading's own)
+        # written at another level: its packets are read there, on the grid that level's own search finds (a grid found
+        # at the other level and kept lost packets through 64 kbit/s codecs: benchmarks/results/
+        # pixinwav-robust-v5_val_adopted_grid.md), on that level's frames (the header, read at either level, names the
+        # file; the frames' numbers are that reading's own)
         level = FORMAT_LEVELS[layout.format]
         reader = self.at_level(level)
-        if where.found:  # the grid is the same at every level: read there, not searched for again
-            reader.adopt(wave, key, where)
         there, there_llr, there_first, there_layout = reader.layout_frames(wave, key)
         got = reader._read(there, there_llr, there_first, there_layout or layout, key)
         return got[0], got[1], f"{got[2]}; read at {level:g} dB under the song's level, as its format ({layout.format}) says"
