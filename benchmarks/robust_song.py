@@ -212,7 +212,8 @@ def main() -> None:
                 attacked, attacked_rate = apply(attack, stego, rate, strength, seed=n)
                 start, read_by = time.perf_counter(), None
                 try:
-                    read_by = identify(Audio(attacked, attacked_rate), None) if args.identify else None
+                    if args.identify:
+                        read_by = identify(Audio(attacked, attacked_rate), None)
                     found = (load_model(read_by) if read_by else model).reveal_payload(attacked, attacked_rate)
                     image = found.image
                     kind = "base" if found.damaged else "sharp"

@@ -20,11 +20,10 @@ from .loader import DEFAULT_MODEL, model_config
 
 # the default of releases up to 0.1: one 256 x 256 image in one window, at --offset (0 unless given)
 PREVIOUS_DEFAULT = "pixinwav-modulo-v1"
-# the robust song models share one channel and frame grid; each writes its own format in the layout header
-ROBUST_SONG_FORMATS = {1: "pixinwav-robust-v2", 2: "pixinwav-robust-v3", 3: "pixinwav-robust-v4", 4: "pixinwav-robust-v5"}
-# the grid is searched at the two levels the formats are written at (``robust_song.FORMAT_LEVELS``): at v2-v4's
-# first, v5's louder one after the other models' marks'
-QUIET, LOUD = "pixinwav-robust-v2", "pixinwav-robust-v5"
+# the robust song models share one channel and frame grid; each writes its own format in the layout header, at the
+# level that format names (``robust_song.FORMAT_MODELS``, ``FORMAT_LEVELS``). The grid is searched at v2-v4's level
+# first (with v2's receiver), at the loudest (robust_song.LOUDEST's) after the other models' marks
+QUIET = "pixinwav-robust-v2"
 
 
 def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
@@ -45,7 +44,7 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return "pixinwav-modulo-v2"  # (before the window check: its windows are the previous default's windows)
     wave = _robust_grid(QUIET, mono, audio.sample_rate, key)  # (robust-v3 to v5 write on the same grid)
     if wave is not None:
-        return _robust_song_model(wave, key, (QUIET, LOUD))
+        return _robust_song_model(wave, key, QUIET)
     if ours and default.search(mono, key, first=1)[0] is not None:
         return DEFAULT_MODEL
     window = load_model(PREVIOUS_DEFAULT)
@@ -54,25 +53,28 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
             return PREVIOUS_DEFAULT
     except PixinwavError:  # too short for its window
         pass
-    wave = _robust_grid(LOUD, mono, audio.sample_rate, key)
+    from .models.robust_song import LOUDEST  # (imported by the search at v2's level above)
+
+    wave = _robust_grid(LOUDEST, mono, audio.sample_rate, key)
     if wave is not None:
-        return _robust_song_model(wave, key, (LOUD, QUIET))
+        return _robust_song_model(wave, key, LOUDEST)
     if _robust_grid("pixinwav-robust-v1", mono, audio.sample_rate, key) is not None:  # (its lattice is not v2's)
         return "pixinwav-robust-v1"
     return DEFAULT_MODEL
 
 
-def _robust_song_model(wave: np.ndarray, key: str | None, readers: tuple[str, str]) -> str:
-    """Which robust song model wrote a file (``wave``: at their rate) whose frame grid was found: the format of its
-    layout header says, read at either level (first by the reader that found the grid, whose search is kept; where no
-    header is read, that reader, which then says why)."""
+def _robust_song_model(wave: np.ndarray, key: str | None, found_by: str) -> str:
+    """Which robust song model wrote a file (``wave``: at their rate) whose frame grid ``found_by``'s receiver found:
+    the format of its layout header says, read at either level (first by that receiver, whose search is kept; where
+    no header is read, that model, which then says why)."""
     from .api import load_model
+    from .models.robust_song import FORMAT_MODELS, LOUDEST
 
-    for name in readers:
+    for name in (found_by, LOUDEST if found_by == QUIET else QUIET):
         format = load_model(name).model.format_at(wave, key)
-        if format in ROBUST_SONG_FORMATS:
-            return ROBUST_SONG_FORMATS[format]
-    return readers[0]
+        if format in FORMAT_MODELS:
+            return FORMAT_MODELS[format]
+    return found_by
 
 
 def _robust_grid(name: str, mono: np.ndarray, sample_rate: int, key: str | None) -> np.ndarray | None:

@@ -112,9 +112,7 @@ def test_robust_v5_writes_v4s_packets_louder_and_every_reader_reads_it_at_the_le
 
 
 def test_each_robust_song_model_writes_the_format_that_names_it_at_that_formats_level():
-    from pixinwav.identify import ROBUST_SONG_FORMATS
-
-    for format, name in ROBUST_SONG_FORMATS.items():
+    for format, name in robust_song.FORMAT_MODELS.items():
         scheme = load_model(name).model
         assert scheme.format == format and robust_song.FORMAT_LEVELS[format] == scheme.cfg.robust.change_db
 

@@ -73,7 +73,9 @@ FORMAT_CODES = {1: PacketCode(0.3375, "rows"), 2: PacketCode(0.225, "irregular")
 # and reads the layout header (summed over every frame; the cover's projections mostly sit within a step of zero,
 # where both levels' lattices nearly agree), then reads the file again at the level its format names
 FORMAT_LEVELS = {1: -12.0, 2: -12.0, 3: -12.0, 4: -9.0}
-LOUDEST = "pixinwav-robust-v5"  # the model written at the loudest of them, which `hide --survive` may point to
+# The shipped model that writes each format: `reveal` without --model names it from the layout header
+FORMAT_MODELS = {1: "pixinwav-robust-v2", 2: "pixinwav-robust-v3", 3: "pixinwav-robust-v4", 4: "pixinwav-robust-v5"}
+LOUDEST = FORMAT_MODELS[max(FORMAT_LEVELS, key=FORMAT_LEVELS.get)]  # (which a refused `hide --survive` may point to)
 # The base image's packets keep robust-v2's code in every format: its bytes (three packets rebuild it) and the copies
 # an excerpt of 30 s holds stay what they were
 BASE_CODE = FORMAT_CODES[1]
