@@ -16,7 +16,8 @@ not depend on the weights). Median of --repeats runs; peak RSS of the command's 
         revision REV's pixinwav on the path, interleaved with this tree's, and the ratio printed; `--repeats`)
     python benchmarks/bench_commands.py --identify --pairs SONG=PHOTO ... --models M ... [--baseline REV]
         (`pixinwav reveal` without --model, which tells the model by the file's marks, of each model's stego of each
-        song, whole and with its first 1.234 s cut off; which model it named and whether it found the photo)
+        song, whole and with its first 1.234 s cut off; which model it named and whether it found the photo;
+        `--long 600`: also the songs looped to 10 minutes with nothing hidden)
     python benchmarks/bench_commands.py --startup [--baseline REV] [--repeats 7]
         (start-up of every shipped model: `pixinwav info MODEL`, which loads it, and `pixinwav reveal` of a 2 s
         clip with nothing hidden in it; wall time, peak memory and whether torch was imported)
@@ -123,6 +124,8 @@ def main() -> None:
                    "interleaved")
     p.add_argument("--startup", action="store_true", help="time the start of a command with each shipped model")
     p.add_argument("--identify", action="store_true", help="with --pairs: time `reveal` without --model")
+    p.add_argument("--long", type=float, metavar="SECONDS", help="with --identify: also a song with nothing hidden of "
+                   "this length (the pairs' songs one after another, looped; the 1 GiB target is for 600 s)")
     args = p.parse_args()
     exe = [sys.executable, "-m", "pixinwav"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -266,10 +269,21 @@ def on_identify(args, exe: list[str], tmp: Path) -> None:
     pairs = [tuple(map(Path, pair.split("=", 1))) for pair in args.pairs]
     with source_trees(args.baseline, tmp) as trees:
         print(f"median of {args.repeats} run(s) per command (the trees in turn); `reveal` without --model\n")
-        print_head(["model", "song", "file"], ("reveal",), trees, args.baseline, ["named (this tree)", "photo written"])
+        print_head(["model", "song", "file"], ("reveal",), trees, args.baseline,
+                   [f"peak MiB ({' / '.join(trees)})", "named (this tree)", "photo written"])
+        if args.long:  # the songs one after another, looped to that length (real music at the length a memory target names)
+            songs = [sf.read(song, dtype="int16", always_2d=True) for song, _ in pairs]
+            joined = np.concatenate([samples[:, :2] if samples.shape[1] > 1 else np.repeat(samples, 2, 1)
+                                     for samples, _ in songs])
+            reps = int(np.ceil(args.long * songs[0][1] / len(joined)))
+            long_song = tmp / f"songs_looped_to_{args.long:g}_s.wav"
+            sf.write(long_song, np.tile(joined, (reps, 1))[: int(args.long * songs[0][1])], songs[0][1], subtype="PCM_16")
+            pairs = [*pairs, (long_song, None)]
         for name in ["nothing hidden", *args.models]:
             for song, photo in pairs:
                 stego = tmp / "stego.wav"
+                if photo is None and name != "nothing hidden":
+                    continue
                 if name == "nothing hidden":
                     files = (("the song", song),)
                 else:
@@ -282,16 +296,19 @@ def on_identify(args, exe: list[str], tmp: Path) -> None:
                 for label, path in files:
                     out = tmp / "revealed.png"
                     cmd = [*exe, "reveal", str(path), "-o", str(out), "--force"]
-                    runs = {}
+                    runs, peaks = {}, {}
                     for _ in range(args.repeats):
                         for tree, env in trees.items():
-                            runs.setdefault(("reveal", tree), []).append(timed(cmd, 1, env, codes=(0, 1))[0])
+                            seconds, peak = timed(cmd, 1, env, codes=(0, 1))
+                            runs.setdefault(("reveal", tree), []).append(seconds)
+                            peaks[tree] = max(peaks.get(tree, 0.0), peak)
                     got = {k: statistics.median(v) for k, v in runs.items()}
                     out.unlink(missing_ok=True)
                     said = subprocess.run(cmd, capture_output=True, text=True).stderr
                     named = re.search(r"carries (\S+)'s marks", said)
                     cells = " | ".join(timing_cells(got, ("reveal",), trees, args.baseline))
-                    print(f"| {name} | {song.stem[-28:]} | {label} | {cells} | {named.group(1) if named else 'the default'} "
+                    print(f"| {name} | {song.stem[-28:]} | {label} | {cells} | {' / '.join(f'{peaks[t]:.0f}' for t in trees)} "
+                          f"| {named.group(1) if named else 'the default'} "
                           f"| {'yes' if out.exists() else 'no'} |", flush=True)
 
 

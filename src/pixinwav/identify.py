@@ -1,16 +1,25 @@
 """`reveal` without `--model`: which shipped model wrote a stego file, told by each model's own keyed marks.
 
 The checks go in the order of the models people use now, cheapest first within that: the default model's grid
-from the first sample (0.2 s), pixinwav-modulo-v2's sync marks (0.1 s), the robust song models' frame grid (about
-1.5 s on a 3-minute song; robust-v2 to v5 share it, and the format in its layout header tells them apart; v5 writes
+from the first sample (0.2 s), pixinwav-modulo-v2's sync marks (1 s), the robust song models' frame grid (about
+2 s on a 3-minute song; robust-v2 to v5 share it, and the format in its layout header tells them apart; v5 writes
 it 3 dB louder, which a receiver at v4's level mostly finds too), the default model's search around the loudest
 stretch, where its sender writes first (about 1 s; a trimmed stego of the default model is found there), the window
-the previous default wrote at offset 0, the robust song models' grid at v5's level, the first robust model's grid;
-when none of them answers, the default model reads the file, and its search around
-every stretch it may have used (seconds of work) is the last resort. A file of an earlier default keeps revealing
-with the command that revealed it then.
+the previous default wrote at offset 0, the robust song models' grid at v5's level, the first robust model's grid,
+and the default model's search around every stretch it may have used. The first check that answers names the
+model; when none does, the default model reads the file (its search already done) and says "no hidden image found".
+
+The default model's own file, as written, is told by the first check alone; after it the checks run two at a time
+on threads (their NumPy loops and FFTs let go of the GIL), each answer taken in order: a song with nothing hidden
+took 19-25 s one check after another (release 0.2.15), every check running. A check started but not wanted any more
+(an earlier one answered) runs to its end, but for the default model's searches, which give up at once. A file of an
+earlier default keeps revealing with the command that revealed it then.
 """
 from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 import numpy as np
 
@@ -24,6 +33,7 @@ PREVIOUS_DEFAULT = "pixinwav-modulo-v1"
 # level that format names (``robust_song.FORMAT_MODELS``, ``FORMAT_LEVELS``). The grid is searched at v2-v4's level
 # first (with v2's receiver), at the loudest (robust_song.LOUDEST's) after the other models' marks
 QUIET = "pixinwav-robust-v2"
+CHECK_THREADS = 2
 
 
 def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
@@ -31,6 +41,7 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
     searches the file, and says "no hidden image found" when it finds nothing either)."""
     from . import sync
     from .api import load_model
+    from .models.robust_song import LOUDEST
     from .report import PRESENCE_MIN
 
     if offset not in (0, 0.0):  # only a window model takes an offset: the previous default wrote it
@@ -40,27 +51,61 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
     ours = audio.sample_rate == default.cfg.sample_rate
     if ours and default.grid_start(mono, key)[0] is not None:
         return DEFAULT_MODEL
-    if audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate and len(sync.find(mono, key)):
-        return "pixinwav-modulo-v2"  # (before the window check: its windows are the previous default's windows)
-    wave = _robust_grid(QUIET, mono, audio.sample_rate, key)  # (robust-v3 to v5 write on the same grid)
-    if wave is not None:
-        return _robust_song_model(wave, key, QUIET)
-    if ours and default.search(mono, key, first=1)[0] is not None:
-        return DEFAULT_MODEL
-    window = load_model(PREVIOUS_DEFAULT)
-    try:
-        if window.presence_at(audio.samples, audio.sample_rate, 0.0, key) >= PRESENCE_MIN:
-            return PREVIOUS_DEFAULT
-    except PixinwavError:  # too short for its window
-        pass
-    from .models.robust_song import LOUDEST  # (imported by the search at v2's level above)
+    cancel = threading.Event()  # set once an answer is taken: the default model's searches still running give up
+    resampled, resampling = {}, threading.Lock()
 
-    wave = _robust_grid(LOUDEST, mono, audio.sample_rate, key)
-    if wave is not None:
-        return _robust_song_model(wave, key, LOUDEST)
-    if _robust_grid("pixinwav-robust-v1", mono, audio.sample_rate, key) is not None:  # (its lattice is not v2's)
-        return "pixinwav-robust-v1"
-    return DEFAULT_MODEL
+    def at_rate(rate: int) -> np.ndarray:  # the downmix at a robust model's rate, made once for all of them
+        with resampling:
+            if rate not in resampled:
+                resampled[rate] = resample(mono, audio.sample_rate, rate).astype(np.float64)
+            return resampled[rate]
+
+    def searched(first: int | None) -> str | None:
+        return DEFAULT_MODEL if ours and default.search(mono, key, first=first, cancel=cancel)[0] is not None else None
+
+    def synced() -> str | None:
+        modulo = audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate
+        return "pixinwav-modulo-v2" if modulo and len(sync.find(mono, key)) else None
+
+    def robust(name: str) -> str | None:
+        wave = _robust_grid(name, at_rate, len(mono) / audio.sample_rate, key)
+        return None if wave is None else _robust_song_model(wave, key, name)
+
+    def previous() -> str | None:
+        try:
+            at_zero = load_model(PREVIOUS_DEFAULT).presence_at(audio.samples, audio.sample_rate, 0.0, key)
+        except PixinwavError:  # too short for its window
+            return None
+        return PREVIOUS_DEFAULT if at_zero >= PRESENCE_MIN else None
+
+    def first_robust() -> str | None:  # (its lattice is not v2's)
+        found = _robust_grid("pixinwav-robust-v1", at_rate, len(mono) / audio.sample_rate, key) is not None
+        return "pixinwav-robust-v1" if found else None
+
+    checks = [synced,  # (before the robust grid and the windows: its windows are the previous default's)
+              lambda: robust(QUIET),  # (robust-v3 to v5 write on the same grid)
+              lambda: searched(1), previous, lambda: robust(LOUDEST), first_robust, lambda: searched(None)]
+    return first_answer(checks, cancel) or DEFAULT_MODEL
+
+
+def first_answer(checks: list[Callable[[], str | None]], cancel: threading.Event) -> str | None:
+    """The answer of the first of ``checks`` (in their order) that gives one. Two run at a time: the first not yet
+    answered and the one after it (no further, so that little work is thrown away when one answers); ``cancel`` is
+    set once the answer is known."""
+    pool = ThreadPoolExecutor(CHECK_THREADS)
+    running = {}
+    try:
+        for i in range(len(checks)):
+            for j in range(i, min(i + CHECK_THREADS, len(checks))):
+                if j not in running:
+                    running[j] = pool.submit(checks[j])
+            answer = running[i].result()
+            if answer is not None:
+                return answer
+        return None
+    finally:
+        cancel.set()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _robust_song_model(wave: np.ndarray, key: str | None, found_by: str) -> str:
@@ -77,13 +122,14 @@ def _robust_song_model(wave: np.ndarray, key: str | None, found_by: str) -> str:
     return found_by
 
 
-def _robust_grid(name: str, mono: np.ndarray, sample_rate: int, key: str | None) -> np.ndarray | None:
-    """``mono`` at the robust model ``name``'s rate when its frame grid is there, else None."""
+def _robust_grid(name: str, at_rate: Callable[[int], np.ndarray], seconds: float, key: str | None) -> np.ndarray | None:
+    """The file's downmix at the robust model ``name``'s rate (``at_rate`` makes it) when its frame grid is there,
+    else None; ``seconds``: the file's length."""
     from .api import load_model
 
     robust = load_model(name).model
-    if len(mono) >= robust.min_cover_samples * sample_rate / robust.cfg.sample_rate:
-        wave = resample(mono, sample_rate, robust.cfg.sample_rate).astype(np.float64)
+    if seconds * robust.cfg.sample_rate >= robust.min_cover_samples:
+        wave = at_rate(robust.cfg.sample_rate)
         if robust.locate(wave, key).found:
             return wave
     return None

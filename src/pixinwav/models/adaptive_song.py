@@ -25,14 +25,16 @@ every sample offset of one hop and the pilots' agreement with each window's dith
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import math
 import os
 import struct
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -77,17 +79,26 @@ QUALITY = 80  # the photo's AVIF quality when the song has room (lower when it h
 DEFAULT_MAX_SIDE = 2048
 MIN_PHOTO_BYTES = 2_000
 # The search for the grid (a trimmed start, audio pasted before): the pilots of the loudest bins it reads, and the
-# sample offsets analysed at once (64 x 2 windows of frames: 140 MB of float32)
+# sample offsets each stretch's search analyses at once (8 x 2 windows of frames: 27 MB; 64 took 205 MB and no less
+# time, `python benchmarks/bench_commands.py --identify` and a song with nothing hidden)
 # A window is found where its pilots agree FOUND_Z standard errors over chance (an intact window: about 35); the
 # search's best of some 10 million hypotheses must reach SEARCH_Z first (chance alone: about 6; intact: about 19).
 # (A mean agreement over 0.2 let a quiet stretch of pasted audio, where few pilots count, pass at 0.35.)
 FOUND_Z, SEARCH_Z = 10.0, 9.0
 GRID_CHECKS = 48  # loud windows read on the grid from the first sample before a search (15 ms each)
 SEARCH_PILOTS = 256
-SEARCH_CHUNK = 64
+SEARCH_CHUNK = 8
+# stretches searched at once, on threads (NumPy's loops and SciPy's FFTs let go of the GIL: two stretches took 5.0 s
+# against 7.0 one after the other)
+SEARCH_THREADS = max(1, min(2, os.cpu_count() or 1))
 SEARCH_STRETCHES = 6  # 5 s of louder audio pasted before the song can take the first four
 TIME_FREQ_MARGIN = 5
 COUNT_BLOCKS = 4096  # hops of samples counted at a time for full scale
+# `reveal` without --model looks for the grid from the first sample and searches the loudest stretch to recognise a
+# file, then again to read it: the latest file's answers are kept (one file; an answer is two numbers)
+_SEARCHED: dict[tuple, dict] = {}
+_SEARCHED_LOCK = threading.Lock()
+FIRST_SAMPLE = "first sample"  # (the other answers are by stretch, an int)
 
 
 def message_bits(packets: int) -> int:
@@ -523,16 +534,21 @@ class AdaptiveSongStego(StegoScheme):
         """(a window start, its grid index) when the grid starts at the first sample (the file as written) and its
         loudest windows agree with their pilots, else (None, 0); fast (a few windows)."""
         L = self.cfg.clip_samples
-        for index in self.loud(mono)[:GRID_CHECKS]:  # (a clipped master's loudest windows may carry nothing)
-            if self.found_at(mono, int(index) * L, int(index), key):
-                return int(index) * L, int(index)
-        return None, 0
+        searched = self._searched(mono, key)
+        if FIRST_SAMPLE not in searched:
+            searched[FIRST_SAMPLE] = None, 0
+            for index in self.loud(mono)[:GRID_CHECKS]:  # (a clipped master's loudest windows may carry nothing)
+                if self.found_at(mono, int(index) * L, int(index), key):
+                    searched[FIRST_SAMPLE] = int(index) * L, int(index)
+                    break
+        return searched[FIRST_SAMPLE]
 
-    def search(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None, first: int | None = None
-               ) -> tuple[int | None, int]:
+    def search(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None, first: int | None = None,
+               cancel: threading.Event | None = None) -> tuple[int | None, int]:
         """(a window start, its grid index) found around the loudest stretches of ``mono`` at any sample offset, or
         (None, 0). ``first``: search only that many of the stretches, loudest first (where the sender writes first:
         a quick look that finds a trimmed or pasted stego and gives up on other audio in a fraction of the time).
+        ``cancel``: set by the caller when the answer is no longer wanted (then (None, 0) at the next block of offsets).
 
         The sender fills the grid window through the middle of the loudest stretch (:meth:`stretches`) first, and it
         lies in the two window lengths around that middle. For every start there (every sample offset of one hop x
@@ -552,11 +568,41 @@ class AdaptiveSongStego(StegoScheme):
         expected = expected.astype(np.complex64).T  # [pilots, indices]
         # the stretches the sender fills first, then those of the first release's rule (its files keep revealing)
         order = list(dict.fromkeys([*self.stretches(mono, channels), *self.stretches(mono, legacy=True)]))[:first]
-        for stretch in tqdm(order, desc="searching", unit="stretch", delay=PROGRESS_AFTER_S, disable=None, leave=False):
-            found = self._search_strip(mono, key, stretch, pilots, frame_of, bin_of, bins, expected, indices)
-            if found[0] is not None:
-                return found
+        searched = self._searched(mono, key)
+        stop = threading.Event()  # set once a stretch answers: the strips still running give up at their next block
+
+        def strip(stretch: int) -> tuple[int | None, int] | None:
+            return self._search_strip(mono, key, stretch, pilots, frame_of, bin_of, bins, expected, indices,
+                                      lambda: stop.is_set() or (cancel is not None and cancel.is_set()))
+
+        with ThreadPoolExecutor(SEARCH_THREADS) as pool:
+            running = {s: pool.submit(strip, s) for s in order if s not in searched}
+            try:
+                for stretch in tqdm(order, desc="searching", unit="stretch", delay=PROGRESS_AFTER_S, disable=None,
+                                    leave=False):
+                    if stretch not in searched:
+                        answer = running[stretch].result()
+                        if answer is None:  # (cancelled: not searched to the end)
+                            return None, 0
+                        searched[stretch] = answer
+                    if searched[stretch][0] is not None:
+                        return searched[stretch]
+            finally:
+                stop.set()
+                for future in running.values():
+                    future.cancel()
         return None, 0
+
+    def _searched(self, mono: np.ndarray, key: str | None) -> dict:
+        """The answers already found in ``mono`` by this model (its settings and pilots) with this key, by stretch
+        searched and ``FIRST_SAMPLE`` for the grid from the first sample: a new dict for new audio."""
+        sampled = hashlib.blake2b(np.ascontiguousarray(mono[::97], np.float32).tobytes()).hexdigest()
+        memo = (repr(self.cfg), key, self.window.layout(key).cells.tobytes(), len(mono), sampled)
+        with _SEARCHED_LOCK:  # (identify searches the first stretch and the rest on two threads)
+            if memo not in _SEARCHED:
+                _SEARCHED.clear()
+                _SEARCHED[memo] = {}
+            return _SEARCHED[memo]
 
     def stretches(self, mono: np.ndarray, channels: np.ndarray | None = None, legacy: bool = False) -> list[int]:
         """Starts of the ``SEARCH_STRETCHES`` loudest stretches of a window's length (on a grid of hops, a window
@@ -593,8 +639,10 @@ class AdaptiveSongStego(StegoScheme):
         return out
 
     def _search_strip(self, mono: np.ndarray, key: str | None, stretch: int, pilots: np.ndarray, frame_of: np.ndarray,
-                      bin_of: np.ndarray, bins: int, expected: np.ndarray, indices: np.ndarray) -> tuple[int | None, int]:
-        """:meth:`search` around one stretch: every window start up to a window before its middle."""
+                      bin_of: np.ndarray, bins: int, expected: np.ndarray, indices: np.ndarray,
+                      stopped: Callable[[], bool]) -> tuple[int | None, int] | None:
+        """:meth:`search` around one stretch: every window start up to a window before its middle; None where
+        ``stopped()`` said so before it was done."""
         win, L, hop = self.window, self.cfg.clip_samples, self.hop
         first = max(0, stretch + L // 2 - L)
         strip = mono[first:first + 2 * L + hop]
@@ -605,6 +653,8 @@ class AdaptiveSongStego(StegoScheme):
         cells = (np.arange(starts)[:, None] + frame_of[None]) * bins + bin_of[None]  # [starts, pilots]
         best = (0.0, 0, 0, 0)
         for chunk in np.array_split(np.arange(hop), max(1, hop // SEARCH_CHUNK)):
+            if stopped():
+                return None
             coefs = mdct.analyse_every(strip, hop, chunk, frames)[..., :bins]  # float32: steps 2x faster, as good here
             step, unsure = win.cell_steps(coefs)
             used = (step > 0) & ~unsure

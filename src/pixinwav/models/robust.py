@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +50,11 @@ NUMBERED_Z = 8.0
 # block's frames over the fixed-point rounds (one frame per round and time radius, one round more to spare)
 WRITE_FRAMES = 4096
 WRITE_MARGIN = TIME_RADIUS * (FIXED_POINT_ROUNDS + 1)
-_LOCATIONS: dict[tuple, "Location"] = {}  # the latest grid search, by model, key and audio
+_LOCATIONS: dict[tuple, "Location"] = {}  # the latest grid searches, by model, key and audio
+# two: `reveal` without --model searches the grid at two levels at once (a location holds the wave, and the
+# speed-corrected copy where there is one: 26 MB each for a 3-minute song)
+KEPT_LOCATIONS = 2
+_LOCATIONS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -154,10 +159,14 @@ class RobustChannel(StegoScheme):
         # latest wave is kept (the speed search, the tempo pieces and the numbered frames cost seconds)
         memo = (type(self).__name__, self.hop, self.low, self.high, self.cfg.robust.spread, self.cfg.robust.change_db, key,
                 len(wave), hashlib.blake2b(np.ascontiguousarray(wave[::97], np.float32).tobytes()).hexdigest())
-        if memo not in _LOCATIONS:
-            _LOCATIONS.clear()  # (one: a location holds the wave, and the speed-corrected copy where there is one)
-            _LOCATIONS[memo] = self._locate(wave, key)
-        return _LOCATIONS[memo]
+        found = _LOCATIONS.get(memo)
+        if found is None:
+            found = self._locate(wave, key)
+            with _LOCATIONS_LOCK:
+                _LOCATIONS[memo] = found
+                while len(_LOCATIONS) > KEPT_LOCATIONS:  # (the oldest goes; dicts keep their order of insertion)
+                    del _LOCATIONS[next(iter(_LOCATIONS))]
+        return found
 
     def _locate(self, wave: np.ndarray, key: str | None) -> "Location":
         lattice = self.lattice(key)

@@ -21,6 +21,7 @@ from .stdm import FREQ_RADIUS, TIME_RADIUS, Lattice, keyed_bits
 PN_PERIOD = 1 << 15  # frames (17.5 minutes at 32 ms): a payload is written into at most this many
 SYNC_FRAMES = 64  # frames per segment in the alignment search (2 s)
 SYNC_SEGMENTS = 3
+SHIFT_BINS = 1 << 18  # spectrum bins turned at a time by a fractional shift
 SYNC_LOW_GROUPS = 5  # groups under about 1.9 kHz (half a sample is 0.36 rad there): the integer search
 
 
@@ -102,7 +103,10 @@ def fractional_shift(wave: np.ndarray, shift: float) -> np.ndarray:
     # 1.7 s and 500 MB by Bluestein's algorithm, 0.2 s padded)
     n = scipy.fft.next_fast_len(len(wave) + 64, real=True)
     spectrum = scipy.fft.rfft(wave, n)
-    return scipy.fft.irfft(spectrum * np.exp(2j * np.pi * scipy.fft.rfftfreq(n) * frac), n)[: len(wave)]
+    for a in range(0, len(spectrum), SHIFT_BINS):  # the phase ramp a block at a time, in place (a song's worth each)
+        b = min(a + SHIFT_BINS, len(spectrum))
+        spectrum[a:b] *= np.exp(2j * np.pi * (np.arange(a, b) * (1.0 / n)) * frac)  # (rfftfreq's values)
+    return scipy.fft.irfft(spectrum, n, overwrite_x=True)[: len(wave)]
 
 
 def loudest_segments(wave: np.ndarray, span: int, count: int) -> list[int]:
