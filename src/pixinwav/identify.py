@@ -1,7 +1,7 @@
 """`reveal` without `--model`: which shipped model wrote a stego file, told by each model's own keyed marks.
 
 The checks go in the order of the models people use now, cheapest first within that: the default model's grid
-from the first sample (0.2 s), pixinwav-modulo-v2's sync marks (1 s), the robust song models' frame grid (about
+from the first sample (0.2 s), pixinwav-modulo-v2's sync marks (0.3 s), the robust song models' frame grid (about
 2 s on a 3-minute song; robust-v2 to v5 share it, and the format in its layout header tells them apart; v5 writes
 it 3 dB louder, which a receiver at v4's level mostly finds too), the default model's search around the loudest
 stretch, where its sender writes first (about 1 s; a trimmed stego of the default model is found there), the window
@@ -9,11 +9,12 @@ the previous default wrote at offset 0, the robust song models' grid at v5's lev
 and the default model's search around every stretch it may have used. The first check that answers names the
 model; when none does, the default model reads the file (its search already done) and says "no hidden image found".
 
-The default model's own file, as written, is told by the first check alone; after it the checks run two at a time
-on threads (their NumPy loops and FFTs let go of the GIL), each answer taken in order: a song with nothing hidden
-took 19-25 s one check after another (release 0.2.15), every check running. A check started but not wanted any more
-(an earlier one answered) runs to its end, but for the default model's searches, which give up at once. A file of an
-earlier default keeps revealing with the command that revealed it then.
+The two cheap checks run first, one after the other; the rest two at a time on threads (their NumPy loops and FFTs
+let go of the GIL), the first not yet answered and the one after it, each answer taken in order: a song with nothing
+hidden took 20-21 s one check after another (release 0.2.15), every check running, and 12-13 s so
+(``benchmarks/results/reveal_without_model_0.2.16.md``). A check started but not wanted any more (an earlier one
+answered) runs to its end, but for the default model's searches, which give up at once. A file of an earlier default
+keeps revealing with the command that revealed it then.
 """
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
     ours = audio.sample_rate == default.cfg.sample_rate
     if ours and default.grid_start(mono, key)[0] is not None:
         return DEFAULT_MODEL
+    # (before the robust grid and the windows: its windows are the previous default's)
+    if audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate and len(sync.find(mono, key)):
+        return "pixinwav-modulo-v2"
     cancel = threading.Event()  # set once an answer is taken: the default model's searches still running give up
     resampled, resampling = {}, threading.Lock()
 
@@ -62,10 +66,6 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
 
     def searched(first: int | None) -> str | None:
         return DEFAULT_MODEL if ours and default.search(mono, key, first=first, cancel=cancel)[0] is not None else None
-
-    def synced() -> str | None:
-        modulo = audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate
-        return "pixinwav-modulo-v2" if modulo and len(sync.find(mono, key)) else None
 
     def robust(name: str) -> str | None:
         wave = _robust_grid(name, at_rate, len(mono) / audio.sample_rate, key)
@@ -82,8 +82,7 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         found = _robust_grid("pixinwav-robust-v1", at_rate, len(mono) / audio.sample_rate, key) is not None
         return "pixinwav-robust-v1" if found else None
 
-    checks = [synced,  # (before the robust grid and the windows: its windows are the previous default's)
-              lambda: robust(QUIET),  # (robust-v3 to v5 write on the same grid)
+    checks = [lambda: robust(QUIET),  # (robust-v3 to v5 write on the same grid)
               lambda: searched(1), previous, lambda: robust(LOUDEST), first_robust, lambda: searched(None)]
     return first_answer(checks, cancel) or DEFAULT_MODEL
 
