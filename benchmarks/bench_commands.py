@@ -17,7 +17,8 @@ not depend on the weights). Median of --repeats runs; peak RSS of the command's 
     python benchmarks/bench_commands.py --identify --pairs SONG=PHOTO ... --models M ... [--baseline REV]
         (`pixinwav reveal` without --model, which tells the model by the file's marks, of each model's stego of each
         song, whole and with its first 1.234 s cut off; which model it named and whether it found the photo;
-        `--long 600`: also the songs looped to 10 minutes with nothing hidden)
+        `--long 600`: also the songs looped to 10 minutes with nothing hidden; `--attacked tempo:1`: also each stego
+        through that attack)
     python benchmarks/bench_commands.py --startup [--baseline REV] [--repeats 7]
         (start-up of every shipped model: `pixinwav info MODEL`, which loads it, and `pixinwav reveal` of a 2 s
         clip with nothing hidden in it; wall time, peak memory and whether torch was imported)
@@ -41,6 +42,7 @@ import soundfile as sf
 import torch
 from PIL import Image
 
+from pixinwav.attacks import apply
 from pixinwav.loader import model_config as shipped_config, registry
 from pixinwav.checkpoint import save_model
 from pixinwav.config import model_config
@@ -124,6 +126,8 @@ def main() -> None:
                    "interleaved")
     p.add_argument("--startup", action="store_true", help="time the start of a command with each shipped model")
     p.add_argument("--identify", action="store_true", help="with --pairs: time `reveal` without --model")
+    p.add_argument("--attacked", nargs="+", metavar="NAME:STRENGTH", help="with --identify: also each stego through "
+                   "these attacks (pixinwav.attacks, e.g. tempo:1 speed:-2)")
     p.add_argument("--long", type=float, metavar="SECONDS", help="with --identify: also a song with nothing hidden of "
                    "this length (the pairs' songs one after another, looped; the 1 GiB target is for 600 s)")
     args = p.parse_args()
@@ -293,7 +297,13 @@ def on_identify(args, exe: list[str], tmp: Path) -> None:
                     samples, rate = sf.read(stego, dtype="int16")
                     trimmed = tmp / "trimmed.wav"
                     sf.write(trimmed, samples[int(1.234 * rate):], rate, subtype="PCM_16")
-                    files = (("whole", stego), ("first 1.234 s cut", trimmed))
+                    files = [("whole", stego), ("first 1.234 s cut", trimmed)]
+                    for attack in args.attacked or ():  # e.g. tempo:1: the stego as a stretched copy of it is
+                        attacked_name, strength = attack.split(":")
+                        changed, changed_rate = apply(attacked_name, samples / 32768, rate, float(strength))
+                        attacked = tmp / f"attacked_{len(files)}.wav"
+                        sf.write(attacked, changed, changed_rate, subtype="PCM_16")
+                        files.append((attack, attacked))
                 for label, path in files:
                     out = tmp / "revealed.png"
                     cmd = [*exe, "reveal", str(path), "-o", str(out), "--force"]

@@ -54,9 +54,13 @@ def analyse(wave: np.ndarray, hop: int, frames: int | None = None) -> np.ndarray
     out = np.empty((frames, hop))
     for a in range(0, frames, BLOCK_FRAMES):
         b = min(a + BLOCK_FRAMES, frames)
-        out[a:b] = scipy.fft.dct(fold(view[a * hop:b * hop:hop] * window(hop), hop), type=4, norm="ortho", axis=-1,
-                                 overwrite_x=True)
+        out[a:b] = of_frames(view[a * hop:b * hop:hop], hop)
     return out
+
+
+def of_frames(frames: np.ndarray, hop: int) -> np.ndarray:
+    """``[..., 2 hop]`` frames of samples (float64) -> ``[..., hop]``: their MDCT coefficients."""
+    return scipy.fft.dct(fold(frames * window(hop), hop), type=4, norm="ortho", axis=-1, overwrite_x=True)
 
 
 def synthesise(coefs: np.ndarray, hop: int) -> np.ndarray:

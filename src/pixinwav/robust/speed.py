@@ -61,7 +61,9 @@ def agreement_map(x: np.ndarray, low: Lattice, hop: int, frames: int, workers: i
     """``[hop, frames]``: how well the frame starting at sample ``s + j hop`` of ``x`` puts its low groups' projections
     on the lattices (1 exact, about 0 for audio without a payload), for every offset ``s`` and frame ``j``."""
     first, top = low.low - FREQ_RADIUS, low.high + FREQ_RADIUS  # the groups' bins and the masking neighbourhood
-    size = 1 << int(np.ceil(np.log2((frames + 2) * hop)))
+    # (any length FFTs like holds every product needed: a frame's samples end inside x; the power of two above it, as
+    # before 0.2.16, took 3.6 times as long for a tempo block's 66 frames)
+    size = scipy.fft.next_fast_len((frames + 2) * hop, real=True)
     # the MDCT of the frame at every sample position: each bin's basis function correlated with x (by FFT: three
     # times quicker here than the DCT-IV of every position's frame, which computes all 512 bins)
     spectrum = scipy.fft.rfft(np.asarray(x[:(frames + 2) * hop], np.float32), size)
