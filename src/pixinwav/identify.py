@@ -27,6 +27,7 @@ import numpy as np
 from .data.audio import Audio, resample
 from .errors import PixinwavError
 from .loader import DEFAULT_MODEL, model_config
+from .threads import one_blas_thread
 
 # the default of releases up to 0.1: one 256 x 256 image in one window, at --offset (0 unless given)
 PREVIOUS_DEFAULT = "pixinwav-modulo-v1"
@@ -37,6 +38,8 @@ QUIET = "pixinwav-robust-v2"
 CHECK_THREADS = 2
 
 
+@one_blas_thread  # (as the reveal that follows: OpenBLAS's threads, spinning after each of the searches' small
+# products, took as much CPU as the search itself from the checks beside it)
 def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
     """The shipped model to reveal ``audio`` with: the one whose marks it carries, else the default (which then
     searches the file, and says "no hidden image found" when it finds nothing either)."""

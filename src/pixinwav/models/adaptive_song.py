@@ -99,6 +99,7 @@ COUNT_BLOCKS = 4096  # hops of samples counted at a time for full scale
 _SEARCHED: dict[tuple, dict] = {}
 _SEARCHED_LOCK = threading.Lock()
 FIRST_SAMPLE = "first sample"  # (the other answers are by stretch, an int)
+EXPECTED = "expected"  # (and the pilots' phases the search compares with, by grid index)
 
 
 def message_bits(packets: int) -> int:
@@ -564,11 +565,13 @@ class AdaptiveSongStego(StegoScheme):
         frame_of, bin_of = np.divmod(layout.cells[pilots], hop)
         bins = int(bin_of.max()) + TIME_FREQ_MARGIN  # the steps of the pilots' bins need 4 bins above them
         indices = np.arange(len(mono) // L + 1)
-        expected = np.exp(-2j * np.pi * (np.stack([self._dither(key, int(i))[pilots] for i in indices]) + PILOT_CODE))
-        expected = expected.astype(np.complex64).T  # [pilots, indices]
+        searched = self._searched(mono, key)
+        if EXPECTED not in searched:  # (0.15 s: every index's dither)
+            phases = np.stack([self._dither(key, int(i))[pilots] for i in indices]) + PILOT_CODE
+            searched[EXPECTED] = np.exp(-2j * np.pi * phases).astype(np.complex64).T  # [pilots, indices]
+        expected = searched[EXPECTED]
         # the stretches the sender fills first, then those of the first release's rule (its files keep revealing)
         order = list(dict.fromkeys([*self.stretches(mono, channels), *self.stretches(mono, legacy=True)]))[:first]
-        searched = self._searched(mono, key)
         stop = threading.Event()  # set once a stretch answers: the strips still running give up at their next block
 
         def strip(stretch: int) -> tuple[int | None, int] | None:
@@ -595,7 +598,8 @@ class AdaptiveSongStego(StegoScheme):
 
     def _searched(self, mono: np.ndarray, key: str | None) -> dict:
         """The answers already found in ``mono`` by this model (its settings and pilots) with this key, by stretch
-        searched and ``FIRST_SAMPLE`` for the grid from the first sample: a new dict for new audio."""
+        searched, ``FIRST_SAMPLE`` for the grid from the first sample (and ``EXPECTED``: the search's pilot phases): a new
+        dict for new audio."""
         sampled = hashlib.blake2b(np.ascontiguousarray(mono[::97], np.float32).tobytes()).hexdigest()
         memo = (repr(self.cfg), key, self.window.layout(key).cells.tobytes(), len(mono), sampled)
         with _SEARCHED_LOCK:  # (identify searches the first stretch and the rest on two threads)
