@@ -138,3 +138,44 @@ def test_the_models_in_use_are_named_before_the_modulo_models_and_torch_are_load
             f"print(identify(Audio(a.samples[{trim}:], a.sample_rate), 'fixture'), 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.stdout.split() == [expected, "False"], out.stderr[-2000:]
+
+
+def test_the_checks_answer_in_their_order_two_at_a_time_and_the_later_searches_are_told_to_stop():
+    import threading
+    import time
+
+    from pixinwav.identify import first_answer
+
+    started, cancel = [], threading.Event()
+
+    def check(name, seconds, answer):
+        def run():
+            started.append(name)
+            time.sleep(seconds)
+            return answer
+        return run
+
+    # the second answers first, but the first is first in the order
+    assert first_answer([check("a", 0.3, "first"), check("b", 0.0, "second"), check("c", 0.0, None)], cancel) == "first"
+    assert cancel.is_set() and "c" not in started  # (two at a time: the first unanswered and the one after it)
+    started.clear()
+    assert first_answer([check("a", 0.0, None), check("b", 0.1, "second"), check("c", 0.0, "third")],
+                        threading.Event()) == "second"
+    assert first_answer([check("a", 0.0, None)], threading.Event()) is None
+
+
+def test_reveal_without_model_of_plain_audio_searches_each_stretch_once(tmp_path, monkeypatch):
+    """identify searches the default model's loudest stretch, then the rest; the reveal that follows reads their
+    answers (0.2.15 searched the first stretch twice, and every stretch again where the default reads the file)."""
+    from pixinwav.models.adaptive_song import AdaptiveSongStego
+
+    path = tmp_path / "plain.wav"
+    sf.write(path, music(8.0, 44100, seed=5, channels=2), 44100, subtype="PCM_16")
+    searched = []
+    strip = AdaptiveSongStego._search_strip
+    monkeypatch.setattr(AdaptiveSongStego, "_search_strip",
+                        lambda self, mono, key, stretch, *rest: searched.append(stretch) or strip(self, mono, key,
+                                                                                                  stretch, *rest))
+    assert main(["reveal", str(path), "-o", str(tmp_path / "out.png")]) == 1
+    assert len(searched) >= 2 and sorted(searched) == sorted(set(searched))
+    assert not (tmp_path / "out.png").exists()

@@ -436,3 +436,17 @@ def test_the_numbering_score_is_chance_level_on_random_bits_and_high_on_a_noisy_
     assert alignment.numbering_z(received, "k") > 20
     assert alignment.numbering_z(received, "other key") < 6.0
     assert alignment.numbering_z(np.zeros(100), "k") == 0.0
+
+
+def test_a_whole_songs_mdct_and_fractional_shift_taken_a_block_at_a_time_are_the_same(monkeypatch):
+    from pixinwav.robust import alignment
+
+    x = np.random.default_rng(5).normal(size=512 * 300 + 77)
+    whole, shifted = mdct.analyse(x, 512), alignment.fractional_shift(x, 3.37)
+    monkeypatch.setattr(mdct, "BLOCK_FRAMES", 7)
+    monkeypatch.setattr(alignment, "SHIFT_BINS", 1000)
+    assert np.array_equal(mdct.analyse(x, 512), whole)
+    assert np.array_equal(alignment.fractional_shift(x, 3.37), shifted)
+    frames = np.lib.stride_tricks.sliding_window_view(x, 1024)[::512][:len(whole)]
+    assert np.allclose(whole, frames @ mdct.basis(512), atol=1e-9)  # the MDCT as the product with its basis
+    assert np.allclose(mdct.of_frames(frames[:5], 512), whole[:5])

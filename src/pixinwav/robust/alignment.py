@@ -14,20 +14,18 @@ import numpy as np
 import scipy.fft
 
 from . import mdct
+from .agreement import agreement_map, low_lattice
 from .stdm import Lattice, keyed_bits
 
 PN_PERIOD = 1 << 15  # frames (17.5 minutes at 32 ms): a payload is written into at most this many
 SYNC_FRAMES = 64  # frames per segment in the alignment search (2 s)
 SYNC_SEGMENTS = 3
 SHIFT_BINS = 1 << 18  # spectrum bins turned at a time by a fractional shift
-SYNC_LOW_GROUPS = 5  # groups under about 1.9 kHz (half a sample is 0.36 rad there): the integer search
 
 
 def align(wave: np.ndarray, lattice: Lattice, hop: int) -> tuple[float, float]:
     """(samples from the start of ``wave`` to the first whole frame, fractional; agreement there: about 0 for
     audio without a payload, 1 for an intact one)."""
-    from .speed import agreement_map, low_lattice  # (speed's search builds on this module)
-
     span = (SYNC_FRAMES + 3) * hop
     starts = loudest_segments(wave, span, SYNC_SEGMENTS)
     low = low_lattice(lattice)

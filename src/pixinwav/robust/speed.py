@@ -7,7 +7,7 @@ has two scales, each at its own cost:
 
 1. **Frequency**, coarse: a short loud segment is resampled by each candidate factor ``c`` in steps of
    ``FREQUENCY_STEP`` over +-``SPEED_LIMIT``; the lattice agreement of the low groups is computed at every sample
-   offset and every frame (``agreement_map``: the same union-of-lattices measure as ``alignment.align``, which
+   offset and every frame (``agreement.agreement_map``: the same union-of-lattices measure as ``alignment.align``, which
    needs no bit of the payload).
 2. **Time**, fine: in that map the frames of a residual speed ``1 + d`` sit at ``offset + j hop (1 + d)``; the
    sum along each such line (``drift_search``) is cheap, so every ``d`` within the candidate's frequency
@@ -22,17 +22,13 @@ Only the receiver changes: a file written before this search existed is found th
 """
 from __future__ import annotations
 
-import functools
-from dataclasses import replace
 
 import numpy as np
-import scipy.fft
 import soxr
-from scipy.ndimage import uniform_filter
 
-from . import mdct
-from .alignment import SYNC_LOW_GROUPS, loudest_segments
-from .stdm import FREQ_RADIUS, TIME_RADIUS, Lattice
+from .agreement import agreement_map, low_lattice
+from .alignment import loudest_segments
+from .stdm import Lattice
 
 SPEED_LIMIT = 0.027  # +-2.7 %: the search's reach (speed changes of +-2 % are the target, with a margin)
 FREQUENCY_STEP = 0.006  # between resampling candidates: the low groups still agree at 0.3 % off in frequency
@@ -49,39 +45,6 @@ OUTLIER_SAMPLES = 2.0  # ... and refits without those further than this from the
 def undo(wave: np.ndarray, factor: float) -> np.ndarray:
     """``wave`` played ``factor`` times slower: the speed change ``factor`` undone (soxr, high quality)."""
     return soxr.resample(wave, 1.0, factor, quality="HQ").astype(np.float64)
-
-
-def low_lattice(lattice: Lattice) -> Lattice:
-    """The lattice's first ``SYNC_LOW_GROUPS`` groups (under about 1.9 kHz), the ones the search uses."""
-    g = SYNC_LOW_GROUPS
-    return replace(lattice, groups=g, signs=lattice.signs[:g], dither=lattice.dither[:g])
-
-
-def agreement_map(x: np.ndarray, low: Lattice, hop: int, frames: int, workers: int = -1) -> np.ndarray:
-    """``[hop, frames]``: how well the frame starting at sample ``s + j hop`` of ``x`` puts its low groups' projections
-    on the lattices (1 exact, about 0 for audio without a payload), for every offset ``s`` and frame ``j``."""
-    first, top = low.low - FREQ_RADIUS, low.high + FREQ_RADIUS  # the groups' bins and the masking neighbourhood
-    # (any length FFTs like holds every product needed: a frame's samples end inside x; the power of two above it, as
-    # before 0.2.16, took 3.6 times as long for a tempo block's 66 frames)
-    size = scipy.fft.next_fast_len((frames + 2) * hop, real=True)
-    # the MDCT of the frame at every sample position: each bin's basis function correlated with x (by FFT: three
-    # times quicker here than the DCT-IV of every position's frame, which computes all 512 bins)
-    spectrum = scipy.fft.rfft(np.asarray(x[:(frames + 2) * hop], np.float32), size)
-    every = scipy.fft.irfft(spectrum[None] * _basis_spectra(hop, first, top, size), size, workers=workers)
-    coefs = np.ascontiguousarray(every[:, : frames * hop].T).reshape(frames, hop, top - first)  # [frame, offset, bin]
-    power = uniform_filter(np.square(coefs), size=(2 * TIME_RADIUS + 1, 1, 2 * FREQ_RADIUS + 1), mode="nearest")
-    coefs /= np.sqrt(np.maximum(power, np.float32(low.floor**2)))
-    groups = coefs[..., FREQ_RADIUS:FREQ_RADIUS + low.groups * low.spread].reshape(frames, hop, low.groups, low.spread)
-    projection = np.einsum("fogs,gs->fog", groups, low.signs.astype(np.float32))
-    phase = np.mod(projection / np.float32(low.step) - low.dither.astype(np.float32), np.float32(1.0))
-    return np.cos(np.float32(4 * np.pi) * phase).mean(-1).T
-
-
-@functools.lru_cache(maxsize=4)
-def _basis_spectra(hop: int, first: int, top: int, size: int) -> np.ndarray:
-    """``[top - first, size // 2 + 1]``: conjugate spectra of MDCT basis functions ``first ... top - 1`` (correlation
-    by FFT)."""
-    return np.conj(scipy.fft.rfft(mdct.basis(hop)[:, first:top].T.astype(np.float32), size))
 
 
 def drift_search(agreement: np.ndarray, hop: int, drifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ received file is the original in pieces of 0.1-1 s, each an exact copy at its ow
 stretcher dropped (faster) or repeated (slower) a few milliseconds. Within a piece the frame grid and every
 projection are intact; only the delay changes from one piece to the next. So the receiver measures, chunk by
 chunk of ``CHUNK_FRAMES`` frames, the grid offset that best puts the low groups on the lattices (the measure of
-``speed.agreement_map``) and keeps chunks that agree with a neighbour (a piece, not chance). A chunk's offset gives
+``agreement.agreement_map``) and keeps chunks that agree with a neighbour (a piece, not chance). A chunk's offset gives
 its delay modulo the frame hop; the delay follows a line (the tempo change) within less than half a hop, so the
 line fitted to all chunks (:func:`delay_trend`) tells the whole frames, and each piece's numbering is checked
 against the keyed frame-numbering sequence. Frames of chunks with a splice inside are read at the neighbouring
@@ -22,6 +22,7 @@ import numpy as np
 import scipy.fft
 
 from . import alignment, mdct, speed
+from .agreement import agreement_map, low_lattice
 from .alignment import loudest_segments
 from .stdm import Lattice
 
@@ -185,7 +186,7 @@ def _in_pieces(offsets: np.ndarray, values: np.ndarray, hop: int) -> np.ndarray:
 
 def chunk_offsets(wave: np.ndarray, lattice: Lattice, hop: int) -> tuple[np.ndarray, np.ndarray]:
     """(grid offset in samples, fractional; its agreement) of every chunk of ``CHUNK_FRAMES`` frames of ``wave``."""
-    low = speed.low_lattice(lattice)
+    low = low_lattice(lattice)
     chunks = (mdct.frame_count(len(wave), hop) - 3) // CHUNK_FRAMES
     per_block = BLOCK_FRAMES // CHUNK_FRAMES
 
@@ -193,7 +194,7 @@ def chunk_offsets(wave: np.ndarray, lattice: Lattice, hop: int) -> tuple[np.ndar
         count = min(per_block, chunks - first)
         start = first * CHUNK_FRAMES * hop
         frames = count * CHUNK_FRAMES
-        agreement = speed.agreement_map(wave[start:start + (frames + 3) * hop], low, hop, frames, workers=1)
+        agreement = agreement_map(wave[start:start + (frames + 3) * hop], low, hop, frames, workers=1)
         return speed.parabolic_peak(agreement.reshape(hop, count, CHUNK_FRAMES).mean(-1))  # [offset, chunk]
 
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # (NumPy and SciPy's FFT let go of the GIL)
