@@ -11,8 +11,8 @@ model; when none does, the default model reads the file (its search already done
 
 The two cheap checks run first, one after the other; the rest two at a time on threads (their NumPy loops and FFTs
 let go of the GIL), the first not yet answered and the one after it, each answer taken in order: a song with nothing
-hidden took 20-21 s one check after another (release 0.2.15), every check running, and 12-13 s so
-(``benchmarks/results/reveal_without_model_0.2.16.md``). A check started but not wanted any more (an earlier one
+hidden took 22-27 s one check after another (release 0.2.15), every check running, and 9.5-11.5 s so on 3-minute
+songs (``benchmarks/results/reveal_without_model_0.2.16.md``). A check started but not wanted any more (an earlier one
 answered) runs to its end, but for the default model's searches, which give up at once. A file of an earlier default
 keeps revealing with the command that revealed it then.
 """
