@@ -79,8 +79,8 @@ QUALITY = 80  # the photo's AVIF quality when the song has room (lower when it h
 DEFAULT_MAX_SIDE = 2048
 MIN_PHOTO_BYTES = 2_000
 # The search for the grid (a trimmed start, audio pasted before): the pilots of the loudest bins it reads, and the
-# sample offsets each stretch's search analyses at once (8 x 2 windows of frames: 27 MB; 64 took 205 MB and no less
-# time, `python benchmarks/bench_commands.py --identify` and a song with nothing hidden)
+# sample offsets each stretch's search analyses at once (8 x 2 windows of frames: 27 MB; 0.2.15's 64 took 205 MB, and
+# two stretches are searched at once now)
 # A window is found where its pilots agree FOUND_Z standard errors over chance (an intact window: about 35); the
 # search's best of some 10 million hypotheses must reach SEARCH_Z first (chance alone: about 6; intact: about 19).
 # (A mean agreement over 0.2 let a quiet stretch of pasted audio, where few pilots count, pass at 0.35.)
@@ -88,8 +88,7 @@ FOUND_Z, SEARCH_Z = 10.0, 9.0
 GRID_CHECKS = 48  # loud windows read on the grid from the first sample before a search (15 ms each)
 SEARCH_PILOTS = 256
 SEARCH_CHUNK = 8
-# stretches searched at once, on threads (NumPy's loops and SciPy's FFTs let go of the GIL: two stretches took 5.0 s
-# against 7.0 one after the other)
+# stretches searched at once, on threads (NumPy's loops and SciPy's FFTs let go of the GIL)
 SEARCH_THREADS = max(1, min(2, os.cpu_count() or 1))
 SEARCH_STRETCHES = 6  # 5 s of louder audio pasted before the song can take the first four
 TIME_FREQ_MARGIN = 5
