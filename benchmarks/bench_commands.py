@@ -72,8 +72,12 @@ def cover(seconds: float, rate: int) -> np.ndarray:
     if clip_rate != rate:
         import soxr
         clip = soxr.resample(clip, clip_rate, rate)
-    reps = int(np.ceil(seconds * rate / len(clip)))
-    return np.tile(clip, (reps, 1))[: int(seconds * rate)]
+    return looped(clip, int(seconds * rate))
+
+
+def looped(clip: np.ndarray, samples: int) -> np.ndarray:
+    """``clip [T, C]`` repeated to ``samples`` frames."""
+    return np.tile(clip, (int(np.ceil(samples / len(clip))), 1))[:samples]
 
 
 def large_photos(folder: Path) -> dict[str, Path]:
@@ -279,9 +283,8 @@ def on_identify(args, exe: list[str], tmp: Path) -> None:
             songs = [sf.read(song, dtype="int16", always_2d=True) for song, _ in pairs]
             joined = np.concatenate([samples[:, :2] if samples.shape[1] > 1 else np.repeat(samples, 2, 1)
                                      for samples, _ in songs])
-            reps = int(np.ceil(args.long * songs[0][1] / len(joined)))
             long_song = tmp / f"songs_looped_to_{args.long:g}_s.wav"
-            sf.write(long_song, np.tile(joined, (reps, 1))[: int(args.long * songs[0][1])], songs[0][1], subtype="PCM_16")
+            sf.write(long_song, looped(joined, int(args.long * songs[0][1])), songs[0][1], subtype="PCM_16")
             pairs = [*pairs, (long_song, None)]
         warmed = set()
         for name in ["nothing hidden", *args.models]:

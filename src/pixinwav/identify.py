@@ -51,6 +51,7 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
     if offset not in (0, 0.0):  # only a window model takes an offset: the previous default wrote it
         return PREVIOUS_DEFAULT
     mono = audio.samples.mean(axis=1)
+    seconds = len(mono) / audio.sample_rate
     default = load_model(DEFAULT_MODEL).model
     ours = audio.sample_rate == default.cfg.sample_rate
     if ours and default.grid_start(mono, key)[0] is not None:
@@ -71,7 +72,7 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return DEFAULT_MODEL if ours and default.search(mono, key, first=first, cancel=cancel)[0] is not None else None
 
     def robust(name: str) -> str | None:
-        wave = _robust_grid(name, at_rate, len(mono) / audio.sample_rate, key)
+        wave = _robust_grid(name, at_rate, seconds, key)
         return None if wave is None else _robust_song_model(wave, key, name)
 
     def previous() -> str | None:
@@ -82,7 +83,7 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return PREVIOUS_DEFAULT if at_zero >= PRESENCE_MIN else None
 
     def first_robust() -> str | None:  # (its lattice is not v2's)
-        found = _robust_grid("pixinwav-robust-v1", at_rate, len(mono) / audio.sample_rate, key) is not None
+        found = _robust_grid("pixinwav-robust-v1", at_rate, seconds, key) is not None
         return "pixinwav-robust-v1" if found else None
 
     checks = [lambda: robust(QUIET),  # (robust-v3 to v5 write on the same grid)

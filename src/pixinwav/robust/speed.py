@@ -22,7 +22,6 @@ Only the receiver changes: a file written before this search existed is found th
 """
 from __future__ import annotations
 
-
 import numpy as np
 import soxr
 
