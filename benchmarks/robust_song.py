@@ -39,7 +39,7 @@ from pixinwav.api import load_model
 from pixinwav.attacks import apply, describe
 from pixinwav.config import model_with
 from pixinwav.errors import PixinwavError
-from pixinwav.models import robust
+from pixinwav.models import robust, robust_song
 from pixinwav.robust import stdm
 from pixinwav.data.audio import Audio
 from pixinwav.evaluate import through_file
@@ -116,6 +116,10 @@ def main() -> None:
     p.add_argument("--neighbours", default=None, metavar="FRAMES,GROUPS",
                    help="receiver experiment: the neighbourhood (each side) over which the receiver of a file read on "
                         "one frame grid measures each bit's noise (default: robust/stdm.py's GRID_NEIGHBOURS)")
+    p.add_argument("--recalibration-passes", type=int, default=None, metavar="N",
+                   help="receiver experiment: times the packets that failed are decoded again with each group's "
+                        "ratios re-weighed by the decoded ones (0: never; default: models/robust_song.py's "
+                        "RECALIBRATION_PASSES)")
     p.add_argument("--identify", action="store_true",
                    help="reveal as `pixinwav reveal` without --model does: the model its marks name (the table counts "
                         "the songs read by another)")
@@ -169,6 +173,8 @@ def main() -> None:
     model = designed(load_model(args.model), args)
     if args.neighbours:
         stdm.GRID_NEIGHBOURS = tuple(int(x) for x in args.neighbours.split(","))
+    if args.recalibration_passes is not None:
+        robust_song.RECALIBRATION_PASSES = args.recalibration_passes
     root = Path(args.data) / f"{args.split}_audio"
     everything = sorted(d.name for d in root.iterdir() if d.is_dir())
     sources = args.sources.split(",") if args.sources else everything

@@ -6,7 +6,7 @@ from PIL import Image
 from helpers import photo
 from pixinwav.data.images import prepare_image
 from pixinwav.errors import PixinwavError
-from pixinwav.robust import accumulate_decode, code, levels, mdct, payload, tempo
+from pixinwav.robust import accumulate_decode, code, levels, mdct, payload, recalibrate, tempo
 from pixinwav.robust.stdm import (GRID_NEIGHBOURS, PIECE_NEIGHBOURS, Lattice, additive_noise, keyed_permutation,
                                   keyed_uniform)
 
@@ -450,3 +450,19 @@ def test_a_whole_songs_mdct_and_fractional_shift_taken_a_block_at_a_time_are_the
     frames = np.lib.stride_tricks.sliding_window_view(x, 1024)[::512][:len(whole)]
     assert np.allclose(whole, frames @ mdct.basis(512), atol=1e-9)  # the MDCT as the product with its basis
     assert np.allclose(mdct.of_frames(frames[:5], 512), whole[:5])
+
+
+def test_each_groups_ratios_are_scaled_as_far_as_its_known_bits_bear_them_out():
+    """A calibrated group keeps its ratios, one three times too sure is scaled by about a third, one whose confident
+    ratios are unrelated to the bits (a band a codec filled with its own content) by about nothing, and one with too
+    few known bits is left as it is."""
+    rng = np.random.default_rng(3)
+    frames, mean = 4000, 2.0
+    sign = rng.choice([-1.0, 1.0], (frames, 4))
+    calibrated = sign * mean + rng.normal(0, np.sqrt(2 * mean), (frames, 4))  # exact log-likelihood ratios
+    llr = np.stack([calibrated[:, 0], 3 * calibrated[:, 1], 3 * rng.choice([-1.0, 1.0], frames), calibrated[:, 3]], 1)
+    known = sign.copy()
+    known[recalibrate.MIN_KNOWN - 10:, 3] = 0  # group 3: too few known bits
+    known[::2] = 0  # half the frames unknown (their packets did not decode): no say
+    scales = recalibrate.group_scales(llr, known)
+    assert abs(scales[0] - 1) < 0.15 and abs(scales[1] - 1 / 3) < 0.06 and scales[2] < 0.05 and scales[3] == 1.0

@@ -40,7 +40,7 @@ from ..arrays import Array, as_numpy, like
 from .. import hidden_file
 from ..config import model_with
 from ..errors import PixinwavError
-from ..robust import alignment, code, layers, mdct, payload
+from ..robust import alignment, code, layers, mdct, payload, recalibrate
 from ..robust.stdm import TIME_RADIUS, keyed_permutation
 from .base import DAMAGED, EXACT, Extracted, Hidden, Sent
 from .robust import MIN_AGREEMENT, WRITE_FRAMES, Location, RobustChannel
@@ -98,6 +98,9 @@ PLAN_FLOOR = 10 ** (-75 / 20)
 MIN_USABLE = 0.4
 MIN_PRESENT = 0.75  # a segment cut by the file's ends is decoded when this share of its frames arrived
 DECODE_ITERATIONS = 100
+# Where some packets failed, they are decoded again with each group's ratios re-weighed by the bits of those that
+# decoded (``robust/recalibrate.py``), up to this many times while each time brings more
+RECALIBRATION_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -634,14 +637,53 @@ class RobustSongStego(RobustChannel):
             return None, [], (f"no hidden image found: a payload-like pattern (alignment score {agreement:.3f}) but no "
                               "readable layout header")
         copies = self.summed_copies(llr, first, layout, key)
-        found = []
-        for (stream, _), (_, summed_llr) in copies.items():
+        decoded = self._decode(copies, layout, {})
+        first_pass = len(decoded)
+        for _ in range(RECALIBRATION_PASSES):  # the packets that failed, again with each group's ratios re-weighed
+            if not decoded or len(decoded) == len(copies):
+                break
+            weighed = llr.copy()
+            weighed[:, self.data_groups] *= recalibrate.group_scales(llr[:, self.data_groups],
+                                                                     self.known_signs(decoded, len(llr), first, layout, key))
+            more = self._decode(self.summed_copies(weighed, first, layout, key), layout, decoded)
+            if len(more) == len(decoded):
+                break
+            decoded = more
+        found = [parsed for parsed, _ in decoded.values()]
+        segments = sum(entry[0] for entry in copies.values())
+        again = f" ({len(found) - first_pass} of them with the ratios re-weighed)" if len(found) > first_pass else ""
+        return layout, found, (f"{len(found)} of {len(copies)} packets decoded{again} from {segments} segments (alignment "
+                               f"score {agreement:.3f}){where.note}")
+
+    def _decode(self, copies: dict[tuple[int, int], list], layout: Layout,
+                decoded: dict[tuple[int, int], tuple]) -> dict[tuple[int, int], tuple]:
+        """``decoded`` and every other packet of ``copies`` (:meth:`summed_copies`) that decodes and passes its CRC:
+        {(stream, class): (:meth:`_parse`'s answer, the codeword's bits)}."""
+        decoded = dict(decoded)
+        for (stream, cls), (_, summed_llr) in copies.items():
+            if (stream, cls) in decoded:
+                continue
             code_ = self.packet_code(STREAMS[stream], layout.format)
             message_bits = 8 * (self.symbol_bytes_of(code_) + OVERHEAD)
             message, ok = code.decode(summed_llr, message_bits, DECODE_ITERATIONS, drawn=code_.drawn)
             parsed = self._parse(message, code_, layout.format) if ok else None
             if parsed is not None:
-                found.append(parsed)
-        segments = sum(entry[0] for entry in copies.values())
-        return layout, found, (f"{len(found)} of {len(copies)} packets decoded from {segments} segments (alignment "
-                               f"score {agreement:.3f}){where.note}")
+                decoded[stream, cls] = parsed, code.encode(message, self.coded_bits, drawn=code_.drawn)
+        return decoded
+
+    def known_signs(self, decoded: dict[tuple[int, int], tuple], frames: int, first: int, layout: Layout,
+                    key: str | None) -> np.ndarray:
+        """``[frames, data groups]``: +1 / -1 where a decoded packet's codeword says bit 0 / 1 (every segment that
+        carries it), 0 elsewhere, for frames whose first is payload frame ``first``."""
+        seg, order = self.cfg.robust.segment_frames, self._interleave(key)
+        signs = np.zeros((frames, len(self.data_groups)))
+        segments = np.arange(first // seg, (first + frames - 1) // seg + 1)
+        for s, stream, cls in zip(segments, *self.class_of(segments, layout)):
+            if (int(stream), int(cls)) not in decoded:
+                continue
+            slots = np.empty(self.coded_bits)
+            slots[order] = 1.0 - 2.0 * decoded[int(stream), int(cls)][1]
+            rows = np.arange(s * seg, (s + 1) * seg) - first
+            inside = (rows >= 0) & (rows < frames)
+            signs[rows[inside]] = slots.reshape(seg, -1)[inside]
+        return signs
