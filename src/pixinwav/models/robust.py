@@ -55,6 +55,9 @@ _LOCATIONS: dict[tuple, "Location"] = {}  # the latest grid searches, by model, 
 # speed-corrected copy where there is one: 26 MB each for a 3-minute song)
 KEPT_LOCATIONS = 2
 _LOCATIONS_LOCK = threading.Lock()
+# One whole-song reading on one grid at a time: its shift, MDCT and masking scale hold about 230 MB at once for a
+# 10-minute song, and `reveal` without --model searches two levels' grids at once (peak 1.17 GB with both there)
+_WHOLE_SONG_READING = threading.Lock()
 
 
 @dataclass
@@ -192,8 +195,9 @@ class RobustChannel(StegoScheme):
 
     def frames_at(self, wave: np.ndarray, shift: float, key: str | None) -> np.ndarray:
         """The log-likelihood ratios ``[frames, groups]`` of the frames of ``wave`` on the grid at ``shift``."""
-        coefs = mdct.analyse(alignment.fractional_shift(wave, shift)[int(math.floor(shift)):], self.hop)
-        return self.lattice(key).soft(coefs)[0]
+        with _WHOLE_SONG_READING:
+            coefs = mdct.analyse(alignment.fractional_shift(wave, shift)[int(math.floor(shift)):], self.hop)
+            return self.lattice(key).soft(coefs)[0]
 
     def soft_frames(self, wave: np.ndarray, key: str | None,
                     piecewise: bool = False) -> tuple["Location", np.ndarray | None]:
