@@ -11,7 +11,6 @@ import unicodedata
 from pathlib import Path
 
 from . import __version__
-from .allocator import return_large_blocks
 from .errors import NotFound, PixinwavError
 
 
@@ -522,7 +521,6 @@ def _terminate(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return_large_blocks()
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         args.func(args)

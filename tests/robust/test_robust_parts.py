@@ -466,3 +466,17 @@ def test_each_groups_ratios_are_scaled_as_far_as_its_known_bits_bear_them_out():
     known[::2] = 0  # half the frames unknown (their packets did not decode): no say
     scales = recalibrate.group_scales(llr, known)
     assert abs(scales[0] - 1) < 0.15 and abs(scales[1] - 1 / 3) < 0.06 and scales[2] < 0.05 and scales[3] == 1.0
+
+
+@pytest.mark.parametrize("shape", [(300, 512), (4, 66, 512)])
+def test_the_masking_scale_filtered_in_place_is_the_separately_filtered_one_bit_for_bit(shape):
+    """The sender and receiver take the scale in place (a whole song's coefficients are 77 MB an array): the values
+    must be those of the filter with a separate output, or stego files would change."""
+    from scipy.ndimage import uniform_filter
+
+    from pixinwav.robust.masking import masking_scale
+
+    coefs = np.random.default_rng(5).normal(size=shape) * np.logspace(-6, 0, shape[-1])
+    size = (1,) * (len(shape) - 2) + (3, 5)
+    separate = np.sqrt(np.maximum(uniform_filter(np.square(coefs), size=size, mode="nearest"), 1e-9**2))
+    assert np.array_equal(masking_scale(coefs, 1, 2, 1e-9), separate)

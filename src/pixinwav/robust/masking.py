@@ -15,6 +15,9 @@ from scipy.ndimage import uniform_filter
 def masking_scale(coefs: np.ndarray, time_radius: int, freq_radius: int, floor: float) -> np.ndarray:
     """``[..., frames, bins]`` coefficients -> ``[..., frames, bins]`` local RMS, at least ``floor``."""
     size = (1,) * (coefs.ndim - 2) + (2 * time_radius + 1, 2 * freq_radius + 1)
-    power = uniform_filter(np.square(coefs), size=size, mode="nearest")
-    np.maximum(power, floor**2, out=power)  # (in place: a whole song's coefficients are 77 MB an array)
+    power = np.square(coefs)
+    # (in place, here and below: a whole song's coefficients are 77 MB an array; ndimage filters a line at a time
+    # from a copy of it, so the values are those of a separate output, bit for bit)
+    uniform_filter(power, size=size, mode="nearest", output=power)
+    np.maximum(power, floor**2, out=power)
     return np.sqrt(power, out=power)
