@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from . import __version__
+from .allocator import one_heap
 from .errors import NotFound, PixinwavError
 
 
@@ -521,6 +522,7 @@ def _terminate(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    one_heap()
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         args.func(args)

@@ -480,3 +480,14 @@ def test_the_masking_scale_filtered_in_place_is_the_separately_filtered_one_bit_
     size = (1,) * (len(shape) - 2) + (3, 5)
     separate = np.sqrt(np.maximum(uniform_filter(np.square(coefs), size=size, mode="nearest"), 1e-9**2))
     assert np.array_equal(masking_scale(coefs, 1, 2, 1e-9), separate)
+
+
+def test_the_loudest_segments_found_a_block_at_a_time_rank_every_segment_as_the_whole_song_squared_does(monkeypatch):
+    from pixinwav.robust import alignment
+
+    wave = np.random.default_rng(2).normal(size=200_003) * np.repeat(np.random.default_rng(3).uniform(size=200), 1001)[:200_003]
+    span = 997
+    n = len(wave) // span
+    whole = np.square(wave[: n * span]).reshape(n, span).sum(1)
+    monkeypatch.setattr(alignment, "ENERGY_BLOCK", 5 * span + 3)  # blocks of 5 segments, the last one shorter
+    assert alignment.loudest_segments(wave, span, n) == [int(i) * span for i in np.argsort(-whole, kind="stable")]
