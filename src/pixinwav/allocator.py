@@ -2,8 +2,9 @@
 
 glibc's ``malloc`` gives each thread that allocates while another holds the heap an arena of its own (up to eight per
 core), and memory freed into an arena mostly stays with the process. `reveal` without ``--model`` runs its checks on
-threads, each allocating and freeing arrays of many megabytes: a 10-minute song peaked at 1.03-1.10 GB of resident
-memory with an arena per thread, 0.86-0.90 GB with one (``benchmarks/bench_commands.py --identify --long 600``).
+threads, each allocating and freeing arrays of many megabytes: a 10-minute song with nothing hidden peaked at 1118 MiB
+of resident memory with an arena per thread, 897 MiB with one, as fast (``benchmarks/bench_commands.py --identify
+--long 600``, release 0.2.17's results).
 NumPy's large arrays are allocated rarely enough that the threads do not queue for the one heap.
 """
 from __future__ import annotations

@@ -56,7 +56,7 @@ _LOCATIONS: dict[tuple, "Location"] = {}  # the latest grid searches, by model, 
 KEPT_LOCATIONS = 2
 _LOCATIONS_LOCK = threading.Lock()
 # One whole-song reading on one grid at a time: its shift, MDCT and masking scale hold about 230 MB at once for a
-# 10-minute song, and `reveal` without --model searches two levels' grids at once (peak 1.17 GB with both there)
+# 10-minute song, and `reveal` without --model searches two levels' grids at once on threads
 _WHOLE_SONG_READING = threading.Lock()
 
 
