@@ -13,12 +13,13 @@ codeword of rate ``code_rate`` (interleaved over the segment) holding a packet h
 stream's length), one RaptorQ packet of that stream and a CRC-32. There are fewer distinct packets than
 segments: segment ``s`` carries packet ``s mod classes``, so each packet is sent ``redundancy`` times over, in
 segments far apart, and the receiver adds up the soft bits of every copy before decoding (through a 64 kbit/s
-codec no single copy decodes, their sum does). Across packets a fountain code (``hidden_file.py``) with a tenth of
-spare packets rebuilds a stream from any enough of them, so a cut, a silent passage or a codec's bad second costs
-nothing while enough arrive. A photo goes as two layers (``robust/layers.py``): every ``BASE_EVERY``-th segment
-carries one of ``base_packets + 1`` packets of a small base image (an excerpt of 30 s holds them all), the others the
-sharp image, as large as ``seconds`` of music carry (default: the song over ``cfg.robust.redundancy``). A file takes every
-segment.
+codec no single copy decodes, their sum does); where some packets fail, the bits of those that decoded re-weigh each
+group's soft bits and the rest are decoded again (``robust/recalibrate.py``). Across packets a fountain code
+(``hidden_file.py``) with a tenth of spare packets rebuilds a stream from any enough of them, so a cut, a silent
+passage or a codec's bad second costs nothing while enough arrive. A photo goes as two layers (``robust/layers.py``):
+every ``BASE_EVERY``-th segment carries one of ``base_packets + 1`` packets of a small base image (an excerpt of 30 s
+holds them all), the others the sharp image, as large as ``seconds`` of music carry (default: the song over
+``cfg.robust.redundancy``). A file takes every segment.
 
 Four formats, named in the layout header (``FORMAT_CODES``): 1, robust-v2's packets (a regular code of rate 0.3375,
 each sent 1.5 times over), 2, robust-v3's (an irregular code of rate 0.225, each sent once), 3, robust-v4's
