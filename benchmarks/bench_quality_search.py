@@ -1,7 +1,9 @@
 """The AVIF quality search (``robust/payload.py: best_quality``) against plain bisection, the search up to 0.2.3:
 the same quality found? how many encodings, how many seconds? On the validation photos (and four mate-backgrounds
 photos when fetched) scaled to a long side of 1000 px, for budgets of 1.5-70 kB, from the top quality the song
-models start at (80: adaptive-v3; 100: robust-v2). Needs `pixinwav data fetch --dest data/debian`."""
+models start at (80: adaptive-v3; 100: robust-v2); and the search aimed by a fast encoder's sizes (what
+``robust/layers.py`` uses for photos of ``QUICK_FROM_PIXELS`` or more: ``--side 1700 --budgets 30000 70000 150000
+300000 --tops 80 --min-pixels 500000``). Needs `pixinwav data fetch --dest data/debian`."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +13,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from pixinwav.robust.payload import MIN_QUALITY, best_quality
+from pixinwav.robust.layers import QUICK_FROM_PIXELS, QUICK_SPEED
+from pixinwav.robust.payload import MIN_QUALITY, QuickSizes, best_quality
 
 
 def bisection(encode, max_bytes: int, top: int = 100):
@@ -35,35 +38,58 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=Path("data/debian"))
     p.add_argument("--side", type=int, default=1000)
+    p.add_argument("--budgets", type=int, nargs="+", default=[1500, 5000, 12000, 30000, 70000], help="bytes")
+    p.add_argument("--tops", type=int, nargs="+", default=[80, 100])
+    p.add_argument("--min-pixels", type=int, default=0, help="only photos this large after scaling (the aimed search's "
+                   f"own rule: {QUICK_FROM_PIXELS})")
     args = p.parse_args()
     mate = sorted((args.data / "train_images" / "mate-backgrounds").glob("*"))[:4]
-    photos = sorted((args.data / "val_images").glob("*/*")) + mate
+    photos = []
+    for path in sorted((args.data / "val_images").glob("*/*")) + mate:
+        with Image.open(path) as image:
+            image.thumbnail((args.side, args.side))
+            if image.width * image.height >= args.min_pixels:
+                photos.append(path)
     if not photos:
         raise SystemExit(f"no photos under {args.data}: run `pixinwav data fetch --dest {args.data}`")
-    print(f"{len(photos)} photos, long side {args.side}; each search from `top`, for budgets 1.5-70 kB\n")
-    print("| top | searches | same quality and bytes | encodings: bisection -> now | seconds: bisection -> now |")
+    print(f"{len(photos)} photos, long side {args.side}; each search from `top`, for budgets of "
+          f"{', '.join(f'{b / 1000:g}' for b in args.budgets)} kB; 'aimed': the search aimed by libavif's speed "
+          f"{QUICK_SPEED} sizes (quick encodings counted apart); the same answer: the same quality and bytes as the "
+          "bisection\n")
+    print("| top | searches | same answer: line / aimed | encodings: bisection / line / aimed (+ quick) | "
+          "seconds: bisection / line / aimed |")
     print("|---|---|---|---|---|")
-    for top in (80, 100):
-        same = count = 0
-        calls, seconds = {"old": 0, "new": 0}, {"old": 0.0, "new": 0.0}
+    for top in args.tops:
+        count = 0
+        same = {"line": 0, "aimed": 0}
+        calls = dict.fromkeys(("bisection", "line", "aimed", "quick"), 0)
+        seconds = dict.fromkeys(("bisection", "line", "aimed"), 0.0)
         for path in photos:
             image = Image.open(path).convert("RGB")
             image.thumbnail((args.side, args.side))
-            for budget in (1500, 5000, 12000, 30000, 70000):
+
+            def encode(q, name, speed=None):
+                calls[name] += 1
+                buffer = io.BytesIO()
+                image.save(buffer, format="AVIF", quality=q, **({"speed": speed} if speed else {}))
+                return buffer.getvalue()
+
+            for budget in args.budgets:
                 found = {}
-                for name, search in (("old", bisection), ("new", best_quality)):
-                    def encode(q, name=name):
-                        calls[name] += 1
-                        buffer = io.BytesIO()
-                        image.save(buffer, format="AVIF", quality=q)
-                        return buffer.getvalue()
+                for name in ("bisection", "line", "aimed"):
                     start = time.perf_counter()
-                    found[name] = search(encode, budget, top)
+                    if name == "bisection":
+                        found[name] = bisection(lambda q: encode(q, name), budget, top)
+                    else:
+                        quick = QuickSizes(lambda q: encode(q, "quick", QUICK_SPEED)) if name == "aimed" else None
+                        found[name] = best_quality(lambda q: encode(q, name), budget, top, quick=quick)
                     seconds[name] += time.perf_counter() - start
-                same += found["old"] == found["new"]
+                for name in same:
+                    same[name] += found[name] == found["bisection"]
                 count += 1
-        print(f"| {top} | {count} | {same} | {calls['old']} -> {calls['new']} | {seconds['old']:.1f} -> {seconds['new']:.1f} |",
-              flush=True)
+        print(f"| {top} | {count} | {same['line']} / {same['aimed']} | {calls['bisection']} / {calls['line']} / "
+              f"{calls['aimed']} (+ {calls['quick']}) | {seconds['bisection']:.1f} / {seconds['line']:.1f} / "
+              f"{seconds['aimed']:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

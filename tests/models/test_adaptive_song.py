@@ -118,6 +118,26 @@ def test_a_quiet_song_carries_more_in_windows_of_two_or_three_packets_used_last(
         model.hide_file(secret, quiet, RATE, key="k")
 
 
+def test_the_sender_writes_fewer_packets_where_its_chain_decoder_is_slow_instead_of_flooding(model, monkeypatch):
+    """A window whose check the chain decoder does not finish within the sender's iterations (here 6, so that some
+    do not) is written again with fewer packets at once: no flooding decoder is built (0.2.17 let it decide, 1.2-4.9 s
+    a window), fewer packets go into those windows, and the file still comes back exact."""
+    quiet = music(8.0, RATE, seed=21, channels=2) * 10 ** (-10 / 20)
+    secret = HiddenFile("q.bin", np.random.default_rng(7).integers(0, 256, 2_500, dtype=np.uint8).tobytes())
+    full = model.hide_file(secret, quiet, RATE, key="k")[1].payload
+
+    def flooding(*args, **kwargs):
+        raise AssertionError("the sender built a flooding decoder")
+
+    monkeypatch.setattr(adaptive_song.code, "flooding_decode", flooding)
+    monkeypatch.setattr(adaptive_song.code, "SENDER_CHAIN_ITERATIONS", 6)
+    stego, report = model.hide_file(secret, quiet, RATE, key="k")
+    monkeypatch.undo()
+    assert report.payload.packets < full.packets
+    found = model.reveal_payload(pcm16_round_trip(stego), RATE, key="k")
+    assert found.file is not None and found.file.data == secret.data
+
+
 @pytest.mark.parametrize("threads", [2, 3])
 def test_windows_probed_on_threads_give_the_answers_of_one_by_one_in_order(model, threads, monkeypatch):
     """Probing several windows at once changes nothing the sender plans: the same windows, packets and order

@@ -6,7 +6,7 @@ from PIL import Image
 from helpers import photo
 from pixinwav.data.images import prepare_image
 from pixinwav.errors import PixinwavError
-from pixinwav.robust import accumulate_decode, code, levels, mdct, payload, recalibrate, tempo
+from pixinwav.robust import accumulate_decode, code, layers, levels, mdct, payload, recalibrate, tempo
 from pixinwav.robust.stdm import (GRID_NEIGHBOURS, PIECE_NEIGHBOURS, Lattice, additive_noise, keyed_permutation,
                                   keyed_uniform)
 
@@ -325,6 +325,26 @@ def test_a_senders_check_builds_no_flooding_decoder_where_the_chain_decodes(monk
     assert ok and np.array_equal(got, message)
 
 
+def test_a_sender_that_takes_the_chain_alone_reports_a_word_it_cannot_finish_as_failed_without_flooding(monkeypatch):
+    """``flooding=False`` (adaptive-v3's sender): a word the chain does not finish within the sender's iterations
+    fails at once, where the default lets flooding decide (and decodes it)."""
+    rng = np.random.default_rng(6)
+    message = rng.integers(0, 2, 1000).astype(np.uint8)
+    word = code.encode(message, 2000, "rows")
+    llr = 2 * ((1 - 2.0 * word) + 0.5 * rng.normal(size=2000)) / 0.5**2
+    monkeypatch.setattr(code, "SENDER_CHAIN_ITERATIONS", 1)
+    tried, flooding = [], code.flooding_decode
+
+    def recorded(*args, **kwargs):
+        tried.append(args)
+        return flooding(*args, **kwargs)
+
+    monkeypatch.setattr(code, "flooding_decode", recorded)
+    assert not code.decode(llr, 1000, 40, "rows", sender=True, flooding=False)[1] and not tried
+    decoded, ok = code.decode(llr, 1000, 40, "rows", sender=True)
+    assert ok and np.array_equal(decoded, message) and tried
+
+
 def test_a_rate_half_word_the_chain_cannot_finish_goes_to_min_sum_then_product_sum(monkeypatch):
     """The receiver's order where the chain stops short (here: one iteration): min-sum flooding where the rate is
     0.3 or more, then product-sum; the word decodes, and min-sum was tried before product-sum."""
@@ -395,6 +415,54 @@ def test_the_quality_search_with_an_estimate_of_the_top_skips_it_only_when_far_o
         far = curve(80) * 1.02 > payload.SURELY_OVER * budget
         assert (80 not in tried[1]) == far, (budget, tried[1])
         assert tried[2][0] == 80  # not far over: the top is encoded first, as without an estimate
+
+
+@pytest.mark.parametrize("curve", [lambda q: int(300 * np.exp(0.04 * q)), lambda q: 1000 + q ** 3,
+                                   lambda q: int(300 * np.exp(0.04 * (q - q % 3)))])  # (plateaus, as libavif's steps)
+def test_the_quality_search_aimed_by_quick_sizes_finds_the_same_quality_in_fewer_encodings(curve):
+    """Quick sizes whose ratio to the true ones drifts slowly (libavif's fastest speed: 0.82-0.85 of the size over
+    qualities 20-80) aim the search: the same answer as without them, in at most three true encodings after the top."""
+    for budget in range(200, 60_000, 997):
+        found, calls = [], []
+        for quick in (None, payload.QuickSizes(lambda q: b"x" * int(curve(q) / (0.80 + 0.0006 * q)))):
+            tried = []
+
+            def encode(q):
+                tried.append(q)
+                return b"x" * curve(q)
+
+            found.append(payload.best_quality(encode, budget, 80, quick=quick))
+            calls.append(tried)
+        assert found[1] == found[0], budget
+        assert len(calls[1]) <= 4, (budget, calls[1])
+
+
+def test_quick_sizes_that_mislead_the_search_never_give_bytes_over_the_budget():
+    """Quick sizes unrelated to the true ones cost encodings, or a lower quality than the best: never a wrong answer."""
+    rng = np.random.default_rng(0)
+    curve = lambda q: int(300 * np.exp(0.04 * q))  # noqa: E731
+    noise = rng.uniform(0.3, 3.0, 101)
+    for budget in range(200, 60_000, 997):
+        found = payload.best_quality(lambda q: b"x" * curve(q), budget, 80,
+                                     quick=payload.QuickSizes(lambda q: b"x" * int(curve(q) * noise[q])))
+        exact = max((q for q in range(81) if curve(q) <= budget), default=None)
+        assert (found is None) == (exact is None), budget
+        if found is not None:  # (a lower quality than the best is allowed)
+            assert len(found[0]) == curve(found[1]) <= budget and found[1] <= exact
+
+
+def test_a_large_photo_is_fitted_by_the_real_encoder_with_quick_sizes_aiming(monkeypatch):
+    """Over ``QUICK_FROM_PIXELS`` the fit is aimed by quick encodings: the same quality and bytes as without them."""
+    rng = np.random.default_rng(3)
+    photo = np.clip(rng.normal(0.5, 0.1, (3, 600, 900)).cumsum(axis=2) / 60 % 1, 0, 1).astype(np.float32)
+    answers, encodings = [], []
+    for smallest in (10**9, 1):
+        monkeypatch.setattr(layers, "QUICK_FROM_PIXELS", smallest)
+        tried = []
+        answers.append(layers.encode(photo, "sharp", 40_000, top=80, tried=lambda: tried.append(1)))
+        encodings.append(len(tried))
+    assert answers[0].data == answers[1].data and answers[0].quality == answers[1].quality < 80
+    assert (answers[0].width, answers[0].height) == (900, 600) and encodings[1] < encodings[0], encodings
 
 
 def test_soft_bits_are_each_symbol_sets_log_sum_also_far_from_every_symbol():

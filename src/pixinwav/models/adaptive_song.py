@@ -258,7 +258,9 @@ class AdaptiveSongStego(StegoScheme):
         if soft is None:
             return None
         count, llr = soft
-        bits, ok = code.decode(llr, message_bits(count), iterations, "rows", sender)
+        # (the sender's check takes the chain decoder's word only: a window it does not read within
+        # SENDER_CHAIN_ITERATIONS is written again with fewer packets, 0.3 s, where flooding took 1.2-4.9 s to decide)
+        bits, ok = code.decode(llr, message_bits(count), iterations, "rows", sender, flooding=not sender)
         raw = payload.bits_to_bytes(bits) if ok else b""
         data = payload.checked(raw, len(raw) - 4) if len(raw) > 4 else None
         if data is None:
@@ -449,7 +451,8 @@ class AdaptiveSongStego(StegoScheme):
                                 "a smaller payload")
         seconds, loud = self.cfg.clip_samples / self.cfg.sample_rate, len(self.loud(mono))
         places = f"{len(used)} of {loud} windows loud enough used" + (
-            f"; {failed} left as they were, where the change would clip" if failed else "")
+            f"; {failed} left as they were, where the sender could not read its packets back (a clipped master, or a window "
+            "at its limit)" if failed else "")
         return change, Sent(kind, 0, len(used) * seconds, places, sorted(i * seconds for i in used), len(used), loud,
                             packets=sent, needed=source)
 

@@ -116,7 +116,7 @@ def _decoder(k: int, m: int, max_iter: int, drawn: str, method: str):
 
 
 def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: str = "choice",
-           sender: bool = False) -> tuple[np.ndarray, bool]:
+           sender: bool = False, flooding: bool = True) -> tuple[np.ndarray, bool]:
     """Soft decoding: ``llr [n]`` (log P(bit 0) / P(bit 1); 0 where nothing was received) of a codeword with a
     ``k``-bit message (default ``n / 2``) -> (message ``[k]``, whether every parity check holds).
 
@@ -125,7 +125,8 @@ def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: st
     iterations: every word product-sum decodes still decodes, so files written before keep revealing.
     ``sender``: a sender checking what it wrote; the chain's word counts only within ``SENDER_CHAIN_ITERATIONS``, and
     min-sum is not tried (a word the chain decodes that fast every receiver's decoders decode too; each new word size
-    builds an ``ldpc`` decoder of up to 102 MiB): a 10-minute hide peaked at 1.2 GB with it."""
+    builds an ``ldpc`` decoder of up to 102 MiB): a 10-minute hide peaked at 1.2 GB with it. ``flooding=False``: the
+    chain alone (a sender that would rather send less in this word than wait seconds for flooding's verdict)."""
     n = len(llr)
     k = n // 2 if k is None else k
     budget = min(max_iter, SENDER_CHAIN_ITERATIONS if sender else CHAIN_ITERATIONS)
@@ -136,8 +137,8 @@ def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: st
                                                _columns(k, n - k, drawn))
     except Exception as exc:  # numba missing or its on-disk cache unreadable: flooding alone, the same words
         warnings.warn(f"the compiled decoder failed ({exc}); using ldpc's alone", RuntimeWarning, stacklevel=2)
-        ok = False
-    if ok:
+        message, ok, flooding = None, False, True  # (flooding is all there is)
+    if ok or not flooding:
         return message, ok
     if k >= QUICK_MIN_RATE * n and not sender:
         message, ok = flooding_decode(llr, k, min(max_iter, QUICK_ITERATIONS), drawn, "minimum_sum")

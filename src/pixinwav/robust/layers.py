@@ -24,7 +24,7 @@ import io
 import math
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -33,7 +33,7 @@ from PIL import Image
 from ..errors import PixinwavError
 from ..data.images import to_pil
 from . import bare_avif
-from .payload import best_quality, decompress
+from .payload import QuickSizes, best_quality, decompress
 
 MAGIC = b"PIXL"
 VERSION = 1
@@ -57,6 +57,9 @@ class Encoding:
 
 
 SLOW_SSIM = {"speed": 4, "advanced": {"tune": "ssim"}}  # libavif's default is speed 6, no tuning
+# A photo this large is fitted to its budget with libavif's fastest encoder aiming the quality search (a 1.7 MP photo:
+# 0.1 s a try instead of 1.2; ``payload.best_quality``); the bytes sent are always the real encoder's
+QUICK_FROM_PIXELS, QUICK_SPEED = 500_000, 9
 # each layer's encoding per style (config ``robust.layer_codec``); bits per pixel measured by benchmarks/layer_codecs.py
 STYLES = {"avif-webp": {"sharp": Encoding("AVIF", SHARP_BPP), "base": Encoding("WEBP", 1.2)},
           "bare-av1": {"sharp": Encoding("AV1", SHARP_BPP, SLOW_SSIM), "base": Encoding("AV1", 0.5, SLOW_SSIM)}}
@@ -124,7 +127,11 @@ def encode(photo: np.ndarray, layer: str, budget: int, max_side: int | None = No
         estimate = None  # the top quality's bytes at this size, from ``before``'s bytes per pixel
         if before is not None and before.layer == layer == "sharp" and (before.quality, before.codec) == (top, encoding.codec):
             estimate = len(before.data) * size[0] * size[1] / (before.width * before.height)
-        fit = best_quality(lambda q: _counted(_saved(scaled, encoding, q, made), tried), room, top, estimate)
+        quick = None
+        if encoding.codec in ("AVIF", "AV1") and size[0] * size[1] >= QUICK_FROM_PIXELS:
+            quick = QuickSizes(lambda q: _saved(scaled, replace(encoding, options={**encoding.options, "speed": QUICK_SPEED}),
+                                                q, {}, strip=False))
+        fit = best_quality(lambda q: _counted(_saved(scaled, encoding, q, made), tried), room, top, estimate, quick)
         if fit is not None:
             data, quality = fit
             if encoding.codec == "AV1" and not _rebuilds(data, made):
@@ -161,11 +168,11 @@ def _counted(data: bytes, tried: Callable[[], object] | None) -> bytes:
     return data
 
 
-def _saved(image: Image.Image, encoding: Encoding, quality: int, made: dict[bytes, bytes]) -> bytes:
+def _saved(image: Image.Image, encoding: Encoding, quality: int, made: dict[bytes, bytes], strip: bool = True) -> bytes:
     """The image file; AV1: the AVIF file stripped (remembered in ``made``; b"" when it does not strip)."""
     buffer = io.BytesIO()
     image.save(buffer, format="AVIF" if encoding.codec == "AV1" else encoding.codec, quality=quality, **encoding.options)
-    if encoding.codec != "AV1":
+    if encoding.codec != "AV1" or not strip:
         return buffer.getvalue()
     stripped = bare_avif.strip(buffer.getvalue()) or b""
     made[stripped] = buffer.getvalue()
