@@ -21,24 +21,26 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from bench_commands import source_trees
 from song import CLI, KEY, SOURCES, TIME, snr, songs, trimmed_and_pasted
 
 MODEL = "pixinwav-modulo-v2"
 
 
-def run(args: list[str], log: Path) -> tuple[int, float, float, str]:
-    """(exit code, wall s, peak MiB, stdout+stderr) of one CLI command."""
-    done = subprocess.run([TIME, "-f", "%e %M", "-o", str(log), *CLI, *args], capture_output=True, text=True)
+def run(args: list[str], log: Path, env: dict | None = None) -> tuple[int, float, float, str]:
+    """(exit code, wall s, peak MiB, stdout+stderr) of one CLI command (``env``: another source tree's, see
+    ``bench_commands.source_trees``)."""
+    done = subprocess.run([TIME, "-f", "%e %M", "-o", str(log), *CLI, *args], capture_output=True, text=True, env=env)
     wall, kib = log.read_text().split()[-2:]
     return done.returncode, float(wall), float(kib) / 1024, done.stdout + done.stderr
 
 
-def measure(song: Path, secret: Path, other: Path, work: Path, model: str = MODEL) -> dict:
+def measure(song: Path, secret: Path, other: Path, work: Path, model: str = MODEL, env: dict | None = None) -> dict:
     stego, back, moved, log = work / "stego.wav", work / "back.bin", work / "moved.wav", work / "time.txt"
     for path in (stego, back, moved):
         path.unlink(missing_ok=True)
     code, hide_s, hide_mib, said = run(["hide", "--file", str(secret), "--cover", str(song), "-o", str(stego),
-                                        "--model", model, "--key", KEY], log)
+                                        "--model", model, "--key", KEY], log, env)
     row = {"source": song.parent.name, "song": song.name, "file": secret.name, "kB": secret.stat().st_size / 1000,
            "hidden": code == 0}
     if code != 0:
@@ -47,13 +49,14 @@ def measure(song: Path, secret: Path, other: Path, work: Path, model: str = MODE
         return {**row, "exact": False, "exact_moved": False}
     payload = next(line for line in said.splitlines() if line.startswith("payload:"))
     used = float(re.search(r"([\d.]+) s of music used", payload).group(1))
-    code, reveal_s, reveal_mib, _ = run(["reveal", str(stego), "-o", str(back), "--model", model, "--key", KEY], log)
+    packets = int(re.search(r"in ([\d,]+) packets", payload).group(1).replace(",", ""))
+    code, reveal_s, reveal_mib, _ = run(["reveal", str(stego), "-o", str(back), "--model", model, "--key", KEY], log, env)
     exact = code == 0 and back.read_bytes() == secret.read_bytes()
     trimmed_and_pasted(stego, other, moved)
     back.unlink(missing_ok=True)
-    code, moved_s, _, _ = run(["reveal", str(moved), "-o", str(back), "--model", model, "--key", KEY], log)
+    code, moved_s, _, _ = run(["reveal", str(moved), "-o", str(back), "--model", model, "--key", KEY], log, env)
     exact_moved = code == 0 and back.read_bytes() == secret.read_bytes()
-    return {**row, "exact": exact, "exact_moved": exact_moved, "used_s": used, "snr": snr(song, stego),
+    return {**row, "exact": exact, "exact_moved": exact_moved, "used_s": used, "packets": packets, "snr": snr(song, stego),
             "hide_s": hide_s, "reveal_s": reveal_s, "moved_s": moved_s, "peak_mib": max(hide_mib, reveal_mib)}
 
 
@@ -81,6 +84,7 @@ def main(argv=None) -> None:
     parser.add_argument("--model", default=MODEL)
     parser.add_argument("--kb", type=float, nargs=2, default=(0, 1e9), metavar=("LOW", "HIGH"),
                         help="only the JPEGs of LOW-HIGH kB")
+    parser.add_argument("--baseline", metavar="REV", help="also git revision REV's pixinwav, song by song in turn")
     args = parser.parse_args(argv)
     files = sorted(f for f in (args.data / "train_images" / "mate-backgrounds").glob("*.jpg")
                    if args.kb[0] <= f.stat().st_size / 1000 <= args.kb[1])
@@ -88,29 +92,53 @@ def main(argv=None) -> None:
         raise SystemExit(f"no JPEGs under {args.data}/train_images/mate-backgrounds: run pixinwav data fetch")
     picked = songs(args.data, args.songs)
     every = [s for source in SOURCES for s in picked[source]]
-    rows = []
+    by_tree: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for i, song in enumerate(every):
-            row = measure(song, files[i % len(files)], every[(i + 1) % len(every)], Path(tmp), args.model)
-            rows.append(row)
-            print(f"{i + 1}/{len(every)} {row['source']} {row['song'][-40:]}: {row['file'][-20:]} {row['kB']:.0f} kB "
-                  f"hidden {row['hidden']} exact {row['exact']} moved {row['exact_moved']}", flush=True)
+        with source_trees(args.baseline, Path(tmp)) as trees:
+            for env in trees.values():  # untimed: each tree's first run compiles its numba kernels into a cache
+                measure(every[0], files[0], every[-1], Path(tmp), args.model, env)
+            for i, song in enumerate(every):
+                for tree, env in trees.items():  # (the baseline first, then this tree, song by song)
+                    row = measure(song, files[i % len(files)], every[(i + 1) % len(every)], Path(tmp), args.model, env)
+                    by_tree.setdefault(tree, []).append(row)
+                    print(f"{i + 1}/{len(every)} [{tree}] {row['source']} {row['song'][-40:]}: {row['file'][-20:]} "
+                          f"{row['kB']:.0f} kB hidden {row['hidden']} exact {row['exact']} moved {row['exact_moved']} "
+                          f"hide {row.get('hide_s', float('nan')):.1f} s", flush=True)
+    rows = by_tree["this tree"]
     kb = "" if args.kb == (0, 1e9) else f" --kb {args.kb[0]:g} {args.kb[1]:g}"
-    text = "\n".join([f"# {args.model}: a JPEG bit-exact in a whole song", "",
-                      f"`python benchmarks/song_file.py --model {args.model} --songs {args.songs}{kb}`: whole validation "
-                      "songs of 2-4 minutes "
-                      "(their OGG files as covers); each carries one of the mate-backgrounds JPEGs (of the size given) as it is, "
-                      "hidden with `pixinwav hide --file` and revealed with the CLI from the 16-bit WAV it wrote, key "
-                      "set; 'exact' means byte-identical. 'After trim + paste': the stego's first 0.37 s cut off and 5 s "
-                      "of another song pasted before it, revealed with no offset. Times and memory: the CLI processes' "
-                      "own (start-up and OGG decoding included).", "", *table(rows), "",
-                      "| music | song | file | kB | exact | after trim + paste | music used s | SNR dB |",
-                      "|---|---|---|---|---|---|---|---|",
-                      *(f"| {r['source']} | {r['song'][-32:]} | {r['file'][-24:]} | {r['kB']:.0f} | "
-                        f"{r['exact'] if r['hidden'] else 'too large'} | {r['exact_moved']} | {r.get('used_s', '-')} | "
-                        f"{r.get('snr', float('nan')):.1f} |" for r in rows)])
-    args.out.write_text(text + "\n")
-    print(text)
+    base = f" --baseline {args.baseline}" if args.baseline else ""
+    text = [f"# {args.model}: a JPEG bit-exact in a whole song", "",
+            f"`python benchmarks/song_file.py --model {args.model} --songs {args.songs}{kb}{base}`: whole validation "
+            "songs of 2-4 minutes "
+            "(their OGG files as covers); each carries one of the mate-backgrounds JPEGs (of the size given) as it is, "
+            "hidden with `pixinwav hide --file` and revealed with the CLI from the 16-bit WAV it wrote, key "
+            "set; 'exact' means byte-identical. 'After trim + paste': the stego's first 0.37 s cut off and 5 s "
+            "of another song pasted before it, revealed with no offset. Times and memory: the CLI processes' "
+            "own (start-up and OGG decoding included)." + (f" Each song is hidden and revealed by git revision "
+            f"{args.baseline}'s pixinwav, then by this tree's, in turn, after one untimed run of each." if args.baseline
+                                            else ""), ""]
+    for tree, tree_rows in by_tree.items():
+        text += ([f"{tree}:", ""] if args.baseline else []) + table(tree_rows) + [""]
+    if args.baseline:
+        other = by_tree[args.baseline]
+        text += ["Song by song (seconds; packets sent):", "",
+                 f"| song | kB | hide s ({args.baseline} / this tree) | reveal s | after trim + paste s | packets | "
+                 "exact, and after trim + paste |", "|---|---|---|---|---|---|---|"]
+        for old, new in zip(other, rows):
+            def cell(key: str, fmt: str = "{:.2f}") -> str:
+                return " / ".join(fmt.format(r[key]) if key in r else "-" for r in (old, new))
+
+            exact = " / ".join(f"{r['exact']}, {r['exact_moved']}" if r["hidden"] else "too large" for r in (old, new))
+            text.append(f"| {new['song'][-32:]} | {new['kB']:.0f} | {cell('hide_s')} | {cell('reveal_s')} | "
+                        f"{cell('moved_s')} | {cell('packets', '{}')} | {exact} |")
+        text.append("")
+    text += ["| music | song | file | kB | exact | after trim + paste | music used s | SNR dB |",
+             "|---|---|---|---|---|---|---|---|",
+             *(f"| {r['source']} | {r['song'][-32:]} | {r['file'][-24:]} | {r['kB']:.0f} | "
+               f"{r['exact'] if r['hidden'] else 'too large'} | {r['exact_moved']} | {r.get('used_s', '-')} | "
+               f"{r.get('snr', float('nan')):.1f} |" for r in rows)]
+    args.out.write_text("\n".join(text) + "\n")
+    print("\n".join(text))
 
 
 if __name__ == "__main__":

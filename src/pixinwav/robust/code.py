@@ -28,7 +28,9 @@ QUICK_MIN_RATE, QUICK_ITERATIONS = 0.3, 40
 CHAIN_ITERATIONS = 40
 # A sender checking its own stego trusts the chain decoder only where it converged this fast, and else lets flooding
 # decide as releases up to 0.2.0 decode: at low rates the chain decodes words flooding cannot (a quiet adaptive-v2
-# window at rate 0.02: chain in 12 iterations, flooding not in 100), and those would not reveal with 0.2.0
+# window at rate 0.02: chain in 12 iterations, flooding not in 100), and those would not reveal with 0.2.0.
+# adaptive-v3's sender (since 0.2.18) takes the chain's verdict alone (``flooding=False``) and writes a window it
+# fails again with fewer packets: its windows are many, and flooding took 1.2-4.9 s a window to decide
 SENDER_CHAIN_ITERATIONS = 10
 # The irregular construction's message-bit degrees: (degree, share of the bits), (degree, the rest). At rate 0.225
 # on a Gaussian channel 90 % of 2,560-bit words decode at a capacity of 0.286 bit per bit, where the regular
