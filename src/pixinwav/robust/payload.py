@@ -148,18 +148,23 @@ def best_quality(encode: Callable[[int], bytes], max_bytes: int, top: int = 100,
         return quick(q) * size[near] / quick(near)
 
     def aimed(q: int) -> int:  # (``quick`` only) from ``q``, the highest quality of the bracket predicted to fit
-        a, b = lo, hi  # predicted to fit / not, as far as known: galloped to from q, then halved
-        step, d = 1, 1 if predicted(q) <= max_bytes else -1
-        a, b = (q, b) if d > 0 else (a, q)
-        while b - a > 1 and (d > 0 and q + step < b or d < 0 and q - step > a):
-            q += d * step
-            a, b = (q, b) if predicted(q) <= max_bytes else (a, q)
-            if (d > 0) != (a == q):
-                break
-            step *= 2
+        def fits(x: int) -> bool:
+            return predicted(x) <= max_bytes
+
+        a, b, step = lo, hi, 1  # predicted to fit / not: galloped to from q (steps doubling), then halved
+        if fits(q):
+            a = q
+            while a + step < b and fits(a + step):
+                a, step = a + step, 2 * step
+            b = min(b, a + step)
+        else:
+            b = q
+            while b - step > a and not fits(b - step):
+                b, step = b - step, 2 * step
+            a = max(a, b - step)
         while b - a > 1:
             mid = (a + b) // 2
-            a, b = (mid, b) if predicted(mid) <= max_bytes else (a, mid)
+            a, b = (mid, b) if fits(mid) else (a, mid)
         return a
 
     lo, hi, halve = MIN_QUALITY - 1, top, False  # lo fits (or lies under the range), hi does not
