@@ -116,3 +116,19 @@ def test_the_models_without_nets_hide_reveal_and_measure_without_torch(tmp_path)
     assert (tmp_path / "pixinwav-robust-v2-note.txt").read_text() == note.read_text()
     assert (tmp_path / "pixinwav-adaptive-v3-note.txt").read_text() == note.read_text()
     assert (tmp_path / "pixinwav-modulo-v2-note.txt").read_text() == note.read_text()
+
+
+def test_a_model_card_loads_without_the_heavy_libraries():
+    """`pixinwav info MODEL` loads the model (its file hash-checked, its scheme built) for every shipped model
+    without a net, importing none of SciPy's submodules, numba or torch: they are most of a command's start (with
+    them `info` took 0.50 s here, without 0.26 s: `benchmarks/bench_commands.py --startup`). A module that needs
+    one takes it when it first computes (``import scipy`` alone loads its submodules on first use)."""
+    from pixinwav.loader import registry
+
+    heavy = ("scipy.fft", "scipy.sparse", "scipy.ndimage", "scipy.linalg", "scipy.signal", "numba", "torch")
+    code = ("import sys; from pixinwav.cli import main\n"
+            f"for name in {[n for n in registry() if n != 'pixinwav-small-v0']!r}:\n"
+            "    assert main(['info', name]) == 0, name\n"
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pixinwav-adaptive-v3" in out.stdout and out.stdout.strip().splitlines()[-1] == "[]"

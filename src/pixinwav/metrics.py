@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.ndimage import correlate1d
+import scipy
 
 from .arrays import as_numpy
 
@@ -32,8 +32,8 @@ def ssim(a, b, size: int = 11, sigma: float = 1.5, data_range: float = 1.0) -> n
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
 
     def blur(x: np.ndarray) -> np.ndarray:  # separable Gaussian, valid region only
-        x = correlate1d(x, g, axis=0, mode="constant")[r:x.shape[0] - r]
-        return correlate1d(x, g, axis=1, mode="constant")[:, r:x.shape[1] - r]
+        x = scipy.ndimage.correlate1d(x, g, axis=0, mode="constant")[r:x.shape[0] - r]
+        return scipy.ndimage.correlate1d(x, g, axis=1, mode="constant")[:, r:x.shape[1] - r]
 
     out = np.zeros(len(a))
     for i in range(len(a)):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-import scipy.fft
+import scipy  # (its submodules load when first used: `info` and `--help` need none)
 
 LENGTH = 1024
 BLOCK = 1 << 20  # samples per block where the file's parities are read

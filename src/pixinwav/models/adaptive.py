@@ -50,8 +50,7 @@ from dataclasses import replace
 from typing import Callable, NamedTuple
 
 import numpy as np
-import scipy.linalg
-from scipy.ndimage import uniform_filter1d
+import scipy
 
 from ..arrays import Array, as_numpy, like
 from ..channel import LSB, ROUNDING_RMS_LSB
@@ -167,7 +166,7 @@ def shaping_filter(wave: np.ndarray, block: int | None, notch_db: float, flat_ab
     # every block at once (each row's transforms and filter are computed as one block's alone would be)
     segments = np.lib.stride_tricks.sliding_window_view(padded, size)[::block][:blocks]
     power = np.abs(np.fft.rfft(segments * taper, n, axis=1)) ** 2
-    smooth = uniform_filter1d(power, max(1, n // 2048), axis=1, mode="nearest")  # about 20 Hz
+    smooth = scipy.ndimage.uniform_filter1d(power, max(1, n // 2048), axis=1, mode="nearest")  # about 20 Hz
     target = np.clip(smooth / (floor * 10 ** (flat_above_floor_db / 10)), 10 ** (notch_db / 10), 1.0)
     r = np.fft.irfft(target, axis=1)[:, : SHAPING_ORDER + 1]
     r[:, 0] *= 1 + 1e-6  # a little white noise keeps the predictor stable and its gain bounded

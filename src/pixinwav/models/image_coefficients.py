@@ -8,7 +8,7 @@ training hands tensors in (they are read as arrays: the statistics take no gradi
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
+import scipy
 
 from ..arrays import Array, as_numpy
 from ..config import ModelConfig

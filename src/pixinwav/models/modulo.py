@@ -27,8 +27,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-import scipy.fft
-from scipy.ndimage import uniform_filter1d
+import scipy
 
 from ..arrays import Array, as_numpy, like
 from ..channel import LSB, ROUNDING_RMS_LSB
@@ -128,8 +127,8 @@ class ModuloStego(ImageCoefficients, StegoScheme):
         envelope = np.log(np.maximum(magnitudes[(len(magnitudes) - 1) // 2], 1e-12))  # (the lower median)
         width = max(1, envelope.shape[-1] // 168) | 1
         # a running mean of ``width`` bins, over the bins that exist at the ends
-        total = uniform_filter1d(envelope, width, mode="constant") * width
-        count = uniform_filter1d(np.ones_like(envelope), width, mode="constant") * width
+        total = scipy.ndimage.uniform_filter1d(envelope, width, mode="constant") * width
+        count = scipy.ndimage.uniform_filter1d(np.ones_like(envelope), width, mode="constant") * width
         self.set_buffer("steps", self.steps_from_envelope(np.exp(total / count)))
 
     # --- layout (derived from the buffers; deterministic) ---------------------------------------------------

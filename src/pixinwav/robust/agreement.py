@@ -11,8 +11,7 @@ import functools
 from dataclasses import replace
 
 import numpy as np
-import scipy.fft
-from scipy.ndimage import uniform_filter
+import scipy
 
 from . import mdct
 from .stdm import FREQ_RADIUS, TIME_RADIUS, Lattice
@@ -38,7 +37,7 @@ def agreement_map(x: np.ndarray, low: Lattice, hop: int, frames: int, workers: i
     spectrum = scipy.fft.rfft(np.asarray(x[:(frames + 2) * hop], np.float32), size)
     every = scipy.fft.irfft(spectrum[None] * _basis_spectra(hop, first, top, size), size, workers=workers)
     coefs = np.ascontiguousarray(every[:, : frames * hop].T).reshape(frames, hop, top - first)  # [frame, offset, bin]
-    power = uniform_filter(np.square(coefs), size=(2 * TIME_RADIUS + 1, 1, 2 * FREQ_RADIUS + 1), mode="nearest")
+    power = scipy.ndimage.uniform_filter(np.square(coefs), size=(2 * TIME_RADIUS + 1, 1, 2 * FREQ_RADIUS + 1), mode="nearest")
     coefs /= np.sqrt(np.maximum(power, np.float32(low.floor**2)))
     groups = coefs[..., FREQ_RADIUS:FREQ_RADIUS + low.groups * low.spread].reshape(frames, hop, low.groups, low.spread)
     projection = np.einsum("fogs,gs->fog", groups, low.signs.astype(np.float32))

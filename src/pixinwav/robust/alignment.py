@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.fft
+import scipy
 
 from . import mdct
 from .agreement import agreement_map, low_lattice

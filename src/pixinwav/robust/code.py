@@ -14,7 +14,7 @@ import functools
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
+import scipy
 
 COLUMN_WEIGHT = 3
 MESSAGE_BITS_PER_CHECK = 3
@@ -39,7 +39,7 @@ IRREGULAR_DEGREES = ((3, 0.6), (14, 0.4))
 
 
 @functools.lru_cache(maxsize=8)
-def parity_checks(k: int, m: int | None = None, drawn: str = "choice") -> tuple[sp.csr_matrix, sp.csr_matrix]:
+def parity_checks(k: int, m: int | None = None, drawn: str = "choice") -> tuple[scipy.sparse.csr_matrix, scipy.sparse.csr_matrix]:
     """(``H1`` ``[m, k]``, ``H`` ``[m, k + m]``) for a message of ``k`` bits and ``m`` parity bits (default ``k``).
 
     ``drawn`` says how each message bit's checks are drawn: "choice" (one draw per bit, the released models'
@@ -66,13 +66,13 @@ def parity_checks(k: int, m: int | None = None, drawn: str = "choice") -> tuple[
     return repeat_accumulate(rows, np.full(k, weight), m)
 
 
-def repeat_accumulate(rows: np.ndarray, degrees: np.ndarray, m: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+def repeat_accumulate(rows: np.ndarray, degrees: np.ndarray, m: int) -> tuple[scipy.sparse.csr_matrix, scipy.sparse.csr_matrix]:
     """(``H1``, ``H = [H1 | T]``) of a repeat-accumulate code with ``m`` checks whose message bit ``i`` is in
     ``degrees[i]`` checks, the next ones of ``rows`` (bit by bit)."""
     k = len(degrees)
-    h1 = sp.csr_matrix((np.ones(len(rows), np.uint8), (rows, np.repeat(np.arange(k), degrees))), shape=(m, k))
-    accumulate = sp.eye(m, dtype=np.uint8, format="csr") + sp.eye(m, k=-1, dtype=np.uint8, format="csr")
-    return h1, sp.hstack([h1, accumulate], format="csr")
+    h1 = scipy.sparse.csr_matrix((np.ones(len(rows), np.uint8), (rows, np.repeat(np.arange(k), degrees))), shape=(m, k))
+    accumulate = scipy.sparse.eye(m, dtype=np.uint8, format="csr") + scipy.sparse.eye(m, k=-1, dtype=np.uint8, format="csr")
+    return h1, scipy.sparse.hstack([h1, accumulate], format="csr")
 
 
 def irregular_degrees(k: int, m: int) -> np.ndarray:

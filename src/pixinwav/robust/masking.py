@@ -9,7 +9,7 @@ of the stego is within a few percent of the cover's, and the sender iterates to 
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter
+import scipy
 
 
 def masking_scale(coefs: np.ndarray, time_radius: int, freq_radius: int, floor: float) -> np.ndarray:
@@ -18,6 +18,6 @@ def masking_scale(coefs: np.ndarray, time_radius: int, freq_radius: int, floor: 
     power = np.square(coefs)
     # (in place, here and below: a whole song's coefficients are 77 MB an array; ndimage filters a line at a time
     # from a copy of it, so the values are those of a separate output, bit for bit)
-    uniform_filter(power, size=size, mode="nearest", output=power)
+    scipy.ndimage.uniform_filter(power, size=size, mode="nearest", output=power)
     np.maximum(power, floor**2, out=power)
     return np.sqrt(power, out=power)

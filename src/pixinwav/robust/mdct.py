@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import scipy.fft
+import scipy
 
 
 BLOCK_FRAMES = 2048  # frames analysed at a time

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scipy.ndimage import uniform_filter
+import scipy
 
 from .masking import masking_scale
 
@@ -167,8 +167,8 @@ class Lattice:
         kept = np.exp(-_WRAP * additive) * usable
         frames, groups = around or GRID_NEIGHBOURS
         size = (2 * frames + 1, 2 * groups + 1)
-        local = uniform_filter(kept * closeness, size=size, mode="nearest") / np.maximum(
-            uniform_filter(kept * kept, size=size, mode="nearest"), 1e-6)
+        local = scipy.ndimage.uniform_filter(kept * closeness, size=size, mode="nearest") / np.maximum(
+            scipy.ndimage.uniform_filter(kept * kept, size=size, mode="nearest"), 1e-6)
         relative = -np.log(np.clip(local, 1e-3, 0.999)) / _WRAP
         llr = CALIBRATION * self.evidence(phase) / (2 * (relative + additive)) * usable
         return np.clip(llr, -30, 30), agreement, usable

@@ -19,7 +19,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import scipy.fft
+import scipy
 
 from . import alignment, mdct, speed
 from .agreement import agreement_map, low_lattice
