@@ -14,7 +14,7 @@ from pixinwav.channel import pcm16_round_trip
 from pixinwav.data.audio import read_audio, write_audio
 from pixinwav.data.images import load_image
 from pixinwav.errors import PixinwavError
-from pixinwav.models.adaptive import SHAPING_BLOCK, shaped_round, shaping_filter
+from pixinwav.models.adaptive import SHAPING_BLOCK, levinson_durbin, shaped_round, shaping_filter
 from pixinwav.robust import mdct
 
 from test_shipped_model import ASSETS
@@ -82,6 +82,22 @@ def test_shaped_rounding_keeps_an_unused_band_empty(cover):
     shaped = shaped_round(change, shaping_filter(mono, SHAPING_BLOCK, -60.0, 45.0), mono) - change
     plain = np.round(change) - change
     assert 10 * np.log10(high_band(plain) / high_band(shaped)) >= 10
+
+
+def test_levinson_durbin_solves_the_yule_walker_equations(cover):
+    """The shaping filters' solver gives SciPy's Toeplitz solution for every block at once: on the autocorrelations
+    of a real cover's blocks and of white and strongly coloured noise (an ill-conditioned matrix)."""
+    from scipy.linalg import solve_toeplitz
+
+    rng = np.random.default_rng(3)
+    music = cover.mono().astype(np.float64)[: 64 * 512].reshape(64, 512)
+    coloured = sosfiltfilt(butter(8, 0.05, output="sos"), rng.normal(size=(16, 4096)), axis=1)
+    for signals in (music, rng.normal(size=(16, 4096)), coloured):
+        spectrum = np.abs(np.fft.rfft(signals, 2 * signals.shape[1], axis=1)) ** 2
+        r = np.fft.irfft(spectrum, axis=1)[:, :33]
+        r[:, 0] *= 1 + 1e-6
+        expected = np.stack([solve_toeplitz(row[:-1], -row[1:]) for row in r])
+        np.testing.assert_allclose(levinson_durbin(r), expected, rtol=1e-7, atol=1e-9 * np.abs(expected).max())
 
 
 def test_receiver_derives_the_senders_steps(model, cover):

@@ -170,8 +170,24 @@ def shaping_filter(wave: np.ndarray, block: int | None, notch_db: float, flat_ab
     target = np.clip(smooth / (floor * 10 ** (flat_above_floor_db / 10)), 10 ** (notch_db / 10), 1.0)
     r = np.fft.irfft(target, axis=1)[:, : SHAPING_ORDER + 1]
     r[:, 0] *= 1 + 1e-6  # a little white noise keeps the predictor stable and its gain bounded
-    out = np.stack([scipy.linalg.solve_toeplitz(row[:-1], -row[1:]) for row in r])
+    out = levinson_durbin(r)
     return out * 0.995 ** np.arange(1, SHAPING_ORDER + 1)  # bandwidth expansion: inside the unit circle
+
+
+def levinson_durbin(r: np.ndarray) -> np.ndarray:
+    """``[blocks, p + 1]`` autocorrelations -> ``[blocks, p]`` predictor coefficients ``a`` solving the Yule-Walker
+    equations ``toeplitz(r[:p]) a = -r[1:]`` for every block at once (the Levinson-Durbin recursion, one order at a
+    time over all blocks: ``scipy.linalg.solve_toeplitz`` row by row took 8 ms a window, most of it checking its
+    arguments while holding the GIL, and windows are written on threads). The same coefficients to 1e-9 relative."""
+    blocks, p = r.shape[0], r.shape[1] - 1
+    a = np.zeros((blocks, p))
+    error = r[:, 0].copy()
+    for i in range(p):
+        reflection = -(r[:, i + 1] + np.einsum("bj,bj->b", a[:, :i], r[:, i:0:-1])) / error
+        a[:, :i] += reflection[:, None] * a[:, :i][:, ::-1]  # (the right side is a new array: the old a)
+        a[:, i] = reflection
+        error *= 1.0 - reflection**2
+    return a
 
 
 def shaped_round(change: np.ndarray, filters: np.ndarray, base: np.ndarray,

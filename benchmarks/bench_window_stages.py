@@ -1,0 +1,127 @@
+"""Where the default model's hide spends its time, one 1.53 s window at a time: the stages every window of
+`pixinwav-adaptive-v3` goes through (its noise-shaping filters, the probe that measures its capacity, the writing of
+its packets, the soft bits the check reads, the check's decoder), median seconds per window on the loudest windows
+of real songs; then the whole sender (probe, write, check) over the same windows on the hide's own threads, wall
+seconds per window. With --baseline, git revision REV's code measured in turn on the same windows, and the ratios.
+
+    python benchmarks/bench_window_stages.py --songs SONG [SONG ...] [--windows 12] [--repeats 3] [--baseline REV]
+
+Each tree runs in its own process (REV's from a temporary worktree on PYTHONPATH), after one untimed pass
+(numba's caches). Benchmarks print; they never assert.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+# (the write reads its own soft bits once, as the check will: "soft bits" is that reading alone, timed again)
+STAGES = ("shaping", "probe", "write", "soft bits", "check decode")
+
+
+def measure(songs: list[str], windows: int, repeats: int) -> dict:
+    """{song: {stage: median seconds per window}} in this process's pixinwav."""
+    import numpy as np
+
+    from pixinwav import hidden_file
+    from pixinwav.api import load_model
+    from pixinwav.data.audio import read_audio
+    from pixinwav.models import adaptive_song
+    from pixinwav.robust import code
+
+    scheme = load_model("pixinwav-adaptive-v3").model
+    L, out = scheme.cfg.clip_samples, {}
+    for song in songs:
+        audio = read_audio(song)
+        if audio.sample_rate != scheme.cfg.sample_rate:
+            raise SystemExit(f"{song}: {audio.sample_rate} Hz; the model's windows are at {scheme.cfg.sample_rate} Hz")
+        mono = audio.mono().astype(np.float64)
+        picked = scheme.loud(mono)[:windows].tolist()
+        covers = [mono[i * L:(i + 1) * L].astype(np.float64) for i in picked]
+        layouts = [scheme.window_layout(None, i) for i in picked]
+        n = scheme._slots(scheme.window.layout(None), None)
+        frame = bytes(np.random.default_rng(0).integers(0, 256, 400_000, dtype=np.uint8))
+        packets = hidden_file.packets(frame, adaptive_song.SYMBOL, 800)
+        times = {stage: [] for stage in (*STAGES, "sender on threads")}
+        for rep in range(repeats + 1):  # the first pass is not timed
+            took = {stage: 0.0 for stage in times}
+            counts, written = [], []
+            for cover, layout in zip(covers, layouts):
+                t = time.perf_counter()
+                scheme.window.shaping(cover[:(scheme.window.frames + 1) * scheme.hop] * 32768)
+                took["shaping"] += time.perf_counter() - t
+                t = time.perf_counter()
+                capacity = scheme.window.probe_capacity(cover, layout, None)[0]
+                took["probe"] += time.perf_counter() - t
+                counts.append(max(scheme.packets_for(capacity, n), 1))
+            at = 0
+            for cover, layout, m in zip(covers, layouts, counts):
+                t = time.perf_counter()
+                stego, _ = scheme.embed_packets(cover, layout, None, "file", len(frame), packets[at:at + m])
+                took["write"] += time.perf_counter() - t
+                t = time.perf_counter()
+                count, llr = scheme.window_soft_bits(stego, layout, None)
+                took["soft bits"] += time.perf_counter() - t
+                t = time.perf_counter()
+                code.decode(llr, adaptive_song.message_bits(count), adaptive_song.SENDER_ITERATIONS, "rows", True)
+                took["check decode"] += time.perf_counter() - t
+                written.append((at, m))
+                at += m
+
+            def sender(job):  # the hide's own path for one window: probe, then write and check
+                (cover, layout), (at, m) = job
+                scheme.packets_for(scheme.window.probe_capacity(cover, layout, None)[0], n)
+                return scheme.write_window(cover, layout, None, "file", len(frame), packets[at:at + m])
+
+            t = time.perf_counter()
+            with ThreadPoolExecutor(adaptive_song.SEND_THREADS) as pool:
+                list(pool.map(sender, zip(zip(covers, layouts), written)))
+            took["sender on threads"] = time.perf_counter() - t
+            if rep:
+                for stage, seconds in took.items():
+                    times[stage].append(seconds / len(covers))
+        out[Path(song).stem.split("__")[-1]] = {stage: statistics.median(v) for stage, v in times.items()}
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--songs", nargs="+", required=True)
+    p.add_argument("--windows", type=int, default=12, help="the loudest windows of each song")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--baseline", metavar="REV", help="also measure git revision REV (a temporary worktree)")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.songs, args.windows, args.repeats)))
+        return
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_commands import source_trees
+
+    child = [sys.executable, __file__, "--child", "--songs", *args.songs, "--windows", str(args.windows),
+             "--repeats", str(args.repeats)]
+    with tempfile.TemporaryDirectory() as tmp, source_trees(args.baseline, Path(tmp)) as trees:
+        got = {tree: json.loads(subprocess.run(child, env=env, capture_output=True, text=True, check=True).stdout)
+               for tree, env in trees.items()}
+    print(f"median seconds per window of {args.repeats} passes over the {args.windows} loudest windows of each song "
+          f"(one untimed pass first); trees: {', '.join(got)}; 'sender on threads': probe, write and check of every "
+          "window on the hide's threads, wall seconds per window\n")
+    columns = [*STAGES, "sender on threads"]
+    cols = ["song", "tree", *columns]
+    print(f"| {' | '.join(cols)} |\n|" + "---|" * len(cols))
+    for song in got["this tree"]:
+        for tree in got:
+            print(f"| {song} | {tree} | " + " | ".join(f"{got[tree][song][c]:.4f}" for c in columns) + " |")
+        if args.baseline:
+            ratios = [got[args.baseline][song][c] / got["this tree"][song][c] for c in columns]
+            print(f"| {song} | ratio | " + " | ".join(f"{r:.2f}x" for r in ratios) + " |")
+
+
+if __name__ == "__main__":
+    main()
