@@ -6,7 +6,7 @@ from PIL import Image
 from helpers import photo
 from pixinwav.data.images import prepare_image
 from pixinwav.errors import PixinwavError
-from pixinwav.robust import accumulate_decode, code, layers, levels, mdct, payload, recalibrate, tempo
+from pixinwav.robust import accumulate_decode, agreement, code, layers, levels, mdct, payload, recalibrate, tempo
 from pixinwav.robust.stdm import (GRID_NEIGHBOURS, PIECE_NEIGHBOURS, Lattice, additive_noise, keyed_permutation,
                                   keyed_uniform)
 
@@ -303,6 +303,47 @@ def test_the_delay_trend_numbers_chunks_whose_delay_is_known_only_modulo_the_hop
     numbers = tempo._numbers(chunks, offsets, (slope, _), hop)
     truth = (at + offsets + delay) / hop  # payload frame of each chunk's first frame: whole numbers
     assert np.allclose(truth, np.round(truth)) and len(set(numbers - np.round(truth).astype(int))) == 1
+
+
+def test_the_agreement_map_is_the_lattice_measure_at_every_offset():
+    """The agreement map (every sample offset and frame at once, by FFT, the masking power by shifted sums) against
+    the measure taken directly: each frame's MDCT at its offset, ``scipy.ndimage.uniform_filter``'s masking power,
+    the low groups' projections on the lattices; on a written payload (about 1 on its grid) and on noise (about 0)."""
+    import scipy.ndimage
+
+    from pixinwav.robust.stdm import FREQ_RADIUS, TIME_RADIUS, keyed_lattice
+
+    hop, frames, rng = 64, 12, np.random.default_rng(5)
+    lattice = keyed_lattice("k", 4, 24, 2, -12.0, 1e-4)
+    low = agreement.low_lattice(lattice)
+    noise = rng.normal(0, 0.1, (frames + 4) * hop)
+    coefs = mdct.analyse(noise, hop)
+    bits = rng.integers(0, 2, (len(coefs), lattice.groups)).astype(np.uint8)
+    stego = noise + mdct.synthesise(lattice.embed(coefs, bits) - coefs, hop)[: len(noise)]
+    first, top = low.low - FREQ_RADIUS, low.high + FREQ_RADIUS
+    for wave in (stego, noise):
+        got = agreement.agreement_map(wave, low, hop, frames)
+        direct = np.stack([mdct.of_frames(np.stack([wave[s + j * hop:s + j * hop + 2 * hop] for j in range(frames)]),
+                                          hop)[:, first:top] for s in range(hop)], 1)  # [frame, offset, bin]
+        power = scipy.ndimage.uniform_filter(direct**2, size=(2 * TIME_RADIUS + 1, 1, 2 * FREQ_RADIUS + 1),
+                                             mode="nearest")
+        scaled = (direct / np.sqrt(np.maximum(power, low.floor**2)))[..., FREQ_RADIUS:FREQ_RADIUS + low.groups * low.spread]
+        projection = np.einsum("fogs,gs->fog", scaled.reshape(frames, hop, low.groups, low.spread), low.signs)
+        expected = np.cos(4 * np.pi * np.mod(projection / low.step - low.dither, 1.0)).mean(-1).T
+        np.testing.assert_allclose(got, expected, atol=2e-3)
+    assert agreement.agreement_map(stego, low, hop, frames)[0].mean() > 0.9 > 0.3 > np.abs(expected).mean()
+
+
+def test_the_delay_trends_line_power_is_the_sum_of_exponentials():
+    """The trend's search adds the chunks up along each slope by powers of one step's rotation: the same as an
+    exponential per slope and chunk, over more slopes than one block."""
+    rng = np.random.default_rng(4)
+    at, base = rng.uniform(0, 3e6, 700), rng.uniform(0.3, 1, 700) * np.exp(2j * np.pi * rng.uniform(size=700))
+    scale, first, step, count = 2 * np.pi / 512, -0.04, 3e-5, 2 * tempo.LINE_BLOCK + 37
+    slopes = first + step * np.arange(count)
+    direct = np.abs(np.exp(1j * scale * np.outer(slopes, at)) @ base)
+    np.testing.assert_allclose(tempo._line_power(first, step, count, at, base, scale), direct, rtol=1e-9,
+                               atol=1e-9 * direct.max())
 
 
 def test_a_senders_check_builds_no_flooding_decoder_where_the_chain_decodes(monkeypatch):
