@@ -5,6 +5,7 @@ decoder then flooding (0.2.1-0.2.4), and the chain first (now).
     pixinwav data fetch --dest data/debian
     python benchmarks/bench_decoder.py [--songs PATH ...] [--image PATH]
     python benchmarks/bench_decoder.py --kernels [REV]   # the chain kernel against release REV's, same words
+    python benchmarks/bench_decoder.py --threads         # words of each size on one and two cores, idle and busy
 
 ``--kernels``: this tree's chain kernel and the one of git revision REV (default: release 0.2.7's) on every window
 of each song's stego and of a damaged copy (+-1 LSB of noise added to every sample: windows near and past the
@@ -21,6 +22,9 @@ at a time: the builds are timed apart). Run alone: the times are wall clock.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import multiprocessing as mp
+import os
 import statistics
 import subprocess
 import sys
@@ -142,13 +146,72 @@ def compare_kernels(songs: list[Path], image: Path, rev: str) -> None:
                       f"{old / max(new, 1e-9):.2f}x | {same_iterations} / {len(found)} | {same} / {len(found)} |")
 
 
+# (coded bits, message bits, construction, noise deviation): a robust-v3+ packet, a robust-v2 packet, an adaptive-v3
+# window at rate 0.1; noise that leaves the words decodable in a few iterations, and one past the code's limit (40)
+THREAD_WORDS = ((2560, 576, "irregular", 0.9), (2560, 576, "irregular", 1.6), (5120, 2560, "rows", 0.75),
+                (168408, 16600, "rows", 0.9))
+
+
+def compare_threads(words: int = 8) -> None:
+    """Milliseconds per word of the chain decoder (at most 40 iterations, no flooding) on one core and on every core,
+    with the machine otherwise idle and with one busy process per core beside it (as the other checks of `reveal`
+    without --model, or another program, share the cores). Which threads run it never changes the word decoded."""
+    from pixinwav.threads import one_numba_thread
+
+    rng = np.random.default_rng(0)
+    cases = []
+    for n, k, drawn, sigma in THREAD_WORDS:
+        word = code.encode(rng.integers(0, 2, k).astype(np.uint8), n, drawn)
+        cases.append((n, k, drawn, sigma, [2 * ((1 - 2.0 * word) + sigma * rng.normal(size=n)) / sigma**2
+                                           for _ in range(words)]))
+    code.decode(cases[0][4][0], cases[0][1], 40, cases[0][2])  # compile (or load) the kernel first
+
+    def timed(n, k, drawn, llrs, one) -> tuple[float, int]:
+        t, decoded = time.perf_counter(), 0
+        for llr in llrs:
+            with one_numba_thread() if one else contextlib.nullcontext():
+                decoded += code.decode(llr, k, 40, drawn, flooding=False)[1]
+        return (time.perf_counter() - t) / len(llrs) * 1000, decoded
+
+    cores = os.cpu_count() or 1
+    print(f"the chain decoder, ms per word (median of 3 passes over {words} words), {cores} cores\n")
+    print("| coded bits | message bits | noise | decoded | idle, 1 core | idle, all cores | busy, 1 core | busy, all cores |")
+    print("|---|---|---|---|---|---|---|---|")
+    rows = {}
+    for busy in (False, True):
+        burners = [mp.Process(target=_burn, daemon=True) for _ in range(cores if busy else 0)]
+        for b in burners:
+            b.start()
+        try:
+            for n, k, drawn, sigma, llrs in cases:
+                for one in (True, False):
+                    runs = [timed(n, k, drawn, llrs, one) for _ in range(3)]
+                    rows.setdefault((n, k, sigma), {})[busy, one] = (statistics.median(r[0] for r in runs), runs[0][1])
+        finally:
+            for b in burners:
+                b.terminate()
+    for (n, k, sigma), got in rows.items():
+        cells = [f"{got[busy, one][0]:.2f}" for busy in (False, True) for one in (True, False)]
+        print(f"| {n:,} | {k:,} | {sigma} | {got[False, True][1]} of {words} | " + " | ".join(cells) + " |")
+
+
+def _burn() -> None:
+    while True:
+        pass
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", nargs="+", type=Path, default=[Path(VAL) / s for s in SONGS])
     p.add_argument("--image", type=Path, default=Path("data/debian/val_images/scikit-image/astronaut.png"))
     p.add_argument("--kernels", nargs="?", const=RELEASE_0_2_7, metavar="REV",
                    help="compare the chain kernel with git revision REV's (default: release 0.2.7's)")
+    p.add_argument("--threads", action="store_true",
+                   help="the chain decoder on one and on two cores, the machine idle and with every core busy")
     args = p.parse_args(argv)
+    if args.threads:
+        compare_threads()
+        return
     if args.kernels:
         compare_kernels(args.songs, args.image, args.kernels)
         return
