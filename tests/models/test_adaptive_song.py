@@ -53,6 +53,25 @@ def test_a_file_comes_back_exact_from_a_16bit_wav(model, hidden, secret):
     assert found.file is not None and found.file.data == secret.data and found.file.name == "data.bin"
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_windows_read_on_threads_give_the_packets_of_one_by_one_in_order(model, hidden, threads, monkeypatch):
+    """Reading several windows at once changes nothing the receiver takes: the same windows' packets in the same
+    order as one at a time; a reader stopped early (the fountain code has enough) leaves nothing running."""
+    stego, _ = hidden
+    mono = pcm16_round_trip(stego).mean(axis=1).astype(np.float64)
+    scheme = model.model
+    start, first = scheme.find_grid(mono, "k")
+    monkeypatch.setattr(adaptive_song, "READ_THREADS", 1)
+    alone = list(scheme._windows(mono, start, first, "k"))
+    monkeypatch.setattr(adaptive_song, "READ_THREADS", threads)
+    assert list(scheme._windows(mono, start, first, "k")) == alone and len(alone) >= 3
+    early = scheme._windows(mono, start, first, "k")
+    assert next(early) == alone[0]
+    early.close()
+    found = model.reveal_payload(stego, RATE, key="k")
+    assert found.file is not None and found.file.name == "data.bin"
+
+
 def test_the_change_is_whole_16bit_steps_far_under_the_music(model, hidden, cover):
     stego, report = hidden
     change = (stego.astype(np.float64) - pcm16_round_trip(cover)) * 32768

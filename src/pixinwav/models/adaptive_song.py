@@ -63,6 +63,9 @@ PROBE_THREADS = max(1, min(4, os.cpu_count() or 1))
 # windows written and checked at once, each on a thread with its decoder on one core (0.2.12: one window's check
 # decoding while the next was written, on two threads)
 SEND_THREADS = PROBE_THREADS
+# windows a reveal reads at once, each on a thread with its decoder on one core: two windows' soft bits (NumPy, one
+# core each) and decoders side by side instead of one window's decoder on both cores
+READ_THREADS = PROBE_THREADS
 MIN_RMS_DB = -50.0  # a window quieter than this (dBFS) is not probed: it carries nothing at -24 dB under its level
 # (windows near full scale are used: the rounding keeps every channel in range, so a loud master loses nothing)
 SPARE_SHARE = 0.1  # spare packets: a tenth of the source packets, and at least two windows' worth
@@ -487,6 +490,7 @@ class AdaptiveSongStego(StegoScheme):
 
         bar = progress(hidden_file.source_count(head[1], SYMBOL), "revealing", len(head[2]))
         raw = hidden_file.rebuild(packets(), head[1], SYMBOL)
+        windows.close()  # (the windows still being read are waited for; those not started, dropped)
         bar.close()
         where = f"{decoded} windows decoded, {count} packets"
         if raw is None:
@@ -503,18 +507,38 @@ class AdaptiveSongStego(StegoScheme):
                          verdict=EXACT)
 
     def _windows(self, mono: np.ndarray, start: int, first: int, key: str | None):
-        """The payload of every window on the grid through ``start`` (grid index ``first`` there), loudest first."""
+        """The payload of every window on the grid through ``start`` (grid index ``first`` there), loudest first.
+        ``READ_THREADS`` windows are read at once, each on its own thread with its decoder on one core, and taken in
+        order (the same windows in the same order as one at a time; at most that many read past the last one asked
+        for)."""
         L = self.cfg.clip_samples
         begin = start - (start // L) * L
         index0 = first - start // L
-        for i in self.loud(mono[begin:], floor_db=-np.inf):  # every window of that grid, loudest first
-            index = index0 + int(i)
-            if index < 0:
-                continue
-            s = begin + int(i) * L
-            got = self.read_window(mono[s:s + L], self.window_layout(key, index), key)
-            if got is not None:
-                yield got
+        # every window of that grid, loudest first
+        places = [(index0 + int(i), begin + int(i) * L) for i in self.loud(mono[begin:], floor_db=-np.inf)
+                  if index0 + int(i) >= 0]
+
+        def read(s: int, layout: CellLayout) -> tuple[str, int, list[bytes]] | None:
+            with one_numba_thread():
+                return self.read_window(mono[s:s + L], layout, key)
+
+        with ThreadPoolExecutor(READ_THREADS) as pool:
+            ahead: deque = deque()
+            try:
+                for index, s in places:
+                    # (the layout is derived here, in one thread: the window model keeps the key's layout in a cache)
+                    ahead.append(pool.submit(read, s, self.window_layout(key, index)))
+                    if len(ahead) >= READ_THREADS:
+                        got = ahead.popleft().result()
+                        if got is not None:
+                            yield got
+                while ahead:
+                    got = ahead.popleft().result()
+                    if got is not None:
+                        yield got
+            finally:  # (the fountain code has what it needs: the windows not started are not read)
+                for future in ahead:
+                    future.cancel()
 
     def found_at(self, mono: np.ndarray, start: int, index: int, key: str | None) -> bool:
         """Whether the window at ``start`` carries grid index ``index``'s pilots: their agreement in standard errors

@@ -10,7 +10,9 @@ robust scheme's code.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 import warnings
 
 import numpy as np
@@ -109,6 +111,9 @@ def encode(message: np.ndarray, length: int | None = None, drawn: str = "choice"
     return np.concatenate([message, parity.astype(np.uint8)])
 
 
+_KEPT_DECODER_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=2)  # (one for a 168,408-bit word at rate 0.1 holds 89 MiB)
 def _decoder(k: int, m: int, max_iter: int, drawn: str, method: str):
     from ldpc import BpDecoder
@@ -168,8 +173,12 @@ def flooding_decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, 
     hard = (llr < 0).astype(np.uint8)
     # the decoder takes hard bits and, per bit, the probability that it is flipped: the same soft information
     flip = 1.0 / (1.0 + np.exp(np.minimum(np.abs(llr), 30.0)))
-    decoder.update_channel_probs(np.clip(flip, 1e-12, 0.5 - 1e-9))
-    word = decoder.decode(hard)
+    # (a kept decoder is one object for every thread that decodes a word of its size: its probabilities, its decode
+    # and its verdict go together)
+    with _KEPT_DECODER_LOCK if keep else contextlib.nullcontext():
+        decoder.update_channel_probs(np.clip(flip, 1e-12, 0.5 - 1e-9))
+        word = decoder.decode(hard)
+        converged = bool(decoder.converge)
     _, h = parity_checks(k, n - k, drawn)
-    ok = bool(decoder.converge) and not ((h @ word.astype(np.int64)) % 2).any()
+    ok = converged and not ((h @ word.astype(np.int64)) % 2).any()
     return word[:k].astype(np.uint8), ok
