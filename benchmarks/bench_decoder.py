@@ -5,7 +5,7 @@ decoder then flooding (0.2.1-0.2.4), and the chain first (now).
     pixinwav data fetch --dest data/debian
     python benchmarks/bench_decoder.py [--songs PATH ...] [--image PATH]
     python benchmarks/bench_decoder.py --kernels [REV]   # the chain kernel against release REV's, same words
-    python benchmarks/bench_decoder.py --threads         # words of each size on one and two cores, idle and busy
+    python benchmarks/bench_decoder.py --threads         # words of each size on one and on every core, idle and busy
 
 ``--kernels``: this tree's chain kernel and the one of git revision REV (default: release 0.2.7's) on every window
 of each song's stego and of a damaged copy (+-1 LSB of noise added to every sample: windows near and past the
@@ -207,7 +207,7 @@ def main(argv=None) -> None:
     p.add_argument("--kernels", nargs="?", const=RELEASE_0_2_7, metavar="REV",
                    help="compare the chain kernel with git revision REV's (default: release 0.2.7's)")
     p.add_argument("--threads", action="store_true",
-                   help="the chain decoder on one and on two cores, the machine idle and with every core busy")
+                   help="the chain decoder on one and on every core, the machine idle and with every core busy")
     args = p.parse_args(argv)
     if args.threads:
         compare_threads()

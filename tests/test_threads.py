@@ -1,10 +1,11 @@
-"""OpenBLAS on one thread while pixinwav hides or reveals, the caller's setting back after."""
+"""OpenBLAS on one thread while pixinwav hides or reveals, the caller's setting back after; results of calls on a
+pool taken in order."""
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
 from pixinwav import api
-from pixinwav.threads import one_blas_thread
+from pixinwav.threads import in_order, one_blas_thread
 
 
 def _blas_threads() -> list[int]:
@@ -43,3 +44,30 @@ def test_one_numba_thread_for_the_block_and_the_setting_back_after():
     with pytest.raises(RuntimeError), one_numba_thread():
         raise RuntimeError("a failure inside")
     assert numba.get_num_threads() == before
+
+
+def test_in_order_gives_the_calls_results_in_order_and_starts_no_more_once_closed():
+    """Calls that finish out of order come back in order, ``ahead`` in flight at most; a caller that stops early
+    leaves the calls not yet started unstarted."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    started, lock = [], threading.Lock()
+
+    def call(i: int):
+        def run() -> int:
+            with lock:
+                started.append(i)
+            time.sleep(0.02 * (i % 3 == 0))  # every third call is the slowest
+            return i * i
+        return run
+
+    with ThreadPoolExecutor(3) as pool:
+        assert list(in_order(pool, (call(i) for i in range(10)), 3)) == [i * i for i in range(10)]
+    started.clear()
+    with ThreadPoolExecutor(1) as pool:
+        results = in_order(pool, (call(i) for i in range(10)), 3)
+        assert next(results) == 0
+        results.close()
+    assert len(started) <= 2  # the first, and at most the one the free worker took up before the close

@@ -1,5 +1,5 @@
 """Thread pools held to one thread: OpenBLAS while pixinwav hides or reveals, numba where a window is written beside
-a decode.
+a decode; and the results of calls on a pool taken in order, a few running ahead (:func:`in_order`).
 
 The LDPC decoder runs on every core (numba's OpenMP threads). numpy and scipy call OpenBLAS for a few small matrix
 products per window on the way, and OpenBLAS keeps its own threads spinning on the same cores for a while after
@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Callable, Iterator, TypeVar
+from collections import deque
+from concurrent.futures import Executor
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from threadpoolctl import threadpool_limits
 
 F = TypeVar("F", bound=Callable)
+T = TypeVar("T")
 
 
 def one_blas_thread(fn: F) -> F:
@@ -44,3 +47,20 @@ def one_numba_thread() -> Iterator[None]:
         yield
     finally:
         numba.set_num_threads(threads)
+
+
+def in_order(pool: Executor, calls: Iterable[Callable[[], T]], ahead: int) -> Iterator[T]:
+    """The results of ``calls`` in their order, ``ahead`` of them submitted to ``pool`` at once (each call is drawn
+    from ``calls`` in the caller's thread, as its result is asked for). Where the caller stops early, the calls not
+    yet started are cancelled; those running finish with the pool."""
+    running: deque = deque()
+    try:
+        for call in calls:
+            running.append(pool.submit(call))
+            if len(running) >= ahead:
+                yield running.popleft().result()
+        while running:
+            yield running.popleft().result()
+    finally:
+        for future in running:
+            future.cancel()

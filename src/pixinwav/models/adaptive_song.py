@@ -24,6 +24,7 @@ every sample offset of one hop and the pilots' agreement with each window's dith
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -46,7 +47,7 @@ from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..robust import code, layers, mdct, payload
 from ..progress import PROGRESS_AFTER_S, progress
-from ..threads import one_numba_thread
+from ..threads import in_order, one_numba_thread
 from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
                        SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
 from .base import EXACT, Extracted, Hidden, Sent, StegoScheme
@@ -304,21 +305,14 @@ class AdaptiveSongStego(StegoScheme):
             return self.packets_for(self.window.probe_capacity(mono[s:s + L].astype(np.float64), layout, key,
                                                                self.bounds(channels, s))[0], n)
 
-        def answers(pool: ThreadPoolExecutor):  # (index, packets) in order, the next probes already running
-            ahead: deque = deque()
-            for index in order:
-                # (the layout is derived here, in one thread: the window model keeps the key's layout in a cache)
-                ahead.append((index, pool.submit(probe, index, self.window_layout(key, index))))
-                if len(ahead) >= PROBE_THREADS:
-                    index, done = ahead.popleft()
-                    yield index, done.result()
-            yield from ((index, done.result()) for index, done in ahead)
-
         sparse = []  # windows of fewer than FULL_WINDOW_PACKETS: after all the others
-        # (a quiet song probes every window before its photo is sized: seconds with nothing else to show)
+        # (each layout is derived in this thread, as its probe is submitted: the window model keeps the key's layout
+        # in a cache; a quiet song probes every window before its photo is sized: seconds with nothing else to show)
+        probes = (functools.partial(probe, index, self.window_layout(key, index)) for index in order)
         with progress(len(order), "measuring the song's room", unit="window") as bar, \
-                ThreadPoolExecutor(PROBE_THREADS) as pool:
-            for index, m in answers(pool):
+                ThreadPoolExecutor(PROBE_THREADS) as pool, \
+                contextlib.closing(in_order(pool, probes, PROBE_THREADS)) as answers:
+            for index, m in zip(order, answers):
                 bar.update()
                 if m >= FULL_WINDOW_PACKETS:
                     yield index, m
@@ -522,23 +516,13 @@ class AdaptiveSongStego(StegoScheme):
             with one_numba_thread():
                 return self.read_window(mono[s:s + L], layout, key)
 
-        with ThreadPoolExecutor(READ_THREADS) as pool:
-            ahead: deque = deque()
-            try:
-                for index, s in places:
-                    # (the layout is derived here, in one thread: the window model keeps the key's layout in a cache)
-                    ahead.append(pool.submit(read, s, self.window_layout(key, index)))
-                    if len(ahead) >= READ_THREADS:
-                        got = ahead.popleft().result()
-                        if got is not None:
-                            yield got
-                while ahead:
-                    got = ahead.popleft().result()
-                    if got is not None:
-                        yield got
-            finally:  # (the fountain code has what it needs: the windows not started are not read)
-                for future in ahead:
-                    future.cancel()
+        # (each layout is derived in this thread, as its window is submitted; once the fountain code has what it
+        # needs, the windows not started are not read)
+        reads = (functools.partial(read, s, self.window_layout(key, index)) for index, s in places)
+        with ThreadPoolExecutor(READ_THREADS) as pool, contextlib.closing(in_order(pool, reads, READ_THREADS)) as got_back:
+            for got in got_back:
+                if got is not None:
+                    yield got
 
     def found_at(self, mono: np.ndarray, start: int, index: int, key: str | None) -> bool:
         """Whether the window at ``start`` carries grid index ``index``'s pilots: their agreement in standard errors
