@@ -2,7 +2,8 @@
 `pixinwav-adaptive-v3` goes through (its noise-shaping filters, the probe that measures its capacity, the writing of
 its packets, the soft bits the check reads, the check's decoder), median seconds per window on the loudest windows
 of real songs; then the whole sender (probe, write, check) over the same windows on the hide's own threads, wall
-seconds per window. With --baseline, git revision REV's code measured in turn on the same windows, and the ratios.
+seconds per window; and what the windows carry (the probe's capacity, the packets it gives them, the sender's
+checks passed). With --baseline, git revision REV's code measured in turn on the same windows, and the ratios.
 
     python benchmarks/bench_window_stages.py --songs SONG [SONG ...] [--windows 12] [--repeats 3] [--baseline REV]
 
@@ -49,9 +50,10 @@ def measure(songs: list[str], windows: int, repeats: int) -> dict:
         frame = bytes(np.random.default_rng(0).integers(0, 256, 400_000, dtype=np.uint8))
         packets = hidden_file.packets(frame, adaptive_song.SYMBOL, 800)
         times = {stage: [] for stage in (*STAGES, "sender on threads")}
+        carried = {}  # what the windows carry: the same in every pass (each stage is a pure function of its window)
         for rep in range(repeats + 1):  # the first pass is not timed
             took = {stage: 0.0 for stage in times}
-            counts, written = [], []
+            counts, written, capacities, checked = [], [], [], 0
             for cover, layout in zip(covers, layouts):
                 t = time.perf_counter()
                 scheme.window.shaping(cover[:(scheme.window.frames + 1) * scheme.hop] * 32768)
@@ -59,6 +61,7 @@ def measure(songs: list[str], windows: int, repeats: int) -> dict:
                 t = time.perf_counter()
                 capacity = scheme.window.probe_capacity(cover, layout, None)[0]
                 took["probe"] += time.perf_counter() - t
+                capacities.append(capacity)
                 counts.append(max(scheme.packets_for(capacity, n), 1))
             at = 0
             for cover, layout, m in zip(covers, layouts, counts):
@@ -69,7 +72,8 @@ def measure(songs: list[str], windows: int, repeats: int) -> dict:
                 count, llr = scheme.window_soft_bits(stego, layout, None)
                 took["soft bits"] += time.perf_counter() - t
                 t = time.perf_counter()
-                code.decode(llr, adaptive_song.message_bits(count), adaptive_song.SENDER_ITERATIONS, "rows", True)
+                checked += code.decode(llr, adaptive_song.message_bits(count), adaptive_song.SENDER_ITERATIONS, "rows",
+                                       True)[1]
                 took["check decode"] += time.perf_counter() - t
                 written.append((at, m))
                 at += m
@@ -86,7 +90,8 @@ def measure(songs: list[str], windows: int, repeats: int) -> dict:
             if rep:
                 for stage, seconds in took.items():
                     times[stage].append(seconds / len(covers))
-        out[Path(song).stem.split("__")[-1]] = {stage: statistics.median(v) for stage, v in times.items()}
+            carried = {"capacity": statistics.mean(capacities), "packets": sum(counts), "checks passed": checked}
+        out[Path(song).stem.split("__")[-1]] = {**{stage: statistics.median(v) for stage, v in times.items()}, **carried}
     return out
 
 
@@ -103,6 +108,8 @@ def main() -> None:
         return
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_commands import source_trees
+
+    from pixinwav.models import adaptive_song
 
     child = [sys.executable, __file__, "--child", "--songs", *args.songs, "--windows", str(args.windows),
              "--repeats", str(args.repeats)]
@@ -121,6 +128,14 @@ def main() -> None:
         if args.baseline:
             ratios = [got[args.baseline][song][c] / got["this tree"][song][c] for c in columns]
             print(f"| {song} | ratio | " + " | ".join(f"{r:.2f}x" for r in ratios) + " |")
+    print(f"\nwhat the same windows carry: the probe's capacity (bits per window, mean), the packets of "
+          f"{adaptive_song.SYMBOL} bytes it gives them (sum), and the windows whose packets the sender's check decoded\n")
+    print("| song | tree | capacity | packets | checks passed |\n|---|---|---|---|---|")
+    for song in got["this tree"]:
+        for tree in got:
+            row = got[tree][song]
+            print(f"| {song} | {tree} | {row['capacity']:.0f} | {row['packets']} | {row['checks passed']} of "
+                  f"{args.windows} |")
 
 
 if __name__ == "__main__":

@@ -72,7 +72,10 @@ GRID = 1.0  # steps are 2^(GRID * n) LSB: an octave grid (a half-octave one gave
 # A cell whose level sits this close (in grid units) to a boundary may be read with the other step: the receiver
 # does not use it (8 % of the cells).
 AMBIGUOUS = 0.04
-FIXED_POINT_ROUNDS = 6
+# The sender's fixed point rarely settles on every cell: after the first round a few cells of 43,160 (4-60 on the
+# validation songs) keep flipping between two steps. Rounds past the third moved the probe's capacity by under 0.3 %
+# and cost 9 ms each (6 rounds until 0.2.19: ``benchmarks/bench_window_stages.py``).
+FIXED_POINT_ROUNDS = 3
 SHAPING_ORDER = 32
 SHAPING_BLOCK = 512  # a filter per 11.6 ms: the error leaves a band in its quiet moments too (1024: feature AUC +0.05)
 NOISE_PILOT_STEP_LSB = 32.0
