@@ -12,8 +12,9 @@ not depend on the weights). Median of --repeats runs; peak RSS of the command's 
         (OGG files of 2-4 minutes from four sources, `--offset auto`: a window model's time depends on the music;
         `--photo PATH`: another photo than the bundled 512 x 512 one)
     python benchmarks/bench_commands.py --pairs SONG=PHOTO ... --models pixinwav-adaptive-v3 --baseline REV
-        (given songs, each with its own photo, one row each; `--baseline REV`: every command also run with git
-        revision REV's pixinwav on the path, interleaved with this tree's, and the ratio printed; `--repeats`)
+        (given songs, each with its own photo, one row each: hide, reveal and `pixinwav capacity SONG --image PHOTO`;
+        `--baseline REV`: every command also run with git revision REV's pixinwav on the path, interleaved with this
+        tree's, and the ratio printed; `--repeats`)
     python benchmarks/bench_commands.py --identify --pairs SONG=PHOTO ... --models M ... [--baseline REV]
         (`pixinwav reveal` without --model, which tells the model by the file's marks, of each model's stego of each
         song, whole and with its first 1.234 s cut off; which model it named and whether it found the photo;
@@ -341,27 +342,31 @@ def on_pairs(args, exe: list[str], tmp: Path) -> None:
 
 
 def pair_rows(args, exe: list[str], tmp: Path, pairs: list, trees: dict) -> None:
-    def commands(name: str, song: Path, photo: Path, out: Path, png: Path) -> tuple[list[str], list[str]]:
+    def commands(name: str, song: Path, photo: Path, out: Path, png: Path) -> tuple[list[str], list[str], list[str]]:
         where = [] if whole_song(name) else ["--offset", "auto"]
         return ([*exe, "hide", "--image", str(photo), "--cover", str(song), "-o", str(out), "--model", name, *where,
-                 "--force"], [*exe, "reveal", str(out), "-o", str(png), "--model", name, *where, "--force"])
+                 "--force"], [*exe, "reveal", str(out), "-o", str(png), "--model", name, *where, "--force"],
+                [*exe, "capacity", str(song), "--model", name, "--image", str(photo)])
 
     for env in trees.values():  # numba compiles its kernels into each tree's cache once: not timed
-        hide, reveal = commands(args.models[0], *pairs[0], tmp / "warm.wav", tmp / "warm.png")
+        hide, reveal, _ = commands(args.models[0], *pairs[0], tmp / "warm.wav", tmp / "warm.png")
         subprocess.run(hide, capture_output=True, env=env, check=True)
         subprocess.run(reveal, capture_output=True, env=env)
     print(f"median of {args.repeats} run(s) per command, after one untimed hide and reveal per tree; trees: "
           f"{', '.join(trees)}\n")
-    print_head(["model", "song", "photo"], ("hide", "reveal"), trees, args.baseline, [f"peak MiB ({' / '.join(trees)})"])
+    # (capacity: `pixinwav capacity SONG --image PHOTO`, what the song carries, measured as hide measures it)
+    print_head(["model", "song", "photo"], ("hide", "reveal", "capacity"), trees, args.baseline,
+               [f"peak MiB ({' / '.join(trees)})"])
     for name in args.models:
         for song, photo in pairs:
             got, peaks = {}, {}
-            hide, reveal = commands(name, song, photo, tmp / "stego.wav", tmp / "revealed.png")
+            hide, reveal, capacity = commands(name, song, photo, tmp / "stego.wav", tmp / "revealed.png")
             for tree, env in trees.items():
                 got["hide", tree], mib = timed(hide, args.repeats, env)
                 got["reveal", tree], mib2 = timed(reveal, args.repeats, env)
+                got["capacity", tree], _ = timed(capacity, args.repeats, env)
                 peaks[tree] = max(mib, mib2)
-            cells = timing_cells(got, ("hide", "reveal"), trees, args.baseline)
+            cells = timing_cells(got, ("hide", "reveal", "capacity"), trees, args.baseline)
             print(f"| {name} | {song.stem[-28:]} | {photo.name} | {' | '.join(cells)} | "
                   f"{' / '.join(f'{peaks[t]:.0f}' for t in trees)} |", flush=True)
 

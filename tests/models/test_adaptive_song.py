@@ -157,6 +157,27 @@ def test_the_sender_writes_fewer_packets_where_its_chain_decoder_is_slow_instead
     assert found.file is not None and found.file.data == secret.data
 
 
+def test_a_windows_estimated_capacity_is_its_probes_and_a_window_near_full_scale_is_probed(model, cover, monkeypatch):
+    """The hide measures a window's room from its steps and expected noise instead of writing a probe: within a few
+    % of what the probe reads back, never well over it; where the file nears full scale it writes the probe."""
+    scheme, L = model.model, model.model.cfg.clip_samples
+    mono = pcm16_round_trip(cover).mean(axis=1).astype(np.float64)
+    for index in range(4):
+        layout = scheme.window_layout("k", index)
+        window = mono[index * L:(index + 1) * L]
+        probed = scheme.window.probe_capacity(window, layout, "k")[0]
+        assert 0.95 < probed / scheme.window.estimate_capacity(window, layout, "k") < 1.01, index
+    probes = []
+    probe = scheme.window.probe_capacity
+    monkeypatch.setattr(scheme.window, "probe_capacity", lambda *a, **k: probes.append(1) or probe(*a, **k))
+    n = scheme._slots(scheme.window.layout("k"), "k")
+    assert np.abs(cover[:L]).max() < adaptive_song.ESTIMATE_BELOW_PEAK
+    assert scheme.window_packets(mono, 0, scheme.window_layout("k", 0), "k", cover, n) >= 4 and not probes
+    loud = cover / np.abs(cover[:L]).max() * 0.98  # (a peak of 0.98 in one channel, under the clipped windows' count)
+    scheme.window_packets(mono, 0, scheme.window_layout("k", 0), "k", loud, n)
+    assert probes == [1]
+
+
 @pytest.mark.parametrize("threads", [2, 3])
 def test_windows_probed_on_threads_give_the_answers_of_one_by_one_in_order(model, threads, monkeypatch):
     """Probing several windows at once changes nothing the sender plans: the same windows, packets and order

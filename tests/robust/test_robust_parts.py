@@ -289,6 +289,21 @@ def test_levels_are_gray_coded_and_read_back_softly():
     assert np.abs(levels.soft_bits(places, np.full(500, 1.0), 4)).max() < 0.1
 
 
+def test_a_cells_capacity_is_what_its_soft_bits_carry_through_that_noise_on_average():
+    """``levels.capacity`` (a table by quadrature) against the mean of ``1 - log2(1 + exp(-L))`` over random symbols
+    and Gaussian noise, read by ``soft_bits``: all the bits at a tiny noise, nothing at a whole step, falling between."""
+    rng = np.random.default_rng(8)
+    for bits in (1, 4):
+        for sigma in (1e-3, 0.01, 0.03, 0.06, 0.1, 0.2):
+            sent = rng.integers(0, 2, (100_000, bits))
+            place = (levels.to_places(sent) + rng.normal(0, sigma, len(sent))) % 1
+            llr = levels.soft_bits(place, np.full(len(sent), sigma), bits)
+            carried = (1 - np.logaddexp(0, -np.where(sent == 0, llr, -llr)) / np.log(2)).sum(axis=1).mean()
+            assert levels.capacity(np.array([sigma]), bits)[0] == pytest.approx(carried, abs=0.01), (bits, sigma)
+    curve = levels.capacity(np.geomspace(1e-5, 10, 200), 4)
+    assert curve[0] == 4 and curve[-1] < 1e-3 and np.all(np.diff(curve) <= 0)
+
+
 @pytest.mark.parametrize("tempo_change", [0.01, -0.02])
 def test_the_delay_trend_numbers_chunks_whose_delay_is_known_only_modulo_the_hop(tempo_change):
     """A stretched file's chunks: delay = the tempo's line plus the stretcher's jitter (up to 200 samples), seen

@@ -10,8 +10,9 @@ holds, under a CRC-32. The payload is a photo as one whole AVIF frame at its own
 (``robust/layers.py``, the robust song model's frame) or a file with its name (``HiddenFile``). Any enough packets
 from any windows rebuild it; the sender adds a tenth of spare packets, so a window lost to a cut costs nothing.
 
-Windows sit on a grid from the file's first sample; the sender measures every loud window's capacity (it reads its
-own stego exactly as the receiver will: a probe codeword), then writes the windows that carry most first. Each
+Windows sit on a grid from the file's first sample; the sender measures every loud window's capacity (what its
+cells carry at the noise the receiver will expect in them; where the file nears full scale, by writing a probe
+codeword and reading it back exactly as the receiver will), then writes the windows that carry most first. Each
 window's pilots and codes are offset by a dither keyed by the window's place on the grid, so no two windows share
 an offset: with one offset for all, the pilots would sit at the same place in every window and a key-less
 comparison of windows would show them.
@@ -49,7 +50,7 @@ from ..robust import code, layers, mdct, payload
 from ..progress import PROGRESS_AFTER_S, progress
 from ..threads import in_order, one_numba_thread
 from .adaptive import (ANALOG_RUNG, CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, NO_FILE_AGREEMENT, RECEIVER_ITERATIONS,
-                       SENDER_ITERATIONS, AdaptiveStego, CellLayout, rung_of)
+                       SENDER_ITERATIONS, AdaptiveStego, CellLayout, read_back_capacity, rung_of)
 from .base import EXACT, Extracted, Hidden, Sent, StegoScheme
 from .dither import PILOT_CODE, keyed_dither
 
@@ -78,7 +79,14 @@ SPARE_WINDOWS = 2
 # from 14.8 to 67 kB.
 MIN_WINDOW_PACKETS, FULL_WINDOW_PACKETS = 2, 4
 FULL_SCALE, CLIPPED = 32700 / 32768, 16  # windows with this many samples at full scale are left alone
-RETRY_SHARE = 0.7  # a window whose packets the sender's own decoder does not get back is tried with this share
+# A window's capacity is estimated from its steps and expected noise (``AdaptiveStego.estimate_capacity``, an eighth
+# of a probe's time) unless the file reaches this share of full scale in it: there the rounding bends the change, and a
+# probe writes one to see (0.2.19 probed every window). The estimate is taken at ESTIMATE_SHARE, tuned on 71 loud
+# windows of 12 training songs (``benchmarks/capacity_estimate.py --split train``): the windows carried 1,267 packets
+# through the sender's check (:meth:`AdaptiveSongStego.write_window`), 4 of them written again with fewer, as with the
+# probe's counts (1,281, 4); x 1.0: 1,290 packets, 11 windows written twice; x 0.97: 1,254, 2.
+ESTIMATE_BELOW_PEAK, ESTIMATE_SHARE = 0.95, 0.98
+RETRY_SHARE = 0.7  # a window whose packets the sender's own decoder does not get back twice is tried with this share
 QUALITY = 80  # the photo's AVIF quality when the song has room (lower when it has not)
 DEFAULT_MAX_SIDE = 2048
 MIN_PHOTO_BYTES = 2_000
@@ -146,7 +154,7 @@ class AdaptiveSongStego(StegoScheme):
                 "packet_bytes": SYMBOL}
 
     def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
-        """Every loud window probed as ``hide`` probes it (about 0.1 s each)."""
+        """Every loud window measured as ``hide`` measures it (:meth:`capacities`)."""
         plan = list(self.capacities(np.asarray(mono), None))
         window_s = self.cfg.clip_samples / self.cfg.sample_rate
         frame = self.frame_capacity(plan)
@@ -216,6 +224,8 @@ class AdaptiveSongStego(StegoScheme):
 
     def packets_for(self, capacity: float, n: int) -> int:
         """Packets a window of ``capacity`` bits (``n`` coded bits) is given: adaptive-v2's fill rule."""
+        if capacity <= 0:  # (a probe the rounding bent past reading: its sum is negative, and so would the fill be)
+            return 0
         fill = min(CODE_FILL, FILL_PER_CAPACITY * capacity / n)
         m = 0
         while m < MAX_PACKETS and message_bits(m + 1) <= min(fill * capacity, MAX_RATE * n):
@@ -226,31 +236,37 @@ class AdaptiveSongStego(StegoScheme):
                      packets: list[bytes], bounds: tuple[np.ndarray, np.ndarray] | None = None
                      ) -> tuple[np.ndarray | None, int]:
         """(the window carrying the first of ``packets``, how many): the sender reads its own stego exactly as the
-        receiver will and keeps it only when its decoder gets the packets back; else it tries once more with
-        ``RETRY_SHARE`` of them, then gives the window up (None, 0). Without that check, 4 of the 13 windows of a quiet
-        20 s validation clip failed at the receiver, and 7 of 26 of a loud master whose channels clipped the change.
-        A pure function of the window: safe on any thread."""
+        receiver will and keeps it only when its decoder gets the packets back. Else it writes it again with fewer:
+        first as many as that stego's own soft bits show it carries (the written codeword is a probe of the window;
+        one packet fewer at least), then ``RETRY_SHARE`` of those; then it gives the window up (None, 0). Without the
+        check, 4 of the 13 windows of a quiet 20 s validation clip failed at the receiver, and 7 of 26 of a loud master
+        whose channels clipped the change. A pure function of the window: safe on any thread."""
         count = len(packets)
-        for _ in range(2):
-            stego, soft = self.embed_packets(cover, layout, key, kind, length, packets[:count], bounds)
+        for tries in range(1, 4):
+            stego, soft, word = self.embed_packets(cover, layout, key, kind, length, packets[:count], bounds)
             read = self.read_window(stego, layout, key, SENDER_ITERATIONS, sender=True, soft=soft)
             if read is not None and read[2] == packets[:count]:
                 return stego, count
-            count = int(count * RETRY_SHARE)
-            if not count:
+            if tries == 1 and soft is not None:
+                count = min(count - 1, self.packets_for(read_back_capacity(word, soft[1]), len(word)))
+            else:
+                count = int(count * RETRY_SHARE)
+            if count < MIN_WINDOW_PACKETS:
                 break
         return None, 0
 
     def embed_packets(self, cover: np.ndarray, layout: CellLayout, key: str | None, kind: str, length: int,
                       packets: list[bytes], bounds: tuple[np.ndarray, np.ndarray] | None = None
-                      ) -> tuple[np.ndarray, tuple[int, np.ndarray] | None]:
-        """(the window with ``packets`` written, its soft bits as the receiver reads them): the part of a window's
-        writing before its check's decoder, a pure function of the window (safe on another thread)."""
+                      ) -> tuple[np.ndarray, tuple[int, np.ndarray] | None, np.ndarray]:
+        """(the window with ``packets`` written, its soft bits as the receiver reads them, the codeword written): the
+        part of a window's writing before its check's decoder, a pure function of the window (safe on another
+        thread)."""
         message = payload.bytes_to_bits(payload.with_crc(
             HEAD.pack(VERSION, KIND_IDS[kind], length, len(packets)) + b"".join(packets)))
-        places = self.window.file_places(code.encode(message, self._slots(layout, key), "rows"), len(packets), layout, key)
+        word = code.encode(message, self._slots(layout, key), "rows")
+        places = self.window.file_places(word, len(packets), layout, key)
         stego = self.window._embed_one(lambda step: places, cover, layout, bounds)[0]
-        return stego, self.window_soft_bits(stego, layout, key)
+        return stego, self.window_soft_bits(stego, layout, key), word
 
     def read_window(self, wave: np.ndarray, layout: CellLayout, key: str | None, iterations: int = RECEIVER_ITERATIONS,
                     sender: bool = False, soft: tuple[int, np.ndarray] | None | bool = False
@@ -289,9 +305,9 @@ class AdaptiveSongStego(StegoScheme):
 
     # --- hiding -------------------------------------------------------------------------------------------------
     def capacities(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None):
-        """(grid index, packets it carries) of the loud windows, loudest first, probed as asked: ``PROBE_THREADS``
-        windows at a time (each probe is a pure function of its window: the same answers in the same order as one
-        by one, at most that many probes past the last one asked for)."""
+        """(grid index, packets it carries) of the loud windows, loudest first, measured as asked
+        (:meth:`window_packets`): ``PROBE_THREADS`` windows at a time (each a pure function of its window: the same
+        answers in the same order as one by one, at most that many measured past the last one asked for)."""
         n = self._slots(self.window.layout(key), key)
         loud = self.loud(mono).tolist()
         # the windows through the middle of the loudest stretches first: where the receiver of a trimmed file searches
@@ -300,15 +316,11 @@ class AdaptiveSongStego(StegoScheme):
         order = [int(i) for i in dict.fromkeys([*first, *loud])
                  if not self.clipped(mono if channels is None else channels, int(i) * L, int(i) * L + L)]
 
-        def probe(index: int, layout: CellLayout) -> int:
-            s = index * L
-            return self.packets_for(self.window.probe_capacity(mono[s:s + L].astype(np.float64), layout, key,
-                                                               self.bounds(channels, s))[0], n)
-
         sparse = []  # windows of fewer than FULL_WINDOW_PACKETS: after all the others
         # (each layout is derived in this thread, as its probe is submitted: the window model keeps the key's layout
         # in a cache; a quiet song probes every window before its photo is sized: seconds with nothing else to show)
-        probes = (functools.partial(probe, index, self.window_layout(key, index)) for index in order)
+        probes = (functools.partial(self.window_packets, mono, index, self.window_layout(key, index), key, channels, n)
+                  for index in order)
         with progress(len(order), "measuring the song's room", unit="window") as bar, \
                 ThreadPoolExecutor(PROBE_THREADS) as pool, \
                 contextlib.closing(in_order(pool, probes, PROBE_THREADS)) as answers:
@@ -319,6 +331,17 @@ class AdaptiveSongStego(StegoScheme):
                 elif m:
                     sparse.append((index, m))
         yield from sparse
+
+    def window_packets(self, mono: np.ndarray, index: int, layout: CellLayout, key: str | None,
+                       channels: np.ndarray | None, n: int) -> int:
+        """The packets the window at grid ``index`` is given (``n``: its codeword's bits): its capacity estimated, or
+        probed where the file nears full scale in it (``ESTIMATE_BELOW_PEAK``). A pure function of the window."""
+        L = self.cfg.clip_samples
+        s = index * L
+        cover = mono[s:s + L].astype(np.float64)
+        if np.abs((mono if channels is None else channels)[s:s + L]).max() < ESTIMATE_BELOW_PEAK:
+            return self.packets_for(ESTIMATE_SHARE * self.window.estimate_capacity(cover, layout, key), n)
+        return self.packets_for(self.window.probe_capacity(cover, layout, key, self.bounds(channels, s))[0], n)
 
     def embed(self, image: Array, cover: Array, key: str | None = None, max_side: int | None = None,
               quality: int | None = None, channels: np.ndarray | None = None) -> Hidden:

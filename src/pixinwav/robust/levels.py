@@ -10,6 +10,8 @@ receiver needs no per-cell allocation it might get wrong.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -62,3 +64,36 @@ def _log_sum_exp(x: np.ndarray) -> np.ndarray:
     """``log(sum(exp(x), axis=1))`` without underflow (3x faster than ``np.logaddexp.reduce``)."""
     top = x.max(axis=1)
     return top + np.log(np.exp(x - top[:, None]).sum(axis=1))
+
+
+# The table :func:`capacity` interpolates: noise deviations (in steps) 10^-4 to 10, 20 a decade, each averaged
+# over every symbol and a Gauss-Hermite rule of this many points
+CAPACITY_DECADES, CAPACITY_PER_DECADE, CAPACITY_NODES = (-4.0, 1.0), 20, 48
+
+
+def capacity(sigma: np.ndarray, bits: int) -> np.ndarray:
+    """``[cells]`` noise deviations (in steps) -> the bits each cell's ``bits`` Gray-coded bits carry through that
+    noise as :func:`soft_bits` reads them: per bit, the mean of ``1 - log2(1 + exp(-L))`` over the noise (L: the
+    true bit's log-likelihood ratio), summed over the bits. It is what a sender's read-back of a random codeword
+    shows on average, so a window's capacity can be told from its steps and noise without writing one."""
+    grid, table = _capacity_table(bits)
+    return np.interp(np.log10(np.maximum(sigma, 1e-300)), grid, table)
+
+
+@functools.cache
+def _capacity_table(bits: int) -> tuple[np.ndarray, np.ndarray]:
+    low, high = CAPACITY_DECADES
+    grid = np.linspace(low, high, int(round((high - low) * CAPACITY_PER_DECADE)) + 1)
+    nodes, weights = np.polynomial.hermite.hermgauss(CAPACITY_NODES)  # E f(X), X ~ N(0, s^2) = sum w f(sqrt2 s x) / sqrt pi
+    symbols = np.arange(2**bits)
+    word = (gray(bits)[symbols][:, None] >> np.arange(bits - 1, -1, -1)[None]) & 1  # [symbols, bits] each symbol's bits
+    sigma = np.repeat(10.0**grid, len(symbols) * len(nodes))
+    noise = np.sqrt(2) * sigma * np.tile(nodes, len(grid) * len(symbols))
+    sent = np.tile(np.repeat(symbols, len(nodes)), len(grid))
+    llr = soft_bits(np.remainder((sent + 0.5) / 2**bits + noise, 1.0), sigma, bits)
+    true = np.where(word[sent] == 0, llr, -llr)
+    carried = (1 - np.logaddexp(0, -true) / np.log(2)).sum(axis=1)
+    mean = (carried.reshape(len(grid), len(symbols), len(nodes)) @ weights).mean(axis=1) / np.sqrt(np.pi)
+    # (beyond half a step the wrapped noise makes the rule's sum ripple around 0 by a few thousandths; more noise
+    # never carries more)
+    return grid, np.minimum.accumulate(np.clip(mean, 0.0, bits))
