@@ -40,6 +40,8 @@ def measure(songs: list[str], windows: int, repeats: int) -> dict:
     from pixinwav.robust import code
 
     scheme = load_model("pixinwav-adaptive-v3").model
+    # the song model's own fixed-point rounds where it has them (0.2.20: 3; the window model's default is 6)
+    rounds = {"rounds": adaptive_song.FIXED_POINT_ROUNDS} if hasattr(adaptive_song, "FIXED_POINT_ROUNDS") else {}
     L, out = scheme.cfg.clip_samples, {}
     for song in songs:
         audio = read_audio(song)
@@ -62,7 +64,7 @@ def measure(songs: list[str], windows: int, repeats: int) -> dict:
                 scheme.window.shaping(cover[:(scheme.window.frames + 1) * scheme.hop] * 32768)
                 took["shaping"] += time.perf_counter() - t
                 t = time.perf_counter()
-                capacity = scheme.window.probe_capacity(cover, layout, None)[0]
+                capacity = scheme.window.probe_capacity(cover, layout, None, **rounds)[0]
                 took["probe"] += time.perf_counter() - t
                 capacities.append(capacity)
                 if hasattr(scheme, "window_packets"):
@@ -93,7 +95,7 @@ def measure(songs: list[str], windows: int, repeats: int) -> dict:
                 if hasattr(scheme, "window_packets"):
                     scheme.window_packets(mono, index, layout, None, None, n)
                 else:
-                    scheme.packets_for(scheme.window.probe_capacity(cover, layout, None)[0], n)
+                    scheme.packets_for(scheme.window.probe_capacity(cover, layout, None, **rounds)[0], n)
                 return scheme.write_window(cover, layout, None, "file", len(frame), packets[at:at + m])
 
             t = time.perf_counter()

@@ -61,7 +61,8 @@ def main() -> None:
                     continue
                 layout = scheme.window_layout(None, index)
                 t = time.perf_counter()
-                probed = scheme.packets_for(scheme.window.probe_capacity(cover, layout, None)[0], n)
+                probed = scheme.packets_for(
+                    scheme.window.probe_capacity(cover, layout, None, rounds=adaptive_song.FIXED_POINT_ROUNDS)[0], n)
                 took["probe"] += time.perf_counter() - t
                 t = time.perf_counter()
                 estimate = scheme.window.estimate_capacity(cover, layout, None)

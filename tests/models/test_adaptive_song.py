@@ -165,7 +165,7 @@ def test_a_windows_estimated_capacity_is_its_probes_and_a_window_near_full_scale
     for index in range(4):
         layout = scheme.window_layout("k", index)
         window = mono[index * L:(index + 1) * L]
-        probed = scheme.window.probe_capacity(window, layout, "k")[0]
+        probed = scheme.window.probe_capacity(window, layout, "k", rounds=adaptive_song.FIXED_POINT_ROUNDS)[0]
         assert 0.95 < probed / scheme.window.estimate_capacity(window, layout, "k") < 1.01, index
     probes = []
     probe = scheme.window.probe_capacity

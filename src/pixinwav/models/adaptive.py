@@ -72,10 +72,7 @@ GRID = 1.0  # steps are 2^(GRID * n) LSB: an octave grid (a half-octave one gave
 # A cell whose level sits this close (in grid units) to a boundary may be read with the other step: the receiver
 # does not use it (8 % of the cells).
 AMBIGUOUS = 0.04
-# The sender's fixed point rarely settles on every cell: after the first round a few cells of 43,160 (4-60 on the
-# validation songs) keep flipping between two steps. Rounds past the third moved the probe's capacity by under 0.3 %
-# and cost 9 ms each (6 rounds until 0.2.19: ``benchmarks/bench_window_stages.py``).
-FIXED_POINT_ROUNDS = 3
+FIXED_POINT_ROUNDS = 6  # (the whole-song model stops after 3: ``adaptive_song.FIXED_POINT_ROUNDS``)
 SHAPING_ORDER = 32
 SHAPING_BLOCK = 512  # a filter per 11.6 ms: the error leaves a band in its quiet moments too (1024: feature AUC +0.05)
 NOISE_PILOT_STEP_LSB = 32.0
@@ -425,9 +422,10 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         return Hidden(self.analyse(cover), received, container, window_sent=infos)
 
     def _embed_one(self, places: Callable[[np.ndarray], np.ndarray], cover: np.ndarray,
-                   layout: CellLayout, bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, WindowSent]:
+                   layout: CellLayout, bounds: tuple[np.ndarray, np.ndarray] | None = None,
+                   rounds: int = FIXED_POINT_ROUNDS) -> tuple[np.ndarray, WindowSent]:
         """The sender's fixed point: embed with the steps the receiver would derive from the previous stego,
-        until they agree (or ``FIXED_POINT_ROUNDS``). ``places(step)``: per position, the place inside its step
+        until they agree (or ``rounds``). ``places(step)``: per position, the place inside its step
         (before the dither) it must carry; ``bounds``: as in :func:`shaped_round`, for the window's first
         ``(frames + 1) * hop`` samples."""
         # The change is a whole number of LSBs: added to a 16-bit cover (or to each channel of a stereo one) it is
@@ -442,7 +440,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         # lossy source left empty) the stego's floor then keeps the cover's level instead of rising above it
         give_up = self.give_up_power(coefs, shaping)
         start = (coefs + give_up).reshape(-1)[layout.cells]
-        for round_ in range(FIXED_POINT_ROUNDS):
+        for round_ in range(rounds):
             used = step > 0
             move = np.zeros(len(layout.cells))
             target = places(step) + layout.dither
@@ -506,13 +504,14 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         return (data, "") if data is not None else (None, "the image bytes fail their checksum")
 
     def probe_capacity(self, cover: np.ndarray, layout: CellLayout, key: str | None,
-                       bounds: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, np.ndarray, WindowSent]:
+                       bounds: tuple[np.ndarray, np.ndarray] | None = None, rounds: int = FIXED_POINT_ROUNDS
+                       ) -> tuple[float, np.ndarray, WindowSent]:
         """(the capacity (bits) of this cover's window: the soft bits a random codeword gets through the sender's own
-        stego; that stego; its :meth:`_embed_one` info). ``bounds``: as in :func:`shaped_round`."""
+        stego; that stego; its :meth:`_embed_one` info). ``bounds``, ``rounds``: as in :meth:`_embed_one`."""
         n = len(self.file_slots(layout, key)[2])
         probe = np.random.default_rng(0).integers(0, 2, n).astype(np.uint8)
         probe_places = self.file_places(probe, 0, layout, key)
-        stego, info = self._embed_one(lambda step: probe_places, cover, layout, bounds)
+        stego, info = self._embed_one(lambda step: probe_places, cover, layout, bounds, rounds)
         _, llr, _, _ = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
         return read_back_capacity(probe, llr), stego, info
 

@@ -86,6 +86,11 @@ FULL_SCALE, CLIPPED = 32700 / 32768, 16  # windows with this many samples at ful
 # through the sender's check (:meth:`AdaptiveSongStego.write_window`), 4 of them written again with fewer, as with the
 # probe's counts (1,281, 4); x 1.0: 1,290 packets, 11 windows written twice; x 0.97: 1,254, 2.
 ESTIMATE_BELOW_PEAK, ESTIMATE_SHARE = 0.95, 0.98
+# The sender's fixed point (``AdaptiveStego._embed_one``) rarely settles on every cell: after its first round a few
+# cells of 43,160 (4-60 on validation songs) keep flipping between two steps. On the 12 loudest windows of four songs,
+# rounds 4-6 (adaptive-v2 runs 6) changed the mean capacity by 0.2 % or nothing and the packets not at all, and cost
+# 9 ms each (``benchmarks/results/window_stages_rounds_0.2.20.md``).
+FIXED_POINT_ROUNDS = 3
 RETRY_SHARE = 0.7  # a window whose packets the sender's own decoder does not get back twice is tried with this share
 QUALITY = 80  # the photo's AVIF quality when the song has room (lower when it has not)
 DEFAULT_MAX_SIDE = 2048
@@ -265,7 +270,7 @@ class AdaptiveSongStego(StegoScheme):
             HEAD.pack(VERSION, KIND_IDS[kind], length, len(packets)) + b"".join(packets)))
         word = code.encode(message, self._slots(layout, key), "rows")
         places = self.window.file_places(word, len(packets), layout, key)
-        stego = self.window._embed_one(lambda step: places, cover, layout, bounds)[0]
+        stego = self.window._embed_one(lambda step: places, cover, layout, bounds, FIXED_POINT_ROUNDS)[0]
         return stego, self.window_soft_bits(stego, layout, key), word
 
     def read_window(self, wave: np.ndarray, layout: CellLayout, key: str | None, iterations: int = RECEIVER_ITERATIONS,
@@ -341,7 +346,8 @@ class AdaptiveSongStego(StegoScheme):
         cover = mono[s:s + L].astype(np.float64)
         if np.abs((mono if channels is None else channels)[s:s + L]).max() < ESTIMATE_BELOW_PEAK:
             return self.packets_for(ESTIMATE_SHARE * self.window.estimate_capacity(cover, layout, key), n)
-        return self.packets_for(self.window.probe_capacity(cover, layout, key, self.bounds(channels, s))[0], n)
+        probed = self.window.probe_capacity(cover, layout, key, self.bounds(channels, s), FIXED_POINT_ROUNDS)[0]
+        return self.packets_for(probed, n)
 
     def embed(self, image: Array, cover: Array, key: str | None = None, max_side: int | None = None,
               quality: int | None = None, channels: np.ndarray | None = None) -> Hidden:
