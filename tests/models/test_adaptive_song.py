@@ -10,7 +10,7 @@ import soundfile as sf
 from PIL import Image
 
 from helpers import music, photo
-from pixinwav import PixinwavError, load_model
+from pixinwav import PixinwavError, hidden_file, load_model
 from pixinwav.api import HiddenFile
 from pixinwav.channel import pcm16_round_trip
 from pixinwav.cli import main
@@ -95,6 +95,32 @@ def test_the_photo_keeps_its_own_size_and_comes_back_as_the_avif_sent(model, cov
     assert p.kind == "photo" and (p.width, p.height) == (600, 400) and p.quality == adaptive_song.QUALITY
     found = model.reveal_payload(pcm16_round_trip(stego), RATE, key="k")
     assert found.image.shape == (3, 400, 600) and found.verdict == "exact"
+    assert np.array_equal(found.image, np.clip(p.compressed, 0, 1))
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.25])
+def test_a_large_photo_is_encoded_at_quality_80_only_where_the_song_carries_it_roughly(model, cover, noise, monkeypatch):
+    """A photo over ``layers.QUICK_FROM_PIXELS`` is first encoded by libavif's fastest encoder. A song that carries
+    that gets the real encoding at quality 80, in the windows that encoding needs (the rough one's larger frame gives
+    the rest back); a song that does not never has the real encoder run at quality 80 on the whole photo (a noisy
+    photo, far over the room: the quality search aims from the rough size). The photo comes back as sent either way."""
+    big = Image.fromarray(photo("chelsea")).resize((1000, 700), Image.LANCZOS)  # 0.7 MP: 59 kB at quality 80
+    pixels = np.asarray(big, np.float32) / 255
+    big = Image.fromarray(np.uint8(255 * np.clip(pixels + noise * np.random.default_rng(3).normal(size=pixels.shape), 0, 1)))
+    budgets, encode = [], adaptive_song.layers.encode
+    monkeypatch.setattr(adaptive_song.layers, "encode", lambda *a, **k: budgets.append(a[2]) or encode(*a, **k))
+    stego, report = model.hide(big, cover, RATE, key="k")
+    p = report.payload
+    if noise:
+        assert hidden_file.MAX_BYTES not in budgets and p.quality < adaptive_song.QUALITY, (budgets, p.quality)
+    else:
+        assert budgets == [hidden_file.MAX_BYTES] and p.quality == adaptive_song.QUALITY
+        scheme = model.model
+        mono = pcm16_round_trip(cover).mean(axis=1)
+        frame = len(adaptive_song.layers.Layer("sharp", p.width, p.height, 3, p.codec, b"x" * p.bytes).frame())
+        assert p.units_used == len(scheme.plan(scheme.capacities(mono, "k", cover), frame))
+    found = model.reveal_payload(pcm16_round_trip(stego), RATE, key="k")
+    assert found.image.shape == (3, p.height, p.width) and found.verdict == "exact"
     assert np.array_equal(found.image, np.clip(p.compressed, 0, 1))
 
 

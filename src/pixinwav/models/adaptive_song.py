@@ -361,17 +361,24 @@ class AdaptiveSongStego(StegoScheme):
         mono = as_numpy(cover)[0]  # (float32 from the API: windows go float64 one at a time)
         photo = as_numpy(image)[0].astype(np.float32, copy=False)
         side, top = max_side or self.max_side, QUALITY if quality is None else quality
-        layer = layers.encode(photo, "sharp", hidden_file.MAX_BYTES, side, top=top)
+        # A large photo is first encoded roughly (libavif's fastest encoder, a seventh of the time), and the song's
+        # windows measured until they carry that: only where they do is it encoded for real at ``top`` (0.2.19 did
+        # that first; WarMUX's Apnee2, which carries its 1.7 MP photo only at a lower quality, spent 2.2 s on it)
+        rough = layers.rough(photo, hidden_file.MAX_BYTES, side, top)
+        layer = None if rough else layers.encode(photo, "sharp", hidden_file.MAX_BYTES, side, top=top)
         windows = self.capacities(mono, key, channels)
-        plan = self.plan(windows, len(layer.frame()))
-        if not self.enough(plan, len(layer.frame())):  # the whole song is too little: as much as it carries
+        plan = self.plan(windows, len((rough or layer).frame()))
+        if rough is not None and self.enough(plan, len(rough.frame())):
+            layer = layers.encode(photo, "sharp", hidden_file.MAX_BYTES, side, top=top)
+            plan, windows = self.refit(plan, windows, len(layer.frame()))
+        if layer is None or not self.enough(plan, len(layer.frame())):  # the song is too little: as much as it carries
             budget = self.frame_capacity(plan)
             if budget < MIN_PHOTO_BYTES:
                 raise PixinwavError(f"this song's loud windows carry {max(budget, 0):,} bytes; a photo needs "
                                     f"{MIN_PHOTO_BYTES:,} or more: use a longer or louder song, or --model "
                                     "pixinwav-modulo-v1 (a 256 x 256 crop in 1.5 s of music)")
             with progress(None, "fitting the photo to the song", unit="encoding") as bar:
-                layer = layers.encode(photo, "sharp", budget, side, top=top, tried=bar.update, before=layer)
+                layer = layers.encode(photo, "sharp", budget, side, top=top, tried=bar.update, before=layer or rough)
         change, sent = self._send(mono, key, plan, windows, "photo", layer.frame(), channels)
         sent = replace(sent, bytes=len(layer.data), width=layer.width, height=layer.height, channels=photo.shape[0],
                        original=(photo.shape[2], photo.shape[1]), quality=layer.quality, codec=layer.codec,
@@ -409,15 +416,28 @@ class AdaptiveSongStego(StegoScheme):
         source = min(int(slots / (1 + SPARE_SHARE)), slots - hidden_file.MIN_SPARE, slots - SPARE_WINDOWS * largest)
         return max(0, source) * SYMBOL
 
-    def plan(self, windows: Iterator[tuple[int, int]], frame_bytes: int) -> list[tuple[int, int]]:
-        """The next ``windows`` (:meth:`capacities`) until they carry a frame of ``frame_bytes`` and its spares (all
-        of them when they do not)."""
-        plan: list[tuple[int, int]] = []
+    def plan(self, windows: Iterator[tuple[int, int]], frame_bytes: int, start: list[tuple[int, int]] = ()
+             ) -> list[tuple[int, int]]:
+        """``start`` and the next ``windows`` (:meth:`capacities`) until they carry a frame of ``frame_bytes`` and its
+        spares (all of them when they do not)."""
+        plan = list(start)
+        if plan and self.enough(plan, frame_bytes):
+            return plan
         for index, m in windows:
             plan.append((index, m))
             if self.enough(plan, frame_bytes):
                 break
         return plan
+
+    def refit(self, plan: list[tuple[int, int]], windows: Iterator[tuple[int, int]], frame_bytes: int
+              ) -> tuple[list[tuple[int, int]], Iterator[tuple[int, int]]]:
+        """(the plan :meth:`plan` makes for ``frame_bytes``, the windows after it in their order) from a ``plan`` made
+        for another frame: its shortest start that carries this one, the rest back in front of ``windows``; or ``plan``
+        continued from ``windows``."""
+        for k in range(1, len(plan) + 1):
+            if self.enough(plan[:k], frame_bytes):
+                return plan[:k], itertools.chain(plan[k:], windows)
+        return self.plan(windows, frame_bytes, plan), windows
 
     def enough(self, plan: list[tuple[int, int]], frame_bytes: int) -> bool:
         return sum(m for _, m in plan) >= self.packets_needed(frame_bytes, max((m for _, m in plan), default=0))

@@ -144,6 +144,24 @@ def encode(photo: np.ndarray, layer: str, budget: int, max_side: int | None = No
                         "takes more: use a longer song or fewer --seconds per copy")
 
 
+def rough(photo: np.ndarray, budget: int, max_side: int | None = None, top: int = 100,
+          style: str = "avif-webp") -> Layer | None:
+    """The sharp layer :func:`encode` tries first (quality ``top`` at its first size) by libavif's fastest encoder:
+    a size to plan by and a ``before`` for :func:`encode`, never sent. On six 1.3-2.6 MP photos its files were
+    3-13 % larger than the real encoder's, at a seventh of its time (0.1-0.2 s against 0.7-2.1). None for a photo
+    under ``QUICK_FROM_PIXELS`` at that size (its real encoding is quick) or a codec without a fast mode."""
+    encoding = STYLES[style]["sharp"]
+    channels, height, width = photo.shape
+    side, short = planned_side(width, height, "sharp", budget, max_side, encoding.bpp), min(width, height)
+    size = (max(1, round(width * side / short)), max(1, round(height * side / short)))
+    if encoding.codec not in ("AVIF", "AV1") or size[0] * size[1] < QUICK_FROM_PIXELS:
+        return None
+    pil = to_pil(photo)
+    scaled = pil if size == pil.size else pil.resize(size, Image.LANCZOS)
+    data = _saved(scaled, replace(encoding, options={**encoding.options, "speed": QUICK_SPEED}), top, {}, strip=False)
+    return Layer("sharp", size[0], size[1], channels, encoding.codec, data, top)
+
+
 def planned_side(width: int, height: int, layer: str, budget: int, max_side: int | None = None,
                  bpp: float = SHARP_BPP) -> float:
     """The short side a ``width`` x ``height`` photo is sent at first in ``budget`` bytes at ``bpp`` bits per pixel
