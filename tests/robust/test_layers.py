@@ -96,3 +96,26 @@ def zlib_crc(data: bytes) -> bytes:
     import zlib
 
     return struct.pack(">I", zlib.crc32(data))
+
+
+def test_a_rough_encoding_aims_the_fit_to_the_bytes_the_real_one_would_without_encoding_quality_80():
+    """A large photo's rough layer (libavif's fastest encoder) stands in for its real encoding at quality 80: fitted
+    to a budget far under that, the same bytes and quality come back as when aimed from the real encoding, and the
+    real encoder never runs at 80 (a grainy photo: 80 takes several times the bits per pixel the fit plans for)."""
+    clean = np.asarray(Image.fromarray(photo("chelsea")).resize((1000, 700), Image.LANCZOS), np.float32) / 255
+    grainy = np.clip(clean + 0.08 * np.random.default_rng(2).normal(size=clean.shape), 0, 1).transpose(2, 0, 1)
+    rough = layers.rough(grainy, 10**8, None, 80)
+    real = layers.encode(grainy, "sharp", 10**8, None, top=80)
+    assert (rough.width, rough.height) == (real.width, real.height) == (1000, 700) and rough.quality == 80
+    assert 0.9 < len(rough.data) / len(real.data) < 1.2  # (a rough guide: the fit's encodings decide)
+    assert layers.rough(grainy[:, :400, :600], 10**8, None, 80) is None  # under QUICK_FROM_PIXELS: no rough layer
+    budget = len(real.frame()) // 3
+    tries = []
+    saved = layers._saved
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(layers, "_saved", lambda image, encoding, q, *a, **k: (
+            tries.append((q, encoding.options.get("speed"))) or saved(image, encoding, q, *a, **k)))
+        aimed = layers.encode(grainy, "sharp", budget, None, top=80, top_bytes=layers.rough_bytes(rough))
+    assert (80, None) not in tries, tries  # the real encoder at 80: never
+    fitted = layers.encode(grainy, "sharp", budget, None, top=80, before=real)
+    assert (aimed.data, aimed.quality, aimed.width) == (fitted.data, fitted.quality, fitted.width) and aimed.quality < 80

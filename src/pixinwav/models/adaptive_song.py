@@ -378,7 +378,8 @@ class AdaptiveSongStego(StegoScheme):
                                     f"{MIN_PHOTO_BYTES:,} or more: use a longer or louder song, or --model "
                                     "pixinwav-modulo-v1 (a 256 x 256 crop in 1.5 s of music)")
             with progress(None, "fitting the photo to the song", unit="encoding") as bar:
-                layer = layers.encode(photo, "sharp", budget, side, top=top, tried=bar.update, before=layer or rough)
+                layer = layers.encode(photo, "sharp", budget, side, top=top, tried=bar.update, before=layer,
+                                      top_bytes=None if layer else layers.rough_bytes(rough))
         change, sent = self._send(mono, key, plan, windows, "photo", layer.frame(), channels)
         sent = replace(sent, bytes=len(layer.data), width=layer.width, height=layer.height, channels=photo.shape[0],
                        original=(photo.shape[2], photo.shape[1]), quality=layer.quality, codec=layer.codec,

@@ -108,12 +108,14 @@ class Layer:
 
 def encode(photo: np.ndarray, layer: str, budget: int, max_side: int | None = None,
            show: tuple[int, int] | None = None, top: int = 100, tried: Callable[[], object] | None = None,
-           style: str = "avif-webp", before: Layer | None = None) -> Layer:
+           style: str = "avif-webp", before: Layer | None = None, top_bytes: tuple[int, int, float] | None = None
+           ) -> Layer:
     """``photo [C, H, W]`` in [0, 1] as a layer whose frame takes at most ``budget`` bytes, at a quality of at most
     ``top``, in the codec ``style`` gives that layer. ``show``: (width, height) to show it at (the base: the sharp
     layer's size; default its own size). ``tried``: called after each encoding (a large photo's takes about half a
     second: a progress bar counts them). ``before``: this layer of the same photo encoded before at quality ``top``
-    at another size, whose bytes per pixel tell whether ``top`` fits at this size (:func:`payload.best_quality`)."""
+    at another size, whose bytes per pixel tell whether ``top`` fits at this size (:func:`payload.best_quality`);
+    ``top_bytes``: (width, height, bytes) an estimate of the same where there is no such layer (:func:`rough`)."""
     encoding = STYLES[style][layer]
     room = budget - OVERHEAD
     channels, height, width = photo.shape
@@ -127,6 +129,8 @@ def encode(photo: np.ndarray, layer: str, budget: int, max_side: int | None = No
         estimate = None  # the top quality's bytes at this size, from ``before``'s bytes per pixel
         if before is not None and before.layer == layer == "sharp" and (before.quality, before.codec) == (top, encoding.codec):
             estimate = len(before.data) * size[0] * size[1] / (before.width * before.height)
+        elif top_bytes is not None:
+            estimate = top_bytes[2] * size[0] * size[1] / (top_bytes[0] * top_bytes[1])
         quick = None
         if encoding.codec in ("AVIF", "AV1") and size[0] * size[1] >= QUICK_FROM_PIXELS:
             quick = QuickSizes(lambda q: _saved(scaled, replace(encoding, options={**encoding.options, "speed": QUICK_SPEED}),
@@ -147,9 +151,8 @@ def encode(photo: np.ndarray, layer: str, budget: int, max_side: int | None = No
 def rough(photo: np.ndarray, budget: int, max_side: int | None = None, top: int = 100,
           style: str = "avif-webp") -> Layer | None:
     """The sharp layer :func:`encode` tries first (quality ``top`` at its first size) by libavif's fastest encoder:
-    a size to plan by and a ``before`` for :func:`encode`, never sent. On six 1.3-2.6 MP photos its files were
-    3-13 % larger than the real encoder's, at a seventh of its time (0.1-0.2 s against 0.7-2.1). None for a photo
-    under ``QUICK_FROM_PIXELS`` at that size (its real encoding is quick) or a codec without a fast mode."""
+    a size to plan by, never sent (``rough_bytes``: the real encoder's estimated from it). None for a photo under
+    ``QUICK_FROM_PIXELS`` at that size (its real encoding is quick) or a codec without a fast mode."""
     encoding = STYLES[style]["sharp"]
     channels, height, width = photo.shape
     side, short = planned_side(width, height, "sharp", budget, max_side, encoding.bpp), min(width, height)
@@ -160,6 +163,18 @@ def rough(photo: np.ndarray, budget: int, max_side: int | None = None, top: int 
     scaled = pil if size == pil.size else pil.resize(size, Image.LANCZOS)
     data = _saved(scaled, replace(encoding, options={**encoding.options, "speed": QUICK_SPEED}), top, {}, strip=False)
     return Layer("sharp", size[0], size[1], channels, encoding.codec, data, top)
+
+
+# On six 1.3-2.6 MP photos (mate-backgrounds at up to 2048 px, quality 80) the fastest encoder's files were 1.03-1.15x
+# the real encoder's, 1.09x in the middle, at a seventh of its time (0.1-0.2 s against 0.7-2.1); a grainy one's 0.99x: a
+# guide for the quality search, whose real encodings decide
+ROUGH_OVER = 1.09
+
+
+def rough_bytes(layer: Layer) -> tuple[int, int, float]:
+    """(width, height, bytes): the real encoder's size at :func:`rough`'s quality, estimated (``encode``'s
+    ``top_bytes``)."""
+    return layer.width, layer.height, len(layer.data) / ROUGH_OVER
 
 
 def planned_side(width: int, height: int, layer: str, budget: int, max_side: int | None = None,
