@@ -524,9 +524,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         (a rare window whose probe reads half: the sender's check of what it writes catches those)."""
         coefs = mdct.analyse(cover, self.hop, self.frames)
         step, unsure = (x.reshape(-1)[layout.cells] for x in self.cell_steps(coefs))
-        span = (self.frames + 1) * self.hop
-        noise = np.maximum(self.rounding_noise(self.shaping(cover[:span] / LSB), self.frames),
-                           0.1 * ROUNDING_RMS_LSB * LSB).reshape(-1)[layout.cells]  # (as ``expected_noise``)
+        noise = self.expected_noise_of(cover[:(self.frames + 1) * self.hop] / LSB).reshape(-1)[layout.cells]
         body = self.file_slots(layout, key)[1]
         used = (step[body] > 0) & ~unsure[body]
         return float(levels.capacity(noise[body][used] / step[body][used], self.cfg.adaptive.bits_per_cell).sum())
@@ -614,10 +612,12 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
     def expected_noise(self, coefs: np.ndarray) -> np.ndarray:
         """``[frames, hop]`` RMS (waveform units) of the shaped rounding error in each cell, the sender's filters
         derived again from the window."""
-        wave = mdct.synthesise(coefs, self.hop) / LSB
-        filters = self.shaping(wave)
+        return self.expected_noise_of(mdct.synthesise(coefs, self.hop) / LSB)
+
+    def expected_noise_of(self, wave: np.ndarray) -> np.ndarray:
+        """:meth:`expected_noise` from the window's samples ``wave`` (in LSB)."""
         # (at most 20 dB under plain rounding: deeper notches are what the filter aims at, not what it reaches)
-        return np.maximum(self.rounding_noise(filters, self.frames), 0.1 * ROUNDING_RMS_LSB * LSB)
+        return np.maximum(self.rounding_noise(self.shaping(wave), self.frames), 0.1 * ROUNDING_RMS_LSB * LSB)
 
     @staticmethod
     def agreement(step: np.ndarray, used: np.ndarray, place: np.ndarray, layout: CellLayout) -> float:

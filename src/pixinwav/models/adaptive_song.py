@@ -370,7 +370,10 @@ class AdaptiveSongStego(StegoScheme):
         plan = self.plan(windows, len((rough or layer).frame()))
         if rough is not None and self.enough(plan, len(rough.frame())):
             layer = layers.encode(photo, "sharp", hidden_file.MAX_BYTES, side, top=top)
-            plan, windows = self.refit(plan, windows, len(layer.frame()))
+            # planned again over the same windows in the same order (usually fewer: the real frame is smaller); those
+            # it leaves go back in front of the rest
+            windows = itertools.chain(plan, windows)
+            plan = self.plan(windows, len(layer.frame()))
         if layer is None or not self.enough(plan, len(layer.frame())):  # the song is too little: as much as it carries
             budget = self.frame_capacity(plan)
             if budget < MIN_PHOTO_BYTES:
@@ -417,28 +420,15 @@ class AdaptiveSongStego(StegoScheme):
         source = min(int(slots / (1 + SPARE_SHARE)), slots - hidden_file.MIN_SPARE, slots - SPARE_WINDOWS * largest)
         return max(0, source) * SYMBOL
 
-    def plan(self, windows: Iterator[tuple[int, int]], frame_bytes: int, start: list[tuple[int, int]] = ()
-             ) -> list[tuple[int, int]]:
-        """``start`` and the next ``windows`` (:meth:`capacities`) until they carry a frame of ``frame_bytes`` and its
-        spares (all of them when they do not)."""
-        plan = list(start)
-        if plan and self.enough(plan, frame_bytes):
-            return plan
+    def plan(self, windows: Iterator[tuple[int, int]], frame_bytes: int) -> list[tuple[int, int]]:
+        """The next ``windows`` (:meth:`capacities`) until they carry a frame of ``frame_bytes`` and its spares (all
+        of them when they do not)."""
+        plan: list[tuple[int, int]] = []
         for index, m in windows:
             plan.append((index, m))
             if self.enough(plan, frame_bytes):
                 break
         return plan
-
-    def refit(self, plan: list[tuple[int, int]], windows: Iterator[tuple[int, int]], frame_bytes: int
-              ) -> tuple[list[tuple[int, int]], Iterator[tuple[int, int]]]:
-        """(the plan :meth:`plan` makes for ``frame_bytes``, the windows after it in their order) from a ``plan`` made
-        for another frame: its shortest start that carries this one, the rest back in front of ``windows``; or ``plan``
-        continued from ``windows``."""
-        for k in range(1, len(plan) + 1):
-            if self.enough(plan[:k], frame_bytes):
-                return plan[:k], itertools.chain(plan[k:], windows)
-        return self.plan(windows, frame_bytes, plan), windows
 
     def enough(self, plan: list[tuple[int, int]], frame_bytes: int) -> bool:
         return sum(m for _, m in plan) >= self.packets_needed(frame_bytes, max((m for _, m in plan), default=0))

@@ -133,8 +133,7 @@ def encode(photo: np.ndarray, layer: str, budget: int, max_side: int | None = No
             estimate = top_bytes[2] * size[0] * size[1] / (top_bytes[0] * top_bytes[1])
         quick = None
         if encoding.codec in ("AVIF", "AV1") and size[0] * size[1] >= QUICK_FROM_PIXELS:
-            quick = QuickSizes(lambda q: _saved(scaled, replace(encoding, options={**encoding.options, "speed": QUICK_SPEED}),
-                                                q, {}, strip=False))
+            quick = QuickSizes(lambda q: _quick(scaled, encoding, q))
         fit = best_quality(lambda q: _counted(_saved(scaled, encoding, q, made), tried), room, top, estimate, quick)
         if fit is not None:
             data, quality = fit
@@ -155,14 +154,12 @@ def rough(photo: np.ndarray, budget: int, max_side: int | None = None, top: int 
     ``QUICK_FROM_PIXELS`` at that size (its real encoding is quick) or a codec without a fast mode."""
     encoding = STYLES[style]["sharp"]
     channels, height, width = photo.shape
-    side, short = planned_side(width, height, "sharp", budget, max_side, encoding.bpp), min(width, height)
-    size = (max(1, round(width * side / short)), max(1, round(height * side / short)))
+    size = planned_size(width, height, budget, max_side, encoding.bpp)
     if encoding.codec not in ("AVIF", "AV1") or size[0] * size[1] < QUICK_FROM_PIXELS:
         return None
     pil = to_pil(photo)
     scaled = pil if size == pil.size else pil.resize(size, Image.LANCZOS)
-    data = _saved(scaled, replace(encoding, options={**encoding.options, "speed": QUICK_SPEED}), top, {}, strip=False)
-    return Layer("sharp", size[0], size[1], channels, encoding.codec, data, top)
+    return Layer("sharp", size[0], size[1], channels, encoding.codec, _quick(scaled, encoding, top), top)
 
 
 # On six 1.3-2.6 MP photos (mate-backgrounds at up to 2048 px, quality 80) the fastest encoder's files were 1.03-1.15x
@@ -188,11 +185,17 @@ def planned_side(width: int, height: int, layer: str, budget: int, max_side: int
     return min(side, short, (max_side or long) * short / long)
 
 
-def planned_size(width: int, height: int, budget: int, max_side: int | None = None) -> tuple[int, int]:
+def planned_size(width: int, height: int, budget: int, max_side: int | None = None,
+                 bpp: float = SHARP_BPP) -> tuple[int, int]:
     """(width, height) the sharp layer of a ``width`` x ``height`` photo is planned at in ``budget`` bytes."""
-    side = planned_side(width, height, "sharp", budget, max_side)
+    side = planned_side(width, height, "sharp", budget, max_side, bpp)
     short = min(width, height)
     return max(1, round(width * side / short)), max(1, round(height * side / short))
+
+
+def _quick(image: Image.Image, encoding: Encoding, quality: int) -> bytes:
+    """The image file by libavif's fastest encoder (``QUICK_SPEED``): sizes to aim by, never sent."""
+    return _saved(image, replace(encoding, options={**encoding.options, "speed": QUICK_SPEED}), quality, {}, strip=False)
 
 
 def _counted(data: bytes, tried: Callable[[], object] | None) -> bytes:
