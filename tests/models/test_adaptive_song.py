@@ -1,6 +1,7 @@
 """pixinwav-adaptive-v3: adaptive-v2's hard-to-detect cells over the whole song carrying a photo at its own size or
 any file as fountain-code packets, through real 16-bit files, found with no offset; exact or a one-line error."""
 import io
+import itertools
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pixinwav.api import HiddenFile
 from pixinwav.channel import pcm16_round_trip
 from pixinwav.cli import main
 from pixinwav.models import adaptive_song
+from pixinwav.robust import accumulate_decode
 
 RATE = 44100
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -70,6 +72,44 @@ def test_windows_read_on_threads_give_the_packets_of_one_by_one_in_order(model, 
     early.close()
     found = model.reveal_payload(stego, RATE, key="k")
     assert found.file is not None and found.file.name == "data.bin"
+
+
+def _damaged(model, stego):
+    """(the stego's downmix with the first quarter of one packet-carrying window replaced by other music, that
+    window's grid index): its pilots and head still say it carries packets, but the chain decoder does not read it."""
+    mono = pcm16_round_trip(stego).mean(axis=1).astype(np.float64)
+    scheme, L = model.model, model.model.cfg.clip_samples
+    for index in scheme.loud(mono):
+        index = int(index)
+        clean = scheme.read_window(mono[index * L:(index + 1) * L], scheme.window_layout("k", index), "k", flooding=False)
+        if clean not in (None, adaptive_song.UNREAD):
+            break
+    damaged = mono.copy()
+    damaged[index * L:index * L + L // 4] = music(L / 4 / RATE, RATE, seed=99)[: L // 4]
+    return damaged, index
+
+
+def test_a_window_the_chain_does_not_read_waits_for_flooding_until_its_packets_are_missing(model, hidden, secret,
+                                                                                         monkeypatch):
+    """A damaged window (a trimmed start cuts into the first) is left for last: the other windows' packets rebuild the
+    file without flooding's seconds on it; where the chain reads nothing, flooding reads the same windows in the same
+    order as before."""
+    stego, _ = hidden
+    damaged, index = _damaged(model, stego)
+    scheme, L = model.model, model.model.cfg.clip_samples
+    window = damaged[index * L:(index + 1) * L]
+    assert scheme.read_window(window, scheme.window_layout("k", index), "k", flooding=False) is adaptive_song.UNREAD
+    floodings, flooding_decode = [], adaptive_song.code.flooding_decode
+    monkeypatch.setattr(adaptive_song.code, "flooding_decode", lambda *a, **k: floodings.append(1) or flooding_decode(*a, **k))
+    found = model.reveal_payload(np.repeat(damaged[:, None], 2, axis=1).astype(np.float32), RATE, key="k")
+    assert found.file is not None and found.file.data == secret.data, found.detail
+    assert floodings == []
+    # a chain decoder that reads nothing: every window goes to flooding, in the loudness order, and is read there
+    start, first = scheme.find_grid(damaged, "k")
+    chained = list(itertools.islice(scheme._windows(damaged, start, first, "k"), 2))
+    monkeypatch.setattr(accumulate_decode, "decode", lambda llr, k, *a: (np.zeros(k, np.uint8), False))
+    assert list(itertools.islice(scheme._windows(damaged, start, first, "k"), 2)) == chained
+    assert floodings
 
 
 def test_the_change_is_whole_16bit_steps_far_under_the_music(model, hidden, cover):
