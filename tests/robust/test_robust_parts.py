@@ -1,4 +1,6 @@
 """The robust scheme's parts: MDCT, LDPC code, STDM lattice, payload header and image codec."""
+import functools
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -236,14 +238,19 @@ def test_the_chain_kernel_is_the_chain_schedule_in_llrs(k, n, sigma):
     llr = 2 * ((1 - 2.0 * word) + sigma * rng.normal(size=n)) / sigma**2
     h1 = code.parity_checks(k, n - k, "rows")[0]
     colptr, edge_of = accumulate_decode.by_columns(h1.indices, k)
-    got = accumulate_decode._kernel()(llr, k, h1.indptr.astype(np.int64), h1.indices.astype(np.int64), colptr,
-                                      edge_of, 40)
+    kernel = functools.partial(accumulate_decode._kernel(), llr, k, h1.indptr.astype(np.int64),
+                               h1.indices.astype(np.int64), colptr, edge_of)
+    got = kernel(40)
     want = _chain_schedule_in_llrs(llr, k, 40)
     assert (got[1], got[2]) == (want[1], want[2])
     assert np.array_equal(got[0], want[0]) if want[1] else not got[1]
     assert want[1] == (sigma < 2), "the cases meant to decode decode, the one past the limit fails"
     if want[1]:
         assert want[2] >= 3  # noisy enough to take several iterations
+        # the word of the last iteration allowed is checked too (the next iteration's pass counts it otherwise)
+        at_limit, short = kernel(want[2]), kernel(want[2] - 1)
+        assert at_limit[1] and at_limit[2] == want[2] and np.array_equal(at_limit[0], want[0])
+        assert not short[1] and short[2] == want[2] - 1
 
 
 def test_a_word_the_chain_decoder_cannot_finish_goes_to_flooding(monkeypatch):
