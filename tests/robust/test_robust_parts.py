@@ -1,5 +1,6 @@
 """The robust scheme's parts: MDCT, LDPC code, STDM lattice, payload header and image codec."""
 import functools
+import warnings
 
 import numpy as np
 import pytest
@@ -550,9 +551,15 @@ def test_a_large_photo_is_fitted_by_the_real_encoder_with_quick_sizes_aiming(mon
     assert (answers[0].width, answers[0].height) == (900, 600) and encodings[1] < encodings[0], encodings
 
 
-def test_soft_bits_are_each_symbol_sets_log_sum_also_far_from_every_symbol():
+@pytest.mark.parametrize("path", ["compiled", "numpy", "numba failing"])
+def test_soft_bits_are_each_symbol_sets_log_sum_also_far_from_every_symbol(path, monkeypatch):
     """Against ``logaddexp`` over each bit's symbols: noise from far under a step (a place many deviations from the
-    symbols of one value, whose sum underflows and is taken again) to a whole step."""
+    symbols of one value, whose sum underflows and is taken again) to a whole step; by the compiled loop, by NumPy's
+    arrays, and by NumPy's with a warning where the compiled loop cannot run."""
+    if path == "numpy":
+        monkeypatch.setattr(levels, "COMPILED_FROM", 10**9)
+    if path == "numba failing":
+        monkeypatch.setattr(levels, "_soft_bits_kernel", lambda: 1 / 0)
     rng = np.random.default_rng(6)
     place, sigma = rng.random(4000), np.exp(rng.uniform(np.log(1e-4), np.log(1.0), 4000))
     for bits in (1, 2, 4):
@@ -561,7 +568,11 @@ def test_soft_bits_are_each_symbol_sets_log_sum_also_far_from_every_symbol():
         one = (levels.gray(bits)[:, None] >> np.arange(bits - 1, -1, -1)) & 1 == 1
         want = np.stack([np.logaddexp.reduce(log_p[:, ~one[:, b]], axis=1) - np.logaddexp.reduce(log_p[:, one[:, b]], axis=1)
                          for b in range(bits)], axis=1)
-        got = levels.soft_bits(place, sigma, bits)
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            got = levels.soft_bits(place, sigma, bits)
+        said = [str(w.message) for w in warned]
+        assert said == [] if path != "numba failing" else said[0].startswith("the compiled soft-bit loop failed (div")
         assert np.isfinite(got).all() and np.abs(want).max() > 1e4  # far places were among them
         assert np.allclose(got, want, rtol=1e-12, atol=1e-9)
 
