@@ -132,3 +132,14 @@ def test_a_model_card_loads_without_the_heavy_libraries():
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pixinwav-adaptive-v3" in out.stdout and out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_songs_capacity_by_the_default_model_is_measured_without_numba():
+    """`pixinwav capacity` with the default model estimates each window's room (its steps, noise and
+    ``levels.capacity``'s table, whose soft bits NumPy computes): numba, which the decoders, the compiled soft bits and
+    the rounding loop need, is 0.35 s of import it would not use."""
+    song = PACKAGE / "assets" / "drascula-track2-12s.ogg"
+    code = (f"import sys; from pixinwav.cli import main; assert main(['capacity', {str(song)!r}]) == 0; "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "windows of 1.53 s are loud enough" in out.stdout and out.stdout.strip().endswith("False"), out.stdout

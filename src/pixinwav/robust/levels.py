@@ -44,6 +44,13 @@ def soft_bits(place: np.ndarray, sigma: np.ndarray, bits: int, nearest: bool = F
             return _soft_bits_kernel()(*args)
         except Exception as exc:  # numba missing or its on-disk cache unreadable: NumPy's, the same values
             warnings.warn(f"the compiled soft-bit loop failed ({exc}); using NumPy's", RuntimeWarning, stacklevel=2)
+    return _soft_bits_arrays(place, sigma, centres, one, nearest)
+
+
+def _soft_bits_arrays(place: np.ndarray, sigma: np.ndarray, centres: np.ndarray, one: np.ndarray,
+                      nearest: bool = False) -> np.ndarray:
+    """:func:`soft_bits` by NumPy's arrays ``[cells, symbols]``."""
+    bits = one.shape[1]
     distance = place[:, None] - centres[None]
     distance -= np.round(distance)
     log_p = -0.5 * (distance / np.maximum(sigma, 1e-9)[:, None]) ** 2
@@ -153,7 +160,8 @@ def _capacity_table(bits: int) -> tuple[np.ndarray, np.ndarray]:
     sigma = np.repeat(10.0**grid, len(symbols) * len(nodes))
     noise = np.sqrt(2) * sigma * np.tile(nodes, len(grid) * len(symbols))
     sent = np.tile(np.repeat(symbols, len(nodes)), len(grid))
-    llr = soft_bits(np.remainder((sent + 0.5) / 2**bits + noise, 1.0), sigma, bits)
+    centres = (symbols + 0.5) / 2**bits  # (NumPy's soft bits: `pixinwav capacity` need not import numba)
+    llr = _soft_bits_arrays(np.remainder((sent + 0.5) / 2**bits + noise, 1.0), sigma, centres, word == 1)
     true = np.where(word[sent] == 0, llr, -llr)
     carried = (1 - np.logaddexp(0, -true) / np.log(2)).sum(axis=1)
     mean = (carried.reshape(len(grid), len(symbols), len(nodes)) @ weights).mean(axis=1) / np.sqrt(np.pi)
