@@ -20,6 +20,8 @@ no track is in both the training and the test folds. 0.5 = the detector is guess
         adaptive-12dB adaptive-key modulo-key --out benchmarks/results/steganalysis_curve
     python benchmarks/steganalysis.py --settings adaptive-v2-18dB adaptive-v2-30dB adaptive-v2-key \
         --out benchmarks/results/steganalysis_curve_v2
+    # which bands of the default model's change the CNN finds it in:
+    python benchmarks/steganalysis.py --clips 2 --settings adaptive-v3 --change-bands 0-1 1-4 4-8 8-12 12-16 16-
 """
 from __future__ import annotations
 
@@ -117,6 +119,9 @@ def main() -> None:
     p.add_argument("--cnn-epochs", type=int, default=20, help="0: feature detector only")
     p.add_argument("--settings", nargs="+", default=DEFAULT_SETTINGS, choices=list(SETTINGS))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--change-bands", nargs="+", default=[], metavar="LOW-HIGH",
+                   help="also the CNN on stegos whose change (stego minus clean, on the window it sees) keeps only this "
+                        "band, in kHz (e.g. 4-8; 16-: to the Nyquist frequency): which bands it finds the change in")
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "steganalysis"))
     args = p.parse_args()
     from sklearn.linear_model import LogisticRegression
@@ -145,6 +150,7 @@ def main() -> None:
         model = None if model_name is None else load(model_name, options)
         hide_options = {k: v for k, v in options.items() if k not in ("config", "span")}
         rows, spectrograms, labels, groups, ssims, louder, refused = [], [], [], [], [], [], 0
+        windows = []  # (clean, stego) mono of the window the detectors see, for --change-bands
         for i, (group, audio, rate) in enumerate(tqdm(clips, desc=name, unit="clip")):
             if model is None:
                 stego = np.roll(audio, 1, axis=0)
@@ -175,6 +181,7 @@ def main() -> None:
             if model is not None:  # audibility on the same pairs: the third target next to the two AUCs
                 louder.append(louder_cells(audio[span].mean(axis=1).astype(np.float64),
                                            stego[span].mean(axis=1).astype(np.float64), rate))
+            windows.append((audio[span].mean(axis=1), stego[span].mean(axis=1), rate))
             for label, x in ((0, audio), (1, stego)):
                 rows.append(features(x[span].mean(axis=1), rate))
                 spectrograms.append(log_spectrogram(x[span].mean(axis=1)))
@@ -198,6 +205,13 @@ def main() -> None:
             results[name]["cnn_auc"] = float(roc_auc_score(y, cnn))
             results[name]["cnn_auc_interval"] = auc_interval(y, cnn, groups)
             curves[name + " (CNN)"] = roc_curve(y, cnn)[:2]
+        for text in args.change_bands if args.cnn_epochs and model is not None else []:
+            low, high = (float(x) * 1000 if x else default for x, default in zip(text.split("-"), (0.0, np.inf)))
+            banded = [log_spectrogram(x) for clean, stego, rate in windows
+                      for x in (clean, clean + band_limited(stego - clean, rate, low, high))]
+            cnn = cross_validated_scores(banded, y, groups, args.cnn_epochs, args.seed)
+            results[name].setdefault("cnn_auc_change_bands", {})[text] = (float(roc_auc_score(y, cnn)),
+                                                                          auc_interval(y, cnn, groups))
         print(f"{name}: ROC AUC {results[name]['auc']:.3f} features, {results[name].get('cnn_auc', float('nan')):.3f} "
               f"CNN ({results[name]['pairs']} pairs)", flush=True)
 
@@ -212,6 +226,12 @@ def main() -> None:
         pairs = f"{r['pairs']}" + (f" ({r['refused']} clips refused)" if r.get("refused") else "")
         auc = lambda key: "-" if key not in r else f"{r[key]:.3f} ({r[key + '_interval'][0]:.2f}-{r[key + '_interval'][1]:.2f})"
         print(f"| {name} | {pairs} | {r['tracks']} | {auc('auc')} | {auc('cnn_auc')} | {quality} | {louder} |")
+    for name, r in results.items():
+        if r.get("cnn_auc_change_bands"):
+            print(f"\n{name}, the CNN on the change limited to one band (kHz):\n\n| band | CNN ROC AUC (95 % interval) |\n"
+                  "|---|---|")
+            for text, (auc, (low, high)) in r["cnn_auc_change_bands"].items():
+                print(f"| {text} | {auc:.3f} ({low:.2f}-{high:.2f}) |")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(results, indent=2))
@@ -246,6 +266,14 @@ def main() -> None:
         ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(out.parent / (out.name + "_tradeoff.png"), dpi=100)
+
+
+def band_limited(change: np.ndarray, rate: int, low: float, high: float) -> np.ndarray:
+    """``change`` with its spectrum outside ``low``-``high`` Hz set to zero (one FFT over the window)."""
+    spectrum = np.fft.rfft(change)
+    freq = np.fft.rfftfreq(len(change), 1 / rate)
+    spectrum[(freq < low) | (freq >= high)] = 0
+    return np.fft.irfft(spectrum, len(change))
 
 
 def auc_interval(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray, draws: int = BOOTSTRAP_DRAWS,
