@@ -1,4 +1,5 @@
 import math
+import os
 
 import numpy as np
 import pysdtw
@@ -92,3 +93,5 @@ def test_visqol_orders_degradations():
     same, at50, at20 = (metrics.visqol_mos(clean, x, 44100) for x in (clean, noisy(50), noisy(20)))
     assert same > 4.5 and same > at50 > at20 >= 1.0
     assert math.isnan(metrics.visqol_mos(clean[:20000], clean[:20000], 44100))  # under a second
+    # visqol sets numba's threading layer on import unless one is set: measuring must not leave the fallback behind
+    assert os.environ.get("NUMBA_THREADING_LAYER") != "workqueue"

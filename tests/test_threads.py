@@ -85,3 +85,30 @@ def test_in_order_gives_the_calls_results_in_order_and_starts_no_more_once_close
         results.close()
         gate.set()
     assert started in ([0], [0, 1])  # call 1 may have started before the close; call 2 never
+
+
+def test_windows_decoded_on_threads_are_safe_under_numbas_workqueue_layer(tmp_path):
+    """numba's fallback threading layer ("workqueue": where neither TBB nor OpenMP loads, or where a library sets it,
+    as the visqol package does on import) aborted the process when two threads launched the decoder's parallel loops
+    at once: the default model writes and reads its windows on threads. Under that layer the decoder is now launched
+    from one thread at a time."""
+    import os
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    from helpers import music
+
+    song, note = tmp_path / "song.wav", tmp_path / "note.txt"
+    sf.write(song, music(16.0, 44100, seed=21, channels=2), 44100, subtype="PCM_16")
+    note.write_bytes(np.random.default_rng(5).integers(0, 256, 40_000, dtype=np.uint8).tobytes())
+    code = ("import sys, numba\nfrom pixinwav.cli import main\n"
+            f"assert main(['hide', '--file', {str(note)!r}, '--cover', {str(song)!r}, '-o', {str(tmp_path / 's.wav')!r}]) == 0\n"
+            f"assert main(['reveal', {str(tmp_path / 's.wav')!r}, '-o', {str(tmp_path / 'back.bin')!r}]) == 0\n"
+            "print(numba.threading_layer())")
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-1500:]
+    assert out.stdout.strip().splitlines()[-1] == "workqueue"
+    assert (tmp_path / "back.bin").read_bytes() == note.read_bytes()

@@ -8,6 +8,7 @@ tensors alike: measuring never imports torch.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import scipy
@@ -124,6 +125,9 @@ def visqol_mos(reference, test, sample_rate: int) -> float:
     if ref.shape[-1] / sample_rate < VISQOL_MIN_SECONDS:
         return float("nan")
     if _visqol_api is None:
+        # visqol sets numba's threading layer to "workqueue" on import unless one is set: numba's default (OpenMP
+        # here) is kept, so windows decoded on threads later in this process (and in processes it starts) stay safe
+        os.environ.setdefault("NUMBA_THREADING_LAYER", "default")
         from visqol import VisqolApi
 
         _visqol_api = VisqolApi()

@@ -25,7 +25,9 @@ their own took about a fifth of an iteration); the same words in the same iterat
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 from typing import Callable
 
 import numpy as np
@@ -186,6 +188,23 @@ def _kernel() -> Callable:
     return njit(cache=True, nogil=True, parallel=True)(_decode)  # compiled once per machine (cached on disk)
 
 
+# numba's fallback threading layer, "workqueue" (where neither TBB nor OpenMP loads, or where a library set
+# NUMBA_THREADING_LAYER, as the visqol package does on import), aborts the process when two threads launch parallel
+# loops at once: there the parallel kernel is launched from one thread at a time
+_WORKQUEUE_LOCK = threading.Lock()
+
+
+def _launch(*args) -> tuple[np.ndarray, bool, int]:
+    """The kernel, launched safely under the threading layer numba chose (the windows are decoded on threads). (A
+    second kernel compiled without ``parallel`` would share the first's on-disk cache entry: numba's cache key leaves
+    that flag out.)"""
+    import numba
+
+    numba.get_num_threads()  # (chooses the threading layer, once per process)
+    with _WORKQUEUE_LOCK if numba.threading_layer() == "workqueue" else contextlib.nullcontext():
+        return _kernel()(*args)
+
+
 def by_columns(cols: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(``colptr [k + 1]``, ``edge_of``): the edges of ``H1`` (CSR column indices ``cols``) grouped by column, each
     column's in row order."""
@@ -198,6 +217,6 @@ def decode(llr: np.ndarray, k: int, h1, max_iter: int, columns: tuple[np.ndarray
     """(message ``[k]``, whether every check holds) of a repeat-accumulate codeword whose ``H1`` (CSR) is ``h1``;
     ``columns``: :func:`by_columns` of it, where the caller keeps it."""
     colptr, edge_of = columns if columns is not None else by_columns(h1.indices, k)
-    word, ok, _ = _kernel()(np.asarray(llr, np.float64), k, h1.indptr.astype(np.int64), h1.indices.astype(np.int64),
-                            colptr, edge_of, max_iter)
+    word, ok, _ = _launch(np.asarray(llr, np.float64), k, h1.indptr.astype(np.int64), h1.indices.astype(np.int64),
+                          colptr, edge_of, max_iter)
     return word[:k].copy(), bool(ok)
