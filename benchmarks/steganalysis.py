@@ -20,8 +20,9 @@ no track is in both the training and the test folds. 0.5 = the detector is guess
         adaptive-12dB adaptive-key modulo-key --out benchmarks/results/steganalysis_curve
     python benchmarks/steganalysis.py --settings adaptive-v2-18dB adaptive-v2-30dB adaptive-v2-key \
         --out benchmarks/results/steganalysis_curve_v2
-    # which bands of the default model's change the CNN finds it in:
+    # which bands of the default model's change the CNN finds it in, and where the change raises the floor:
     python benchmarks/steganalysis.py --clips 2 --settings adaptive-v3 --change-bands 0-1 1-4 4-8 8-12 12-16 16-
+    python benchmarks/steganalysis.py --clips 2 --settings adaptive-v3 adaptive-v2 --level-change --cnn-epochs 0
 """
 from __future__ import annotations
 
@@ -119,6 +120,9 @@ def main() -> None:
     p.add_argument("--cnn-epochs", type=int, default=20, help="0: feature detector only")
     p.add_argument("--settings", nargs="+", default=DEFAULT_SETTINGS, choices=list(SETTINGS))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--level-change", action="store_true",
+                   help="also the mean change of the log spectrogram the CNN sees (stego minus clean), by band and by "
+                        "the clean cell's level: where the change raises the floor")
     p.add_argument("--change-bands", nargs="+", default=[], metavar="LOW-HIGH",
                    help="also the CNN on stegos whose change (stego minus clean, on the window it sees) keeps only this "
                         "band, in kHz (e.g. 4-8; 16-: to the Nyquist frequency): which bands it finds the change in")
@@ -181,7 +185,8 @@ def main() -> None:
             if model is not None:  # audibility on the same pairs: the third target next to the two AUCs
                 louder.append(louder_cells(audio[span].mean(axis=1).astype(np.float64),
                                            stego[span].mean(axis=1).astype(np.float64), rate))
-            windows.append((audio[span].mean(axis=1), stego[span].mean(axis=1), rate))
+            if args.change_bands or args.level_change:
+                windows.append((audio[span].mean(axis=1), stego[span].mean(axis=1), rate))
             for label, x in ((0, audio), (1, stego)):
                 rows.append(features(x[span].mean(axis=1), rate))
                 spectrograms.append(log_spectrogram(x[span].mean(axis=1)))
@@ -212,6 +217,8 @@ def main() -> None:
             cnn = cross_validated_scores(banded, y, groups, args.cnn_epochs, args.seed)
             results[name].setdefault("cnn_auc_change_bands", {})[text] = (float(roc_auc_score(y, cnn)),
                                                                           auc_interval(y, cnn, groups))
+        if args.level_change and model is not None:
+            results[name]["level_change"] = level_change(windows)
         print(f"{name}: ROC AUC {results[name]['auc']:.3f} features, {results[name].get('cnn_auc', float('nan')):.3f} "
               f"CNN ({results[name]['pairs']} pairs)", flush=True)
 
@@ -232,6 +239,13 @@ def main() -> None:
                   "|---|---|")
             for text, (auc, (low, high)) in r["cnn_auc_change_bands"].items():
                 print(f"| {text} | {auc:.3f} ({low:.2f}-{high:.2f}) |")
+    for name, r in results.items():
+        if r.get("level_change"):
+            print(f"\n{name}, the mean change of the CNN's log spectrogram (stego minus clean, dB), by band and by the "
+                  "clean cell's level (quarters of each band's cells, quietest first):\n\n| band (kHz) | all cells | "
+                  "quietest quarter | second | third | loudest quarter |\n|---|---|---|---|---|---|")
+            for band, row in r["level_change"].items():
+                print(f"| {band} | " + " | ".join(f"{x:+.2f}" for x in row) + " |")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(results, indent=2))
@@ -266,6 +280,31 @@ def main() -> None:
         ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(out.parent / (out.name + "_tradeoff.png"), dpi=100)
+
+
+LEVEL_BANDS_KHZ = ((0, 1), (1, 4), (4, 8), (8, 12), (12, 16), (16, None))
+
+
+def level_change(windows: list) -> dict[str, list[float]]:
+    """Per band of ``LEVEL_BANDS_KHZ``: the mean change (dB) of the CNN's log spectrogram from each clean window to its
+    stego, over all cells and over each quarter of the cells by the clean cell's level. A change that adds power where
+    the music is quiet shows as a rise in the quietest quarter."""
+    change, level, rows_hz = [], [], None
+    for clean, stego, rate in windows:
+        a, b = log_spectrogram(clean), log_spectrogram(stego)
+        frames = min(a.shape[1], b.shape[1])
+        change.append(b[:, :frames] - a[:, :frames])
+        level.append(a[:, :frames])
+        rows_hz = np.arange(len(a)) * 4 * rate / 1024  # (log_spectrogram: 1,024-point STFT, bins averaged in fours)
+    change, level = np.concatenate(change, axis=1), np.concatenate(level, axis=1)
+    out = {}
+    for low, high in LEVEL_BANDS_KHZ:
+        rows = (rows_hz >= low * 1000) & (rows_hz < (high or np.inf) * 1000)
+        x, at = change[rows].ravel() * 10 / np.log(10), level[rows].ravel()  # natural log of power -> dB
+        edges = np.quantile(at, [0.25, 0.5, 0.75])
+        quarter = np.searchsorted(edges, at, side="right")
+        out[f"{low}-{high or ''}"] = [float(x.mean())] + [float(x[quarter == q].mean()) for q in range(4)]
+    return out
 
 
 def band_limited(change: np.ndarray, rate: int, low: float, high: float) -> np.ndarray:
