@@ -154,7 +154,7 @@ def main() -> None:
         model = None if model_name is None else load(model_name, options)
         hide_options = {k: v for k, v in options.items() if k not in ("config", "span")}
         rows, spectrograms, labels, groups, ssims, louder, refused = [], [], [], [], [], [], 0
-        windows = []  # (clean, stego) mono of the window the detectors see, for --change-bands
+        windows = []  # (clean, stego, rate): the window the detectors see, mono, for --change-bands / --level-change
         for i, (group, audio, rate) in enumerate(tqdm(clips, desc=name, unit="clip")):
             if model is None:
                 stego = np.roll(audio, 1, axis=0)

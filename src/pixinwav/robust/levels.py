@@ -74,15 +74,15 @@ def _soft_bits_arrays(place: np.ndarray, sigma: np.ndarray, centres: np.ndarray,
 # (a sum under this loses digits to underflow: its terms are taken again from their own largest)
 FAR = 1e-250
 # Calls of this many cells or more take the compiled loop (:func:`_soft_bits_cells`): a window's 43,000 cells of 4
-# bits in about a fifth of NumPy's time, which spends most of its on the ``[cells, symbols]`` arrays it makes
+# bits in 10 ms against NumPy's 13-38 ms on real windows (NumPy spends much of it making ``[cells, symbols]`` arrays)
 COMPILED_FROM = 1024
 BELOW_EXP = -746.0  # exp of anything under this is 0 in double precision
 
 
 def _soft_bits_cells(place: np.ndarray, sigma: np.ndarray, centres: np.ndarray, one: np.ndarray) -> np.ndarray:
-    """:func:`soft_bits` one cell at a time (the same terms in the same order, compiled by numba): each symbol's
-    likelihood relative to the likeliest's, summed over the symbols with the bit at 0 and at 1, each sum taken again
-    from its own largest term where it underflows."""
+    """:func:`soft_bits` one cell at a time (the same sums, compiled by numba; the values agree to about 1e-12): each
+    symbol's likelihood relative to the likeliest's, summed over the symbols with the bit at 0 and at 1; where one of
+    the two sums underflows, that side is summed again from its own largest term."""
     cells, symbols, bits = len(place), len(centres), one.shape[1]
     out = np.empty((cells, bits))
     log_p = np.empty(symbols)
