@@ -59,6 +59,13 @@ SETTINGS = {  # name -> (model, hide options)
     # the whole-song model: the photo at its own size in as many windows as it needs; the detector sees the first
     # window it changed (a window it left alone would flatter it)
     "adaptive-v3": ("pixinwav-adaptive-v3", {"span": "written"}),
+    "adaptive-v4": ("pixinwav-adaptive-v4", {"span": "written"}),
+    # adaptive-v3 with each cell's level measured as adaptive-v4 measures it (the mean magnitude of its frame and
+    # the two before), at -22 dB under it (adaptive-v4 but for its statistics, equal to 1e-6) and at -24 dB
+    "adaptive-v3-past-22dB": ("pixinwav-adaptive-v3", {"span": "written", "config": {
+        "masking_db": -22.0, "level_measure": "past-magnitude"}}),
+    "adaptive-v3-past-24dB": ("pixinwav-adaptive-v3", {"span": "written", "config": {
+        "masking_db": -24.0, "level_measure": "past-magnitude"}}),
     "modulo": ("pixinwav-modulo-v1", {"offset": 1.0}),
     "modulo-key": ("pixinwav-modulo-v1", {"offset": 1.0, "key": "a secret"}),
     "robust": ("pixinwav-robust-v1", {}),

@@ -1,4 +1,5 @@
 """Configs: YAML and overrides, every value checked when the config is built, nothing written for a bad one."""
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,8 @@ def test_train_with_a_bad_config_writes_nothing(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name, path", [
-    ("pixinwav-adaptive-v3", "adaptive-song-rgb.yaml"), ("pixinwav-adaptive-v2", "adaptive-file-rgb.yaml"),
+    ("pixinwav-adaptive-v4", "adaptive-song-past-rgb.yaml"), ("pixinwav-adaptive-v3", "adaptive-song-rgb.yaml"),
+    ("pixinwav-adaptive-v2", "adaptive-file-rgb.yaml"),
     ("pixinwav-adaptive-v1", "adaptive-rgb.yaml"), ("pixinwav-modulo-v1", "modulo-rgb.yaml"),
     ("pixinwav-robust-v1", "robust-rgb.yaml"), ("pixinwav-robust-v2", "robust-song-rgb.yaml"),
     ("pixinwav-robust-v3", "robust-song-irregular-rgb.yaml"), ("pixinwav-robust-v4", "robust-song-av1-rgb.yaml"),
@@ -89,6 +91,19 @@ def test_each_shipped_model_is_the_config_that_retrains_it(name, path):
     """The config a shipped model file holds (flat, written by 0.2.6 and earlier) loads equal to the one its YAML in
     configs/ builds: `pixinwav train --config` rebuilds that model. Options of other schemes do not count."""
     assert load_scheme(name)[0].cfg == load_config(ROOT / "configs" / path).model
+
+
+def test_adaptive_v4_is_adaptive_v3_but_for_how_it_measures_a_cells_level():
+    """pixinwav-adaptive-v4 differs from adaptive-v3 in how a cell's level is measured and how far under it the change
+    sits; its statistics (which rank the bins) are v3's to float rounding, so its layout is v3's."""
+    import numpy as np
+
+    (v4, _), (v3, _) = (load_scheme(name) for name in ("pixinwav-adaptive-v4", "pixinwav-adaptive-v3"))
+    assert (v4.cfg.adaptive.level_measure, v4.cfg.adaptive.masking_db) == ("past-magnitude", -22.0)
+    assert (v3.cfg.adaptive.level_measure, v3.cfg.adaptive.masking_db) == ("centred-power", -24.0)
+    assert dataclasses.replace(v4.cfg.adaptive, level_measure="centred-power", masking_db=-24.0) == v3.cfg.adaptive
+    assert dataclasses.replace(v4.cfg, adaptive=v3.cfg.adaptive) == v3.cfg
+    assert np.array_equal(v4.window.layout("k").cells, v3.window.layout("k").cells)
 
 
 def test_robust_v5_is_robust_v4_but_for_its_change_level():

@@ -16,7 +16,7 @@ from pixinwav.channel import pcm16_round_trip
 from pixinwav.cli import main
 from pixinwav.data.audio import Audio, read_audio
 from pixinwav.data.images import load_image
-from pixinwav.identify import PREVIOUS_DEFAULT, identify
+from pixinwav.identify import EARLIER_DEFAULT, PREVIOUS_DEFAULT, identify
 from pixinwav.models import robust
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -29,7 +29,8 @@ ASSETS = Path(str(resources.files("pixinwav") / "assets"))
                                                ("robust-v3-file.flac", "pixinwav-robust-v3"),
                                                ("robust-v4-file.flac", "pixinwav-robust-v4"),
                                                ("robust-v5-file.flac", "pixinwav-robust-v5"),
-                                               ("adaptive-v3-file.flac", loader.DEFAULT_MODEL)])
+                                               ("adaptive-v3-file.flac", EARLIER_DEFAULT),
+                                               ("adaptive-v4-file.flac", loader.DEFAULT_MODEL)])
 def test_each_committed_stego_names_its_model(fixture, expected):
     assert identify(read_audio(FIXTURES / fixture), "fixture") == expected
 
@@ -113,7 +114,7 @@ def test_reveal_json_says_what_was_written_and_how_far_to_trust_it(tmp_path, cap
     first default's analog window: intact), whichever model the file's marks name."""
     capsys.readouterr()
     got = tmp_path / "got.jpg"
-    assert main(["reveal", str(FIXTURES / "adaptive-v3-file.flac"), "-o", str(got), "--key", "fixture", "--json"]) == 0
+    assert main(["reveal", str(FIXTURES / "adaptive-v4-file.flac"), "-o", str(got), "--key", "fixture", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown == {"model": loader.DEFAULT_MODEL, "output": str(got), "kind": "file", "verdict": "exact",
                      "detail": shown["detail"], "name": "coffee.jpg", "bytes": got.stat().st_size}
@@ -125,7 +126,8 @@ def test_reveal_json_says_what_was_written_and_how_far_to_trust_it(tmp_path, cap
         PREVIOUS_DEFAULT, "image", "intact", 256, 256) and image.exists()
 
 
-@pytest.mark.parametrize("fixture, trim, expected", [("adaptive-v3-file.flac", 12345, loader.DEFAULT_MODEL),
+@pytest.mark.parametrize("fixture, trim, expected", [("adaptive-v4-file.flac", 12345, loader.DEFAULT_MODEL),
+                                                     ("adaptive-v3-file.flac", 12345, EARLIER_DEFAULT),
                                                      ("robust-v2-file.flac", 0, "pixinwav-robust-v2")])
 def test_the_models_in_use_are_named_before_the_modulo_models_and_torch_are_loaded(fixture, trim, expected):
     """A default-model stego whose start was cut (found by the search of its loudest stretch) and a robust-v2 stego

@@ -58,6 +58,9 @@ class ModuloOptions:
     code_range: float = 5.0  # image coefficients are sent within +- this many training deviations
 
 
+LEVEL_MEASURES = ("centred-power", "past-magnitude")
+
+
 @dataclass
 class AdaptiveOptions:
     """Scheme "adaptive": the modulo code in 23 ms MDCT cells whose steps follow this cover's masking
@@ -75,6 +78,10 @@ class AdaptiveOptions:
     # codes; benchmarks/steganalysis.py measures -40 / 30, -60 / 45 and -60 / 60)
     notch_db: float = -60.0
     flat_above_floor_db: float = 45.0
+    # how a cell's local level is measured (robust/masking.py): "centred-power" (the RMS of 5 frames around it, v1 to
+    # v3) or "past-magnitude" (the mean magnitude of its frame and the 2 before it: a quiet moment before an onset
+    # and a quiet cell among loud ones get smaller steps; adaptive-v4)
+    level_measure: str = "centred-power"
 
 
 @dataclass
@@ -241,10 +248,11 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
         if cfg.scheme == "adaptive" and not (adaptive.masking_db < 0 and adaptive.sent_coefficients >= 1
                                              and 8 <= adaptive.cell_hop <= cfg.clip_samples // 2
                                              and adaptive.notch_db <= 0 <= adaptive.flat_above_floor_db
-                                             and 0 <= adaptive.bits_per_cell <= 8):
+                                             and 0 <= adaptive.bits_per_cell <= 8
+                                             and adaptive.level_measure in LEVEL_MEASURES):
             raise PixinwavError("scheme 'adaptive' needs model.adaptive.masking_db < 0, sent_coefficients >= 1, "
-                                "8 <= cell_hop <= half the clip, notch_db <= 0 <= flat_above_floor_db and "
-                                "0 <= bits_per_cell <= 8")
+                                "8 <= cell_hop <= half the clip, notch_db <= 0 <= flat_above_floor_db, "
+                                f"0 <= bits_per_cell <= 8 and level_measure one of {', '.join(LEVEL_MEASURES)}")
     else:
         robust = cfg.robust
         if cfg.image_channels not in (1, 3):

@@ -1,12 +1,13 @@
 """`reveal` without `--model`: which shipped model wrote a stego file, told by each model's own keyed marks.
 
 The checks go in the order of the models people use now, cheapest first within that: the default model's grid
-from the first sample (0.2 s), pixinwav-modulo-v2's sync marks (0.3 s), the robust song models' frame grid (about
-2 s on a 3-minute song; robust-v2 to v5 share it, and the format in its layout header tells them apart; v5 writes
-it 3 dB louder, which a receiver at v4's level mostly finds too), the default model's search around the loudest
-stretch, where its sender writes first (about 1 s; a trimmed stego of the default model is found there), the window
-the previous default wrote at offset 0, the robust song models' grid at v5's level, the first robust model's grid,
-and the default model's search around every stretch it may have used. The first check that answers names the
+from the first sample (0.2 s), the earlier default's (pixinwav-adaptive-v3, whose cells' steps the default measures
+otherwise), pixinwav-modulo-v2's sync marks (0.3 s), the robust song models' frame grid (about 2 s on a 3-minute
+song; robust-v2 to v5 share it, and the format in its layout header tells them apart; v5 writes it 3 dB louder,
+which a receiver at v4's level mostly finds too), the default model's search around the loudest stretch, where its
+sender writes first (about 1 s; a trimmed stego of the default model is found there), the earlier default's, the
+window the first default wrote at offset 0, the robust song models' grid at v5's level, the first robust model's
+grid, and the default model's and the earlier default's search around every stretch they may have used. The first check that answers names the
 model; when none does, the default model reads the file (its search already done) and says "no hidden image found".
 
 The two cheap checks run first, one after the other; the rest two at a time on threads (their NumPy loops and FFTs
@@ -31,6 +32,8 @@ from .threads import one_blas_thread
 
 # the default of releases up to 0.1: one 256 x 256 image in one window, at --offset (0 unless given)
 PREVIOUS_DEFAULT = "pixinwav-modulo-v1"
+# the default of releases 0.2 to 0.2.21: the default's windows and packets, its cells' steps measured otherwise
+EARLIER_DEFAULT = "pixinwav-adaptive-v3"
 # the robust song models share one channel and frame grid; each writes its own format in the layout header, at the
 # level that format names (``robust_song.FORMAT_MODELS``, ``FORMAT_LEVELS``). The grid is searched at v2-v4's level
 # first (with v2's receiver), at the loudest (robust_song.LOUDEST's) after the other models' marks
@@ -52,10 +55,11 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return PREVIOUS_DEFAULT
     mono = audio.samples.mean(axis=1)
     seconds = len(mono) / audio.sample_rate
-    default = load_model(DEFAULT_MODEL).model
+    default, earlier = (load_model(name).model for name in (DEFAULT_MODEL, EARLIER_DEFAULT))
     ours = audio.sample_rate == default.cfg.sample_rate
-    if ours and default.grid_start(mono, key)[0] is not None:
-        return DEFAULT_MODEL
+    for name, model in ((DEFAULT_MODEL, default), (EARLIER_DEFAULT, earlier)):
+        if ours and model.grid_start(mono, key)[0] is not None:
+            return name
     # (before the robust grid and the windows: its windows are the previous default's)
     if audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate and len(sync.find(mono, key)):
         return "pixinwav-modulo-v2"
@@ -68,8 +72,9 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
                 resampled[rate] = resample(mono, audio.sample_rate, rate).astype(np.float64)
             return resampled[rate]
 
-    def searched(first: int | None) -> str | None:
-        return DEFAULT_MODEL if ours and default.search(mono, key, first=first, cancel=cancel)[0] is not None else None
+    def searched(first: int | None, name: str = DEFAULT_MODEL) -> str | None:
+        model = earlier if name == EARLIER_DEFAULT else default
+        return name if ours and model.search(mono, key, first=first, cancel=cancel)[0] is not None else None
 
     def robust(name: str) -> str | None:
         wave = _robust_grid(name, at_rate, seconds, key)
@@ -87,7 +92,8 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return "pixinwav-robust-v1" if found else None
 
     checks = [lambda: robust(QUIET),  # (robust-v3 to v5 write on the same grid)
-              lambda: searched(1), previous, lambda: robust(LOUDEST), first_robust, lambda: searched(None)]
+              lambda: searched(1), lambda: searched(1, EARLIER_DEFAULT), previous, lambda: robust(LOUDEST),
+              first_robust, lambda: searched(None), lambda: searched(None, EARLIER_DEFAULT)]
     return first_answer(checks, cancel) or DEFAULT_MODEL
 
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 # (the checkpoint reader and the models are imported when a model is loaded: listing the shipped models, as
 # `pixinwav info` does, then takes no torch)
 
-DEFAULT_MODEL = "pixinwav-adaptive-v3"  # (pixinwav-modulo-v1 up to version 0.1)
+DEFAULT_MODEL = "pixinwav-adaptive-v4"  # (pixinwav-adaptive-v3 in 0.2 to 0.2.21, pixinwav-modulo-v1 up to 0.1)
 
 
 def registry() -> dict[str, dict]:

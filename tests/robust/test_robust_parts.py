@@ -646,6 +646,26 @@ def test_the_masking_scale_filtered_in_place_is_the_separately_filtered_one_bit_
     assert np.array_equal(masking_scale(coefs, 1, 2, 1e-9), separate)
 
 
+@pytest.mark.parametrize("shape", [(40, 64), (3, 40, 64)])
+def test_the_past_magnitude_is_the_mean_magnitude_of_a_cells_frame_and_the_frames_before_it_only(shape):
+    """adaptive-v4's level: frame t's level is sqrt(pi / 2) x the mean |coefficient| of frames t-2..t and 9 bins
+    (Gaussian coefficients of RMS 1 read about 1), and nothing after frame t changes it (an onset does not raise the
+    step of the quiet cells before it)."""
+    from pixinwav.robust.masking import past_magnitude
+
+    rng = np.random.default_rng(7)
+    coefs = rng.normal(size=shape)
+    level = past_magnitude(coefs, 2, 4, 1e-9)
+    t, b = 10, 30
+    expected = np.sqrt(np.pi / 2) * np.abs(coefs[..., t - 2:t + 1, b - 4:b + 5]).mean(axis=(-2, -1))
+    assert np.allclose(level[..., t, b], expected)
+    assert abs(float(np.median(level)) - 1) < 0.1
+    louder = coefs.copy()
+    louder[..., t + 1:, :] *= 1000  # an onset after frame t
+    assert np.array_equal(past_magnitude(louder, 2, 4, 1e-9)[..., :t + 1, :], level[..., :t + 1, :])
+    assert (past_magnitude(louder, 2, 4, 1e-9)[..., t + 1, :] > 10 * level[..., t + 1, :]).all()
+
+
 def test_the_loudest_segments_found_a_block_at_a_time_rank_every_segment_as_the_whole_song_squared_does(monkeypatch):
     from pixinwav.robust import alignment
 

@@ -58,7 +58,7 @@ from ..config import ModelConfig
 from ..errors import PixinwavError
 from ..metrics import ssim
 from ..robust import code, levels, mdct, payload
-from ..robust.masking import masking_scale
+from ..robust.masking import masking_scale, past_magnitude
 from ..robust.stdm import keyed_permutation
 from .base import EXACT, Extracted, Hidden, StegoScheme, WindowSent
 from .dither import GOLDEN, MIN_PILOTS_TO_TELL, PILOT_CODE, keyed_dither, wrap
@@ -68,6 +68,7 @@ PILOT_EVERY = 64  # one position in 64 carries the known code: presence, and the
 # Masking neighbourhood: 5 frames (70 ms) x 9 bins (390 Hz at 44.1 kHz): wide enough that the change itself moves
 # a cell's level by only a few hundredths of an octave (3 x 5 let whole clusters of cells cross a boundary).
 TIME_RADIUS, FREQ_RADIUS = 2, 4
+PAST_FRAMES = 2  # level_measure "past-magnitude": the cell's frame and the two before it (46 ms), the same 9 bins
 GRID = 1.0  # steps are 2^(GRID * n) LSB: an octave grid (a half-octave one gave 10x more disagreeing cells)
 # A cell whose level sits this close (in grid units) to a boundary may be read with the other step: the receiver
 # does not use it (8 % of the cells).
@@ -348,10 +349,17 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         return shaped_round(change + np.pad(give_up, (0, len(change) - len(give_up))), filters, cover)
 
     # --- steps from the received audio --------------------------------------------------------------------------
+    def local_level(self, coefs: np.ndarray) -> np.ndarray:
+        """``[..., frames, hop]`` MDCT coefficients -> each cell's local level (RMS, waveform units), measured as
+        ``level_measure`` says (``robust/masking.py``)."""
+        if self.cfg.adaptive.level_measure == "past-magnitude":
+            return past_magnitude(coefs, PAST_FRAMES, FREQ_RADIUS, floor=LSB / 64)
+        return masking_scale(coefs, TIME_RADIUS, FREQ_RADIUS, floor=LSB / 64)
+
     def cell_steps(self, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``[frames, hop]`` MDCT coefficients -> (per-cell step in waveform units, 0 = cell not used, on the
         half-octave grid; whether the cell's level is too close to a grid boundary to trust the step)."""
-        scale = masking_scale(coefs, TIME_RADIUS, FREQ_RADIUS, floor=LSB / 64)
+        scale = self.local_level(coefs)
         ideal = 10 ** (self.cfg.adaptive.masking_db / 20) * math.sqrt(12) * scale / LSB  # uniform change: RMS = step / sqrt 12
         level = np.log2(ideal) / GRID
         # (np.exp2 of whole numbers: the same powers of two as ``2.0 **``, 6x faster)
@@ -606,7 +614,7 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
         """``[frames, hop]`` change that shrinks each cover cell so that, once the shaped rounding noise is added,
         its expected power is the cover's (by at most a factor of 4: a cell the noise would drown stays audible)."""
         noise = self.rounding_noise(filters, len(coefs)) ** 2
-        local = masking_scale(coefs, TIME_RADIUS, FREQ_RADIUS, floor=LSB / 64) ** 2
+        local = self.local_level(coefs) ** 2
         return (np.sqrt(np.clip(1 - noise / local, 0.25, 1.0)) - 1) * coefs
 
     def expected_noise(self, coefs: np.ndarray) -> np.ndarray:

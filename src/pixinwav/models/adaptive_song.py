@@ -111,7 +111,9 @@ SEARCH_STRETCHES = 6  # 5 s of louder audio pasted before the song can take the 
 TIME_FREQ_MARGIN = 5
 COUNT_BLOCKS = 4096  # hops of samples counted at a time for full scale
 # `reveal` without --model looks for the grid from the first sample and searches the loudest stretch to recognise a
-# file, then again to read it: the latest file's answers are kept (one file; an answer is two numbers)
+# file, then again to read it: the latest answers are kept, by file and model (adaptive-v4 and v3 both search a file
+# whose grid is not found from its first sample; an answer is two numbers)
+SEARCHES_KEPT = 4
 _SEARCHED: dict[tuple, dict] = {}
 _SEARCHED_LOCK = threading.Lock()
 FIRST_SAMPLE = "first sample"  # (the other answers are by stretch, an int)
@@ -669,7 +671,8 @@ class AdaptiveSongStego(StegoScheme):
         memo = (repr(self.cfg), key, self.window.layout(key).cells.tobytes(), len(mono), sampled)
         with _SEARCHED_LOCK:  # (identify searches the first stretch and the rest on two threads)
             if memo not in _SEARCHED:
-                _SEARCHED.clear()
+                while len(_SEARCHED) >= SEARCHES_KEPT:
+                    del _SEARCHED[next(iter(_SEARCHED))]  # (the oldest)
                 _SEARCHED[memo] = {}
             return _SEARCHED[memo]
 
