@@ -204,8 +204,8 @@ class Stego:
         from . import hidden_file
 
         if not self.model.carries_files:
-            raise PixinwavError("this model carries images only; hiding a file needs pixinwav-adaptive-v4 or v3, pixinwav-modulo-v2 "
-                                "or pixinwav-robust-v2")
+            raise PixinwavError("this model carries images only; hiding a file needs pixinwav-adaptive-v4 or v3, "
+                                "pixinwav-modulo-v2 or pixinwav-robust-v2")
         keyed, sample_rate = self._keyed(key), check_rate(sample_rate)
         if not isinstance(file, HiddenFile):
             file = hidden_file.read(file)

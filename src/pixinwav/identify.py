@@ -7,8 +7,10 @@ song; robust-v2 to v5 share it, and the format in its layout header tells them a
 which a receiver at v4's level mostly finds too), the default model's search around the loudest stretch, where its
 sender writes first (about 1 s; a trimmed stego of the default model is found there), the earlier default's, the
 window the first default wrote at offset 0, the robust song models' grid at v5's level, the first robust model's
-grid, and the default model's and the earlier default's search around every stretch they may have used. The first check that answers names the
-model; when none does, the default model reads the file (its search already done) and says "no hidden image found".
+grid, and the default model's and the earlier default's search around every stretch they may have used. The first
+check that answers names the model; when none does, the default model reads the file (its search already done) and
+says "no hidden image found". The default and the earlier default each find the other's windows (most cells get the
+same step either way); the one whose pilots agree better where a window was found is named.
 
 The two cheap checks run first, one after the other; the rest two at a time on threads (their NumPy loops and FFTs
 let go of the GIL), the first not yet answered and the one after it, each answer taken in order: a song with nothing
@@ -55,10 +57,18 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return PREVIOUS_DEFAULT
     mono = audio.samples.mean(axis=1)
     seconds = len(mono) / audio.sample_rate
-    default, earlier = (load_model(name).model for name in (DEFAULT_MODEL, EARLIER_DEFAULT))
-    ours = audio.sample_rate == default.cfg.sample_rate
-    for name, model in ((DEFAULT_MODEL, default), (EARLIER_DEFAULT, earlier)):
-        if ours and model.grid_start(mono, key)[0] is not None:
+    defaults = {name: load_model(name).model for name in (DEFAULT_MODEL, EARLIER_DEFAULT)}
+    ours = audio.sample_rate == defaults[DEFAULT_MODEL].cfg.sample_rate
+
+    def named(found: tuple[int | None, int]) -> str | None:
+        """The default or the earlier default, for a window one of them found: each finds the other's windows (most
+        cells get the same step either way), and the one that wrote it reads its pilots better (0.99 against 0.8)."""
+        if found[0] is None:
+            return None
+        return max(defaults, key=lambda name: defaults[name].agreement_at(mono, *found, key)[0])
+
+    for model in defaults.values():
+        if ours and (name := named(model.grid_start(mono, key))):
             return name
     # (before the robust grid and the windows: its windows are the previous default's)
     if audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate and len(sync.find(mono, key)):
@@ -73,8 +83,7 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
             return resampled[rate]
 
     def searched(first: int | None, name: str = DEFAULT_MODEL) -> str | None:
-        model = earlier if name == EARLIER_DEFAULT else default
-        return name if ours and model.search(mono, key, first=first, cancel=cancel)[0] is not None else None
+        return named(defaults[name].search(mono, key, first=first, cancel=cancel)) if ours else None
 
     def robust(name: str) -> str | None:
         wave = _robust_grid(name, at_rate, seconds, key)

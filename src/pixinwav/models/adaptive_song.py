@@ -584,12 +584,18 @@ class AdaptiveSongStego(StegoScheme):
     def found_at(self, mono: np.ndarray, start: int, index: int, key: str | None) -> bool:
         """Whether the window at ``start`` carries grid index ``index``'s pilots: their agreement in standard errors
         of no agreement (``FOUND_Z``), so that a quiet stretch where few pilots count cannot pass by chance."""
+        agreement, pilots = self.agreement_at(mono, start, index, key)
+        return agreement * math.sqrt(2 * pilots) >= FOUND_Z
+
+    def agreement_at(self, mono: np.ndarray, start: int, index: int, key: str | None) -> tuple[float, int]:
+        """(the pilots' agreement, a mean cosine, of the window at ``start`` as grid index ``index``; how many pilots
+        count): about 0.99 where this model wrote it. adaptive-v3 and v4 each find the other's windows (most cells get
+        the same step either way), at about 0.8: ``identify`` tells them apart by it."""
         win = self.window
         coefs = mdct.analyse(mono[start:start + self.cfg.clip_samples], self.hop, win.frames)
         layout = self.window_layout(key, index)
         step, used, place = win.places(coefs, layout)
-        pilots = int((used & (layout.coef < 0)).sum())
-        return win.agreement(step, used, place, layout) * math.sqrt(2 * pilots) >= FOUND_Z
+        return win.agreement(step, used, place, layout), int((used & (layout.coef < 0)).sum())
 
     def find_grid(self, mono: np.ndarray, key: str | None, channels: np.ndarray | None = None
                   ) -> tuple[int | None, int]:
