@@ -1,7 +1,7 @@
 """How many packets the default model's windows are given when their capacity is estimated instead of probed, and
 whether the sender's own check then gets them back.
 
-`pixinwav-adaptive-v3` gives each 1.53 s window as many packets as its capacity holds. Up to 0.2.19 the sender
+The default model (`--model`: adaptive-v3 or v4) gives each 1.53 s window as many packets as its capacity holds. Up to 0.2.19 the sender
 measured that capacity with a probe: a random codeword written into the window and read back as the receiver will.
 Since 0.2.20 it estimates it from the window's steps and expected noise (`AdaptiveStego.estimate_capacity`), about a
 sixth of the probe's time, and probes only where the file nears full scale. This prints, per source of music, for a
@@ -34,6 +34,7 @@ def main() -> None:
     p.add_argument("--per-source", type=int, default=3, help="songs of each source (the first by name)")
     p.add_argument("--windows", type=int, default=8, help="windows of each song, spread over its loud ones")
     p.add_argument("--shares", type=float, nargs="+", default=[1.0, 0.98, 0.97, 0.96, 0.95])
+    p.add_argument("--model", default=None, help="a whole-song adaptive model (default: the default model)")
     args = p.parse_args()
 
     from pixinwav import hidden_file
@@ -41,7 +42,9 @@ def main() -> None:
     from pixinwav.data.audio import read_audio, resample
     from pixinwav.models import adaptive_song
 
-    scheme = load_model("pixinwav-adaptive-v3").model
+    from pixinwav.loader import DEFAULT_MODEL
+
+    scheme = load_model(args.model or DEFAULT_MODEL).model
     L, n = scheme.cfg.clip_samples, scheme._slots(scheme.window.layout(None), None)
     frame = bytes(np.random.default_rng(0).integers(0, 256, 400_000, dtype=np.uint8))
     packets = hidden_file.packets(frame, adaptive_song.SYMBOL, 800)
@@ -79,7 +82,7 @@ def main() -> None:
         return f"{carried} / {retried}"
 
     measures = len(rows) and sum(len(w) for w in rows.values())
-    print(f"\n{args.split} music, {args.per_source} songs a source, up to {args.windows} loud windows a song "
+    print(f"\n{args.model or DEFAULT_MODEL}, {args.split} music, {args.per_source} songs a source, up to {args.windows} loud windows a song "
           f"({measures} windows under full scale); each cell: packets the windows carry after the sender's check / "
           "windows written again with fewer (or given up) because their check failed; a probe took "
           f"{took['probe'] / max(measures, 1):.3f} s a window, an estimate {took['estimate'] / max(measures, 1):.3f} s "
