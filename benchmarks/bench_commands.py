@@ -5,7 +5,7 @@ at all. Models: the shipped default, the robust model and an untrained `fast-rgb
 not depend on the weights). Median of --repeats runs; peak RSS of the command's process; a Markdown table.
 
     python benchmarks/bench_commands.py [--seconds 180] [--repeats 3] [--models pixinwav-robust-v1 fast-rgb]
-    (with pixinwav-modulo-v2 or pixinwav-adaptive-v3 among the models, also `hide --file` of a JPEG of about 300 kB
+    (with pixinwav-modulo-v2 or pixinwav-adaptive-v3 / v4 among the models, also `hide --file` of a JPEG of about 300 kB
     and its reveal)
     python benchmarks/bench_commands.py --photos     # `pixinwav hide` with photos at the 100-megapixel limit
     python benchmarks/bench_commands.py --songs 8 --models pixinwav-adaptive-v2   # real validation songs instead
@@ -50,7 +50,8 @@ from pixinwav.config import model_config
 from pixinwav.models import build_model
 
 ASSETS = Path(__file__).parents[1] / "src" / "pixinwav" / "assets"
-CARRY_FILES = ("pixinwav-modulo-v2", "pixinwav-adaptive-v3")  # timed with `hide --file` of a 300 kB JPEG too
+# timed with `hide --file` of a 300 kB JPEG too
+CARRY_FILES = ("pixinwav-modulo-v2", "pixinwav-adaptive-v3", "pixinwav-adaptive-v4")
 TIME = "/usr/bin/time"  # GNU time (Debian package `time`) reports the command's own peak RSS
 
 
@@ -118,7 +119,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=180.0)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--models", nargs="+", default=["pixinwav-modulo-v1", "pixinwav-modulo-v2", "pixinwav-adaptive-v3",
+    p.add_argument("--models", nargs="+", default=["pixinwav-modulo-v1", "pixinwav-modulo-v2", "pixinwav-adaptive-v4",
                                                    "pixinwav-robust-v1", "fast-rgb"])
     p.add_argument("--photos", action="store_true", help="hide photos at the size limit instead (--photo-model)")
     p.add_argument("--photo-model", default="pixinwav-modulo-v1", help="the model --photos hides with (the default model "
