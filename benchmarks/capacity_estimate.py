@@ -1,8 +1,9 @@
 """How many packets the default model's windows are given when their capacity is estimated instead of probed, and
 whether the sender's own check then gets them back.
 
-The default model (`--model`: adaptive-v3 or v4) gives each 1.53 s window as many packets as its capacity holds. Up to 0.2.19 the sender
-measured that capacity with a probe: a random codeword written into the window and read back as the receiver will.
+The default model (`--model`: adaptive-v3 or v4) gives each 1.53 s window as many packets as its capacity holds.
+Up to 0.2.19 the sender measured that capacity with a probe: a random codeword written into the window and read
+back as the receiver will.
 Since 0.2.20 it estimates it from the window's steps and expected noise (`AdaptiveStego.estimate_capacity`), about a
 sixth of the probe's time, and probes only where the file nears full scale. This prints, per source of music, for a
 spread of loud windows of each song: the packets the probe's capacity gives them, the packets each share of the
@@ -82,7 +83,8 @@ def main() -> None:
         return f"{carried} / {retried}"
 
     measures = len(rows) and sum(len(w) for w in rows.values())
-    print(f"\n{args.model or DEFAULT_MODEL}, {args.split} music, {args.per_source} songs a source, up to {args.windows} loud windows a song "
+    print(f"\n{args.model or DEFAULT_MODEL}, {args.split} music, {args.per_source} songs a source, "
+          f"up to {args.windows} loud windows a song "
           f"({measures} windows under full scale); each cell: packets the windows carry after the sender's check / "
           "windows written again with fewer (or given up) because their check failed; a probe took "
           f"{took['probe'] / max(measures, 1):.3f} s a window, an estimate {took['estimate'] / max(measures, 1):.3f} s "

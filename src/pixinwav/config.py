@@ -157,7 +157,7 @@ class ModelConfig:
     # (models/song.py, pixinwav-modulo-v2). Scheme "robust": false, one image repeated (pixinwav-robust-v1); true,
     # rateless packets over the whole song, the photo at its own aspect or a file (models/robust_song.py). Scheme
     # "adaptive" (with bits_per_cell): v2's cells in as many windows as the photo or file needs
-    # (models/adaptive_song.py, pixinwav-adaptive-v3)
+    # (models/adaptive_song.py, pixinwav-adaptive-v3 and v4)
     song: bool = False
     unet: UNetOptions = field(default_factory=UNetOptions)
     modulo: ModuloOptions = field(default_factory=ModuloOptions)

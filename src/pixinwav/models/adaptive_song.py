@@ -1,9 +1,11 @@
 """The hard-to-detect model over the whole song: adaptive-v2's cells in as many 1.53 s windows as the payload
 needs, carrying a photo at its own size or any file, bit-exact, as fountain-code packets.
 
-Each window is written exactly as ``pixinwav-adaptive-v2`` writes one (``models/adaptive.py``: MDCT cells whose
-steps follow the cover's own masking 24 dB under its local level, noise-shaped whole-step rounding, pilots, 4
-Gray-coded bits per cell under one LDPC codeword), so the change is as hard to detect per window as v2's. What
+Each window is written as ``pixinwav-adaptive-v2`` writes one (``models/adaptive.py``: MDCT cells whose steps
+follow the cover's own masking 24 dB under its local level, noise-shaped whole-step rounding, pilots, 4 Gray-coded
+bits per cell under one LDPC codeword): ``pixinwav-adaptive-v3``. ``pixinwav-adaptive-v4`` measures each cell's level
+from its own frame and the two before it instead (``level_measure``), 22 dB over the change, which a trained CNN
+finds far less often for the same room (``model_cards/pixinwav-adaptive-v4.md``). What
 the codeword carries is new: a short head (format version, payload kind, the framed payload's length, how many
 packets follow) and as many RaptorQ packets (``hidden_file.py``, RFC 6330) as this window's measured capacity
 holds, under a CRC-32. The payload is a photo as one whole AVIF frame at its own aspect ratio
