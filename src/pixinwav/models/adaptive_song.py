@@ -518,7 +518,8 @@ class AdaptiveSongStego(StegoScheme):
         head = next(windows, None)  # the first window that decodes says what the payload is and how long
         if head is None:
             return Extracted(blank, none, "no hidden image found (the pilots agree but no window's code "
-                                          "decodes: a file changed after hiding, or another --key)", lost)
+                                          "decodes: a file changed after hiding, another --key, or the other of "
+                                          "pixinwav-adaptive-v3 and v4 wrote it: reveal without --model names it)", lost)
         decoded, count = 1, len(head[2])
 
         def packets():  # the windows' packets, decoded one window at a time while the fountain code still needs more
