@@ -5,12 +5,16 @@ from the first sample (0.2 s), the earlier default's (pixinwav-adaptive-v3, whos
 otherwise), pixinwav-modulo-v2's sync marks (0.3 s), the robust song models' frame grid (about 2 s on a 3-minute
 song; robust-v2 to v5 share it, and the format in its layout header tells them apart; v5 writes it 3 dB louder,
 which a receiver at v4's level mostly finds too), the default model's search around the loudest stretch, where its
-sender writes first (about 1 s; a trimmed stego of the default model is found there), the earlier default's, the
-window the first default wrote at offset 0, the robust song models' grid at v5's level, the first robust model's
-grid, and the default model's and the earlier default's search around every stretch they may have used. The first
-check that answers names the model; when none does, the default model reads the file (its search already done) and
-says "no hidden image found". The default and the earlier default each find the other's windows (most cells get the
-same step either way); the one whose pilots agree better where a window was found is named.
+sender writes first (about 1 s; a trimmed stego of the default model is found there), the window the first default
+wrote at offset 0, the robust song models' grid at v5's level, the first robust model's grid, and the default
+model's search around every stretch it may have used. The first check that answers names the model; when none does,
+the default model reads the file (its search already done) and says "no hidden image found".
+
+The default and the earlier default each find the other's windows, by their grids and by their searches (most cells
+get the same step either way: the pilots agree 0.65-0.77 where the other model wrote them, 0.88-0.999 where the
+model itself did, on three validation songs trimmed and whole); the one whose pilots agree better where a window
+was found is named. The earlier default's searches are not run: its windows are found by the default's (a second
+search took 3.5 s more to answer a song with nothing hidden).
 
 The two cheap checks run first, one after the other; the rest two at a time on threads (their NumPy loops and FFTs
 let go of the GIL), the first not yet answered and the one after it, each answer taken in order: a song with nothing
@@ -82,8 +86,8 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
                 resampled[rate] = resample(mono, audio.sample_rate, rate).astype(np.float64)
             return resampled[rate]
 
-    def searched(first: int | None, name: str = DEFAULT_MODEL) -> str | None:
-        return named(defaults[name].search(mono, key, first=first, cancel=cancel)) if ours else None
+    def searched(first: int | None) -> str | None:
+        return named(defaults[DEFAULT_MODEL].search(mono, key, first=first, cancel=cancel)) if ours else None
 
     def robust(name: str) -> str | None:
         wave = _robust_grid(name, at_rate, seconds, key)
@@ -101,8 +105,7 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return "pixinwav-robust-v1" if found else None
 
     checks = [lambda: robust(QUIET),  # (robust-v3 to v5 write on the same grid)
-              lambda: searched(1), lambda: searched(1, EARLIER_DEFAULT), previous, lambda: robust(LOUDEST),
-              first_robust, lambda: searched(None), lambda: searched(None, EARLIER_DEFAULT)]
+              lambda: searched(1), previous, lambda: robust(LOUDEST), first_robust, lambda: searched(None)]
     return first_answer(checks, cancel) or DEFAULT_MODEL
 
 

@@ -113,8 +113,8 @@ SEARCH_STRETCHES = 6  # 5 s of louder audio pasted before the song can take the 
 TIME_FREQ_MARGIN = 5
 COUNT_BLOCKS = 4096  # hops of samples counted at a time for full scale
 # `reveal` without --model looks for the grid from the first sample and searches the loudest stretch to recognise a
-# file, then again to read it: the latest answers are kept, by file and model (adaptive-v4 and v3 both search a file
-# whose grid is not found from its first sample; an answer is two numbers)
+# file, then again to read it: the latest answers are kept, by file and model (a trimmed adaptive-v3 file is searched
+# by adaptive-v4 in identify, then by v3 in the reveal; an answer is two numbers)
 SEARCHES_KEPT = 4
 _SEARCHED: dict[tuple, dict] = {}
 _SEARCHED_LOCK = threading.Lock()
