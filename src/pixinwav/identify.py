@@ -12,9 +12,9 @@ the default model reads the file (its search already done) and says "no hidden i
 
 The default and the earlier default each find the other's windows, by their grids and by their searches (most cells
 get the same step either way: the pilots agree 0.65-0.77 where the other model wrote them, 0.88-0.999 where the
-model itself did, on three validation songs trimmed and whole); the one whose pilots agree better where a window
-was found is named. The earlier default's searches are not run: its windows are found by the default's (a second
-search took 3.5 s more to answer a song with nothing hidden).
+model itself did, on three validation songs trimmed and whole, a one-off measurement); the one whose pilots agree
+better where a window was found is named. The earlier default's searches are not run: its windows are found by the
+default's (a second search took 3.5 s more to answer a song with nothing hidden).
 
 The two cheap checks run first, one after the other; the rest two at a time on threads (their NumPy loops and FFTs
 let go of the GIL), the first not yet answered and the one after it, each answer taken in order: a song with nothing

@@ -417,3 +417,17 @@ def test_in_place_writes_the_same_stego_into_the_songs_own_memory_and_the_defaul
     again, report = model.hide_file(small, work, rate, key="k", in_place=True)
     assert np.array_equal(again, stego) and np.shares_memory(again, work)  # the song's memory now holds the stego
     assert model.reveal_payload(again, RATE, key="k").file.data == small.data
+
+
+def test_capacity_says_what_hide_carries_for_a_song_decoded_from_a_lossy_file(model):
+    """`capacity` measures the song as `hide` does: the 16-bit file's downmix and its channels. Up to 0.2.21 it measured
+    the float downmix of a decoded OGG, whose floor is not the file's: on the bundled clip it said 2 % less than `hide`
+    then carried (on WarMUX's quiet `Apnee2`, 74 kB where hide carried 121 kB)."""
+    import re
+
+    clip, rate = sf.read(Path(adaptive_song.__file__).parents[1] / "assets" / "drascula-track2-12s.ogg", dtype="float32")
+    said = model.capacity(clip, rate)["file_bytes"]
+    with pytest.raises(PixinwavError, match="this song carries at most") as refused:
+        model.hide_file(HiddenFile("x.bin", bytes(10_000_000)), clip, rate)
+    most = int(re.search(r"carries at most ([\d,]+)", str(refused.value)).group(1).replace(",", ""))
+    assert said - len("x.bin") == most

@@ -163,9 +163,10 @@ class AdaptiveSongStego(StegoScheme):
                 "cells": len(self.window.layout().cells), "bits_per_cell": self.cfg.adaptive.bits_per_cell,
                 "packet_bytes": SYMBOL}
 
-    def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
+    def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None,
+                      channels: np.ndarray | None = None) -> dict:
         """Every loud window measured as ``hide`` measures it (:meth:`capacities`)."""
-        plan = list(self.capacities(np.asarray(mono), None))
+        plan = list(self.capacities(np.asarray(mono), None, channels))
         window_s = self.cfg.clip_samples / self.cfg.sample_rate
         frame = self.frame_capacity(plan)
         most = max(0, frame - hidden_file.HiddenFile.frame_size(0))

@@ -345,9 +345,11 @@ class StegoScheme:
             out["payload_seconds"] = self.cfg.robust.payload_seconds
         return out
 
-    def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict | None:
+    def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None,
+                      channels: np.ndarray | None = None) -> dict | None:
         """Whole-song models that plan from the mono cover (the model's rate) alone: what it carries, as
-        ``Stego.capacity`` reports it (with ``lines``); None: the caller measures it."""
+        ``Stego.capacity`` reports it (with ``lines``); None: the caller measures it. ``channels``: for a model that
+        writes its own rate, the cover's channels at it (``mono``: their 16-bit downmix), as ``hide`` gives them."""
         return None
 
     def whole_steps(self, change: np.ndarray, cover: np.ndarray) -> np.ndarray:

@@ -281,7 +281,8 @@ class RobustSongStego(RobustChannel):
         """The largest file (bytes, with its name) a song whose segments carry where ``good`` says holds."""
         return max(0, self.stream_bytes(self.classes(good, "file")) - hidden_file.HiddenFile.frame_size(0))
 
-    def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None) -> dict:
+    def song_capacity(self, mono: np.ndarray, photo: tuple[int, int] | None, file_bytes: int | None,
+                      channels: np.ndarray | None = None) -> dict:
         good = self.carrying(mono)
         segments, loud = len(good), int(good.sum())
         sharp, base = self.stream_bytes(self.classes(good, "photo")), self.base_bytes
