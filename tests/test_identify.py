@@ -166,6 +166,24 @@ def test_the_checks_answer_in_their_order_two_at_a_time_and_the_later_searches_a
     assert first_answer([check("a", 0.0, None)], threading.Event()) is None
 
 
+def test_a_trimmed_earlier_default_file_is_searched_once_by_the_default_and_revealed_by_its_own_model(tmp_path, monkeypatch):
+    """A trimmed adaptive-v3 file: the default's (adaptive-v4's) search finds its window, v3's pilots read it best, and
+    v3's reveal starts from that window instead of searching again (1.2 s on a 3-minute song)."""
+    from pixinwav.models.adaptive_song import AdaptiveSongStego
+
+    audio, rate = sf.read(FIXTURES / "adaptive-v3-file.flac", dtype="int16")
+    path, got = tmp_path / "trimmed.wav", tmp_path / "got.jpg"
+    sf.write(path, audio[12_345:], rate, subtype="PCM_16")
+    searched = []
+    strip = AdaptiveSongStego._search_strip
+    monkeypatch.setattr(AdaptiveSongStego, "_search_strip",
+                        lambda self, mono, key, stretch, *rest: searched.append(self.cfg.adaptive.level_measure)
+                        or strip(self, mono, key, stretch, *rest))
+    assert main(["reveal", str(path), "-o", str(got), "--key", "fixture"]) == 0
+    assert got.read_bytes() == (FIXTURES / "modulo-v2-file.jpg").read_bytes()
+    assert searched and set(searched) == {"past-magnitude"}
+
+
 def test_reveal_without_model_of_plain_audio_searches_each_stretch_once(tmp_path, monkeypatch):
     """identify searches the default model's loudest stretch, then the rest; the reveal that follows reads their
     answers (0.2.15 searched the first stretch twice, and every stretch again where the default reads the file). The

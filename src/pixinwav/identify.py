@@ -64,15 +64,19 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
     defaults = {name: load_model(name).model for name in (DEFAULT_MODEL, EARLIER_DEFAULT)}
     ours = audio.sample_rate == defaults[DEFAULT_MODEL].cfg.sample_rate
 
-    def named(found: tuple[int | None, int]) -> str | None:
-        """The default or the earlier default, for a window one of them found: each finds the other's windows (most
-        cells get the same step either way), and the one that wrote it reads its pilots better (0.99 against 0.8)."""
+    def named(found: tuple[int | None, int], finder: str) -> str | None:
+        """The default or the earlier default, for a window ``finder`` found: each finds the other's windows (most
+        cells get the same step either way), and the one that wrote it reads its pilots better (0.99 against 0.8);
+        that one keeps the window for its reveal."""
         if found[0] is None:
             return None
-        return max(defaults, key=lambda name: defaults[name].agreement_at(mono, *found, key)[0])
+        name = max(defaults, key=lambda name: defaults[name].agreement_at(mono, *found, key)[0])
+        if name != finder:
+            defaults[name].window_found(mono, key, found)
+        return name
 
-    for model in defaults.values():
-        if ours and (name := named(model.grid_start(mono, key))):
+    for finder, model in defaults.items():
+        if ours and (name := named(model.grid_start(mono, key), finder)):
             return name
     # (before the robust grid and the windows: its windows are the previous default's)
     if audio.sample_rate == model_config("pixinwav-modulo-v2").sample_rate and len(sync.find(mono, key)):
@@ -87,7 +91,7 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
             return resampled[rate]
 
     def searched(first: int | None) -> str | None:
-        return named(defaults[DEFAULT_MODEL].search(mono, key, first=first, cancel=cancel)) if ours else None
+        return named(defaults[DEFAULT_MODEL].search(mono, key, first=first, cancel=cancel), DEFAULT_MODEL) if ours else None
 
     def robust(name: str) -> str | None:
         wave = _robust_grid(name, at_rate, seconds, key)
