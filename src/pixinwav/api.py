@@ -291,7 +291,7 @@ class Stego:
             raise PixinwavError("this model carries images only; a file needs pixinwav-adaptive-v4 or v3, pixinwav-modulo-v2 or "
                                 "pixinwav-robust-v2")
 
-        return self.placement.capacity(audio, self._mono(audio, sample_rate), sample_rate, photo, file_bytes)
+        return self.placement.capacity(audio, self._song_mono(audio, sample_rate), sample_rate, photo, file_bytes)
 
     @inference
     def reveal(self, audio: np.ndarray, sample_rate: int, offset: float | str = 0.0, check: bool = True,

@@ -163,14 +163,13 @@ class SongPlacement:
 
     def capacity(self, audio: np.ndarray, mono: np.ndarray, sample_rate: int, photo: tuple[int, int] | None,
                  file_bytes: int | None) -> dict:
-        """:meth:`~pixinwav.api.Stego.capacity`: the scheme's own plan where it makes one, else its tiles."""
+        """:meth:`~pixinwav.api.Stego.capacity`: the scheme's own plan where it makes one, else its tiles. ``mono``:
+        ``Stego._song_mono``'s (for a model that writes its own rate, the checked cover itself)."""
         channels = None
         if self.model.writes_model_rate:  # measured on what hide measures: the 16-bit file's downmix and channels (the
             # float downmix lacks the file's 16-bit floor, where the rounding's noise is shaped: up to 0.2.21 it
             # understated a quiet song's room by a third)
-            channels = np.asarray(audio, np.float32).reshape(len(audio), -1)
-            if sample_rate != self.cfg.sample_rate:
-                channels = resample(channels, sample_rate, self.cfg.sample_rate)
+            channels = resample(mono, sample_rate, self.cfg.sample_rate)
             mono = pcm16_mono(channels)
         planned = self.model.song_capacity(mono, photo, file_bytes, channels)
         if planned is not None:
@@ -181,8 +180,9 @@ class SongPlacement:
             return {"seconds": seconds, "tiles": None,
                     "lines": [f"carries one {side} x {side} image (a compressed copy per --seconds of music, default "
                               f"{self.cfg.robust.payload_seconds:g} s)"]}
-        channels = pcm16_round_trip(resample(np.asarray(audio, np.float32).reshape(len(audio), -1), sample_rate,
-                                             self.cfg.sample_rate))  # as hide reads the song
+        if channels is None:
+            channels = resample(np.asarray(audio, np.float32).reshape(len(audio), -1), sample_rate, self.cfg.sample_rate)
+        channels = pcm16_round_trip(channels)  # as hide reads the song
         usable = len(self.model.usable(channels.mean(axis=1), self.model.window_peaks(channels)))
         report = {"seconds": seconds, "tiles": usable, "tile_seconds": window_s, "largest": {}}
         lines = [f"{usable} of {int(seconds // window_s)} windows of {window_s:.2f} s are loud enough to carry a "
