@@ -3,7 +3,9 @@ the same quality found? how many encodings, how many seconds? On the validation 
 photos when fetched) scaled to a long side of 1000 px, for budgets of 1.5-70 kB, from the top quality the song
 models start at (80: adaptive-v3; 100: robust-v2); and the search aimed by a fast encoder's sizes (what
 ``robust/layers.py`` uses for photos of ``QUICK_FROM_PIXELS`` or more: ``--side 1700 --budgets 30000 70000 150000
-300000 --tops 80 --min-pixels 500000``). Needs `pixinwav data fetch --dest data/debian`."""
+300000 --tops 80 --min-pixels 500000``), with and without taking a quality whose quick file is identical to one
+already encoded as that one (0.2.23: libavif maps qualities 60 and 61 to one quantiser).
+Needs `pixinwav data fetch --dest data/debian`."""
 from __future__ import annotations
 
 import argparse
@@ -34,6 +36,13 @@ def bisection(encode, max_bytes: int, top: int = 100):
     return fit
 
 
+class NoTwins(QuickSizes):
+    """0.2.18-0.2.22's aimed search: every quality tried is encoded, whether or not its setting was."""
+
+    def twin(self, quality, among):
+        return None
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=Path("data/debian"))
@@ -55,15 +64,16 @@ def main() -> None:
     print(f"{len(photos)} photos, long side {args.side}; each search from `top`, for budgets of "
           f"{', '.join(f'{b / 1000:g}' for b in args.budgets)} kB; 'aimed': the search aimed by libavif's speed "
           f"{QUICK_SPEED} sizes (quick encodings counted apart); the same answer: the same quality and bytes as the "
-          "bisection\n")
-    print("| top | searches | same answer: line / aimed | encodings: bisection / line / aimed (+ quick) | "
-          "seconds: bisection / line / aimed |")
+          "bisection; 'aimed 0.2.22': without twins\n")
+    names = ("bisection", "line", "aimed 0.2.22", "aimed")
+    print(f"| top | searches | same answer: {' / '.join(names[1:])} | encodings: {' / '.join(names)} (+ quick) | "
+          f"seconds: {' / '.join(names)} |")
     print("|---|---|---|---|---|")
     for top in args.tops:
         count = 0
-        same = {"line": 0, "aimed": 0}
-        calls = dict.fromkeys(("bisection", "line", "aimed", "quick"), 0)
-        seconds = dict.fromkeys(("bisection", "line", "aimed"), 0.0)
+        same = dict.fromkeys(names[1:], 0)
+        calls = dict.fromkeys((*names, "quick"), 0)
+        seconds = dict.fromkeys(names, 0.0)
         for path in photos:
             image = Image.open(path).convert("RGB")
             image.thumbnail((args.side, args.side))
@@ -76,20 +86,21 @@ def main() -> None:
 
             for budget in args.budgets:
                 found = {}
-                for name in ("bisection", "line", "aimed"):
+                for name in names:
                     start = time.perf_counter()
                     if name == "bisection":
                         found[name] = bisection(lambda q: encode(q, name), budget, top)
                     else:
-                        quick = QuickSizes(lambda q: encode(q, "quick", QUICK_SPEED)) if name == "aimed" else None
+                        sizes = {"aimed": QuickSizes, "aimed 0.2.22": NoTwins}.get(name)
+                        quick = sizes(lambda q: encode(q, "quick", QUICK_SPEED)) if sizes else None
                         found[name] = best_quality(lambda q: encode(q, name), budget, top, quick=quick)
                     seconds[name] += time.perf_counter() - start
                 for name in same:
                     same[name] += found[name] == found["bisection"]
                 count += 1
-        print(f"| {top} | {count} | {same['line']} / {same['aimed']} | {calls['bisection']} / {calls['line']} / "
-              f"{calls['aimed']} (+ {calls['quick']}) | {seconds['bisection']:.1f} / {seconds['line']:.1f} / "
-              f"{seconds['aimed']:.1f} |", flush=True)
+        print(f"| {top} | {count} | {' / '.join(str(same[n]) for n in names[1:])} | "
+              f"{' / '.join(str(calls[n]) for n in names)} (+ {calls['quick']}) | "
+              f"{' / '.join(f'{seconds[n]:.1f}' for n in names)} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -523,6 +523,38 @@ def test_the_quality_search_aimed_by_quick_sizes_finds_the_same_quality_in_fewer
         assert len(calls[1]) <= 4, (budget, calls[1])
 
 
+def test_the_quality_search_never_encodes_two_qualities_of_one_encoder_setting():
+    """libavif gives qualities 60 and 61 one quantiser, so one file: a quality whose quick file is identical to that
+    of a quality already encoded takes that one's bytes (the same answer as bisection, each setting encoded once)."""
+    setting = lambda q: (q * 64) // 101  # noqa: E731  (101 qualities over 64 settings, as libavif's quantisers)
+    curve = lambda s: int(300 * np.exp(0.065 * s))  # noqa: E731
+
+    ratio = lambda s: 0.8 + 0.004 * s  # noqa: E731  (the quick encoder's files against the true ones: a slow drift)
+
+    def file(q, ratio=1.0):  # the same bytes for one setting, different bytes for another
+        return bytes([setting(q)]) * int(curve(setting(q)) / ratio)
+
+    class Blind(payload.QuickSizes):  # (the search as it was: no twins)
+        def twin(self, quality, among):
+            return None
+
+    repeated = {payload.QuickSizes: 0, Blind: 0}
+    for budget in range(200, 8_000, 37):
+        for sizes in repeated:
+            tried = []
+
+            def encode(q):
+                tried.append(setting(q))
+                return file(q)
+
+            found = payload.best_quality(encode, budget, 80, quick=sizes(lambda q: file(q, ratio(setting(q)))))
+            exact = max((q for q in range(payload.MIN_QUALITY, 81) if len(file(q)) <= budget), default=None)
+            assert (found[1] if found else None) == exact, budget
+            assert found is None or found[0] == file(found[1])
+            repeated[sizes] += len(tried) > len(set(tried))
+    assert repeated[payload.QuickSizes] == 0 < repeated[Blind]
+
+
 def test_quick_sizes_that_mislead_the_search_never_give_bytes_over_the_budget():
     """Quick sizes unrelated to the true ones cost encodings, or a lower quality than the best: never a wrong answer."""
     rng = np.random.default_rng(0)

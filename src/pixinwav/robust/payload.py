@@ -10,7 +10,8 @@ import io
 import math
 import struct
 import zlib
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,7 +133,9 @@ def best_quality(encode: Callable[[int], bytes], max_bytes: int, top: int = 100,
     size's ratio to it at the nearest quality encoded, it aims each try at the highest quality it says fits, and a
     quality it puts over ``QUICK_OVER`` times the budget, once one is known to fit, is taken not to fit without encoding
     it (misleading quick sizes cost encodings or give a lower quality, never bytes over the budget or None where
-    ``MIN_QUALITY`` fits)."""
+    ``MIN_QUALITY`` fits). A quality whose quick file is byte for byte that of a quality already encoded is the same
+    encoder setting (libavif maps its 101 qualities to 64 quantisers: 60 and 61 give one file), so its bytes are
+    taken from that one instead of encoded again."""
     data: dict[int, bytes] = {}
     size: dict[int, float] = {}  # bytes of each quality tried (or estimated)
     if top_bytes is not None and top_bytes > SURELY_OVER * max_bytes:
@@ -184,7 +187,8 @@ def best_quality(encode: Callable[[int], bytes], max_bytes: int, top: int = 100,
             hi, size[q] = q, predicted(q)  # surely over: not encoded (once a quality is known to fit: None only where
             # MIN_QUALITY was tried)
         else:
-            data[q] = encode(q)
+            twin = quick.twin(q, data) if quick is not None else None
+            data[q] = data[twin] if twin is not None else encode(q)
             size[q] = len(data[q])
             lo, hi = (q, hi) if size[q] <= max_bytes else (lo, q)
         halve = not halve and hi - lo > width // 2
@@ -196,12 +200,19 @@ class QuickSizes:
     once."""
 
     def __init__(self, encode: Callable[[int], bytes]):
-        self.encode, self.sizes = encode, {}
+        self.encode, self.sizes, self.digests = encode, {}, {}
 
     def __call__(self, quality: int) -> int:
         if quality not in self.sizes:
-            self.sizes[quality] = len(self.encode(quality))
+            data = self.encode(quality)
+            self.sizes[quality], self.digests[quality] = len(data), hashlib.sha256(data).digest()
         return self.sizes[quality]
+
+    def twin(self, quality: int, among: Iterable[int]) -> int | None:
+        """A quality of ``among`` whose quick file is identical to ``quality``'s (the same encoder setting), or None."""
+        self(quality)
+        return next((q for q in among if q != quality and self(q) == self.sizes[quality]
+                     and self.digests[q] == self.digests[quality]), None)
 
 
 def decompress(data: bytes, channels: int, size: tuple[int, int] | None = None) -> np.ndarray:
