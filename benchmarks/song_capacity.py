@@ -1,0 +1,97 @@
+"""How many bytes each whole validation song carries, by `pixinwav capacity SONG --model M --json` (the CLI, which
+measures a song as `hide` does): per source, the median and smallest, and the share of songs that carry a file of
+each size asked (a phone JPEG of 300 kB: the whole-photo target). A distribution of every song, where
+`benchmarks/song_file.py` hides one file per song and says whether it fitted.
+
+    python benchmarks/song_capacity.py [--models pixinwav-adaptive-v4 pixinwav-adaptive-v3] [--kb 250 300 350]
+        [--out benchmarks/results/song_capacity]   # writes .md, .json and .png (songs sorted by bytes, per source)
+
+Music: every validation song of 2-4 minutes from the four Debian packages of `benchmarks/song.py` (`--songs N`:
+N per source). Needs `pixinwav data fetch --dest data/debian`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+from pathlib import Path
+
+from song import CLI, SOURCES, songs
+
+
+def capacity(song: Path, model: str) -> dict:
+    """The CLI's own JSON report; a song it refuses (too short or quiet for the model) carries 0 bytes."""
+    done = subprocess.run([*CLI, "capacity", str(song), "--model", model, "--json"], capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"file_bytes": 0, "windows": 0, "refused": done.stderr.strip().splitlines()[-1]}
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=Path("data/debian"))
+    p.add_argument("--songs", type=int, default=100, help="songs per source (default: all of 2-4 minutes)")
+    p.add_argument("--models", nargs="+", default=["pixinwav-adaptive-v4", "pixinwav-adaptive-v3"])
+    p.add_argument("--kb", type=float, nargs="+", default=[250, 300, 350], help="file sizes to count songs for")
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results/song_capacity"))
+    args = p.parse_args()
+    chosen = songs(args.data, args.songs)
+    bytes_ = {model: {source: [] for source in SOURCES} for model in args.models}
+    for source, paths in chosen.items():
+        for song in paths:
+            for model in args.models:
+                report = capacity(song, model)
+                bytes_[model][source].append((song.name, report["file_bytes"]))
+                print(f"{model} {source} {song.name}: {report['file_bytes']:,} bytes in {report['windows']} windows"
+                      + (f" ({report['refused']})" if "refused" in report else ""), flush=True)
+
+    sizes = " | ".join(f">= {kb:g} kB" for kb in args.kb)
+    lines = [f"# Bytes each whole song carries: {', '.join(args.models)}", "",
+             f"`python benchmarks/song_capacity.py --models {' '.join(args.models)} --kb "
+             f"{' '.join(f'{kb:g}' for kb in args.kb)}`: `pixinwav capacity SONG --model M --json` on every validation "
+             "song of 2-4 minutes (OGG, as a user hands it in); 'file bytes': the largest file `hide --file` carries "
+             "exactly (a photo's AVIF: 6 bytes less). kB = 1,000 bytes.", "",
+             f"| model | music | songs | median kB | smallest kB | songs carrying {sizes} |",
+             "|---|---|---|---|---|" + "---|" * len(args.kb)]
+    for model in args.models:
+        for source in [*SOURCES, "all"]:
+            values = [b for s in (SOURCES if source == "all" else [source]) for _, b in bytes_[model][s]]
+            if not values:
+                continue
+            shares = " | ".join(f"{sum(v >= kb * 1000 for v in values)} of {len(values)} "
+                                f"({100 * sum(v >= kb * 1000 for v in values) / len(values):.0f} %)" for kb in args.kb)
+            lines.append(f"| {model} | {source} | {len(values)} | {statistics.median(values) / 1000:.0f} | "
+                         f"{min(values) / 1000:.0f} | {shares} |")
+    lines += ["", "| music | song | " + " | ".join(f"{m} kB" for m in args.models) + " |",
+              "|---|---|" + "---|" * len(args.models)]
+    for source in SOURCES:
+        for i, (name, _) in enumerate(bytes_[args.models[0]][source]):
+            lines.append(f"| {source} | {name[-40:]} | " + " | ".join(
+                f"{bytes_[m][source][i][1] / 1000:.0f}" for m in args.models) + " |")
+    print("\n".join(lines))
+    out = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    named = lambda ext: out.parent / (out.name + ext)  # noqa: E731  (not with_suffix: a name may hold a dot)
+    named(".md").write_text("\n".join(lines) + "\n")
+    named(".json").write_text(json.dumps(bytes_, indent=2))
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    for model, style in zip(args.models, ("-", "--", ":", "-.")):
+        for source, colour in zip(SOURCES, ("C0", "C1", "C2", "C3")):
+            values = sorted(b / 1000 for _, b in bytes_[model][source])
+            ax.plot(values, [(i + 1) / len(values) for i in range(len(values))], style, color=colour, drawstyle="steps-post",
+                    label=f"{source} ({model.removeprefix('pixinwav-')})")
+    for kb in args.kb:
+        ax.axvline(kb, color="k", lw=0.6, ls=":")
+    ax.set_xlabel("bytes the song carries (kB)")
+    ax.set_ylabel("share of the source's songs carrying at most that")
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(named(".png"), dpi=100)
+    print(f"wrote {named('.md')}, {named('.json')} and {named('.png')}")
+
+
+if __name__ == "__main__":
+    main()
