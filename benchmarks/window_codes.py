@@ -1,0 +1,130 @@
+"""How much more a whole-song adaptive model's windows would carry under another construction of its code: for real
+windows, the largest message the regular repeat-accumulate code (``rows``: what adaptive-v3 and v4 send) and the
+irregular one (``robust/code.py``'s, which `pixinwav-robust-v3` sends) decode, against what the model's fill rule
+gives the window today.
+
+Each window is probed as the sender probes it (a random codeword written and read back from the 16-bit stego); its
+soft bits, turned toward the all-zero codeword (belief propagation on a linear code does not depend on which
+codeword was sent), are decoded by the sender's own check (the chain decoder within ``SENDER_CHAIN_ITERATIONS``) at
+message sizes found by bisection to 2 %: the largest that decodes is the window's threshold for that construction.
+One codeword per window, so a threshold is a sample, not a guarantee: a sender would still check what it writes.
+
+    python benchmarks/window_codes.py --split train                # the music a fill rule is tuned on
+    python benchmarks/window_codes.py --split val --songs Apnee battle_theme clavelian Etrange   # the songs that carry least
+    [--data data/debian] [--per-source 2] [--windows 8] [--model pixinwav-adaptive-v4]
+
+Windows are spread evenly over each song's loud windows (quiet ones too), so the table covers the rates sparse
+songs are sent at. Benchmarks print; they never assert.
+"""
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+CONSTRUCTIONS = ("rows", "irregular")
+RATE_BINS = (0.0, 0.15, 0.2, 0.25, 0.3, 0.4, 0.6, 1.0)  # capacity per coded bit
+
+
+def threshold(zero: np.ndarray, drawn: str, most: int, least: int) -> int:
+    """The largest message (bits, to 2 %) whose word ``drawn`` decodes from soft bits ``zero`` of the all-zero word;
+    0 where even ``least`` (a window's smallest message: fewer bits are never sent) does not."""
+    from pixinwav.robust import code
+
+    def decodes(k: int) -> bool:
+        bits, ok = code.decode(zero, k, code.SENDER_CHAIN_ITERATIONS, drawn, sender=True, flooding=False)
+        return ok and not bits.any()
+
+    if most < least or not decodes(least):
+        return 0
+    lo, hi = least, most
+    while hi - lo > max(64, lo // 50):
+        k = (lo + hi) // 2
+        lo, hi = (k, hi) if decodes(k) else (lo, k)
+    return lo
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=Path("data/debian"))
+    p.add_argument("--split", choices=("train", "val"), default="train")
+    p.add_argument("--per-source", type=int, default=2, help="songs of each source, spread over its tracks by name")
+    p.add_argument("--songs", nargs="+", default=None, metavar="NAME", help="only songs whose file name holds one of these")
+    p.add_argument("--windows", type=int, default=8, help="windows of each song, spread over its loud ones")
+    p.add_argument("--model", default="pixinwav-adaptive-v4")
+    args = p.parse_args()
+
+    from pixinwav.api import load_model
+    from pixinwav.data.audio import read_audio, resample
+    from pixinwav.models.adaptive import CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, read_back_capacity
+    from pixinwav.models.adaptive_song import MIN_WINDOW_PACKETS, message_bits
+    from pixinwav.robust import mdct
+
+    scheme = load_model(args.model).model
+    window, L = scheme.window, scheme.cfg.clip_samples
+    least = message_bits(MIN_WINDOW_PACKETS)
+    root = args.data / f"{args.split}_audio"
+    sources = sorted(d for d in root.iterdir() if d.is_dir()) if root.is_dir() else []
+    if not sources:
+        raise SystemExit(f"no music under {root}: run pixinwav data fetch --dest {args.data}")
+    rows = []  # (source, song, capacity per coded bit, capacity, the fill rule's bits, {construction: threshold})
+    for source in sources:
+        tracks = sorted(f for f in source.iterdir() if f.suffix in (".ogg", ".opus", ".flac", ".wav"))
+        if args.songs:
+            tracks = [t for t in tracks if any(name in t.name for name in args.songs)]
+        else:
+            tracks = [tracks[i] for i in sorted(set(np.linspace(0, len(tracks) - 1, args.per_source).round().astype(int)))]
+        for song in tracks:
+            audio = read_audio(song)
+            mono = resample(audio.mono(), audio.sample_rate, scheme.cfg.sample_rate).astype(np.float64)
+            loud = scheme.loud(mono)
+            for index in loud[np.unique(np.linspace(0, len(loud) - 1, min(args.windows, len(loud))).round().astype(int))]:
+                index = int(index)
+                if scheme.clipped(mono, index * L, index * L + L):
+                    continue
+                layout = scheme.window_layout(None, index)
+                n = len(window.file_slots(layout, None)[2])
+                probe = np.random.default_rng(index).integers(0, 2, n).astype(np.uint8)
+                places = window.file_places(probe, 0, layout, None)
+                stego, _ = window._embed_one(lambda step: places, mono[index * L:(index + 1) * L], layout, None, 3)
+                llr = window.soft_file(mdct.analyse(stego, window.hop, window.frames), layout, None)[1]
+                capacity = read_back_capacity(probe, llr)
+                if capacity <= 0:
+                    continue
+                zero = llr * (1.0 - 2.0 * probe)
+                most = int(min(capacity, MAX_RATE * n))
+                found = {drawn: threshold(zero, drawn, most, least) for drawn in CONSTRUCTIONS}
+                fill = min(CODE_FILL, FILL_PER_CAPACITY * capacity / n) * capacity
+                rows.append((source.name, song.name, capacity / n, capacity, fill, found))
+                print(f"{source.name} {song.name[-32:]} window {index}: {capacity / n:.2f} bit per coded bit, the fill rule "
+                      f"{fill:,.0f} bits, " + ", ".join(f"{d} {found[d]:,}" for d in CONSTRUCTIONS), flush=True)
+
+    print(f"\n{args.model}, {args.split} music: {len(rows)} windows; thresholds as shares of each window's capacity "
+          "(mean), and the sum over the windows against the fill rule's\n")
+    print("| capacity per coded bit | windows | the fill rule | " + " | ".join(CONSTRUCTIONS) + " | the better of the two |")
+    print("|---|---|---|" + "---|" * (len(CONSTRUCTIONS) + 1))
+    for lo, hi in zip(RATE_BINS, RATE_BINS[1:]):
+        part = [r for r in rows if lo <= r[2] < hi]
+        if not part:
+            continue
+        share = lambda value: np.mean([value(r) / r[3] for r in part])  # noqa: E731
+        print(f"| {lo:.2f}-{hi:.2f} | {len(part)} | {share(lambda r: r[4]):.2f} | "
+              + " | ".join(f"{share(lambda r, d=d: r[5][d]):.2f}" for d in CONSTRUCTIONS)
+              + f" | {share(lambda r: max(r[5].values())):.2f} |")
+    print("\n| music | windows | the fill rule, kbit | " + " | ".join(f"{d}, x the fill rule" for d in CONSTRUCTIONS)
+          + " | the better of the two, x the fill rule |")
+    print("|---|---|---|" + "---|" * (len(CONSTRUCTIONS) + 1))
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r[1] if args.songs else r[0]].append(r)
+    for name, part in [*groups.items(), ("all", rows)]:
+        fill = sum(r[4] for r in part)
+        print(f"| {name[-40:]} | {len(part)} | {fill / 1000:,.0f} | "
+              + " | ".join(f"{sum(r[5][d] for r in part) / fill:.2f}" for d in CONSTRUCTIONS)
+              + f" | {sum(max(r[5].values()) for r in part) / fill:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
