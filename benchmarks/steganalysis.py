@@ -246,8 +246,8 @@ def main() -> None:
         pairs = f"{r['pairs']}" + (f" ({r['refused']} clips refused)" if r.get("refused") else "")
         print(f"| {name} | {pairs} | {r['tracks']} | {auc_text(r, 'auc')} | {auc_text(r, 'cnn_auc')} | {quality} | "
               f"{louder} |")
-    print("\nPer source (the same held-out scores, each source's pairs alone; about 50 pairs give an interval of some "
-          "+-0.1):\n\n| setting | source | pairs | tracks | feature detector ROC AUC (95 % interval) | "
+    print("\nPer source (the same held-out scores, each source's pairs alone: fewer pairs, wider intervals):\n\n"
+          "| setting | source | pairs | tracks | feature detector ROC AUC (95 % interval) | "
           "CNN ROC AUC (95 % interval) |\n|---|---|---|---|---|---|")
     for name, r in results.items():
         for source, row in r["by_source"].items():

@@ -1,7 +1,7 @@
 """How much more a whole-song adaptive model's windows would carry under another construction of its code: for real
 windows, the largest message the regular repeat-accumulate code (``rows``: what adaptive-v3 and v4 send) and the
 irregular one (``robust/code.py``'s, which `pixinwav-robust-v3` sends) decode, against what the model's fill rule
-gives the window today.
+gives the window today (its packets' message bits; none where that is under two packets).
 
 Each window is probed as the sender probes it (a random codeword written and read back from the 16-bit stego); its
 soft bits, turned toward the all-zero codeword (belief propagation on a linear code does not depend on which
@@ -58,7 +58,7 @@ def main() -> None:
 
     from pixinwav.api import load_model
     from pixinwav.data.audio import read_audio, resample
-    from pixinwav.models.adaptive import CODE_FILL, FILL_PER_CAPACITY, MAX_RATE, read_back_capacity
+    from pixinwav.models.adaptive import MAX_RATE, read_back_capacity
     from pixinwav.models.adaptive_song import MIN_WINDOW_PACKETS, message_bits
     from pixinwav.robust import mdct
 
@@ -96,10 +96,11 @@ def main() -> None:
                 zero = llr * (1.0 - 2.0 * probe)
                 most = int(min(capacity, MAX_RATE * n))
                 found = {drawn: threshold(zero, drawn, most, least) for drawn in CONSTRUCTIONS}
-                fill = min(CODE_FILL, FILL_PER_CAPACITY * capacity / n) * capacity
+                packets = scheme.packets_for(capacity, n)  # what the model sends there (0: the window is not used)
+                fill = message_bits(packets) if packets else 0
                 rows.append((source.name, song.name, capacity / n, capacity, fill, found))
                 print(f"{source.name} {song.name[-32:]} window {index}: {capacity / n:.2f} bit per coded bit, the fill rule "
-                      f"{fill:,.0f} bits, " + ", ".join(f"{d} {found[d]:,}" for d in CONSTRUCTIONS), flush=True)
+                      f"{packets} packets ({fill:,} bits), " + ", ".join(f"{d} {found[d]:,}" for d in CONSTRUCTIONS), flush=True)
 
     print(f"\n{args.model}, {args.split} music: {len(rows)} windows; thresholds as shares of each window's capacity "
           "(mean), and the sum over the windows against the fill rule's\n")

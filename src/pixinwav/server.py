@@ -45,7 +45,7 @@ PURPOSES = {
     "pixinwav-adaptive-v4": "must stay undetected: the whole photo, or any file exactly (file sent as it is)",
     "pixinwav-adaptive-v3": "as adaptive-v4, found more easily by a trained detector (files of releases 0.2 to 0.2.21)",
     "pixinwav-adaptive-v2": "must stay undetected (a 256 x 256 photo, file sent as it is)",
-    "pixinwav-adaptive-v1": "must stay undetected, degrading instead of failing",
+    "pixinwav-adaptive-v1": "a 256 x 256 crop that degrades instead of failing (a trained detector finds it)",
     "pixinwav-small-v0": "research: the paper's trainable networks",
 }
 SERVED_MODELS = ["pixinwav-modulo-v2", "pixinwav-modulo-v1", "pixinwav-robust-v4", "pixinwav-robust-v5",
