@@ -555,6 +555,38 @@ def test_the_quality_search_never_encodes_two_qualities_of_one_encoder_setting()
     assert repeated[payload.QuickSizes] == 0 < repeated[Blind]
 
 
+def test_a_search_begun_from_the_top_estimate_aims_along_the_real_encoders_share(monkeypatch):
+    """Before any real encoding only the top's size is known, as an estimate; the real encoder's share of the quick
+    one's size falls with quality (libavif: 0.91 at 80, 0.82 at 57), so the first aim follows ``QUICK_SHARE``. On a
+    synthetic encoder whose share follows that curve, the search finds the best quality in fewer real encodings than
+    with the share held at the top's (0.2.22's first aim)."""
+    quick_file = lambda q: b"q" * int(300 * np.exp(0.045 * q))  # noqa: E731
+    curve = payload.QUICK_SHARE  # (the synthetic encoder's share, kept when the search's is flattened below)
+    share = lambda q: float(np.interp(q, *zip(*curve)))  # noqa: E731
+
+    def real(q):
+        return b"r" * int(len(quick_file(q)) * share(q))
+
+    def search(budget):
+        tried = []
+
+        def encode(q):
+            tried.append(q)
+            return real(q)
+
+        found = payload.best_quality(encode, budget, 80, len(real(80)) * 1.02, payload.QuickSizes(quick_file))
+        return found, tried
+
+    budgets = range(1_500, int(len(real(80)) * 1.02 / payload.SURELY_OVER), 97)  # (the top estimate far over: not encoded)
+    aimed = [search(budget) for budget in budgets]
+    monkeypatch.setattr(payload, "QUICK_SHARE", ((0, 0.91), (100, 0.91)))
+    flat = [search(budget) for budget in budgets]
+    for budget, (found, tried) in zip(budgets, aimed):
+        exact = max(q for q in range(payload.MIN_QUALITY, 81) if len(real(q)) <= budget)
+        assert found[1] == exact and 80 not in tried, budget
+    assert sum(len(t) for _, t in aimed) < sum(len(t) for _, t in flat)
+
+
 def test_quick_sizes_that_mislead_the_search_never_give_bytes_over_the_budget():
     """Quick sizes unrelated to the true ones cost encodings, or a lower quality than the best: never a wrong answer."""
     rng = np.random.default_rng(0)
