@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from pixinwav.robust.layers import QUICK_FROM_PIXELS, QUICK_SPEED
-from pixinwav.robust.payload import MIN_QUALITY, QuickSizes, best_quality
+from pixinwav.robust.payload import MIN_QUALITY, QuickSizes, best_quality, quick_share
 
 
 def bisection(encode, max_bytes: int, top: int = 100):
@@ -51,8 +51,12 @@ def main() -> None:
     p.add_argument("--tops", type=int, nargs="+", default=[80, 100])
     p.add_argument("--min-pixels", type=int, default=0, help="only photos this large after scaling (the aimed search's "
                    f"own rule: {QUICK_FROM_PIXELS})")
+    p.add_argument("--mate", type=int, default=4, help="how many mate-backgrounds photos to add (first by name)")
+    p.add_argument("--shares", type=int, nargs="+", metavar="QUALITY", help="no search: the real encoder's size over "
+                   "the quick one's at these qualities, per photo (what payload.QUICK_SHARE was set from: --side 1700 "
+                   "--min-pixels 500000 --mate 8 --shares 30 45 57 70 80 90 100)")
     args = p.parse_args()
-    mate = sorted((args.data / "train_images" / "mate-backgrounds").glob("*"))[:4]
+    mate = sorted((args.data / "train_images" / "mate-backgrounds").glob("*"))[:args.mate]
     photos = []
     for path in sorted((args.data / "val_images").glob("*/*")) + mate:
         with Image.open(path) as image:
@@ -61,6 +65,8 @@ def main() -> None:
                 photos.append(path)
     if not photos:
         raise SystemExit(f"no photos under {args.data}: run `pixinwav data fetch --dest {args.data}`")
+    if args.shares:
+        return shares(photos, args.side, args.shares)
     print(f"{len(photos)} photos, long side {args.side}; each search from `top`, for budgets of "
           f"{', '.join(f'{b / 1000:g}' for b in args.budgets)} kB; 'aimed': the search aimed by libavif's speed "
           f"{QUICK_SPEED} sizes (quick encodings counted apart); the same answer: the same quality and bytes as the "
@@ -101,6 +107,28 @@ def main() -> None:
         print(f"| {top} | {count} | {' / '.join(str(same[n]) for n in names[1:])} | "
               f"{' / '.join(str(calls[n]) for n in names)} (+ {calls['quick']}) | "
               f"{' / '.join(f'{seconds[n]:.1f}' for n in names)} |", flush=True)
+
+
+def shares(photos: list[Path], side: int, qualities: list[int]) -> None:
+    """Per photo and quality: the real encoder's file size over libavif's fastest encoder's."""
+    def size(image: Image.Image, quality: int, **options) -> int:
+        buffer = io.BytesIO()
+        image.save(buffer, format="AVIF", quality=quality, **options)
+        return len(buffer.getvalue())
+
+    print(f"{len(photos)} photos, long side {side}: the real encoder's file over libavif's speed {QUICK_SPEED} file, "
+          "by quality\n")
+    print("| photo | size | " + " | ".join(f"quality {q}" for q in qualities) + " |")
+    print("|---|---|" + "---|" * len(qualities))
+    rows = []
+    for path in photos:
+        image = Image.open(path).convert("RGB")
+        image.thumbnail((side, side))
+        rows.append([size(image, q) / size(image, q, speed=QUICK_SPEED) for q in qualities])
+        print(f"| {path.name[-24:]} | {image.width} x {image.height} | " + " | ".join(f"{r:.3f}" for r in rows[-1])
+              + " |", flush=True)
+    print("| mean | | " + " | ".join(f"{sum(col) / len(col):.3f}" for col in zip(*rows)) + " |")
+    print("| `payload.QUICK_SHARE` | | " + " | ".join(f"{quick_share(q):.3f}" for q in qualities) + " |")
 
 
 if __name__ == "__main__":

@@ -36,10 +36,10 @@ LOG_BYTES_PER_QUALITY = 0.04  # AVIF: ln(bytes) grows about this much per step o
 QUICK_OVER = 1.03
 # Where only the top quality's size is known, and that as an estimate (no real encoding yet), the real encoder's share
 # of the quick one's size at another quality is taken from this curve (quality -> share, interpolated): its mean on
-# nine 0.9-2 MP photos at a 1,700-pixel long side (eight mate-backgrounds and scikit-image's retina), 0.91 at quality 80
-# falling to 0.82 at 57 (Dune: 0.922 and 0.813). A share fixed at the top's put WarMUX's Apnee2 photo two qualities low
-# on its first try, and a second real encoding followed
-QUICK_SHARE = ((30, 0.79), (45, 0.80), (57, 0.82), (70, 0.87), (80, 0.91), (100, 0.99))
+# ten 0.9-2 MP photos at a 1,700-pixel long side, 0.907 at quality 80 falling to 0.833 at 57 (Dune: 0.922 and 0.813;
+# ``benchmarks/bench_quality_search.py --side 1700 --min-pixels 500000 --mate 8 --shares 30 45 57 70 80 90 100``). A share
+# held at the top's put WarMUX's Apnee2 photo two qualities low on its first try, and a second real encoding followed
+QUICK_SHARE = ((30, 0.805), (45, 0.814), (57, 0.833), (70, 0.878), (80, 0.907), (90, 0.934), (100, 0.930))
 
 
 @dataclass
