@@ -5,6 +5,9 @@ each size asked (a phone JPEG of 300 kB: the whole-photo target). A distribution
 
     python benchmarks/song_capacity.py [--models pixinwav-adaptive-v4 pixinwav-adaptive-v3] [--kb 250 300 350]
         [--out benchmarks/results/song_capacity]   # writes .md, .json and .png (songs sorted by bytes, per source)
+    # the robust models, whose photo grows with the song (file bytes; kB = 1,000 bytes):
+    python benchmarks/song_capacity.py --models pixinwav-robust-v4 pixinwav-robust-v2 --kb 2 3 4 \
+        --out benchmarks/results/song_capacity_robust_0.2.23
 
 Music: every validation song of 2-4 minutes from the four Debian packages of `benchmarks/song.py` (`--songs N`:
 N per source). Needs `pixinwav data fetch --dest data/debian`.
@@ -28,12 +31,17 @@ def capacity(song: Path, model: str) -> dict:
     return json.loads(done.stdout)
 
 
+def kb(count: int) -> str:
+    """Bytes in kB: a decimal where it is small (a robust model's few kB)."""
+    return f"{count / 1000:.1f}" if count < 100_000 else f"{count / 1000:.0f}"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=Path("data/debian"))
     p.add_argument("--songs", type=int, default=100, help="songs per source (default: all of 2-4 minutes)")
     p.add_argument("--models", nargs="+", default=["pixinwav-adaptive-v4", "pixinwav-adaptive-v3"])
-    p.add_argument("--kb", type=float, nargs="+", default=[250, 300, 350], help="file sizes to count songs for")
+    p.add_argument("--kb", type=float, nargs="+", default=[250, 300, 350], help="file sizes to count songs for (kB)")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/song_capacity"))
     args = p.parse_args()
     chosen = songs(args.data, args.songs)
@@ -43,15 +51,16 @@ def main() -> None:
             for model in args.models:
                 report = capacity(song, model)
                 bytes_[model][source].append((song.name, report["file_bytes"]))
-                print(f"{model} {source} {song.name}: {report['file_bytes']:,} bytes in {report['windows']} windows"
+                units = f"{report['segments']} segments" if "segments" in report else f"{report['windows']} windows"
+                print(f"{model} {source} {song.name}: {report['file_bytes']:,} bytes in {units}"
                       + (f" ({report['refused']})" if "refused" in report else ""), flush=True)
 
-    sizes = " | ".join(f">= {kb:g} kB" for kb in args.kb)
+    sizes = " | ".join(f">= {size:g} kB" for size in args.kb)
     lines = [f"# Bytes each whole song carries: {', '.join(args.models)}", "",
              f"`python benchmarks/song_capacity.py --models {' '.join(args.models)} --kb "
-             f"{' '.join(f'{kb:g}' for kb in args.kb)}`: `pixinwav capacity SONG --model M --json` on every validation "
-             "song of 2-4 minutes (OGG, as a user hands it in); 'file bytes': the largest file `hide --file` carries "
-             "exactly (a photo's AVIF: 6 bytes less). kB = 1,000 bytes.", "",
+             f"{' '.join(f'{size:g}' for size in args.kb)}`: `pixinwav capacity SONG --model M --json` on every validation "
+             "song of 2-4 minutes (OGG, as a user hands it in): the largest file `hide --file` carries exactly (its "
+             "`file_bytes`). kB = 1,000 bytes.", "",
              f"| model | music | songs | median kB | smallest kB | songs carrying {sizes} |",
              "|---|---|---|---|---|" + "---|" * len(args.kb)]
     for model in args.models:
@@ -59,16 +68,16 @@ def main() -> None:
             values = [b for s in (SOURCES if source == "all" else [source]) for _, b in bytes_[model][s]]
             if not values:
                 continue
-            shares = " | ".join(f"{sum(v >= kb * 1000 for v in values)} of {len(values)} "
-                                f"({100 * sum(v >= kb * 1000 for v in values) / len(values):.0f} %)" for kb in args.kb)
-            lines.append(f"| {model} | {source} | {len(values)} | {statistics.median(values) / 1000:.0f} | "
-                         f"{min(values) / 1000:.0f} | {shares} |")
+            shares = " | ".join(f"{sum(v >= size * 1000 for v in values)} of {len(values)} "
+                                f"({100 * sum(v >= size * 1000 for v in values) / len(values):.0f} %)" for size in args.kb)
+            lines.append(f"| {model} | {source} | {len(values)} | {kb(statistics.median(values))} | {kb(min(values))} | "
+                         f"{shares} |")
     lines += ["", "| music | song | " + " | ".join(f"{m} kB" for m in args.models) + " |",
               "|---|---|" + "---|" * len(args.models)]
     for source in SOURCES:
         for i, (name, _) in enumerate(bytes_[args.models[0]][source]):
             lines.append(f"| {source} | {name[-40:]} | " + " | ".join(
-                f"{bytes_[m][source][i][1] / 1000:.0f}" for m in args.models) + " |")
+                kb(bytes_[m][source][i][1]) for m in args.models) + " |")
     print("\n".join(lines))
     out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -83,8 +92,8 @@ def main() -> None:
             values = sorted(b / 1000 for _, b in bytes_[model][source])
             ax.plot(values, [(i + 1) / len(values) for i in range(len(values))], style, color=colour, drawstyle="steps-post",
                     label=f"{source} ({model.removeprefix('pixinwav-')})")
-    for kb in args.kb:
-        ax.axvline(kb, color="k", lw=0.6, ls=":")
+    for size in args.kb:
+        ax.axvline(size, color="k", lw=0.6, ls=":")
     ax.set_xlabel("bytes the song carries (kB)")
     ax.set_ylabel("share of the source's songs carrying at most that")
     ax.legend(fontsize=6)
