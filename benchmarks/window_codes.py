@@ -59,8 +59,8 @@ def main() -> None:
     from pixinwav.api import load_model
     from pixinwav.data.audio import read_audio, resample
     from pixinwav.models.adaptive import MAX_RATE, read_back_capacity
+    from pixinwav.models import adaptive_song
     from pixinwav.models.adaptive_song import MIN_WINDOW_PACKETS, message_bits
-    from pixinwav.robust import mdct
 
     scheme = load_model(args.model).model
     window, L = scheme.window, scheme.cfg.clip_samples
@@ -86,10 +86,9 @@ def main() -> None:
                     continue
                 layout = scheme.window_layout(None, index)
                 n = len(window.file_slots(layout, None)[2])
-                probe = np.random.default_rng(index).integers(0, 2, n).astype(np.uint8)
-                places = window.file_places(probe, 0, layout, None)
-                stego, _ = window._embed_one(lambda step: places, mono[index * L:(index + 1) * L], layout, None, 3)
-                llr = window.soft_file(mdct.analyse(stego, window.hop, window.frames), layout, None)[1]
+                probe, llr = window.probe_soft_bits(
+                    mono[index * L:(index + 1) * L], layout, None, rounds=adaptive_song.FIXED_POINT_ROUNDS,
+                    probe=np.random.default_rng(index).integers(0, 2, n).astype(np.uint8))[:2]
                 capacity = read_back_capacity(probe, llr)
                 if capacity <= 0:
                     continue

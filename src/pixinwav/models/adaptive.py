@@ -516,12 +516,21 @@ class AdaptiveStego(ImageCoefficients, StegoScheme):
                        ) -> tuple[float, np.ndarray, WindowSent]:
         """(the capacity (bits) of this cover's window: the soft bits a random codeword gets through the sender's own
         stego; that stego; its :meth:`_embed_one` info). ``bounds``, ``rounds``: as in :meth:`_embed_one`."""
-        n = len(self.file_slots(layout, key)[2])
-        probe = np.random.default_rng(0).integers(0, 2, n).astype(np.uint8)
+        probe, llr, stego, info = self.probe_soft_bits(cover, layout, key, bounds, rounds)
+        return read_back_capacity(probe, llr), stego, info
+
+    def probe_soft_bits(self, cover: np.ndarray, layout: CellLayout, key: str | None,
+                        bounds: tuple[np.ndarray, np.ndarray] | None = None, rounds: int = FIXED_POINT_ROUNDS,
+                        probe: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, WindowSent]:
+        """(the probe codeword ``[n]``, its soft bits as the receiver reads them from the sender's own stego, that
+        stego, its :meth:`_embed_one` info): :meth:`probe_capacity`'s parts. ``probe``: the codeword (default: the
+        sender's, random bits of seed 0)."""
+        if probe is None:
+            probe = np.random.default_rng(0).integers(0, 2, len(self.file_slots(layout, key)[2])).astype(np.uint8)
         probe_places = self.file_places(probe, 0, layout, key)
         stego, info = self._embed_one(lambda step: probe_places, cover, layout, bounds, rounds)
         _, llr, _, _ = self.soft_file(mdct.analyse(stego, self.hop, self.frames), layout, key)
-        return read_back_capacity(probe, llr), stego, info
+        return probe, llr, stego, info
 
     def estimate_capacity(self, cover: np.ndarray, layout: CellLayout, key: str | None) -> float:
         """:meth:`probe_capacity`'s number without writing a probe: each codeword cell's bits carry
