@@ -205,19 +205,16 @@ def main() -> None:
             detector = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))
             detector.fit(x[train], y[train])
             scores[test] = detector.predict_proba(x[test])[:, 1]
-        results[name] = {"auc": float(roc_auc_score(y, scores)), "auc_interval": auc_interval(y, scores, groups),
-                         "pairs": int(len(y) // 2), "tracks": len(set(groups)),
-                         "ssim_median": float(np.median(ssims)) if ssims else None,
-                         "ssim_mean": float(np.mean(ssims)) if ssims else None,
-                         "louder_worst_band": float(np.mean(louder, axis=0).max()) if louder else None,
-                         "refused": refused}
         curves[name] = roc_curve(y, scores)[:2]
         held_out = {"auc": scores}  # the held-out scores of each detector
         if args.cnn_epochs:
             cnn = held_out["cnn_auc"] = cross_validated_scores(spectrograms, y, groups, args.cnn_epochs, args.seed)
-            results[name]["cnn_auc"] = float(roc_auc_score(y, cnn))
-            results[name]["cnn_auc_interval"] = auc_interval(y, cnn, groups)
             curves[name + " (CNN)"] = roc_curve(y, cnn)[:2]
+        results[name] = {**scored(y, held_out, groups, np.ones(len(y), bool)),
+                         "ssim_median": float(np.median(ssims)) if ssims else None,
+                         "ssim_mean": float(np.mean(ssims)) if ssims else None,
+                         "louder_worst_band": float(np.mean(louder, axis=0).max()) if louder else None,
+                         "refused": refused}
         for text in args.change_bands if args.cnn_epochs and model is not None else []:
             low, high = (float(x) * 1000 if x else default for x, default in zip(text.split("-"), (0.0, np.inf)))
             banded = [log_spectrogram(x) for clean, stego, rate in windows
@@ -230,7 +227,7 @@ def main() -> None:
         # each source's pairs under the same held-out scores (the detectors trained on every source): whether one
         # style of music gives the change away where the pooled AUC hides it
         sources = np.array([tracks[g].parent.name for g in groups])
-        results[name]["by_source"] = {source: by_source(y, held_out, groups, sources == source)
+        results[name]["by_source"] = {source: scored(y, held_out, groups, sources == source)
                                       for source in sorted(set(sources))}
         print(f"{name}: ROC AUC {results[name]['auc']:.3f} features, {results[name].get('cnn_auc', float('nan')):.3f} "
               f"CNN ({results[name]['pairs']} pairs)", flush=True)
@@ -336,8 +333,8 @@ def band_limited(change: np.ndarray, rate: int, low: float, high: float) -> np.n
     return np.fft.irfft(spectrum, len(change))
 
 
-def by_source(labels: np.ndarray, held_out: dict[str, np.ndarray], groups: np.ndarray, rows: np.ndarray) -> dict:
-    """Pairs, tracks, and each detector's ROC AUC with its interval over the ``rows`` of one source."""
+def scored(labels: np.ndarray, held_out: dict[str, np.ndarray], groups: np.ndarray, rows: np.ndarray) -> dict:
+    """Pairs, tracks, and each detector's ROC AUC with its interval over ``rows`` (all pairs, or one source's)."""
     from sklearn.metrics import roc_auc_score
 
     out = {"pairs": int(rows.sum() // 2), "tracks": len(set(groups[rows]))}
