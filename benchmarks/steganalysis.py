@@ -60,6 +60,7 @@ SETTINGS = {  # name -> (model, hide options)
     # window it changed (a window it left alone would flatter it)
     "adaptive-v3": ("pixinwav-adaptive-v3", {"span": "written"}),
     "adaptive-v4": ("pixinwav-adaptive-v4", {"span": "written"}),
+    "adaptive-v5": ("pixinwav-adaptive-v5", {"span": "written"}),  # (v4's cells, quieter windows used too)
     # adaptive-v3 with each cell's level measured as adaptive-v4 measures it (the mean magnitude of its frame and
     # the two before), at -22 dB under it (adaptive-v4 but for its statistics, equal to 1e-6) and at -24 dB
     "adaptive-v3-past-22dB": ("pixinwav-adaptive-v3", {"span": "written", "config": {

@@ -32,10 +32,12 @@ GOLDEN = {  # (stego, revealed image) digests: first on a 2-core AMD EPYC, then 
     # releases 0.2.7 and 0.2.8 (whose sender probes and writes windows on threads)
     "pixinwav-adaptive-v3": {("3344f91395bf6d52", "57a73e967d4d764b")},
     "pixinwav-adaptive-v4": {("c413d3a48da599f2", "57a73e967d4d764b")},  # (the same photo file as v3's: exact)
+    # (v4's stego to the bit: every window of this loud clip carries more than v5 sends under the irregular code)
+    "pixinwav-adaptive-v5": {("c413d3a48da599f2", "57a73e967d4d764b")},
 }
 # (clip, how it is hidden and revealed) where a model differs from the window models' 3 s clip at offset 1.0
 GOLDEN_RUN = {name: ("drascula-track2-12s.ogg", {"key": "golden"})
-              for name in ("pixinwav-adaptive-v3", "pixinwav-adaptive-v4")}
+              for name in ("pixinwav-adaptive-v3", "pixinwav-adaptive-v4", "pixinwav-adaptive-v5")}
 
 
 def digest(array: np.ndarray) -> str:

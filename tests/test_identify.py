@@ -30,8 +30,10 @@ ASSETS = Path(str(resources.files("pixinwav") / "assets"))
                                                ("robust-v4-file.flac", "pixinwav-robust-v4"),
                                                ("robust-v5-file.flac", "pixinwav-robust-v5"),
                                                ("adaptive-v3-file.flac", EARLIER_DEFAULT),
-                                               ("adaptive-v4-file.flac", loader.DEFAULT_MODEL)])
+                                               ("adaptive-v4-file.flac", loader.DEFAULT_MODEL),
+                                               ("adaptive-v5-file.flac", loader.DEFAULT_MODEL)])
 def test_each_committed_stego_names_its_model(fixture, expected):
+    """(adaptive-v4's file names the default, adaptive-v5, which reads it: their windows' pilots are the same)"""
     assert identify(read_audio(FIXTURES / fixture), "fixture") == expected
 
 
@@ -167,7 +169,7 @@ def test_the_checks_answer_in_their_order_two_at_a_time_and_the_later_searches_a
 
 
 def test_a_trimmed_earlier_default_file_is_searched_once_by_the_default_and_revealed_by_its_own_model(tmp_path, monkeypatch):
-    """A trimmed adaptive-v3 file: the default's (adaptive-v4's) search finds its window, v3's pilots read it best, and
+    """A trimmed adaptive-v3 file: the default's (adaptive-v5's) search finds its window, v3's pilots read it best, and
     v3's reveal starts from that window instead of searching again (1.2 s on a 3-minute song)."""
     from pixinwav.models.adaptive_song import AdaptiveSongStego
 

@@ -80,7 +80,7 @@ def test_listing_the_models_and_reading_audio_take_no_torch(tmp_path):
     code = ("import sys; from pixinwav.cli import main; assert main(['info']) == 0; "
             f"assert main(['info', {str(song)!r}]) == 0; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pixinwav-adaptive-v4 (default)" in out.stdout and out.stdout.strip().endswith("False")
+    assert "pixinwav-adaptive-v5 (default)" in out.stdout and out.stdout.strip().endswith("False")
 
 
 def test_the_models_without_nets_hide_reveal_and_measure_without_torch(tmp_path):
@@ -96,7 +96,7 @@ def test_the_models_without_nets_hide_reveal_and_measure_without_torch(tmp_path)
     photo, note = PACKAGE / "assets" / "astronaut.jpg", tmp_path / "note.txt"
     note.write_text("hidden without torch\n")
     runs = []
-    for model in ("pixinwav-adaptive-v4", "pixinwav-robust-v2", "pixinwav-modulo-v2"):
+    for model in ("pixinwav-adaptive-v5", "pixinwav-robust-v2", "pixinwav-modulo-v2"):
         stego, back, stego_file = tmp_path / f"{model}.wav", tmp_path / f"{model}.png", tmp_path / f"{model}-file.wav"
         runs += [["hide", "--image", str(photo), "--cover", str(song), "-o", str(stego), "--model", model],
                  ["reveal", str(stego), "-o", str(back), "--model", model],
@@ -114,7 +114,7 @@ def test_the_models_without_nets_hide_reveal_and_measure_without_torch(tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
     assert (tmp_path / "pixinwav-robust-v2-note.txt").read_text() == note.read_text()
-    assert (tmp_path / "pixinwav-adaptive-v4-note.txt").read_text() == note.read_text()
+    assert (tmp_path / "pixinwav-adaptive-v5-note.txt").read_text() == note.read_text()
     assert (tmp_path / "pixinwav-modulo-v2-note.txt").read_text() == note.read_text()
 
 
@@ -131,7 +131,7 @@ def test_a_model_card_loads_without_the_heavy_libraries():
             "    assert main(['info', name]) == 0, name\n"
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pixinwav-adaptive-v4" in out.stdout and out.stdout.strip().splitlines()[-1] == "[]"
+    assert "pixinwav-adaptive-v5" in out.stdout and out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_a_songs_capacity_by_the_default_model_is_measured_without_numba(tmp_path):

@@ -204,7 +204,7 @@ class Stego:
         from . import hidden_file
 
         if not self.model.carries_files:
-            raise PixinwavError("this model carries images only; hiding a file needs pixinwav-adaptive-v4 or v3, "
+            raise PixinwavError("this model carries images only; hiding a file needs pixinwav-adaptive-v5, v4 or v3, "
                                 "pixinwav-modulo-v2 or pixinwav-robust-v2")
         keyed, sample_rate = self._keyed(key), check_rate(sample_rate)
         if not isinstance(file, HiddenFile):
@@ -236,9 +236,9 @@ class Stego:
             if name == "offset" and name not in self.options:
                 raise PixinwavError(OFFSET_REFUSED)
             if name not in self.options:
-                users = {"max_side": "pixinwav-adaptive-v4 or v3, pixinwav-modulo-v2 or pixinwav-robust-v2 to v5",
+                users = {"max_side": "pixinwav-adaptive-v5, v4 or v3, pixinwav-modulo-v2 or pixinwav-robust-v2 to v5",
                          "seconds": "pixinwav-robust-v1 to v5",
-                         "quality": "pixinwav-robust-v1 or pixinwav-adaptive-v4 or v3",
+                         "quality": "pixinwav-robust-v1 or pixinwav-adaptive-v5, v4 or v3",
                          "survive": "pixinwav-robust-v5, v4, v3 or v2"}[name]
                 raise PixinwavError(f"--{name.replace('_', '-')} does not apply to this model ({users} takes it)")
         return given
@@ -288,8 +288,8 @@ class Stego:
         ``lines``: the same in words."""
         sample_rate = check_rate(sample_rate)
         if file_bytes is not None and not self.model.carries_files:
-            raise PixinwavError("this model carries images only; a file needs pixinwav-adaptive-v4 or v3, pixinwav-modulo-v2 or "
-                                "pixinwav-robust-v2")
+            raise PixinwavError("this model carries images only; a file needs pixinwav-adaptive-v5, v4 or v3, "
+                                "pixinwav-modulo-v2 or pixinwav-robust-v2")
 
         return self.placement.capacity(audio, self._song_mono(audio, sample_rate), sample_rate, photo, file_bytes)
 

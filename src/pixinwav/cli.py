@@ -62,8 +62,8 @@ def cmd_hide(args) -> None:
     output_format(out, args.format)
     model = load_model(args.model)
     if file is not None and not model.model.carries_files:
-        raise PixinwavError("--file needs a model that carries files: --model pixinwav-adaptive-v4 or v3, pixinwav-modulo-v2, "
-                            "pixinwav-robust-v5, v4, v3 or v2")
+        raise PixinwavError("--file needs a model that carries files: --model pixinwav-adaptive-v5, v4 or v3, "
+                            "pixinwav-modulo-v2, pixinwav-robust-v5, v4, v3 or v2")
     options = {name: getattr(args, name) for name in ("offset", "seconds", "quality", "max_side", "survive")}
     report, facts = model.hide_path(image if file is None else file, args.cover, out, key=_key(args), force=args.force,
                                     fmt=args.format, **options)
@@ -403,10 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("hide", help="hide an image (or any file) in an audio file, writing a 16-bit stego file")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--image", help="secret image (any format Pillow reads)")
-    what.add_argument("--file", help="pixinwav-adaptive-v4 (the default) and v3, modulo-v2 and robust-v2 to v5: any file, hidden "
-                      "and revealed bit-exact (a "
-                      "photo's own JPEG, "
-                      "a PDF, an archive); `reveal` writes its bytes")
+    what.add_argument("--file", help="pixinwav-adaptive-v5 (the default), v4 and v3, modulo-v2 and robust-v2 to "
+                      "v5: any file, hidden and revealed bit-exact (a photo's own JPEG, a PDF, an archive); `reveal` "
+                      "writes its bytes")
     p.add_argument("--cover", required=True, help="cover audio (WAV, FLAC, OGG, Opus, MP3; any rate and channels)")
     p.add_argument("-o", "--output", required=True, help="stego file to write (.wav, or .flac)")
     p.add_argument("--format", choices=["wav", "flac"], default=None, help="output format (default: from the extension)")
@@ -423,14 +422,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "does not is refused). Each try costs a codec round trip, a few seconds for a 3-minute song")
     p.add_argument("--quality", type=int, default=None,
                    help="robust models: image codec quality 0-100 instead of the best that fits --seconds; "
-                        "pixinwav-adaptive-v4 (the default) and v3: the photo's AVIF quality (default 80)")
+                        "pixinwav-adaptive-v5 (the default), v4 and v3: the photo's AVIF quality (default 80)")
     p.add_argument("--max-side", type=int, default=None,
                    help="the whole-song models (the default, pixinwav-modulo-v2, -robust-v2 to v5): send the photo with its "
                         "long side at most this many pixels (default: its own size, up to 2048 for the default model, "
                         "4096 for modulo-v2, and what the song holds)")
     _model_arg(p, "window models (pixinwav-modulo-v1, adaptive-v1 / v2): where the image goes, in seconds (default "
                   "0), or 'auto': the loudest window on the 0.5 s grid; the whole-song models (the default "
-                  "pixinwav-adaptive-v4, adaptive-v3, modulo-v2, robust-v1 to v5) fill the song and need none")
+                  "pixinwav-adaptive-v5, adaptive-v4 and v3, modulo-v2, robust-v1 to v5) fill the song and need none")
     p.set_defaults(func=cmd_hide)
 
     p = sub.add_parser("reveal", help="reveal the image (or file) hidden in a stego audio file")

@@ -59,6 +59,7 @@ class ModuloOptions:
 
 
 LEVEL_MEASURES = ("centred-power", "past-magnitude")
+LOW_RATE_CODES = ("regular", "irregular")
 
 
 @dataclass
@@ -82,6 +83,10 @@ class AdaptiveOptions:
     # v3) or "past-magnitude" (the mean magnitude of its frame and the 2 before it: a quiet moment before an onset
     # and a quiet cell among loud ones get smaller steps; adaptive-v4)
     level_measure: str = "centred-power"
+    # the song model's code for a window whose codeword's rate is low (models/adaptive_song.py): "regular" (the
+    # regular repeat-accumulate construction at every rate, v3 and v4) or "irregular" (robust/code.py's irregular
+    # construction under IRREGULAR_BELOW, and the fill rule measured for it: a quiet window carries more; adaptive-v5)
+    low_rate_code: str = "regular"
 
 
 @dataclass
@@ -249,10 +254,12 @@ def validate_model(cfg: ModelConfig) -> ModelConfig:
                                              and 8 <= adaptive.cell_hop <= cfg.clip_samples // 2
                                              and adaptive.notch_db <= 0 <= adaptive.flat_above_floor_db
                                              and 0 <= adaptive.bits_per_cell <= 8
-                                             and adaptive.level_measure in LEVEL_MEASURES):
+                                             and adaptive.level_measure in LEVEL_MEASURES
+                                             and adaptive.low_rate_code in LOW_RATE_CODES):
             raise PixinwavError("scheme 'adaptive' needs model.adaptive.masking_db < 0, sent_coefficients >= 1, "
                                 "8 <= cell_hop <= half the clip, notch_db <= 0 <= flat_above_floor_db, "
-                                f"0 <= bits_per_cell <= 8 and level_measure one of {', '.join(LEVEL_MEASURES)}")
+                                f"0 <= bits_per_cell <= 8, level_measure one of {', '.join(LEVEL_MEASURES)} and "
+                                f"low_rate_code one of {', '.join(LOW_RATE_CODES)}")
     else:
         robust = cfg.robust
         if cfg.image_channels not in (1, 3):

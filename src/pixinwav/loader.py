@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 # (the checkpoint reader and the models are imported when a model is loaded: listing the shipped models, as
 # `pixinwav info` does, then takes no torch)
 
-DEFAULT_MODEL = "pixinwav-adaptive-v4"  # (pixinwav-adaptive-v3 in 0.2 to 0.2.21, pixinwav-modulo-v1 up to 0.1)
+# (pixinwav-adaptive-v4 in 0.2.22 and 0.2.23, v3 in 0.2 to 0.2.21, pixinwav-modulo-v1 up to 0.1)
+DEFAULT_MODEL = "pixinwav-adaptive-v5"
 
 
 def registry() -> dict[str, dict]:

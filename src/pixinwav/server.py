@@ -42,14 +42,15 @@ PURPOSES = {
     "pixinwav-robust-v3": "as robust-v4, its photo in AVIF and WebP files (read by release 0.2.10)",
     "pixinwav-robust-v2": "will be re-encoded at 128 kbit/s (MP3, AAC): a slightly larger photo than v3, or a small file",
     "pixinwav-robust-v1": "will be re-encoded: a 256 x 256 crop, one copy per 30 s (files of the first release)",
-    "pixinwav-adaptive-v4": "must stay undetected: the whole photo, or any file exactly (file sent as it is)",
+    "pixinwav-adaptive-v5": "must stay undetected: the whole photo, or any file exactly (file sent as it is)",
+    "pixinwav-adaptive-v4": "as adaptive-v5, less in a quiet song (files of releases 0.2.22 and 0.2.23)",
     "pixinwav-adaptive-v3": "as adaptive-v4, found more easily by a trained detector (files of releases 0.2 to 0.2.21)",
     "pixinwav-adaptive-v2": "must stay undetected (a 256 x 256 photo, file sent as it is)",
     "pixinwav-adaptive-v1": "a 256 x 256 crop that degrades instead of failing (a trained detector finds it)",
     "pixinwav-small-v0": "research: the paper's trainable networks",
 }
 SERVED_MODELS = ["pixinwav-modulo-v2", "pixinwav-modulo-v1", "pixinwav-robust-v4", "pixinwav-robust-v5",
-                 "pixinwav-robust-v3", "pixinwav-robust-v2", "pixinwav-robust-v1", "pixinwav-adaptive-v4",
+                 "pixinwav-robust-v3", "pixinwav-robust-v2", "pixinwav-robust-v1", "pixinwav-adaptive-v5", "pixinwav-adaptive-v4",
                  "pixinwav-adaptive-v3", "pixinwav-adaptive-v2", "pixinwav-adaptive-v1"]
 DEFAULT_WEB_MODEL = "pixinwav-modulo-v2"
 

@@ -1,6 +1,7 @@
-"""pixinwav-adaptive-v4 (the default) and v3: adaptive-v2's hard-to-detect cells over the whole song carrying a photo
-at its own size or any file as fountain-code packets, through real 16-bit files, found with no offset; exact or a
-one-line error. v4 is v3 with each cell's level measured otherwise; the tests run v4, and v3 where they differ."""
+"""pixinwav-adaptive-v5 (the default), v4 and v3: adaptive-v2's hard-to-detect cells over the whole song carrying a
+photo at its own size or any file as fountain-code packets, through real 16-bit files, found with no offset; exact or a
+one-line error. v4 is v3 with each cell's level measured otherwise, v5 is v4 with a quiet window's codeword under the
+irregular code; the tests run v4, and v3 and v5 where they differ."""
 import io
 import itertools
 import sys
@@ -342,13 +343,65 @@ def test_search_finds_the_grid_from_pilots_alone(model, hidden):
     assert start is not None and start + 5_000 == index * length  # the window's own place on the original grid
 
 
-@pytest.mark.parametrize("version", [3, 4])
-def test_the_committed_fixtures_keep_revealing_and_each_model_reads_its_own_only(version):
+@pytest.mark.parametrize("version, readers", [(3, {3}), (4, {4, 5}), (5, {5})])
+def test_the_committed_fixtures_keep_revealing_by_their_model_and_v5_reads_v4s(version, readers):
+    """Each model's file reveals with it; v5 reads v4's too (the same windows, and v4's regular code where v5 would
+    write the irregular one); the others' pilots agree, not their packets: a one-line error, never wrong bytes (v5's
+    fixture is a quiet song whose every window is under the irregular code)."""
     audio, rate = sf.read(FIXTURES / f"adaptive-v{version}-file.flac", dtype="float32")
-    found = load_model(f"pixinwav-adaptive-v{version}").reveal_payload(audio, rate, key="fixture")
-    assert found.file.name == "coffee.jpg" and found.file.data == (FIXTURES / "modulo-v2-file.jpg").read_bytes()
-    with pytest.raises(PixinwavError, match="no hidden.*reveal without --model names it"):  # its pilots agree, not
-        load_model(f"pixinwav-adaptive-v{7 - version}").reveal_payload(audio, rate, key="fixture")  # its packets
+    for reader in (3, 4, 5):
+        model = load_model(f"pixinwav-adaptive-v{reader}")
+        if reader in readers:
+            found = model.reveal_payload(audio, rate, key="fixture")
+            assert found.file.name == "coffee.jpg" and found.file.data == (FIXTURES / "modulo-v2-file.jpg").read_bytes()
+        else:
+            with pytest.raises(PixinwavError, match="no hidden.*reveal without --model names it"):
+                model.reveal_payload(audio, rate, key="fixture")
+
+
+def test_v5_fills_a_window_at_least_as_v4_does_and_more_where_it_carries_018_to_035_bit_a_coded_bit():
+    v4, v5 = (load_model(f"pixinwav-adaptive-v{v}").model for v in (4, 5))
+    n = v4._slots(v4.window.layout("k"), "k")
+    shares = np.linspace(0.0, 1.0, 201)
+    old, new = (np.array([m.packets_for(c * n, n) for c in shares]) for m in (v4, v5))
+    assert (new >= old).all() and (new[shares >= 0.4] == old[shares >= 0.4]).all()
+    assert (new[(shares > 0.18) & (shares < 0.35)] > old[(shares > 0.18) & (shares < 0.35)]).all()
+    assert not new[shares < 0.18].any()  # two packets rarely decode there under either construction
+    assert v4.codes(adaptive_song.message_bits(3), n) == ("rows",)  # v4 writes and reads the regular code alone
+    assert v5.codes(adaptive_song.message_bits(3), n) == ("irregular", "rows")
+    assert v5.codes(adaptive_song.message_bits(20), n) == ("rows",)  # a loud window: v4's code, v4's packets
+
+
+def test_v5_carries_a_file_in_a_quiet_song_that_v4_refuses_under_the_irregular_code_and_reads_v4s_quiet_windows(
+        tmp_path, monkeypatch):
+    """Music 13 dB quieter: v4 carries 1.5 kB, in windows of 2-4 packets under the regular code; v5 a 3 kB file, its
+    windows under the irregular code, exact from a 16-bit WAV, which v4 refuses to read (one line, no bytes). v5 reads
+    v4's file of those quiet windows too, where it first tries the irregular code."""
+    quiet = music(8.0, RATE, seed=21, channels=2) * 10 ** (-13 / 20)
+    v4, v5 = (load_model(f"pixinwav-adaptive-v{v}") for v in (4, 5))
+    secret = HiddenFile("quiet.bin", np.random.default_rng(8).integers(0, 256, 3_000, dtype=np.uint8).tobytes())
+    with pytest.raises(PixinwavError, match="this song carries at most 1,"):
+        v4.hide_file(secret, quiet, RATE, key="k")
+    written, encode = [], adaptive_song.code.encode
+    monkeypatch.setattr(adaptive_song.code, "encode", lambda *args: written.append(args[2]) or encode(*args))
+    stego, report = v5.hide_file(secret, quiet, RATE, key="k")
+    monkeypatch.undo()
+    assert written and set(written) == {"irregular"}
+    path = tmp_path / "stego.wav"
+    sf.write(path, stego, RATE, subtype="PCM_16")
+    heard = sf.read(path, dtype="float32")[0]
+    found = v5.reveal_payload(heard, RATE, key="k")
+    assert found.file is not None and found.file.data == secret.data
+    with pytest.raises(PixinwavError, match="no hidden.*pixinwav-adaptive-v3, v4 and v5 wrote it"):
+        v4.reveal_payload(heard, RATE, key="k")
+
+    smaller = HiddenFile("q.bin", secret.data[:1_400])
+    old = v4.hide_file(smaller, quiet, RATE, key="k")[0]
+    n = v5.model._slots(v5.model.window.layout("k"), "k")
+    counts = [m for _, m in v4.model.capacities(pcm16_round_trip(quiet).mean(axis=1), "k", quiet)]
+    assert all(v5.model.codes(adaptive_song.message_bits(m), n)[0] == "irregular" for m in counts)
+    found = v5.reveal_payload(pcm16_round_trip(old), RATE, key="k")
+    assert found.file is not None and found.file.data == smaller.data
 
 
 def test_v4_raises_the_quiet_cells_less_than_v3_in_as_many_windows(secret):

@@ -93,6 +93,17 @@ ESTIMATE_BELOW_PEAK, ESTIMATE_SHARE = 0.95, 0.98
 # rounds 4-6 (adaptive-v2 runs 6) changed the mean capacity by 0.2 % or nothing and the packets not at all, and cost
 # 9 ms each (``benchmarks/results/window_stages_rounds_0.2.20.md``).
 FIXED_POINT_ROUNDS = 3
+# adaptive-v5 (``low_rate_code: irregular``): a codeword whose rate is under IRREGULAR_BELOW is of the irregular
+# construction (``robust/code.py``), and a window is filled by IRREGULAR_FILL where that gives more than adaptive-v2's
+# rule. On real windows probed as the sender probes them, the largest message each construction decodes, as a share of
+# the window's capacity, was (``benchmarks/window_codes.py --split train``, 59 windows of training songs; on 39 of
+# five quiet validation songs the same to 0.03 but at 0.15-0.20): irregular 0.12 at 0.15-0.20 bit per coded bit (of
+# 4 windows one decoded 0.46, the others not two packets), 0.65 at 0.20-0.25, 0.72 at 0.30-0.40, 0.76 at 0.40-0.60;
+# the regular one 0.16, 0.36, 0.57, 0.75, where adaptive-v4's fill rule sends 0.07, 0.28, 0.48, 0.72. The fill is
+# the irregular code's thresholds with a margin (the sender's own check writes a window again with fewer packets
+# where it is not read back); none under 0.18.
+IRREGULAR_BELOW = 0.3
+IRREGULAR_FILL = ((0.18, 0.40), (0.20, 0.50), (0.25, 0.56), (0.30, 0.60), (0.40, 0.64))
 RETRY_SHARE = 0.7  # a window whose packets the sender's own decoder does not get back twice is tried with this share
 QUALITY = 80  # the photo's AVIF quality when the song has room (lower when it has not)
 DEFAULT_MAX_SIDE = 2048
@@ -234,11 +245,24 @@ class AdaptiveSongStego(StegoScheme):
     def _slots(self, layout: CellLayout, key: str | None) -> int:
         return len(self.window.file_slots(layout, key)[2])
 
+    @property
+    def irregular(self) -> bool:
+        return self.cfg.adaptive.low_rate_code == "irregular"
+
+    def codes(self, k: int, n: int) -> tuple[str, ...]:
+        """The constructions (``robust/code.py``) a codeword of ``k`` message bits in ``n`` is read with, the one the
+        sender writes first: adaptive-v5 writes the irregular one under ``IRREGULAR_BELOW`` and reads adaptive-v4's
+        regular windows there too."""
+        return ("irregular", "rows") if self.irregular and k < IRREGULAR_BELOW * n else ("rows",)
+
     def packets_for(self, capacity: float, n: int) -> int:
-        """Packets a window of ``capacity`` bits (``n`` coded bits) is given: adaptive-v2's fill rule."""
+        """Packets a window of ``capacity`` bits (``n`` coded bits) is given: adaptive-v2's fill rule, and
+        adaptive-v5's ``IRREGULAR_FILL`` where that gives more."""
         if capacity <= 0:  # (a probe the rounding bent past reading: its sum is negative, and so would the fill be)
             return 0
         fill = min(CODE_FILL, FILL_PER_CAPACITY * capacity / n)
+        if self.irregular and capacity >= IRREGULAR_FILL[0][0] * n:
+            fill = max(fill, float(np.interp(capacity / n, *zip(*IRREGULAR_FILL))))
         m = 0
         while m < MAX_PACKETS and message_bits(m + 1) <= min(fill * capacity, MAX_RATE * n):
             m += 1
@@ -275,7 +299,8 @@ class AdaptiveSongStego(StegoScheme):
         thread)."""
         message = payload.bytes_to_bits(payload.with_crc(
             HEAD.pack(VERSION, KIND_IDS[kind], length, len(packets)) + b"".join(packets)))
-        word = code.encode(message, self._slots(layout, key), "rows")
+        n = self._slots(layout, key)
+        word = code.encode(message, n, self.codes(len(message), n)[0])
         places = self.window.file_places(word, len(packets), layout, key)
         stego = self.window._embed_one(lambda step: places, cover, layout, bounds, FIXED_POINT_ROUNDS)[0]
         return stego, self.window_soft_bits(stego, layout, key), word
@@ -293,7 +318,11 @@ class AdaptiveSongStego(StegoScheme):
         count, llr = soft
         # (the sender's check takes the chain decoder's word only: a window it does not read within
         # SENDER_CHAIN_ITERATIONS is written again with fewer packets, 0.3 s, where flooding took 1.2-4.9 s to decide)
-        bits, ok = code.decode(llr, message_bits(count), iterations, "rows", sender, flooding=flooding and not sender)
+        k = message_bits(count)
+        for drawn in self.codes(k, len(llr))[:1 if sender else None]:
+            bits, ok = code.decode(llr, k, iterations, drawn, sender, flooding=flooding and not sender)
+            if ok:
+                break
         if not ok and not flooding and not sender:
             return UNREAD
         raw = payload.bits_to_bytes(bits) if ok else b""
@@ -520,8 +549,8 @@ class AdaptiveSongStego(StegoScheme):
         head = next(windows, None)  # the first window that decodes says what the payload is and how long
         if head is None:
             return Extracted(blank, none, "no hidden image found (the pilots agree but no window's code "
-                                          "decodes: a file changed after hiding, another --key, or the other of "
-                                          "pixinwav-adaptive-v3 and v4 wrote it: reveal without --model names it)", lost)
+                                          "decodes: a file changed after hiding, another --key, or another of "
+                                          "pixinwav-adaptive-v3, v4 and v5 wrote it: reveal without --model names it)", lost)
         decoded, count = 1, len(head[2])
 
         def packets():  # the windows' packets, decoded one window at a time while the fountain code still needs more
@@ -541,7 +570,8 @@ class AdaptiveSongStego(StegoScheme):
         if raw is None:
             return Extracted(blank, found, f"a hidden payload was found but too few of its packets arrived "
                                            f"intact to rebuild it ({where}): the file was cut or changed after "
-                                           "hiding", lost)
+                                           "hiding" + ("" if self.irregular else ", or pixinwav-adaptive-v5 wrote it "
+                                                       "(reveal without --model reads it)"), lost)
         if head[0] == "file":
             file = hidden_file.HiddenFile.from_frame(raw)
             return Extracted(blank, found, f"the file passed its checksum ({where})", file=file,

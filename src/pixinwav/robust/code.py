@@ -40,7 +40,7 @@ SENDER_CHAIN_ITERATIONS = 10
 IRREGULAR_DEGREES = ((3, 0.6), (14, 0.4))
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)  # (adaptive-v5 reads a quiet song's windows under two constructions)
 def parity_checks(k: int, m: int | None = None, drawn: str = "choice") -> tuple[scipy.sparse.csr_matrix, scipy.sparse.csr_matrix]:
     """(``H1`` ``[m, k]``, ``H`` ``[m, k + m]``) for a message of ``k`` bits and ``m`` parity bits (default ``k``).
 
@@ -155,7 +155,7 @@ def decode(llr: np.ndarray, k: int | None = None, max_iter: int = 300, drawn: st
     return flooding_decode(llr, k, max_iter, drawn, keep=not sender)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)
 def _columns(k: int, m: int, drawn: str) -> tuple[np.ndarray, np.ndarray]:
     """``H1``'s edges by column, for the chain decoder (kept beside the matrix)."""
     from .accumulate_decode import by_columns
