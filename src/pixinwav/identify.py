@@ -10,7 +10,9 @@ wrote at offset 0, the robust song models' grid at v5's level, the first robust 
 model's search around every stretch it may have used. The first check that answers names the model; when none does,
 the default model reads the file (its search already done) and says "no hidden image found".
 
-The default and the earlier default each find the other's windows, by their grids and by their searches (most cells
+The default (pixinwav-adaptive-v5) writes its windows' pilots as pixinwav-adaptive-v4 did and reads v4's packets
+too, so a file of v4 (the default of 0.2.22 and 0.2.23) is named and revealed by v5. The default and the earlier
+default each find the other's windows, by their grids and by their searches (most cells
 get the same step either way: the pilots agree 0.65-0.77 where the other model wrote them, 0.88-0.999 where the
 model itself did, on three validation songs trimmed and whole, a one-off measurement); the one whose pilots agree
 better where a window was found is named. The earlier default's searches are not run: its windows are found by the

@@ -5,7 +5,10 @@ Each window is written as ``pixinwav-adaptive-v2`` writes one (``models/adaptive
 follow the cover's own masking 24 dB under its local level, noise-shaped whole-step rounding, pilots, 4 Gray-coded
 bits per cell under one LDPC codeword): ``pixinwav-adaptive-v3``. ``pixinwav-adaptive-v4`` measures each cell's level
 from its own frame and the two before it instead (``level_measure``), 22 dB over the change, which a trained CNN
-finds far less often for the same room (``model_cards/pixinwav-adaptive-v4.md``). What
+finds far less often for the same room (``model_cards/pixinwav-adaptive-v4.md``). ``pixinwav-adaptive-v5`` writes
+a quiet window's codeword (rate under ``IRREGULAR_BELOW``) under the irregular construction of ``robust/code.py``
+and fills it by that code's thresholds (``IRREGULAR_FILL``): the same cells and change, more bytes in a quiet song,
+and a loud window written as v4 writes it; its receiver reads v4's windows too. What
 the codeword carries is new: a short head (format version, payload kind, the framed payload's length, how many
 packets follow) and as many RaptorQ packets (``hidden_file.py``, RFC 6330) as this window's measured capacity
 holds, under a CRC-32. The payload is a photo as one whole AVIF frame at its own aspect ratio
