@@ -203,3 +203,18 @@ def test_reveal_without_model_of_plain_audio_searches_each_stretch_once(tmp_path
     assert len(searched) >= 2 and sorted(searched) == sorted(set(searched))
     assert {measure for measure, _ in searched} == {"past-magnitude"}
     assert not (tmp_path / "out.png").exists()
+
+
+def test_a_model_named_by_marks_that_then_reads_nothing_says_they_can_match_by_chance(tmp_path, capsys, monkeypatch):
+    """A clean 2.4-minute validation song matched robust-v2's frame grid and its reveal read nothing: the error says
+    so (one line, exit 1, nothing written) instead of leaving the named model's marks standing as a fact."""
+    import pixinwav.identify
+
+    song = tmp_path / "plain.wav"
+    sf.write(song, music(50.0, 44100, seed=9, channels=2), 44100, subtype="PCM_16")
+    monkeypatch.setattr(pixinwav.identify, "identify", lambda *args: "pixinwav-robust-v2")
+    assert main(["reveal", str(song), "-o", str(tmp_path / "got.png")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("the file carries pixinwav-robust-v2's marks") and len(err) == 2
+    assert err[1].startswith("pixinwav: error: no hidden image found") and "can match them by chance" in err[1]
+    assert not (tmp_path / "got.png").exists()

@@ -102,8 +102,10 @@ def cmd_reveal(args) -> None:
     try:
         _reveal(load_model(name), args, out, audio)
     except NotFound as exc:
-        if name != DEFAULT_MODEL or exc.lost:
+        if exc.lost:
             raise
+        if name != DEFAULT_MODEL:  # (a clean 2.4-minute song matched robust-v2's frame grid, then read nothing)
+            raise NotFound(f"{exc} ({name}'s marks matched, but plain audio can match them by chance)") from None
         raise NotFound("no hidden image found: no shipped model's marks are in this file (plain audio, another "
                             "--key, or a file changed after hiding; a model of your own: pass --model)") from None
 

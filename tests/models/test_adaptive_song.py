@@ -403,6 +403,20 @@ def test_v5_carries_a_file_in_a_quiet_song_that_v4_refuses_under_the_irregular_c
     found = v5.reveal_payload(pcm16_round_trip(old), RATE, key="k")
     assert found.file is not None and found.file.data == smaller.data
 
+    # one reveal tries first the construction that last read a quiet window (a file is all v4's or all v5's)
+    tried, decode = [], adaptive_song.code.decode
+    monkeypatch.setattr(adaptive_song.code, "decode", lambda llr, k, it, drawn, *a, **kw: tried.append(drawn) or
+                        decode(llr, k, it, drawn, *a, **kw))
+    L = v5.cfg.clip_samples  # (the fullest window, which v4 wrote first)
+    index = next(i for i, _ in v4.model.capacities(pcm16_round_trip(quiet).mean(axis=1), "k", quiet))
+    window = pcm16_round_trip(old).mean(axis=1)[index * L:(index + 1) * L].astype(np.float64)
+    record = {}
+    assert v5.model.read_window(window, v5.model.window_layout("k", index), "k", flooding=False, read_first=record)
+    assert tried == ["irregular", "rows"] and record == {"quiet": "rows"}
+    tried.clear()
+    assert v5.model.read_window(window, v5.model.window_layout("k", index), "k", flooding=False, read_first=record)
+    assert tried == ["rows"]
+
 
 def test_v4_raises_the_quiet_cells_less_than_v3_in_as_many_windows(secret):
     """adaptive-v4's reason: v3's steps follow the power of 5 frames centred on a cell, so a cell just before an onset
