@@ -14,7 +14,8 @@ not depend on the weights). Median of --repeats runs; peak RSS of the command's 
     python benchmarks/bench_commands.py --pairs SONG=PHOTO ... --models pixinwav-adaptive-v3 --baseline REV
         (given songs, each with its own photo, one row each: hide, reveal and `pixinwav capacity SONG --image PHOTO`;
         `--baseline REV`: every command also run with git revision REV's pixinwav on the path, interleaved with this
-        tree's, and the ratio printed; `--repeats`)
+        tree's, and the ratio printed; `--repeats`; `--loop 600`: each song looped to 10 minutes first, the 1 GiB
+        target on a quiet song)
     python benchmarks/bench_commands.py --identify --pairs SONG=PHOTO ... --models M ... [--baseline REV]
         (`pixinwav reveal` without --model, which tells the model by the file's marks, of each model's stego of each
         song, whole and with its first 1.234 s cut off; which model it named and whether it found the photo;
@@ -136,6 +137,8 @@ def main() -> None:
                    "these attacks (pixinwav.attacks, e.g. tempo:1 speed:-2)")
     p.add_argument("--long", type=float, metavar="SECONDS", help="with --identify: also a song with nothing hidden of "
                    "this length (the pairs' songs one after another, looped; the 1 GiB target is for 600 s)")
+    p.add_argument("--loop", type=float, metavar="SECONDS", help="with --pairs: each song looped to this length (a "
+                   "16-bit WAV), e.g. 600 for the 1 GiB target on a quiet song")
     args = p.parse_args()
     exe = [sys.executable, "-m", "pixinwav"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -338,6 +341,15 @@ def on_pairs(args, exe: list[str], tmp: Path) -> None:
     pairs = [tuple(map(Path, pair.split("=", 1))) for pair in args.pairs]
     if any(len(pair) != 2 for pair in pairs):
         raise SystemExit("--pairs takes SONG=PHOTO")
+    if args.loop:
+        from pixinwav.data.audio import read_audio
+
+        for i, (song, photo) in enumerate(pairs):
+            audio = read_audio(song)
+            longer = Path(tmp) / f"{song.stem}-{args.loop:.0f}s.wav"
+            sf.write(longer, looped(audio.samples, int(args.loop * audio.sample_rate)), audio.sample_rate,
+                     subtype="PCM_16")
+            pairs[i] = (longer, photo)
     with source_trees(args.baseline, tmp) as trees:
         pair_rows(args, exe, tmp, pairs, trees)
 
