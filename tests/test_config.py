@@ -81,6 +81,7 @@ def test_train_with_a_bad_config_writes_nothing(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name, path", [
+    ("pixinwav-adaptive-v5", "adaptive-song-irregular-rgb.yaml"),
     ("pixinwav-adaptive-v4", "adaptive-song-past-rgb.yaml"), ("pixinwav-adaptive-v3", "adaptive-song-rgb.yaml"),
     ("pixinwav-adaptive-v2", "adaptive-file-rgb.yaml"),
     ("pixinwav-adaptive-v1", "adaptive-rgb.yaml"), ("pixinwav-modulo-v1", "modulo-rgb.yaml"),
@@ -104,6 +105,18 @@ def test_adaptive_v4_is_adaptive_v3_but_for_how_it_measures_a_cells_level():
     assert dataclasses.replace(v4.cfg.adaptive, level_measure="centred-power", masking_db=-24.0) == v3.cfg.adaptive
     assert dataclasses.replace(v4.cfg, adaptive=v3.cfg.adaptive) == v3.cfg
     assert np.array_equal(v4.window.layout("k").cells, v3.window.layout("k").cells)
+
+
+def test_adaptive_v5_is_adaptive_v4_but_for_a_quiet_windows_code():
+    """pixinwav-adaptive-v5 differs from adaptive-v4 in the code of a low-rate window alone: the same statistics (to
+    the bit), cells and change."""
+    import numpy as np
+
+    v5, v4 = (load_scheme(name)[0] for name in ("pixinwav-adaptive-v5", "pixinwav-adaptive-v4"))
+    assert (v5.cfg.adaptive.low_rate_code, v4.cfg.adaptive.low_rate_code) == ("irregular", "regular")
+    assert dataclasses.replace(v5.cfg.adaptive, low_rate_code="regular") == v4.cfg.adaptive
+    assert dataclasses.replace(v5.cfg, adaptive=v4.cfg.adaptive) == v4.cfg
+    assert np.array_equal(v5.window.layout("k").cells, v4.window.layout("k").cells)
 
 
 def test_robust_v5_is_robust_v4_but_for_its_change_level():
