@@ -77,9 +77,8 @@ def main() -> None:
     p.add_argument("--band", nargs=2, type=float, default=None, metavar=("LOW", "HIGH"),
                    help="only windows whose estimated capacity per coded bit lies in LOW-HIGH")
     args = p.parse_args()
-    # (construction, copies of each coded bit) by name
+    # (construction, copies of each coded bit) by the name its column gets
     variants = {(d if r == 1 else f"{d} x{r}"): (d, r) for d in args.constructions for r in args.repeat}
-    constructions = list(variants)
 
     from pixinwav.api import load_model
     from pixinwav.data.audio import read_audio, resample
@@ -127,15 +126,15 @@ def main() -> None:
                 fill = message_bits(packets) if packets else 0
                 rows.append((source.name, song.name, capacity / n, capacity, fill, found))
                 print(f"{source.name} {song.name[-32:]} window {index}: {capacity / n:.2f} bit per coded bit, the fill rule "
-                      f"{packets} packets ({fill:,} bits), " + ", ".join(f"{d} {found[d]:,}" for d in constructions), flush=True)
+                      f"{packets} packets ({fill:,} bits), " + ", ".join(f"{d} {found[d]:,}" for d in variants), flush=True)
 
     print(f"\n{args.model}, {args.split} music: {len(rows)} windows; thresholds as shares of each window's capacity "
           "(mean, and 10th percentile: what 9 windows in 10 decode), and the sum over the windows against the fill "
           "rule's\n")
-    best = len(constructions) > 1
+    best = len(variants) > 1
     print("| capacity per coded bit | windows | the fill rule | "
-          + " | ".join(f"{d} | {d}, 10th percentile" for d in constructions) + (" | the better |" if best else " |"))
-    print("|---|---|---|" + "---|---|" * len(constructions) + ("---|" if best else ""))
+          + " | ".join(f"{d} | {d}, 10th percentile" for d in variants) + (" | the better |" if best else " |"))
+    print("|---|---|---|" + "---|---|" * len(variants) + ("---|" if best else ""))
     for lo, hi in zip(RATE_BINS, RATE_BINS[1:]):
         part = [r for r in rows if lo <= r[2] < hi]
         if not part:
@@ -143,17 +142,17 @@ def main() -> None:
         shares = lambda value: [value(r) / r[3] for r in part]  # noqa: E731
         print(f"| {lo:.2f}-{hi:.2f} | {len(part)} | {np.mean(shares(lambda r: r[4])):.2f} | "
               + " | ".join(f"{np.mean(shares(lambda r, d=d: r[5][d])):.2f} | "
-                           f"{np.percentile(shares(lambda r, d=d: r[5][d]), 10):.2f}" for d in constructions)
+                           f"{np.percentile(shares(lambda r, d=d: r[5][d]), 10):.2f}" for d in variants)
               + (f" | {np.mean(shares(lambda r: max(r[5].values()))):.2f} |" if best else " |"))
-    print("\n| music | windows | the fill rule, kbit | " + " | ".join(f"{d}, kbit" for d in constructions)
+    print("\n| music | windows | the fill rule, kbit | " + " | ".join(f"{d}, kbit" for d in variants)
           + (" | the better, kbit |" if best else " |"))
-    print("|---|---|---|" + "---|" * len(constructions) + ("---|" if best else ""))
+    print("|---|---|---|" + "---|" * len(variants) + ("---|" if best else ""))
     groups = defaultdict(list)
     for r in rows:
         groups[r[1] if args.songs else r[0]].append(r)
     for name, part in [*groups.items(), ("all", rows)]:
         print(f"| {name[-40:]} | {len(part)} | {sum(r[4] for r in part) / 1000:,.0f} | "
-              + " | ".join(f"{sum(r[5][d] for r in part) / 1000:,.0f}" for d in constructions)
+              + " | ".join(f"{sum(r[5][d] for r in part) / 1000:,.0f}" for d in variants)
               + (f" | {sum(max(r[5].values()) for r in part) / 1000:,.0f} |" if best else " |"))
 
 if __name__ == "__main__":
