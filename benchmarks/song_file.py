@@ -11,6 +11,9 @@ refused by `hide` with the song's capacity: counted as "too large", never as a f
     python benchmarks/song_file.py [--data data/debian] [--songs 5] [--out benchmarks/results/song_file.md]
     # the hard-to-detect model with the JPEGs of 250-400 kB (benchmarks/results/song_file_adaptive_v3.md):
     python benchmarks/song_file.py --model pixinwav-adaptive-v3 --kb 250 400 --out benchmarks/results/song_file_adaptive_v3.md
+    # JPEGs of about 300 kB from every image package, on every song (packed as hide packs them; --no-pack: as they are)
+    python benchmarks/song_file.py --model pixinwav-adaptive-v5 --songs 18 --kb 290 320 --any-package \
+        --out benchmarks/results/song_file_adaptive_v5_300kB.md
 """
 from __future__ import annotations
 
@@ -35,14 +38,17 @@ def run(args: list[str], log: Path, env: dict | None = None) -> tuple[int, float
     return done.returncode, float(wall), float(kib) / 1024, done.stdout + done.stderr
 
 
-def measure(song: Path, secret: Path, other: Path, work: Path, model: str = MODEL, env: dict | None = None) -> dict:
+def measure(song: Path, secret: Path, other: Path, work: Path, model: str = MODEL, env: dict | None = None,
+            pack: bool = True) -> dict:
     stego, back, moved, log = work / "stego.wav", work / "back.bin", work / "moved.wav", work / "time.txt"
     for path in (stego, back, moved):
         path.unlink(missing_ok=True)
     code, hide_s, hide_mib, said = run(["hide", "--file", str(secret), "--cover", str(song), "-o", str(stego),
-                                        "--model", model, "--key", KEY], log, env)
+                                        "--model", model, "--key", KEY, *([] if pack else ["--no-pack"])], log, env)
     row = {"source": song.parent.name, "song": song.name, "file": secret.name, "kB": secret.stat().st_size / 1000,
            "hidden": code == 0}
+    sent = re.search(r"sent as ([\d,]+) bytes", said)  # (a packed file; releases before 0.2.25 send files as they are)
+    row["sent_kB"] = int(sent.group(1).replace(",", "")) / 1000 if sent else row["kB"]
     if code != 0:
         if "this song carries at most" not in said and "could be written" not in said:  # else: refused, and said so
             raise SystemExit(f"hide failed:\n{said}")
@@ -61,14 +67,15 @@ def measure(song: Path, secret: Path, other: Path, work: Path, model: str = MODE
 
 
 def table(rows: list[dict]) -> list[str]:
-    out = ["| music | songs | file kB (median) | too large | exact | exact after trim + paste | music used s median | "
-           "SNR dB median | hide s | reveal s | reveal s after trim + paste | peak MiB |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| music | songs | file kB (median) | kB as sent (median) | too large | exact | exact after trim + paste | "
+           "music used s median | SNR dB median | hide s | reveal s | reveal s after trim + paste | peak MiB |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for source in [*SOURCES, "all"]:
         part = [r for r in rows if source in ("all", r["source"])]
         hidden = [r for r in part if r["hidden"]]
         med = lambda key: statistics.median(r[key] for r in hidden) if hidden else float("nan")
         out.append(f"| {source} | {len(part)} | {statistics.median(r['kB'] for r in part):.0f} | "
+                   f"{statistics.median(r['sent_kB'] for r in part):.0f} | "
                    f"{len(part) - len(hidden)} | {sum(r['exact'] for r in hidden)} of {len(hidden)} | "
                    f"{sum(r['exact_moved'] for r in hidden)} of {len(hidden)} | {med('used_s'):.0f} | {med('snr'):.1f} | "
                    f"{med('hide_s'):.2f} | {med('reveal_s'):.2f} | {med('moved_s'):.2f} | "
@@ -84,12 +91,17 @@ def main(argv=None) -> None:
     parser.add_argument("--model", default=MODEL)
     parser.add_argument("--kb", type=float, nargs=2, default=(0, 1e9), metavar=("LOW", "HIGH"),
                         help="only the JPEGs of LOW-HIGH kB")
+    parser.add_argument("--any-package", action="store_true",
+                        help="JPEGs from every image package of the data (wallpapers, puzzles, ...), not only "
+                             "mate-backgrounds")
+    parser.add_argument("--no-pack", dest="pack", action="store_false", help="hide --no-pack: files sent as they are")
     parser.add_argument("--baseline", metavar="REV", help="also git revision REV's pixinwav, song by song in turn")
     args = parser.parse_args(argv)
-    files = sorted(f for f in (args.data / "train_images" / "mate-backgrounds").glob("*.jpg")
+    folders = "*" if args.any_package else "mate-backgrounds"
+    files = sorted(f for f in (args.data / "train_images").glob(f"{folders}/*.jpg")
                    if args.kb[0] <= f.stat().st_size / 1000 <= args.kb[1])
     if not files:
-        raise SystemExit(f"no JPEGs under {args.data}/train_images/mate-backgrounds: run pixinwav data fetch")
+        raise SystemExit(f"no JPEGs of that size under {args.data}/train_images/{folders}: run pixinwav data fetch")
     picked = songs(args.data, args.songs)
     every = [s for source in SOURCES for s in picked[source]]
     by_tree: dict[str, list[dict]] = {}
@@ -99,19 +111,24 @@ def main(argv=None) -> None:
                 measure(every[0], files[0], every[-1], Path(tmp), args.model, env)
             for i, song in enumerate(every):
                 for tree, env in trees.items():  # (the baseline first, then this tree, song by song)
-                    row = measure(song, files[i % len(files)], every[(i + 1) % len(every)], Path(tmp), args.model, env)
+                    row = measure(song, files[i % len(files)], every[(i + 1) % len(every)], Path(tmp), args.model, env,
+                                  args.pack)
                     by_tree.setdefault(tree, []).append(row)
                     print(f"{i + 1}/{len(every)} [{tree}] {row['source']} {row['song'][-40:]}: {row['file'][-20:]} "
                           f"{row['kB']:.0f} kB hidden {row['hidden']} exact {row['exact']} moved {row['exact_moved']} "
                           f"hide {row.get('hide_s', float('nan')):.1f} s", flush=True)
     rows = by_tree["this tree"]
-    kb = "" if args.kb == (0, 1e9) else f" --kb {args.kb[0]:g} {args.kb[1]:g}"
+    kb = ("" if args.kb == (0, 1e9) else f" --kb {args.kb[0]:g} {args.kb[1]:g}") + (
+        " --any-package" if args.any_package else "") + ("" if args.pack else " --no-pack")
     base = f" --baseline {args.baseline}" if args.baseline else ""
     text = [f"# {args.model}: a JPEG bit-exact in a whole song", "",
             f"`python benchmarks/song_file.py --model {args.model} --songs {args.songs}{kb}{base}`: whole validation "
             "songs of 2-4 minutes "
-            "(their OGG files as covers); each carries one of the mate-backgrounds JPEGs (of the size given) as it is, "
-            "hidden with `pixinwav hide --file` and revealed with the CLI from the 16-bit WAV it wrote, key "
+            f"(their OGG files as covers); each carries one of the {'image packages' if args.any_package else 'mate'} "
+            "JPEGs (of the size given) "
+            + ("as `hide` sends it (packed where that is smaller: JPEG XL's lossless transcoding), " if args.pack
+               else "as it is (`--no-pack`), ")
+            + "hidden with `pixinwav hide --file` and revealed with the CLI from the 16-bit WAV it wrote, key "
             "set; 'exact' means byte-identical. 'After trim + paste': the stego's first 0.37 s cut off and 5 s "
             "of another song pasted before it, revealed with no offset. Times and memory: the CLI processes' "
             "own (start-up and OGG decoding included)." + (f" Each song is hidden and revealed by git revision "
@@ -132,9 +149,9 @@ def main(argv=None) -> None:
             text.append(f"| {new['song'][-32:]} | {new['kB']:.0f} | {cell('hide_s')} | {cell('reveal_s')} | "
                         f"{cell('moved_s')} | {cell('packets', '{}')} | {exact} |")
         text.append("")
-    text += ["| music | song | file | kB | exact | after trim + paste | music used s | SNR dB |",
-             "|---|---|---|---|---|---|---|---|",
-             *(f"| {r['source']} | {r['song'][-32:]} | {r['file'][-24:]} | {r['kB']:.0f} | "
+    text += ["| music | song | file | kB | kB as sent | exact | after trim + paste | music used s | SNR dB |",
+             "|---|---|---|---|---|---|---|---|---|",
+             *(f"| {r['source']} | {r['song'][-32:]} | {r['file'][-24:]} | {r['kB']:.0f} | {r['sent_kB']:.0f} | "
                f"{r['exact'] if r['hidden'] else 'too large'} | {r['exact_moved']} | {r.get('used_s', '-')} | "
                f"{r.get('snr', float('nan')):.1f} |" for r in rows)]
     args.out.write_text("\n".join(text) + "\n")

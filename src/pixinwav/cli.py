@@ -51,7 +51,7 @@ def cmd_hide(args) -> None:
     if args.file is not None:
         from . import hidden_file
 
-        image, file = None, hidden_file.read(args.file)
+        image, file = None, hidden_file.read(args.file, pack=args.pack)
     else:  # The photo is decoded (and a large one reduced) before the model and its libraries (torch for the
         # U-Nets) are loaded: the two peaks never add up. It
         # is reduced to no less than a song model sends (a window model crops and scales it further).
@@ -123,10 +123,12 @@ def _reveal(model, args, out: Path, audio=None) -> None:
         file = revealed.file
         atomic_write(out, lambda tmp: Path(tmp).write_bytes(file.data), args.force)
         if args.json:
-            _print_revealed(model, out, revealed, name=file.name, bytes=len(file.data))
+            _print_revealed(model, out, revealed, name=file.name, bytes=len(file.data), packing=file.packed[0],
+                            sent_bytes=file.sent_bytes)
         else:
-            print(f"revealed the file {file.name or '(unnamed)'} ({len(file.data):,} bytes) from {args.stego} -> {out} "
-                  f"({revealed.detail})")
+            packed = f"; {file.packing_said()}" if file.packing_said() else ""
+            print(f"revealed the file {file.name or '(unnamed)'} ({len(file.data):,} bytes{packed}) from {args.stego} -> "
+                  f"{out} ({revealed.detail})")
         if Path(file.name).suffix.lower() != out.suffix.lower():
             print(f"pixinwav: warning: the hidden file was named {file.safe_name()!r}; its bytes were written "
                   f"unchanged to {out}", file=sys.stderr)
@@ -321,17 +323,22 @@ def cmd_capacity(args) -> None:
     from .data.audio import read_audio
 
     model = load_model(args.model)
-    size, length = None, None
-    if args.file is not None:
-        from .hidden_file import size_of
+    size, length, file = None, None, None
+    if args.file is not None:  # packed as hide packs it: the song carries the bytes as sent
+        from . import hidden_file
 
-        length = size_of(args.file)
+        file = hidden_file.read(args.file)
+        length = file.sent_bytes
     if args.image is not None:
         from .data.images import open_image
         with open_image(args.image, long_side=model.model.max_side) as img:  # upright, as hide reads it
             size = img.size
     audio = read_audio(args.song)
     report = model.capacity(audio.samples, audio.sample_rate, size, length)
+    if file is not None and file.packing_said():
+        report["file_packing"] = {"bytes": len(file.data), "sent_bytes": file.sent_bytes, "packing": file.packed[0]}
+        report["lines"].insert(0, f"the file {file.name} is {len(file.data):,} bytes, {file.packing_said()} (the "
+                                  "numbers below are for those)")
     if args.json:
         print(json.dumps({"song": str(args.song), "model": model.card.get("name", model.source), **report}, indent=2))
         return
@@ -408,6 +415,11 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--file", help="pixinwav-adaptive-v5 (the default), v4 and v3, modulo-v2 and robust-v2 to "
                       "v5: any file, hidden and revealed bit-exact (a photo's own JPEG, a PDF, an archive); `reveal` "
                       "writes its bytes")
+    p.add_argument("--no-pack", dest="pack", action="store_false",
+                   help="--file: send its bytes as they are. By default a JPEG is recompressed losslessly by JPEG XL "
+                        "(about 15 %% smaller) and other files compressed by LZMA where that saves room; the receiver "
+                        "gets the very bytes back either way, but receivers on pixinwav 0.2.24 or older read only "
+                        "unpacked files")
     p.add_argument("--cover", required=True, help="cover audio (WAV, FLAC, OGG, Opus, MP3; any rate and channels)")
     p.add_argument("-o", "--output", required=True, help="stego file to write (.wav, or .flac)")
     p.add_argument("--format", choices=["wav", "flac"], default=None, help="output format (default: from the extension)")
@@ -453,7 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("song", help="cover audio file")
     p.add_argument("--model", default=None, help="shipped model name or a .safetensors file (default: the shipped default)")
     p.add_argument("--image", default=None, help="a photo: how many tiles and seconds it needs at its own size")
-    p.add_argument("--file", default=None, help="a file: how many windows and seconds it needs (hide --file)")
+    p.add_argument("--file", default=None, help="a file: how many windows and seconds it needs (hide --file; packed as "
+                   "hide packs it)")
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
     p.set_defaults(func=cmd_capacity)
 

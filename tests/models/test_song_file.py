@@ -52,10 +52,23 @@ def test_spare_windows_replace_lost_ones_and_too_many_lost_is_an_error_not_a_gue
 
 
 def test_a_file_larger_than_the_song_is_refused_with_what_it_carries(model, cover):
+    big = np.random.default_rng(3).bytes(200_000)  # (random bytes: no packing makes them smaller)
     with pytest.raises(PixinwavError, match=r"the file is 200,000 bytes; this song carries at most 152,\d{3}"):
-        model.hide_file(HiddenFile("big.bin", bytes(200_000)), cover, RATE)
+        model.hide_file(HiddenFile("big.bin", big), cover, RATE)
+    hexed = np.random.default_rng(4).bytes(200_000).hex().encode()  # 400 kB of text, 4 bits a character
+    with pytest.raises(PixinwavError, match=r"the file is 400,000 bytes \(sent as 2\d\d,\d{3} bytes, compressed by "
+                                            r"LZMA\); this song carries at most 152,\d{3}"):
+        model.hide_file(HiddenFile("big.txt", hexed), cover, RATE)
     with pytest.raises(PixinwavError, match="carries images only"):
         load_model("pixinwav-modulo-v1").hide_file(HiddenFile("a", b"x"), cover, RATE)
+
+
+def test_a_file_too_large_as_it_is_fits_packed_and_comes_back_exact(model, cover):
+    text = HiddenFile("notes.txt", np.random.default_rng(6).bytes(100_000).hex().encode())  # 200 kB: 1.3x the room
+    audio, report = model.hide_file(text, cover, RATE, key="k")
+    assert report.payload.bytes == 200_000 and "sent as 10" in report.payload.describe()
+    found = model.reveal_payload(pcm16_round_trip(audio), RATE, key="k").file
+    assert found.data == text.data and found.name == "notes.txt" and found.packed[0] == "xz"
 
 
 def test_cli_hides_and_reveals_a_file_exactly_and_refuses_it_for_image_models(cover, tmp_path, capsys):

@@ -448,12 +448,13 @@ class AdaptiveSongStego(StegoScheme):
         plan = self.plan(windows, len(frame))
         slots = sum(m for _, m in plan)
         if not self.enough(plan, len(frame)):
-            raise PixinwavError(f"the file is {len(file.data):,} bytes; this song carries at most "
+            raise PixinwavError(f"{file.size_said()}; this song carries at most "
                                 f"{max(0, self.frame_capacity(plan) - hidden_file.HiddenFile.frame_size(0, file.name)):,} "
                                 f"({len(plan)} windows loud enough, {slots} packets of {SYMBOL} bytes with a tenth or "
                                 f"two windows' worth spare): use a longer or louder song, or a smaller file")
         change, sent = self._send(mono, key, plan, windows, "file", frame, channels)
-        return Hidden(cover, None, None, change=change, sent=replace(sent, bytes=len(file.data), name=file.name))
+        return Hidden(cover, None, None, change=change, sent=replace(sent, bytes=len(file.data), name=file.name,
+                                                                packing=file.packing_said() or None))
 
     @staticmethod
     def packets_needed(frame_bytes: int, window_packets: int = 0) -> int:

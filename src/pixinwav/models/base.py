@@ -81,6 +81,7 @@ class Sent:
     base_packets: int | None = None
     base_needed: int | None = None
     name: str | None = None  # a file's name
+    packing: str | None = None  # a file sent packed: how, in words (``HiddenFile.packing_said``)
     survives: str | None = None  # hide --survive: the attacks the sender ran on its stego and read it back through
     # for measurement, not for the user: the photo given ``[C, H, W]`` (``sent``: at the size sent), and the compressed
     # photo as an intact stego gives it
@@ -100,7 +101,8 @@ class Sent:
         if self.kind == "file":
             spare = self.packets - self.needed
             checked = f"; checked: it comes back after {self.survives}" if self.survives else ""
-            return (f"the file {self.name} ({self.bytes:,} bytes, exact) in {self.packets} packets, {self.needed} needed "
+            packed = f"; {self.packing}" if self.packing else ""
+            return (f"the file {self.name} ({self.bytes:,} bytes, exact{packed}) in {self.packets} packets, {self.needed} needed "
                     f"and {spare} spare (any {self.needed} of them rebuild it): {where}{checked}")
         text = f"the photo at {self.width} x {self.height}"
         if self.codec:

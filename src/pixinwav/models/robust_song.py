@@ -419,7 +419,7 @@ class RobustSongStego(RobustChannel):
         frame = file.frame()
         classes = self.classes(good, "file")
         if len(frame) > self.stream_bytes(classes):
-            raise PixinwavError(f"the file is {len(file.data):,} bytes; this song carries at most "
+            raise PixinwavError(f"{file.size_said()}; this song carries at most "
                                 f"{self.file_capacity(good):,} ({int(good.sum())} of its {len(good)} segments of "
                                 f"{self.segment_seconds:.2f} s are loud enough, {self.symbol_bytes} bytes each, "
                                 f"{self.copies_said}): use a longer song or a smaller file")
@@ -429,7 +429,7 @@ class RobustSongStego(RobustChannel):
         sent = Sent("file", len(file.data), len(good) * self.segment_seconds, self._places(good),
                     units_used=len(good), units_loud=int(good.sum()), packets=classes,
                     needed=hidden_file.source_count(len(frame), self.symbol_bytes), copies=len(good) / classes,
-                    name=file.name)
+                    name=file.name, packing=file.packing_said() or None)
         out = like(container[None].astype(as_numpy(cover).dtype), cover)
         return Hidden(cover, out, out, sent=sent)
 

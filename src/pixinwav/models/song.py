@@ -186,7 +186,7 @@ class SongStego(StegoScheme):
         frame, symbol = file.frame(), self.symbol_bytes
         source = hidden_file.source_count(len(frame), symbol)
         if source > len(usable):
-            raise PixinwavError(f"the file is {len(file.data):,} bytes; this song carries at most "
+            raise PixinwavError(f"{file.size_said()}; this song carries at most "
                                 f"{self.file_capacity(len(usable)):,} ({len(usable)} loud windows of "
                                 f"{self.cfg.clip_samples / self.cfg.sample_rate:.2f} s, {symbol:,} bytes each): use a "
                                 "longer or louder song, or a smaller file")
@@ -199,7 +199,7 @@ class SongStego(StegoScheme):
         sent = Sent("file", len(file.data), len(packets) * self.cfg.clip_samples / self.cfg.sample_rate,
                     f"{len(packets)} of {len(usable)} windows loud enough used", (starts / self.cfg.sample_rate).tolist(),
                     len(packets), len(usable), packets=len(packets),
-                    needed=source, name=file.name)
+                    needed=source, name=file.name, packing=file.packing_said() or None)
         out = like(container[None].astype(as_numpy(cover).dtype), cover)
         return Hidden(cover, out, out, sent=sent)
 
