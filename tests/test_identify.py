@@ -119,7 +119,8 @@ def test_reveal_json_says_what_was_written_and_how_far_to_trust_it(tmp_path, cap
     assert main(["reveal", str(FIXTURES / "adaptive-v4-file.flac"), "-o", str(got), "--key", "fixture", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown == {"model": loader.DEFAULT_MODEL, "output": str(got), "kind": "file", "verdict": "exact",
-                     "detail": shown["detail"], "name": "coffee.jpg", "bytes": got.stat().st_size}
+                     "detail": shown["detail"], "name": "coffee.jpg", "bytes": got.stat().st_size,
+                     "packing": "none", "sent_bytes": got.stat().st_size}  # (0.2.24 wrote files as they were)
     assert got.read_bytes() == (FIXTURES / "modulo-v2-file.jpg").read_bytes()
     image = tmp_path / "image.png"
     assert main(["reveal", str(FIXTURES / "modulo-v1-default.flac"), "-o", str(image), "--key", "fixture", "--json"]) == 0
@@ -218,3 +219,20 @@ def test_a_model_named_by_marks_that_then_reads_nothing_says_they_can_match_by_c
     assert err[0].startswith("the file carries pixinwav-robust-v2's marks") and len(err) == 2
     assert err[1].startswith("pixinwav: error: no hidden image found") and "can match them by chance" in err[1]
     assert not (tmp_path / "got.png").exists()
+
+
+def test_chance_pieces_of_a_stretched_grid_in_plain_music_name_no_model(monkeypatch):
+    """A clean WarMUX song (`Apnee2`, 2.4 minutes) had 10.8 % of its loudest chunks in pieces of robust-v2's grid,
+    where 10 % count as a stretched stego: identify named robust-v2, whose reveal then read no layout header. Pieces
+    with no header behind them name no model now; the same measurement is made here on plain music."""
+    from pixinwav.robust import tempo
+
+    monkeypatch.setattr(robust, "_LOCATIONS", {})
+    monkeypatch.setattr(tempo, "share_in_pieces", lambda *args, **kwargs: 0.108)
+    from pixinwav.data.audio import resample
+
+    plain = Audio(music(50.0, 44100, seed=9, channels=2), 44100)
+    model = load_model("pixinwav-robust-v2").model
+    wave = resample(plain.samples.mean(axis=1), 44100, model.cfg.sample_rate).astype("float64")
+    assert model.locate(wave, None).stretched and model.format_at(wave, None) is None  # pieces, no header
+    assert identify(plain, None) == loader.DEFAULT_MODEL
