@@ -46,6 +46,11 @@ def test_text_is_compressed_and_random_bytes_go_as_they_are_in_the_frame_every_r
     assert HiddenFile("a.txt", text, pack=False).frame()[4] == 1
 
 
+def test_a_file_larger_than_any_song_carries_packed_goes_as_it_is_without_the_work():
+    large = bytes(packing.PACK_AT_MOST + 1)  # (zeros: LZMA would make them tiny)
+    assert packing.pack(large)[0] == packing.NONE and packing.pack(large[:1 << 20])[0] == packing.XZ
+
+
 def test_a_version_1_frame_as_0_2_24_wrote_it_still_reads():
     body = MAGIC + bytes([1, 5]) + b"a.txt" + b"hello"
     file = HiddenFile.from_frame(body + struct.pack(">I", zlib.crc32(body)))

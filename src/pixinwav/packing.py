@@ -25,6 +25,9 @@ SAYS = {JPEG_XL: "a JPEG recompressed losslessly by JPEG XL", XZ: "compressed by
 XZ_PROBE = 256 << 10  # bytes xz tries first: a file whose start saves under ``XZ_PROBE_SAVES`` is not compressed
 XZ_PROBE_SAVES = 0.03
 XZ_PRESET = 6
+# Larger files go as they are: a 10-minute song carries about 6 MB, and packing holds the file three times over (a
+# JPEG's coefficients more), so a file this large would be refused by the song after seconds of packing anyway
+PACK_AT_MOST = 16 << 20
 
 
 def is_jpeg(data: bytes) -> bool:
@@ -35,6 +38,8 @@ def pack(data: bytes) -> tuple[str, bytes]:
     """``(packing, bytes)``: the smallest lossless form of ``data`` this release makes, checked by unpacking it;
     ``(NONE, data)`` where none is smaller."""
     best = (NONE, data)
+    if len(data) > PACK_AT_MOST:
+        return best
     for packing, attempt in ((JPEG_XL, _jpeg_xl), (XZ, _xz)):
         packed = attempt(data)
         if packed is not None and len(packed) < len(best[1]) and unpack(packing, packed) == data:
