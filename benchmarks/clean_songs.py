@@ -7,8 +7,8 @@ included).
 
     python benchmarks/clean_songs.py [--data data/debian] [--split both] [--key K] [--out benchmarks/results/clean_songs.md]
 
-Needs `pixinwav data fetch --dest data/debian`. Every song is used (190 of 5 s to 9.3 minutes; `--longest` leaves out
-longer ones).
+Needs `pixinwav data fetch --dest data/debian`. Every song is used (220 of 5 s to 9.3 minutes, OGG and Opus;
+`--longest` leaves out longer ones).
 """
 from __future__ import annotations
 
@@ -45,8 +45,8 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/clean_songs.md"))
     args = p.parse_args()
     splits = ["val", "train"] if args.split == "both" else [args.split]
-    songs = [f for split in splits for f in sorted((args.data / f"{split}_audio").glob("*/*.ogg"))
-             if sf.info(str(f)).duration <= args.longest]
+    songs = [f for split in splits for f in sorted((args.data / f"{split}_audio").glob("*/*"))
+             if f.suffix in (".ogg", ".opus") and sf.info(str(f)).duration <= args.longest]
     if not songs:
         raise SystemExit(f"no songs under {args.data}: run pixinwav data fetch --dest {args.data}")
     rows = []
