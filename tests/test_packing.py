@@ -35,6 +35,23 @@ def test_a_jpeg_travels_a_tenth_or_more_smaller_and_comes_back_byte_for_byte(dat
     assert HiddenFile.from_frame(file.frame()).data == data and file.frame()[4] == 2
 
 
+def test_a_phone_like_jpeg_with_exif_and_trailing_bytes_packs_and_a_cut_one_goes_as_it_is():
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0112] = "PhoneMaker", 6  # maker, orientation
+    out = io.BytesIO()
+    Image.fromarray(photo("chelsea")).save(out, "JPEG", quality=92, exif=exif)
+    phone = out.getvalue() + bytes(100) + jpeg(80)  # (phones append data after the image: a second picture, padding)
+    how, packed = packing.pack(phone)
+    assert how == packing.JPEG_XL and packing.unpack(how, packed) == phone
+    out = io.BytesIO()
+    Image.fromarray(photo("chelsea")).convert("CMYK").save(out, "JPEG", quality=90)
+    cmyk = out.getvalue()  # (libjxl 0.11 does not transcode it: sent as it is; a later one may)
+    how, packed = packing.pack(cmyk)
+    assert how in (packing.NONE, packing.JPEG_XL) and packing.unpack(how, packed) == cmyk
+    cut = phone[: len(phone) // 3]
+    assert packing.pack(cut) == (packing.NONE, cut)
+
+
 def test_text_is_compressed_and_random_bytes_go_as_they_are_in_the_frame_every_release_reads():
     text = b"".join(b"%d: the quick brown fox\n" % i for i in range(5000))
     how, packed = packing.pack(text)
