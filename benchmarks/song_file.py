@@ -95,6 +95,9 @@ def main(argv=None) -> None:
                         help="JPEGs from every image package of the data (wallpapers, puzzles, ...), not only "
                              "mate-backgrounds")
     parser.add_argument("--no-pack", dest="pack", action="store_false", help="hide --no-pack: files sent as they are")
+    parser.add_argument("--every-file", action="store_true",
+                        help="every JPEG of the size range in every song (default: one per song, in turn); adds a "
+                             "table per JPEG")
     parser.add_argument("--baseline", metavar="REV", help="also git revision REV's pixinwav, song by song in turn")
     args = parser.parse_args(argv)
     folders = "*" if args.any_package else "mate-backgrounds"
@@ -111,15 +114,16 @@ def main(argv=None) -> None:
                 measure(every[0], files[0], every[-1], Path(tmp), args.model, env)
             for i, song in enumerate(every):
                 for tree, env in trees.items():  # (the baseline first, then this tree, song by song)
-                    row = measure(song, files[i % len(files)], every[(i + 1) % len(every)], Path(tmp), args.model, env,
-                                  args.pack)
-                    by_tree.setdefault(tree, []).append(row)
-                    print(f"{i + 1}/{len(every)} [{tree}] {row['source']} {row['song'][-40:]}: {row['file'][-20:]} "
-                          f"{row['kB']:.0f} kB hidden {row['hidden']} exact {row['exact']} moved {row['exact_moved']} "
-                          f"hide {row.get('hide_s', float('nan')):.1f} s", flush=True)
+                    for secret in files if args.every_file else [files[i % len(files)]]:
+                        row = measure(song, secret, every[(i + 1) % len(every)], Path(tmp), args.model, env, args.pack)
+                        by_tree.setdefault(tree, []).append(row)
+                        print(f"{i + 1}/{len(every)} [{tree}] {row['source']} {row['song'][-40:]}: {row['file'][-20:]} "
+                              f"{row['kB']:.0f} kB hidden {row['hidden']} exact {row['exact']} moved {row['exact_moved']} "
+                              f"hide {row.get('hide_s', float('nan')):.1f} s", flush=True)
     rows = by_tree["this tree"]
     kb = ("" if args.kb == (0, 1e9) else f" --kb {args.kb[0]:g} {args.kb[1]:g}") + (
-        " --any-package" if args.any_package else "") + ("" if args.pack else " --no-pack")
+        " --any-package" if args.any_package else "") + ("" if args.pack else " --no-pack") + (
+        " --every-file" if args.every_file else "")
     base = f" --baseline {args.baseline}" if args.baseline else ""
     text = [f"# {args.model}: a JPEG bit-exact in a whole song", "",
             f"`python benchmarks/song_file.py --model {args.model} --songs {args.songs}{kb}{base}`: whole validation "
@@ -136,6 +140,15 @@ def main(argv=None) -> None:
                                             else ""), ""]
     for tree, tree_rows in by_tree.items():
         text += ([f"{tree}:", ""] if args.baseline else []) + table(tree_rows) + [""]
+    if args.every_file:
+        text += ["Per JPEG (every song):", "", "| file | kB | kB as sent | songs it came back from exact | after trim + paste "
+                 "| too large |", "|---|---|---|---|---|---|"]
+        for name in dict.fromkeys(r["file"] for r in rows):
+            mine = [r for r in rows if r["file"] == name]
+            text.append(f"| {name[-40:]} | {mine[0]['kB']:.0f} | {mine[0]['sent_kB']:.0f} | "
+                        f"**{sum(r['exact'] for r in mine)} of {len(mine)}** | {sum(r['exact_moved'] for r in mine)} | "
+                        f"{sum(not r['hidden'] for r in mine)} |")
+        text.append("")
     if args.baseline:
         other = by_tree[args.baseline]
         text += ["Song by song (seconds; packets sent):", "",
