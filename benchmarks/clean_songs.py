@@ -45,14 +45,15 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/clean_songs.md"))
     args = p.parse_args()
     splits = ["val", "train"] if args.split == "both" else [args.split]
-    songs = [f for split in splits for f in sorted((args.data / f"{split}_audio").glob("*/*"))
-             if f.suffix in (".ogg", ".opus") and sf.info(str(f)).duration <= args.longest]
+    minutes = {f: sf.info(str(f)).duration / 60 for split in splits for f in sorted((args.data / f"{split}_audio").glob("*/*"))
+               if f.suffix in (".ogg", ".opus")}
+    songs = [f for f, length in minutes.items() if length * 60 <= args.longest]
     if not songs:
         raise SystemExit(f"no songs under {args.data}: run pixinwav data fetch --dest {args.data}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, song in enumerate(songs):
-            row = {"source": song.parent.name, "song": song.name, "minutes": sf.info(str(song)).duration / 60,
+            row = {"source": song.parent.name, "song": song.name, "minutes": minutes[song],
                    **reveal(song, Path(tmp) / "out.png", args.key)}
             rows.append(row)
             print(f"{i + 1}/{len(songs)} {row['source']} {song.name[-40:]}: exit {row['exit']} named {row['named']} "

@@ -53,9 +53,9 @@ def jpeg_table(data: Path, kb_range: list[float], models: list[str], bytes_: dic
              "(packed where that is smaller): the songs whose `file_bytes` holds them (name included).", "",
              "| model | JPEG | kB | kB as sent | packing | " + " | ".join(SOURCES) + " | all |",
              "|---|---|---|---|---|" + "---|" * (len(SOURCES) + 1)]
+    packed = {f: hidden_file.read(f) for f in files}  # (each packed once, as `hide --file` packs it)
     for model in models:
-        for f in files:
-            file = hidden_file.read(f)
+        for f, file in packed.items():
             need = file.sent_bytes + len(file.name.encode())
             per = [sum(b >= need for _, b in bytes_[model][source]) for source in SOURCES]
             songs_ = sum(len(bytes_[model][source]) for source in SOURCES)

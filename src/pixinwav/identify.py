@@ -98,8 +98,8 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return named(defaults[DEFAULT_MODEL].search(mono, key, first=first, cancel=cancel), DEFAULT_MODEL) if ours else None
 
     def robust(name: str) -> str | None:
-        wave = _robust_grid(name, at_rate, seconds, key)
-        return None if wave is None else _robust_song_model(wave, key, name)
+        found = _robust_grid(name, at_rate, seconds, key)
+        return None if found is None else _robust_song_model(*found, key, name)
 
     def previous() -> str | None:
         try:
@@ -109,12 +109,14 @@ def identify(audio: Audio, key: str | None, offset: float | str = 0.0) -> str:
         return PREVIOUS_DEFAULT if at_zero >= PRESENCE_MIN else None
 
     def first_robust() -> str | None:  # (its lattice is not v2's)
-        wave = _robust_grid("pixinwav-robust-v1", at_rate, seconds, key)
-        if wave is None:
+        found = _robust_grid("pixinwav-robust-v1", at_rate, seconds, key)
+        if found is None:
             return None
-        model = load_model("pixinwav-robust-v1").model
-        if model.locate(wave, key).stretched:  # pieces only, which plain music makes by chance: named where a payload
-            reading = model.read(wave, key)     # (an image, or blocks that failed under a header) is read behind them
+        wave, stretched = found
+        # pieces only, which plain music makes by chance: named where a payload (an image, or blocks that failed
+        # under a header) is read behind them
+        if stretched:
+            reading = load_model("pixinwav-robust-v1").model.read(wave, key)
             if reading.image is None and not reading.failed_blocks:
                 return None
         return "pixinwav-robust-v1"
@@ -144,8 +146,9 @@ def first_answer(checks: list[Callable[[], str | None]], cancel: threading.Event
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _robust_song_model(wave: np.ndarray, key: str | None, found_by: str) -> str | None:
-    """Which robust song model wrote a file (``wave``: at their rate) whose frame grid ``found_by``'s receiver found:
+def _robust_song_model(wave: np.ndarray, stretched: bool, key: str | None, found_by: str) -> str | None:
+    """Which robust song model wrote a file (``wave``: at their rate) whose frame grid ``found_by``'s receiver found
+    (``stretched``: only in pieces):
     the format of its layout header says, read at either level (first by that receiver, whose search is kept). Where
     no header is read: that model, which then says why, if it found one grid; None (not named) if it found only
     pieces of a stretched grid, which plain music makes by chance (WarMUX's clean `Apnee2`: 10.8 % of its loudest
@@ -157,17 +160,19 @@ def _robust_song_model(wave: np.ndarray, key: str | None, found_by: str) -> str 
         format = load_model(name).model.format_at(wave, key)
         if format in FORMAT_MODELS:
             return FORMAT_MODELS[format]
-    return None if load_model(found_by).model.locate(wave, key).stretched else found_by
+    return None if stretched else found_by
 
 
-def _robust_grid(name: str, at_rate: Callable[[int], np.ndarray], seconds: float, key: str | None) -> np.ndarray | None:
-    """The file's downmix at the robust model ``name``'s rate (``at_rate`` makes it) when its frame grid is there,
-    else None; ``seconds``: the file's length."""
+def _robust_grid(name: str, at_rate: Callable[[int], np.ndarray], seconds: float,
+                 key: str | None) -> tuple[np.ndarray, bool] | None:
+    """(the file's downmix at the robust model ``name``'s rate (``at_rate`` makes it), whether its frame grid was
+    found only in pieces) when the grid is there, else None; ``seconds``: the file's length."""
     from .api import load_model
 
     robust = load_model(name).model
     if seconds * robust.cfg.sample_rate >= robust.min_cover_samples:
         wave = at_rate(robust.cfg.sample_rate)
-        if robust.locate(wave, key).found:
-            return wave
+        where = robust.locate(wave, key)
+        if where.found:
+            return wave, where.stretched
     return None
