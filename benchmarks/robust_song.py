@@ -210,10 +210,12 @@ def main() -> None:
                                "louder": metrics.louder_cells(cover, stego, rate),
                                "mp3_louder": metrics.louder_cells(cover[:m], codec_noise[:m], rate),
                                "visqol": metrics.visqol_mos(cover[: 20 * rate].mean(1), stego[: 20 * rate].mean(1), rate)
-                               if args.visqol else float("nan"), "hide_s": hide_s})
+                               if args.visqol else float("nan"), "hide_s": hide_s,
+                               "checked": sent.survives, "at_risk": sent.at_risk})
             print(f"{source}/{path.name}: {len(cover) / rate:.0f} s, {photo_path.name} sent at {sent.width} x "
-                  f"{sent.height} ({sent.bytes} bytes), SNR {report.snr_db:.1f} dB, hide {hide_s:.1f} s",
-                  flush=True)
+                  f"{sent.height} ({sent.bytes} bytes), SNR {report.snr_db:.1f} dB, hide {hide_s:.1f} s"
+                  + (f", checked: it comes back after {sent.survives}" if sent.survives else "")
+                  + (f", warned: {sent.at_risk}" if sent.at_risk else ""), flush=True)
             for attack, strength in attacks:
                 attacked, attacked_rate = apply(attack, stego, rate, strength, seed=n)
                 start, read_by = time.perf_counter(), None
@@ -325,6 +327,15 @@ def summary(rows: list[dict], audio_rows: list[dict], sources: list[str], attack
         counted = [r["packets"] for r in rows if r["attack"] == attack and r["strength"] == strength and r.get("packets")]
         packets = f"{sum(c[0] for c in counted)} of {sum(c[1] for c in counted)}" if counted else "-"
         lines.append(f"| {describe(attack, strength)} | " + " | ".join(cells) + f" | {packets} |")
+    checks = [a for a in audio_rows if a.get("checked") or a.get("at_risk")]
+    if checks:  # (hide's own read-back, or --survive's)
+        shrunk = [a for a in checks if "tries)" in (a.get("checked") or "")]
+        warned = [a for a in checks if a.get("at_risk")]
+        lines += [f"hide read each stego back through its check (hide's own, or --survive's): "
+                  f"{len(checks) - len(shrunk) - len(warned)} photos came back as first made, {len(shrunk)} were made "
+                  f"smaller first"
+                  + "".join(f" ({a['source']}/{a['song']}: {a['checked']})" for a in shrunk)
+                  + f", {len(warned)} were sent with a warning" + "".join(f" ({a['source']}/{a['song']})" for a in warned), ""]
     readers = Counter(r["read_by"] for r in rows if r.get("read_by"))
     if readers:  # (--identify)
         lines += ["", "Revealed without --model (as `pixinwav reveal` does): read by " +

@@ -433,7 +433,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="robust song models (robust-v2 to v5): read the stego back through these attacks before "
                         "writing it (as `pixinwav eval --attacks` names them: aac:64, opus:32, mp3:64, tempo:-1, ...; "
                         "FFmpeg's own encoders) and send a smaller photo until it comes back after each (a file that "
-                        "does not is refused). Each try costs a codec round trip, a few seconds for a 3-minute song")
+                        "does not is refused). Each try costs a codec round trip, a few seconds for a 3-minute song. "
+                        "Without --survive a photo is read back through a 1 %% slower tempo (pitch kept), made smaller "
+                        "once where it loses packets there, and sent with a warning where it still does; "
+                        "--survive none skips that check")
     p.add_argument("--quality", type=int, default=None,
                    help="robust models: image codec quality 0-100 instead of the best that fits --seconds; "
                         "pixinwav-adaptive-v5 (the default), v4 and v3: the photo's AVIF quality (default 80)")

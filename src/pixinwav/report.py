@@ -66,6 +66,8 @@ class HideReport:
         if self.snr_db < AUDIBLE_SNR_DB and self.payload is None and self.expected_ssim is None:
             out.append(f"the cover is quiet in this window (SNR {self.snr_db:.1f} dB): the hidden image may be audible; "
                        "choose a louder passage with --offset")
+        if self.payload is not None and self.payload.at_risk:
+            out.append(self.payload.at_risk)
         if self.lost_above_hz:
             out.append(f"the cover's sample rate keeps only frequencies under {self.lost_above_hz:.0f} Hz but the model "
                        "hides above that: the revealed image will be degraded; use a cover at 44.1 kHz or more")

@@ -23,6 +23,10 @@ from .report import BAND_LIMIT_FRACTION, HideReport, Revealed, refuse_louder_tha
 # the share of packets that came back times this (a smaller photo's own packets fare a little differently)
 SURVIVE_TRIES = 3
 SURVIVE_MARGIN = 0.9
+# hide without --survive: where the model's own check (``checked_attacks``) loses packets, one smaller photo is tried
+# if at least this share of them came back (a song that keeps fewer goes out at full size, with a warning: shrinking
+# its photo further would cost more than the check is worth)
+CHECK_SHRINKS_FROM = 0.7
 ROUND_BLOCK = 1 << 20  # samples put on the 16-bit grid at a time (--survive's read-back)
 OFFSET_REFUSED = ("this model fills the whole song and needs no --offset (it finds the image anywhere): drop --offset, "
                   "or pass --model pixinwav-modulo-v1 to hide a 256 x 256 crop in one window at an offset (the default "
@@ -69,15 +73,28 @@ class SongPlacement:
             mono = pcm16_mono(cover)  # the downmix the receiver will read from the file
         if self.model.writes_model_rate:  # the channels as the file holds them: none may clip
             options = {**options, "channels": cover}
-        attacks = survive_attacks(options.pop("survive", None))
-        is_file, share, checked = isinstance(secret, HiddenFile), 1.0, 0
+        is_file, share, checked, at_risk = isinstance(secret, HiddenFile), 1.0, 0, None
+        survive = options.pop("survive", None)
+        # no --survive: a photo is read back through the model's own check (a changed tempo), which makes it smaller
+        # once where it loses packets and warns where it still does, but never refuses
+        lenient = survive is None and not is_file
+        attacks = list(getattr(self.model, "checked_attacks", ())) if lenient else survive_attacks(survive)
         while True:
             if is_file:
                 hidden = self.model.embed_file(secret, mono[None], **keyed, **options)
             else:
-                hidden = self.model.embed(secret[None], mono[None], **options, **keyed,
-                                          **({"share": share} if share < 1.0 else {}))
+                try:
+                    hidden = self.model.embed(secret[None], mono[None], **options, **keyed,
+                                              **({"share": share} if share < 1.0 else {}))
+                except PixinwavError:
+                    if not (lenient and share < 1.0):
+                        raise
+                    # the check's smaller photo is below the smallest worth sending (a short song): the full one goes
+                    share, attacks = 1.0, []
+                    continue
             payload, change = hidden.sent, hidden.change
+            if not attacks:
+                payload.at_risk = at_risk  # (the check's smaller photo could not be made: the full one, with its warning)
             payload.asked_seconds = options.get("seconds")  # what was asked, to say when the song was shorter
             if change is None:  # (a scheme that gave its container)
                 change = as_numpy(hidden.container)[0]
@@ -100,6 +117,17 @@ class SongPlacement:
 
                 payload.survives = ", ".join(describe(*attack) for attack in attacks) + \
                     (f" ({checked} tries)" if checked > 1 else "")
+                break
+            if lenient:
+                at_risk = (f"only {100 * arrived:.0f} % of the packets the sharp photo needs came back when the sender "
+                           f"read its stego back after {limit}: a receiver of such a copy may get only the coarse base "
+                           f"image (hide --survive {describe_flag(attacks)} refuses instead, --survive none skips the "
+                           f"check)")
+                if checked == 1 and arrived >= CHECK_SHRINKS_FROM:
+                    share *= arrived * SURVIVE_MARGIN
+                    del stego
+                    continue
+                payload.at_risk = at_risk
                 break
             if is_file or arrived == 0.0 or checked == SURVIVE_TRIES:
                 kept = f"; about {int(payload.bytes * arrived):,} of its {payload.bytes:,} bytes would" \
@@ -247,8 +275,8 @@ class SongPlacement:
 
 
 def survive_attacks(survive: str | None) -> list[tuple[str, float]]:
-    """``--survive``'s attacks ("aac:64,opus:32"; a name alone: all its strengths), or [] without it."""
-    if survive is None:
+    """``--survive``'s attacks ("aac:64,opus:32"; a name alone: all its strengths), or [] without it or for "none"."""
+    if survive is None or survive.strip().lower() == "none":
         return []
     from .attacks import parse_attacks
 
@@ -256,3 +284,8 @@ def survive_attacks(survive: str | None) -> list[tuple[str, float]]:
     if not attacks:
         raise PixinwavError("--survive names no attack: give one or more as NAME:STRENGTH, e.g. aac:64,opus:32")
     return attacks
+
+
+def describe_flag(attacks: list[tuple[str, float]]) -> str:
+    """``attacks`` as ``--survive`` takes them ("tempo:-1")."""
+    return ",".join(f"{name}:{strength:g}" for name, strength in attacks)

@@ -26,6 +26,8 @@ the loss, the API, the CLI) only calls what is declared here and asks the declar
 - ``sizes_to_survive``: ``embed`` accepts ``share`` (of the bytes the song carries for the photo, the share it may
   take) and ``extract`` reports ``Extracted.arrived``: ``hide --survive`` reads the stego back through the attacks
   named and sends a smaller photo until it comes back (a file cannot shrink: it is refused instead).
+  ``checked_attacks`` (such models): the attacks a photo is read back through when no ``--survive`` is given; there a
+  photo that loses packets is made smaller once and otherwise sent with a warning, never refused.
 - ``whole_file``: the scheme takes a cover of any length of at least ``min_cover_samples`` (the payload is spread
   over all of it and found again without an offset) instead of a window of exactly ``cfg.clip_samples``.
 
@@ -83,6 +85,7 @@ class Sent:
     name: str | None = None  # a file's name
     packing: str | None = None  # a file sent packed: how, in words (``HiddenFile.packing_said``)
     survives: str | None = None  # hide --survive: the attacks the sender ran on its stego and read it back through
+    at_risk: str | None = None  # hide's own check (no --survive) lost packets of the photo: what, in words (a warning)
     # for measurement, not for the user: the photo given ``[C, H, W]`` (``sent``: at the size sent), and the compressed
     # photo as an intact stego gives it
     photo: Array | None = field(default=None, repr=False, compare=False)
