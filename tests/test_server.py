@@ -90,7 +90,7 @@ def test_a_window_model_and_capacity(client):
 def test_survive_is_refused_by_name_for_a_model_that_does_not_size_to_it_and_an_empty_model_means_any(client):
     r = hide(client, survive="aac:64")
     assert r.status_code == 400 and "--survive does not apply to this model" in r.json()["error"]
-    stego = hide(client, survive="")  # an empty field: no check, as the page sends it
+    stego = hide(client, survive="")  # an empty field, as the page sends it: the model's own check (none for this one)
     back = client.post("/api/reveal", files={"audio": ("s.wav", stego.content)}, data={"model": ""})
     assert back.status_code == 200 and Image.open(io.BytesIO(back.content)).size == (451, 300)
     # a one-window model's window (the loudest, at 8.5 s here) carries no mark that names the model: found once chosen

@@ -6,7 +6,8 @@ Endpoints (multipart forms; errors are JSON ``{"error": "..."}`` with a 4xx stat
   carries files and whether it takes ``survive``.
 - ``POST /api/hide``: ``image`` (or ``file``, for models that carry files), ``cover``, optional ``model``, ``key``,
   ``format`` (``wav`` or ``flac``), ``survive`` (models that size their photo to it: attacks as ``hide --survive``
-  names them, e.g. ``aac:64,opus:32``) -> the stego file; its report (SNR, seconds used, what was sent, the attacks
+  names them, e.g. ``aac:64,opus:32``; empty: the model's own check, a 1 % slower tempo; ``none``: no check) -> the
+  stego file; its report (SNR, seconds used, what was sent, the attacks
   it was checked to come back after, warnings) is the JSON in the ``X-Pixinwav-Report`` header.
 - ``POST /api/reveal``: ``audio``, optional ``model`` (none or empty: the served model whose marks the file
   carries), ``key`` -> the image as PNG, or the hidden file's bytes (its name in ``Content-Disposition``); the

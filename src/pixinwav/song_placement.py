@@ -161,8 +161,11 @@ class SongPlacement:
                 attacked, rate = apply(name, stego, sample_rate, strength)
                 mono = self.stego._mono(attacked, rate)
                 del attacked  # (the receiver reads the downmix: the attacked song goes before the reading)
-                found = self.model.extract(mono[None], **keyed)
-                arrived = max(found.arrived or 0.0, 1.0 if found.verdict == EXACT else 0.0)
+                try:
+                    found = self.model.extract(mono[None], **keyed)
+                    arrived = max(found.arrived or 0.0, 1.0 if found.verdict == EXACT else 0.0)
+                except PixinwavError:  # (nothing read: as a receiver would say it found nothing)
+                    arrived = 0.0
                 worst = min(worst, (arrived, describe(name, strength)))
                 bar.update()
         return worst

@@ -182,6 +182,26 @@ def test_the_default_check_makes_a_photo_smaller_once_or_warns_but_never_refuses
     assert p.at_risk in risky.warnings()
 
 
+def test_cli_hide_warns_where_its_check_loses_packets_and_skips_it_with_survive_none(song, tmp_path, capsys,
+                                                                                      monkeypatch):
+    """The command line prints the default check's warning (here through noise at 26 dB, which robust-v4's photo in
+    this song does not survive, in place of the tempo change it does) and still writes the stego; `--survive none` checks
+    nothing and warns of nothing."""
+    cover, secret = tmp_path / "song.flac", tmp_path / "photo.png"
+    sf.write(cover, song, RATE, subtype="PCM_16")
+    Image.fromarray(photo("coffee")).save(secret)
+    monkeypatch.setattr(robust_song.RobustSongStego, "checked_attacks", (("white_noise", 26),))
+    out = tmp_path / "s.wav"
+    assert main(["hide", "--image", str(secret), "--cover", str(cover), "-o", str(out), "--model", "pixinwav-robust-v4"]) == 0
+    said = capsys.readouterr()
+    assert "pixinwav: warning: only " in said.err and "after white_noise 26 dB SNR" in said.err and out.exists()
+    assert "checked: it comes back" not in said.out
+    assert main(["hide", "--image", str(secret), "--cover", str(cover), "-o", str(tmp_path / "t.wav"),
+                 "--model", "pixinwav-robust-v4", "--survive", "none"]) == 0
+    said = capsys.readouterr()
+    assert "only " not in said.err and "checked: it comes back" not in said.out
+
+
 def test_hide_survive_refuses_a_file_that_does_not_come_back_and_an_unknown_attack(song):
     v4 = load_model("pixinwav-robust-v4")
     most = v4.capacity(song, RATE)["file_bytes"]  # every packet a source packet but one spare in ten
@@ -310,7 +330,7 @@ def test_a_near_silent_cover_is_refused_not_written(model):
 
 def test_a_packet_of_a_newer_format_is_refused_by_name(model, cover, monkeypatch):
     monkeypatch.setattr(robust_song.RobustSongStego, "format", property(lambda self: max(robust_song.FORMAT_CODES) + 1))
-    stego, _ = model.hide(Image.fromarray(photo("rocket")), cover, RATE)
+    stego, _ = model.hide(Image.fromarray(photo("rocket")), cover, RATE, survive="none")  # (its check would refuse too)
     monkeypatch.undo()
     with pytest.raises(PixinwavError, match="written by a newer version"):
         model.reveal_payload(pcm16_round_trip(stego), RATE)
@@ -345,6 +365,7 @@ def test_cli_hides_a_photo_and_a_file_and_reveals_them(cover, tmp_path, capsys):
     assert main(["hide", "--image", str(secret), "--cover", str(song), "-o", str(out), "--model", "pixinwav-robust-v2"]) == 0
     said = capsys.readouterr().out
     assert "payload: the photo at" in said and "coarse base image" in said
+    assert "checked: it comes back after tempo -1 % (pitch kept)" in said  # hide's own check
     assert main(["reveal", str(out), "-o", str(back), "--model", "pixinwav-robust-v2"]) == 0
     assert Image.open(back).size[0] / Image.open(back).size[1] == pytest.approx(1.5, abs=0.02)
     assert main(["hide", "--file", str(secret), "--cover", str(song), "-o", str(tmp_path / "f.wav"),
