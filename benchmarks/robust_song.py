@@ -305,7 +305,9 @@ def change_curve(runs: dict[float, dict], out: Path) -> str:
 
 def summary(rows: list[dict], audio_rows: list[dict], sources: list[str], attacks: list,
             refused: list[dict] = ()) -> str:
-    lines = [f"{len(audio_rows)} whole songs (2-4 min) of {len(sources)} sources; per cell: sharp image back / any "
+    seconds = [a["seconds"] for a in audio_rows] or [0.0]
+    lines = [f"{len(audio_rows)} whole songs ({min(seconds) / 60:.1f}-{max(seconds) / 60:.1f} min) of {len(sources)} "
+             "sources; per cell: sharp image back / any "
              "image back (the base alone, with its warning) / median SSIM against the photo at the sent size, "
              "nothing back = 0", ""]
     if refused:  # (hide --survive refuses a song whose photo does not come back: not in the table, said here)

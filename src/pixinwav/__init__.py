@@ -1,5 +1,5 @@
 """pixinwav: hide images inside real audio files with deep networks (PixInWav), and reveal them again."""
-__version__ = "0.2.25"
+__version__ = "0.2.26"
 
 from .errors import PixinwavError  # noqa: E402
 
