@@ -93,6 +93,8 @@ class SongPlacement:
                     share, attacks = 1.0, []
                     continue
             payload, change = hidden.sent, hidden.change
+            if not attacks:
+                payload.at_risk = at_risk  # (the check's smaller photo could not be made: the full one, with its warning)
             payload.asked_seconds = options.get("seconds")  # what was asked, to say when the song was shorter
             if change is None:  # (a scheme that gave its container)
                 change = as_numpy(hidden.container)[0]
@@ -101,27 +103,6 @@ class SongPlacement:
                 else:
                     change = change - mono
             del hidden
-            if lenient and attacks:
-                # the check reads the stego's downmix at the model's rate (what a receiver reads; the model writes the
-                # same change into every channel), before the stego is made: the stego is then written into the
-                # cover as before, and a photo made smaller costs no stego
-                arrived, limit = self._survival(pcm16_round_trip(mono + change)[:, None], self.cfg.sample_rate, attacks,
-                                                keyed)
-                checked += 1
-                if arrived >= 1.0:
-                    payload.survives, at_risk = _said(attacks, checked), None
-                else:
-                    at_risk = (f"only {100 * arrived:.0f} % of the packets the sharp photo needs came back when the "
-                               f"sender read its stego back after {limit}: a receiver of such a copy may get only the "
-                               f"coarse base image (hide --survive {describe_flag(attacks)} refuses instead, --survive "
-                               f"none skips the check)")
-                    if checked == 1 and arrived >= CHECK_SHRINKS_FROM:
-                        share *= arrived * SURVIVE_MARGIN
-                        del change
-                        continue
-                attacks = []
-            if lenient:
-                payload.at_risk = at_risk
             if not attacks:  # (the last pass: a 10-minute song's downmix goes before the stego is made)
                 del mono
             stego, clipped, snr, power = self.stego._add(cover, change, 0, sample_rate, self.model.writes_model_rate,
@@ -132,7 +113,21 @@ class SongPlacement:
             arrived, limit = self._survival(stego, sample_rate, attacks, keyed)
             checked += 1
             if arrived >= 1.0:
-                payload.survives = _said(attacks, checked)
+                from .attacks import describe
+
+                payload.survives = ", ".join(describe(*attack) for attack in attacks) + \
+                    (f" ({checked} tries)" if checked > 1 else "")
+                break
+            if lenient:
+                at_risk = (f"only {100 * arrived:.0f} % of the packets the sharp photo needs came back when the sender "
+                           f"read its stego back after {limit}: a receiver of such a copy may get only the coarse base "
+                           f"image (hide --survive {describe_flag(attacks)} refuses instead, --survive none skips the "
+                           f"check)")
+                if checked == 1 and arrived >= CHECK_SHRINKS_FROM:
+                    share *= arrived * SURVIVE_MARGIN
+                    del stego
+                    continue
+                payload.at_risk = at_risk
                 break
             if is_file or arrived == 0.0 or checked == SURVIVE_TRIES:
                 kept = f"; about {int(payload.bytes * arrived):,} of its {payload.bytes:,} bytes would" \
@@ -297,10 +292,3 @@ def survive_attacks(survive: str | None) -> list[tuple[str, float]]:
 def describe_flag(attacks: list[tuple[str, float]]) -> str:
     """``attacks`` as ``--survive`` takes them ("tempo:-1")."""
     return ",".join(f"{name}:{strength:g}" for name, strength in attacks)
-
-
-def _said(attacks: list[tuple[str, float]], checked: int) -> str:
-    """The attacks a payload was checked to come back after, in words, and the tries it took."""
-    from .attacks import describe
-
-    return ", ".join(describe(*attack) for attack in attacks) + (f" ({checked} tries)" if checked > 1 else "")
