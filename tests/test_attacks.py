@@ -4,7 +4,7 @@ import pytest
 
 from helpers import music
 from pixinwav import metrics
-from pixinwav.attacks import ATTACKS, apply, describe, parse_attacks
+from pixinwav.attacks import ATTACKS, apply, as_flag, describe, parse_attacks
 from pixinwav.errors import PixinwavError
 
 RATE = 44100
@@ -82,3 +82,9 @@ def test_a_song_handed_to_an_encoder_in_pieces_codes_as_one_frame(codec, contain
     monkeypatch.setattr(attacks, "ENCODE_FRAME", len(audio))
     whole, _ = attacks._codec(codec, container, audio, rate, 64)
     assert pieces.shape == whole.shape and np.array_equal(pieces, whole)
+
+
+def test_as_flag_writes_attacks_back_as_parse_attacks_reads_them():
+    attacks = parse_attacks("tempo:-1,aac:64,speed:1+mp3:128,white_noise:29.5")
+    assert as_flag(attacks) == "tempo:-1,aac:64,speed:1+mp3:128,white_noise:29.5"
+    assert parse_attacks(as_flag(attacks)) == attacks

@@ -284,6 +284,11 @@ def apply(name: str, audio: np.ndarray, rate: int, strength: float, seed: int = 
     return out, rate
 
 
+def as_flag(attacks: list[tuple[str, float]]) -> str:
+    """``attacks`` written back as :func:`parse_attacks` reads them ("tempo:-1,speed:1+mp3:128")."""
+    return ",".join(CHAIN.join(f"{n}:{s:g}" for n, s in steps(name, strength)) for name, strength in attacks)
+
+
 def parse_attacks(text: str) -> list[tuple[str, float]]:
     """``all``, or ``NAME[:STRENGTH],...`` (a name without a strength runs all its strengths; a chain
     ``NAME:STRENGTH+NAME:STRENGTH`` runs its steps in turn)."""

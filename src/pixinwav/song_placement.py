@@ -93,8 +93,6 @@ class SongPlacement:
                     share, attacks = 1.0, []
                     continue
             payload, change = hidden.sent, hidden.change
-            if not attacks:
-                payload.at_risk = at_risk  # (the check's smaller photo could not be made: the full one, with its warning)
             payload.asked_seconds = options.get("seconds")  # what was asked, to say when the song was shorter
             if change is None:  # (a scheme that gave its container)
                 change = as_numpy(hidden.container)[0]
@@ -117,17 +115,19 @@ class SongPlacement:
 
                 payload.survives = ", ".join(describe(*attack) for attack in attacks) + \
                     (f" ({checked} tries)" if checked > 1 else "")
+                at_risk = None  # (a smaller photo that came back)
                 break
             if lenient:
+                from .attacks import as_flag
+
                 at_risk = (f"only {100 * arrived:.0f} % of the packets the sharp photo needs came back when the sender "
                            f"read its stego back after {limit}: a receiver of such a copy may get only the coarse base "
-                           f"image (hide --survive {describe_flag(attacks)} refuses instead, --survive none skips the "
+                           f"image (hide --survive {as_flag(attacks)} refuses instead, --survive none skips the "
                            f"check)")
                 if checked == 1 and arrived >= CHECK_SHRINKS_FROM:
                     share *= arrived * SURVIVE_MARGIN
                     del stego
                     continue
-                payload.at_risk = at_risk
                 break
             if is_file or arrived == 0.0 or checked == SURVIVE_TRIES:
                 kept = f"; about {int(payload.bytes * arrived):,} of its {payload.bytes:,} bytes would" \
@@ -137,6 +137,7 @@ class SongPlacement:
                                     f"or louder song or a milder --survive{getattr(self.model, 'louder_advice', '')}")
             share *= arrived * SURVIVE_MARGIN  # the packets that came back, with a margin: the next photo's bytes
             del stego  # (before the next one is made: a whole song less at the peak)
+        payload.at_risk = at_risk  # (the check's warning, where the photo sent still loses packets)
         refuse_louder_than_music(snr, power, "")
         duration = cover.shape[0] / sample_rate
         return stego, HideReport(snr, snr, (0.0, duration), clipped,
@@ -287,8 +288,3 @@ def survive_attacks(survive: str | None) -> list[tuple[str, float]]:
     if not attacks:
         raise PixinwavError("--survive names no attack: give one or more as NAME:STRENGTH, e.g. aac:64,opus:32")
     return attacks
-
-
-def describe_flag(attacks: list[tuple[str, float]]) -> str:
-    """``attacks`` as ``--survive`` takes them ("tempo:-1")."""
-    return ",".join(f"{name}:{strength:g}" for name, strength in attacks)

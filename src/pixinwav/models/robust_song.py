@@ -142,8 +142,8 @@ class RobustSongStego(RobustChannel):
     max_side = 4096
     hide_options = ("seconds", "max_side")
     sizes_to_survive = True
-    # a photo is read back through a 1 % slower tempo (pitch kept) unless --survive says otherwise: the one attack of
-    # those measured whose loss depends on the song (a sparse song's stretched pieces are too short to read)
+    # a photo is read back through a 1 % slower tempo (pitch kept) unless --survive says otherwise: a sparse song's
+    # stretched pieces are too short to read, and only reading the stretched stego shows which songs those are
     checked_attacks = (("tempo", -1.0),)
 
     # --- geometry --------------------------------------------------------------------------------------------
